@@ -1,0 +1,31 @@
+package all
+
+import (
+	"errors"
+	"path/filepath"
+
+	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/backend/local"
+)
+
+// Registry returns a registry holding every backend implementation.
+func Registry() *backend.Registry {
+	return backend.NewRegistry(
+		local.NewFactory(),
+	)
+}
+
+// DefaultDataDir returns where the local backend keeps its store when the
+// location names no path: $XDG_DATA_HOME/appcfg, else
+// $HOME/.local/share/appcfg. getenv is os.Getenv in production; tests pass
+// their own. A relative $XDG_DATA_HOME is ignored, as the XDG base directory
+// specification requires.
+func DefaultDataDir(getenv func(string) string) (string, error) {
+	if x := getenv("XDG_DATA_HOME"); x != "" && filepath.IsAbs(x) {
+		return filepath.Join(x, "appcfg"), nil
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".local", "share", "appcfg"), nil
+	}
+	return "", errors.New("cannot find a data directory for the local backend: neither $XDG_DATA_HOME nor $HOME is set; set one, or name a store with --backend local:PATH")
+}

@@ -1,0 +1,121 @@
+package backend
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Backend is the required part of every hosting backend.
+//
+// Methods must be safe for concurrent use by several goroutines, and a backend
+// must stay consistent when several appcfg processes use the same host at
+// once. Every method honours ctx: when it is cancelled the method returns
+// promptly with an error wrapping ctx.Err(), and any change it made is either
+// complete or absent.
+type Backend interface {
+	// Location returns the location string the backend was opened with,
+	// with any secret removed, for messages.
+	Location() string
+
+	// Properties describes the backend to callers that tune their work.
+	Properties() Properties
+
+	// MissingBlobs returns, in the order given, the digests among digests
+	// whose content the host does not hold for app. Digests are lowercase hex
+	// SHA-1. A digest the host holds but is about to discard counts as
+	// missing. MissingBlobs has no effect on the host.
+	MissingBlobs(ctx context.Context, app string, digests []string) ([]string, error)
+
+	// PutBlob stores size bytes read from r as the blob with the given
+	// digest for app. The backend verifies the content: a digest or size
+	// mismatch returns an error wrapping ErrDigestMismatch and stores
+	// nothing. PutBlob is idempotent: storing a blob the host already holds
+	// succeeds. A blob is confirmed (durable, and no longer reported by
+	// MissingBlobs) when PutBlob returns nil, or, for a backend that is also
+	// a BlobSyncer, when a later SyncBlobs returns nil. A confirmed blob is
+	// never sent again by an interrupted deploy's successor.
+	PutBlob(ctx context.Context, app, digest string, size int64, r io.Reader) error
+
+	// CreateVersion creates or replaces the version spec names from its
+	// manifest and returns once the version is ready to serve (it does not
+	// route traffic to it; see Versions.SetTraffic). Every blob of the
+	// manifest must already be on the host; otherwise it returns a
+	// *MissingBlobsError listing them and changes nothing. Replacing a
+	// version keeps its traffic share.
+	CreateVersion(ctx context.Context, spec VersionSpec) (Version, error)
+
+	// Close releases the backend's resources. Other methods must not be
+	// called after Close.
+	Close() error
+}
+
+// Properties describes a backend.
+type Properties struct {
+	// Connections is how many blob uploads the backend handles well at
+	// once; callers use it to size their worker pools.
+	Connections int
+	// MaxBlobSize is the largest blob the host accepts, 0 for the
+	// App Engine limit of 32,000,000 bytes per file.
+	MaxBlobSize int64
+	// MaxVersionSize is the most bytes one version may hold, 0 for no
+	// limit.
+	MaxVersionSize int64
+}
+
+// FileRef is one file of a version's manifest.
+type FileRef struct {
+	Path     string // slash-separated, relative to the app root
+	SHA1     string // lowercase hex
+	Size     int64
+	MimeType string // optional; "" lets the host guess
+}
+
+// VersionSpec is what a deploy asks the host to create.
+type VersionSpec struct {
+	App     string
+	Service string // "default" for the default service
+	Version string
+	Runtime string
+	// Config is the application's configuration as deployed: the
+	// app.yaml with its includes merged, serialised as YAML. Hosts that
+	// serve the version read handlers from it.
+	Config []byte
+	Files  []FileRef
+}
+
+// Version is a deployed version as the host reports it.
+type Version struct {
+	App           string        `json:"app"`
+	Service       string        `json:"service"`
+	ID            string        `json:"id"`
+	Runtime       string        `json:"runtime"`
+	Created       time.Time     `json:"created"`
+	Deployer      string        `json:"deployer,omitempty"` // who created it, as the host knows them
+	Files         int           `json:"files"`
+	Bytes         int64         `json:"bytes"`
+	ServingStatus ServingStatus `json:"serving_status"`
+	// Traffic is the share of the service's traffic routed to the
+	// version, in [0, 1].
+	Traffic float64 `json:"traffic"`
+}
+
+// ServingStatus says whether a version may serve.
+type ServingStatus string
+
+// Serving statuses.
+const (
+	Serving ServingStatus = "SERVING"
+	Stopped ServingStatus = "STOPPED"
+)
+
+// BlobSyncer is implemented by backends that confirm blobs in batches:
+// making many small files durable one by one costs a disk flush each, while
+// one flush covers a batch. Callers of PutBlob on such a backend call
+// SyncBlobs before CreateVersion, and from time to time during a long
+// upload so that an interruption loses little.
+type BlobSyncer interface {
+	// SyncBlobs makes every blob stored by this Backend's PutBlob calls
+	// that returned before SyncBlobs was called durable and confirmed.
+	SyncBlobs(ctx context.Context) error
+}

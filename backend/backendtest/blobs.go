@@ -1,0 +1,151 @@
+package backendtest
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/appcfg/appcfg/backend"
+)
+
+func (s suite) blobTests() []subtest {
+	return []subtest{
+		{"PutThenNotMissing", s.testPutThenNotMissing},
+		{"MissingKeepsOrder", s.testMissingKeepsOrder},
+		{"PutIdempotent", s.testPutIdempotent},
+		{"EmptyBlob", s.testEmptyBlob},
+		{"DigestMismatch", s.testDigestMismatch},
+		{"SizeMismatch", s.testSizeMismatch},
+		{"BadDigestRefused", s.testBadDigestRefused},
+		{"ConcurrentPutsOfOneBlob", s.testConcurrentPuts},
+		{"Properties", s.testProperties},
+	}
+}
+
+func (s suite) testPutThenNotMissing(t *testing.T) {
+	b, app := s.open(t), newApp(t)
+	bs := newBlobs(t, 3)
+	if got := missing(t, b, app, digests(bs)); !equalStrings(got, digests(bs)) {
+		t.Fatalf("MissingBlobs on an empty host = %v, want all %v", got, digests(bs))
+	}
+	putBlob(t, b, app, bs[0])
+	putBlob(t, b, app, bs[2])
+	if got, want := missing(t, b, app, digests(bs)), []string{bs[1].digest}; !equalStrings(got, want) {
+		t.Fatalf("MissingBlobs after two puts = %v, want %v", got, want)
+	}
+	if got := missing(t, b, app, nil); len(got) != 0 {
+		t.Fatalf("MissingBlobs(nil) = %v, want none", got)
+	}
+}
+
+func (s suite) testMissingKeepsOrder(t *testing.T) {
+	b, app := s.open(t), newApp(t)
+	bs := newBlobs(t, 6)
+	putBlob(t, b, app, bs[3])
+	ask := []string{bs[5].digest, bs[3].digest, bs[0].digest, bs[4].digest, bs[2].digest, bs[1].digest}
+	want := []string{bs[5].digest, bs[0].digest, bs[4].digest, bs[2].digest, bs[1].digest}
+	if got := missing(t, b, app, ask); !equalStrings(got, want) {
+		t.Fatalf("MissingBlobs = %v, want %v (the order asked, without the held one)", got, want)
+	}
+}
+
+func (s suite) testPutIdempotent(t *testing.T) {
+	b, app := s.open(t), newApp(t)
+	bl := newBlobs(t, 1)[0]
+	putBlob(t, b, app, bl)
+	putBlob(t, b, app, bl)
+	if got := missing(t, b, app, []string{bl.digest}); len(got) != 0 {
+		t.Fatalf("MissingBlobs after putting twice = %v, want none", got)
+	}
+}
+
+func (s suite) testEmptyBlob(t *testing.T) {
+	b, app := s.open(t), newApp(t)
+	bl := newBlob("")
+	putBlob(t, b, app, bl)
+	if got := missing(t, b, app, []string{bl.digest}); len(got) != 0 {
+		t.Fatalf("MissingBlobs after putting the empty blob = %v, want none", got)
+	}
+}
+
+func (s suite) testDigestMismatch(t *testing.T) {
+	b, app := s.open(t), newApp(t)
+	bs := newBlobs(t, 2)
+	// bs[1]'s content under bs[0]'s digest, same length.
+	err := b.PutBlob(t.Context(), app, bs[0].digest, int64(len(bs[1].data)), bytes.NewReader(bs[1].data))
+	wantErr(t, "PutBlob with the wrong content", err, backend.ErrDigestMismatch)
+	if got := missing(t, b, app, []string{bs[0].digest}); len(got) != 1 {
+		t.Fatalf("a blob whose content did not match was stored: MissingBlobs = %v", got)
+	}
+	// The host must still accept the right content afterwards.
+	putBlob(t, b, app, bs[0])
+}
+
+func (s suite) testSizeMismatch(t *testing.T) {
+	b, app := s.open(t), newApp(t)
+	bl := newBlobs(t, 1)[0]
+	n := int64(len(bl.data))
+	for _, tc := range []struct {
+		name string
+		size int64
+		data []byte
+	}{
+		{"stream shorter than size", n + 1, bl.data},
+		{"stream longer than size", n - 1, bl.data},
+		{"truncated stream", n, bl.data[:n-1]},
+	} {
+		err := b.PutBlob(t.Context(), app, bl.digest, tc.size, bytes.NewReader(tc.data))
+		wantErr(t, "PutBlob with "+tc.name, err, backend.ErrDigestMismatch)
+	}
+	if got := missing(t, b, app, []string{bl.digest}); len(got) != 1 {
+		t.Fatalf("a blob whose size did not match was stored: MissingBlobs = %v", got)
+	}
+}
+
+func (s suite) testBadDigestRefused(t *testing.T) {
+	b, app := s.open(t), newApp(t)
+	for _, d := range []string{"", "../../../../etc/passwd", strings.Repeat("A", 40), strings.Repeat("0", 39), strings.Repeat("g", 40)} {
+		if err := b.PutBlob(t.Context(), app, d, 0, bytes.NewReader(nil)); err == nil {
+			t.Errorf("PutBlob accepted the digest %q, want an error", d)
+		}
+	}
+}
+
+func (s suite) testConcurrentPuts(t *testing.T) {
+	b, app := s.open(t), newApp(t)
+	bl := newBlob(strings.Repeat("concurrent "+t.Name()+" "+app+"\n", 20000))
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = b.PutBlob(t.Context(), app, bl.digest, int64(len(bl.data)), bytes.NewReader(bl.data))
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("concurrent PutBlob %d: %v", i, err)
+		}
+	}
+	if got := missing(t, b, app, []string{bl.digest}); len(got) != 0 {
+		t.Fatalf("MissingBlobs after concurrent puts = %v, want none", got)
+	}
+}
+
+func (s suite) testProperties(t *testing.T) {
+	b := s.open(t)
+	p := b.Properties()
+	if p.Connections < 1 {
+		t.Errorf("Properties().Connections = %d, want at least 1", p.Connections)
+	}
+	if p.MaxBlobSize < 0 {
+		t.Errorf("Properties().MaxBlobSize = %d, want 0 (no limit) or a positive size", p.MaxBlobSize)
+	}
+	if b.Location() == "" {
+		t.Error("Location() is empty")
+	}
+}

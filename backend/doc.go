@@ -1,0 +1,29 @@
+// Package backend is the contract between appcfg's commands and a hosting
+// backend: the place where an application's versions, files, indexes and
+// configuration live.
+//
+// # Overview
+//
+// Every backend implements the small required interface [Backend]: content
+// addressed blobs and versions made from them. Everything else is an optional
+// capability, a separate interface a backend may implement ([Versions],
+// [Locker], [ConfigStore], [IndexManager]). Callers reach a capability with
+// [As], which returns an error wrapping [ErrUnsupported] that names the
+// backend and the missing capability, so a user reads "backend local:/x does
+// not support indexes" rather than a type assertion failure.
+//
+// # Choosing a backend
+//
+// Backends are chosen by a location string (for example "local",
+// "local:/srv/appcfg" or "appengine://my-project"). A [Registry] maps the
+// scheme of the location to a [Factory]. The registry is built explicitly by
+// package backend/all; there is no init-time registration.
+//
+// # Adding a backend
+//
+// Write a package under backend/, give it a Factory, add it to backend/all,
+// and run the conformance suite in backend/backendtest from its tests.
+//
+// This package imports only the standard library: backends and commands
+// both depend on it, never the other way round.
+package backend

@@ -1,0 +1,267 @@
+package local
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/backend/backendtest"
+)
+
+func TestMain(m *testing.M) {
+	// The two-process test runs this binary a second time as a worker.
+	if dir := os.Getenv(helperDirEnv); dir != "" {
+		os.Exit(runHelper(dir, os.Getenv(helperWhoEnv)))
+	}
+	os.Exit(m.Run())
+}
+
+// openAt opens a store in dir and closes it when the test ends.
+func openAt(t testing.TB, dir string) *Backend {
+	t.Helper()
+	b, err := Open(t.Context(), "", Config{Root: dir}, backend.Env{User: "tester@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return b
+}
+
+func TestConformance(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T) backend.Backend { return openAt(t, t.TempDir()) })
+}
+
+// TestConformanceSharedStore runs the suite with every subtest on one store,
+// as a user's single data directory holds many apps.
+func TestConformanceSharedStore(t *testing.T) {
+	dir := t.TempDir()
+	backendtest.Run(t, func(t *testing.T) backend.Backend { return openAt(t, dir) })
+}
+
+func sha1hex(b []byte) string {
+	s := sha1.Sum(b)
+	return hex.EncodeToString(s[:])
+}
+
+func put(t testing.TB, b *Backend, app string, data []byte) string {
+	t.Helper()
+	d := sha1hex(data)
+	if err := b.PutBlob(t.Context(), app, d, int64(len(data)), bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestBlobFileLayout(t *testing.T) {
+	dir := t.TempDir()
+	b := openAt(t, dir)
+	data := []byte("hello, layout\n")
+	d := put(t, b, "app", data)
+	got, err := os.ReadFile(filepath.Join(dir, "blobs", d[:2], d[2:]))
+	if err != nil {
+		t.Fatalf("blob file not at blobs/%s/%s: %v", d[:2], d[2:], err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("blob file holds %q, want %q", got, data)
+	}
+	f, err := b.OpenBlob(t.Context(), "app", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got, _ := io.ReadAll(f); !bytes.Equal(got, data) {
+		t.Fatalf("OpenBlob reads %q, want %q", got, data)
+	}
+	if _, err := b.OpenBlob(t.Context(), "app", sha1hex([]byte("absent"))); !errors.Is(err, backend.ErrNotFound) {
+		t.Fatalf("OpenBlob of an absent blob: %v, want ErrNotFound", err)
+	}
+	if _, err := b.OpenBlob(t.Context(), "other-app", d); !errors.Is(err, backend.ErrNotFound) {
+		t.Fatalf("OpenBlob of an absent blob: %v, want ErrNotFound", err)
+	}
+}
+
+func TestMismatchLeavesNoTempFile(t *testing.T) {
+	dir := t.TempDir()
+	b := openAt(t, dir)
+	d := sha1hex([]byte("right"))
+	err := b.PutBlob(t.Context(), "app", d, 5, strings.NewReader("wrong"))
+	if !errors.Is(err, backend.ErrDigestMismatch) {
+		t.Fatalf("PutBlob of wrong content: %v, want ErrDigestMismatch", err)
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, "blobs", d[:2]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("a refused blob left %s behind", e.Name())
+	}
+}
+
+// A blob file removed behind the store's back is missing again, so the next
+// deploy re-sends it rather than creating a version with a hole.
+func TestDeletedBlobFileIsMissing(t *testing.T) {
+	dir := t.TempDir()
+	b := openAt(t, dir)
+	data := []byte("soon gone\n")
+	d := put(t, b, "app", data)
+	if err := os.Remove(filepath.Join(dir, "blobs", d[:2], d[2:])); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.MissingBlobs(t.Context(), "app", []string{d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("MissingBlobs = %v, want the blob whose file was deleted", got)
+	}
+	_, err = b.CreateVersion(t.Context(), backend.VersionSpec{App: "app", Service: "default", Version: "v1",
+		Files: []backend.FileRef{{Path: "a", SHA1: d, Size: int64(len(data))}}})
+	var mb *backend.MissingBlobsError
+	if !errors.As(err, &mb) {
+		t.Fatalf("CreateVersion over a deleted blob file: %v, want *MissingBlobsError", err)
+	}
+	put(t, b, "app", data)
+	if got, _ := b.MissingBlobs(t.Context(), "app", []string{d}); len(got) != 0 {
+		t.Fatalf("after re-sending, MissingBlobs = %v", got)
+	}
+}
+
+// Blobs belong to an app: one app's upload does not make another's manifest
+// valid, though the file is stored once.
+func TestBlobsArePerApp(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	d := put(t, b, "one", []byte("shared content\n"))
+	got, err := b.MissingBlobs(t.Context(), "two", []string{d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("app two holds app one's blob: MissingBlobs = %v", got)
+	}
+}
+
+func TestPersistsAcrossReopen(t *testing.T) {
+	dir := t.TempDir()
+	b1, err := Open(t.Context(), "", Config{Root: dir}, backend.Env{User: "ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("durable\n")
+	d := put(t, b1, "app", data)
+	spec := backend.VersionSpec{App: "app", Service: "default", Version: "v1", Runtime: "go122", Config: []byte("runtime: go122\n"),
+		Files: []backend.FileRef{{Path: "main.go", SHA1: d, Size: int64(len(data)), MimeType: "text/x-go"}}}
+	if _, err := b1.CreateVersion(t.Context(), spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := b1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b2 := openAt(t, dir)
+	v, err := b2.Version(t.Context(), "app", "default", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Deployer != "ann" || v.Runtime != "go122" || v.Files != 1 {
+		t.Fatalf("reopened version = %+v, want deployer ann, runtime go122, 1 file", v)
+	}
+	got, err := b2.Manifest(t.Context(), "app", "default", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Files) != 1 || got.Files[0] != spec.Files[0] || got.Runtime != "go122" || string(got.Config) != string(spec.Config) {
+		t.Fatalf("reopened manifest = %+v, want %+v", got, spec)
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	dir := t.TempDir()
+	b := openAt(t, dir)
+	if _, err := b.db.ExecContext(t.Context(), "PRAGMA user_version = 999"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(t.Context(), "", Config{Root: dir}, backend.Env{})
+	if err == nil || !strings.Contains(err.Error(), "upgrade appcfg") {
+		t.Fatalf("opening a store with a newer schema: %v, want an error asking to upgrade", err)
+	}
+}
+
+func TestManifestValidation(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	d := put(t, b, "app", []byte("x"))
+	tests := []struct {
+		name  string
+		files []backend.FileRef
+		want  string
+	}{
+		{"duplicate path", []backend.FileRef{{Path: "a", SHA1: d, Size: 1}, {Path: "a", SHA1: d, Size: 1}}, "twice"},
+		{"empty path", []backend.FileRef{{Path: "", SHA1: d, Size: 1}}, "empty path"},
+		{"bad digest", []backend.FileRef{{Path: "a", SHA1: "xyz", Size: 1}}, "not a SHA-1"},
+		{"wrong size", []backend.FileRef{{Path: "a", SHA1: d, Size: 2}}, "differs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := b.CreateVersion(t.Context(), backend.VersionSpec{App: "app", Service: "default", Version: "v1", Files: tt.files})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("CreateVersion = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := b.CreateVersion(t.Context(), backend.VersionSpec{App: "", Service: "default", Version: "v1"}); err == nil {
+		t.Error("CreateVersion with an empty app id succeeded")
+	}
+}
+
+// Asking about a few digests of an app that holds many takes the index-probe
+// path of queryHeld rather than the whole-list one.
+func TestMissingBlobsFewOfMany(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	var held []string
+	for i := range 20 {
+		held = append(held, put(t, b, "app", []byte(strings.Repeat("x", i+1))))
+	}
+	absent := sha1hex([]byte("never stored"))
+	got, err := b.MissingBlobs(t.Context(), "app", []string{absent, held[7], held[3]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != absent {
+		t.Fatalf("MissingBlobs = %v, want only %s", got, absent)
+	}
+}
+
+// With many asked-about blobs in one directory, presence is read from one
+// directory listing; a file deleted by hand must still count as missing.
+func TestDeletedBlobFileIsMissingListing(t *testing.T) {
+	dir := t.TempDir()
+	b := openAt(t, dir)
+	var ds []string
+	for i := 0; len(ds) < 2*listingPays; i++ {
+		data := []byte(fmt.Sprintf("same directory %d\n", i))
+		if d := sha1hex(data); strings.HasPrefix(d, "ab") {
+			ds = append(ds, put(t, b, "app", data))
+		}
+	}
+	gone := ds[5]
+	if err := os.Remove(filepath.Join(dir, "blobs", "ab", gone[2:])); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.MissingBlobs(t.Context(), "app", ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != gone {
+		t.Fatalf("MissingBlobs = %v, want only %s, whose file was deleted", got, gone)
+	}
+}

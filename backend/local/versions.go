@@ -1,0 +1,406 @@
+package local
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/appcfg/appcfg/backend"
+)
+
+// CreateVersion records the version and its manifest in one transaction,
+// after checking that every blob it names is held. A local version needs no
+// build, so it is ready when the transaction commits. A replaced version keeps
+// its traffic share and is started.
+func (b *Backend) CreateVersion(ctx context.Context, spec backend.VersionSpec) (backend.Version, error) {
+	if err := checkNames(spec.App, spec.Service, spec.Version); err != nil {
+		return backend.Version{}, err
+	}
+	digests, bytes, err := checkManifest(spec)
+	if err != nil {
+		return backend.Version{}, err
+	}
+	what := fmt.Sprintf("creating version %s of service %s", spec.Version, spec.Service)
+	var v backend.Version
+	err = b.update(ctx, what, func(tx *sql.Tx) error {
+		held, err := b.heldBlobs(ctx, tx, spec.App, digests)
+		if err != nil {
+			return err
+		}
+		if err := checkHeld(spec, digests, held); err != nil {
+			return err
+		}
+		versionID, err := b.upsertVersion(ctx, tx, spec, bytes)
+		if err != nil {
+			return err
+		}
+		if err := writeManifest(ctx, tx, versionID, spec.Files); err != nil {
+			return err
+		}
+		v, err = readVersion(ctx, tx, spec.App, spec.Service, spec.Version)
+		return err
+	})
+	return v, err
+}
+
+// checkManifest refuses a malformed manifest and returns its distinct
+// digests, in order of first use, and its total size.
+func checkManifest(spec backend.VersionSpec) (digests []string, bytes int64, err error) {
+	seenPath := make(map[string]bool, len(spec.Files))
+	seenDigest := make(map[string]bool, len(spec.Files))
+	for _, f := range spec.Files {
+		if f.Path == "" {
+			return nil, 0, fmt.Errorf("the manifest of version %s lists a file with an empty path", spec.Version)
+		}
+		if seenPath[f.Path] {
+			return nil, 0, fmt.Errorf("the manifest of version %s lists %s twice: list each file once", spec.Version, f.Path)
+		}
+		seenPath[f.Path] = true
+		if err := checkDigest(f.SHA1); err != nil {
+			return nil, 0, fmt.Errorf("manifest file %s: %w", f.Path, err)
+		}
+		if f.Size < 0 {
+			return nil, 0, fmt.Errorf("manifest file %s: negative size %d", f.Path, f.Size)
+		}
+		bytes += f.Size
+		if !seenDigest[f.SHA1] {
+			seenDigest[f.SHA1] = true
+			digests = append(digests, f.SHA1)
+		}
+	}
+	return digests, bytes, nil
+}
+
+// checkHeld returns a *MissingBlobsError for the blobs not held, or an error
+// for a file whose size differs from its blob's.
+func checkHeld(spec backend.VersionSpec, digests []string, held map[string]int64) error {
+	var missing []string
+	for _, d := range digests {
+		if _, ok := held[d]; !ok {
+			missing = append(missing, d)
+		}
+	}
+	if len(missing) > 0 {
+		return &backend.MissingBlobsError{Digests: missing}
+	}
+	for _, f := range spec.Files {
+		if held[f.SHA1] != f.Size {
+			return fmt.Errorf("manifest file %s: size %d differs from the %d bytes stored for %s: hash the file again",
+				f.Path, f.Size, held[f.SHA1], f.SHA1)
+		}
+	}
+	return nil
+}
+
+// upsertVersion creates or replaces the version row, keeping its id (and so
+// its traffic), and returns the id.
+func (b *Backend) upsertVersion(ctx context.Context, tx *sql.Tx, spec backend.VersionSpec, bytes int64) (int64, error) {
+	appID, err := ensureApp(ctx, tx, spec.App)
+	if err != nil {
+		return 0, err
+	}
+	var serviceID int64
+	err = tx.QueryRowContext(ctx,
+		`INSERT INTO services (app_id, name) VALUES (?, ?)
+		 ON CONFLICT (app_id, name) DO UPDATE SET name = excluded.name RETURNING id`,
+		appID, spec.Service).Scan(&serviceID)
+	if err != nil {
+		return 0, dbErr(ctx, "recording service "+spec.Service, err)
+	}
+	config := spec.Config
+	if config == nil {
+		config = []byte{}
+	}
+	var versionID int64
+	err = tx.QueryRowContext(ctx, `
+INSERT INTO versions (service_id, name, runtime, created, deployer, config, serving_status, files, bytes)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (service_id, name) DO UPDATE SET
+	runtime = excluded.runtime, created = excluded.created, deployer = excluded.deployer,
+	config = excluded.config, serving_status = excluded.serving_status,
+	files = excluded.files, bytes = excluded.bytes
+RETURNING id`,
+		serviceID, spec.Version, spec.Runtime, b.now().UnixNano(), b.user, config,
+		string(backend.Serving), len(spec.Files), bytes).Scan(&versionID)
+	if err != nil {
+		return 0, dbErr(ctx, "recording version "+spec.Version, err)
+	}
+	return versionID, nil
+}
+
+// writeManifest replaces the version's manifest with files, leaving it alone
+// when it already lists exactly those: an unchanged redeploy then costs one
+// read instead of rewriting every row.
+func writeManifest(ctx context.Context, tx *sql.Tx, versionID int64, files []backend.FileRef) error {
+	if same, err := manifestIs(ctx, tx, versionID, files); err != nil || same {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM manifests WHERE version_id = ?`, versionID); err != nil {
+		return dbErr(ctx, "replacing the manifest", err)
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO manifests (version_id, path, sha1, size, mime) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		return dbErr(ctx, "recording the manifest", err)
+	}
+	defer stmt.Close()
+	for _, f := range files {
+		if _, err := stmt.ExecContext(ctx, versionID, f.Path, f.SHA1, f.Size, f.MimeType); err != nil {
+			return dbErr(ctx, "recording manifest file "+f.Path, err)
+		}
+	}
+	return nil
+}
+
+// manifestIs reports whether the stored manifest lists exactly files. Both
+// sides are flattened into one string, fields separated by NUL and records by
+// SOH, so the comparison is one query and one result row.
+func manifestIs(ctx context.Context, q queryer, versionID int64, files []backend.FileRef) (bool, error) {
+	sorted := make([]backend.FileRef, len(files))
+	copy(sorted, files)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
+	var want strings.Builder
+	for i, f := range sorted {
+		if strings.ContainsAny(f.Path+f.MimeType, "\x00\x01") {
+			return false, nil // the separators would be ambiguous
+		}
+		if i > 0 {
+			want.WriteByte(1)
+		}
+		fmt.Fprintf(&want, "%s\x00%s\x00%d\x00%s", f.Path, f.SHA1, f.Size, f.MimeType)
+	}
+	var n int
+	var have sql.NullString
+	err := q.QueryRowContext(ctx, `
+SELECT count(*), group_concat(path || char(0) || sha1 || char(0) || size || char(0) || mime, char(1) ORDER BY path)
+FROM manifests WHERE version_id = ?`, versionID).Scan(&n, &have)
+	if err != nil {
+		return false, dbErr(ctx, "reading the manifest", err)
+	}
+	return n == len(files) && have.String == want.String(), nil
+}
+
+// versionQuery selects versions with their traffic share; callers append
+// their WHERE clause.
+const versionQuery = `
+SELECT a.name, s.name, v.name, v.runtime, v.created, v.deployer, v.files, v.bytes, v.serving_status, COALESCE(t.share, 0)
+FROM versions v
+JOIN services s ON s.id = v.service_id
+JOIN apps a ON a.id = s.app_id
+LEFT JOIN traffic t ON t.version_id = v.id
+`
+
+// scanVersion reads one row of versionQuery.
+func scanVersion(row interface{ Scan(...any) error }) (backend.Version, error) {
+	var v backend.Version
+	var created int64
+	var status string
+	err := row.Scan(&v.App, &v.Service, &v.ID, &v.Runtime, &created, &v.Deployer, &v.Files, &v.Bytes, &status, &v.Traffic)
+	v.Created = time.Unix(0, created)
+	v.ServingStatus = backend.ServingStatus(status)
+	return v, err
+}
+
+// readVersion reads one version, or returns an error wrapping ErrNotFound.
+func readVersion(ctx context.Context, q queryer, app, service, version string) (backend.Version, error) {
+	row := q.QueryRowContext(ctx, versionQuery+`WHERE a.name = ? AND s.name = ? AND v.name = ?`, app, service, version)
+	v, err := scanVersion(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return backend.Version{}, versionNotFound(app, service, version)
+	}
+	if err != nil {
+		return backend.Version{}, dbErr(ctx, "reading version "+version, err)
+	}
+	return v, nil
+}
+
+func versionNotFound(app, service, version string) error {
+	return fmt.Errorf("version %s of service %s of app %s: %w (list them with list_versions)", version, service, app, backend.ErrNotFound)
+}
+
+// ListVersions lists app's versions sorted by service then version id. An
+// app the store has never seen has none.
+func (b *Backend) ListVersions(ctx context.Context, app, service string) ([]backend.Version, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("listing versions: %w", err)
+	}
+	rows, err := b.db.QueryContext(ctx, versionQuery+`WHERE a.name = ? AND (? = '' OR s.name = ?) ORDER BY s.name, v.name`,
+		app, service, service)
+	if err != nil {
+		return nil, dbErr(ctx, "listing versions", err)
+	}
+	defer rows.Close()
+	var vs []backend.Version
+	for rows.Next() {
+		v, err := scanVersion(rows)
+		if err != nil {
+			return nil, dbErr(ctx, "listing versions", err)
+		}
+		vs = append(vs, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(ctx, "listing versions", err)
+	}
+	return vs, nil
+}
+
+// Version returns one version.
+func (b *Backend) Version(ctx context.Context, app, service, version string) (backend.Version, error) {
+	if err := ctx.Err(); err != nil {
+		return backend.Version{}, fmt.Errorf("reading version %s: %w", version, err)
+	}
+	return readVersion(ctx, b.db, app, service, version)
+}
+
+// versionIDs returns the ids of a version and its service, or an error
+// wrapping ErrNotFound.
+func versionIDs(ctx context.Context, q queryer, app, service, version string) (serviceID, versionID int64, err error) {
+	err = q.QueryRowContext(ctx, `
+SELECT s.id, v.id FROM versions v
+JOIN services s ON s.id = v.service_id
+JOIN apps a ON a.id = s.app_id
+WHERE a.name = ? AND s.name = ? AND v.name = ?`, app, service, version).Scan(&serviceID, &versionID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, versionNotFound(app, service, version)
+	}
+	if err != nil {
+		return 0, 0, dbErr(ctx, "looking up version "+version, err)
+	}
+	return serviceID, versionID, nil
+}
+
+// checkSplit checks the shares of a traffic split.
+func checkSplit(service string, split map[string]float64) error {
+	if len(split) == 0 {
+		return fmt.Errorf("the traffic split of service %s names no version: give at least one", service)
+	}
+	sum := 0.0
+	for v, share := range split {
+		if !(share > 0 && share <= 1) {
+			return fmt.Errorf("version %s: traffic share %v is outside (0, 1]: give a share above 0 and at most 1", v, share)
+		}
+		sum += share
+	}
+	if math.Abs(sum-1) > 1e-9 {
+		return fmt.Errorf("the traffic shares of service %s add up to %v: they must add up to 1", service, sum)
+	}
+	return nil
+}
+
+// SetTraffic replaces the service's split. The local host has no gradual
+// migration, so migrate moves traffic at once, as the contract allows.
+func (b *Backend) SetTraffic(ctx context.Context, app, service string, split map[string]float64, migrate bool) error {
+	if err := checkSplit(service, split); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(split))
+	for v := range split {
+		names = append(names, v)
+	}
+	sort.Strings(names)
+	return b.update(ctx, "setting the traffic of service "+service, func(tx *sql.Tx) error {
+		ids := make(map[string]int64, len(names))
+		var serviceID int64
+		for _, v := range names {
+			sid, vid, err := versionIDs(ctx, tx, app, service, v)
+			if err != nil {
+				return err
+			}
+			serviceID, ids[v] = sid, vid
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM traffic WHERE service_id = ?`, serviceID); err != nil {
+			return dbErr(ctx, "setting traffic", err)
+		}
+		for _, v := range names {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO traffic (service_id, version_id, share) VALUES (?, ?, ?)`,
+				serviceID, ids[v], split[v]); err != nil {
+				return dbErr(ctx, "setting traffic", err)
+			}
+		}
+		return nil
+	})
+}
+
+// SetServingStatus starts or stops a version.
+func (b *Backend) SetServingStatus(ctx context.Context, app, service, version string, status backend.ServingStatus) error {
+	if status != backend.Serving && status != backend.Stopped {
+		return fmt.Errorf("serving status %q is unknown: use %s or %s", status, backend.Serving, backend.Stopped)
+	}
+	return b.update(ctx, fmt.Sprintf("setting version %s to %s", version, status), func(tx *sql.Tx) error {
+		_, versionID, err := versionIDs(ctx, tx, app, service, version)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE versions SET serving_status = ? WHERE id = ?`, string(status), versionID); err != nil {
+			return dbErr(ctx, "setting serving status", err)
+		}
+		return nil
+	})
+}
+
+// DeleteVersion deletes a version that receives no traffic, with its
+// manifest. Its blobs stay: other versions may share them, and a redeploy
+// then sends nothing.
+func (b *Backend) DeleteVersion(ctx context.Context, app, service, version string) error {
+	return b.update(ctx, "deleting version "+version, func(tx *sql.Tx) error {
+		_, versionID, err := versionIDs(ctx, tx, app, service, version)
+		if err != nil {
+			return err
+		}
+		var share float64
+		err = tx.QueryRowContext(ctx, `SELECT share FROM traffic WHERE version_id = ?`, versionID).Scan(&share)
+		if err == nil {
+			return fmt.Errorf("version %s of service %s receives %.0f%% of its traffic: move the traffic to another version first (set_default_version): %w",
+				version, service, share*100, backend.ErrVersionServing)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return dbErr(ctx, "deleting version "+version, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM versions WHERE id = ?`, versionID); err != nil {
+			return dbErr(ctx, "deleting version "+version, err)
+		}
+		return nil
+	})
+}
+
+// Manifest implements backend.Contents.
+func (b *Backend) Manifest(ctx context.Context, app, service, version string) (backend.VersionSpec, error) {
+	spec := backend.VersionSpec{App: app, Service: service, Version: version}
+	if err := ctx.Err(); err != nil {
+		return spec, fmt.Errorf("reading the manifest of version %s: %w", version, err)
+	}
+	_, versionID, err := versionIDs(ctx, b.db, app, service, version)
+	if err != nil {
+		return spec, err
+	}
+	err = b.db.QueryRowContext(ctx, `SELECT runtime, config FROM versions WHERE id = ?`, versionID).Scan(&spec.Runtime, &spec.Config)
+	if err != nil {
+		return spec, dbErr(ctx, "reading version "+version, err)
+	}
+	spec.Files, err = b.manifestFiles(ctx, versionID, version)
+	return spec, err
+}
+
+func (b *Backend) manifestFiles(ctx context.Context, versionID int64, version string) ([]backend.FileRef, error) {
+	rows, err := b.db.QueryContext(ctx, `SELECT path, sha1, size, mime FROM manifests WHERE version_id = ? ORDER BY path`, versionID)
+	if err != nil {
+		return nil, dbErr(ctx, "reading the manifest of version "+version, err)
+	}
+	defer rows.Close()
+	var files []backend.FileRef
+	for rows.Next() {
+		var f backend.FileRef
+		if err := rows.Scan(&f.Path, &f.SHA1, &f.Size, &f.MimeType); err != nil {
+			return nil, dbErr(ctx, "reading the manifest of version "+version, err)
+		}
+		files = append(files, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(ctx, "reading the manifest of version "+version, err)
+	}
+	return files, nil
+}

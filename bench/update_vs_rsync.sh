@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Benchmark: `appcfg update` to a fresh local backend against `rsync -a` of the
+# same tree into an empty directory, and an unchanged redeploy against an rsync
+# no-op, in one run. Prints the two ratios (goals: first deploy <= 1.2x rsync,
+# redeploy <= 1.0x the rsync no-op).
+#
+# Usage: bench/update_vs_rsync.sh [FILES] [TOTAL_MB]   (default 5000 files, 200 MB)
+# Needs: go, rsync, python3 (to generate the tree). Run from anywhere.
+set -euo pipefail
+files=${1:-5000}
+total_mb=${2:-200}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+for tool in go rsync python3; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is required (e.g. apt-get install $tool)" >&2; exit 2; }
+done
+work=$(mktemp -d "${TMPDIR:-/tmp}/appcfg-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+echo "building appcfg"
+(cd "$repo" && go build -o "$work/appcfg" ./cmd/appcfg)
+
+echo "generating $files files, $total_mb MB in $work/app"
+python3 - "$work/app" "$files" "$total_mb" <<'PY'
+import os, random, sys
+root, n, mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = random.Random(42)
+os.makedirs(root)
+with open(os.path.join(root, "app.yaml"), "w") as f:
+    f.write("runtime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n"
+            "- url: /static\n  static_dir: static\n- url: /.*\n  script: main.app\n")
+open(os.path.join(root, "main.py"), "w").write("app = None\n")
+# Sizes follow a rough long tail (many small files, some large ones) summing to mb.
+weights = [rng.paretovariate(1.2) for _ in range(n)]
+scale = mb * 1024 * 1024 / sum(weights)
+for i, w in enumerate(weights):
+    d = os.path.join(root, "static" if i % 3 else "lib", "d%03d" % (i % 97))
+    os.makedirs(d, exist_ok=True)
+    size = min(int(w * scale), 30 * 1024 * 1024)
+    with open(os.path.join(d, "f%05d.bin" % i), "wb") as f:
+        f.write(rng.randbytes(size))
+PY
+sync
+
+# Each measurement drops nothing from the page cache: both tools read the
+# same warm files, which is what a developer's redeploy sees.
+secs() {
+	local s e
+	s=$(date +%s.%N)
+	"$@" >"$work/last.log" 2>&1 || { echo "bench: failed: $*" >&2; cat "$work/last.log" >&2; exit 1; }
+	e=$(date +%s.%N)
+	echo "$e - $s" | bc -l
+}
+command -v bc >/dev/null || { echo "bench: bc is required (apt-get install bc)" >&2; exit 2; }
+
+rsync_first=$(secs rsync -a "$work/app/" "$work/rsync-dest/")
+rsync_noop=$(secs rsync -a "$work/app/" "$work/rsync-dest/")
+export XDG_CACHE_HOME="$work/cache"
+deploy_first=$(secs "$work/appcfg" update --backend "local:$work/backend" -A bench -V v1 --quiet "$work/app")
+deploy_again=$(secs "$work/appcfg" update --backend "local:$work/backend" -A bench -V v1 --quiet "$work/app")
+# A failed deploy must not be reported as a fast one.
+"$work/appcfg" list_versions --backend "local:$work/backend" -A bench --quiet | grep -q v1 || { echo "bench: deploy failed" >&2; exit 1; }
+
+printf '%-28s %8.3f s\n' "rsync -a (first copy)" "$rsync_first" "rsync -a (no-op)" "$rsync_noop" \
+	"appcfg update (first)" "$deploy_first" "appcfg update (unchanged)" "$deploy_again"
+printf 'first deploy / rsync:        %.2fx (goal <= 1.2x)\n' "$(echo "$deploy_first / $rsync_first" | bc -l)"
+printf 'redeploy / rsync no-op:      %.2fx (goal <= 1.0x)\n' "$(echo "$deploy_again / $rsync_noop" | bc -l)"

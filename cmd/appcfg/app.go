@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// run executes the command line args (args[0] is the program name) and
+// returns the exit status. Only main calls os.Exit.
+func run(ctx context.Context, args []string, io stdio) int {
+	if len(args) == 2 && (args[1] == "--version" || args[1] == "-V") {
+		// -V/--version takes an app version for every command, as in
+		// appcfg.py; alone, it asks for the tool's own version.
+		fmt.Fprintln(io.out, versionLine())
+		return exitOK
+	}
+	app := newApp(io)
+	err := app.RunContext(ctx, normalizeArgs(app, args))
+	return exitCode(err, io.err)
+}
+
+// newApp builds the command tree. Everything it needs comes from io, so
+// several apps can run side by side in one test process.
+func newApp(io stdio) *cli.App {
+	app := &cli.App{
+		Name:      "appcfg",
+		Usage:     "validate and deploy App Engine applications",
+		UsageText: "appcfg [global options] COMMAND [command options] [DIR] [args...]",
+		Description: "appcfg keeps the commands and flags of Google's appcfg.py. Options may be given\n" +
+			"before or after the command and its arguments.",
+		Flags:                globalFlags(),
+		HideVersion:          true,
+		EnableBashCompletion: false,
+		Reader:               io.in,
+		Writer:               io.out,
+		ErrWriter:            io.err,
+		// Errors come back from Run and are mapped in exit.go; urfave/cli
+		// must never call os.Exit itself.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err}
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usagef("unknown command %q", c.Args().First())
+			}
+			if err := cli.ShowAppHelp(c); err != nil {
+				return err
+			}
+			return usagef("no command given")
+		},
+		Commands: commands(io),
+	}
+	for _, cmd := range app.Commands {
+		if cmd.OnUsageError == nil {
+			cmd.OnUsageError = app.OnUsageError
+		}
+	}
+	return app
+}
+
+// commands lists every command; each is defined in its cmd_*.go file.
+func commands(io stdio) []*cli.Command {
+	cmds := []*cli.Command{
+		validateCommand(io),
+		lsFilesCommand(io),
+		updateCommand(io),
+		rollbackCommand(io),
+	}
+	cmds = append(cmds, versionCommands(io)...)
+	return append(cmds, versionCommand(io))
+}
+
+func versionCommand(io stdio) *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print appcfg's own version",
+		Action: func(*cli.Context) error {
+			fmt.Fprintln(io.out, versionLine())
+			return nil
+		},
+	}
+}
+
+func versionLine() string {
+	v := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " " + s.Value[:12]
+			}
+		}
+	}
+	return "appcfg " + strings.TrimSpace(v)
+}

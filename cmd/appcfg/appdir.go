@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/appcfg/appcfg/appconfig"
+	"github.com/appcfg/appcfg/validate"
+)
+
+// appDir is an application directory loaded and validated for a command
+// that acts on the host.
+type appDir struct {
+	dir     string // absolute
+	appYAML string // path of app.yaml
+	app     *appconfig.App
+	appID   string
+	service string
+	version string
+	// companions are the valid companion files present, by kind.
+	companions map[validate.Kind]validate.FileResult
+}
+
+// loadAppDir validates dir's app.yaml and companions. Problems are printed
+// on stderr as validate prints them; any error makes it return errReported.
+// -A, -m and -V override the files; a missing version gets a generated one,
+// as gcloud does, when genVersion is set.
+func loadAppDir(ctx context.Context, io stdio, g globals, dir string, genVersion bool) (*appDir, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("application directory %s: %w", dir, err)
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return nil, usagef("application directory %s does not exist", dir)
+	}
+	if !st.IsDir() {
+		return nil, usagef("Not a directory: %s", dir)
+	}
+	results, err := validate.Dir(ctx, abs, validate.Options{AppID: g.appID, Service: g.module, Version: g.version})
+	if err != nil {
+		return nil, err
+	}
+	bad := false
+	for _, r := range results {
+		for _, p := range r.Problems {
+			fmt.Fprintln(io.err, p.String())
+		}
+		bad = bad || !r.OK()
+	}
+	if bad {
+		fmt.Fprintln(io.err, "appcfg: the configuration has errors (above); fix them and run again. `appcfg validate` checks it alone.")
+		return nil, errReported
+	}
+	d := &appDir{dir: abs, appYAML: results[0].Path, companions: map[validate.Kind]validate.FileResult{}}
+	app, ok := results[0].Config.(*appconfig.App)
+	if !ok || app == nil {
+		return nil, fmt.Errorf("%s: no configuration could be read", results[0].Path)
+	}
+	d.app = app
+	for _, r := range results[1:] {
+		d.companions[r.Kind] = r
+	}
+	d.appID = firstNonEmpty(g.appID, app.Application, app.Project)
+	if d.appID == "" {
+		return nil, usagef("Expected -A app_id when application property in file %s is not set.", filepath.Base(d.appYAML))
+	}
+	d.service = firstNonEmpty(g.module, app.ServiceName())
+	d.version = firstNonEmpty(g.version, app.Version)
+	if d.version == "" && genVersion {
+		// gcloud's rule: a timestamp, so each deploy without a version is new.
+		d.version = time.Now().UTC().Format("20060102t150405")
+	}
+	return d, nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/appcfg/appcfg/appconfig"
+	"github.com/appcfg/appcfg/skipfiles"
+	"github.com/appcfg/appcfg/validate"
+)
+
+// Flags shared by every command that chooses the files of an app.
+const (
+	flagIgnoreFile    = "ignore-file"
+	flagStrict        = "strict"
+	flagFollowLinks   = "follow-external-links"
+	flagAllowSecrets  = "allow-secrets"
+	lsFlagSkipped     = "skipped"
+	lsFlagExplain     = "explain"
+	lsFlagJSON        = "json"
+	lsFilesUsageLines = "Prints the files of the app in DIR (default: the current directory) that an update\n" +
+		"would upload, one per line, sorted. The rules come from app.yaml's skip_files (Python regular\n" +
+		"expressions; the SDK default when absent) or, as gcloud decides, from a .gcloudignore file\n" +
+		"(second-generation runtimes use only that). Before any upload the same checks run here:\n" +
+		"symbolic link loops, links leaving the app, .py/.pyc conflicts (python27), the limits of\n" +
+		"10,000 files, 32 MB per file and 150 MiB in total, and files that look like credentials.\n" +
+		"Any of those is printed on stderr and the exit status is 1."
+)
+
+// skipFilesFlags are the options that change which files are chosen.
+func skipFilesFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flagIgnoreFile, Aliases: []string{"ignore_file"},
+			Usage: "use this gitignore-style file instead of skip_files or .gcloudignore (relative to DIR)"},
+		&cli.BoolFlag{Name: flagStrict, Usage: "make every .py/.pyc conflict an error instead of a warning (for CI)"},
+		&cli.BoolFlag{Name: flagFollowLinks, Aliases: []string{"follow_external_links"},
+			Usage: "follow symbolic links that point outside the app directory"},
+		&cli.BoolFlag{Name: flagAllowSecrets, Aliases: []string{"allow_secrets"},
+			Usage: "upload files that look like credentials (private keys, .env, service-account JSON …)"},
+	}
+}
+
+// skipFilesOptions turns an app's configuration and the flags into the
+// options of skipfiles.Walk; runtime overrides app.yaml's (the -r flag).
+func skipFilesOptions(c *cli.Context, app *appconfig.App, appYAML, runtime string) skipfiles.Options {
+	opts := skipfiles.Options{
+		Runtime:             app.Runtime,
+		Env:                 app.Env,
+		SkipFiles:           app.SkipFiles,
+		SkipFilesSource:     appYAML,
+		SkipFilesPos:        app.SkipFilesPos,
+		IgnoreFile:          c.String(flagIgnoreFile),
+		Strict:              c.Bool(flagStrict),
+		FollowExternalLinks: c.Bool(flagFollowLinks),
+		AllowSecrets:        c.Bool(flagAllowSecrets),
+	}
+	if app.Runtime == "vm" {
+		opts.Runtime = app.EffectiveRuntime()
+	}
+	if app.IsVM() {
+		opts.Env = "flex"
+	}
+	if runtime != "" {
+		opts.Runtime = runtime
+	}
+	for _, h := range app.Handlers {
+		if h != nil && h.Script != "" {
+			opts.Handlers = append(opts.Handlers, skipfiles.Handler{Script: h.Script, File: appYAML, Pos: h.Position})
+		}
+	}
+	return opts
+}
+
+func lsFilesCommand(io stdio) *cli.Command {
+	return &cli.Command{
+		Name:        "ls_files",
+		Aliases:     []string{"ls-files"},
+		Usage:       "list the files an update would upload, and why any file is or is not uploaded",
+		ArgsUsage:   "[DIR]",
+		Description: lsFilesUsageLines,
+		Flags: append([]cli.Flag{
+			&cli.BoolFlag{Name: lsFlagSkipped, Usage: "list the skipped paths instead, each with the rule or check that skipped it"},
+			&cli.StringFlag{Name: lsFlagExplain, Usage: "say which rule (file, line, pattern) keeps or drops `PATH`"},
+			&cli.BoolFlag{Name: lsFlagJSON, Usage: "print the result as one JSON object"},
+		}, skipFilesFlags()...),
+		Action: func(c *cli.Context) error {
+			g, err := readGlobals(c)
+			if err != nil {
+				return err
+			}
+			if c.NArg() > 1 {
+				return usagef("Expected a single <directory> argument after 'ls_files'.")
+			}
+			dir := "."
+			if c.NArg() == 1 {
+				dir = c.Args().First()
+			}
+			return runLsFiles(c, io, g, dir)
+		},
+	}
+}
+
+// lsReporter prints warnings always and the per-path details with -v.
+type lsReporter struct {
+	io      stdio
+	verbose bool
+}
+
+func (r lsReporter) Status(msg string) {
+	if r.verbose {
+		fmt.Fprintln(r.io.err, msg)
+	}
+}
+
+func (r lsReporter) Warn(msg string) { fmt.Fprintln(r.io.err, "warning: "+msg) }
+
+func runLsFiles(c *cli.Context, io stdio, g globals, dir string) error {
+	ctx := c.Context
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("application directory %s does not exist", dir)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	appYAML := validate.FindFile(dir, "app")
+	if appYAML == "" {
+		return fmt.Errorf("directory %s does not contain configuration file app.yaml", dir)
+	}
+	vr := validate.File(ctx, appYAML, validate.KindApp, validate.Options{AppID: g.appID, Service: g.module, Version: g.version})
+	app, _ := vr.Config.(*appconfig.App)
+	if !vr.OK() || app == nil {
+		for _, p := range vr.Problems {
+			fmt.Fprintln(io.err, p.String())
+		}
+		fmt.Fprintln(io.err, "appcfg: app.yaml has errors (above); the files cannot be chosen until they are fixed.")
+		return errReported
+	}
+	for _, p := range vr.Problems {
+		fmt.Fprintln(io.err, p.String())
+	}
+	opts := skipFilesOptions(c, app, appYAML, g.runtime)
+	res, walkErr := skipfiles.Walk(ctx, dir, opts, lsReporter{io: io, verbose: g.verbosity >= 2})
+	var problems *skipfiles.Error
+	if walkErr != nil && (!errors.As(walkErr, &problems) || res == nil) {
+		if problems != nil {
+			return reportSkipProblems(io, c.Bool(lsFlagJSON), problems)
+		}
+		return walkErr
+	}
+	var decision *skipfiles.Decision
+	if p := c.String(lsFlagExplain); p != "" {
+		d := res.Explain(explainRel(res.Root, p))
+		decision = &d
+	}
+	if c.Bool(lsFlagJSON) {
+		if err := printLsJSON(io, c, res, decision, problems); err != nil {
+			return err
+		}
+	} else {
+		printLsText(io, c, res, decision)
+		if problems != nil {
+			for _, p := range problems.Problems {
+				fmt.Fprintln(io.err, "error: "+p.String())
+			}
+		}
+	}
+	if decision == nil && !c.Bool(lsFlagJSON) {
+		g.statusf(io, "%s, %d bytes to upload; %d skipped paths; rules: %s",
+			plural(len(res.Files), "file"), res.TotalSize, len(res.Skipped), res.Matcher.Source())
+	}
+	if problems != nil {
+		return errReported
+	}
+	return nil
+}
+
+// explainRel makes PATH relative to the app: a path that exists from the
+// current directory and lies inside the app is taken as such; anything else
+// is already relative to the app root.
+func explainRel(root, p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		if _, err := os.Lstat(abs); err == nil {
+			if rel, err := filepath.Rel(root, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return filepath.ToSlash(rel)
+			}
+		}
+	}
+	return filepath.ToSlash(p)
+}
+
+func printLsText(io stdio, c *cli.Context, res *skipfiles.Result, d *skipfiles.Decision) {
+	switch {
+	case d != nil:
+		fmt.Fprintf(io.out, "%s: %s\n", d.Path, d.Reason)
+	case c.Bool(lsFlagSkipped):
+		for _, s := range res.Skipped {
+			p := s.Rel
+			if s.Dir {
+				p += "/"
+			}
+			fmt.Fprintf(io.out, "%s\t%s\n", p, s.Reason)
+		}
+	default:
+		for _, f := range res.Files {
+			fmt.Fprintln(io.out, f.Rel)
+		}
+	}
+}
+
+// lsJSON is the --json output.
+type lsJSON struct {
+	Root     string              `json:"root"`
+	Mode     skipfiles.Mode      `json:"mode"`
+	Rules    string              `json:"rules"`
+	Files    []skipfiles.File    `json:"files"`
+	Total    int64               `json:"total_size"`
+	Skipped  []skipfiles.Skip    `json:"skipped,omitempty"`
+	Explain  *skipfiles.Decision `json:"explain,omitempty"`
+	Problems []skipfiles.Problem `json:"problems"`
+}
+
+func printLsJSON(io stdio, c *cli.Context, res *skipfiles.Result, d *skipfiles.Decision, problems *skipfiles.Error) error {
+	out := lsJSON{Root: res.Root, Mode: res.Matcher.Mode(), Rules: res.Matcher.Source(), Files: res.Files,
+		Total: res.TotalSize, Explain: d, Problems: []skipfiles.Problem{}}
+	if out.Files == nil {
+		out.Files = []skipfiles.File{}
+	}
+	if c.Bool(lsFlagSkipped) {
+		out.Skipped = res.Skipped
+	}
+	if problems != nil {
+		out.Problems = problems.Problems
+	}
+	enc := json.NewEncoder(io.out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("write the file list: %w", err)
+	}
+	return nil
+}
+
+// reportSkipProblems prints problems found before any file was listed (a
+// bad pattern, contradictory rule sources).
+func reportSkipProblems(io stdio, asJSON bool, e *skipfiles.Error) error {
+	if asJSON {
+		enc := json.NewEncoder(io.out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(map[string]any{"problems": e.Problems}); err != nil {
+			return fmt.Errorf("write the problems: %w", err)
+		}
+	}
+	for _, p := range e.Problems {
+		fmt.Fprintln(io.err, "error: "+p.String())
+	}
+	return errReported
+}

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/appcfg/appcfg/backend"
+)
+
+// versionCommands are the legacy commands that manage deployed versions.
+func versionCommands(io stdio) []*cli.Command {
+	return []*cli.Command{
+		{
+			Name:      "list_versions",
+			Usage:     "list the versions of every service of an application",
+			ArgsUsage: "[DIR]  (or -A APP_ID)",
+			Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print every version's details as JSON"}},
+			Action: func(c *cli.Context) error {
+				return withHost(c, io, func(ctx context.Context, g globals, b backend.Backend, id ident) error {
+					return listVersions(ctx, io, b, id.app, c.Bool("json"))
+				})
+			},
+		},
+		{
+			Name:      "set_default_version",
+			Usage:     "route all traffic of a service to a version",
+			ArgsUsage: "[DIR]  (or -A APP_ID -V VERSION [-M SERVICE[,SERVICE...]])",
+			Action: func(c *cli.Context) error {
+				return setTrafficCommand(c, io, false)
+			},
+		},
+		{
+			Name:      "migrate_traffic",
+			Usage:     "move the traffic of the default service to a version gradually",
+			ArgsUsage: "[DIR]  (or -A APP_ID -V VERSION)",
+			Action: func(c *cli.Context) error {
+				return setTrafficCommand(c, io, true)
+			},
+		},
+		{
+			Name:      "delete_version",
+			Usage:     "delete a version that receives no traffic",
+			ArgsUsage: "-A APP_ID -V VERSION [-M SERVICE]",
+			Action: func(c *cli.Context) error {
+				g, err := readGlobals(c)
+				if err != nil {
+					return err
+				}
+				if g.appID == "" || g.version == "" || c.Args().Present() {
+					return usagef("Expected an <app_id> argument, a <version> argument and an optional <module> argument.")
+				}
+				return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+					vs, err := backend.As[backend.Versions](b, "versions")
+					if err != nil {
+						return err
+					}
+					service := firstNonEmpty(g.module, "default")
+					if err := vs.DeleteVersion(ctx, g.appID, service, g.version); err != nil {
+						return fmt.Errorf("deleting version %s of service %s: %w", g.version, service, err)
+					}
+					fmt.Fprintf(io.out, "Deleted version %s of service %s of app %s.\n", g.version, service, g.appID)
+					return nil
+				})
+			},
+		},
+		servingCommand(io, "start_module_version", "start serving a stopped version", backend.Serving),
+		servingCommand(io, "stop_module_version", "stop a version from serving", backend.Stopped),
+	}
+}
+
+// ident is the application, service and version a command acts on.
+type ident struct{ app, service, version string }
+
+// resolveIdent finds the identity from a DIR argument or from -A/-M/-V, as
+// the legacy directory-or-flags commands do.
+func resolveIdent(c *cli.Context, io stdio, g globals, needVersion bool) (ident, error) {
+	args := c.Args().Slice()
+	switch {
+	case len(args) > 1:
+		return ident{}, usagef("Expected 1 argument, not %d.", len(args))
+	case len(args) == 1:
+		d, err := loadAppDir(c.Context, io, g, args[0], false)
+		if err != nil {
+			return ident{}, err
+		}
+		if needVersion && d.version == "" {
+			return ident{}, usagef("%s has no version: set version: or give -V", d.appYAML)
+		}
+		return ident{d.appID, d.service, d.version}, nil
+	case g.appID == "":
+		return ident{}, usagef("Expected <directory> argument or -A <app id>.")
+	case needVersion && g.version == "":
+		return ident{}, usagef("Expected a <directory> argument or both --application and --version flags.")
+	}
+	return ident{g.appID, firstNonEmpty(g.module, "default"), g.version}, nil
+}
+
+// withHost resolves the identity and opens the backend for fn.
+func withHost(c *cli.Context, io stdio, fn func(context.Context, globals, backend.Backend, ident) error) error {
+	g, err := readGlobals(c)
+	if err != nil {
+		return err
+	}
+	id, err := resolveIdent(c, io, g, false)
+	if err != nil {
+		return err
+	}
+	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error { return fn(ctx, g, b, id) })
+}
+
+func onHost(ctx context.Context, g globals, fn func(context.Context, backend.Backend) error) (err error) {
+	b, err := openBackend(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer closeBackend(b, &err)
+	return fn(ctx, b)
+}
+
+func listVersions(ctx context.Context, io stdio, b backend.Backend, app string, asJSON bool) error {
+	vs, err := backend.As[backend.Versions](b, "versions")
+	if err != nil {
+		return err
+	}
+	list, err := vs.ListVersions(ctx, app, "")
+	if err != nil {
+		return fmt.Errorf("listing versions of %s: %w", app, err)
+	}
+	if asJSON {
+		if list == nil {
+			list = []backend.Version{}
+		}
+		enc := json.NewEncoder(io.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	}
+	if len(list) == 0 {
+		fmt.Fprintf(io.out, "No versions uploaded for app: %s.\n", app)
+		return nil
+	}
+	// As the legacy YAML reply: service → versions, the default service first.
+	byService := map[string][]backend.Version{}
+	var services []string
+	for _, v := range list {
+		if _, ok := byService[v.Service]; !ok {
+			services = append(services, v.Service)
+		}
+		byService[v.Service] = append(byService[v.Service], v)
+	}
+	sort.SliceStable(services, func(i, j int) bool {
+		return services[i] == "default" || (services[j] != "default" && services[i] < services[j])
+	})
+	for _, s := range services {
+		fmt.Fprintf(io.out, "%s:\n", s)
+		for _, v := range byService[s] {
+			var notes []string
+			if v.Traffic > 0 {
+				notes = append(notes, fmt.Sprintf("traffic %s%%", trimFloat(v.Traffic*100)))
+			}
+			if v.ServingStatus == backend.Stopped {
+				notes = append(notes, "stopped")
+			}
+			line := "- " + v.ID
+			if len(notes) > 0 {
+				line += "  # " + strings.Join(notes, ", ")
+			}
+			fmt.Fprintln(io.out, line)
+		}
+	}
+	return nil
+}
+
+func trimFloat(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
+}
+
+func setTrafficCommand(c *cli.Context, io stdio, migrate bool) error {
+	g, err := readGlobals(c)
+	if err != nil {
+		return err
+	}
+	id, err := resolveIdent(c, io, g, true)
+	if err != nil {
+		return err
+	}
+	services := []string{id.service}
+	if g.module != "" {
+		services = strings.Split(g.module, ",")
+	}
+	if migrate && (len(services) != 1 || services[0] != "default") {
+		return usagef("migrate_traffic does not support non-default module at this time.")
+	}
+	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+		vs, err := backend.As[backend.Versions](b, "versions")
+		if err != nil {
+			return err
+		}
+		for _, s := range services {
+			if s == "default" {
+				g.statusf(io, "Setting default version of application %s to %s.", id.app, id.version)
+			} else {
+				g.statusf(io, "Setting default version of module %s of application %s to %s.", s, id.app, id.version)
+			}
+			if err := vs.SetTraffic(ctx, id.app, s, map[string]float64{id.version: 1}, migrate); err != nil {
+				return fmt.Errorf("routing service %s to version %s: %w", s, id.version, err)
+			}
+		}
+		return nil
+	})
+}
+
+func servingCommand(io stdio, name, usage string, status backend.ServingStatus) *cli.Command {
+	return &cli.Command{
+		Name:      name,
+		Usage:     usage,
+		ArgsUsage: "[DIR]  (or -A APP_ID -M SERVICE -V VERSION)",
+		Action: func(c *cli.Context) error {
+			g, err := readGlobals(c)
+			if err != nil {
+				return err
+			}
+			if !c.Args().Present() && (g.appID == "" || g.version == "") {
+				return usagef("Expected at least one <file> argument or the --application, --module and --version flags to be set.")
+			}
+			id, err := resolveIdent(c, io, g, true)
+			if err != nil {
+				return err
+			}
+			return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+				vs, err := backend.As[backend.Versions](b, "versions")
+				if err != nil {
+					return err
+				}
+				if err := vs.SetServingStatus(ctx, id.app, id.service, id.version, status); err != nil {
+					return fmt.Errorf("version %s of service %s: %w", id.version, id.service, err)
+				}
+				fmt.Fprintf(io.out, "Version %s of service %s of app %s is now %s.\n", id.version, id.service, id.app, strings.ToLower(string(status)))
+				return nil
+			})
+		},
+	}
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Exit statuses. Their meaning never changes once released; scripts rely on
+// them (README.md, "Exit codes").
+const (
+	exitOK      = 0 // the command did what was asked
+	exitFailure = 1 // the input is wrong, the host refused, or the run was interrupted
+	exitUsage   = 2 // the command line itself is wrong
+)
+
+// usageError marks a mistake in the command line: unknown command or flag,
+// missing or extra argument. It exits 2, as optparse errors did.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// errReported means the command already printed what went wrong (for
+// example validate's list of problems); only the exit status is left to set.
+var errReported = errors.New("problems reported")
+
+// exitCode maps an error to its exit status and prints it once, with a hint
+// where one helps. It is the only place that decides exit statuses.
+func exitCode(err error, stderr io.Writer) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errReported):
+		return exitFailure
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "appcfg: error: %v\n", err)
+		fmt.Fprintln(stderr, "Run 'appcfg help' for the list of commands, or 'appcfg help COMMAND' for one command's flags.")
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "appcfg: interrupted")
+		return exitFailure
+	}
+	fmt.Fprintf(stderr, "appcfg: %v\n", err)
+	return exitFailure
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Names of the global flags, as appcfg.py spelled them.
+const (
+	flagQuiet       = "quiet"
+	flagVerbose     = "verbose"
+	flagNoisy       = "noisy"
+	flagApplication = "application"
+	flagModule      = "module"
+	flagVersion     = "version"
+	flagRuntime     = "runtime"
+	flagAnyRuntime  = "allow_any_runtime"
+	flagEnvVariable = "env_variable"
+	flagBackend     = "backend"
+)
+
+// globalFlags are the flags of appcfg.py that apply to every command.
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, Usage: "print no status lines, only results and errors"},
+		&cli.BoolFlag{Name: flagVerbose, Aliases: []string{"v"}, Usage: "print more about what is being done"},
+		&cli.BoolFlag{Name: flagNoisy, Usage: "print everything, including each request (credentials redacted)"},
+		&cli.StringFlag{Name: flagApplication, Aliases: []string{"A"}, EnvVars: []string{"APPCFG_APPLICATION"},
+			Usage: "application (project) id; overrides application: in the yaml files", Category: "app"},
+		&cli.StringFlag{Name: flagModule, Aliases: []string{"m", "M"}, EnvVars: []string{"APPCFG_MODULE"},
+			Usage: "service (module) name; overrides service:/module: in app.yaml", Category: "app"},
+		&cli.StringFlag{Name: flagVersion, Aliases: []string{"V"}, EnvVars: []string{"APPCFG_VERSION"},
+			Usage: "app version; overrides version: in app.yaml (alone, -V prints appcfg's version)", Category: "app"},
+		&cli.StringFlag{Name: flagRuntime, Aliases: []string{"r"},
+			Usage: "runtime; overrides runtime: in app.yaml", Category: "app"},
+		&cli.BoolFlag{Name: flagAnyRuntime, Aliases: []string{"R"},
+			Usage: "accept any runtime name with --runtime", Category: "app"},
+		&cli.StringFlag{Name: flagBackend, EnvVars: []string{"APPCFG_BACKEND"}, Value: "local",
+			Usage: "hosting backend: local (the embedded store in the user data dir) or local:PATH", Category: "host"},
+		&cli.StringSliceFlag{Name: flagEnvVariable, Aliases: []string{"E"},
+			Usage: "NAME:VALUE set over app.yaml's env_variables (repeatable)", Category: "app"},
+	}
+}
+
+// globals are the parsed global flags every command may use.
+type globals struct {
+	verbosity int // 0 quiet, 1 normal, 2 verbose, 3 noisy
+	appID     string
+	module    string
+	version   string
+	runtime   string
+	anyRT     bool
+	envVars   map[string]string
+	backend   string
+}
+
+func readGlobals(c *cli.Context) (globals, error) {
+	g := globals{
+		verbosity: 1,
+		appID:     c.String(flagApplication),
+		module:    c.String(flagModule),
+		version:   c.String(flagVersion),
+		runtime:   c.String(flagRuntime),
+		anyRT:     c.Bool(flagAnyRuntime),
+		backend:   c.String(flagBackend),
+	}
+	switch {
+	case c.Bool(flagQuiet):
+		g.verbosity = 0
+	case c.Bool(flagNoisy):
+		g.verbosity = 3
+	case c.Bool(flagVerbose):
+		g.verbosity = 2
+	}
+	for _, kv := range c.StringSlice(flagEnvVariable) {
+		name, value, ok := strings.Cut(kv, ":")
+		if !ok || name == "" {
+			return g, usagef("option -E: invalid value: %s (must match NAME:VALUE)", kv)
+		}
+		if g.envVars == nil {
+			g.envVars = map[string]string{}
+		}
+		g.envVars[name] = value
+	}
+	return g, nil
+}
+
+// statusf prints a status line on stderr unless --quiet is set.
+func (g globals) statusf(io stdio, format string, args ...any) {
+	if g.verbosity > 0 {
+		fmt.Fprintf(io.err, format+"\n", args...)
+	}
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden sections of testscript files whose cmp fails")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"appcfg": func() { os.Exit(run(context.Background(), os.Args, newStdio())) },
+	})
+}
+
+// TestScripts runs every testdata/script/*.txtar against the real binary.
+// Each script gets its own HOME and XDG dirs under $WORK, so a script never
+// sees the user's data or another script's. $EXAMPLES is the repository's
+// examples folder and $CORPUS the shared corpus ("" when absent).
+func TestScripts(t *testing.T) {
+	examples, err := filepath.Abs("../../examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpusDir, _ := filepath.Abs("../../../shared/corpus")
+	if _, err := os.Stat(corpusDir); err != nil {
+		corpusDir = ""
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		UpdateScripts:       *update,
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Setup: func(env *testscript.Env) error {
+			work := env.WorkDir
+			env.Setenv("HOME", filepath.Join(work, ".home"))
+			env.Setenv("XDG_DATA_HOME", filepath.Join(work, ".data"))
+			env.Setenv("XDG_CONFIG_HOME", filepath.Join(work, ".config"))
+			env.Setenv("XDG_CACHE_HOME", filepath.Join(work, ".cache"))
+			env.Setenv("EXAMPLES", examples)
+			env.Setenv("CORPUS", corpusDir)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"jsonvalid": cmdJSONValid,
+			"cpdir":     cmdCopyDir,
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "corpus":
+				return corpusDir != "", nil
+			}
+			return false, nil
+		},
+	})
+}
+
+// cmdJSONValid is the script command `jsonvalid FILE`: FILE (or stdout,
+// stderr) must parse as JSON.
+func cmdJSONValid(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: jsonvalid FILE")
+	}
+	var v any
+	err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &v)
+	switch {
+	case err != nil && !neg:
+		ts.Fatalf("%s is not valid JSON: %v", args[0], err)
+	case err == nil && neg:
+		ts.Fatalf("%s is valid JSON", args[0])
+	}
+}
+
+// runCLI runs the command line in-process and returns its exit status and output.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), append([]string{"appcfg"}, args...), stdio{in: strings.NewReader(""), out: &out, err: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want int
+		msg  string
+	}{
+		{"no command", nil, exitUsage, "no command given"},
+		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{"unknown flag", []string{"validate", "--nope"}, exitUsage, "flag provided but not defined"},
+		{"bad format", []string{"validate", "--format", "xml", "."}, exitUsage, "--format must be text or json"},
+		{"bad -E", []string{"-E", "novalue", "validate", "."}, exitUsage, "must match NAME:VALUE"},
+		{"missing dir", []string{"validate", "does-not-exist"}, exitFailure, "does-not-exist"},
+		{"tool version", []string{"--version"}, exitOK, ""},
+		{"help", []string{"help"}, exitOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, tt.args...)
+			if code != tt.want {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.want, stderr)
+			}
+			if !strings.Contains(stderr, tt.msg) {
+				t.Errorf("stderr %q does not mention %q", stderr, tt.msg)
+			}
+		})
+	}
+}
+
+func TestNormalizeArgs(t *testing.T) {
+	app := newApp(stdio{})
+	tests := []struct {
+		in, want string
+	}{
+		{"validate . -A myapp", "-A myapp validate ."},
+		{"validate . --appl=myapp", "--application=myapp validate ."},
+		{"-q validate --format json dir", "-q validate --format json dir"},
+		{"validate dir --format json -V v1", "-V v1 validate --format json dir"},
+		{"validate --form json dir", "validate --format json dir"},
+		{"validate -- -odd-dir", "validate -- -odd-dir"},
+		{"validate dir --nope", "validate --nope dir"},
+		{"--nope validate", "--nope validate"},
+	}
+	for _, tt := range tests {
+		got := strings.Join(normalizeArgs(app, append([]string{"appcfg"}, strings.Fields(tt.in)...))[1:], " ")
+		if got != tt.want {
+			t.Errorf("normalizeArgs(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// cmdCopyDir is the script command `cpdir SRC DST`: a recursive copy, so a
+// script can change an example app without touching the repository.
+func cmdCopyDir(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: cpdir SRC DST")
+	}
+	src, dst := ts.MkAbs(args[0]), ts.MkAbs(args[1])
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	ts.Check(err)
+}

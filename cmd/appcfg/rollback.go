@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/appcfg/appcfg/backend"
+)
+
+func rollbackCommand(io stdio) *cli.Command {
+	return &cli.Command{
+		Name:      "rollback",
+		Usage:     "release the deploy lock of an interrupted update at once",
+		ArgsUsage: "[DIR]",
+		Description: "A crashed update's lock expires by itself within its lease; rollback frees it now and\n" +
+			"says whose it was. Blobs the interrupted update already sent stay on the host, so the\n" +
+			"next update does not send them again.",
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "force_rollback", Usage: "accepted for compatibility; rollback always releases the lock"}},
+		Action: func(c *cli.Context) error {
+			g, err := readGlobals(c)
+			if err != nil {
+				return err
+			}
+			dir, err := dirArg(c, "rollback")
+			if err != nil {
+				return err
+			}
+			d, err := loadAppDir(c.Context, io, g, dir, false)
+			if err != nil {
+				return err
+			}
+			if d.version == "" {
+				return usagef("%s has no version: set version: or give -V", d.appYAML)
+			}
+			return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+				l, err := backend.As[backend.Locker](b, "deploy locks")
+				if err != nil {
+					return err
+				}
+				g.statusf(io, "Rolling back the update.")
+				key := backend.LockKey{App: d.appID, Service: d.service, Version: d.version}
+				owner, err := l.BreakLock(ctx, key)
+				if err != nil {
+					return fmt.Errorf("releasing the lock of version %s: %w", d.version, err)
+				}
+				if owner == nil {
+					fmt.Fprintf(io.out, "No update of version %s of service %s is in progress; nothing to roll back.\n", d.version, d.service)
+					return nil
+				}
+				fmt.Fprintf(io.out, "Released the lock of version %s of service %s held by %s@%s (pid %d) since %s.\n",
+					d.version, d.service, owner.User, owner.Host, owner.PID, owner.Acquired.Local().Format("2006-01-02 15:04:05"))
+				return nil
+			})
+		},
+	}
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/appcfg/appcfg/appconfig"
+	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/skipfiles"
+	"github.com/appcfg/appcfg/upload"
+	"github.com/appcfg/appcfg/validate"
+)
+
+// selectUploadFiles walks the app directory with its skip rules and checks
+// (the same selection ls_files shows), within the host's size limits, and
+// returns the upload set.
+func selectUploadFiles(ctx context.Context, io stdio, g globals, c *cli.Context, d *appDir, host backend.Properties) ([]upload.File, error) {
+	opts := skipFilesOptions(c, d.app, d.appYAML, g.runtime)
+	// The size limits are the host's; App Engine's per-file limit applies
+	// unless the host says otherwise.
+	opts.Limits.MaxFileSize = host.MaxBlobSize
+	opts.Limits.MaxTotalSize = host.MaxVersionSize
+	if host.MaxVersionSize == 0 {
+		opts.Limits.MaxTotalSize = -1
+	}
+	res, err := skipfiles.Walk(ctx, d.dir, opts, walkReporter{io: io, g: g})
+	if err != nil {
+		return nil, err
+	}
+	files := make([]upload.File, len(res.Files))
+	for i, f := range res.Files {
+		files[i] = upload.File{Path: f.Rel, Abs: f.Abs, Size: f.Size}
+	}
+	return files, nil
+}
+
+// walkReporter shows the walk's warnings; its per-path status lines only
+// with --verbose.
+type walkReporter struct {
+	io stdio
+	g  globals
+}
+
+func (w walkReporter) Status(msg string) {
+	if w.g.verbosity >= 2 {
+		fmt.Fprintln(w.io.err, msg)
+	}
+}
+
+func (w walkReporter) Warn(msg string) { fmt.Fprintln(w.io.err, "warning: "+msg) }
+
+// indexDefs converts a valid index.yaml into the backend's definitions.
+func indexDefs(r validate.FileResult) []backend.IndexDef {
+	cfg, ok := r.Config.(*appconfig.IndexDefinitions)
+	if !ok || cfg == nil {
+		return nil
+	}
+	defs := make([]backend.IndexDef, 0, len(cfg.Indexes))
+	for _, ix := range cfg.Indexes {
+		d := backend.IndexDef{Kind: ix.Kind, Ancestor: ix.Ancestor}
+		for _, p := range ix.Properties {
+			d.Properties = append(d.Properties, backend.IndexProperty{Name: p.Name, Direction: p.Direction})
+		}
+		defs = append(defs, d)
+	}
+	return defs
+}

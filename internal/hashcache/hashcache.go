@@ -1,0 +1,183 @@
+package hashcache
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// formatLine identifies the file format; a file with another first line is ignored.
+const formatLine = "appcfg-hashcache 1"
+
+// racyWindow is how recent a modification may be for the hash to be trusted later.
+const racyWindow = 2 * time.Second
+
+// Stat is the part of a file's metadata that says whether it changed.
+type Stat struct {
+	Size  int64
+	MTime int64 // nanoseconds
+	CTime int64 // nanoseconds; 0 where the platform has none
+	Inode uint64
+}
+
+// StatOf extracts Stat from a FileInfo.
+func StatOf(fi fs.FileInfo) Stat {
+	s := Stat{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
+	fillSys(&s, fi)
+	return s
+}
+
+type entry struct {
+	stat Stat
+	sum  string
+}
+
+// Cache maps paths relative to an app root to file hashes. It is safe for
+// concurrent use.
+type Cache struct {
+	path string
+	now  func() time.Time
+
+	mu   sync.Mutex
+	old  map[string]entry // as loaded
+	seen map[string]entry // looked up or stored in this run; what Save writes
+}
+
+// Open loads the cache file at path. A missing or unreadable cache is not an
+// error: it only means every file is hashed again.
+func Open(path string) *Cache {
+	c := &Cache{path: path, now: time.Now, old: map[string]entry{}, seen: map[string]entry{}}
+	f, err := os.Open(path)
+	if err != nil {
+		return c
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	if !sc.Scan() || sc.Text() != formatLine {
+		return c
+	}
+	for sc.Scan() {
+		if rel, e, ok := parseLine(sc.Text()); ok {
+			c.old[rel] = e
+		}
+	}
+	return c
+}
+
+// Lookup returns the cached SHA-1 (hex) of rel when its stat data is unchanged.
+func (c *Cache) Lookup(rel string, st Stat) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.old[rel]
+	if !ok || e.stat != st {
+		return "", false
+	}
+	c.seen[rel] = e
+	return e.sum, true
+}
+
+// Store records the SHA-1 of rel, hashed when its stat data was st.
+func (c *Cache) Store(rel string, st Stat, sum string) {
+	if c.now().UnixNano()-st.MTime < int64(racyWindow) {
+		return
+	}
+	c.mu.Lock()
+	c.seen[rel] = entry{stat: st, sum: sum}
+	c.mu.Unlock()
+}
+
+// Save writes the entries used in this run (so deleted files drop out) to a
+// temporary file and renames it over the cache.
+func (c *Cache) Save() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
+		return fmt.Errorf("save hash cache: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".hashcache-*")
+	if err != nil {
+		return fmt.Errorf("save hash cache: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriter(tmp)
+	fmt.Fprintln(w, formatLine)
+	for rel, e := range c.seen {
+		fmt.Fprintf(w, "%s %d %d %d %d %s\n", e.sum, e.stat.Size, e.stat.MTime, e.stat.CTime, e.stat.Inode, strconv.Quote(rel))
+	}
+	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save hash cache: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save hash cache: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), c.path); err != nil {
+		return fmt.Errorf("save hash cache: %w", err)
+	}
+	return nil
+}
+
+func parseLine(line string) (string, entry, bool) {
+	f := strings.SplitN(line, " ", 6)
+	if len(f) != 6 || len(f[0]) != 40 {
+		return "", entry{}, false
+	}
+	var e entry
+	var errs [4]error
+	e.sum = f[0]
+	e.stat.Size, errs[0] = strconv.ParseInt(f[1], 10, 64)
+	e.stat.MTime, errs[1] = strconv.ParseInt(f[2], 10, 64)
+	e.stat.CTime, errs[2] = strconv.ParseInt(f[3], 10, 64)
+	e.stat.Inode, errs[3] = strconv.ParseUint(f[4], 10, 64)
+	rel, err := strconv.Unquote(f[5])
+	for _, e := range errs {
+		if e != nil {
+			err = e
+		}
+	}
+	return rel, e, err == nil
+}
+
+// bufPool holds read buffers, so hashing many files in parallel allocates
+// a fixed amount of memory.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 256*1024); return &b }}
+
+// HashFile returns the SHA-1 (hex) and size of the file at path, reading it
+// as a stream. ctx is checked between reads so a large file can be abandoned.
+func HashFile(ctx context.Context, path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	h := sha1.New()
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return "", n, err
+		}
+		m, err := f.Read(*bp)
+		h.Write((*bp)[:m])
+		n += int64(m)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", n, fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}

@@ -1,0 +1,79 @@
+package hashcache
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestCacheRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a b\tc.txt")
+	if err := os.WriteFile(file, []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(file, old, old); err != nil {
+		t.Fatal(err)
+	}
+	sum, n, err := HashFile(context.Background(), file)
+	if err != nil || n != 6 || sum != "f572d396fae9206628714fb2ce00f72e94f2258f" {
+		t.Fatalf("HashFile = %s %d %v", sum, n, err)
+	}
+	fi, _ := os.Stat(file)
+	cachePath := filepath.Join(dir, "cache", "hashes")
+	c := Open(cachePath)
+	if _, ok := c.Lookup("a b\tc.txt", StatOf(fi)); ok {
+		t.Fatal("hit in an empty cache")
+	}
+	c.Store("a b\tc.txt", StatOf(fi), sum)
+	c.Store("gone.txt", Stat{Size: 1, MTime: 1}, sum)
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+
+	c2 := Open(cachePath)
+	if got, ok := c2.Lookup("a b\tc.txt", StatOf(fi)); !ok || got != sum {
+		t.Fatalf("Lookup after reload = %q %v", got, ok)
+	}
+	// Only entries used in a run survive its Save.
+	if err := c2.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := Open(cachePath).Lookup("gone.txt", Stat{Size: 1, MTime: 1}); ok {
+		t.Error("an entry unused in the last run survived")
+	}
+
+	// A change of content that keeps size and mtime still changes ctime.
+	if err := os.WriteFile(file, []byte("HELLO\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(file, old, old); err != nil {
+		t.Fatal(err)
+	}
+	fi2, _ := os.Stat(file)
+	if _, ok := Open(cachePath).Lookup("a b\tc.txt", StatOf(fi2)); ok && StatOf(fi2).CTime != 0 {
+		t.Error("a rewritten file was served from the cache")
+	}
+}
+
+func TestRecentFilesAreNotCached(t *testing.T) {
+	c := Open(filepath.Join(t.TempDir(), "h"))
+	st := Stat{Size: 3, MTime: time.Now().UnixNano()}
+	c.Store("new.txt", st, "0000000000000000000000000000000000000000")
+	if _, ok := c.seen["new.txt"]; ok {
+		t.Error("a file modified just now was cached")
+	}
+}
+
+func TestCorruptCacheIsIgnored(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "h")
+	if err := os.WriteFile(p, []byte("garbage\nmore"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c := Open(p); len(c.old) != 0 {
+		t.Errorf("loaded %d entries from a corrupt file", len(c.old))
+	}
+}

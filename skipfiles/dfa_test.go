@@ -1,0 +1,60 @@
+package skipfiles
+
+import (
+	"math/rand/v2"
+	"regexp"
+	"testing"
+)
+
+// TestLazyDFAAgreesWithRegexp checks the DFA against Go's regexp on random
+// paths over a small alphabet, where patterns and paths collide often.
+func TestLazyDFAAgreesWithRegexp(t *testing.T) {
+	patterns := append([]string{DefaultSkipFiles, `^a*$`, `(a|b)*c`, `.*\.py[co]?$`, `^(.*/)?x/`, `caf\u00e9`, `(?i)AB+`, `^$`, `\bx`},
+		benchUserList...)
+	alphabet := []rune("ab/.cxpyé~#\nAB")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, p := range patterns {
+		re, err := compilePython(p)
+		if err != nil {
+			t.Fatalf("%q: %v", p, err)
+		}
+		pm := newPrefixMatcher(re)
+		for i := 0; i < 3000; i++ {
+			n := rng.IntN(12)
+			rs := make([]rune, n)
+			for j := range rs {
+				rs[j] = alphabet[rng.IntN(len(alphabet))]
+			}
+			s := string(rs)
+			if got, want := pm.MatchString(s), re.MatchString(s); got != want {
+				t.Fatalf("%q on %q: DFA %v, regexp %v", p, s, got, want)
+			}
+		}
+	}
+	if newLazyDFA(regexp.MustCompile(`\bx`).String()) != nil {
+		t.Error("word boundaries must fall back to regexp")
+	}
+}
+
+// TestLazyDFABudget: a pattern whose DFA would be huge falls back to regexp
+// once the state budget is spent, with the same answers.
+func TestLazyDFABudget(t *testing.T) {
+	re, err := compilePython(`.*a.{13}$`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm := newPrefixMatcher(re)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 20000; i++ {
+		b := make([]byte, 14+rng.IntN(10))
+		for j := range b {
+			b[j] = "ab"[rng.IntN(2)]
+		}
+		if got, want := pm.MatchString(string(b)), re.MatchString(string(b)); got != want {
+			t.Fatalf("%q: DFA %v, regexp %v", b, got, want)
+		}
+	}
+	if n := len(pm.dfa.states); n > maxDFAStates {
+		t.Errorf("%d DFA states, over the budget of %d", n, maxDFAStates)
+	}
+}

@@ -1,0 +1,139 @@
+package skipfiles
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// python27Magic is the first two bytes of a .pyc written by CPython 2.7
+// (62211), followed by "\r\n".
+const python27Magic = 62211
+
+// pycVersions names the magic numbers of other CPython releases, to say
+// which Python built a foreign .pyc.
+var pycVersions = map[uint16]string{
+	62131: "2.5", 62161: "2.6", 3180: "3.2", 3230: "3.3", 3310: "3.4", 3350: "3.5",
+	3351: "3.5", 3379: "3.6", 3394: "3.7", 3413: "3.8", 3425: "3.9", 3439: "3.10",
+	3495: "3.11", 3531: "3.12", 3571: "3.13", 3625: "3.14",
+}
+
+// checkPython applies the python27 rules to a kept file; false means the
+// file is dropped.
+func (w *walker) checkPython(rel, full string, siblings []fs.DirEntry) bool {
+	name := path.Base(rel)
+	switch strings.ToLower(path.Ext(name)) {
+	case ".pyc":
+		if hasEntry(siblings, strings.TrimSuffix(name, ".pyc")+".py") {
+			// The legacy message, with "<filename>" written literally.
+			msg := fmt.Sprintf("Ignoring file '%s': Cannot upload both <filename>.py and <filename>.pyc", rel)
+			rule := &Rule{Kind: KindBuiltin, Pattern: ".py/.pyc conflict"}
+			w.skip(rel, false, "Cannot upload both <filename>.py and <filename>.pyc", rule)
+			if w.opts.Strict {
+				w.probs = append(w.probs, Problem{Kind: ProblemPycConflict, Path: rel,
+					Message: "cannot upload both " + strings.TrimSuffix(name, ".pyc") + ".py and " + name,
+					Hint:    "delete the .pyc or skip it with a rule (the SDK default skip_files skips every .pyc)"})
+			} else {
+				w.rep.Warn(msg)
+			}
+			return false
+		}
+		if p := pycMagicProblem(rel, full); p != nil {
+			w.probs = append(w.probs, *p)
+		}
+	case ".so", ".pyd":
+		w.rep.Warn(fmt.Sprintf("'%s' is a C extension: the python27 runtime cannot load it; use a library from app.yaml's libraries or a pure-Python package", rel))
+	}
+	return true
+}
+
+func hasEntry(entries []fs.DirEntry, name string) bool {
+	i := sort.Search(len(entries), func(i int) bool { return entries[i].Name() >= name })
+	return i < len(entries) && entries[i].Name() == name
+}
+
+// pycMagicProblem checks that a .pyc was written by Python 2.7, the only
+// bytecode the python27 runtime loads.
+func pycMagicProblem(rel, full string) *Problem {
+	f, err := os.Open(full)
+	if err != nil {
+		return &Problem{Kind: ProblemUnreadable, Path: rel, Message: fmt.Sprintf("cannot read: %v", unwrapPath(err))}
+	}
+	defer f.Close()
+	var hdr [4]byte
+	if _, err := io.ReadFull(f, hdr[:]); err != nil {
+		return &Problem{Kind: ProblemPycVersion, Path: rel, Message: "is not a Python bytecode file (too short)",
+			Hint: "delete it, or rebuild it with Python 2.7"}
+	}
+	magic := binary.LittleEndian.Uint16(hdr[:2])
+	if magic == python27Magic && hdr[2] == '\r' && hdr[3] == '\n' {
+		return nil
+	}
+	built := "an unknown Python version"
+	if v, ok := pycVersions[magic]; ok && hdr[2] == '\r' && hdr[3] == '\n' {
+		built = "Python " + v
+	} else if hdr[2] != '\r' || hdr[3] != '\n' {
+		built = "something that is not Python bytecode"
+	}
+	return &Problem{Kind: ProblemPycVersion, Path: rel,
+		Message: fmt.Sprintf("was built by %s (magic number %d); the python27 runtime loads only Python 2.7 bytecode", built, magic),
+		Hint:    "delete it and upload the .py, or rebuild it with Python 2.7"}
+}
+
+// cgiScript tells a CGI handler ("main.py") from a WSGI one ("main.app").
+var cgiScript = regexp.MustCompile(`\.py$`)
+
+// checkHandlers warns about a python27 CGI script handler whose file is not
+// uploaded as .py or .pyc; naming the .py is right even when only the .pyc
+// goes up.
+func (w *walker) checkHandlers() {
+	if !w.python27 {
+		return
+	}
+	for _, h := range w.opts.Handlers {
+		if !cgiScript.MatchString(h.Script) {
+			continue
+		}
+		rel := strings.TrimPrefix(path.Clean(h.Script), "/")
+		if w.hasFile(rel) || w.hasFile(rel+"c") {
+			continue
+		}
+		w.rep.Warn(fmt.Sprintf("%s:%d:%d: script %s is not in the upload set (neither %s nor %sc is uploaded)",
+			h.File, h.Pos.Line, h.Pos.Column, h.Script, rel, rel))
+	}
+}
+
+func (w *walker) hasFile(rel string) bool {
+	files := w.res.Files
+	i := sort.Search(len(files), func(i int) bool { return files[i].Rel >= rel })
+	return i < len(files) && files[i].Rel == rel
+}
+
+// Name checks of the legacy tool (appcfg.py §5.4), in its order and words.
+var nameChecks = []struct {
+	re   *regexp.Regexp
+	bad  bool // true: the name must not match
+	text string
+}{
+	{regexp.MustCompile(`^.{1,256}$`), false, "Invalid character in filename: %s"},
+	{regexp.MustCompile(`\.\.|^\./|\.$|/\./|^-|^_ah/|^/`), true, `Filename cannot contain "." or ".." or start with "-" or "_ah/": %s`},
+	{regexp.MustCompile(`//|/$`), true, "Filename cannot have trailing / or contain //: %s"},
+	{regexp.MustCompile("^ | $|/ | /|\r|\n"), true, "Any spaces must be in the middle of a filename: %s"},
+}
+
+// invalidName returns the legacy error for a name the server refuses, "" if
+// the name is fine.
+func invalidName(rel string) string {
+	for _, c := range nameChecks {
+		if c.re.MatchString(rel) == c.bad {
+			return fmt.Sprintf(c.text, rel)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,462 @@
+package skipfiles
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// UnsupportedError reports a Python regular-expression construct that Go's
+// RE2 engine cannot run. Silently matching something else would upload (or
+// drop) the wrong files, so translation stops instead.
+type UnsupportedError struct {
+	Pattern   string // the whole pattern as written
+	Offset    int    // byte offset of the construct in Pattern
+	Construct string // the text of the construct, e.g. "(?=" or "\1"
+	What      string // a name for it, e.g. "look-ahead"
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("%s %q at offset %d cannot be run by Go's regular expressions (RE2); rewrite the pattern without it",
+		e.What, e.Construct, e.Offset)
+}
+
+// pyTranslator turns one Python pattern into Go syntax. Global inline flags
+// are collected and hoisted: Python before 3.11 (and the 2.7 SDK) applied
+// "(?i)" to the whole pattern wherever it appeared.
+type pyTranslator struct {
+	src    string
+	pos    int
+	out    strings.Builder
+	global map[rune]bool
+	// lastQuant is true right after a quantifier, so a following "+" (a
+	// possessive quantifier in Python 3.11+) is recognised.
+	lastQuant bool
+}
+
+// dollarMark stands in for "$" until the global flags are known: without
+// the MULTILINE flag Python's "$" also matches before a final newline.
+const dollarMark = '\uE000'
+
+// TranslatePython converts a Python `re` pattern into an equivalent Go
+// regexp (RE2) pattern, without anchoring it. It fails with an
+// *UnsupportedError for look-around, back-references, conditionals, atomic
+// groups, possessive quantifiers and the verbose or locale flags.
+//
+// Known approximation: inside a character class, \D, \W and \S use ASCII
+// meanings (Python's Unicode meanings cannot be expressed there in RE2).
+func TranslatePython(pattern string) (string, error) {
+	flags, body, err := translatePython(pattern)
+	return flags + body, err
+}
+
+// translatePython returns the hoisted global flags ("(?i)" or "") apart from
+// the body, so callers can anchor the body behind them.
+func translatePython(pattern string) (flags, body string, err error) {
+	t := &pyTranslator{src: pattern, global: map[rune]bool{}}
+	if err := t.run(); err != nil {
+		return "", "", err
+	}
+	body = t.out.String()
+	dollar := `(?:\n?$)`
+	if t.global['m'] {
+		dollar = "$"
+	}
+	body = strings.ReplaceAll(body, string(dollarMark), dollar)
+	var fl strings.Builder
+	for _, f := range "ims" {
+		if t.global[f] {
+			fl.WriteRune(f)
+		}
+	}
+	if fl.Len() > 0 {
+		flags = "(?" + fl.String() + ")"
+	}
+	return flags, body, nil
+}
+
+func (t *pyTranslator) unsupported(at int, construct, what string) error {
+	return &UnsupportedError{Pattern: t.src, Offset: at, Construct: construct, What: what}
+}
+
+func (t *pyTranslator) peek(off int) byte {
+	if t.pos+off < len(t.src) {
+		return t.src[t.pos+off]
+	}
+	return 0
+}
+
+func (t *pyTranslator) run() error {
+	for t.pos < len(t.src) {
+		c := t.src[t.pos]
+		quant := false
+		var err error
+		switch c {
+		case '\\':
+			err = t.escape(false)
+		case '[':
+			err = t.class()
+		case '(':
+			err = t.group()
+		case '{':
+			quant, err = t.brace()
+		case '*', '+', '?':
+			if c == '+' && t.lastQuant {
+				return t.unsupported(t.pos, "+", "possessive quantifier")
+			}
+			if (c == '*' || c == '+') && t.lastQuant {
+				return fmt.Errorf("multiple repeat at offset %d", t.pos)
+			}
+			t.out.WriteByte(c)
+			t.pos++
+			// A "?" after a quantifier makes it lazy and ends it.
+			quant = !(c == '?' && t.lastQuant)
+		case '$':
+			t.out.WriteRune(dollarMark)
+			t.pos++
+		case '}':
+			t.out.WriteString(`\}`)
+			t.pos++
+		default:
+			r, size := utf8.DecodeRuneInString(t.src[t.pos:])
+			t.literal(r)
+			t.pos += size
+		}
+		if err != nil {
+			return err
+		}
+		t.lastQuant = quant
+	}
+	return nil
+}
+
+func (t *pyTranslator) literal(r rune) {
+	if r == dollarMark {
+		t.out.WriteString(`\x{e000}`)
+		return
+	}
+	t.out.WriteRune(r)
+}
+
+// unsupportedGroups are the group extensions RE2 has no equivalent for.
+var unsupportedGroups = []struct{ prefix, what string }{
+	{"(?=", "look-ahead"}, {"(?!", "negative look-ahead"},
+	{"(?<=", "look-behind"}, {"(?<!", "negative look-behind"},
+	{"(?(", "conditional group"}, {"(?>", "atomic group"},
+}
+
+// group handles "(" and the "(?" extensions.
+func (t *pyTranslator) group() error {
+	start := t.pos
+	if t.peek(1) != '?' {
+		t.out.WriteByte('(')
+		t.pos++
+		return nil
+	}
+	switch t.peek(2) {
+	case ':':
+		t.out.WriteString("(?:")
+		t.pos += 3
+		return nil
+	case 'P':
+		switch t.peek(3) {
+		case '<':
+			end := strings.IndexByte(t.src[t.pos:], '>')
+			if end < 0 {
+				return fmt.Errorf("missing '>' in group name at offset %d", start)
+			}
+			t.out.WriteString(t.src[t.pos : t.pos+end+1])
+			t.pos += end + 1
+			return nil
+		case '=':
+			end := strings.IndexByte(t.src[t.pos:], ')')
+			if end < 0 {
+				end = len(t.src) - t.pos - 1
+			}
+			return t.unsupported(start, t.src[start:t.pos+end+1], "named back-reference")
+		}
+		return fmt.Errorf("unknown extension ?P%c at offset %d", t.peek(3), start)
+	case '<':
+		if t.peek(3) != '=' && t.peek(3) != '!' {
+			return fmt.Errorf("unknown extension ?<%c at offset %d", t.peek(3), start)
+		}
+	}
+	for _, g := range unsupportedGroups {
+		if strings.HasPrefix(t.src[start:], g.prefix) {
+			return t.unsupported(start, g.prefix, g.what)
+		}
+	}
+	switch t.peek(2) {
+	case '#':
+		end := strings.IndexByte(t.src[t.pos:], ')')
+		if end < 0 {
+			return fmt.Errorf("missing ), unterminated comment at offset %d", start)
+		}
+		t.pos += end + 1
+		return nil
+	}
+	return t.flags(start)
+}
+
+// flags handles "(?aiLmsux)" (global) and "(?i-s:...)" (scoped).
+func (t *pyTranslator) flags(start int) error {
+	i := t.pos + 2
+	var on, off strings.Builder
+	neg := false
+	for ; i < len(t.src); i++ {
+		f := t.src[i]
+		switch {
+		case f == '-':
+			neg = true
+			continue
+		case f == ')' || f == ':':
+		case strings.IndexByte("aiLmsux", f) >= 0:
+			group := t.src[start:]
+			if end := strings.IndexAny(group, ":)"); end >= 0 {
+				group = group[:end+1]
+			}
+			switch f {
+			case 'x':
+				return t.unsupported(start, group, "verbose flag")
+			case 'L':
+				return t.unsupported(start, group, "locale flag")
+			case 'a':
+				return t.unsupported(start, group, "ASCII flag")
+			case 'u': // Unicode is already the meaning of str patterns
+				continue
+			}
+			if neg {
+				off.WriteByte(f)
+			} else {
+				on.WriteByte(f)
+			}
+			continue
+		default:
+			return fmt.Errorf("unknown extension ?%c at offset %d", f, start)
+		}
+		break
+	}
+	if i >= len(t.src) {
+		return fmt.Errorf("missing -, : or ) after inline flags at offset %d", start)
+	}
+	if t.src[i] == ')' {
+		if neg {
+			return fmt.Errorf("missing : after inline flags at offset %d", start)
+		}
+		for _, f := range on.String() {
+			t.global[f] = true
+		}
+		t.pos = i + 1
+		return nil
+	}
+	t.out.WriteString("(?" + on.String())
+	if off.Len() > 0 {
+		t.out.WriteString("-" + off.String())
+	}
+	t.out.WriteByte(':')
+	t.pos = i + 1
+	return nil
+}
+
+// brace handles "{": a repetition when it is one, else a literal, as in
+// Python; "{,n}" means "{0,n}" there.
+func (t *pyTranslator) brace() (bool, error) {
+	end := strings.IndexByte(t.src[t.pos:], '}')
+	if end > 0 {
+		inner := t.src[t.pos+1 : t.pos+end]
+		lo, hi, comma := strings.Cut(inner, ",")
+		if isDigits(lo, comma) && isDigits(hi, true) {
+			if t.lastQuant {
+				return false, fmt.Errorf("multiple repeat at offset %d", t.pos)
+			}
+			for _, n := range []string{lo, hi} {
+				if v, err := strconv.Atoi(n); n != "" && (err != nil || v > 1000) {
+					return false, t.unsupported(t.pos, "{"+inner+"}", "repetition count over 1000")
+				}
+			}
+			if lo == "" {
+				lo = "0"
+			}
+			t.out.WriteString("{" + lo)
+			if comma {
+				t.out.WriteString("," + hi)
+			}
+			t.out.WriteByte('}')
+			t.pos += end + 1
+			return true, nil
+		}
+	}
+	t.out.WriteString(`\{`)
+	t.pos++
+	return false, nil
+}
+
+func isDigits(s string, emptyOK bool) bool {
+	if s == "" {
+		return emptyOK
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// class copies a character class, escaping what RE2 reads differently:
+// a literal "[" (RE2 would see "[:alpha:]" as a POSIX class).
+func (t *pyTranslator) class() error {
+	start := t.pos
+	t.out.WriteByte('[')
+	t.pos++
+	if t.peek(0) == '^' {
+		t.out.WriteByte('^')
+		t.pos++
+	}
+	first := true
+	for t.pos < len(t.src) {
+		c := t.src[t.pos]
+		switch {
+		case c == ']' && !first:
+			t.out.WriteByte(']')
+			t.pos++
+			return nil
+		case c == ']':
+			t.out.WriteString(`\]`)
+			t.pos++
+		case c == '[':
+			t.out.WriteString(`\[`)
+			t.pos++
+		case c == '\\':
+			if err := t.escape(true); err != nil {
+				return err
+			}
+		default:
+			r, size := utf8.DecodeRuneInString(t.src[t.pos:])
+			t.literal(r)
+			t.pos += size
+		}
+		first = false
+	}
+	return fmt.Errorf("unterminated character set at offset %d", start)
+}
+
+// Python 3 str patterns give \d, \w and \s their Unicode meanings.
+var unicodeClasses = map[byte][2]string{
+	'd': {`\p{Nd}`, `\p{Nd}`},
+	'D': {`\P{Nd}`, `\D`},
+	'w': {`[\p{L}\p{N}_]`, `\p{L}\p{N}_`},
+	'W': {`[^\p{L}\p{N}_]`, `\W`},
+	's': {`[\s\v\x1c-\x1f\x{85}\p{Z}]`, `\s\v\x1c-\x1f\x{85}\p{Z}`},
+	'S': {`[^\s\v\x1c-\x1f\x{85}\p{Z}]`, `\S`},
+}
+
+// escape translates a backslash sequence, in or out of a class.
+func (t *pyTranslator) escape(inClass bool) error {
+	start := t.pos
+	if t.pos+1 >= len(t.src) {
+		return fmt.Errorf("bad escape (end of pattern) at offset %d", start)
+	}
+	c := t.src[t.pos+1]
+	t.pos += 2
+	if cls, ok := unicodeClasses[c]; ok {
+		if inClass {
+			t.out.WriteString(cls[1])
+		} else {
+			t.out.WriteString(cls[0])
+		}
+		return nil
+	}
+	switch c {
+	case 'a', 'f', 'n', 'r', 't', 'v':
+		t.out.WriteString(`\` + string(c))
+		return nil
+	case 'A', 'B', 'Z':
+		if inClass {
+			return fmt.Errorf(`bad escape \%c at offset %d`, c, start)
+		}
+		t.out.WriteString(map[byte]string{'A': `\A`, 'B': `\B`, 'Z': `\z`}[c])
+		return nil
+	case 'b':
+		if inClass {
+			t.out.WriteString(`\x08`)
+		} else {
+			t.out.WriteString(`\b`)
+		}
+		return nil
+	case 'x':
+		return t.hexEscape(start, 2)
+	case 'u':
+		return t.hexEscape(start, 4)
+	case 'U':
+		return t.hexEscape(start, 8)
+	case 'N':
+		return t.unsupported(start, `\N`, "named Unicode character")
+	}
+	if c >= '0' && c <= '9' {
+		return t.digitEscape(start, c, inClass)
+	}
+	if c < utf8.RuneSelf && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+		return fmt.Errorf(`bad escape \%c at offset %d`, c, start)
+	}
+	// An escaped non-letter is that character itself; RE2 accepts any
+	// escaped ASCII punctuation, which keeps "[\-]" from becoming a range.
+	r, size := utf8.DecodeRuneInString(t.src[start+1:])
+	t.pos = start + 1 + size
+	if r < utf8.RuneSelf {
+		t.out.WriteString(`\` + string(r))
+	} else {
+		t.literal(r)
+	}
+	return nil
+}
+
+func (t *pyTranslator) hexEscape(start, digits int) error {
+	if t.pos+digits > len(t.src) {
+		return fmt.Errorf(`incomplete escape %s at offset %d`, t.src[start:], start)
+	}
+	h := t.src[t.pos : t.pos+digits]
+	v, err := strconv.ParseUint(h, 16, 32)
+	if err != nil {
+		return fmt.Errorf(`incomplete escape %s at offset %d`, t.src[start:t.pos+digits], start)
+	}
+	t.pos += digits
+	t.out.WriteString(fmt.Sprintf(`\x{%x}`, v))
+	return nil
+}
+
+// digitEscape follows Python: "\0" and three octal digits are octal
+// characters; any other "\N" outside a class is a back-reference.
+func (t *pyTranslator) digitEscape(start int, c byte, inClass bool) error {
+	isOct := func(b byte) bool { return b >= '0' && b <= '7' }
+	n := 1
+	for n < 3 && t.pos-1+n < len(t.src) && isOct(t.src[t.pos-1+n]) {
+		n++
+	}
+	octal := c == '0' || (isOct(c) && n == 3) || inClass
+	if !octal {
+		end := t.pos
+		if end < len(t.src) && t.src[end] >= '0' && t.src[end] <= '9' {
+			end++
+		}
+		return t.unsupported(start, t.src[start:end], "back-reference")
+	}
+	if !isOct(c) {
+		return fmt.Errorf(`bad escape \%c at offset %d`, c, start)
+	}
+	if c == '0' {
+		// "\0" takes at most two more octal digits.
+		n = 1
+		for n < 3 && t.pos-1+n < len(t.src) && isOct(t.src[t.pos-1+n]) {
+			n++
+		}
+	}
+	v, _ := strconv.ParseUint(t.src[t.pos-1:t.pos-1+n], 8, 32)
+	if v > 0o377 {
+		return fmt.Errorf(`octal escape value %s outside of range 0-0o377 at offset %d`, t.src[start:t.pos-1+n], start)
+	}
+	t.pos = t.pos - 1 + n
+	t.out.WriteString(fmt.Sprintf(`\x{%x}`, v))
+	return nil
+}

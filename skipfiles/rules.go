@@ -1,0 +1,161 @@
+package skipfiles
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// DefaultSkipFiles is the SDK's default skip_files (appinfo.DEFAULT_SKIP_FILES,
+// unchanged from SDK 1.7 to 1.9.91), used when app.yaml has no skip_files.
+const DefaultSkipFiles = `^(.*/)?((#.*#)|(.*~)|(.*\.py[co])|(.*/RCS/.*)|(\..*)|)$`
+
+// DefaultSkipFilesFlex is gcloud's default for the flexible environment
+// (yaml_parsing.DEFAULT_SKIP_FILES_FLEX), which uploads dot-files except .git.
+var DefaultSkipFilesFlex = []string{
+	`^(.*/)?#.*#$`,
+	`^(.*/)?.*~$`,
+	`^(.*/)?.*\.py[co]$`,
+	`^(.*/)?.*/RCS/.*$`,
+	`^(.*/)?.git(ignore|/.*)$`,
+	`^(.*/)?node_modules/.*$`,
+}
+
+// Rule kinds, for Rule.Kind.
+const (
+	KindSkipFiles        = "skip_files"
+	KindDefaultSkipFiles = "default skip_files"
+	KindIgnoreFile       = "ignore file"
+	KindDefaultIgnore    = "default ignore file"
+	KindBuiltin          = "built-in check"
+)
+
+// Rule is one pattern that decided a path, with where it is written.
+type Rule struct {
+	Kind    string `json:"kind"`
+	File    string `json:"file,omitempty"` // "" for built-in defaults
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Pattern string `json:"pattern"`
+	Negated bool   `json:"negated,omitempty"` // a "!" line, which re-includes
+}
+
+// String gives the rule as "file:line:col: kind 'pattern'", or without a
+// position for built-in defaults. The pattern is shown as written, not
+// Go-quoted, so a regular expression reads as in app.yaml.
+func (r Rule) String() string {
+	where := ""
+	switch {
+	case r.File != "" && r.Column > 0:
+		where = fmt.Sprintf("%s:%d:%d: ", r.File, r.Line, r.Column)
+	case r.File != "" && r.Line > 0:
+		where = fmt.Sprintf("%s:%d: ", r.File, r.Line)
+	case r.File != "":
+		where = r.File + ": "
+	}
+	return fmt.Sprintf("%s%s '%s'", where, r.Kind, r.Pattern)
+}
+
+// regexRules is a compiled skip_files list: one joined regexp, as the SDK
+// matches, plus each item alone to tell which one matched.
+type regexRules struct {
+	all   *prefixMatcher
+	items []*prefixMatcher
+	rules []Rule
+}
+
+// compileSkipFiles builds the matcher for a skip_files list. Items lose their
+// "\n" and "\r" and are joined with "|" without grouping, exactly as the
+// SDK does; a nil list means the SDK default.
+func compileSkipFiles(patterns []string, source string, pos []Pos, flex bool) (*regexRules, []Problem) {
+	kind := KindSkipFiles
+	if patterns == nil {
+		kind, source, pos = KindDefaultSkipFiles, "", nil
+		patterns = []string{DefaultSkipFiles}
+		if flex {
+			patterns = DefaultSkipFilesFlex
+		}
+	}
+	r := &regexRules{}
+	var probs []Problem
+	cleaned := make([]string, len(patterns))
+	for i, p := range patterns {
+		cleaned[i] = strings.NewReplacer("\n", "", "\r", "").Replace(p)
+		rule := Rule{Kind: kind, File: source, Pattern: cleaned[i]}
+		if i < len(pos) {
+			rule.Line, rule.Column = pos[i].Line, pos[i].Column
+		}
+		r.rules = append(r.rules, rule)
+		re, err := compilePython(cleaned[i])
+		if err != nil {
+			probs = append(probs, patternProblem(rule, err))
+		}
+		if re != nil {
+			r.items = append(r.items, newPrefixMatcher(re))
+		}
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	all, err := compilePython(strings.Join(cleaned, "|"))
+	if err != nil {
+		// Each item compiles alone but not joined: name the first one.
+		bad := r.rules[0]
+		bad.Pattern = strings.Join(cleaned, "|")
+		return nil, []Problem{patternProblem(bad, err)}
+	}
+	r.all = newPrefixMatcher(all)
+	return r, nil
+}
+
+// CompilePython compiles a Python pattern for re.match semantics (anchored
+// at the start only) as Go's regexp. The error is an *UnsupportedError for
+// constructs RE2 cannot run, else the syntax error. validate uses it so a
+// pattern is judged by the same translation that will apply it.
+func CompilePython(pattern string) (*regexp.Regexp, error) {
+	return compilePython(pattern)
+}
+
+// compilePython is CompilePython.
+func compilePython(pattern string) (*regexp.Regexp, error) {
+	flags, body, err := translatePython(pattern)
+	if err != nil {
+		return nil, err
+	}
+	return regexp.Compile(flags + `\A(?:` + body + `)`)
+}
+
+func patternProblem(rule Rule, err error) Problem {
+	file := rule.File
+	if file == "" {
+		file = "skip_files"
+	}
+	hint := "fix the regular expression; skip_files items are Python regular expressions matched against the path from the app root"
+	var ue *UnsupportedError
+	if errors.As(err, &ue) {
+		hint = "Go's regular expressions (RE2) have no look-around or back-references; express the rule with plain alternatives and character classes, or list the paths explicitly"
+	}
+	return Problem{
+		Kind: ProblemPattern, File: file, Line: rule.Line, Column: rule.Column,
+		Message: fmt.Sprintf("Value '%s' for skip_files does not compile: %v", rule.Pattern, err),
+		Hint:    hint,
+	}
+}
+
+// match reports whether rel is skipped and by which item.
+func (r *regexRules) match(rel string) (bool, *Rule) {
+	if !r.all.MatchString(rel) {
+		return false, nil
+	}
+	for i, re := range r.items {
+		if re.MatchString(rel) {
+			rule := r.rules[i]
+			return true, &rule
+		}
+	}
+	// Matched only through the joined form (items that are not whole
+	// expressions alone): blame the list.
+	rule := r.rules[0]
+	return true, &rule
+}

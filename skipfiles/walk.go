@@ -1,0 +1,512 @@
+package skipfiles
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/appcfg/appcfg/internal/yaml11"
+)
+
+// Pos is a 1-based line and column in a configuration file; the same type
+// as appconfig.Pos, taken from its source so that appconfig may use this
+// package to check skip_files without an import cycle.
+type Pos = yaml11.Pos
+
+// Options says which rules apply to an app directory and which checks run.
+type Options struct {
+	Runtime string // app.yaml runtime (effective runtime for "vm")
+	Env     string // app.yaml env: "", "standard", "flex", "flexible" or "2"
+	// SkipFiles is app.yaml's skip_files, nil when the key is absent (the
+	// SDK default then applies). SkipFilesSource is the file that holds
+	// it and SkipFilesPos where each item is, for messages.
+	SkipFiles       []string
+	SkipFilesSource string
+	SkipFilesPos    []Pos
+	// IgnoreFile is --ignore-file: a gitignore-style file used instead of
+	// skip_files; a relative path is taken from the app directory, as
+	// gcloud does.
+	IgnoreFile string
+	// Strict turns every .py/.pyc conflict into an error (for CI).
+	Strict bool
+	// FollowExternalLinks allows symbolic links to point outside the app.
+	FollowExternalLinks bool
+	// AllowSecrets lets files that look like credentials be uploaded.
+	AllowSecrets bool
+	// Handlers are the app's script handlers, to check that each CGI
+	// script of a python27 app is uploaded (as .py or .pyc).
+	Handlers []Handler
+	Limits   Limits
+}
+
+// Handler is a script handler of app.yaml, for the CGI script check.
+type Handler struct {
+	Script string
+	File   string // app.yaml path, for messages
+	Pos    Pos
+}
+
+// Reporter receives what the walk has to say along the way; the
+// progress.Reporter of the command layer satisfies it. Status lines are
+// details (one per skipped path); warnings never stop the walk.
+type Reporter interface {
+	Status(msg string)
+	Warn(msg string)
+}
+
+type nopReporter struct{}
+
+func (nopReporter) Status(string) {}
+func (nopReporter) Warn(string)   {}
+
+// File is one file of the upload set.
+type File struct {
+	Rel     string      `json:"path"` // slash-separated, relative to the app root
+	Abs     string      `json:"-"`    // where to read it (through any symlink)
+	Size    int64       `json:"size"`
+	Mode    fs.FileMode `json:"-"`
+	ModTime time.Time   `json:"mtime"`
+	// Rule is the "!" line that re-included the file, when one did.
+	Rule *Rule `json:"rule,omitempty"`
+}
+
+// Skip is a path left out of the upload set and why. A skipped directory
+// stands for everything below it.
+type Skip struct {
+	Rel    string `json:"path"`
+	Dir    bool   `json:"dir,omitempty"`
+	Reason string `json:"reason"`
+	Rule   *Rule  `json:"rule,omitempty"`
+}
+
+// Result is the outcome of Walk: the upload set, sorted by path (byte
+// order), and what was skipped, sorted the same way.
+type Result struct {
+	Root      string // absolute app directory
+	Matcher   *Matcher
+	Files     []File
+	Skipped   []Skip
+	TotalSize int64
+}
+
+// Mode is the rule system that decides the upload set.
+type Mode string
+
+// The rule systems.
+const (
+	ModeSkipFiles  Mode = "skip_files"
+	ModeIgnoreFile Mode = "ignore file"
+)
+
+// Matcher applies the rules of one app directory to paths.
+type Matcher struct {
+	root   string
+	mode   Mode
+	source string
+	// ignorePath is the ignore file in force, "" for gcloud's default.
+	ignorePath string
+	re         *regexRules
+	ig         *ignoreRules
+}
+
+// NewMatcher decides, as gcloud does, whether skip_files or an ignore file
+// applies, and compiles the rules. Contradictions (skip_files together with
+// an ignore file, skip_files on a second-generation runtime) and bad patterns
+// come back as an *Error.
+func NewMatcher(dir string, opts Options) (*Matcher, error) {
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("app directory %s: %w", dir, err)
+	}
+	m := &Matcher{root: root}
+	explicit := opts.SkipFiles != nil
+	conflict := func(msg string) error {
+		p := Problem{Kind: ProblemConfig, File: opts.SkipFilesSource, Message: msg,
+			Hint: "move the skip_files patterns into the ignore file as globs (gcloud topic gcloudignore), then delete skip_files"}
+		if len(opts.SkipFilesPos) > 0 {
+			p.Line, p.Column = opts.SkipFilesPos[0].Line, opts.SkipFilesPos[0].Column
+		}
+		return &Error{Problems: []Problem{p}}
+	}
+	ignorePath := ""
+	if opts.IgnoreFile != "" {
+		ignorePath = opts.IgnoreFile
+		if !filepath.IsAbs(ignorePath) {
+			ignorePath = filepath.Join(root, ignorePath)
+		}
+		if _, err := os.Stat(ignorePath); err != nil {
+			return nil, &Error{Problems: []Problem{{Kind: ProblemConfig, File: ignorePath,
+				Message: fmt.Sprintf("File %s referenced by --ignore-file does not exist.", opts.IgnoreFile),
+				Hint:    "a relative --ignore-file is taken from the app directory"}}}
+		}
+	} else if _, err := os.Stat(filepath.Join(root, IgnoreFileName)); err == nil {
+		ignorePath = filepath.Join(root, IgnoreFileName)
+	}
+	def, second := SecondGen(opts.Runtime, opts.Env)
+	switch {
+	case second && explicit:
+		return nil, conflict(fmt.Sprintf("skip_files cannot be used with the [%s] runtime. Ignore patterns are instead expressed in a .gcloudignore file.", opts.Runtime))
+	case explicit && ignorePath != "":
+		return nil, conflict(fmt.Sprintf("Cannot have both an ignore file %s and skip_files defined in the same application.", filepath.Base(ignorePath)))
+	case ignorePath != "":
+		ig, err := parseIgnoreFile(ignorePath, KindIgnoreFile)
+		if err != nil {
+			return nil, ignoreFileError(ignorePath, err)
+		}
+		m.mode, m.ig, m.source, m.ignorePath = ModeIgnoreFile, ig, ignorePath, ignorePath
+	case second:
+		pats, err := parseIgnore("(default .gcloudignore for "+opts.Runtime+")", def, root, 1, KindDefaultIgnore)
+		if err != nil {
+			return nil, ignoreFileError(IgnoreFileName, err)
+		}
+		m.mode, m.ig = ModeIgnoreFile, &ignoreRules{pats: pats}
+		m.source = fmt.Sprintf("gcloud's default .gcloudignore for runtime %s (not written to disk; create %s to change it)", opts.Runtime, IgnoreFileName)
+	default:
+		re, probs := compileSkipFiles(opts.SkipFiles, opts.SkipFilesSource, opts.SkipFilesPos, isFlex(opts.Env))
+		if probs != nil {
+			return nil, &Error{Problems: probs}
+		}
+		m.mode, m.re = ModeSkipFiles, re
+		m.source = "skip_files in " + opts.SkipFilesSource
+		if !explicit {
+			m.source = "the SDK's default skip_files"
+		}
+	}
+	return m, nil
+}
+
+func ignoreFileError(path string, err error) error {
+	var bad *BadIgnoreFileError
+	if errors.As(err, &bad) {
+		return &Error{Problems: []Problem{{Kind: ProblemConfig, File: bad.File, Line: bad.Line, Column: 1, Message: bad.Msg}}}
+	}
+	return &Error{Problems: []Problem{{Kind: ProblemConfig, File: path,
+		Message: fmt.Sprintf("cannot read the ignore file: %v", unwrapPath(err))}}}
+}
+
+// Mode tells which rule system applies.
+func (m *Matcher) Mode() Mode { return m.mode }
+
+// Source describes where the rules come from, for people.
+func (m *Matcher) Source() string { return m.source }
+
+// Root is the absolute app directory.
+func (m *Matcher) Root() string { return m.root }
+
+// Match decides one path (slash-separated, relative to the root) assuming
+// its parent directories are kept; the rule is the one that decided, nil
+// when none matched. Walk calls it for every entry it lists.
+func (m *Matcher) Match(rel string, isDir bool) (skip bool, rule *Rule) {
+	if m.mode == ModeSkipFiles {
+		return m.re.match(rel)
+	}
+	return m.ig.match(rel, isDir)
+}
+
+// Decision explains the fate of one path.
+type Decision struct {
+	Path string `json:"path"`
+	Kept bool   `json:"kept"`
+	// Via is the parent directory whose skipping decided, "" when the
+	// path itself was matched.
+	Via  string `json:"via,omitempty"`
+	Rule *Rule  `json:"rule,omitempty"`
+	// Reason says it in words.
+	Reason string `json:"reason"`
+}
+
+// Explain decides rel (slash-separated, relative to the root) by the rules
+// alone, checking each parent directory first as the walk does. Whether
+// rel is a directory is read from the disk.
+func (m *Matcher) Explain(rel string) Decision {
+	rel = cleanRel(rel)
+	isDir := false
+	if st, err := os.Stat(filepath.Join(m.root, filepath.FromSlash(rel))); err == nil {
+		isDir = st.IsDir()
+	}
+	d := Decision{Path: rel, Kept: true}
+	if m.mode == ModeIgnoreFile {
+		skip, via, rule := m.ig.explain(rel, isDir)
+		d.Kept, d.Rule = !skip, rule
+		if via != rel {
+			d.Via = via
+		}
+	} else {
+		parts := strings.Split(rel, "/")
+		for i := range parts {
+			pre := strings.Join(parts[:i+1], "/")
+			if skip, rule := m.re.match(pre); skip {
+				d.Kept, d.Rule = false, rule
+				if pre != rel {
+					d.Via = pre
+				}
+				break
+			}
+		}
+	}
+	d.Reason = m.reason(d)
+	return d
+}
+
+func (m *Matcher) reason(d Decision) string {
+	switch {
+	case !d.Kept && d.Via != "":
+		return fmt.Sprintf("skipped: its directory %s matches %s", d.Via, d.Rule)
+	case !d.Kept:
+		return fmt.Sprintf("skipped: matches %s", d.Rule)
+	case d.Rule != nil:
+		return fmt.Sprintf("uploaded: re-included by %s", d.Rule)
+	}
+	return fmt.Sprintf("uploaded: no rule of %s matches", m.source)
+}
+
+// cleanRel turns a user-typed path into the walk's form: slashes, no "./".
+func cleanRel(rel string) string {
+	rel = filepath.ToSlash(filepath.Clean(filepath.FromSlash(rel)))
+	return strings.TrimPrefix(strings.TrimPrefix(rel, "./"), "/")
+}
+
+// Explain decides rel with everything the walk knew: the rules, and the
+// checks that skipped files the rules kept (.pyc conflicts, names).
+func (r *Result) Explain(rel string) Decision {
+	rel = cleanRel(rel)
+	i := sort.Search(len(r.Skipped), func(i int) bool { return r.Skipped[i].Rel >= rel })
+	if i < len(r.Skipped) && r.Skipped[i].Rel == rel {
+		s := r.Skipped[i]
+		if s.Rule == nil || s.Rule.Kind == KindBuiltin {
+			return Decision{Path: rel, Rule: s.Rule, Reason: "skipped: " + s.Reason}
+		}
+	}
+	d := r.Matcher.Explain(rel)
+	if d.Kept {
+		j := sort.Search(len(r.Files), func(i int) bool { return r.Files[i].Rel >= rel })
+		if (j >= len(r.Files) || r.Files[j].Rel != rel) && !r.isDir(rel) {
+			d.Reason += " (but no such file was found in the app directory)"
+		}
+	}
+	return d
+}
+
+func (r *Result) isDir(rel string) bool {
+	st, err := os.Stat(filepath.Join(r.Root, filepath.FromSlash(rel)))
+	return err == nil && st.IsDir()
+}
+
+// dirNode is a directory waiting on the walk stack, with the real path of
+// it and of every directory above it, to recognise symlink loops.
+type dirNode struct {
+	rel    string
+	real   string
+	parent *dirNode
+}
+
+// walker holds the state of one Walk.
+type walker struct {
+	m        *Matcher
+	opts     Options
+	rep      Reporter
+	rootReal string
+	python27 bool
+	res      *Result
+	probs    []Problem
+}
+
+// Walk lists the upload set of dir. Directories are listed one at a time
+// from an explicit stack; memory grows only with the result. Symbolic
+// links are followed once each; a loop, or a link leaving the app without
+// FollowExternalLinks, is a problem. After the walk come the python27
+// .pyc checks, the limits and the secret guard. Any problem makes the error
+// an *Error listing them all, returned with the complete Result.
+func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result, error) {
+	if rep == nil {
+		rep = nopReporter{}
+	}
+	m, err := NewMatcher(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(m.root)
+	if err != nil {
+		return nil, fmt.Errorf("app directory: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	rootReal, err := filepath.EvalSymlinks(m.root)
+	if err != nil {
+		return nil, fmt.Errorf("app directory: %w", err)
+	}
+	w := &walker{m: m, opts: opts, rep: rep, rootReal: rootReal,
+		python27: opts.Runtime == "python27",
+		res:      &Result{Root: m.root, Matcher: m}}
+	stack := []*dirNode{{rel: "", real: rootReal}}
+	for len(stack) > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		stack = append(stack, w.listDir(d)...)
+	}
+	sort.Slice(w.res.Files, func(i, j int) bool { return w.res.Files[i].Rel < w.res.Files[j].Rel })
+	sort.Slice(w.res.Skipped, func(i, j int) bool { return w.res.Skipped[i].Rel < w.res.Skipped[j].Rel })
+	for _, f := range w.res.Files {
+		w.res.TotalSize += f.Size
+	}
+	w.checkHandlers()
+	w.probs = append(w.probs, checkLimits(w.res.Files, opts.Limits)...)
+	if !opts.AllowSecrets {
+		probs, err := checkSecrets(ctx, w.res.Files, m)
+		if err != nil {
+			return nil, err
+		}
+		w.probs = append(w.probs, probs...)
+	}
+	return w.res, errorOf(w.probs)
+}
+
+func (w *walker) skip(rel string, isDir bool, reason string, rule *Rule) {
+	w.res.Skipped = append(w.res.Skipped, Skip{Rel: rel, Dir: isDir, Reason: reason, Rule: rule})
+}
+
+// listDir lists one directory, records its files and returns the
+// subdirectories to visit.
+func (w *walker) listDir(d *dirNode) []*dirNode {
+	abs := filepath.Join(w.m.root, filepath.FromSlash(d.rel))
+	entries, err := os.ReadDir(abs)
+	if err != nil {
+		w.probs = append(w.probs, Problem{Kind: ProblemUnreadable, Path: displayRel(d.rel),
+			Message: fmt.Sprintf("cannot list the directory: %v", unwrapPath(err)),
+			Hint:    "fix its permissions, or skip it with a rule"})
+		return nil
+	}
+	var subdirs []*dirNode
+	for _, e := range entries {
+		rel := e.Name()
+		if d.rel != "" {
+			rel = d.rel + "/" + e.Name()
+		}
+		full := filepath.Join(abs, e.Name())
+		info, real, ok := w.resolve(d, rel, full, e)
+		if !ok {
+			continue
+		}
+		isDir := info.IsDir()
+		if !isDir && !info.Mode().IsRegular() {
+			w.skip(rel, false, "not a regular file", nil)
+			continue
+		}
+		if skip, rule := w.m.Match(rel, isDir); skip {
+			what := "file"
+			if isDir {
+				what = "directory"
+			}
+			w.rep.Status(fmt.Sprintf("Ignoring %s '%s': matches %s", what, rel, rule))
+			w.skip(rel, isDir, "matches "+rule.String(), rule)
+			continue
+		} else if isDir {
+			if real == "" {
+				real = d.real + "/" + e.Name()
+			}
+			subdirs = append(subdirs, &dirNode{rel: rel, real: real, parent: d})
+		} else {
+			w.addFile(rel, full, info, rule, entries)
+		}
+	}
+	// Pushed in reverse so the stack pops them in name order.
+	for i, j := 0, len(subdirs)-1; i < j; i, j = i+1, j-1 {
+		subdirs[i], subdirs[j] = subdirs[j], subdirs[i]
+	}
+	return subdirs
+}
+
+// resolve returns what an entry is, following a symbolic link once. real is
+// the resolved real path for a link ("" otherwise). ok is false when the
+// entry was dropped or is a problem.
+func (w *walker) resolve(d *dirNode, rel, full string, e fs.DirEntry) (info fs.FileInfo, real string, ok bool) {
+	if e.Type()&fs.ModeSymlink == 0 {
+		info, err := e.Info()
+		if err != nil {
+			w.skip(rel, false, fmt.Sprintf("vanished while listing: %v", unwrapPath(err)), nil)
+			return nil, "", false
+		}
+		return info, "", true
+	}
+	info, err := os.Stat(full)
+	if errors.Is(err, syscall.ELOOP) {
+		w.loop(rel, "refers to itself")
+		return nil, "", false
+	}
+	if err != nil {
+		w.rep.Warn(fmt.Sprintf("Ignoring '%s': dangling symbolic link (%v)", rel, unwrapPath(err)))
+		w.skip(rel, false, "dangling symbolic link", nil)
+		return nil, "", false
+	}
+	real, err = filepath.EvalSymlinks(full)
+	if err != nil {
+		w.loop(rel, "cannot be resolved: "+unwrapPath(err).Error())
+		return nil, "", false
+	}
+	if !within(w.rootReal, real) && !w.opts.FollowExternalLinks {
+		target, _ := os.Readlink(full)
+		w.probs = append(w.probs, Problem{Kind: ProblemExternalLink, Path: rel,
+			Message: fmt.Sprintf("symbolic link to %s points outside the app directory", target),
+			Hint:    "pass --follow-external-links to upload what it points to, or skip it with a rule"})
+		w.skip(rel, info.IsDir(), "symbolic link outside the app directory", nil)
+		return nil, "", false
+	}
+	if info.IsDir() {
+		for n := d; n != nil; n = n.parent {
+			if n.real == real || within(real, n.real) {
+				w.loop(rel, fmt.Sprintf("points to %s, which contains it", real))
+				return nil, "", false
+			}
+		}
+	}
+	return info, real, true
+}
+
+func (w *walker) loop(rel, what string) {
+	w.probs = append(w.probs, Problem{Kind: ProblemSymlinkLoop, Path: rel,
+		Message: "symbolic link loop: the link " + what,
+		Hint:    "remove the link, or skip it with a rule"})
+	w.skip(rel, false, "symbolic link loop", nil)
+}
+
+// within reports whether p is dir or below it.
+func within(dir, p string) bool {
+	if p == dir {
+		return true
+	}
+	if !strings.HasSuffix(dir, string(filepath.Separator)) {
+		dir += string(filepath.Separator)
+	}
+	return strings.HasPrefix(p, dir)
+}
+
+func displayRel(rel string) string {
+	if rel == "" {
+		return "."
+	}
+	return rel
+}
+
+func (w *walker) addFile(rel, full string, info fs.FileInfo, rule *Rule, siblings []fs.DirEntry) {
+	if msg := invalidName(rel); msg != "" {
+		w.rep.Warn(msg)
+		w.skip(rel, false, msg, &Rule{Kind: KindBuiltin, Pattern: "file name check"})
+		return
+	}
+	if w.python27 && !w.checkPython(rel, full, siblings) {
+		return
+	}
+	w.res.Files = append(w.res.Files, File{Rel: rel, Abs: full, Size: info.Size(),
+		Mode: info.Mode(), ModTime: info.ModTime(), Rule: rule})
+}

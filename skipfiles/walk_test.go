@@ -1,0 +1,364 @@
+package skipfiles
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// recorder is a Reporter that keeps what it is told.
+type recorder struct{ status, warn []string }
+
+func (r *recorder) Status(m string) { r.status = append(r.status, m) }
+func (r *recorder) Warn(m string)   { r.warn = append(r.warn, m) }
+
+func rels(res *Result) []string {
+	out := []string{}
+	for _, f := range res.Files {
+		out = append(out, f.Rel)
+	}
+	return out
+}
+
+func problemKinds(err error) []ProblemKind {
+	var e *Error
+	if !errors.As(err, &e) {
+		return nil
+	}
+	var ks []ProblemKind
+	for _, p := range e.Problems {
+		ks = append(ks, p.Kind)
+	}
+	return ks
+}
+
+func TestWalkDefaultSkipFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"main.py", "main.pyc", "b/x.py", "b/#x#", "b/x~", ".git/HEAD", "a/.hidden",
+		"a/RCS/f", "a/z.txt", "a.txt", "a0"} {
+		write(t, dir, p, "x")
+	}
+	rec := &recorder{}
+	res, err := Walk(context.Background(), dir, Options{Runtime: "python27"}, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"a.txt", "a/z.txt", "a0", "b/x.py", "main.py"}
+	if got := rels(res); !reflect.DeepEqual(got, want) {
+		t.Errorf("files %v, want %v (sorted, byte order)", got, want)
+	}
+	var skipped []string
+	for _, s := range res.Skipped {
+		skipped = append(skipped, s.Rel)
+		if s.Rule == nil || s.Rule.Kind != KindDefaultSkipFiles {
+			t.Errorf("%s skipped by %v, want the default skip_files", s.Rel, s.Rule)
+		}
+	}
+	// .git is pruned whole: its contents are never listed.
+	if want := []string{".git", "a/.hidden", "a/RCS/f", "b/#x#", "b/x~", "main.pyc"}; !reflect.DeepEqual(skipped, want) {
+		t.Errorf("skipped %v, want %v", skipped, want)
+	}
+	f := res.Files[0]
+	if f.Abs != filepath.Join(res.Root, "a.txt") || f.Size != 1 || f.ModTime.IsZero() {
+		t.Errorf("file record %+v lacks what the upload needs", f)
+	}
+}
+
+func TestWalkUserSkipFilesReplaceDefault(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"keep.py", ".env.example", "static/big.psd", "static/a.css", "notes~"} {
+		write(t, dir, p, "x")
+	}
+	opts := Options{SkipFiles: []string{`^(.*/)?.*\.psd$`, "^notes~\n"}, SkipFilesSource: "app.yaml",
+		SkipFilesPos: []Pos{{Line: 5, Column: 3}, {Line: 6, Column: 3}}}
+	res, err := Walk(context.Background(), dir, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rels(res), []string{".env.example", "keep.py", "static/a.css"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("files %v, want %v", got, want)
+	}
+	d := res.Explain("notes~")
+	if d.Kept || d.Rule == nil || d.Rule.Line != 6 || d.Rule.Pattern != "^notes~" {
+		t.Errorf("explain notes~ = %+v; want skipped by app.yaml:6:3 ^notes~ (newline removed)", d)
+	}
+	d = res.Explain("./keep.py")
+	if !d.Kept || d.Rule != nil || !strings.Contains(d.Reason, "no rule") {
+		t.Errorf("explain keep.py = %+v", d)
+	}
+}
+
+func TestWalkExplainPrunedDirectory(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "vendor/lib/a.py", "x")
+	res, err := Walk(context.Background(), dir, Options{SkipFiles: []string{"^vendor$"}, SkipFilesSource: "app.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Explain("vendor/lib/a.py")
+	if d.Kept || d.Via != "vendor" || d.Rule == nil || d.Rule.Pattern != "^vendor$" {
+		t.Errorf("explain = %+v; want skipped via vendor", d)
+	}
+}
+
+func TestWalkBadPattern(t *testing.T) {
+	opts := Options{SkipFiles: []string{"ok", `^(?!static/).*\.txt`}, SkipFilesSource: "app.yaml",
+		SkipFilesPos: []Pos{{Line: 3, Column: 3}, {Line: 4, Column: 3}}}
+	_, err := Walk(context.Background(), t.TempDir(), opts, nil)
+	var e *Error
+	if !errors.As(err, &e) || len(e.Problems) != 1 {
+		t.Fatalf("error %v; want one pattern problem", err)
+	}
+	p := e.Problems[0]
+	if p.Kind != ProblemPattern || p.File != "app.yaml" || p.Line != 4 || p.Column != 3 ||
+		!strings.Contains(p.Message, `^(?!static/).*\.txt`) || !strings.Contains(p.Message, "look-ahead") {
+		t.Errorf("problem %+v; want app.yaml:4:3 naming the pattern and the look-ahead", p)
+	}
+	_, err = Walk(context.Background(), t.TempDir(), Options{SkipFiles: []string{"(unclosed"}, SkipFilesSource: "app.yaml"}, nil)
+	if !strings.Contains(err.Error(), "Value '(unclosed' for skip_files does not compile") {
+		t.Errorf("error %v; want the SDK's wording", err)
+	}
+}
+
+func TestWalkRuleSources(t *testing.T) {
+	tests := []struct {
+		name    string
+		files   []string
+		opts    Options
+		mode    Mode
+		problem string
+		kept    []string
+	}{
+		{name: "gcloudignore replaces default skip_files", files: []string{".gcloudignore", "a.py", ".env.sample", "b.log"},
+			opts: Options{Runtime: "python27"}, mode: ModeIgnoreFile, kept: []string{".env.sample", ".gcloudignore", "a.py"}},
+		{name: "skip_files and gcloudignore conflict", files: []string{".gcloudignore"},
+			opts: Options{Runtime: "python27", SkipFiles: []string{"x"}, SkipFilesSource: "app.yaml"}, problem: "Cannot have both an ignore file .gcloudignore"},
+		{name: "second gen refuses skip_files", files: []string{"main.py"},
+			opts: Options{Runtime: "python39", SkipFiles: []string{"x"}, SkipFilesSource: "app.yaml"}, problem: "skip_files cannot be used with the [python39] runtime"},
+		{name: "second gen default ignore", files: []string{"main.py", "__pycache__/m.pyc", "setup.cfg", ".git/HEAD", ".env.example"},
+			opts: Options{Runtime: "python312"}, mode: ModeIgnoreFile, kept: []string{".env.example", "main.py"}},
+		{name: "flex keeps skip_files", files: []string{"main.py", ".env.example", "node_modules/x/y.js", ".gitignore"},
+			opts: Options{Runtime: "python39", Env: "flex"}, mode: ModeSkipFiles, kept: []string{".env.example", "main.py"}},
+		{name: "ignore-file flag", files: []string{"my.ignore", "a.py", "b.py"},
+			opts: Options{IgnoreFile: "my.ignore"}, mode: ModeIgnoreFile, kept: []string{"a.py", "my.ignore"}},
+		{name: "ignore-file missing", opts: Options{IgnoreFile: "nope"}, problem: "File nope referenced by --ignore-file does not exist."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, f := range tt.files {
+				write(t, dir, f, "x")
+			}
+			if len(tt.files) > 0 && tt.files[0] == ".gcloudignore" {
+				write(t, dir, ".gcloudignore", "*.log\n")
+			}
+			if tt.opts.IgnoreFile == "my.ignore" {
+				write(t, dir, "my.ignore", "b.py\n")
+			}
+			res, err := Walk(context.Background(), dir, tt.opts, nil)
+			if tt.problem != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.problem) {
+					t.Fatalf("error %v; want %q", err, tt.problem)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Matcher.Mode() != tt.mode {
+				t.Errorf("mode %q, want %q", res.Matcher.Mode(), tt.mode)
+			}
+			if got := rels(res); !reflect.DeepEqual(got, tt.kept) {
+				t.Errorf("files %v, want %v", got, tt.kept)
+			}
+		})
+	}
+}
+
+func TestWalkPyc(t *testing.T) {
+	pyc27 := string([]byte{0x03, 0xf3, '\r', '\n', 0, 0, 0, 0})
+	pyc312 := string([]byte{0xcb, 0x0d, '\r', '\n', 0, 0, 0, 0})
+	setup := func(t *testing.T) string {
+		dir := t.TempDir()
+		write(t, dir, "a.py", "x")
+		write(t, dir, "a.pyc", pyc27)
+		write(t, dir, "only.pyc", pyc27)
+		write(t, dir, "ext.so", "x")
+		return dir
+	}
+	opts := Options{Runtime: "python27", SkipFiles: []string{`^\..*`}, SkipFilesSource: "app.yaml",
+		Handlers: []Handler{{Script: "only.py", File: "app.yaml", Pos: Pos{Line: 9, Column: 3}},
+			{Script: "gone.py", File: "app.yaml", Pos: Pos{Line: 12, Column: 3}}}}
+	rec := &recorder{}
+	res, err := Walk(context.Background(), setup(t), opts, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rels(res), []string{"a.py", "ext.so", "only.pyc"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("files %v, want %v", got, want)
+	}
+	warns := strings.Join(rec.warn, "\n")
+	for _, w := range []string{"Ignoring file 'a.pyc': Cannot upload both <filename>.py and <filename>.pyc",
+		"'ext.so' is a C extension", "app.yaml:12:3: script gone.py is not in the upload set"} {
+		if !strings.Contains(warns, w) {
+			t.Errorf("warnings %q lack %q", warns, w)
+		}
+	}
+	if strings.Contains(warns, "only.py ") {
+		t.Errorf("the CGI script only.py is uploaded as only.pyc; no warning expected: %q", warns)
+	}
+
+	opts.Strict = true
+	_, err = Walk(context.Background(), setup(t), opts, nil)
+	if k := problemKinds(err); !reflect.DeepEqual(k, []ProblemKind{ProblemPycConflict}) {
+		t.Errorf("strict: problems %v (%v), want one pyc-conflict", k, err)
+	}
+
+	dir := setup(t)
+	write(t, dir, "only.pyc", pyc312)
+	opts.Strict = false
+	_, err = Walk(context.Background(), dir, opts, nil)
+	if k := problemKinds(err); !reflect.DeepEqual(k, []ProblemKind{ProblemPycVersion}) || !strings.Contains(err.Error(), "Python 3.12") {
+		t.Errorf("foreign pyc: %v", err)
+	}
+}
+
+func TestWalkSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	outside := t.TempDir()
+	write(t, outside, "secret.txt", "x")
+	write(t, dir, "real/a.txt", "x")
+	mustLink(t, "real", filepath.Join(dir, "alias"))          // inside: followed
+	mustLink(t, "a.txt", filepath.Join(dir, "real", "b.txt")) // file link
+	mustLink(t, "..", filepath.Join(dir, "real", "up"))       // loop to its parent
+	mustLink(t, "self", filepath.Join(dir, "self"))           // loop to itself
+	mustLink(t, "missing", filepath.Join(dir, "dangling"))    // dropped with a warning
+	mustLink(t, outside, filepath.Join(dir, "ext"))           // outside: refused
+	rec := &recorder{}
+	res, err := Walk(context.Background(), dir, Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml"}, rec)
+	kinds := problemKinds(err)
+	got := map[ProblemKind]int{}
+	for _, k := range kinds {
+		got[k]++
+	}
+	// The parent loop shows twice: as real/up and as alias/up.
+	if want := map[ProblemKind]int{ProblemSymlinkLoop: 3, ProblemExternalLink: 1}; !reflect.DeepEqual(got, want) {
+		t.Errorf("problems %v, want %v: %v", got, want, err)
+	}
+	if files := rels(res); !reflect.DeepEqual(files, []string{"alias/a.txt", "alias/b.txt", "real/a.txt", "real/b.txt"}) {
+		t.Errorf("files %v", files)
+	}
+	if !strings.Contains(strings.Join(rec.warn, "\n"), "dangling") {
+		t.Errorf("no warning for the dangling link: %v", rec.warn)
+	}
+
+	os.Remove(filepath.Join(dir, "self"))
+	os.Remove(filepath.Join(dir, "real", "up"))
+	res, err = Walk(context.Background(), dir, Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml", FollowExternalLinks: true}, nil)
+	if err != nil {
+		t.Fatalf("with FollowExternalLinks: %v", err)
+	}
+	if files := rels(res); !strings.Contains(strings.Join(files, " "), "ext/secret.txt") {
+		t.Errorf("files %v lack ext/secret.txt", files)
+	}
+}
+
+// TestWalkMutualLinkLoop: two directories linking to each other are a loop
+// even though neither contains the other.
+func TestWalkMutualLinkLoop(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "x/f", "1")
+	write(t, dir, "y/g", "1")
+	mustLink(t, "../y", filepath.Join(dir, "x", "toy"))
+	mustLink(t, "../x", filepath.Join(dir, "y", "tox"))
+	_, err := Walk(context.Background(), dir, Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml"}, nil)
+	for _, k := range problemKinds(err) {
+		if k != ProblemSymlinkLoop {
+			t.Errorf("unexpected problem %v", err)
+		}
+	}
+	if len(problemKinds(err)) == 0 {
+		t.Error("no loop found")
+	}
+}
+
+func mustLink(t *testing.T, target, link string) {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Skipf("symbolic links unavailable: %v", err)
+	}
+}
+
+func TestWalkLimits(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "small", "12")
+	write(t, dir, "mid", "12345")
+	write(t, dir, "big", "1234567890")
+	opts := Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml", Limits: Limits{MaxFiles: 2, MaxFileSize: 4, MaxTotalSize: 10}}
+	res, err := Walk(context.Background(), dir, opts, nil)
+	var e *Error
+	if !errors.As(err, &e) || len(e.Problems) != 3 {
+		t.Fatalf("error %v; want three limit problems", err)
+	}
+	if res == nil || len(res.Files) != 3 {
+		t.Fatalf("the result must stay complete beside the error")
+	}
+	big := e.Problems[0]
+	if big.Kind != ProblemFileTooLarge || !reflect.DeepEqual(big.Files, []FileSize{{"big", 10}, {"mid", 5}}) {
+		t.Errorf("per-file problem %+v; want big then mid", big)
+	}
+	for _, p := range e.Problems[1:] {
+		if p.Files[0].Path != "big" {
+			t.Errorf("%s lists %v; want the largest first", p.Kind, p.Files)
+		}
+	}
+	if !strings.Contains(e.Error(), "3 files to upload, over the limit of 2 files") {
+		t.Errorf("message: %v", e)
+	}
+}
+
+func TestWalkSecrets(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, ".env", "A=1")
+	write(t, dir, ".env.example", "A=")
+	write(t, dir, "keys/server.pem", "-----BEGIN RSA PRIVATE KEY-----\nabc\n")
+	write(t, dir, "keys/cert.pem", "-----BEGIN CERTIFICATE-----\nabc\n")
+	write(t, dir, "sa.json", `{"type": "service_account", "private_key": "x"}`)
+	write(t, dir, "package.json", `{"name": "x"}`)
+	write(t, dir, "id_rsa", "x")
+	opts := Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml"}
+	_, err := Walk(context.Background(), dir, opts, nil)
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v; want secret problems", err)
+	}
+	var paths []string
+	for _, p := range e.Problems {
+		if p.Kind != ProblemSecret {
+			t.Errorf("unexpected %v", p)
+		}
+		paths = append(paths, p.Path)
+	}
+	if want := []string{".env", "id_rsa", "keys/server.pem", "sa.json"}; !reflect.DeepEqual(paths, want) {
+		t.Errorf("secrets %v, want %v", paths, want)
+	}
+	if h := e.Problems[0].Hint; !strings.Contains(h, `"- ^\.env$" to skip_files in app.yaml`) || !strings.Contains(h, "--allow-secrets") {
+		t.Errorf("hint %q lacks the rule to add", h)
+	}
+	opts.AllowSecrets = true
+	if _, err := Walk(context.Background(), dir, opts, nil); err != nil {
+		t.Errorf("AllowSecrets: %v", err)
+	}
+}
+
+func TestWalkCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Walk(ctx, t.TempDir(), Options{}, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+}

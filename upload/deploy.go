@@ -1,0 +1,358 @@
+package upload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/hashcache"
+	"github.com/appcfg/appcfg/internal/progress"
+)
+
+// Options describe one deploy.
+type Options struct {
+	App, Service, Version, Runtime string
+	// Config is the app.yaml as deployed (includes merged), as YAML.
+	Config []byte
+	// Files is the upload set, as chosen by package skipfiles.
+	Files []File
+
+	// Indexes and Configs are the companion files to push after the
+	// version is created; nil to push none.
+	Indexes []backend.IndexDef
+	Configs []Config
+
+	DryRun    bool // plan only: nothing changes on the host
+	NoPromote bool // create the version but route no traffic to it
+
+	HashWorkers   int              // default: number of CPUs (set by the caller)
+	UploadWorkers int              // default: the backend's Connections
+	Cache         *hashcache.Cache // stat cache; nil hashes every file
+
+	Owner backend.Owner // who deploys, for the lock record
+	// Lease is how long the version lock lasts without renewal; it is
+	// renewed every Lease/3. Default 30s.
+	Lease time.Duration
+	// Stale reports whether the holder of a lock is certainly gone (a
+	// process on this host that no longer runs), so its lock can be taken
+	// over at once instead of after its lease. nil never takes over.
+	Stale func(backend.Owner) bool
+}
+
+// Config is one companion configuration document to push.
+type Config struct {
+	Kind backend.ConfigKind
+	File string // for messages
+	Doc  []byte // validated YAML
+}
+
+// Result is what a deploy did, or with DryRun would do.
+type Result struct {
+	App          string   `json:"app"`
+	Service      string   `json:"service"`
+	Version      string   `json:"version"`
+	DryRun       bool     `json:"dry_run"`
+	Files        int      `json:"files"`         // files in the version
+	Bytes        int64    `json:"bytes"`         // their total size
+	Blobs        int      `json:"blobs"`         // distinct contents
+	Missing      int      `json:"missing"`       // contents the host lacked (sent, or to send)
+	MissingBytes int64    `json:"missing_bytes"` // their size
+	Uploaded     []string `json:"uploaded"`      // a path for each content sent (or to send)
+	Promoted     bool     `json:"promoted"`
+	Pushed       []string `json:"pushed,omitempty"`   // companion configurations pushed
+	Warnings     []string `json:"warnings,omitempty"` // problems that did not stop the deploy
+	// Deployed is the version as the host reports it; nil on a dry run.
+	Deployed *backend.Version `json:"deployed,omitempty"`
+}
+
+// Deploy runs the deploy described by opts against b.
+func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.Reporter) (*Result, error) {
+	rep = progress.Or(rep)
+	if opts.Lease <= 0 {
+		opts.Lease = 30 * time.Second
+	}
+	res := &Result{App: opts.App, Service: opts.Service, Version: opts.Version, DryRun: opts.DryRun}
+
+	files, err := hashFiles(ctx, opts.Files, opts.HashWorkers, opts.Cache, rep)
+	rep.Phase("", 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Cache != nil && !opts.DryRun {
+		if err := opts.Cache.Save(); err != nil {
+			rep.Warn(err.Error())
+		}
+	}
+	blobs := distinct(files)
+	res.Files, res.Blobs = len(files), len(blobs)
+	for _, f := range files {
+		res.Bytes += f.Size
+	}
+
+	var lockToken string
+	var locker backend.Locker
+	if !opts.DryRun {
+		if l, ok := b.(backend.Locker); ok {
+			locker = l
+			key := lockKey(opts)
+			rep.Status(fmt.Sprintf("Locking version %s of service %s.", opts.Version, opts.Service))
+			lockToken, err = acquire(ctx, locker, key, opts, rep)
+			if err != nil {
+				return nil, err
+			}
+			var stop func() error
+			ctx, stop = keepLock(ctx, locker, key, lockToken, opts.Lease)
+			defer func() {
+				lost := stop()
+				// Release on a fresh context: the deploy's may be cancelled.
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				defer cancel()
+				if lost == nil {
+					if err := locker.ReleaseLock(rctx, key, lockToken); err != nil {
+						rep.Warn(fmt.Sprintf("could not release the deploy lock (it expires by itself in %s): %v", opts.Lease, err))
+					}
+				}
+			}()
+		}
+	}
+
+	rep.Status("Asking the host which files it lacks.")
+	missing, err := missingBlobs(ctx, b, opts.App, blobs)
+	if err != nil {
+		return nil, err
+	}
+	res.Missing = len(missing)
+	for _, m := range missing {
+		res.MissingBytes += m.Size
+		res.Uploaded = append(res.Uploaded, m.Path)
+	}
+	if opts.DryRun {
+		return res, nil
+	}
+
+	err = sendBlobs(ctx, b, opts, missing, rep)
+	rep.Phase("", 0, 0)
+	if err != nil {
+		return nil, err
+	}
+
+	rep.Status(fmt.Sprintf("Creating version %s of service %s.", opts.Version, opts.Service))
+	v, err := b.CreateVersion(ctx, spec(opts, files))
+	if err != nil {
+		return nil, fmt.Errorf("creating version %s: %w", opts.Version, err)
+	}
+	res.Deployed = &v
+
+	if !opts.NoPromote {
+		vs, err := backend.As[backend.Versions](b, "routing traffic (use --no-promote)")
+		if err != nil {
+			return nil, err
+		}
+		rep.Status(fmt.Sprintf("Routing all traffic of service %s to version %s.", opts.Service, opts.Version))
+		if err := vs.SetTraffic(ctx, opts.App, opts.Service, map[string]float64{opts.Version: 1}, false); err != nil {
+			return nil, fmt.Errorf("version %s was created but could not be promoted: %w", opts.Version, err)
+		}
+		res.Promoted = true
+	}
+	if err := pushCompanions(ctx, b, opts, res, rep); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func lockKey(opts Options) backend.LockKey {
+	return backend.LockKey{App: opts.App, Service: opts.Service, Version: opts.Version}
+}
+
+// acquire takes the version lock, taking it over from a holder that Stale
+// says crashed.
+func acquire(ctx context.Context, l backend.Locker, key backend.LockKey, opts Options, rep progress.Reporter) (string, error) {
+	opts.Owner.Acquired = time.Now()
+	token, err := l.AcquireLock(ctx, key, opts.Owner, opts.Lease)
+	var le *backend.LockedError
+	if err == nil || !errors.As(err, &le) || opts.Stale == nil || !opts.Stale(le.Owner) {
+		return token, err
+	}
+	rep.Warn(fmt.Sprintf("taking over the lock of an interrupted deploy (pid %d on %s, which no longer runs)", le.Owner.PID, le.Owner.Host))
+	if _, err := l.BreakLock(ctx, key); err != nil {
+		return "", err
+	}
+	return l.AcquireLock(ctx, key, opts.Owner, opts.Lease)
+}
+
+// keepLock renews the lock every lease/3 until stop is called. When a
+// renewal fails the returned context is cancelled, so the deploy stops
+// rather than go on without the lock; stop then reports why.
+func keepLock(ctx context.Context, l backend.Locker, key backend.LockKey, token string, lease time.Duration) (context.Context, func() error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	finished := make(chan error, 1)
+	go func() {
+		t := time.NewTicker(lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				finished <- nil
+				return
+			case <-ctx.Done():
+				finished <- context.Cause(ctx)
+				return
+			case <-t.C:
+				if err := l.RenewLock(ctx, key, token, lease); err != nil && ctx.Err() == nil {
+					err = fmt.Errorf("the deploy lock could not be renewed, stopping: %w", err)
+					cancel(err)
+					finished <- err
+					return
+				}
+			}
+		}
+	}()
+	return ctx, func() error {
+		close(done)
+		err := <-finished
+		cancel(nil)
+		if errors.Is(err, backend.ErrLockLost) {
+			return err
+		}
+		return nil
+	}
+}
+
+// distinct returns one file per content, first by path.
+func distinct(files []hashed) []hashed {
+	seen := make(map[string]bool, len(files))
+	var out []hashed
+	for _, f := range files {
+		if !seen[f.SHA1] {
+			seen[f.SHA1] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// missingChunk bounds one MissingBlobs request, so a large app never makes
+// one huge call.
+const missingChunk = 1000
+
+func missingBlobs(ctx context.Context, b backend.Backend, app string, blobs []hashed) ([]hashed, error) {
+	var out []hashed
+	for start := 0; start < len(blobs); start += missingChunk {
+		chunk := blobs[start:min(start+missingChunk, len(blobs))]
+		digests := make([]string, len(chunk))
+		byDigest := make(map[string]hashed, len(chunk))
+		for i, f := range chunk {
+			digests[i] = f.SHA1
+			byDigest[f.SHA1] = f
+		}
+		miss, err := b.MissingBlobs(ctx, app, digests)
+		if err != nil {
+			return nil, fmt.Errorf("asking the host which files it lacks: %w", err)
+		}
+		for _, d := range miss {
+			f, ok := byDigest[d]
+			if !ok {
+				return nil, fmt.Errorf("the host reported an unknown missing digest %s", d)
+			}
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+func sendBlobs(ctx context.Context, b backend.Backend, opts Options, missing []hashed, rep progress.Reporter) error {
+	var total int64
+	for _, f := range missing {
+		total += f.Size
+	}
+	rep.Phase("uploading", int64(len(missing)), total)
+	workers := opts.UploadWorkers
+	if workers <= 0 {
+		workers = max(b.Properties().Connections, 1)
+	}
+	// Biggest first: the long transfers start early and the tail is short.
+	order := make([]hashed, len(missing))
+	copy(order, missing)
+	sort.SliceStable(order, func(i, j int) bool { return order[i].Size > order[j].Size })
+
+	syncer, _ := b.(backend.BlobSyncer)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	var sinceSync int64
+	for _, f := range order {
+		if gctx.Err() != nil {
+			break
+		}
+		if syncer != nil && sinceSync >= syncEvery {
+			// Confirm what was sent so far: wait for the blobs in flight,
+			// then sync, so an interruption later loses at most one batch.
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			if err := syncer.SyncBlobs(ctx); err != nil {
+				return fmt.Errorf("confirming uploaded files: %w", err)
+			}
+			g, gctx = errgroup.WithContext(ctx)
+			g.SetLimit(workers)
+			sinceSync = 0
+		}
+		sinceSync += f.Size + blobOverhead
+		g.Go(func() error { return sendOne(gctx, b, opts.App, f, rep) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if syncer != nil {
+		if err := syncer.SyncBlobs(ctx); err != nil {
+			return fmt.Errorf("confirming uploaded files: %w", err)
+		}
+	}
+	return nil
+}
+
+// syncEvery is how much is sent between confirmations on a BlobSyncer
+// backend; blobOverhead weighs each file's fixed cost, so many small files
+// also trigger a sync.
+const (
+	syncEvery    = 64 << 20
+	blobOverhead = 32 << 10
+)
+
+func sendOne(ctx context.Context, b backend.Backend, app string, f hashed, rep progress.Reporter) error {
+	r, err := os.Open(f.Abs)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", f.Path, unwrapPath(err))
+	}
+	defer r.Close()
+	err = b.PutBlob(ctx, app, f.SHA1, f.Size, progress.Reader{R: r, Rep: rep})
+	if errors.Is(err, backend.ErrDigestMismatch) {
+		return fmt.Errorf("%s changed while being deployed; run the deploy again: %w", f.Path, err)
+	}
+	if err != nil {
+		return fmt.Errorf("uploading %s: %w", f.Path, err)
+	}
+	rep.Add(1, 0)
+	return nil
+}
+
+func spec(opts Options, files []hashed) backend.VersionSpec {
+	s := backend.VersionSpec{
+		App: opts.App, Service: opts.Service, Version: opts.Version,
+		Runtime: opts.Runtime, Config: opts.Config,
+		Files: make([]backend.FileRef, len(files)),
+	}
+	for i, f := range files {
+		s.Files[i] = backend.FileRef{Path: f.Path, SHA1: f.SHA1, Size: f.Size, MimeType: f.MimeType}
+	}
+	return s
+}

@@ -1,0 +1,234 @@
+package upload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/backend/local"
+	"github.com/appcfg/appcfg/internal/hashcache"
+	"github.com/appcfg/appcfg/internal/progress"
+)
+
+func openLocal(t *testing.T) backend.Backend {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := local.NewFactory().Open(context.Background(), "local:"+dir, dir, backend.Env{User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// writeApp writes n files with distinct contents (and one duplicate) and
+// returns them as an upload set.
+func writeApp(t *testing.T, n int) (string, []File) {
+	t.Helper()
+	dir := t.TempDir()
+	var files []File
+	for i := range n {
+		rel := fmt.Sprintf("d%d/f%03d.txt", i%3, i)
+		body := fmt.Sprintf("content of file %d\n", i)
+		if i == n-1 {
+			body = "content of file 0\n" // same content as f000: one blob, two paths
+		}
+		files = append(files, writeFile(t, dir, rel, body))
+	}
+	return dir, files
+}
+
+func writeFile(t *testing.T, dir, rel, body string) File {
+	t.Helper()
+	abs := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(abs, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return File{Path: rel, Abs: abs, Size: int64(len(body))}
+}
+
+func baseOptions(files []File) Options {
+	return Options{App: "app", Service: "default", Version: "v1", Runtime: "python27",
+		Config: []byte("runtime: python27\n"), Files: files, HashWorkers: 4, UploadWorkers: 4,
+		Owner: backend.Owner{User: "tester", Host: "here", PID: 1}}
+}
+
+func TestDeployThenRedeploySendsNothing(t *testing.T) {
+	ctx := context.Background()
+	b := openLocal(t)
+	_, files := writeApp(t, 20)
+	res, err := Deploy(ctx, b, baseOptions(files), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Files != 20 || res.Blobs != 19 || res.Missing != 19 || !res.Promoted {
+		t.Fatalf("first deploy: %+v", res)
+	}
+	v, err := b.(backend.Versions).Version(ctx, "app", "default", "v1")
+	if err != nil || v.Traffic != 1 || v.Files != 20 {
+		t.Fatalf("deployed version %+v, %v", v, err)
+	}
+	res, err = Deploy(ctx, b, baseOptions(files), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Missing != 0 || len(res.Uploaded) != 0 {
+		t.Fatalf("redeploy sent %d blobs: %v", res.Missing, res.Uploaded)
+	}
+}
+
+func TestDryRunChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	b := openLocal(t)
+	_, files := writeApp(t, 5)
+	opts := baseOptions(files)
+	opts.DryRun = true
+	res, err := Deploy(ctx, b, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Missing != 4 || res.Deployed != nil { // 5 files, 4 contents
+		t.Fatalf("dry run: %+v", res)
+	}
+	if vs, _ := b.(backend.Versions).ListVersions(ctx, "app", ""); len(vs) != 0 {
+		t.Fatalf("dry run created versions: %+v", vs)
+	}
+	digests := make([]string, 0, len(files))
+	for _, f := range files {
+		sum, _, err := hashcache.HashFile(ctx, f.Abs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		digests = append(digests, sum)
+	}
+	miss, err := b.MissingBlobs(ctx, "app", digests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := map[string]bool{}
+	for _, d := range miss {
+		missing[d] = true
+	}
+	for _, d := range digests {
+		if !missing[d] {
+			t.Fatalf("dry run stored blob %s", d)
+		}
+	}
+}
+
+// cancelAfter cancels the deploy once n blobs have been stored, as a Ctrl-C
+// in the middle of the upload would.
+type cancelAfter struct {
+	backend.Backend
+	n      int64
+	puts   atomic.Int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) PutBlob(ctx context.Context, app, digest string, size int64, r io.Reader) error {
+	if err := c.Backend.PutBlob(ctx, app, digest, size, r); err != nil {
+		return err
+	}
+	if c.puts.Add(1) == c.n {
+		c.cancel()
+	}
+	return nil
+}
+
+func TestInterruptedDeployResumes(t *testing.T) {
+	b := openLocal(t)
+	_, files := writeApp(t, 40)
+	ctx, cancel := context.WithCancel(context.Background())
+	cut := &cancelAfter{Backend: b, n: 10, cancel: cancel}
+	opts := baseOptions(files)
+	opts.UploadWorkers = 1
+	if _, err := Deploy(ctx, cut, opts, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted deploy returned %v", err)
+	}
+	stored := cut.puts.Load()
+	res, err := Deploy(context.Background(), b, baseOptions(files), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(res.Missing) != 39-stored {
+		t.Fatalf("resume sent %d blobs; %d of 39 were already stored", res.Missing, stored)
+	}
+}
+
+func TestLockedVersionIsRefusedUnlessStale(t *testing.T) {
+	ctx := context.Background()
+	b := openLocal(t)
+	_, files := writeApp(t, 3)
+	l := b.(backend.Locker)
+	key := backend.LockKey{App: "app", Service: "default", Version: "v1"}
+	other := backend.Owner{User: "someone", Host: "elsewhere", PID: 42, Acquired: time.Now()}
+	if _, err := l.AcquireLock(ctx, key, other, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Deploy(ctx, b, baseOptions(files), nil)
+	var le *backend.LockedError
+	if !errors.As(err, &le) || le.Owner.User != "someone" || le.Owner.PID != 42 {
+		t.Fatalf("deploy over a held lock returned %v", err)
+	}
+	opts := baseOptions(files)
+	opts.Stale = func(o backend.Owner) bool { return o.PID == 42 }
+	if _, err := Deploy(ctx, b, opts, nil); err != nil {
+		t.Fatalf("deploy over a stale lock: %v", err)
+	}
+	if o, err := l.BreakLock(ctx, key); err != nil || o != nil {
+		t.Fatalf("lock left after deploy: %+v, %v", o, err)
+	}
+}
+
+func TestFileChangedAfterListingIsAnError(t *testing.T) {
+	b := openLocal(t)
+	dir, files := writeApp(t, 3)
+	writeFile(t, dir, files[1].Path, "a longer content than before\n")
+	_, err := Deploy(context.Background(), b, baseOptions(files), nil)
+	if err == nil || !strings.Contains(err.Error(), files[1].Path) {
+		t.Fatalf("got %v, want an error naming %s", err, files[1].Path)
+	}
+}
+
+func TestHashesAreCachedForUnchangedFiles(t *testing.T) {
+	ctx := context.Background()
+	_, files := writeApp(t, 4)
+	// Files must look older than the racy window to be cached.
+	old := time.Now().Add(-time.Hour)
+	for _, f := range files {
+		if err := os.Chtimes(f.Abs, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cachePath := filepath.Join(t.TempDir(), "cache")
+	c := hashcache.Open(cachePath)
+	first, err := hashFiles(ctx, files, 2, c, progress.Nop{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	reloaded := hashcache.Open(cachePath)
+	for i, f := range files {
+		fi, err := os.Stat(f.Abs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, ok := reloaded.Lookup(f.Path, hashcache.StatOf(fi))
+		if !ok || sum != first[i].SHA1 {
+			t.Fatalf("%s: cache has %q (%v), hashed %s", f.Path, sum, ok, first[i].SHA1)
+		}
+	}
+}

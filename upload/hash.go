@@ -1,0 +1,98 @@
+package upload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/appcfg/appcfg/internal/hashcache"
+	"github.com/appcfg/appcfg/internal/progress"
+)
+
+// File is one file chosen for upload.
+type File struct {
+	Path     string // slash-separated, relative to the app root
+	Abs      string // where to read it
+	Size     int64  // as seen when the file set was chosen
+	MimeType string // optional
+}
+
+// hashed is a File with its content digest.
+type hashed struct {
+	File
+	SHA1 string
+}
+
+// hashFiles computes the SHA-1 of every file with workers goroutines,
+// streaming each file through a fixed buffer, and reusing cached digests for
+// files whose size, mtime, ctime and inode are unchanged. The result is in
+// the order of files. Only the digests are kept in memory.
+func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.Cache, rep progress.Reporter) ([]hashed, error) {
+	var total int64
+	for _, f := range files {
+		total += f.Size
+	}
+	rep.Phase("hashing", int64(len(files)), total)
+	out := make([]hashed, len(files))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(workers, 1))
+	for i, f := range files {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			sum, size, err := hashOne(gctx, f, cache)
+			if err != nil {
+				return err
+			}
+			if size != f.Size {
+				// The file changed since it was listed; its limits were
+				// checked on the old size, so make the user look again.
+				return fmt.Errorf("%s changed while being deployed (%d bytes, now %d); run the deploy again", f.Path, f.Size, size)
+			}
+			out[i] = hashed{File: f, SHA1: sum}
+			rep.Add(1, size)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func hashOne(ctx context.Context, f File, cache *hashcache.Cache) (string, int64, error) {
+	fi, err := os.Stat(f.Abs)
+	if err != nil {
+		return "", 0, fmt.Errorf("cannot read %s: %w", f.Path, unwrapPath(err))
+	}
+	st := hashcache.StatOf(fi)
+	if cache != nil {
+		if sum, ok := cache.Lookup(f.Path, st); ok {
+			return sum, st.Size, nil
+		}
+	}
+	sum, size, err := hashcache.HashFile(ctx, f.Abs)
+	if err != nil {
+		return "", 0, fmt.Errorf("cannot read %s: %w", f.Path, unwrapPath(err))
+	}
+	if cache != nil && size == st.Size {
+		cache.Store(f.Path, st, sum)
+	}
+	return sum, size, nil
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

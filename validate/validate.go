@@ -1,0 +1,172 @@
+package validate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/appcfg/appcfg/appconfig"
+)
+
+// Kind is the kind of a configuration file.
+type Kind string
+
+// The configuration file kinds.
+const (
+	KindApp      Kind = "app" // app.yaml or another service's yaml
+	KindIndex    Kind = "index"
+	KindCron     Kind = "cron"
+	KindQueue    Kind = "queue"
+	KindDispatch Kind = "dispatch"
+	KindDOS      Kind = "dos"
+)
+
+// Companions are the companion kinds looked for beside app.yaml, in the
+// order they are reported.
+var Companions = []Kind{KindIndex, KindCron, KindQueue, KindDispatch, KindDOS}
+
+// Options override values of the files, as the global flags -A, -m and -V do.
+type Options struct {
+	AppID   string // overrides application:
+	Service string // overrides service:/module:
+	Version string // overrides version:
+}
+
+// FileResult is the outcome of checking one file.
+type FileResult struct {
+	Path     string
+	Kind     Kind
+	Problems []appconfig.Problem
+	// Config is the parsed, defaulted model: *appconfig.App,
+	// *appconfig.IndexDefinitions, *appconfig.CronInfo, *appconfig.QueueInfo,
+	// *appconfig.DispatchInfo or *appconfig.DOSInfo. It is nil when the file
+	// could not be parsed at all; with errors it may be partial.
+	Config any
+}
+
+// OK reports whether the file has no errors (warnings allowed).
+func (r FileResult) OK() bool {
+	for _, p := range r.Problems {
+		if !p.Warning {
+			return false
+		}
+	}
+	return true
+}
+
+// KindOf guesses a file's kind from its name: index.yaml is an index file and
+// so on; any other yaml file is an app or service configuration.
+func KindOf(path string) Kind {
+	base := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(path), ".yaml"), ".yml")
+	for _, k := range Companions {
+		if base == string(k) {
+			return k
+		}
+	}
+	return KindApp
+}
+
+// File checks one file of the given kind.
+func File(ctx context.Context, path string, kind Kind, opts Options) FileResult {
+	res := FileResult{Path: path, Kind: kind}
+	if err := ctx.Err(); err != nil {
+		return withError(res, err.Error())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return withError(res, fmt.Sprintf("cannot read the file: %v", unwrapPathError(err)))
+	}
+	switch kind {
+	case KindApp:
+		return checkApp(path, data, opts)
+	case KindIndex:
+		return checkIndex(path, data, opts)
+	case KindCron:
+		return checkCron(path, data, opts)
+	case KindQueue:
+		return checkQueue(path, data, opts)
+	case KindDispatch:
+		return checkDispatch(path, data, opts)
+	case KindDOS:
+		return checkDOS(path, data, opts)
+	}
+	return withError(res, fmt.Sprintf("unknown configuration kind %q", kind))
+}
+
+// FindFile finds <name>.yaml, or else <name>.yml, in dir; "" when neither exists.
+func FindFile(dir, name string) string {
+	for _, ext := range []string{".yaml", ".yml"} {
+		p := filepath.Join(dir, name+ext)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p
+		}
+	}
+	return ""
+}
+
+// Dir checks an application directory: its app.yaml and every companion file
+// present beside it. A directory without app.yaml is an error, as in the
+// legacy tool.
+func Dir(ctx context.Context, dir string, opts Options) ([]FileResult, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("application directory: %w", unwrapPathError(err))
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	app := FindFile(dir, "app")
+	if app == "" {
+		return nil, fmt.Errorf("directory %s does not contain configuration file app.yaml", dir)
+	}
+	results := []FileResult{File(ctx, app, KindApp, opts)}
+	for _, k := range Companions {
+		if p := FindFile(dir, string(k)); p != "" {
+			results = append(results, File(ctx, p, k, opts))
+		}
+	}
+	return results, nil
+}
+
+// Paths checks each argument: a directory as Dir does, a file by KindOf.
+// With no arguments it checks the current directory.
+func Paths(ctx context.Context, paths []string, opts Options) ([]FileResult, error) {
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	var results []FileResult
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, unwrapPathError(err))
+		}
+		if st.IsDir() {
+			rs, err := Dir(ctx, p, opts)
+			if err != nil {
+				return nil, err
+			}
+			results = append(results, rs...)
+			continue
+		}
+		results = append(results, File(ctx, p, KindOf(p), opts))
+	}
+	return results, nil
+}
+
+func withError(res FileResult, msg string) FileResult {
+	res.Problems = append(res.Problems, appconfig.Problem{File: res.Path, Line: 1, Column: 1, Message: msg})
+	return res
+}
+
+// unwrapPathError drops the path os errors repeat, since callers name the file.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
