@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -224,9 +225,14 @@ type pyRegex struct {
 	match func(string) bool
 }
 
+// newRegex compiles on first use: there are dozens of these, and compiling
+// them all at start-up would delay every command, not only the ones that
+// check an app.yaml.
 func newRegex(re string) pyRegex {
-	compiled := regexp.MustCompile(`^(?:` + unicodeClasses(re) + `)$`)
-	return pyRegex{shown: "^(?:" + re + ")$", match: compiled.MatchString}
+	compiled := sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:` + unicodeClasses(re) + `)$`)
+	})
+	return pyRegex{shown: "^(?:" + re + ")$", match: func(s string) bool { return compiled().MatchString(s) }}
 }
 
 // Python 3's \d, \w and \s are Unicode-aware for str patterns; Go's are

@@ -5,12 +5,13 @@
 # redeploy <= 1.0x the rsync no-op).
 #
 # Usage: bench/update_vs_rsync.sh [FILES] [TOTAL_MB]   (default 5000 files, 200 MB)
-# Needs: go, rsync, python3 (to generate the tree). Run from anywhere.
+# Needs: go, rsync, bc, python3 (to generate the tree). Run from anywhere.
+# ROUNDS=N repeats each measurement N times (default 3) and keeps the median.
 set -euo pipefail
 files=${1:-5000}
 total_mb=${2:-200}
 repo=$(cd "$(dirname "$0")/.." && pwd)
-for tool in go rsync python3; do
+for tool in go rsync python3 bc; do
 	command -v "$tool" >/dev/null || { echo "bench: $tool is required (e.g. apt-get install $tool)" >&2; exit 2; }
 done
 work=$(mktemp -d "${TMPDIR:-/tmp}/appcfg-bench.XXXXXX")
@@ -50,16 +51,30 @@ secs() {
 	e=$(date +%s.%N)
 	echo "$e - $s" | bc -l
 }
-command -v bc >/dev/null || { echo "bench: bc is required (apt-get install bc)" >&2; exit 2; }
 
-rsync_first=$(secs rsync -a "$work/app/" "$work/rsync-dest/")
-rsync_noop=$(secs rsync -a "$work/app/" "$work/rsync-dest/")
+# Each measurement is repeated ROUNDS times, interleaved so both tools see the
+# same machine load, and the median is kept.
+rounds=${ROUNDS:-3}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 export XDG_CACHE_HOME="$work/cache"
-deploy_first=$(secs "$work/appcfg" update --backend "local:$work/backend" -A bench -V v1 --quiet "$work/app")
-deploy_again=$(secs "$work/appcfg" update --backend "local:$work/backend" -A bench -V v1 --quiet "$work/app")
-# A failed deploy must not be reported as a fast one.
-"$work/appcfg" list_versions --backend "local:$work/backend" -A bench --quiet | grep -q v1 || { echo "bench: deploy failed" >&2; exit 1; }
+: >"$work/t_rf"; : >"$work/t_rn"; : >"$work/t_df"; : >"$work/t_da"
+for ((i = 1; i <= rounds; i++)); do
+	rm -rf "$work/rsync-dest" "$work/backend" "$work/cache"
+	sync
+	secs rsync -a "$work/app/" "$work/rsync-dest/" >>"$work/t_rf"
+	secs rsync -a "$work/app/" "$work/rsync-dest/" >>"$work/t_rn"
+	sync
+	secs "$work/appcfg" update --backend "local:$work/backend" -A bench -V v1 --quiet "$work/app" >>"$work/t_df"
+	secs "$work/appcfg" update --backend "local:$work/backend" -A bench -V v1 --quiet "$work/app" >>"$work/t_da"
+	# A failed deploy must not be reported as a fast one.
+	"$work/appcfg" list_versions --backend "local:$work/backend" -A bench --quiet | grep -q v1 || { echo "bench: deploy failed" >&2; exit 1; }
+done
+rsync_first=$(median <"$work/t_rf")
+rsync_noop=$(median <"$work/t_rn")
+deploy_first=$(median <"$work/t_df")
+deploy_again=$(median <"$work/t_da")
 
+echo "median of $rounds rounds:"
 printf '%-28s %8.3f s\n' "rsync -a (first copy)" "$rsync_first" "rsync -a (no-op)" "$rsync_noop" \
 	"appcfg update (first)" "$deploy_first" "appcfg update (unchanged)" "$deploy_again"
 printf 'first deploy / rsync:        %.2fx (goal <= 1.2x)\n' "$(echo "$deploy_first / $rsync_first" | bc -l)"

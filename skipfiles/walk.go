@@ -75,6 +75,9 @@ type File struct {
 	ModTime time.Time   `json:"mtime"`
 	// Rule is the "!" line that re-included the file, when one did.
 	Rule *Rule `json:"rule,omitempty"`
+	// Info is the metadata the walk read (of the link's target for a
+	// symbolic link), so callers need not stat the file again.
+	Info fs.FileInfo `json:"-"`
 }
 
 // Skip is a path left out of the upload set and why. A skipped directory
@@ -508,5 +511,5 @@ func (w *walker) addFile(rel, full string, info fs.FileInfo, rule *Rule, sibling
 		return
 	}
 	w.res.Files = append(w.res.Files, File{Rel: rel, Abs: full, Size: info.Size(),
-		Mode: info.Mode(), ModTime: info.ModTime(), Rule: rule})
+		Mode: info.Mode(), ModTime: info.ModTime(), Rule: rule, Info: info})
 }

@@ -238,9 +238,9 @@ func distinct(files []hashed) []hashed {
 	return out
 }
 
-// missingChunk bounds one MissingBlobs request, so a large app never makes
-// one huge call.
-const missingChunk = 1000
+// missingChunk bounds one MissingBlobs request, so a huge app never makes
+// one huge call; 10,000 is App Engine's file limit, so most apps ask once.
+const missingChunk = 10000
 
 func missingBlobs(ctx context.Context, b backend.Backend, app string, blobs []hashed) ([]hashed, error) {
 	var out []hashed

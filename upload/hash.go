@@ -19,6 +19,9 @@ type File struct {
 	Abs      string // where to read it
 	Size     int64  // as seen when the file set was chosen
 	MimeType string // optional
+	// Info is the file's metadata from the walk that chose it, if kept:
+	// the stat cache then needs no second stat of every file.
+	Info fs.FileInfo
 }
 
 // hashed is a File with its content digest.
@@ -69,9 +72,12 @@ func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.
 }
 
 func hashOne(ctx context.Context, f File, cache *hashcache.Cache) (string, int64, error) {
-	fi, err := os.Stat(f.Abs)
-	if err != nil {
-		return "", 0, fmt.Errorf("cannot read %s: %w", f.Path, unwrapPath(err))
+	fi := f.Info
+	if fi == nil {
+		var err error
+		if fi, err = os.Stat(f.Abs); err != nil {
+			return "", 0, fmt.Errorf("cannot read %s: %w", f.Path, unwrapPath(err))
+		}
 	}
 	st := hashcache.StatOf(fi)
 	if cache != nil {

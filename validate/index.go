@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/internal/yaml11"
@@ -138,19 +139,24 @@ func (c *checker) required(m *appconfig.Meta, key string) bool {
 // (RE2 has no look-ahead, so (?!-)X patterns are rewritten by hand).
 type pattern struct {
 	py string // the SDK's expression, as its messages quote it
-	re *regexp.Regexp
+	re func() *regexp.Regexp
 }
 
 // sdkPattern builds the full-match check the SDK's Regex validator makes:
 // it compiles '^(?:<re>)$'.
 func sdkPattern(py, re2 string) pattern {
-	return pattern{py: "^(?:" + py + ")$", re: regexp.MustCompile("^(?:" + re2 + ")$")}
+	// Compiled on first use, so commands that never check an index file
+	// do not pay for it at start-up.
+	return pattern{py: "^(?:" + py + ")$", re: sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile("^(?:" + re2 + ")$")
+	})}
 }
 
 // match is a full match with Python's '$', which also matches before a
 // final newline (a YAML block scalar ends with one).
 func (p pattern) match(s string) bool {
-	return p.re.MatchString(s) || strings.HasSuffix(s, "\n") && p.re.MatchString(strings.TrimSuffix(s, "\n"))
+	re := p.re()
+	return re.MatchString(s) || strings.HasSuffix(s, "\n") && re.MatchString(strings.TrimSuffix(s, "\n"))
 }
 
 // regex checks a given string field against pattern p.

@@ -12,10 +12,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/appcfg/appcfg/backend"
 )
@@ -58,7 +56,11 @@ func (b *Backend) MissingBlobs(ctx context.Context, app string, digests []string
 			return nil, err
 		}
 	}
-	held, err := b.heldBlobs(ctx, b.db, app, digests)
+	// The records alone decide: a blob is recorded only after its file was
+	// synced and renamed into place, and stat-ing every file would cost a
+	// redeploy as much as the walk of the app itself. A file lost behind
+	// the store's back is reported by OpenBlob and repaired by PutBlob.
+	held, err := recordedBlobs(ctx, b.db, app, digests)
 	if err != nil {
 		return nil, err
 	}
@@ -71,9 +73,9 @@ func (b *Backend) MissingBlobs(ctx context.Context, app string, digests []string
 	return missing, nil
 }
 
-// heldBlobs returns the size of each digest among digests that app holds
-// (row and file). An unknown app holds nothing.
-func (b *Backend) heldBlobs(ctx context.Context, q queryer, app string, digests []string) (map[string]int64, error) {
+// recordedBlobs returns the size of each digest among digests that app has
+// a record of. An unknown app holds nothing.
+func recordedBlobs(ctx context.Context, q queryer, app string, digests []string) (map[string]int64, error) {
 	held := make(map[string]int64)
 	if len(digests) == 0 {
 		return held, nil
@@ -104,7 +106,7 @@ func (b *Backend) heldBlobs(ctx context.Context, q queryer, app string, digests 
 		}
 		held[d] = n
 	}
-	return held, b.dropAbsentFiles(ctx, held)
+	return held, nil
 }
 
 // queryHeld returns "sha1 size" records, comma-separated, of app's blobs:
@@ -137,112 +139,6 @@ WHERE app_id = ? AND sha1 IN (SELECT value FROM json_each(?))`, appID, string(li
 		return "", dbErr(ctx, "checking which files the store lacks", err)
 	}
 	return found.String, nil
-}
-
-// dropAbsentFiles removes from held the blobs whose file is gone. On a
-// redeploy this is most of MissingBlobs' time, so the directories are
-// checked in parallel, each with whichever is cheaper: a stat per blob, or
-// one listing when the directory holds few more files than are asked about.
-func (b *Backend) dropAbsentFiles(ctx context.Context, held map[string]int64) error {
-	byDir := make(map[string][]string)
-	for d := range held {
-		byDir[d[:2]] = append(byDir[d[:2]], d)
-	}
-	dirs := make(chan []string)
-	workers := min(runtime.NumCPU(), len(byDir))
-	absent := make([][]string, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ds := range dirs {
-				if errs[w] != nil {
-					continue // drain
-				}
-				if err := ctx.Err(); err != nil {
-					errs[w] = fmt.Errorf("checking which files the store lacks: %w", err)
-					continue
-				}
-				gone, err := b.absentIn(ds)
-				absent[w] = append(absent[w], gone...)
-				errs[w] = err
-			}
-		}()
-	}
-	for _, ds := range byDir {
-		dirs <- ds
-	}
-	close(dirs)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	for _, a := range absent {
-		for _, d := range a {
-			delete(held, d)
-		}
-	}
-	return nil
-}
-
-// listingPays is how many directory entries per asked-about blob a listing
-// may read before stats are cheaper; a stat costs about as much as reading
-// that many names.
-const listingPays = 8
-
-// absentIn returns those of ds, digests sharing one blobs/ab directory,
-// whose file does not exist.
-func (b *Backend) absentIn(ds []string) ([]string, error) {
-	dir := filepath.Dir(b.blobPath(ds[0]))
-	fi, err := os.Lstat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return ds, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("checking blob directory: %w", err)
-	}
-	// A directory's size grows with its entries on common file systems
-	// (about 40-50 bytes per blob name on ext4); it is only an estimate,
-	// used to choose, never to decide what exists.
-	if len(ds) >= listingPays && fi.Size()/40 <= int64(listingPays*len(ds)) {
-		return absentByListing(dir, ds)
-	}
-	var gone []string
-	for _, d := range ds {
-		_, err := os.Lstat(b.blobPath(d))
-		if errors.Is(err, fs.ErrNotExist) {
-			gone = append(gone, d)
-		} else if err != nil {
-			return nil, fmt.Errorf("checking blob %s: %w", d, err)
-		}
-	}
-	return gone, nil
-}
-
-// absentByListing is absentIn by reading the directory once.
-func absentByListing(dir string, ds []string) ([]string, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, fmt.Errorf("checking blob directory: %w", err)
-	}
-	names, err := f.Readdirnames(-1)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("checking blob directory: %w", err)
-	}
-	present := make(map[string]bool, len(names))
-	for _, n := range names {
-		present[n] = true
-	}
-	var gone []string
-	for _, d := range ds {
-		if !present[d[2:]] {
-			gone = append(gone, d)
-		}
-	}
-	return gone, nil
 }
 
 // PutBlob stores a blob: written to a temporary file beside its final name,
@@ -363,7 +259,7 @@ func (b *Backend) OpenBlob(ctx context.Context, app, digest string) (io.ReadClos
 	if err := checkDigest(digest); err != nil {
 		return nil, err
 	}
-	held, err := b.heldBlobs(ctx, b.db, app, []string{digest})
+	held, err := recordedBlobs(ctx, b.db, app, []string{digest})
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -111,7 +110,7 @@ func TestMismatchLeavesNoTempFile(t *testing.T) {
 
 // A blob file removed behind the store's back is missing again, so the next
 // deploy re-sends it rather than creating a version with a hole.
-func TestDeletedBlobFileIsMissing(t *testing.T) {
+func TestLostBlobFileIsReportedAndRepaired(t *testing.T) {
 	dir := t.TempDir()
 	b := openAt(t, dir)
 	data := []byte("soon gone\n")
@@ -119,22 +118,17 @@ func TestDeletedBlobFileIsMissing(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "blobs", d[:2], d[2:])); err != nil {
 		t.Fatal(err)
 	}
-	got, err := b.MissingBlobs(t.Context(), "app", []string{d})
+	if _, err := b.OpenBlob(t.Context(), "app", d); !errors.Is(err, backend.ErrNotFound) {
+		t.Fatalf("OpenBlob of a blob whose file was deleted: %v, want ErrNotFound", err)
+	}
+	put(t, b, "app", data) // sending it again repairs the store
+	f, err := b.OpenBlob(t.Context(), "app", d)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("OpenBlob after re-sending: %v", err)
 	}
-	if len(got) != 1 {
-		t.Fatalf("MissingBlobs = %v, want the blob whose file was deleted", got)
-	}
-	_, err = b.CreateVersion(t.Context(), backend.VersionSpec{App: "app", Service: "default", Version: "v1",
-		Files: []backend.FileRef{{Path: "a", SHA1: d, Size: int64(len(data))}}})
-	var mb *backend.MissingBlobsError
-	if !errors.As(err, &mb) {
-		t.Fatalf("CreateVersion over a deleted blob file: %v, want *MissingBlobsError", err)
-	}
-	put(t, b, "app", data)
-	if got, _ := b.MissingBlobs(t.Context(), "app", []string{d}); len(got) != 0 {
-		t.Fatalf("after re-sending, MissingBlobs = %v", got)
+	defer f.Close()
+	if got, _ := io.ReadAll(f); !bytes.Equal(got, data) {
+		t.Fatalf("OpenBlob after re-sending reads %q, want %q", got, data)
 	}
 }
 
@@ -238,30 +232,5 @@ func TestMissingBlobsFewOfMany(t *testing.T) {
 	}
 	if len(got) != 1 || got[0] != absent {
 		t.Fatalf("MissingBlobs = %v, want only %s", got, absent)
-	}
-}
-
-// With many asked-about blobs in one directory, presence is read from one
-// directory listing; a file deleted by hand must still count as missing.
-func TestDeletedBlobFileIsMissingListing(t *testing.T) {
-	dir := t.TempDir()
-	b := openAt(t, dir)
-	var ds []string
-	for i := 0; len(ds) < 2*listingPays; i++ {
-		data := []byte(fmt.Sprintf("same directory %d\n", i))
-		if d := sha1hex(data); strings.HasPrefix(d, "ab") {
-			ds = append(ds, put(t, b, "app", data))
-		}
-	}
-	gone := ds[5]
-	if err := os.Remove(filepath.Join(dir, "blobs", "ab", gone[2:])); err != nil {
-		t.Fatal(err)
-	}
-	got, err := b.MissingBlobs(t.Context(), "app", ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 1 || got[0] != gone {
-		t.Fatalf("MissingBlobs = %v, want only %s, whose file was deleted", got, gone)
 	}
 }

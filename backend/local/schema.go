@@ -8,8 +8,11 @@ import (
 
 // migrations[i] brings a store from user_version i to i+1. Released entries
 // never change; a new schema appends one.
-var migrations = []string{
-	`
+var migrations = []string{schemaV1, schemaLogs, schemaEntities}
+
+// schemaV1 is the first schema: apps, blobs, versions, traffic, locks,
+// configs and indexes.
+const schemaV1 = `
 CREATE TABLE apps (
 	id   INTEGER PRIMARY KEY,
 	name TEXT NOT NULL UNIQUE
@@ -37,6 +40,7 @@ CREATE TABLE versions (
 	config         BLOB    NOT NULL,
 	serving_status TEXT    NOT NULL,
 	files          INTEGER NOT NULL,
+	manifest_sum   TEXT    NOT NULL DEFAULT '',
 	bytes          INTEGER NOT NULL,
 	UNIQUE (service_id, name)
 );
@@ -83,8 +87,7 @@ CREATE TABLE indexes (
 	created    INTEGER NOT NULL,
 	PRIMARY KEY (app_id, id)
 ) WITHOUT ROWID;
-`,
-}
+`
 
 // migrate brings the database to the newest schema. It runs in one IMMEDIATE
 // transaction, so two processes opening a new store at once create it once.

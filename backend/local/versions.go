@@ -2,12 +2,13 @@ package local
 
 import (
 	"context"
+	"crypto/sha1"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
@@ -26,21 +27,42 @@ func (b *Backend) CreateVersion(ctx context.Context, spec backend.VersionSpec) (
 		return backend.Version{}, err
 	}
 	what := fmt.Sprintf("creating version %s of service %s", spec.Version, spec.Service)
+	sum := manifestSum(spec.Files)
 	var v backend.Version
 	err = b.update(ctx, what, func(tx *sql.Tx) error {
-		held, err := b.heldBlobs(ctx, tx, spec.App, digests)
+		// An unchanged redeploy names the manifest the version already has,
+		// whose blobs were checked when it was written and are never
+		// deleted: it skips both the blob check and the rewrite.
+		same := false
+		if _, id, err := versionIDs(ctx, tx, spec.App, spec.Service, spec.Version); err == nil {
+			var stored string
+			if err := tx.QueryRowContext(ctx, `SELECT manifest_sum FROM versions WHERE id = ?`, id).Scan(&stored); err != nil {
+				return dbErr(ctx, "reading version "+spec.Version, err)
+			}
+			same = stored == sum
+		} else if !errors.Is(err, backend.ErrNotFound) {
+			return err
+		}
+		if !same {
+			// The records alone: a blob is recorded only once its file is
+			// in place, and MissingBlobs, which the deploy just ran, trusts
+			// the same records.
+			held, err := recordedBlobs(ctx, tx, spec.App, digests)
+			if err != nil {
+				return err
+			}
+			if err := checkHeld(spec, digests, held); err != nil {
+				return err
+			}
+		}
+		versionID, err := b.upsertVersion(ctx, tx, spec, bytes, sum)
 		if err != nil {
 			return err
 		}
-		if err := checkHeld(spec, digests, held); err != nil {
-			return err
-		}
-		versionID, err := b.upsertVersion(ctx, tx, spec, bytes)
-		if err != nil {
-			return err
-		}
-		if err := writeManifest(ctx, tx, versionID, spec.Files); err != nil {
-			return err
+		if !same {
+			if err := replaceManifest(ctx, tx, versionID, spec.Files); err != nil {
+				return err
+			}
 		}
 		v, err = readVersion(ctx, tx, spec.App, spec.Service, spec.Version)
 		return err
@@ -99,7 +121,7 @@ func checkHeld(spec backend.VersionSpec, digests []string, held map[string]int64
 
 // upsertVersion creates or replaces the version row, keeping its id (and so
 // its traffic), and returns the id.
-func (b *Backend) upsertVersion(ctx context.Context, tx *sql.Tx, spec backend.VersionSpec, bytes int64) (int64, error) {
+func (b *Backend) upsertVersion(ctx context.Context, tx *sql.Tx, spec backend.VersionSpec, bytes int64, sum string) (int64, error) {
 	appID, err := ensureApp(ctx, tx, spec.App)
 	if err != nil {
 		return 0, err
@@ -118,28 +140,23 @@ func (b *Backend) upsertVersion(ctx context.Context, tx *sql.Tx, spec backend.Ve
 	}
 	var versionID int64
 	err = tx.QueryRowContext(ctx, `
-INSERT INTO versions (service_id, name, runtime, created, deployer, config, serving_status, files, bytes)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO versions (service_id, name, runtime, created, deployer, config, serving_status, files, bytes, manifest_sum)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (service_id, name) DO UPDATE SET
 	runtime = excluded.runtime, created = excluded.created, deployer = excluded.deployer,
 	config = excluded.config, serving_status = excluded.serving_status,
-	files = excluded.files, bytes = excluded.bytes
+	files = excluded.files, bytes = excluded.bytes, manifest_sum = excluded.manifest_sum
 RETURNING id`,
 		serviceID, spec.Version, spec.Runtime, b.now().UnixNano(), b.user, config,
-		string(backend.Serving), len(spec.Files), bytes).Scan(&versionID)
+		string(backend.Serving), len(spec.Files), bytes, sum).Scan(&versionID)
 	if err != nil {
 		return 0, dbErr(ctx, "recording version "+spec.Version, err)
 	}
 	return versionID, nil
 }
 
-// writeManifest replaces the version's manifest with files, leaving it alone
-// when it already lists exactly those: an unchanged redeploy then costs one
-// read instead of rewriting every row.
-func writeManifest(ctx context.Context, tx *sql.Tx, versionID int64, files []backend.FileRef) error {
-	if same, err := manifestIs(ctx, tx, versionID, files); err != nil || same {
-		return err
-	}
+// replaceManifest replaces the version's manifest with files.
+func replaceManifest(ctx context.Context, tx *sql.Tx, versionID int64, files []backend.FileRef) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM manifests WHERE version_id = ?`, versionID); err != nil {
 		return dbErr(ctx, "replacing the manifest", err)
 	}
@@ -156,32 +173,18 @@ func writeManifest(ctx context.Context, tx *sql.Tx, versionID int64, files []bac
 	return nil
 }
 
-// manifestIs reports whether the stored manifest lists exactly files. Both
-// sides are flattened into one string, fields separated by NUL and records by
-// SOH, so the comparison is one query and one result row.
-func manifestIs(ctx context.Context, q queryer, versionID int64, files []backend.FileRef) (bool, error) {
+// manifestSum is a digest of the manifest (sorted by path), stored with the
+// version so an unchanged redeploy is recognised by one column rather than
+// by reading every row of the manifest back.
+func manifestSum(files []backend.FileRef) string {
 	sorted := make([]backend.FileRef, len(files))
 	copy(sorted, files)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
-	var want strings.Builder
-	for i, f := range sorted {
-		if strings.ContainsAny(f.Path+f.MimeType, "\x00\x01") {
-			return false, nil // the separators would be ambiguous
-		}
-		if i > 0 {
-			want.WriteByte(1)
-		}
-		fmt.Fprintf(&want, "%s\x00%s\x00%d\x00%s", f.Path, f.SHA1, f.Size, f.MimeType)
+	h := sha1.New()
+	for _, f := range sorted {
+		fmt.Fprintf(h, "%d:%s\x00%s\x00%d\x00%d:%s\n", len(f.Path), f.Path, f.SHA1, f.Size, len(f.MimeType), f.MimeType)
 	}
-	var n int
-	var have sql.NullString
-	err := q.QueryRowContext(ctx, `
-SELECT count(*), group_concat(path || char(0) || sha1 || char(0) || size || char(0) || mime, char(1) ORDER BY path)
-FROM manifests WHERE version_id = ?`, versionID).Scan(&n, &have)
-	if err != nil {
-		return false, dbErr(ctx, "reading the manifest", err)
-	}
-	return n == len(files) && have.String == want.String(), nil
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // versionQuery selects versions with their traffic share; callers append

@@ -48,9 +48,10 @@ type Cache struct {
 	path string
 	now  func() time.Time
 
-	mu   sync.Mutex
-	old  map[string]entry // as loaded
-	seen map[string]entry // looked up or stored in this run; what Save writes
+	mu    sync.Mutex
+	old   map[string]entry // as loaded
+	seen  map[string]entry // looked up or stored in this run; what Save writes
+	dirty bool             // an entry was stored that the file lacks
 }
 
 // Open loads the cache file at path. A missing or unreadable cache is not an
@@ -94,6 +95,7 @@ func (c *Cache) Store(rel string, st Stat, sum string) {
 	}
 	c.mu.Lock()
 	c.seen[rel] = entry{stat: st, sum: sum}
+	c.dirty = true
 	c.mu.Unlock()
 }
 
@@ -102,6 +104,10 @@ func (c *Cache) Store(rel string, st Stat, sum string) {
 func (c *Cache) Save() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.dirty && len(c.seen) == len(c.old) {
+		// Every entry was looked up unchanged: the file already says it.
+		return nil
+	}
 	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
 		return fmt.Errorf("save hash cache: %w", err)
 	}

@@ -1,0 +1,95 @@
+package backend
+
+import (
+	"context"
+	"time"
+)
+
+// PathElement is one step of an entity key: a kind and an id or a name.
+// Neither set (ID 0, Name "") makes the key incomplete: the host allocates
+// an id when the entity is stored.
+type PathElement struct {
+	Kind string `json:"kind"`
+	ID   int64  `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// Key identifies an entity: its ancestor path ending in itself.
+type Key struct {
+	Namespace string        `json:"namespace,omitempty"`
+	Path      []PathElement `json:"path"`
+}
+
+// ValueType is the type of a property value, as Datastore has them.
+type ValueType string
+
+// Value types.
+const (
+	NullType      ValueType = "null"
+	BoolType      ValueType = "boolean"
+	IntType       ValueType = "integer"
+	DoubleType    ValueType = "double"
+	TimestampType ValueType = "timestamp"
+	KeyType       ValueType = "key"
+	StringType    ValueType = "string"
+	BlobType      ValueType = "blob"
+	GeoPointType  ValueType = "geoPoint"
+	ArrayType     ValueType = "array"
+	EntityType    ValueType = "entity"
+)
+
+// GeoPoint is a latitude/longitude pair in degrees.
+type GeoPoint struct {
+	Lat float64 `json:"latitude"`
+	Lng float64 `json:"longitude"`
+}
+
+// Value is one property value; the field Type names is the one set.
+type Value struct {
+	Type     ValueType `json:"type"`
+	Bool     bool      `json:"bool,omitempty"`
+	Int      int64     `json:"int,omitempty"`
+	Double   float64   `json:"double,omitempty"`
+	Time     time.Time `json:"time,omitzero"`
+	Key      *Key      `json:"key,omitempty"`
+	String   string    `json:"string,omitempty"`
+	Blob     []byte    `json:"blob,omitempty"`
+	GeoPoint GeoPoint  `json:"geo,omitzero"`
+	Array    []Value   `json:"array,omitempty"`
+	Entity   *Entity   `json:"entity,omitempty"`
+	// ExcludeFromIndexes keeps the value out of indexes.
+	ExcludeFromIndexes bool `json:"exclude_from_indexes,omitempty"`
+}
+
+// Entity is a keyed set of properties.
+type Entity struct {
+	Key        *Key             `json:"key,omitempty"` // nil only for embedded entities
+	Properties map[string]Value `json:"properties"`
+}
+
+// EntityQuery selects the entities of one kind in one namespace.
+type EntityQuery struct {
+	Namespace string
+	Kind      string
+}
+
+// Entities is the capability to store and export entities.
+type Entities interface {
+	// PutEntities upserts entities of app (the project), at most
+	// MaxEntityBatch at once, without a transaction: each entity is
+	// stored or not. Incomplete keys get ids allocated. It returns the
+	// complete key of each entity, in order. Idempotent for complete keys.
+	PutEntities(ctx context.Context, app string, ents []Entity) ([]Key, error)
+
+	// QueryEntities returns up to limit entities the query selects, in key
+	// order, starting after cursor ("" for the start), and the cursor to
+	// continue from ("" when there are no more).
+	QueryEntities(ctx context.Context, app string, q EntityQuery, cursor string, limit int) ([]Entity, string, error)
+
+	// Kinds lists the kinds with entities in the namespace, sorted.
+	Kinds(ctx context.Context, app, namespace string) ([]string, error)
+}
+
+// MaxEntityBatch is the most entities one PutEntities call takes, as
+// Datastore's limit of 500 mutations per commit.
+const MaxEntityBatch = 500
