@@ -3,6 +3,8 @@ package upload
 import (
 	"context"
 	"fmt"
+	"github.com/appcfg/appcfg/appconfig"
+	"github.com/appcfg/appcfg/indexes"
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/progress"
@@ -35,13 +37,16 @@ func pushCompanions(ctx context.Context, b backend.Backend, opts Options, res *R
 	return nil
 }
 
-func pushIndexes(ctx context.Context, b backend.Backend, app string, defs []backend.IndexDef, rep progress.Reporter) error {
+// pushIndexes adds the indexes the host lacks exactly as update_indexes
+// does (definitions compared as the SDK compares them), without waiting for
+// them to build.
+func pushIndexes(ctx context.Context, b backend.Backend, app string, defs *appconfig.IndexDefinitions, rep progress.Reporter) error {
 	im, err := backend.As[backend.IndexManager](b, "indexes")
 	if err != nil {
 		return err
 	}
-	rep.Status(fmt.Sprintf("Updating %d index definition(s).", len(defs)))
-	_, err = im.CreateIndexes(ctx, app, defs)
+	rep.Status(fmt.Sprintf("Updating %d index definition(s).", len(defs.Indexes)))
+	_, err = indexes.Update(ctx, im, app, defs, indexes.Options{}, rep)
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/appcfg/appcfg/appconfig"
 	"os"
 	"sort"
 	"time"
@@ -25,7 +26,7 @@ type Options struct {
 
 	// Indexes and Configs are the companion files to push after the
 	// version is created; nil to push none.
-	Indexes []backend.IndexDef
+	Indexes *appconfig.IndexDefinitions
 	Configs []Config
 
 	DryRun    bool // plan only: nothing changes on the host

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/backend/appengine"
+	"github.com/appcfg/appcfg/backend/datastore"
 	"github.com/appcfg/appcfg/backend/local"
 )
 
@@ -12,6 +14,8 @@ import (
 func Registry() *backend.Registry {
 	return backend.NewRegistry(
 		local.NewFactory(),
+		datastore.NewFactory(),
+		appengine.NewFactory(),
 	)
 }
 

@@ -28,6 +28,8 @@ func Run(t *testing.T, open func(t *testing.T) backend.Backend) {
 		{"Indexes", s.indexTests()},
 		{"Contents", s.contentsTests()},
 		{"Context", s.contextTests()},
+		{"Entities", s.entityTests()},
+		{"Logs", s.logTests()},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -142,8 +142,10 @@ WHERE app_id = ? AND sha1 IN (SELECT value FROM json_each(?))`, appID, string(li
 }
 
 // PutBlob stores a blob: written to a temporary file beside its final name,
-// hashed while written, verified, fsynced, renamed, the directory fsynced, and
-// only then recorded for app (see committer).
+// hashed while written, verified and renamed; then made durable (file data
+// and directory) by the commit it shares with concurrent PutBlob calls, and
+// only then recorded for app (see committer). A blob another app already
+// recorded is only verified: its durable file is never replaced.
 func (b *Backend) PutBlob(ctx context.Context, app, digest string, size int64, r io.Reader) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storing blob %s: %w", digest, err)
@@ -157,10 +159,50 @@ func (b *Backend) PutBlob(ctx context.Context, app, digest string, size int64, r
 	if size < 0 {
 		return fmt.Errorf("storing blob %s: negative size %d", digest, size)
 	}
-	if err := b.writeBlobFile(ctx, digest, size, r); err != nil {
+	final := b.blobPath(digest)
+	durable, err := b.isDurable(ctx, digest, final)
+	if err != nil {
 		return err
 	}
-	return b.record(ctx, &blobRecord{app: app, digest: digest, size: size, dir: filepath.Dir(b.blobPath(digest))})
+	if durable {
+		if err := verifyStream(ctx, digest, size, r); err != nil {
+			return err
+		}
+	} else if err := b.writeBlobFile(ctx, digest, size, r); err != nil {
+		return err
+	}
+	return b.record(ctx, &blobRecord{app: app, digest: digest, size: size, path: final, dir: filepath.Dir(final), synced: durable})
+}
+
+// isDurable reports whether the blob's file is in place and recorded (for
+// any app), hence already synced.
+func (b *Backend) isDurable(ctx context.Context, digest, final string) (bool, error) {
+	var one int
+	err := b.db.QueryRowContext(ctx, `SELECT 1 FROM blobs WHERE sha1 = ? LIMIT 1`, digest).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, dbErr(ctx, "looking up blob "+digest, err)
+	}
+	_, err = os.Stat(final)
+	return err == nil, nil
+}
+
+// verifyStream reads r and checks it is size bytes with the given digest.
+func verifyStream(ctx context.Context, digest string, size int64, r io.Reader) error {
+	h := sha1.New()
+	n, err := io.Copy(h, io.LimitReader(ctxReader{ctx, r}, size+1))
+	if err != nil {
+		return fmt.Errorf("storing blob %s: %w", digest, err)
+	}
+	if n != size {
+		return fmt.Errorf("blob %s: got %d bytes or more, want %d: %w", digest, n, size, backend.ErrDigestMismatch)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != digest {
+		return fmt.Errorf("blob %s: the content's SHA-1 is %s: %w", digest, got, backend.ErrDigestMismatch)
+	}
+	return nil
 }
 
 // writeBlobFile puts the verified content in place. Two writers of the same
@@ -197,16 +239,14 @@ func (b *Backend) writeBlobFile(ctx context.Context, digest string, size int64, 
 	if got := hex.EncodeToString(h.Sum(nil)); got != digest {
 		return fmt.Errorf("blob %s: the content's SHA-1 is %s: %w", digest, got, backend.ErrDigestMismatch)
 	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("storing blob %s: %w", digest, err)
-	}
+	// No fsync here: the commit that records the blob syncs every file of
+	// its batch at once, which costs far less than one flush per file.
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("storing blob %s: %w", digest, err)
 	}
 	if err := os.Rename(tmp.Name(), final); err != nil {
 		return fmt.Errorf("storing blob %s: %w", digest, err)
 	}
-	// The directory is fsynced by the commit that records the blob.
 	return nil
 }
 

@@ -12,13 +12,15 @@ import (
 type blobRecord struct {
 	app, digest string
 	size        int64
+	path        string // the blob's file
 	dir         string // the blobs/ab directory the file was renamed into
+	synced      bool   // the file was already durable (recorded for another app)
 	done        chan error
 }
 
 // committer batches blob records from concurrent PutBlob calls: the first
 // caller to arrive commits, for itself and for everyone queued behind it, one
-// fsync per directory and one transaction. A deploy uploading many small
+// sync of the files and directories and one transaction. A deploy uploading many small
 // files then pays for a commit per batch instead of per file, while each
 // PutBlob still returns only once its blob is durable.
 type committer struct {
@@ -62,18 +64,11 @@ func (b *Backend) record(ctx context.Context, rec *blobRecord) error {
 	return <-rec.done
 }
 
-// flush fsyncs the directories the batch's files were renamed into, then
-// records them all in one transaction.
+// flush makes the batch's files and directories durable, then records them
+// all in one transaction.
 func (b *Backend) flush(ctx context.Context, batch []*blobRecord) error {
-	synced := make(map[string]bool)
-	for _, r := range batch {
-		if synced[r.dir] {
-			continue
-		}
-		if err := syncDir(r.dir); err != nil {
-			return fmt.Errorf("storing blob %s: %w", r.digest, err)
-		}
-		synced[r.dir] = true
+	if err := b.syncBatch(batch); err != nil {
+		return err
 	}
 	what := fmt.Sprintf("recording %d blob(s)", len(batch))
 	return b.update(ctx, what, func(tx *sql.Tx) error {

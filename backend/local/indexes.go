@@ -155,7 +155,10 @@ WHERE app_id = ? AND (? = '' OR id = ?) ORDER BY id`, appID, id, id)
 }
 
 // buildPending builds every BUILDING index of the app and marks it SERVING,
-// or ERROR when its build fails.
+// or ERROR when its build fails (see buildIndex). It runs at the start of every ListIndexes
+// and CreateIndexes, so an index created by one call is BUILDING in that
+// call's answer and built by the next one: the poll that update_indexes
+// --wait makes sees the transition a real host reports.
 func (b *Backend) buildPending(ctx context.Context, tx *sql.Tx, appID int64) error {
 	pending, err := readIndexes(ctx, tx, appID, "")
 	if err != nil {
@@ -166,10 +169,11 @@ func (b *Backend) buildPending(ctx context.Context, tx *sql.Tx, appID int64) err
 			continue
 		}
 		state := backend.IndexServing
-		if err := b.buildIndex(ctx, tx, appID, ix); err != nil {
-			if ctx.Err() != nil {
-				return dbErr(ctx, "building index "+ix.ID, err)
-			}
+		built, err := b.buildIndex(ctx, tx, appID, ix)
+		if err != nil {
+			return err
+		}
+		if !built {
 			state = backend.IndexError
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE indexes SET state = ? WHERE app_id = ? AND id = ?`,
@@ -180,12 +184,146 @@ func (b *Backend) buildPending(ctx context.Context, tx *sql.Tx, appID int64) err
 	return nil
 }
 
-// buildIndex fills one index from the app's stored entities. This is the seam
-// for the entity store: the local store keeps no entities yet, so there is
-// nothing to scan and an index is complete as soon as it is recorded. When
-// entities arrive, this function writes their index rows inside tx.
-func (b *Backend) buildIndex(ctx context.Context, tx *sql.Tx, appID int64, ix backend.Index) error {
-	return ctx.Err()
+// buildIndex builds one index over the app's stored entities of its kind,
+// in every namespace: the work is one pass over those entities, and it fails
+// as Datastore's build fails, on an entity that would need more index
+// entries than an entity may have or a value that cannot be indexed. The
+// local store answers no queries, so the entries are counted, not written.
+//
+// built is false when an entity breaks a limit: the index is then in ERROR,
+// as on Datastore. err is a failure to read the store, which leaves the
+// index BUILDING for the next attempt.
+//
+// This is the seam between index builds and the entity store (entities.go,
+// schemaEntities): a store that also served queries would write the index
+// rows here, in the same pass.
+func (b *Backend) buildIndex(ctx context.Context, tx *sql.Tx, appID int64, ix backend.Index) (built bool, err error) {
+	what := "building index " + ix.ID + " over the entities of kind " + ix.Def.Kind
+	rows, err := tx.QueryContext(ctx, `SELECT data FROM entities WHERE app_id = ? AND kind = ?`, appID, ix.Def.Kind)
+	if err != nil {
+		return false, dbErr(ctx, what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return false, dbErr(ctx, what, err)
+		}
+		e, err := decodeEntity(data)
+		if err != nil {
+			// A damaged entity cannot be indexed, now or on a retry.
+			return false, nil
+		}
+		if _, err := indexEntries(ix.Def, e); err != nil {
+			return false, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return false, dbErr(ctx, what, err)
+	}
+	return true, nil
+}
+
+// Datastore's limits on what one entity may put in indexes.
+const (
+	// maxIndexEntries is the most entries one entity may have in one
+	// composite index ("exploding index").
+	maxIndexEntries = 20000
+	// maxIndexedBytes is the longest string or blob that can be indexed.
+	maxIndexedBytes = 1500
+)
+
+// indexEntries counts the entries entity e has in the index def: one per
+// combination of the values of its properties (a list property contributes
+// each element), times the ancestors of its key for an ancestor index. An
+// entity that lacks a property of the index, or whose value is excluded
+// from indexes, is not in it (0). It fails when the entity breaks a limit.
+func indexEntries(def backend.IndexDef, e backend.Entity) (int, error) {
+	n := 1
+	if def.Ancestor {
+		if e.Key == nil || len(e.Key.Path) == 0 {
+			return 0, nil
+		}
+		n = len(e.Key.Path)
+	}
+	for _, p := range def.Properties {
+		var values int
+		if p.Name == "__key__" {
+			values = 1
+		} else {
+			v, ok := e.Properties[p.Name]
+			if !ok {
+				return 0, nil
+			}
+			var err error
+			if values, err = indexedValues(def.Kind, p.Name, v); err != nil {
+				return 0, err
+			}
+		}
+		if values == 0 {
+			return 0, nil
+		}
+		n *= values
+		if n > maxIndexEntries {
+			return 0, fmt.Errorf("an entity of kind %s has more than %d entries in index %s; reduce its list properties or drop the index",
+				def.Kind, maxIndexEntries, describeProps(def))
+		}
+	}
+	return n, nil
+}
+
+// indexedValues is how many values of v an index holds: the elements of a
+// list that are not excluded, 1 for a plain indexed value.
+func indexedValues(kind, name string, v backend.Value) (int, error) {
+	if v.Type != backend.ArrayType {
+		if v.ExcludeFromIndexes {
+			return 0, nil
+		}
+		return 1, checkIndexable(kind, name, v)
+	}
+	n := 0
+	for _, el := range v.Array {
+		if el.ExcludeFromIndexes {
+			continue
+		}
+		if err := checkIndexable(kind, name, el); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func checkIndexable(kind, name string, v backend.Value) error {
+	size := 0
+	switch v.Type {
+	case backend.StringType:
+		size = len(v.String)
+	case backend.BlobType:
+		size = len(v.Blob)
+	case backend.EntityType:
+		return fmt.Errorf("property %s of an entity of kind %s is an embedded entity, which cannot be in a composite index", name, kind)
+	}
+	if size > maxIndexedBytes {
+		return fmt.Errorf("property %s of an entity of kind %s is %d bytes long; at most %d bytes can be indexed (exclude it from indexes)",
+			name, kind, size, maxIndexedBytes)
+	}
+	return nil
+}
+
+// describeProps names an index for a build error.
+func describeProps(def backend.IndexDef) string {
+	s := def.Kind + "("
+	if def.Ancestor {
+		s += "ancestor; "
+	}
+	for i, p := range def.Properties {
+		if i > 0 {
+			s += ", "
+		}
+		s += p.Name + " " + p.Direction
+	}
+	return s + ")"
 }
 
 // DeleteIndex deletes one index at once; the local store has no slow

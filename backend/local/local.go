@@ -36,6 +36,7 @@ type Backend struct {
 	user     string
 	now      func() time.Time
 	commit   committer
+	entities entityCommitter
 }
 
 // Factory opens local backends; see NewFactory.
@@ -114,6 +115,7 @@ func (b *Backend) Properties() backend.Properties {
 
 // Close closes the database.
 func (b *Backend) Close() error {
+	b.entities.closeStmts()
 	if err := b.db.Close(); err != nil {
 		return fmt.Errorf("closing the local store in %s: %w", b.root, err)
 	}

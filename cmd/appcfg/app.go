@@ -32,7 +32,8 @@ func newApp(io stdio) *cli.App {
 		UsageText: "appcfg [global options] COMMAND [command options] [DIR] [args...]",
 		Description: "appcfg keeps the commands and flags of Google's appcfg.py. Options may be given\n" +
 			"before or after the command and its arguments.",
-		Flags:                globalFlags(),
+		Flags:                append(globalFlags(), authFlags()...),
+		Before:               stashAuth,
 		HideVersion:          true,
 		EnableBashCompletion: false,
 		Reader:               io.in,
@@ -70,8 +71,13 @@ func commands(io stdio) []*cli.Command {
 		lsFilesCommand(io),
 		updateCommand(io),
 		rollbackCommand(io),
+		serveCommand(io),
+		requestLogsCommand(io),
 	}
 	cmds = append(cmds, versionCommands(io)...)
+	cmds = append(cmds, bulkloadCommands(io)...)
+	cmds = append(cmds, indexCommands(io)...)
+	cmds = append(cmds, configPushCommands(io)...)
 	return append(cmds, versionCommand(io))
 }
 

@@ -16,8 +16,13 @@ func openBackend(ctx context.Context, g globals) (backend.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := backend.Env{DataDir: dataDir, User: userName()}
-	return all.Registry().Open(ctx, g.backend, env)
+	location := remoteLocation(g.backend, os.Getenv)
+	hc, err := authHTTPClient(ctx, location)
+	if err != nil {
+		return nil, err
+	}
+	env := backend.Env{DataDir: dataDir, User: userName(), HTTPClient: hc}
+	return all.Registry().Open(ctx, location, env)
 }
 
 // userName is who deploys, for lock owners and version records.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/appcfg/appcfg/appconfig"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -131,7 +132,14 @@ func printUpdateResult(io stdio, g globals, res *upload.Result) {
 		fmt.Fprintln(io.out, "Nothing was changed on the host.")
 		return
 	}
-	g.statusf(io, "Uploaded %d of %d files (%s); the host had the rest.", res.Missing, res.Files, humanize.IBytes(uint64(res.MissingBytes)))
+	switch {
+	case res.Missing == 0:
+		g.statusf(io, "Uploaded 0 of %d files: the host had every one.", res.Files)
+	case res.Missing == res.Blobs:
+		g.statusf(io, "Uploaded %d of %d files (%s).", res.Missing, res.Files, humanize.IBytes(uint64(res.MissingBytes)))
+	default:
+		g.statusf(io, "Uploaded %d of %d files (%s); the host had the rest.", res.Missing, res.Files, humanize.IBytes(uint64(res.MissingBytes)))
+	}
 	for _, p := range res.Pushed {
 		g.statusf(io, "Pushed %s.", p)
 	}
@@ -164,9 +172,8 @@ func cachePath(dir string) string {
 // order of pushes.
 func addCompanions(opts *upload.Options, d *appDir) error {
 	if r, ok := d.companions[validate.KindIndex]; ok {
-		opts.Indexes = indexDefs(r)
-		if opts.Indexes == nil {
-			opts.Indexes = []backend.IndexDef{}
+		if defs, ok := r.Config.(*appconfig.IndexDefinitions); ok && defs != nil {
+			opts.Indexes = defs
 		}
 	}
 	for _, k := range []struct {

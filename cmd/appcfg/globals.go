@@ -38,7 +38,7 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: flagAnyRuntime, Aliases: []string{"R"},
 			Usage: "accept any runtime name with --runtime", Category: "app"},
 		&cli.StringFlag{Name: flagBackend, EnvVars: []string{"APPCFG_BACKEND"}, Value: "local",
-			Usage: "hosting backend: local (the embedded store in the user data dir) or local:PATH", Category: "host"},
+			Usage: "hosting backend: local (the embedded store in the user data dir), local:PATH, datastore://PROJECT or appengine://PROJECT", Category: "host"},
 		&cli.StringSliceFlag{Name: flagEnvVariable, Aliases: []string{"E"},
 			Usage: "NAME:VALUE set over app.yaml's env_variables (repeatable)", Category: "app"},
 	}

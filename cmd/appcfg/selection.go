@@ -6,11 +6,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/skipfiles"
 	"github.com/appcfg/appcfg/upload"
-	"github.com/appcfg/appcfg/validate"
 )
 
 // selectUploadFiles walks the app directory with its skip rules and checks
@@ -50,20 +48,3 @@ func (w walkReporter) Status(msg string) {
 }
 
 func (w walkReporter) Warn(msg string) { fmt.Fprintln(w.io.err, "warning: "+msg) }
-
-// indexDefs converts a valid index.yaml into the backend's definitions.
-func indexDefs(r validate.FileResult) []backend.IndexDef {
-	cfg, ok := r.Config.(*appconfig.IndexDefinitions)
-	if !ok || cfg == nil {
-		return nil
-	}
-	defs := make([]backend.IndexDef, 0, len(cfg.Indexes))
-	for _, ix := range cfg.Indexes {
-		d := backend.IndexDef{Kind: ix.Kind, Ancestor: ix.Ancestor}
-		for _, p := range ix.Properties {
-			d.Properties = append(d.Properties, backend.IndexProperty{Name: p.Name, Direction: p.Direction})
-		}
-		defs = append(defs, d)
-	}
-	return defs
-}

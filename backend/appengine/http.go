@@ -1,0 +1,240 @@
+package appengine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/appcfg/appcfg/backend"
+)
+
+// APIError is an error answer of a Google API.
+type APIError struct {
+	API     string // "App Engine Admin API", …
+	Method  string
+	URL     string
+	Code    int    // HTTP status
+	Status  string // canonical status, like NOT_FOUND
+	Message string
+}
+
+func (e *APIError) Error() string {
+	st := e.Status
+	if st == "" {
+		st = http.StatusText(e.Code)
+	}
+	msg := fmt.Sprintf("%s: %s %s: %d %s", e.API, e.Method, e.URL, e.Code, st)
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	switch e.Code {
+	case http.StatusUnauthorized:
+		msg += " (the credentials were refused: log in again, or check --oauth2_access_token/--service_account_json)"
+	case http.StatusForbidden:
+		msg += " (the account lacks permission: it needs the App Engine Deployer, Storage Object Admin and Logs Viewer roles on the project)"
+	}
+	return msg
+}
+
+// Unwrap maps 404 to backend.ErrNotFound.
+func (e *APIError) Unwrap() error {
+	if e.Code == http.StatusNotFound {
+		return backend.ErrNotFound
+	}
+	return nil
+}
+
+// retryable reports whether a status is worth retrying.
+func retryable(code int) bool {
+	return code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500
+}
+
+// throttled reports the statuses that ask the client to slow down.
+func throttled(code int) bool {
+	return code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable
+}
+
+// retryPolicy is exponential backoff with full jitter.
+type retryPolicy struct {
+	attempts int           // total tries, at least 1
+	base     time.Duration // first backoff
+	max      time.Duration // backoff cap
+}
+
+func (p retryPolicy) backoff(try int) time.Duration {
+	d := p.base << try
+	if d > p.max || d <= 0 {
+		d = p.max
+	}
+	return time.Duration(rand.Int64N(int64(d)) + 1)
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// retryAfter reads a Retry-After header in seconds (or an HTTP date).
+func retryAfter(h http.Header) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return time.Until(t)
+	}
+	return 0
+}
+
+// request is one JSON call.
+type request struct {
+	api        string
+	method     string
+	url        string
+	body       any // marshalled as JSON; nil for none
+	out        any // decoded from the answer; nil to discard it
+	idempotent bool
+	// onThrottle is told about 429/503 answers (the upload limiter).
+	onThrottle func(retryAfter time.Duration)
+}
+
+// do sends r, retrying idempotent calls on 429, 408, 5xx and network
+// errors. A cancelled ctx stops it with an error wrapping ctx.Err().
+func (b *Backend) do(ctx context.Context, r request) error {
+	var payload []byte
+	if r.body != nil {
+		var err error
+		if payload, err = json.Marshal(r.body); err != nil {
+			return fmt.Errorf("encoding the %s request: %w", r.api, err)
+		}
+	}
+	attempts := b.retry.attempts
+	if !r.idempotent {
+		attempts = 1
+	}
+	var last error
+	for try := 0; try < attempts; try++ {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%s %s: %w", r.method, r.url, err)
+		}
+		var body io.Reader
+		if payload != nil {
+			body = bytes.NewReader(payload)
+		}
+		req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.api, err)
+		}
+		if payload != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := b.hc.Do(req)
+		wait := time.Duration(0)
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("%s %s: %w", r.method, r.url, ctx.Err())
+			}
+			last = fmt.Errorf("%s: %s %s: %w", r.api, r.method, r.url, err)
+		} else {
+			last = decodeResponse(resp, r)
+			if last == nil {
+				return nil
+			}
+			var ae *APIError
+			if !errors.As(last, &ae) || !retryable(ae.Code) {
+				return last
+			}
+			wait = retryAfter(resp.Header)
+			if throttled(ae.Code) && r.onThrottle != nil {
+				r.onThrottle(wait)
+			}
+		}
+		if try+1 < attempts {
+			if d := b.retry.backoff(try); d > wait {
+				wait = d
+			}
+			if err := sleep(ctx, wait); err != nil {
+				return fmt.Errorf("%s %s: %w", r.method, r.url, err)
+			}
+		}
+	}
+	return last
+}
+
+// decodeResponse reads resp into r.out, or returns its *APIError.
+func decodeResponse(resp *http.Response, r request) error {
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("%s: reading the answer to %s %s: %w", r.api, r.method, r.url, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return apiError(r.api, r.method, r.url, resp.StatusCode, data)
+	}
+	if r.out == nil || len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, r.out); err != nil {
+		return fmt.Errorf("%s: the answer to %s %s is not the expected JSON: %w", r.api, r.method, r.url, err)
+	}
+	return nil
+}
+
+func apiError(api, method, url string, code int, data []byte) *APIError {
+	e := &APIError{API: api, Method: method, URL: stripQuery(url), Code: code}
+	var env struct {
+		Error struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+			Status  string `json:"status"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(data, &env) == nil && env.Error.Message != "" {
+		e.Message, e.Status = env.Error.Message, env.Error.Status
+	} else if s := strings.TrimSpace(string(data)); s != "" && len(s) < 300 {
+		e.Message = s
+	}
+	return e
+}
+
+func stripQuery(u string) string {
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		return u[:i]
+	}
+	return u
+}
+
+// paginate calls fetch with each page token ("" first) until a page has no
+// next token. A token repeated by a faulty server ends the listing rather
+// than looping.
+func paginate(fetch func(token string) (next string, err error)) error {
+	token := ""
+	for {
+		next, err := fetch(token)
+		if err != nil {
+			return err
+		}
+		if next == "" || next == token {
+			return nil
+		}
+		token = next
+	}
+}

@@ -1,0 +1,661 @@
+package appengine
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/appcfg/appcfg/backend"
+)
+
+const (
+	// resumableThreshold is gcloud's: larger files use a resumable upload.
+	resumableThreshold = 5 << 20
+	// chunkSize is the resumable chunk, a multiple of 256 KiB; one chunk
+	// is held in memory so it can be resent after a failure.
+	chunkSize = 8 << 20
+	// expiryMargin is gcloud's: an object lifecycle deletes within a day
+	// counts as missing, so it cannot vanish during the deploy.
+	expiryMargin = 24 * time.Hour
+	// probeLimit: up to this many digests are checked one object at a
+	// time; more list the bucket.
+	probeLimit = 64
+)
+
+// bucketInfo is what the staging code needs to know about a project.
+type bucketInfo struct {
+	once sync.Once
+	err  error
+	name string        // the code bucket
+	ttl  time.Duration // lifecycle deletion age; 0 when none
+}
+
+// codeBucket returns the project's staging bucket and its lifecycle TTL,
+// read once per backend (GET apps/{p}, GET b/{bucket}?fields=lifecycle).
+func (b *Backend) codeBucket(ctx context.Context, project string) (*bucketInfo, error) {
+	b.mu.Lock()
+	bi := b.buckets[project]
+	if bi == nil {
+		bi = &bucketInfo{}
+		b.buckets[project] = bi
+	}
+	b.mu.Unlock()
+	bi.once.Do(func() { bi.err = b.loadBucket(ctx, project, bi) })
+	if bi.err != nil {
+		// A failure (or a cancelled ctx) must not stick: retry next call.
+		b.mu.Lock()
+		if b.buckets[project] == bi {
+			delete(b.buckets, project)
+		}
+		b.mu.Unlock()
+		return nil, bi.err
+	}
+	return bi, nil
+}
+
+func (b *Backend) loadBucket(ctx context.Context, project string, bi *bucketInfo) error {
+	var app struct {
+		CodeBucket    string `json:"codeBucket"`
+		ServingStatus string `json:"servingStatus"`
+	}
+	err := b.do(ctx, request{api: apiAdmin, method: "GET", url: b.adminURL("apps/%s", project), out: &app, idempotent: true})
+	if errors.Is(err, backend.ErrNotFound) {
+		return fmt.Errorf("project %s has no App Engine application: create it with `gcloud app create --project %s` (%w)", project, project, err)
+	}
+	if err != nil {
+		return err
+	}
+	if app.ServingStatus == "USER_DISABLED" || app.ServingStatus == "SYSTEM_DISABLED" {
+		return fmt.Errorf("the App Engine application of %s is disabled (%s): enable it in the console first", project, app.ServingStatus)
+	}
+	if app.CodeBucket == "" {
+		return fmt.Errorf("the App Engine application of %s has no code bucket: run `gcloud app repair --project %s`", project, project)
+	}
+	bi.name = app.CodeBucket
+	var bucket struct {
+		Lifecycle struct {
+			Rule []struct {
+				Action    struct{ Type string } `json:"action"`
+				Condition struct {
+					Age *int `json:"age"`
+				} `json:"condition"`
+			} `json:"rule"`
+		} `json:"lifecycle"`
+	}
+	err = b.do(ctx, request{api: apiStorage, method: "GET", url: b.ep.Storage + "storage/v1/b/" + url.PathEscape(bi.name) + "?fields=lifecycle", out: &bucket, idempotent: true})
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Code == http.StatusForbidden {
+		return nil // as gcloud: no permission to read the lifecycle means no TTL
+	}
+	if err != nil {
+		return err
+	}
+	for _, r := range bucket.Lifecycle.Rule {
+		if r.Action.Type == "Delete" && r.Condition.Age != nil {
+			ttl := time.Duration(*r.Condition.Age) * 24 * time.Hour
+			if bi.ttl == 0 || ttl < bi.ttl {
+				bi.ttl = ttl
+			}
+		}
+	}
+	return nil
+}
+
+// fresh reports whether an object created at created survives the deploy.
+func (b *Backend) fresh(bi *bucketInfo, created time.Time) bool {
+	return bi.ttl == 0 || b.now().Sub(created) <= bi.ttl-expiryMargin
+}
+
+func validDigest(d string) error {
+	if len(d) != 40 {
+		return fmt.Errorf("%q is not a SHA-1 digest (40 lowercase hex digits)", d)
+	}
+	for _, r := range d {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return fmt.Errorf("%q is not a SHA-1 digest (40 lowercase hex digits)", d)
+		}
+	}
+	return nil
+}
+
+type gcsObject struct {
+	Name        string    `json:"name"`
+	Size        string    `json:"size"`
+	TimeCreated time.Time `json:"timeCreated"`
+}
+
+// MissingBlobs implements backend.Backend: the digests with no fresh object
+// of that name at the code bucket's root.
+func (b *Backend) MissingBlobs(ctx context.Context, app string, digests []string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(digests) == 0 {
+		return nil, nil
+	}
+	for _, d := range digests {
+		if err := validDigest(d); err != nil {
+			return nil, err
+		}
+	}
+	project, err := b.projectOf(app)
+	if err != nil {
+		return nil, err
+	}
+	bi, err := b.codeBucket(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	var present map[string]bool
+	if len(digests) <= probeLimit {
+		present, err = b.probe(ctx, bi, digests)
+	} else {
+		present, err = b.listBucket(ctx, bi)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, d := range digests {
+		if !present[d] {
+			missing = append(missing, d)
+		}
+	}
+	return missing, nil
+}
+
+// probe GETs each object's metadata, a few at a time.
+func (b *Backend) probe(ctx context.Context, bi *bucketInfo, digests []string) (map[string]bool, error) {
+	present := make(map[string]bool, len(digests))
+	var mu sync.Mutex
+	var firstErr error
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for _, d := range digests {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			var o gcsObject
+			err := b.do(ctx, request{api: apiStorage, method: "GET", idempotent: true, out: &o,
+				url: b.ep.Storage + "storage/v1/b/" + url.PathEscape(bi.name) + "/o/" + d + "?fields=name,size,timeCreated"})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				present[d] = b.fresh(bi, o.TimeCreated)
+			case errors.Is(err, backend.ErrNotFound):
+			default:
+				if firstErr == nil {
+					firstErr = err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return present, firstErr
+}
+
+// listBucket lists the whole bucket, as gcloud does, 1000 names a page.
+func (b *Backend) listBucket(ctx context.Context, bi *bucketInfo) (map[string]bool, error) {
+	present := map[string]bool{}
+	err := paginate(func(token string) (string, error) {
+		q := url.Values{"maxResults": {"1000"}, "fields": {"items(name,size,timeCreated),nextPageToken"}}
+		if token != "" {
+			q.Set("pageToken", token)
+		}
+		var page struct {
+			Items         []gcsObject `json:"items"`
+			NextPageToken string      `json:"nextPageToken"`
+		}
+		if err := b.do(ctx, request{api: apiStorage, method: "GET", idempotent: true, out: &page,
+			url: b.ep.Storage + "storage/v1/b/" + url.PathEscape(bi.name) + "/o?" + q.Encode()}); err != nil {
+			return "", fmt.Errorf("listing the staging bucket %s: %w", bi.name, err)
+		}
+		for _, o := range page.Items {
+			if b.fresh(bi, o.TimeCreated) {
+				present[o.Name] = true
+			}
+		}
+		return page.NextPageToken, nil
+	})
+	return present, err
+}
+
+// PutBlob implements backend.Backend: it verifies the content while reading
+// it and sends nothing unverified, so a wrong digest or size stores nothing.
+func (b *Backend) PutBlob(ctx context.Context, app, digest string, size int64, r io.Reader) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := validDigest(digest); err != nil {
+		return err
+	}
+	if size < 0 {
+		return fmt.Errorf("blob %s: negative size %d", digest, size)
+	}
+	project, err := b.projectOf(app)
+	if err != nil {
+		return err
+	}
+	bi, err := b.codeBucket(ctx, project)
+	if err != nil {
+		return err
+	}
+	if err := b.uploads.acquire(ctx); err != nil {
+		return err
+	}
+	defer b.uploads.release()
+	v := &verifier{digest: digest, size: size, h: sha1.New()}
+	if size <= resumableThreshold {
+		return b.simpleUpload(ctx, bi, v, r)
+	}
+	return b.resumableUpload(ctx, bi, v, r)
+}
+
+// verifier checks the bytes of a blob against its digest and size.
+type verifier struct {
+	digest string
+	size   int64
+	n      int64
+	h      hash.Hash
+}
+
+// read fills buf from r (short only at EOF), counting and hashing.
+func (v *verifier) read(ctx context.Context, r io.Reader, buf []byte) (int, bool, error) {
+	n, err := io.ReadFull(r, buf)
+	v.n += int64(n)
+	v.h.Write(buf[:n])
+	if cerr := ctx.Err(); cerr != nil {
+		return n, false, cerr
+	}
+	switch {
+	case err == nil:
+		return n, false, nil
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return n, true, nil
+	}
+	return n, false, fmt.Errorf("reading blob %s: %w", v.digest, err)
+}
+
+// check runs at the end of the stream.
+func (v *verifier) check(r io.Reader) error {
+	if v.n != v.size {
+		return fmt.Errorf("blob %s: read %d bytes, expected %d: %w", v.digest, v.n, v.size, backend.ErrDigestMismatch)
+	}
+	// One byte more than size means the stream is longer than declared.
+	var one [1]byte
+	if n, _ := r.Read(one[:]); n > 0 {
+		return fmt.Errorf("blob %s: the content is longer than %d bytes: %w", v.digest, v.size, backend.ErrDigestMismatch)
+	}
+	if got := hex.EncodeToString(v.h.Sum(nil)); got != v.digest {
+		return fmt.Errorf("blob %s: the content's SHA-1 is %s: %w", v.digest, got, backend.ErrDigestMismatch)
+	}
+	return nil
+}
+
+func (b *Backend) uploadURL(bi *bucketInfo, uploadType, digest string) string {
+	return b.ep.Storage + "upload/storage/v1/b/" + url.PathEscape(bi.name) + "/o?" +
+		url.Values{"uploadType": {uploadType}, "name": {digest}}.Encode()
+}
+
+// simpleUpload reads the whole (small) blob, verifies it, then sends it
+// as one multipart request, retried on failure.
+func (b *Backend) simpleUpload(ctx context.Context, bi *bucketInfo, v *verifier, r io.Reader) error {
+	buf := make([]byte, v.size+1) // +1 to see a longer stream
+	n, _, err := v.read(ctx, r, buf[:v.size])
+	if err != nil {
+		return err
+	}
+	if err := v.check(r); err != nil {
+		return err
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	meta, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/json; charset=UTF-8"}})
+	fmt.Fprintf(meta, `{"name":%q}`, v.digest)
+	media, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/octet-stream"}})
+	media.Write(buf[:n])
+	mw.Close()
+	var out gcsObject
+	err = b.sendUpload(ctx, "POST", b.uploadURL(bi, "multipart", v.digest), "multipart/related; boundary="+mw.Boundary(), body.Bytes(), nil, &out)
+	if err != nil {
+		return err
+	}
+	if out.Size != "" && out.Size != strconv.FormatInt(v.size, 10) {
+		return fmt.Errorf("uploading blob %s: the bucket stored %s bytes, expected %d", v.digest, out.Size, v.size)
+	}
+	return nil
+}
+
+// sendUpload sends one upload request with retries (an upload of a
+// content-addressed object is idempotent) and feeds 429/503 to the limiter.
+func (b *Backend) sendUpload(ctx context.Context, method, u, contentType string, body []byte, hdr http.Header, out any) error {
+	var last error
+	for try := 0; try < b.retry.attempts; try++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", contentType)
+		for k, vs := range hdr {
+			req.Header[k] = vs
+		}
+		resp, err := b.hc.Do(req)
+		wait := time.Duration(0)
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("uploading to %s: %w", stripQuery(u), ctx.Err())
+			}
+			last = fmt.Errorf("%s: uploading to %s: %w", apiStorage, stripQuery(u), err)
+		} else {
+			last = decodeResponse(resp, request{api: apiStorage, method: method, url: u, out: out})
+			if last == nil {
+				b.uploads.succeeded()
+				return nil
+			}
+			var ae *APIError
+			if !errors.As(last, &ae) || !retryable(ae.Code) {
+				return last
+			}
+			wait = retryAfter(resp.Header)
+			if throttled(ae.Code) {
+				b.uploads.throttle(wait)
+			}
+		}
+		if try+1 < b.retry.attempts {
+			if d := b.retry.backoff(try); d > wait {
+				wait = d
+			}
+			if err := sleep(ctx, wait); err != nil {
+				return err
+			}
+		}
+	}
+	return last
+}
+
+// resumableUpload sends a large blob in chunks. Each chunk is held in
+// memory until the server confirms it; after a failure the session's
+// status is asked and the upload resumes where the server stopped. The last
+// chunk is sent only once the whole stream has been verified.
+func (b *Backend) resumableUpload(ctx context.Context, bi *bucketInfo, v *verifier, r io.Reader) error {
+	session, err := b.startSession(ctx, bi, v)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, chunkSize)
+	var offset int64 // bytes the server holds
+	for {
+		n, eof, err := v.read(ctx, r, buf)
+		if err != nil {
+			return err
+		}
+		if !eof && offset+int64(n) >= v.size {
+			// The declared size is reached without EOF: the next
+			// read tells whether the stream is longer.
+			eof = true
+		}
+		if eof {
+			if err := v.check(r); err != nil {
+				return err
+			}
+		}
+		chunk := buf[:n]
+		if err := b.putChunk(ctx, session, v, offset, chunk, eof); err != nil {
+			return err
+		}
+		offset += int64(n)
+		if eof {
+			return nil
+		}
+	}
+}
+
+func (b *Backend) startSession(ctx context.Context, bi *bucketInfo, v *verifier) (string, error) {
+	var session string
+	err := b.retryLoop(ctx, func() (bool, error) {
+		req, err := http.NewRequestWithContext(ctx, "POST", b.uploadURL(bi, "resumable", v.digest), strings.NewReader(fmt.Sprintf(`{"name":%q}`, v.digest)))
+		if err != nil {
+			return false, err
+		}
+		req.Header.Set("Content-Type", "application/json; charset=UTF-8")
+		req.Header.Set("X-Upload-Content-Type", "application/octet-stream")
+		req.Header.Set("X-Upload-Content-Length", strconv.FormatInt(v.size, 10))
+		resp, err := b.hc.Do(req)
+		if err != nil {
+			return true, err
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if resp.StatusCode/100 != 2 {
+			return b.noteStatus(resp), apiError(apiStorage, "POST", req.URL.String(), resp.StatusCode, data)
+		}
+		loc, err := resp.Location()
+		if err != nil {
+			return false, fmt.Errorf("%s: the resumable upload of %s got no session URL", apiStorage, v.digest)
+		}
+		session = loc.String()
+		return false, nil
+	})
+	return session, err
+}
+
+// putChunk sends chunk at offset, resuming after failures from what the
+// server reports it holds.
+func (b *Backend) putChunk(ctx context.Context, session string, v *verifier, offset int64, chunk []byte, last bool) error {
+	sent := int64(0) // bytes of chunk the server holds
+	return b.retryLoop(ctx, func() (bool, error) {
+		part := chunk[sent:]
+		if len(part) == 0 && !last {
+			return false, nil // the server already holds this chunk
+		}
+		req, err := http.NewRequestWithContext(ctx, "PUT", session, bytes.NewReader(part))
+		if err != nil {
+			return false, err
+		}
+		start := offset + sent
+		total := "*"
+		if last {
+			total = strconv.FormatInt(v.size, 10)
+		}
+		if len(part) == 0 {
+			req.Header.Set("Content-Range", "bytes */"+total)
+		} else {
+			req.Header.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%s", start, start+int64(len(part))-1, total))
+		}
+		req.Header.Set("Content-Type", "application/octet-stream")
+		resp, err := b.hc.Do(req)
+		if err != nil {
+			if ctx.Err() == nil {
+				if held, qerr := b.queryHeld(ctx, session, v.size); qerr == nil && held >= offset {
+					sent = min(held-offset, int64(len(chunk)))
+				}
+			}
+			return true, err
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		switch {
+		case resp.StatusCode == http.StatusPermanentRedirect && !last:
+			return false, nil
+		case resp.StatusCode/100 == 2 && last:
+			b.uploads.succeeded()
+			return false, nil
+		case resp.StatusCode == http.StatusPermanentRedirect || resp.StatusCode/100 == 2:
+			return false, fmt.Errorf("%s: the resumable upload of %s ended unexpectedly (status %d)", apiStorage, v.digest, resp.StatusCode)
+		}
+		retry := b.noteStatus(resp)
+		if retry {
+			if held, qerr := b.queryHeld(ctx, session, v.size); qerr == nil && held >= offset {
+				sent = min(held-offset, int64(len(chunk)))
+			}
+		}
+		return retry, apiError(apiStorage, "PUT", stripQuery(session), resp.StatusCode, data)
+	})
+}
+
+// queryHeld asks a resumable session how many bytes it holds.
+func (b *Backend) queryHeld(ctx context.Context, session string, size int64) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, "PUT", session, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusPermanentRedirect {
+		return 0, fmt.Errorf("status query answered %d", resp.StatusCode)
+	}
+	rg := resp.Header.Get("Range") // bytes=0-N, absent when nothing is held
+	if rg == "" {
+		return 0, nil
+	}
+	_, end, ok := strings.Cut(strings.TrimPrefix(rg, "bytes="), "-")
+	n, err := strconv.ParseInt(end, 10, 64)
+	if !ok || err != nil {
+		return 0, fmt.Errorf("bad Range %q", rg)
+	}
+	return n + 1, nil
+}
+
+// noteStatus tells the limiter about throttling and says whether the status
+// is worth retrying.
+func (b *Backend) noteStatus(resp *http.Response) bool {
+	if throttled(resp.StatusCode) {
+		b.uploads.throttle(retryAfter(resp.Header))
+	}
+	return retryable(resp.StatusCode)
+}
+
+// retryLoop runs f until it succeeds, fails for good, or runs out of tries.
+func (b *Backend) retryLoop(ctx context.Context, f func() (retry bool, err error)) error {
+	var last error
+	for try := 0; try < b.retry.attempts; try++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		retry, err := f()
+		if err == nil {
+			return nil
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return fmt.Errorf("%v: %w", err, cerr)
+		}
+		last = err
+		if !retry {
+			return err
+		}
+		if try+1 < b.retry.attempts {
+			if err := sleep(ctx, b.retry.backoff(try)); err != nil {
+				return err
+			}
+		}
+	}
+	return last
+}
+
+// limiter bounds concurrent uploads, adapting to the server: it halves the
+// limit on 429/503 (and pauses for Retry-After), and grows it back by one
+// after as many successes as the limit.
+type limiter struct {
+	max int
+
+	mu        sync.Mutex
+	limit     int
+	inUse     int
+	ok        int
+	pauseTill time.Time
+	changed   chan struct{}
+}
+
+func newLimiter(n int) *limiter {
+	return &limiter{max: n, limit: n, changed: make(chan struct{})}
+}
+
+func (l *limiter) acquire(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		wait := time.Until(l.pauseTill)
+		if l.inUse < l.limit && wait <= 0 {
+			l.inUse++
+			l.mu.Unlock()
+			return nil
+		}
+		ch := l.changed
+		l.mu.Unlock()
+		var timer <-chan time.Time
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			timer = t.C
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		case <-timer:
+		}
+	}
+}
+
+func (l *limiter) broadcast() {
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+func (l *limiter) release() {
+	l.mu.Lock()
+	l.inUse--
+	l.broadcast()
+	l.mu.Unlock()
+}
+
+func (l *limiter) succeeded() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ok++
+	if l.ok >= l.limit && l.limit < l.max {
+		l.limit++
+		l.ok = 0
+		l.broadcast()
+	}
+}
+
+func (l *limiter) throttle(retryAfter time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.limit = max(1, l.limit/2)
+	l.ok = 0
+	if retryAfter > 0 {
+		if t := time.Now().Add(retryAfter); t.After(l.pauseTill) {
+			l.pauseTill = t
+		}
+	}
+}
+
+// current returns the limit, for tests and --verbose.
+func (l *limiter) current() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.limit
+}

@@ -1,0 +1,6 @@
+import flask
+app = flask.Flask(__name__)
+
+@app.route("/")
+def hello():
+    return "hello"

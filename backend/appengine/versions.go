@@ -1,0 +1,469 @@
+package appengine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/appcfg/appcfg/backend"
+)
+
+// API names, for messages.
+const (
+	apiAdmin     = "App Engine Admin API"
+	apiStorage   = "Cloud Storage API"
+	apiLogging   = "Cloud Logging API"
+	apiDatastore = "Datastore Admin API"
+)
+
+// operation is google.longrunning.Operation.
+type operation struct {
+	Name  string `json:"name"`
+	Done  bool   `json:"done"`
+	Error *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+	Metadata json.RawMessage `json:"metadata"`
+	Response json.RawMessage `json:"response"`
+}
+
+// OperationError is a long-running operation that ended in error.
+type OperationError struct {
+	API, Name string
+	Code      int // google.rpc.Code
+	Message   string
+}
+
+func (e *OperationError) Error() string {
+	return fmt.Sprintf("%s operation %s failed (code %d): %s", e.API, e.Name, e.Code, e.Message)
+}
+
+// Unwrap maps NOT_FOUND (5) to backend.ErrNotFound.
+func (e *OperationError) Unwrap() error {
+	if e.Code == 5 {
+		return backend.ErrNotFound
+	}
+	return nil
+}
+
+// wait polls op until it is done, as gcloud does: a short first pause,
+// then a steady interval, bounded by the operation timeout.
+func (b *Backend) wait(ctx context.Context, api, base string, op operation) (operation, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.opTime)
+	defer cancel()
+	for polls := 0; !op.Done; polls++ {
+		if op.Name == "" {
+			return op, fmt.Errorf("%s returned an unfinished operation with no name", api)
+		}
+		d := b.poll[1]
+		if polls == 0 {
+			d = b.poll[0]
+		}
+		if err := sleep(ctx, d); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				return op, fmt.Errorf("%s operation %s is not done after %s; it may still complete: check it later: %w", api, op.Name, b.opTime, err)
+			}
+			return op, fmt.Errorf("waiting for %s: %w", op.Name, err)
+		}
+		var next operation
+		if err := b.do(ctx, request{api: api, method: "GET", url: base + "v1/" + op.Name, out: &next, idempotent: true}); err != nil {
+			return op, err
+		}
+		op = next
+	}
+	if op.Error != nil {
+		return op, &OperationError{API: api, Name: op.Name, Code: op.Error.Code, Message: op.Error.Message}
+	}
+	return op, nil
+}
+
+// apiVersion is the part of the Version resource read back.
+type apiVersion struct {
+	ID             string    `json:"id"`
+	Runtime        string    `json:"runtime"`
+	ServingStatus  string    `json:"servingStatus"`
+	CreateTime     time.Time `json:"createTime"`
+	CreatedBy      string    `json:"createdBy"`
+	DiskUsageBytes string    `json:"diskUsageBytes"`
+	Deployment     *struct {
+		Files map[string]json.RawMessage `json:"files"`
+	} `json:"deployment"`
+}
+
+type apiService struct {
+	ID    string `json:"id"`
+	Split *struct {
+		Allocations map[string]float64 `json:"allocations"`
+		ShardBy     string             `json:"shardBy"`
+	} `json:"split"`
+}
+
+func (s apiService) allocations() map[string]float64 {
+	if s.Split == nil {
+		return nil
+	}
+	return s.Split.Allocations
+}
+
+func toVersion(project, service string, av apiVersion, split map[string]float64) backend.Version {
+	v := backend.Version{
+		App: project, Service: service, ID: av.ID, Runtime: av.Runtime,
+		Created: av.CreateTime, Deployer: av.CreatedBy,
+		ServingStatus: backend.ServingStatus(av.ServingStatus),
+		Traffic:       split[av.ID],
+	}
+	if v.ServingStatus == "" {
+		v.ServingStatus = backend.Serving
+	}
+	v.Bytes, _ = strconv.ParseInt(av.DiskUsageBytes, 10, 64)
+	if av.Deployment != nil {
+		v.Files = len(av.Deployment.Files)
+	}
+	return v
+}
+
+// CreateVersion implements backend.Backend: versions.create with the files
+// manifest and the app.yaml converted as gcloud converts it.
+func (b *Backend) CreateVersion(ctx context.Context, spec backend.VersionSpec) (backend.Version, error) {
+	if err := ctx.Err(); err != nil {
+		return backend.Version{}, err
+	}
+	project, err := b.projectOf(spec.App)
+	if err != nil {
+		return backend.Version{}, err
+	}
+	if spec.Service == "" || spec.Version == "" {
+		return backend.Version{}, errors.New("CreateVersion needs a service and a version id")
+	}
+	bi, err := b.codeBucket(ctx, project)
+	if err != nil {
+		return backend.Version{}, err
+	}
+	var ds []string
+	seen := map[string]bool{}
+	var total int64
+	for _, f := range spec.Files {
+		if err := validDigest(f.SHA1); err != nil {
+			return backend.Version{}, fmt.Errorf("file %s: %w", f.Path, err)
+		}
+		total += f.Size
+		if !seen[f.SHA1] {
+			seen[f.SHA1] = true
+			ds = append(ds, f.SHA1)
+		}
+	}
+	missing, err := b.MissingBlobs(ctx, project, ds)
+	if err != nil {
+		return backend.Version{}, err
+	}
+	if len(missing) > 0 {
+		return backend.Version{}, &backend.MissingBlobsError{Digests: missing}
+	}
+	body, err := versionBody(spec, bi.name)
+	if err != nil {
+		return backend.Version{}, err
+	}
+	var op operation
+	err = b.do(ctx, request{api: apiAdmin, method: "POST", body: body, out: &op,
+		url: b.adminURL("apps/%s/services/%s/versions", project, spec.Service)})
+	if err != nil {
+		return backend.Version{}, fmt.Errorf("creating version %s of service %s: %w", spec.Version, spec.Service, err)
+	}
+	op, err = b.wait(ctx, apiAdmin, b.ep.AppEngine, op)
+	if err != nil {
+		return backend.Version{}, fmt.Errorf("creating version %s of service %s: %w", spec.Version, spec.Service, err)
+	}
+	v := backend.Version{App: project, Service: spec.Service, ID: spec.Version, Runtime: spec.Runtime,
+		Files: len(spec.Files), Bytes: total, ServingStatus: backend.Serving, Created: b.now().UTC()}
+	var created apiVersion
+	if len(op.Response) > 0 && json.Unmarshal(op.Response, &created) == nil {
+		if !created.CreateTime.IsZero() {
+			v.Created = created.CreateTime
+		}
+		if created.ServingStatus != "" {
+			v.ServingStatus = backend.ServingStatus(created.ServingStatus)
+		}
+		v.Deployer = created.CreatedBy
+	}
+	if svc, err := b.service(ctx, project, spec.Service); err == nil {
+		v.Traffic = svc.allocations()[spec.Version]
+	}
+	return v, nil
+}
+
+// versionBody is the versions.create request body.
+func versionBody(spec backend.VersionSpec, bucket string) (map[string]any, error) {
+	res, err := VersionResource(spec.Config)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Runtime != "" {
+		res["runtime"] = spec.Runtime
+	}
+	res["id"] = spec.Version
+	files := make(map[string]any, len(spec.Files))
+	for _, f := range spec.Files {
+		fi := map[string]any{
+			"sourceUrl": "https://storage.googleapis.com/" + bucket + "/" + f.SHA1,
+			"sha1Sum":   f.SHA1,
+		}
+		if f.MimeType != "" {
+			fi["mimeType"] = f.MimeType
+		}
+		files[f.Path] = fi
+	}
+	res["deployment"] = map[string]any{"files": files}
+	return res, nil
+}
+
+func (b *Backend) service(ctx context.Context, project, service string) (apiService, error) {
+	var s apiService
+	err := b.do(ctx, request{api: apiAdmin, method: "GET", out: &s, idempotent: true,
+		url: b.adminURL("apps/%s/services/%s", project, service)})
+	return s, err
+}
+
+func (b *Backend) services(ctx context.Context, project string) ([]apiService, error) {
+	var all []apiService
+	err := paginate(func(token string) (string, error) {
+		q := url.Values{"pageSize": {"100"}}
+		if token != "" {
+			q.Set("pageToken", token)
+		}
+		var page struct {
+			Services      []apiService `json:"services"`
+			NextPageToken string       `json:"nextPageToken"`
+		}
+		err := b.do(ctx, request{api: apiAdmin, method: "GET", out: &page, idempotent: true,
+			url: b.adminURL("apps/%s/services", project) + "?" + q.Encode()})
+		all = append(all, page.Services...)
+		return page.NextPageToken, err
+	})
+	return all, err
+}
+
+func (b *Backend) versions(ctx context.Context, project, service string) ([]apiVersion, error) {
+	var all []apiVersion
+	err := paginate(func(token string) (string, error) {
+		q := url.Values{"pageSize": {"100"}, "view": {"BASIC"}}
+		if token != "" {
+			q.Set("pageToken", token)
+		}
+		var page struct {
+			Versions      []apiVersion `json:"versions"`
+			NextPageToken string       `json:"nextPageToken"`
+		}
+		err := b.do(ctx, request{api: apiAdmin, method: "GET", out: &page, idempotent: true,
+			url: b.adminURL("apps/%s/services/%s/versions", project, service) + "?" + q.Encode()})
+		all = append(all, page.Versions...)
+		return page.NextPageToken, err
+	})
+	return all, err
+}
+
+// ListVersions implements backend.Versions. An app or service with nothing
+// deployed lists nothing.
+func (b *Backend) ListVersions(ctx context.Context, app, service string) ([]backend.Version, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	project, err := b.projectOf(app)
+	if err != nil {
+		return nil, err
+	}
+	var svcs []apiService
+	if service == "" {
+		svcs, err = b.services(ctx, project)
+	} else {
+		var s apiService
+		s, err = b.service(ctx, project, service)
+		svcs = []apiService{s}
+	}
+	if errors.Is(err, backend.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing the versions of %s: %w", project, err)
+	}
+	var out []backend.Version
+	for _, s := range svcs {
+		vs, err := b.versions(ctx, project, s.ID)
+		if errors.Is(err, backend.ErrNotFound) {
+			continue // deleted in between, as gcloud tolerates
+		}
+		if err != nil {
+			return nil, fmt.Errorf("listing the versions of service %s: %w", s.ID, err)
+		}
+		for _, av := range vs {
+			out = append(out, toVersion(project, s.ID, av, s.allocations()))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Service != out[j].Service {
+			return out[i].Service < out[j].Service
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// Version implements backend.Versions (view FULL, to count the files).
+func (b *Backend) Version(ctx context.Context, app, service, version string) (backend.Version, error) {
+	if err := ctx.Err(); err != nil {
+		return backend.Version{}, err
+	}
+	project, err := b.projectOf(app)
+	if err != nil {
+		return backend.Version{}, err
+	}
+	var av apiVersion
+	err = b.do(ctx, request{api: apiAdmin, method: "GET", out: &av, idempotent: true,
+		url: b.adminURL("apps/%s/services/%s/versions/%s", project, service, version) + "?view=FULL"})
+	if err != nil {
+		return backend.Version{}, fmt.Errorf("version %s of service %s of %s: %w", version, service, project, err)
+	}
+	svc, err := b.service(ctx, project, service)
+	if err != nil {
+		return backend.Version{}, fmt.Errorf("service %s of %s: %w", service, project, err)
+	}
+	return toVersion(project, service, av, svc.allocations()), nil
+}
+
+// normaliseSplit checks shares and rounds them to 2 decimals (the API's
+// precision for IP sharding), folding the rounding error into the largest
+// share as gcloud does.
+func normaliseSplit(split map[string]float64) (map[string]float64, error) {
+	if len(split) == 0 {
+		return nil, errors.New("the traffic split names no version")
+	}
+	sum := 0.0
+	largest := ""
+	for v, s := range split {
+		if !(s > 0 && s <= 1) || math.IsNaN(s) {
+			return nil, fmt.Errorf("version %s: traffic share %v is not in (0, 1]", v, s)
+		}
+		sum += s
+		if largest == "" || s > split[largest] || s == split[largest] && v < largest {
+			largest = v
+		}
+	}
+	if math.Abs(sum-1) > 1e-9 {
+		return nil, fmt.Errorf("the traffic shares sum to %v, not 1", sum)
+	}
+	out := make(map[string]float64, len(split))
+	rsum := 0.0
+	for v, s := range split {
+		r := math.Round(s*100) / 100
+		if r == 0 {
+			return nil, fmt.Errorf("version %s: traffic share %v is below the 0.01 App Engine can route", v, s)
+		}
+		out[v] = r
+		rsum += r
+	}
+	out[largest] = math.Round((out[largest]+1-rsum)*100) / 100
+	return out, nil
+}
+
+// SetTraffic implements backend.Versions with services.patch of the split.
+func (b *Backend) SetTraffic(ctx context.Context, app, service string, split map[string]float64, migrate bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	project, err := b.projectOf(app)
+	if err != nil {
+		return err
+	}
+	alloc, err := normaliseSplit(split)
+	if err != nil {
+		return err
+	}
+	vs, err := b.versions(ctx, project, service)
+	if err != nil {
+		return fmt.Errorf("service %s of %s: %w", service, project, err)
+	}
+	have := map[string]bool{}
+	for _, v := range vs {
+		have[v.ID] = true
+	}
+	for v := range alloc {
+		if !have[v] {
+			return fmt.Errorf("version %s of service %s of %s: %w", v, service, project, backend.ErrNotFound)
+		}
+	}
+	shardBy := "IP"
+	if len(alloc) == 1 && !migrate {
+		shardBy = "UNSPECIFIED" // as gcloud's promote
+	}
+	body := map[string]any{"split": map[string]any{"allocations": alloc, "shardBy": shardBy}}
+	u := b.adminURL("apps/%s/services/%s", project, service) + "?" + url.Values{
+		"updateMask": {"split"}, "migrateTraffic": {strconv.FormatBool(migrate)}}.Encode()
+	var op operation
+	if err := b.do(ctx, request{api: apiAdmin, method: "PATCH", url: u, body: body, out: &op, idempotent: true}); err != nil {
+		return fmt.Errorf("routing the traffic of service %s: %w", service, err)
+	}
+	if _, err := b.wait(ctx, apiAdmin, b.ep.AppEngine, op); err != nil {
+		return fmt.Errorf("routing the traffic of service %s: %w", service, err)
+	}
+	return nil
+}
+
+// SetServingStatus implements backend.Versions.
+func (b *Backend) SetServingStatus(ctx context.Context, app, service, version string, status backend.ServingStatus) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	project, err := b.projectOf(app)
+	if err != nil {
+		return err
+	}
+	if status != backend.Serving && status != backend.Stopped {
+		return fmt.Errorf("unknown serving status %q", status)
+	}
+	var op operation
+	err = b.do(ctx, request{api: apiAdmin, method: "PATCH", idempotent: true, out: &op,
+		body: map[string]any{"servingStatus": string(status)},
+		url:  b.adminURL("apps/%s/services/%s/versions/%s", project, service, version) + "?updateMask=servingStatus"})
+	if err == nil {
+		_, err = b.wait(ctx, apiAdmin, b.ep.AppEngine, op)
+	}
+	if err != nil {
+		return fmt.Errorf("setting version %s of service %s to %s: %w", version, service, status, err)
+	}
+	return nil
+}
+
+// DeleteVersion implements backend.Versions; like gcloud it refuses a
+// version that still has a share of the traffic.
+func (b *Backend) DeleteVersion(ctx context.Context, app, service, version string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	project, err := b.projectOf(app)
+	if err != nil {
+		return err
+	}
+	svc, err := b.service(ctx, project, service)
+	if err != nil {
+		return fmt.Errorf("service %s of %s: %w", service, project, err)
+	}
+	if share := svc.allocations()[version]; share > 0 {
+		return fmt.Errorf("version %s of service %s receives %.0f%% of the traffic; route it elsewhere first: %w", version, service, share*100, backend.ErrVersionServing)
+	}
+	var op operation
+	err = b.do(ctx, request{api: apiAdmin, method: "DELETE", out: &op,
+		url: b.adminURL("apps/%s/services/%s/versions/%s", project, service, version)})
+	if err == nil {
+		_, err = b.wait(ctx, apiAdmin, b.ep.AppEngine, op)
+	}
+	if err != nil {
+		return fmt.Errorf("deleting version %s of service %s: %w", version, service, err)
+	}
+	return nil
+}

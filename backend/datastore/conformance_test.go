@@ -1,0 +1,50 @@
+//go:build unix
+
+package datastore_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/backend/backendtest"
+	"github.com/appcfg/appcfg/backend/datastore"
+)
+
+// conformanceEnv hands the emulator's host:port to the child test.
+const conformanceEnv = "APPCFG_DATASTORE_CONFORMANCE_EMULATOR"
+
+// TestConformanceChild runs the conformance suite at an emulator. The
+// datastore backend has only the Entities capability and its deploy methods
+// fail by design, so TestConformanceEntitiesOnEmulator runs this in a child
+// process selecting the Entities group.
+func TestConformanceChild(t *testing.T) {
+	host := os.Getenv(conformanceEnv)
+	if host == "" {
+		t.Skip("run by TestConformanceEntitiesOnEmulator, which selects the Entities group of the suite")
+	}
+	backendtest.Run(t, func(t *testing.T) backend.Backend { return openBackend(t, host) })
+}
+
+func TestConformanceEntitiesOnEmulator(t *testing.T) {
+	host := datastore.StartEmulator(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestConformanceChild$/^Entities$", "-test.v")
+	cmd.Env = append(os.Environ(), conformanceEnv+"="+host)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("the Entities conformance group failed at the emulator (%v):\n%s", err, out.String())
+	}
+	text := out.String()
+	if !strings.Contains(text, "--- PASS: TestConformanceChild/Entities") || strings.Contains(text, "--- SKIP: TestConformanceChild/Entities") {
+		t.Fatalf("the Entities group did not run in full:\n%s", text)
+	}
+	t.Logf("%d Entities conformance cases passed at the emulator", strings.Count(text, "    --- PASS: TestConformanceChild/Entities/"))
+}

@@ -1,0 +1,685 @@
+package local
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/appcfg/appcfg/backend"
+)
+
+var _ backend.Entities = (*Backend)(nil)
+
+// maxQueryLimit bounds one QueryEntities page, so a caller's huge limit
+// cannot make the store hold a whole kind in memory.
+const maxQueryLimit = 10000
+
+// PutEntities implements backend.Entities: it upserts the entities in one
+// transaction, allocating ids for incomplete keys.
+func (b *Backend) PutEntities(ctx context.Context, app string, ents []backend.Entity) ([]backend.Key, error) {
+	if err := checkName("application id", app); err != nil {
+		return nil, err
+	}
+	if len(ents) > backend.MaxEntityBatch {
+		return nil, fmt.Errorf("storing %d entities at once: at most %d per call", len(ents), backend.MaxEntityBatch)
+	}
+	for i := range ents {
+		if err := checkEntityKey(ents[i].Key); err != nil {
+			return nil, fmt.Errorf("entity %d of the batch: %w", i+1, err)
+		}
+		for name, v := range ents[i].Properties {
+			if err := checkValue(v, 0); err != nil {
+				return nil, fmt.Errorf("entity %d of the batch, property %q: %w", i+1, name, err)
+			}
+		}
+	}
+	return b.entities.write(ctx, b, app, ents)
+}
+
+// entityWrite is one PutEntities call waiting to be committed.
+type entityWrite struct {
+	app  string
+	ents []backend.Entity
+	keys []backend.Key
+	done chan error
+}
+
+// entityCommitter batches concurrent PutEntities calls into one transaction:
+// a bulk load runs several writers, and each commit costs an fsync, so
+// sharing them cuts a load's commits by the number of writers. The first
+// caller to arrive commits for everyone queued behind it; each call still
+// returns only once its entities are durable.
+type entityCommitter struct {
+	mu       sync.Mutex
+	pending  []*entityWrite
+	flushing bool
+
+	stmtMu sync.Mutex
+	stmts  map[int]*sql.Stmt // prepared upserts by row count
+}
+
+func (c *entityCommitter) write(ctx context.Context, b *Backend, app string, ents []backend.Entity) ([]backend.Key, error) {
+	w := &entityWrite{app: app, ents: ents, done: make(chan error, 1)}
+	c.mu.Lock()
+	c.pending = append(c.pending, w)
+	if c.flushing {
+		c.mu.Unlock()
+		select {
+		case err := <-w.done:
+			return w.keys, err
+		case <-ctx.Done():
+			// The write may still commit, which a caller must allow for
+			// anyway: upserts of complete keys are idempotent.
+			return nil, fmt.Errorf("storing entities of %s: %w", app, ctx.Err())
+		}
+	}
+	c.flushing = true
+	for len(c.pending) > 0 {
+		batch := c.pending
+		c.pending = nil
+		c.mu.Unlock()
+		// Others' writes ride on this commit, so this caller's
+		// cancellation must not fail them.
+		err := c.flush(context.WithoutCancel(ctx), b, batch)
+		for _, bw := range batch {
+			bw.done <- err
+		}
+		c.mu.Lock()
+	}
+	c.flushing = false
+	c.mu.Unlock()
+	err := <-w.done
+	if err != nil {
+		return nil, err
+	}
+	return w.keys, nil
+}
+
+func (c *entityCommitter) flush(ctx context.Context, b *Backend, batch []*entityWrite) error {
+	return b.update(ctx, fmt.Sprintf("storing entities (%d batch(es))", len(batch)), func(tx *sql.Tx) error {
+		for _, w := range batch {
+			keys, err := c.insert(ctx, b.db, tx, w.app, w.ents)
+			if err != nil {
+				return err
+			}
+			w.keys = keys
+		}
+		return nil
+	})
+}
+
+// insert stores one call's entities in tx, allocating ids for incomplete
+// keys, and returns their complete keys.
+func (c *entityCommitter) insert(ctx context.Context, db *sql.DB, tx *sql.Tx, app string, ents []backend.Entity) ([]backend.Key, error) {
+	keys := make([]backend.Key, len(ents))
+	appID, err := ensureApp(ctx, tx, app)
+	if err != nil {
+		return nil, err
+	}
+	var next int64 = 1
+	err = tx.QueryRowContext(ctx, `SELECT next FROM entity_ids WHERE app_id = ?`, appID).Scan(&next)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, dbErr(ctx, "reading the id allocator", err)
+	}
+	// One multi-row INSERT per call: per-statement overhead, not SQLite's
+	// b-tree work, dominated bulk loads row by row.
+	args := make([]any, 0, 5*len(ents))
+	for i, e := range ents {
+		k := cloneKey(*e.Key)
+		last := &k.Path[len(k.Path)-1]
+		if last.ID == 0 && last.Name == "" {
+			last.ID = next
+			next++
+		}
+		for _, pe := range k.Path {
+			if pe.ID >= next {
+				next = pe.ID + 1
+			}
+		}
+		e.Key = &k
+		args = append(args, appID, k.Namespace, last.Kind, keyOrder(k), encodeEntity(nil, e))
+		keys[i] = k
+	}
+	if len(ents) > 0 {
+		stmt, err := c.stmt(ctx, db, tx, len(ents))
+		if err != nil {
+			return nil, err
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return nil, dbErr(ctx, "storing entities", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO entity_ids (app_id, next) VALUES (?, ?)
+		ON CONFLICT (app_id) DO UPDATE SET next = max(next, excluded.next)`, appID, next); err != nil {
+		return nil, dbErr(ctx, "recording allocated ids", err)
+	}
+	return keys, nil
+}
+
+// stmt returns the upsert of n rows bound to tx. The full-batch statement is
+// prepared once on the database: parsing a statement of 2,500 parameters
+// for every batch cost a fifth of a load. Odd sizes (a load's last batch)
+// are prepared for their transaction alone.
+func (c *entityCommitter) stmt(ctx context.Context, db *sql.DB, tx *sql.Tx, n int) (*sql.Stmt, error) {
+	if n != backend.MaxEntityBatch {
+		s, err := tx.PrepareContext(ctx, insertEntitiesSQL(n))
+		if err != nil {
+			return nil, dbErr(ctx, "preparing the entity upsert", err)
+		}
+		return s, nil
+	}
+	c.stmtMu.Lock()
+	defer c.stmtMu.Unlock()
+	s, ok := c.stmts[n]
+	if !ok {
+		var err error
+		if s, err = db.PrepareContext(ctx, insertEntitiesSQL(n)); err != nil {
+			return nil, dbErr(ctx, "preparing the entity upsert", err)
+		}
+		if c.stmts == nil {
+			c.stmts = map[int]*sql.Stmt{}
+		}
+		c.stmts[n] = s
+	}
+	return tx.StmtContext(ctx, s), nil
+}
+
+func (c *entityCommitter) closeStmts() {
+	c.stmtMu.Lock()
+	defer c.stmtMu.Unlock()
+	for _, s := range c.stmts {
+		s.Close()
+	}
+	c.stmts = nil
+}
+
+// insertEntitiesSQL is the upsert of n entities in one statement (n ≤
+// MaxEntityBatch keeps it under SQLite's 32766 bound parameters).
+func insertEntitiesSQL(n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO entities (app_id, namespace, kind, key, data) VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?)")
+	}
+	b.WriteString(" ON CONFLICT (app_id, namespace, kind, key) DO UPDATE SET data = excluded.data")
+	return b.String()
+}
+
+// QueryEntities implements backend.Entities.
+func (b *Backend) QueryEntities(ctx context.Context, app string, q backend.EntityQuery, cursor string, limit int) ([]backend.Entity, string, error) {
+	if limit < 1 {
+		return nil, "", fmt.Errorf("querying kind %s: limit %d is not positive", q.Kind, limit)
+	}
+	limit = min(limit, maxQueryLimit)
+	after, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return nil, "", fmt.Errorf("querying kind %s: the cursor %q is not one this store returned", q.Kind, cursor)
+	}
+	appID, err := lookupApp(ctx, b.db, app)
+	if errors.Is(err, backend.ErrNotFound) {
+		return nil, "", nil // an app with no entities yet
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := b.db.QueryContext(ctx, `SELECT key, data FROM entities
+		WHERE app_id = ? AND namespace = ? AND kind = ? AND key > ? ORDER BY key LIMIT ?`,
+		appID, q.Namespace, q.Kind, after, limit+1)
+	if err != nil {
+		return nil, "", dbErr(ctx, "querying kind "+q.Kind, err)
+	}
+	defer rows.Close()
+	var out []backend.Entity
+	var lastKey []byte
+	more := false
+	for rows.Next() {
+		if len(out) == limit {
+			more = true
+			break
+		}
+		var key, data []byte
+		if err := rows.Scan(&key, &data); err != nil {
+			return nil, "", dbErr(ctx, "reading kind "+q.Kind, err)
+		}
+		e, err := decodeEntity(data)
+		if err != nil {
+			return nil, "", fmt.Errorf("reading an entity of kind %s from %s: %w", q.Kind, b.root, err)
+		}
+		out = append(out, e)
+		lastKey = key
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", dbErr(ctx, "reading kind "+q.Kind, err)
+	}
+	next := ""
+	if more {
+		next = base64.RawURLEncoding.EncodeToString(lastKey)
+	}
+	return out, next, nil
+}
+
+// Kinds implements backend.Entities.
+func (b *Backend) Kinds(ctx context.Context, app, namespace string) ([]string, error) {
+	appID, err := lookupApp(ctx, b.db, app)
+	if errors.Is(err, backend.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := b.db.QueryContext(ctx, `SELECT DISTINCT kind FROM entities WHERE app_id = ? AND namespace = ? ORDER BY kind`, appID, namespace)
+	if err != nil {
+		return nil, dbErr(ctx, "listing kinds", err)
+	}
+	defer rows.Close()
+	var kinds []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, dbErr(ctx, "listing kinds", err)
+		}
+		kinds = append(kinds, k)
+	}
+	return kinds, dbErrIf(ctx, "listing kinds", rows.Err())
+}
+
+func dbErrIf(ctx context.Context, what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return dbErr(ctx, what, err)
+}
+
+// checkEntityKey refuses keys no Datastore accepts: no path, an empty
+// kind, an incomplete ancestor, a negative id or both id and name.
+func checkEntityKey(k *backend.Key) error {
+	if k == nil || len(k.Path) == 0 {
+		return errors.New("the entity has no key: give every stored entity a key with at least one path element")
+	}
+	for i, pe := range k.Path {
+		switch {
+		case pe.Kind == "":
+			return fmt.Errorf("key path element %d has an empty kind", i+1)
+		case pe.ID < 0:
+			return fmt.Errorf("key path element %d (%s) has the negative id %d", i+1, pe.Kind, pe.ID)
+		case pe.ID != 0 && pe.Name != "":
+			return fmt.Errorf("key path element %d (%s) has both id %d and name %q: give one", i+1, pe.Kind, pe.ID, pe.Name)
+		case i < len(k.Path)-1 && pe.ID == 0 && pe.Name == "":
+			return fmt.Errorf("ancestor %d (%s) of the key has neither id nor name: ancestors must be complete", i+1, pe.Kind)
+		case !utf8.ValidString(pe.Kind) || !utf8.ValidString(pe.Name):
+			return fmt.Errorf("key path element %d has a kind or name that is not UTF-8", i+1)
+		}
+	}
+	return nil
+}
+
+// checkValue refuses a value whose type is unknown, or nesting deeper than
+// the codec reads back.
+func checkValue(v backend.Value, depth int) error {
+	if depth > maxDepth/2 {
+		return fmt.Errorf("values nest deeper than %d levels", maxDepth/2)
+	}
+	if _, ok := typeTags[v.Type]; !ok && v.Type != "" {
+		return fmt.Errorf("unknown value type %q", v.Type)
+	}
+	for _, e := range v.Array {
+		if err := checkValue(e, depth+1); err != nil {
+			return err
+		}
+	}
+	if v.Type == backend.EntityType && v.Entity != nil {
+		for _, e := range v.Entity.Properties {
+			if err := checkValue(e, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func cloneKey(k backend.Key) backend.Key {
+	k.Path = append([]backend.PathElement(nil), k.Path...)
+	return k
+}
+
+// keyOrder encodes a key's path so that byte order is Datastore's key order:
+// element by element, kind first, then ids (numerically) before names
+// (bytewise), a path before its descendants. NUL bytes inside strings are
+// escaped as 00 FF so the 00 01 / 00 02 separators stay unambiguous.
+func keyOrder(k backend.Key) []byte {
+	var b []byte
+	for i, pe := range k.Path {
+		if i > 0 {
+			b = append(b, 0, 1)
+		}
+		b = appendEscaped(b, pe.Kind)
+		b = append(b, 0, 2)
+		if pe.Name != "" {
+			b = append(b, 2)
+			b = appendEscaped(b, pe.Name)
+		} else {
+			b = append(b, 1)
+			b = binary.BigEndian.AppendUint64(b, uint64(pe.ID))
+		}
+	}
+	return b
+}
+
+func appendEscaped(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		b = append(b, s[i])
+		if s[i] == 0 {
+			b = append(b, 0xFF)
+		}
+	}
+	return b
+}
+
+// The entity codec: a compact binary form that keeps every value exactly
+// (NaN and infinite doubles, nanosecond timestamps, empty blobs, nested
+// entities), which JSON would not.
+const codecVersion = 1
+
+func encodeEntity(b []byte, e backend.Entity) []byte {
+	b = append(b, codecVersion)
+	return appendEntity(b, e)
+}
+
+func appendEntity(b []byte, e backend.Entity) []byte {
+	if e.Key == nil {
+		b = append(b, 0)
+	} else {
+		b = append(b, 1)
+		b = appendKey(b, *e.Key)
+	}
+	names := make([]string, 0, len(e.Properties))
+	for n := range e.Properties {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	b = binary.AppendUvarint(b, uint64(len(names)))
+	for _, n := range names {
+		b = appendString(b, n)
+		b = appendValue(b, e.Properties[n])
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendKey(b []byte, k backend.Key) []byte {
+	b = appendString(b, k.Namespace)
+	b = binary.AppendUvarint(b, uint64(len(k.Path)))
+	for _, pe := range k.Path {
+		b = appendString(b, pe.Kind)
+		b = binary.AppendVarint(b, pe.ID)
+		b = appendString(b, pe.Name)
+	}
+	return b
+}
+
+// Value type tags of the codec. Never renumber: stored data uses them.
+var typeTags = map[backend.ValueType]byte{
+	backend.NullType: 1, backend.BoolType: 2, backend.IntType: 3, backend.DoubleType: 4,
+	backend.TimestampType: 5, backend.KeyType: 6, backend.StringType: 7, backend.BlobType: 8,
+	backend.GeoPointType: 9, backend.ArrayType: 10, backend.EntityType: 11,
+}
+
+var tagTypes = func() map[byte]backend.ValueType {
+	m := make(map[byte]backend.ValueType, len(typeTags))
+	for t, tag := range typeTags {
+		m[tag] = t
+	}
+	return m
+}()
+
+func appendValue(b []byte, v backend.Value) []byte {
+	// The zero Value is a null; unknown types were refused by checkValue.
+	tag, ok := typeTags[v.Type]
+	if !ok {
+		tag = typeTags[backend.NullType]
+	}
+	flags := byte(0)
+	if v.ExcludeFromIndexes {
+		flags = 1
+	}
+	b = append(b, tag, flags)
+	switch v.Type {
+	case backend.BoolType:
+		if v.Bool {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+	case backend.IntType:
+		b = binary.AppendVarint(b, v.Int)
+	case backend.DoubleType:
+		b = binary.BigEndian.AppendUint64(b, math.Float64bits(v.Double))
+	case backend.TimestampType:
+		b = binary.AppendVarint(b, v.Time.Unix())
+		b = binary.AppendUvarint(b, uint64(v.Time.Nanosecond()))
+	case backend.KeyType:
+		if v.Key == nil {
+			b = append(b, 0)
+		} else {
+			b = append(b, 1)
+			b = appendKey(b, *v.Key)
+		}
+	case backend.StringType:
+		b = appendString(b, v.String)
+	case backend.BlobType:
+		b = appendString(b, string(v.Blob))
+	case backend.GeoPointType:
+		b = binary.BigEndian.AppendUint64(b, math.Float64bits(v.GeoPoint.Lat))
+		b = binary.BigEndian.AppendUint64(b, math.Float64bits(v.GeoPoint.Lng))
+	case backend.ArrayType:
+		b = binary.AppendUvarint(b, uint64(len(v.Array)))
+		for _, e := range v.Array {
+			b = appendValue(b, e)
+		}
+	case backend.EntityType:
+		if v.Entity == nil {
+			b = append(b, 0)
+		} else {
+			b = append(b, 1)
+			b = appendEntity(b, *v.Entity)
+		}
+	}
+	return b
+}
+
+// decoder reads the codec, failing (not panicking) on truncated data.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+var errCorrupt = errors.New("stored entity data is corrupt: restore the store from a dump (download_data)")
+
+func (d *decoder) fail() {
+	if d.err == nil {
+		d.err = errCorrupt
+	}
+	d.b = nil
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) < 1 {
+		d.fail()
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+// skip consumes the n bytes a varint read took; n <= 0 means it failed.
+func (d *decoder) skip(n int) bool {
+	if n <= 0 {
+		d.fail()
+		return false
+	}
+	d.b = d.b[n:]
+	return true
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if !d.skip(n) {
+		return 0
+	}
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if !d.skip(n) {
+		return 0
+	}
+	return v
+}
+
+func (d *decoder) u64() uint64 {
+	if len(d.b) < 8 {
+		d.fail()
+		return 0
+	}
+	v := binary.BigEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return nil
+	}
+	s := d.b[:n:n]
+	d.b = d.b[n:]
+	return s
+}
+
+// count reads a length and checks it against the bytes left, so corrupt data
+// cannot make the decoder allocate a huge slice.
+func (d *decoder) count() int {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return 0
+	}
+	return int(n)
+}
+
+func decodeEntity(data []byte) (backend.Entity, error) {
+	d := &decoder{b: data}
+	if v := d.byte(); v != codecVersion && d.err == nil {
+		return backend.Entity{}, fmt.Errorf("stored entity has codec version %d, this appcfg reads %d: upgrade appcfg", v, codecVersion)
+	}
+	e := d.entity(0)
+	if d.err == nil && len(d.b) != 0 {
+		d.fail()
+	}
+	return e, d.err
+}
+
+// maxDepth bounds nesting of arrays and embedded entities while decoding.
+const maxDepth = 100
+
+func (d *decoder) entity(depth int) backend.Entity {
+	var e backend.Entity
+	if depth > maxDepth {
+		d.fail()
+		return e
+	}
+	if d.byte() == 1 {
+		k := d.key()
+		e.Key = &k
+	}
+	n := d.count()
+	e.Properties = make(map[string]backend.Value, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		name := string(d.bytes())
+		e.Properties[name] = d.value(depth + 1)
+	}
+	return e
+}
+
+func (d *decoder) key() backend.Key {
+	var k backend.Key
+	k.Namespace = string(d.bytes())
+	n := d.count()
+	k.Path = make([]backend.PathElement, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		pe := backend.PathElement{Kind: string(d.bytes())}
+		pe.ID = d.varint()
+		pe.Name = string(d.bytes())
+		k.Path = append(k.Path, pe)
+	}
+	return k
+}
+
+func (d *decoder) value(depth int) backend.Value {
+	var v backend.Value
+	if depth > maxDepth {
+		d.fail()
+		return v
+	}
+	t, ok := tagTypes[d.byte()]
+	if !ok {
+		d.fail()
+		return v
+	}
+	v.Type = t
+	v.ExcludeFromIndexes = d.byte()&1 != 0
+	switch t {
+	case backend.BoolType:
+		v.Bool = d.byte() == 1
+	case backend.IntType:
+		v.Int = d.varint()
+	case backend.DoubleType:
+		v.Double = math.Float64frombits(d.u64())
+	case backend.TimestampType:
+		sec := d.varint()
+		v.Time = time.Unix(sec, int64(d.uvarint())).UTC()
+	case backend.KeyType:
+		if d.byte() == 1 {
+			k := d.key()
+			v.Key = &k
+		}
+	case backend.StringType:
+		v.String = string(d.bytes())
+	case backend.BlobType:
+		v.Blob = append([]byte{}, d.bytes()...)
+	case backend.GeoPointType:
+		v.GeoPoint.Lat = math.Float64frombits(d.u64())
+		v.GeoPoint.Lng = math.Float64frombits(d.u64())
+	case backend.ArrayType:
+		n := d.count()
+		v.Array = make([]backend.Value, 0, n)
+		for i := 0; i < n && d.err == nil; i++ {
+			v.Array = append(v.Array, d.value(depth+1))
+		}
+	case backend.EntityType:
+		if d.byte() == 1 {
+			e := d.entity(depth + 1)
+			v.Entity = &e
+		}
+	}
+	return v
+}

@@ -1,0 +1,140 @@
+package local
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/appcfg/appcfg/backend"
+)
+
+// The codec keeps what JSON and Datastore's REST form would not: NaN and
+// infinities, nanoseconds, empty versus absent blobs inside arrays.
+func TestEntityCodecLossless(t *testing.T) {
+	e := backend.Entity{
+		Key: &backend.Key{Namespace: "n\x00s", Path: []backend.PathElement{{Kind: "P", Name: "a"}, {Kind: "C", ID: math.MaxInt64}}},
+		Properties: map[string]backend.Value{
+			"nan":  {Type: backend.DoubleType, Double: math.NaN()},
+			"inf":  {Type: backend.DoubleType, Double: math.Inf(-1)},
+			"negz": {Type: backend.DoubleType, Double: math.Copysign(0, -1)},
+			"ns":   {Type: backend.TimestampType, Time: time.Date(1850, 1, 1, 0, 0, 0, 1, time.UTC)},
+			"blob": {Type: backend.BlobType, Blob: []byte{}},
+			"deep": {Type: backend.ArrayType, Array: []backend.Value{{Type: backend.EntityType, Entity: &backend.Entity{
+				Key:        &backend.Key{Path: []backend.PathElement{{Kind: "E", Name: "x"}}},
+				Properties: map[string]backend.Value{"g": {Type: backend.GeoPointType, GeoPoint: backend.GeoPoint{Lat: -90, Lng: 180}}},
+			}}}},
+			"nullkey": {Type: backend.KeyType},
+		},
+	}
+	got, err := decodeEntity(encodeEntity(nil, e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bits := math.Float64bits(got.Properties["nan"].Double); !math.IsNaN(got.Properties["nan"].Double) {
+		t.Errorf("NaN became %x", bits)
+	}
+	if math.Signbit(got.Properties["negz"].Double) != true {
+		t.Error("-0 lost its sign")
+	}
+	if !got.Properties["ns"].Time.Equal(e.Properties["ns"].Time) {
+		t.Errorf("time = %v, want %v", got.Properties["ns"].Time, e.Properties["ns"].Time)
+	}
+	delete(got.Properties, "nan")
+	delete(e.Properties, "nan")
+	got.Properties["ns"], e.Properties["ns"] = backend.Value{}, backend.Value{}
+	if !reflect.DeepEqual(got, e) {
+		t.Fatalf("round trip:\n got %#v\nwant %#v", got, e)
+	}
+}
+
+// Truncated or altered data is an error, never a panic.
+func TestEntityCodecCorrupt(t *testing.T) {
+	data := encodeEntity(nil, everyTypeLocal())
+	for n := range len(data) {
+		if _, err := decodeEntity(data[:n]); err == nil {
+			t.Fatalf("decoding %d of %d bytes succeeded", n, len(data))
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		c := bytes.Clone(data)
+		c[r.IntN(len(c))] = byte(r.IntN(256))
+		_, _ = decodeEntity(c) // must not panic
+	}
+}
+
+func everyTypeLocal() backend.Entity {
+	return backend.Entity{Key: &backend.Key{Path: []backend.PathElement{{Kind: "K", Name: "n"}}}, Properties: map[string]backend.Value{
+		"s": {Type: backend.StringType, String: "x"}, "i": {Type: backend.IntType, Int: 5},
+		"a": {Type: backend.ArrayType, Array: []backend.Value{{Type: backend.BoolType, Bool: true}}},
+		"k": {Type: backend.KeyType, Key: &backend.Key{Path: []backend.PathElement{{Kind: "Z", ID: 3}}}},
+	}}
+}
+
+// keyOrder sorts as Datastore does: by element, kind, ids before names,
+// ids numerically, a parent before its children.
+func TestKeyOrder(t *testing.T) {
+	pe := func(kind string, id int64, name string) backend.PathElement {
+		return backend.PathElement{Kind: kind, ID: id, Name: name}
+	}
+	want := []backend.Key{
+		{Path: []backend.PathElement{pe("A", 2, "")}},
+		{Path: []backend.PathElement{pe("A", 2, ""), pe("B", 1, "")}},
+		{Path: []backend.PathElement{pe("A", 10, "")}},
+		{Path: []backend.PathElement{pe("A", 1<<40, "")}},
+		{Path: []backend.PathElement{pe("A", 0, "a")}},
+		{Path: []backend.PathElement{pe("A", 0, "a"), pe("A", 1, "")}},
+		{Path: []backend.PathElement{pe("A", 0, "a\x00")}},
+		{Path: []backend.PathElement{pe("A", 0, "ab")}},
+		{Path: []backend.PathElement{pe("A\x00", 1, "")}},
+		{Path: []backend.PathElement{pe("AB", 1, "")}},
+	}
+	got := append([]backend.Key(nil), want...)
+	rand.New(rand.NewPCG(3, 4)).Shuffle(len(got), func(i, j int) { got[i], got[j] = got[j], got[i] })
+	sort.Slice(got, func(i, j int) bool { return bytes.Compare(keyOrder(got[i]), keyOrder(got[j])) < 0 })
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("order:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestPutEntitiesRefusesBadKeys(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	bad := []*backend.Key{
+		nil,
+		{},
+		{Path: []backend.PathElement{{Kind: ""}}},
+		{Path: []backend.PathElement{{Kind: "A"}, {Kind: "B", ID: 1}}},
+		{Path: []backend.PathElement{{Kind: "A", ID: 1, Name: "x"}}},
+		{Path: []backend.PathElement{{Kind: "A", ID: -1}}},
+	}
+	for _, k := range bad {
+		if _, err := b.PutEntities(t.Context(), "app", []backend.Entity{{Key: k}}); err == nil {
+			t.Errorf("PutEntities(%+v) succeeded", k)
+		}
+	}
+	_, err := b.PutEntities(t.Context(), "app", []backend.Entity{{Key: &backend.Key{Path: []backend.PathElement{{Kind: "A", ID: 1}}},
+		Properties: map[string]backend.Value{"x": {Type: "weird"}}}})
+	if err == nil {
+		t.Error("an unknown value type was stored")
+	}
+}
+
+// NaN survives the store itself, not just the codec.
+func TestStoreKeepsNaN(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	k := &backend.Key{Path: []backend.PathElement{{Kind: "F", Name: "nan"}}}
+	if _, err := b.PutEntities(t.Context(), "app", []backend.Entity{{Key: k, Properties: map[string]backend.Value{"d": {Type: backend.DoubleType, Double: math.NaN()}}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := b.QueryEntities(t.Context(), "app", backend.EntityQuery{Kind: "F"}, "", 5)
+	if err != nil || len(got) != 1 || !math.IsNaN(got[0].Properties["d"].Double) {
+		t.Fatalf("got %+v, %v; want one entity with NaN", got, err)
+	}
+	if _, _, err := b.QueryEntities(t.Context(), "app", backend.EntityQuery{Kind: "F"}, "not base64!", 5); err == nil {
+		t.Error("a foreign cursor was accepted")
+	}
+}

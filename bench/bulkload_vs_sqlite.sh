@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Benchmark: `appcfg upload_data` of a CSV into a fresh local backend against
+# `sqlite3 .import` of the same CSV into an empty table, one run each. Prints
+# both rates and the ratio (goal: appcfg >= 0.5x sqlite3), and appcfg's peak
+# memory at a tenth of the rows and at all of them (goal: flat).
+#
+# Usage: bench/bulkload_vs_sqlite.sh [ROWS]   (default 1000000)
+# Needs: go, sqlite3, awk, bc, GNU time (/usr/bin/time). Run from anywhere.
+set -euo pipefail
+rows=${1:-1000000}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+for tool in go sqlite3 awk bc /usr/bin/time; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is required (e.g. apt-get install sqlite3 time bc)" >&2; exit 2; }
+done
+work=$(mktemp -d "${TMPDIR:-/tmp}/appcfg-bulkbench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+echo "building appcfg"
+(cd "$repo" && go build -o "$work/appcfg" ./cmd/appcfg)
+
+gen() { # gen ROWS FILE
+	awk -v n="$1" 'BEGIN { print "id,name,age,score,city"
+		for (i = 1; i <= n; i++) printf "%d,name %d,%d,%.2f,city %d\n", i, i, i % 90, i * 0.37, i % 1000 }' > "$2"
+}
+echo "generating $rows rows"
+gen "$rows" "$work/rows.csv"
+gen $((rows / 10)) "$work/rows10.csv"
+cat > "$work/bulkloader.yaml" <<'YAML'
+python_preamble:
+- import: google.appengine.ext.bulkload.transform
+transformers:
+- kind: Row
+  connector: csv
+  property_map:
+  - property: __key__
+    external_name: id
+    import_transform: transform.create_foreign_key('Row', key_is_id=True)
+  - property: name
+    external_name: name
+  - property: age
+    external_name: age
+    import_transform: int
+  - property: score
+    external_name: score
+    import_transform: float
+  - property: city
+    external_name: city
+YAML
+
+upload() { # upload CSV STORE -> prints "seconds peak_kb"
+	/usr/bin/time -f "%e %M" -o "$work/time.txt" "$work/appcfg" --quiet --backend "local:$2" -A bench \
+		upload_data --filename "$1" --config_file "$work/bulkloader.yaml" --kind Row \
+		--batch_size 500 --num_threads 4 --rps_limit 0 --bandwidth_limit 0 --http_limit 0 \
+		--db_filename "$2.progress.sql3" >/dev/null
+	cat "$work/time.txt"
+}
+
+echo "appcfg upload_data: $((rows / 10)) rows (memory reference)"
+read -r _ mem10 < <(upload "$work/rows10.csv" "$work/store10")
+echo "appcfg upload_data: $rows rows"
+read -r t_appcfg mem < <(upload "$work/rows.csv" "$work/store")
+n=$(sqlite3 "$work/store/appcfg.db" "SELECT count(*) FROM entities")
+[ "$n" = "$rows" ] || { echo "bench: the store holds $n entities, want $rows" >&2; exit 1; }
+
+echo "sqlite3 .import: $rows rows"
+/usr/bin/time -f "%e" -o "$work/time.txt" sqlite3 "$work/plain.db" \
+	"CREATE TABLE rows (id INTEGER, name TEXT, age INTEGER, score REAL, city TEXT);" \
+	".mode csv" ".import --skip 1 $work/rows.csv rows"
+t_sqlite=$(cat "$work/time.txt")
+
+rate() { echo "scale=0; $rows / $1" | bc; }
+echo
+echo "appcfg upload_data: $t_appcfg s, $(rate "$t_appcfg") rows/s, peak RSS $((mem / 1024)) MiB ($((mem10 / 1024)) MiB at $((rows / 10)) rows)"
+echo "sqlite3 .import:    $t_sqlite s, $(rate "$t_sqlite") rows/s"
+echo "ratio (appcfg rate / sqlite3 rate): $(echo "scale=3; $t_sqlite / $t_appcfg" | bc)  (goal >= 0.5)"
+echo "peak memory growth for 10x the rows: $(echo "scale=2; $mem / $mem10" | bc)x  (goal: flat, ~1x)"

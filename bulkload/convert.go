@@ -1,0 +1,180 @@
+package bulkload
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/appcfg/appcfg/backend"
+)
+
+// importRecord converts one input record to an entity, as the SDK's
+// dict_to_entity: template or column, then the import transform; __key__
+// becomes the key. A record without a key gets a deterministic name (see
+// rowKeyName) so that sending it again overwrites instead of duplicating.
+func (t *Transformer) importRecord(rec record, ns string) (backend.Entity, error) {
+	st := &rowState{record: rec.fields, ns: ns}
+	if st.record == nil {
+		st.record = map[string]string{}
+	}
+	st.record["__record_number__"] = strconv.Itoa(rec.num)
+	defer delete(st.record, "__record_number__")
+	e := backend.Entity{Properties: make(map[string]backend.Value, len(t.Properties))}
+	var keyVal any
+	hasKey := false
+	for _, p := range t.Properties {
+		var raw any
+		switch {
+		case p.ImportTemplate != "":
+			s, err := pyFormat(p.ImportTemplate, st.record, false)
+			if err != nil {
+				return e, fmt.Errorf("property %s: import_template: %w", p.Property, err)
+			}
+			raw = s
+		case p.ExternalName != "":
+			if s, ok := rec.fields[p.ExternalName]; ok {
+				raw = s
+			}
+		default:
+			continue // export-only entry
+		}
+		v, err := p.ImportTransform.apply(st, raw)
+		if err != nil {
+			return e, fmt.Errorf("property %s: %s: %w", p.Property, exprOf(p.ImportTransform), err)
+		}
+		if p.Property == "__key__" {
+			keyVal, hasKey = v, true
+			continue
+		}
+		val, err := toValue(v)
+		if err != nil {
+			return e, fmt.Errorf("property %s: %w", p.Property, err)
+		}
+		e.Properties[p.Property] = val
+	}
+	key, err := t.makeKey(keyVal, hasKey, ns, rec)
+	if err != nil {
+		return e, err
+	}
+	e.Key = key
+	return e, nil
+}
+
+func exprOf(t *transformFn) string {
+	if t == nil {
+		return "the value"
+	}
+	return t.expr
+}
+
+// makeKey builds the entity key from the __key__ value: a string is a key
+// name, an int an id, a Key gives its id or name and parent.
+func (t *Transformer) makeKey(v any, hasKey bool, ns string, rec record) (*backend.Key, error) {
+	k := &backend.Key{Namespace: ns}
+	switch x := v.(type) {
+	case nil:
+		if hasKey {
+			return nil, fmt.Errorf("property __key__: the value is empty: every record needs a key")
+		}
+		k.Path = []backend.PathElement{{Kind: t.Kind, Name: rowKeyName(rec)}}
+	case *backend.Key:
+		if len(x.Path) == 0 {
+			return nil, fmt.Errorf("property __key__: the key is empty")
+		}
+		k.Path = append(k.Path, x.Path[:len(x.Path)-1]...)
+		last := x.Path[len(x.Path)-1]
+		k.Path = append(k.Path, backend.PathElement{Kind: t.Kind, ID: last.ID, Name: last.Name})
+	default:
+		pe, err := pathElement(t.Kind, v, false)
+		if err != nil {
+			return nil, fmt.Errorf("property __key__: %w", err)
+		}
+		if _, isInt := v.(int64); !isInt {
+			pe = backend.PathElement{Kind: t.Kind, Name: pyStr(v)}
+		}
+		k.Path = []backend.PathElement{pe}
+	}
+	return k, nil
+}
+
+// rowKeyName names an entity whose record gives no key: its record number
+// and a digest of its content. The same row of the same file always gets
+// the same name, so a batch sent twice (after a crash) is stored once.
+func rowKeyName(rec record) string {
+	h := sha256.New()
+	if rec.raw != nil {
+		h.Write(rec.raw)
+	} else {
+		names := make([]string, 0, len(rec.fields))
+		for n := range rec.fields {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(h, "%d:%s%d:%s", len(n), n, len(rec.fields[n]), rec.fields[n])
+		}
+	}
+	return fmt.Sprintf("row%d-%s", rec.num, hex.EncodeToString(h.Sum(nil)[:8]))
+}
+
+// exportColumns lists the output columns in property_map order.
+func (t *Transformer) exportColumns() []string {
+	var cols []string
+	for _, p := range t.Properties {
+		if len(p.Export) > 0 {
+			for _, c := range p.Export {
+				cols = append(cols, c.ExternalName)
+			}
+		} else if p.ExternalName != "" {
+			cols = append(cols, p.ExternalName)
+		}
+	}
+	return cols
+}
+
+// exportEntity converts an entity to output values, in exportColumns order.
+func (t *Transformer) exportEntity(e backend.Entity) ([]string, error) {
+	var out []string
+	for _, p := range t.Properties {
+		if len(p.Export) == 0 && p.ExternalName == "" {
+			continue
+		}
+		var v any
+		if p.Property == "__key__" {
+			v = e.Key
+		} else if pv, ok := e.Properties[p.Property]; ok {
+			v = fromValue(pv)
+		} else if p.DefaultValue != nil {
+			v = *p.DefaultValue
+		}
+		cols := p.Export
+		if len(cols) == 0 {
+			cols = []ExportColumn{{ExternalName: p.ExternalName, Transform: p.ExportTransform}}
+		}
+		for _, c := range cols {
+			s, err := exportValue(v, c.Transform)
+			if err != nil {
+				return nil, fmt.Errorf("Error on transform. Property: %s External Name: %s. Code: %s Details: %w", //nolint:staticcheck // the legacy message
+					p.Property, c.ExternalName, exprOf(c.Transform), err)
+			}
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func exportValue(v any, tr *transformFn) (string, error) {
+	if tr != nil {
+		r, err := tr.apply(nil, v)
+		if err != nil {
+			return "", err
+		}
+		v = r
+	}
+	if v == nil {
+		return "", nil
+	}
+	return pyStr(v), nil
+}

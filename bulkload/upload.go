@@ -1,0 +1,498 @@
+package bulkload
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+
+	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/progress"
+)
+
+// Options are the settings of an upload or a download, named as the legacy
+// flags.
+type Options struct {
+	App       string
+	Namespace string
+	// Kind selects the transformer (with a config) or the kind to restore
+	// or dump ("" for all kinds).
+	Kind     string
+	Filename string
+	// Config is the parsed bulkloader.yaml; nil means restore (upload) or
+	// dump (download) of whole entities in the JSON Lines format.
+	Config    *Config
+	HasHeader bool
+	// BatchSize is how many records one batch (one progress row) holds.
+	BatchSize  int
+	NumThreads int
+	// RPSLimit (entities/s), BandwidthLimit (bytes/s) and HTTPLimit
+	// (requests/s) throttle the run; 0 means no limit.
+	RPSLimit, BandwidthLimit, HTTPLimit float64
+	// DBFilename is the progress database; "" or "skip" disables it.
+	DBFilename string
+	DryRun     bool
+	// Backend is the backend's location, part of the options signature.
+	Backend string
+	// LoaderOpts and ExporterOpts are the legacy free-form strings; they
+	// are part of the signature and otherwise unused.
+	LoaderOpts, ExporterOpts string
+	Progress                 progress.Reporter
+}
+
+// RowError is a record that could not be converted or stored.
+type RowError struct {
+	Record, Line int
+	Err          error
+}
+
+func (e RowError) Error() string {
+	return fmt.Sprintf("line %d (record %d): %v", e.Line, e.Record, e.Err)
+}
+
+// Summary counts what a run did.
+type Summary struct {
+	Total      int // records read from the input
+	Previously int // records a previous run already transferred
+	Loaded     int // entities stored (or, with DryRun, converted) now
+	Failed     int // records that could not be converted
+	Skipped    int // restore: entities of other kinds than --kind
+	Bytes      int64
+	Duration   time.Duration
+	// Failures holds the first maxReportedFailures failed records; all of
+	// them are in the progress database's failed_rows table.
+	Failures []RowError
+}
+
+const maxReportedFailures = 1000
+
+// Signature is the text that identifies a run's options in its progress
+// database; a rerun must have the same one to resume.
+func (o Options) Signature(download bool) string {
+	abs, _ := filepath.Abs(o.Filename)
+	cfg := "none (dump/restore)"
+	if o.Config != nil {
+		cfg = o.Config.File + " sha256:" + o.Config.Digest
+	}
+	return strings.Join([]string{
+		"app_id: " + o.App,
+		"backend: " + o.Backend,
+		"namespace: " + o.Namespace,
+		"kind: " + o.Kind,
+		"filename: " + abs,
+		"config: " + cfg,
+		fmt.Sprintf("has_header: %t", o.HasHeader),
+		fmt.Sprintf("download: %t", download),
+		"loader_opts: " + o.LoaderOpts,
+		"exporter_opts: " + o.ExporterOpts,
+	}, "\n")
+}
+
+func (o *Options) check() error {
+	if o.App == "" {
+		return errors.New("no application id: give -A APP_ID or an app directory")
+	}
+	if o.Filename == "" {
+		return errors.New("Option 'filename' is required.") //nolint:staticcheck // the legacy message
+	}
+	if o.BatchSize < 1 {
+		return errors.New("batch_size must be 1 or larger.") //nolint:staticcheck // the legacy message
+	}
+	if o.NumThreads < 1 {
+		return errors.New("num_threads must be 1 or larger")
+	}
+	if o.RPSLimit < 0 || o.BandwidthLimit < 0 || o.HTTPLimit < 0 {
+		return errors.New("rps_limit, bandwidth_limit and http_limit must be 0 (no limit) or positive")
+	}
+	return nil
+}
+
+// throttle holds the shared limiters of a run.
+type throttle struct {
+	rps, bandwidth, http *rate.Limiter
+}
+
+func newThrottle(o Options) *throttle {
+	mk := func(limit float64) *rate.Limiter {
+		if limit <= 0 {
+			return nil
+		}
+		return rate.NewLimiter(rate.Limit(limit), max(1, int(limit)))
+	}
+	return &throttle{rps: mk(o.RPSLimit), bandwidth: mk(o.BandwidthLimit), http: mk(o.HTTPLimit)}
+}
+
+// waitN waits for n tokens, in bursts the limiter can grant.
+func waitN(ctx context.Context, l *rate.Limiter, n int) error {
+	if l == nil {
+		return nil
+	}
+	for n > 0 {
+		k := min(n, l.Burst())
+		if err := l.WaitN(ctx, k); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		n -= k
+	}
+	return nil
+}
+
+func (t *throttle) request(ctx context.Context, entities, bytes int) error {
+	if err := waitN(ctx, t.http, 1); err != nil {
+		return err
+	}
+	if err := waitN(ctx, t.rps, entities); err != nil {
+		return err
+	}
+	return waitN(ctx, t.bandwidth, bytes)
+}
+
+// batch is a run of consecutive records sent together; id is its progress
+// row (0 for retries of earlier failed records, which have none).
+type batch struct {
+	id   int64
+	recs []record
+}
+
+// uploader is one upload run.
+type uploader struct {
+	o        Options
+	ents     backend.Entities
+	tr       *Transformer
+	db       *progressDB
+	thr      *throttle
+	rep      progress.Reporter
+	kind     string
+	loaded   atomic.Int64
+	bytes    atomic.Int64
+	mu       sync.Mutex
+	failed   int
+	failures []RowError
+	skipped  atomic.Int64
+	// failedBefore are records earlier runs could not convert; only they
+	// have failed_rows entries to clear.
+	failedBefore map[int]bool
+}
+
+// Upload loads the input file into ents (nil with DryRun). It resumes from
+// o.DBFilename when that database exists with the same options.
+func Upload(ctx context.Context, ents backend.Entities, o Options) (sum Summary, err error) {
+	start := time.Now()
+	defer func() { sum.Duration = time.Since(start) }()
+	if err := o.check(); err != nil {
+		return sum, err
+	}
+	if ents == nil && !o.DryRun {
+		return sum, errors.New("no backend to load into")
+	}
+	u := &uploader{o: o, ents: ents, thr: newThrottle(o), rep: progress.Or(o.Progress), kind: "*"}
+	var open func(io.Reader) (recordReader, error)
+	if o.Config != nil {
+		tr, err := o.Config.Transformer(o.Kind)
+		if err != nil {
+			return sum, err
+		}
+		u.tr, u.kind = tr, tr.Kind
+		switch tr.Connector {
+		case "csv":
+			open = func(r io.Reader) (recordReader, error) { return newCSVReader(r, tr.Options, o.HasHeader) }
+		case "simplexml":
+			open = func(r io.Reader) (recordReader, error) { return newXMLReader(r, tr.Options, o.HasHeader), nil }
+		default:
+			return sum, fmt.Errorf("%s:%d: the %s connector can only export (download_data), not import", o.Config.File, tr.Line, tr.Connector)
+		}
+	} else {
+		open = func(r io.Reader) (recordReader, error) { return &lineReader{r: bufio.NewReaderSize(r, 64<<10)}, nil }
+	}
+	f, err := os.Open(o.Filename)
+	if errors.Is(err, os.ErrNotExist) {
+		return sum, fmt.Errorf("%s: file not found", o.Filename)
+	}
+	if err != nil {
+		return sum, fmt.Errorf("%s: file not readable: %w", o.Filename, err)
+	}
+	defer f.Close()
+	var size int64
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
+	rd, err := open(f)
+	if err != nil {
+		return sum, fmt.Errorf("%s: %w", o.Filename, err)
+	}
+	if !o.DryRun && o.DBFilename != "" && o.DBFilename != "skip" {
+		u.db, err = openProgress(ctx, o.DBFilename, o.Signature(false))
+		if err != nil {
+			return sum, err
+		}
+		defer func() {
+			if cerr := u.db.close(); cerr != nil && err == nil {
+				err = fmt.Errorf("closing the progress database: %w", cerr)
+			}
+		}()
+	}
+	u.rep.Phase("uploading", 0, size)
+	sum, err = u.run(ctx, rd)
+	u.rep.Phase("", 0, 0)
+	return sum, err
+}
+
+func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
+	var sum Summary
+	ranges, err := u.db.ranges(ctx)
+	if err != nil {
+		return sum, err
+	}
+	failedBefore, err := u.db.failed(ctx)
+	if err != nil {
+		return sum, err
+	}
+	u.failedBefore = failedBefore
+	g, gctx := errgroup.WithContext(ctx)
+	work := make(chan batch, u.o.NumThreads)
+	for range u.o.NumThreads {
+		g.Go(func() error {
+			for b := range work {
+				if err := u.send(gctx, b); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	dispatch := func(b batch) error {
+		select {
+		case work <- b:
+			return nil
+		case <-gctx.Done():
+			return gctx.Err()
+		}
+	}
+	readErr := func() error {
+		defer close(work)
+		var fresh, retry batch
+		var pending *batch // collecting a recorded, unsent range
+		ri := 0
+		last := 0
+		flushFresh := func() error {
+			if len(fresh.recs) == 0 {
+				return nil
+			}
+			id, err := u.db.addBatch(gctx, u.kind, fresh.recs[0].num, fresh.recs[len(fresh.recs)-1].num)
+			if err != nil {
+				return err
+			}
+			fresh.id = id
+			b := fresh
+			fresh = batch{}
+			return dispatch(b)
+		}
+		for {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			rec, err := rd.next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", u.o.Filename, err)
+			}
+			n := rec.num
+			last = n
+			sum.Total++
+			u.rep.Add(1, int64(rec.size))
+			for ri < len(ranges) && ranges[ri].end < n {
+				ri++
+			}
+			var r *batchRange
+			if ri < len(ranges) && ranges[ri].start <= n {
+				r = &ranges[ri]
+			}
+			switch {
+			case r != nil && r.state == stateSent:
+				if !failedBefore[n] {
+					sum.Previously++
+					continue
+				}
+				retry.recs = append(retry.recs, rec)
+				if len(retry.recs) >= u.o.BatchSize {
+					if err := dispatch(retry); err != nil {
+						return err
+					}
+					retry = batch{}
+				}
+			case r != nil:
+				if pending == nil {
+					pending = &batch{id: r.id}
+				}
+				pending.recs = append(pending.recs, rec)
+				if n == r.end {
+					if err := dispatch(*pending); err != nil {
+						return err
+					}
+					pending = nil
+				}
+			default:
+				if len(fresh.recs) > 0 && fresh.recs[len(fresh.recs)-1].num != n-1 {
+					if err := flushFresh(); err != nil {
+						return err
+					}
+				}
+				fresh.recs = append(fresh.recs, rec)
+				if len(fresh.recs) >= u.o.BatchSize {
+					if err := flushFresh(); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if pending != nil || (len(ranges) > 0 && ranges[len(ranges)-1].end > last) {
+			return fmt.Errorf("Mismatch between data file and progress database: %s has %d records but %s recorded batches up to record %d; "+ //nolint:staticcheck // the legacy message
+				"use the input file of that run, or start over with another --db_filename", u.o.Filename, last, u.db.path, ranges[len(ranges)-1].end)
+		}
+		if len(retry.recs) > 0 {
+			if err := dispatch(retry); err != nil {
+				return err
+			}
+		}
+		return flushFresh()
+	}()
+	werr := g.Wait()
+	sum.Loaded = int(u.loaded.Load())
+	sum.Bytes = u.bytes.Load()
+	sum.Skipped = int(u.skipped.Load())
+	u.mu.Lock()
+	sum.Failed, sum.Failures = u.failed, u.failures
+	u.mu.Unlock()
+	// A worker's error is the cause when both failed: the reader then only
+	// saw the run being cancelled.
+	if werr != nil {
+		return sum, werr
+	}
+	return sum, readErr
+}
+
+// convert turns a record into an entity.
+func (u *uploader) convert(rec record) (backend.Entity, bool, error) {
+	if rec.err != nil {
+		return backend.Entity{}, false, rec.err
+	}
+	if u.tr != nil {
+		e, err := u.tr.importRecord(rec, u.o.Namespace)
+		return e, true, err
+	}
+	e, err := UnmarshalEntity(rec.raw)
+	if err != nil {
+		return e, false, err
+	}
+	if e.Key == nil || len(e.Key.Path) == 0 {
+		return e, false, errors.New("the entity has no key")
+	}
+	last := &e.Key.Path[len(e.Key.Path)-1]
+	if u.o.Kind != "" && last.Kind != u.o.Kind {
+		return e, false, nil
+	}
+	if u.o.Namespace != "" {
+		e.Key.Namespace = u.o.Namespace
+	}
+	if last.ID == 0 && last.Name == "" {
+		last.Name = rowKeyName(rec)
+	}
+	return e, true, nil
+}
+
+// maxAttempts bounds the tries of one PutEntities call; backends retry
+// transient errors themselves, this covers a failure between them.
+const maxAttempts = 4
+
+func (u *uploader) send(ctx context.Context, b batch) error {
+	ents := make([]backend.Entity, 0, len(b.recs))
+	var okRecs []int
+	var fails []RowError
+	bytes := 0
+	for _, rec := range b.recs {
+		e, keep, err := u.convert(rec)
+		if err != nil {
+			fails = append(fails, RowError{Record: rec.num, Line: rec.line, Err: err})
+			continue
+		}
+		if !keep {
+			u.skipped.Add(1)
+			continue
+		}
+		ents = append(ents, e)
+		if u.failedBefore[rec.num] {
+			okRecs = append(okRecs, rec.num)
+		}
+		bytes += rec.size
+	}
+	if !u.o.DryRun {
+		if err := u.db.setState(ctx, b.id, stateSending); err != nil {
+			return err
+		}
+		for i := 0; i < len(ents); i += backend.MaxEntityBatch {
+			chunk := ents[i:min(i+backend.MaxEntityBatch, len(ents))]
+			if err := u.put(ctx, chunk, bytes*len(chunk)/max(1, len(ents))); err != nil {
+				if ctx.Err() == nil {
+					_ = u.db.setState(context.WithoutCancel(ctx), b.id, stateError)
+				}
+				return fmt.Errorf("storing records %d–%d of %s: %w; rerun the same command to resume",
+					b.recs[0].num, b.recs[len(b.recs)-1].num, u.o.Filename, err)
+			}
+		}
+		if err := u.db.finish(ctx, b.id, okRecs, fails); err != nil {
+			return err
+		}
+	}
+	u.loaded.Add(int64(len(ents)))
+	u.bytes.Add(int64(bytes))
+	u.mu.Lock()
+	u.failed += len(fails)
+	for _, f := range fails {
+		if len(u.failures) < maxReportedFailures {
+			u.failures = append(u.failures, f)
+		}
+	}
+	u.mu.Unlock()
+	return nil
+}
+
+func (u *uploader) put(ctx context.Context, ents []backend.Entity, bytes int) error {
+	var err error
+	delay := 100 * time.Millisecond
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		if err = u.thr.request(ctx, len(ents), bytes); err != nil {
+			return err
+		}
+		if _, err = u.ents.PutEntities(ctx, u.o.App, ents); err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || errors.Is(err, backend.ErrUnsupported) || attempt == maxAttempts {
+			break
+		}
+		u.rep.Warn(fmt.Sprintf("storing %d entities failed (attempt %d of %d), retrying: %v", len(ents), attempt, maxAttempts, err))
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+	return err
+}

@@ -1,0 +1,352 @@
+package bulkload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/appcfg/appcfg/backend"
+)
+
+// memStore is an in-memory Entities with a hook run before each put, to
+// inject failures and interruptions.
+type memStore struct {
+	mu     sync.Mutex
+	ents   map[string]backend.Entity
+	puts   int
+	before func(call int, ents []backend.Entity) error
+	after  func(call int)
+}
+
+func newMemStore() *memStore { return &memStore{ents: map[string]backend.Entity{}} }
+
+func (m *memStore) PutEntities(ctx context.Context, app string, ents []backend.Entity) ([]backend.Key, error) {
+	if len(ents) > backend.MaxEntityBatch {
+		return nil, fmt.Errorf("%d entities in one put", len(ents))
+	}
+	m.mu.Lock()
+	m.puts++
+	call := m.puts
+	hook, after := m.before, m.after
+	m.mu.Unlock()
+	if hook != nil {
+		if err := hook(call, ents); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	keys := make([]backend.Key, len(ents))
+	m.mu.Lock()
+	for i, e := range ents {
+		last := e.Key.Path[len(e.Key.Path)-1]
+		if last.ID == 0 && last.Name == "" {
+			m.mu.Unlock()
+			return nil, errors.New("incomplete key: the loader must name every entity")
+		}
+		m.ents[app+"|"+keyString(e.Key)] = e
+		keys[i] = *e.Key
+	}
+	m.mu.Unlock()
+	if after != nil {
+		after(call)
+	}
+	return keys, nil
+}
+
+func (m *memStore) QueryEntities(ctx context.Context, app string, q backend.EntityQuery, cursor string, limit int) ([]backend.Entity, string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var names []string
+	for k, e := range m.ents {
+		if strings.HasPrefix(k, app+"|") && e.Key.Namespace == q.Namespace && e.Key.Path[len(e.Key.Path)-1].Kind == q.Kind {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	start := 0
+	if cursor != "" {
+		start, _ = strconv.Atoi(cursor)
+	}
+	end := min(start+limit, len(names))
+	var out []backend.Entity
+	for _, n := range names[start:end] {
+		out = append(out, m.ents[n])
+	}
+	next := ""
+	if end < len(names) {
+		next = strconv.Itoa(end)
+	}
+	return out, next, nil
+}
+
+func (m *memStore) Kinds(ctx context.Context, app, ns string) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	seen := map[string]bool{}
+	for k, e := range m.ents {
+		if strings.HasPrefix(k, app+"|") && e.Key.Namespace == ns {
+			seen[e.Key.Path[len(e.Key.Path)-1].Kind] = true
+		}
+	}
+	var out []string
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// noKeyConfig has no __key__: entities get deterministic row names.
+const noKeyConfig = `transformers:
+- kind: Row
+  connector: csv
+  property_map:
+  - property: n
+    external_name: n
+    import_transform: int
+  - property: label
+    external_name: label
+`
+
+func writeRows(t *testing.T, path string, n int, bad map[int]bool) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("n,label\n")
+	for i := 1; i <= n; i++ {
+		if bad[i] {
+			fmt.Fprintf(&b, "x%d,bad\n", i)
+		} else {
+			fmt.Fprintf(&b, "%d,row %d\n", i, i)
+		}
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func uploadOpts(t *testing.T, dir string, cfgSrc string) Options {
+	t.Helper()
+	cfg, err := ParseConfig("bulkloader.yaml", []byte(cfgSrc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Options{App: "app", Filename: filepath.Join(dir, "rows.csv"), Config: cfg, BatchSize: 7, NumThreads: 4,
+		DBFilename: filepath.Join(dir, "progress.sql3"), Backend: "mem"}
+}
+
+// checkExactlyOnce asserts the store holds rows 1..n, each once.
+func checkExactlyOnce(t *testing.T, m *memStore, n int) {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	count := map[int64]int{}
+	for _, e := range m.ents {
+		count[e.Properties["n"].Int]++
+	}
+	if len(m.ents) != n {
+		t.Errorf("store holds %d entities, want %d", len(m.ents), n)
+	}
+	for i := 1; i <= n; i++ {
+		if count[int64(i)] != 1 {
+			t.Errorf("row %d stored %d times", i, count[int64(i)])
+		}
+	}
+}
+
+// An upload cancelled mid-run (as by Ctrl-C, after a put the progress
+// database never heard back from) resumes: every row ends up stored once.
+func TestUploadResumesAfterInterrupt(t *testing.T) {
+	const rows = 1000
+	for _, stopAt := range []int{1, 13, 90} {
+		t.Run(fmt.Sprint("stop at put ", stopAt), func(t *testing.T) {
+			dir := t.TempDir()
+			writeRows(t, filepath.Join(dir, "rows.csv"), rows, nil)
+			o := uploadOpts(t, dir, noKeyConfig)
+			m := newMemStore()
+			ctx, cancel := context.WithCancel(t.Context())
+			m.after = func(call int) {
+				if call == stopAt {
+					cancel() // the put landed, but the run dies before recording it
+				}
+			}
+			sum, err := Upload(ctx, m, o)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("interrupted run: %v, want context.Canceled", err)
+			}
+			first := len(m.ents)
+			if first == 0 || first >= rows {
+				t.Fatalf("interrupted run stored %d of %d rows; want a partial load", first, rows)
+			}
+			m.after = nil
+			sum, err = Upload(t.Context(), m, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Each worker records its batch before taking the next, so all
+			// but the last NumThreads puts before the stop are recorded.
+			if sum.Total != rows || sum.Previously+sum.Loaded != rows || (stopAt > o.NumThreads && sum.Previously == 0) || sum.Failed != 0 {
+				t.Errorf("resumed run summary %+v: want %d total, split between previously and now", sum, rows)
+			}
+			checkExactlyOnce(t, m, rows)
+			// A third run has nothing left to do.
+			puts := m.puts
+			sum, err = Upload(t.Context(), m, o)
+			if err != nil || sum.Previously != rows || m.puts != puts {
+				t.Errorf("third run: %+v, %v, %d puts; want all previously transferred and no puts", sum, err, m.puts-puts)
+			}
+		})
+	}
+}
+
+// Failing puts (a flaky host) are retried; a host failing for good stops
+// the run, and the rerun completes it.
+func TestUploadRetriesAndResumesAfterFailure(t *testing.T) {
+	const rows = 300
+	dir := t.TempDir()
+	writeRows(t, filepath.Join(dir, "rows.csv"), rows, nil)
+	o := uploadOpts(t, dir, noKeyConfig)
+	m := newMemStore()
+	m.before = func(call int, _ []backend.Entity) error {
+		switch {
+		case call%5 == 0 && call < 40:
+			return errors.New("HTTP 500")
+		case call >= 40:
+			return errors.New("host down")
+		}
+		return nil
+	}
+	_, err := Upload(t.Context(), m, o)
+	if err == nil || !strings.Contains(err.Error(), "host down") || !strings.Contains(err.Error(), "rerun") {
+		t.Fatalf("run against a failing host: %v", err)
+	}
+	m.before = nil
+	if _, err := Upload(t.Context(), m, o); err != nil {
+		t.Fatal(err)
+	}
+	checkExactlyOnce(t, m, rows)
+}
+
+func TestUploadRefusesChangedOptions(t *testing.T) {
+	dir := t.TempDir()
+	writeRows(t, filepath.Join(dir, "rows.csv"), 20, nil)
+	o := uploadOpts(t, dir, noKeyConfig)
+	m := newMemStore()
+	if _, err := Upload(t.Context(), m, o); err != nil {
+		t.Fatal(err)
+	}
+	for name, change := range map[string]func(o *Options){
+		"namespace": func(o *Options) { o.Namespace = "other" },
+		"app":       func(o *Options) { o.App = "other" },
+		"config": func(o *Options) {
+			cfg, _ := ParseConfig("bulkloader.yaml", []byte(noKeyConfig+"  - property: extra\n    external_name: label\n"))
+			o.Config = cfg
+		},
+		"has_header": func(o *Options) { o.HasHeader = true },
+	} {
+		o2 := o
+		change(&o2)
+		_, err := Upload(t.Context(), m, o2)
+		var se *SignatureError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), "Database signature mismatch") {
+			t.Errorf("changed %s: %v, want a signature mismatch", name, err)
+		}
+	}
+	// Another batch size is not a change of what is loaded: it resumes.
+	o.BatchSize = 3
+	if sum, err := Upload(t.Context(), m, o); err != nil || sum.Previously != 20 {
+		t.Errorf("other batch size: %+v, %v", sum, err)
+	}
+}
+
+// Rows that fail to convert are reported with their lines and retried by
+// the next run once fixed; a shorter input than recorded is refused.
+func TestUploadFailedRowsAndMismatch(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rows.csv")
+	writeRows(t, path, 50, map[int]bool{4: true, 30: true})
+	o := uploadOpts(t, dir, noKeyConfig)
+	m := newMemStore()
+	sum, err := Upload(t.Context(), m, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Failed != 2 || sum.Loaded != 48 || len(sum.Failures) != 2 {
+		t.Fatalf("summary %+v, want 2 failed, 48 loaded", sum)
+	}
+	lines := []int{sum.Failures[0].Line, sum.Failures[1].Line}
+	sort.Ints(lines)
+	if lines[0] != 5 || lines[1] != 31 || !strings.Contains(sum.Failures[0].Err.Error(), "invalid literal for int()") {
+		t.Errorf("failures %+v, want lines 5 and 31 with the int() message", sum.Failures)
+	}
+	writeRows(t, path, 50, nil)
+	sum, err = Upload(t.Context(), m, o)
+	if err != nil || sum.Loaded != 2 || sum.Previously != 48 || sum.Failed != 0 {
+		t.Fatalf("after fixing: %+v, %v; want the 2 fixed rows loaded", sum, err)
+	}
+	checkExactlyOnce(t, m, 50)
+	writeRows(t, path, 20, nil)
+	if _, err := Upload(t.Context(), m, o); err == nil || !strings.Contains(err.Error(), "Mismatch between data file and progress database") {
+		t.Fatalf("shorter input: %v", err)
+	}
+}
+
+func TestUploadDryRunStoresNothing(t *testing.T) {
+	dir := t.TempDir()
+	writeRows(t, filepath.Join(dir, "rows.csv"), 30, map[int]bool{2: true})
+	o := uploadOpts(t, dir, noKeyConfig)
+	o.DryRun = true
+	sum, err := Upload(t.Context(), nil, o)
+	if err != nil || sum.Loaded != 29 || sum.Failed != 1 {
+		t.Fatalf("dry run: %+v, %v", sum, err)
+	}
+	if _, err := os.Stat(o.DBFilename); !os.IsNotExist(err) {
+		t.Errorf("dry run wrote a progress database: %v", err)
+	}
+}
+
+// A dump restores to equal entities, and a download never overwrites.
+func TestDumpRestoreAndDownload(t *testing.T) {
+	dir := t.TempDir()
+	src := newMemStore()
+	key := func(kind, name string) *backend.Key {
+		return &backend.Key{Path: []backend.PathElement{{Kind: "Parent", ID: 1}, {Kind: kind, Name: name}}}
+	}
+	_, err := src.PutEntities(t.Context(), "app", []backend.Entity{
+		{Key: key("A", "x"), Properties: map[string]backend.Value{"v": {Type: backend.IntType, Int: 1}}},
+		{Key: key("B", "y"), Properties: map[string]backend.Value{"k": {Type: backend.KeyType, Key: key("A", "x")}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "dump.jsonl")
+	o := Options{App: "app", Filename: out, BatchSize: 1, NumThreads: 2}
+	sum, err := Download(t.Context(), src, o)
+	if err != nil || sum.Loaded != 2 {
+		t.Fatalf("dump: %+v, %v", sum, err)
+	}
+	if _, err := Download(t.Context(), src, o); err == nil || !strings.Contains(err.Error(), "output file exists") {
+		t.Fatalf("second download: %v, want output file exists", err)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*tmp"))
+	if len(leftovers) != 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+	dst := newMemStore()
+	o.DBFilename = filepath.Join(dir, "restore.sql3")
+	if sum, err := Upload(t.Context(), dst, o); err != nil || sum.Loaded != 2 {
+		t.Fatalf("restore: %+v, %v", sum, err)
+	}
+	if !reflect.DeepEqual(src.ents, dst.ents) {
+		t.Fatalf("restored %v\nwant %v", dst.ents, src.ents)
+	}
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/appcfg/appcfg/backend/appengine"
+	"github.com/appcfg/appcfg/internal/auth"
+)
+
+// Names of the authentication flags, as appcfg.py spelled them.
+const (
+	flagAccessToken    = "oauth2_access_token"
+	flagRefreshToken   = "oauth2_refresh_token"
+	flagServiceAccount = "service_account_json"
+	flagNoLocalServer  = "noauth_local_webserver"
+)
+
+// authFlags are the OAuth2 options of appcfg.py; they apply to every
+// command that talks to Google.
+func authFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flagAccessToken, EnvVars: []string{"APPCFG_OAUTH2_ACCESS_TOKEN"}, Category: "auth",
+			Usage: "use this OAuth2 access token as is (it is never printed)"},
+		&cli.StringFlag{Name: flagRefreshToken, EnvVars: []string{"APPCFG_OAUTH2_REFRESH_TOKEN"}, Category: "auth",
+			Usage: "get access tokens with this OAuth2 refresh token"},
+		&cli.StringFlag{Name: flagServiceAccount, Category: "auth",
+			Usage: "authenticate as the service account whose JSON key is in this file"},
+		&cli.BoolFlag{Name: flagNoLocalServer, Category: "auth",
+			Usage: "log in by pasting the browser's address instead of a redirect to a local web server"},
+	}
+}
+
+// authSettings are the authentication flags and the terminal, read once
+// before the command runs and carried in the command's context, because
+// openBackend sees only the context and the global flags.
+type authSettings struct {
+	opts  auth.Options
+	errw  io.Writer
+	noisy bool
+}
+
+type authKey struct{}
+
+// stashAuth is the app's Before hook: it reads the authentication flags
+// into the context every command inherits.
+func stashAuth(c *cli.Context) error {
+	s := &authSettings{
+		opts: auth.Options{
+			AccessToken:        c.String(flagAccessToken),
+			RefreshToken:       c.String(flagRefreshToken),
+			ServiceAccountJSON: c.String(flagServiceAccount),
+			NoLocalWebserver:   c.Bool(flagNoLocalServer),
+			Prompt:             c.App.ErrWriter,
+			In:                 c.App.Reader,
+		},
+		errw:  c.App.ErrWriter,
+		noisy: c.Bool(flagNoisy),
+	}
+	if f, ok := c.App.Reader.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		s.opts.Interactive = true
+		s.opts.OpenBrowser = openBrowser
+	}
+	c.Context = context.WithValue(c.Context, authKey{}, s)
+	return nil
+}
+
+func openBrowser(u string) error {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", u)
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", u)
+	default:
+		cmd = exec.Command("xdg-open", u)
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go cmd.Wait() // reap it; the browser outlives nothing of ours
+	return nil
+}
+
+// remoteLocation adds the APPCFG_*_API endpoint overrides to an appengine
+// location that names none, so backends never read the environment.
+func remoteLocation(location string, getenv func(string) string) string {
+	scheme, rest, _ := strings.Cut(location, ":")
+	if scheme != "appengine" || strings.Contains(rest, "?") {
+		return location
+	}
+	q := url.Values{}
+	ep := appengine.EndpointsFromEnv(getenv)
+	for k, v := range map[string]string{"appengine": ep.AppEngine, "storage": ep.Storage, "logging": ep.Logging, "datastore": ep.Datastore} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if len(q) == 0 {
+		return location
+	}
+	return location + "?" + q.Encode()
+}
+
+// allLoopback reports whether every endpoint of an appengine location is
+// overridden to a loopback host (local fakes, which need no credentials).
+func allLoopback(location string) bool {
+	_, query, ok := strings.Cut(location, "?")
+	if !ok {
+		return false
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return false
+	}
+	for _, k := range []string{"appengine", "storage", "logging", "datastore"} {
+		u, err := url.Parse(q.Get(k))
+		if err != nil || u.Host == "" {
+			return false
+		}
+		h := u.Hostname()
+		if h != "localhost" && h != "127.0.0.1" && h != "::1" {
+			return false
+		}
+	}
+	return true
+}
+
+// authHTTPClient returns the client a remote backend uses. Credentials are
+// looked up only here, for a remote location: local deploys never touch
+// them. For a datastore location a missing credential leaves the client nil
+// (the emulator needs none); for appengine it is an error unless every
+// endpoint is a loopback fake.
+func authHTTPClient(ctx context.Context, location string) (*http.Client, error) {
+	scheme, _, _ := strings.Cut(location, ":")
+	if scheme == "local" {
+		return nil, nil
+	}
+	s, _ := ctx.Value(authKey{}).(*authSettings)
+	if s == nil {
+		s = &authSettings{errw: io.Discard}
+	}
+	var base http.RoundTripper = http.DefaultTransport
+	if s.noisy {
+		base = &auth.LoggingTransport{Base: base, W: s.errw}
+	}
+	opts := s.opts
+	if cache, err := auth.DefaultCacheFile(); err == nil {
+		opts.CacheFile = cache
+	}
+	flagsGiven := opts.AccessToken != "" || opts.RefreshToken != "" || opts.ServiceAccountJSON != ""
+	hc, desc, err := auth.Client(ctx, opts, base)
+	if err == nil {
+		if s.noisy {
+			fmt.Fprintf(s.errw, "authenticating with %s\n", desc)
+		}
+		return hc, nil
+	}
+	if flagsGiven {
+		return nil, err
+	}
+	if scheme == "appengine" && allLoopback(location) {
+		return &http.Client{Transport: base}, nil
+	}
+	if scheme == "appengine" {
+		return nil, err
+	}
+	return nil, nil
+}

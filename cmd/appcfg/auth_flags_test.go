@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/appcfg/appcfg/internal/auth"
+)
+
+func TestRemoteLocation(t *testing.T) {
+	env := map[string]string{"APPCFG_APPENGINE_API": "http://127.0.0.1:1/", "APPCFG_STORAGE_API": "http://127.0.0.1:2/"}
+	getenv := func(k string) string { return env[k] }
+	if got := remoteLocation("local:/x", getenv); got != "local:/x" {
+		t.Errorf("local location changed to %q", got)
+	}
+	got := remoteLocation("appengine://p", getenv)
+	if want := "appengine://p?appengine=http%3A%2F%2F127.0.0.1%3A1%2F&storage=http%3A%2F%2F127.0.0.1%3A2%2F"; got != want {
+		t.Errorf("remoteLocation = %q, want %q", got, want)
+	}
+	if got := remoteLocation("appengine://p?logging=https://l/", getenv); got != "appengine://p?logging=https://l/" {
+		t.Errorf("explicit overrides replaced: %q", got)
+	}
+	if allLoopback(got) || !allLoopback("appengine:p?appengine=http://127.0.0.1:1/&storage=http://localhost:2/&logging=http://[::1]:3/&datastore=http://127.0.0.1:4/") {
+		t.Error("allLoopback is wrong")
+	}
+}
+
+// TestAuthClientNoisyNeverPrintsToken: with --noisy each request is
+// logged, without the token the flag gave.
+func TestAuthClientNoisyNeverPrintsToken(t *testing.T) {
+	var sawAuth string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sawAuth = r.Header.Get("Authorization") }))
+	defer srv.Close()
+	var errw bytes.Buffer
+	s := &authSettings{opts: auth.Options{AccessToken: "ya29.flag-token"}, errw: &errw, noisy: true}
+	ctx := context.WithValue(context.Background(), authKey{}, s)
+	hc, err := authHTTPClient(ctx, "appengine://p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := hc.Get(srv.URL + "/v1/apps/p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if sawAuth != "Bearer ya29.flag-token" {
+		t.Errorf("the server saw Authorization %q", sawAuth)
+	}
+	if out := errw.String(); !strings.Contains(out, "GET "+srv.URL+"/v1/apps/p") || strings.Contains(out, "flag-token") {
+		t.Errorf("noisy output %q: want the request, never the token", out)
+	}
+	if hc, err := authHTTPClient(ctx, "local:/tmp/x"); hc != nil || err != nil {
+		t.Errorf("a local location got a client (%v, %v)", hc, err)
+	}
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/bulkload"
+)
+
+// bulkloadCommands are upload_data and download_data (docs/bulkload.md).
+func bulkloadCommands(io stdio) []*cli.Command {
+	return []*cli.Command{
+		{
+			Name:      "upload_data",
+			Usage:     "load entities from a file (csv/simplexml through a bulkloader.yaml, or a JSON Lines dump)",
+			ArgsUsage: "[DIR]  (or -A APP_ID) --filename FILE [--config_file bulkloader.yaml --kind KIND]",
+			Flags: append(bulkloadFlags(),
+				&cli.BoolFlag{Name: "has_header", Usage: "skip one more input record (legacy; with a config the connector already skips the header)"},
+				&cli.StringFlag{Name: "loader_opts", Usage: "legacy loader options (accepted, part of the progress signature)"},
+			),
+			Action: func(c *cli.Context) error { return runBulkload(c, io, false) },
+		},
+		{
+			Name:      "download_data",
+			Usage:     "export entities to a file (through a bulkloader.yaml, or as a JSON Lines dump)",
+			ArgsUsage: "[DIR]  (or -A APP_ID) --filename FILE [--config_file bulkloader.yaml --kind KIND]",
+			Flags: append(bulkloadFlags(),
+				&cli.StringFlag{Name: "exporter_opts", Usage: "legacy exporter options (accepted)"},
+				&cli.StringFlag{Name: "result_db_filename", Usage: "legacy result database (accepted; downloads stream to the output file)"},
+			),
+			Action: func(c *cli.Context) error { return runBulkload(c, io, true) },
+		},
+	}
+}
+
+func bulkloadFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "filename", Usage: "input (upload) or output (download, must not exist) file"},
+		&cli.StringFlag{Name: "kind", Usage: "entity kind (selects the config's transformer; without a config: the kind to dump or restore, all when empty)"},
+		&cli.StringFlag{Name: "config_file", Usage: "bulkloader.yaml; without it, whole entities are dumped/restored as JSON Lines"},
+		&cli.StringFlag{Name: "namespace", Usage: "datastore namespace"},
+		&cli.IntFlag{Name: "batch_size", Value: 10, Usage: "records per batch (one progress row, one request)"},
+		&cli.IntFlag{Name: "num_threads", Value: 10, Usage: "batches sent at once"},
+		&cli.Float64Flag{Name: "rps_limit", Value: 20, Usage: "entities per second (0: no limit)"},
+		&cli.Float64Flag{Name: "bandwidth_limit", Value: 250000, Usage: "bytes per second (0: no limit)"},
+		&cli.Float64Flag{Name: "http_limit", Value: 8, Usage: "requests per second (0: no limit)"},
+		&cli.StringFlag{Name: "db_filename", Usage: "progress database for resuming (default bulkloader-progress-YYYYMMDD.HHMMSS.sql3; 'skip' disables)"},
+		&cli.BoolFlag{Name: "dry_run", Usage: "read and convert everything, store nothing"},
+		&cli.StringFlag{Name: "url", Usage: "remote_api URL (accepted for compatibility; the host is --backend)"},
+		&cli.StringFlag{Name: "auth_domain", Usage: "accepted for compatibility; unused"},
+		&cli.StringFlag{Name: "log_file", Usage: "accepted for compatibility; messages go to stderr"},
+	}
+}
+
+// namespaceRE is Datastore's namespace syntax.
+var namespaceRE = regexp.MustCompile(`^[0-9A-Za-z._-]{0,100}$`)
+
+func runBulkload(c *cli.Context, io stdio, download bool) error {
+	g, err := readGlobals(c)
+	if err != nil {
+		return err
+	}
+	o := bulkload.Options{
+		App:            g.appID,
+		Namespace:      c.String("namespace"),
+		Kind:           c.String("kind"),
+		Filename:       c.String("filename"),
+		HasHeader:      c.Bool("has_header"),
+		BatchSize:      c.Int("batch_size"),
+		NumThreads:     c.Int("num_threads"),
+		RPSLimit:       c.Float64("rps_limit"),
+		BandwidthLimit: c.Float64("bandwidth_limit"),
+		HTTPLimit:      c.Float64("http_limit"),
+		DBFilename:     c.String("db_filename"),
+		DryRun:         c.Bool("dry_run"),
+		LoaderOpts:     c.String("loader_opts"),
+		ExporterOpts:   c.String("exporter_opts"),
+		Backend:        g.backend,
+	}
+	args := c.Args().Slice()
+	switch {
+	case len(args) > 1:
+		return usagef("Expected either -A APP_ID or a single <directory> argument.")
+	case len(args) == 1:
+		d, err := loadAppDir(c.Context, io, g, args[0], false)
+		if err != nil {
+			return err
+		}
+		o.App = d.appID
+	case o.App == "":
+		return usagef("Expected either -A APP_ID or a single <directory> argument.")
+	}
+	if o.Filename == "" {
+		return usagef("Option 'filename' is required.")
+	}
+	if o.BatchSize < 1 {
+		return usagef("batch_size must be 1 or larger.")
+	}
+	if !namespaceRE.MatchString(o.Namespace) {
+		return usagef("namespace parameter %q: up to 100 letters, digits, '.', '-' and '_'", o.Namespace)
+	}
+	if cf := c.String("config_file"); cf != "" {
+		if !strings.HasSuffix(cf, ".yaml") && !strings.HasSuffix(cf, ".yml") {
+			return fmt.Errorf("%s: only the bulkloader.yaml config form is supported (a Python config module cannot be run)", cf)
+		}
+		if o.Config, err = bulkload.LoadConfig(cf); err != nil {
+			return err
+		}
+		if o.HasHeader {
+			g.statusf(io, "warning: --has_header with a config skips one more record on top of the connector's header handling")
+		}
+	}
+	if !download && !o.DryRun && o.DBFilename == "" {
+		o.DBFilename = "bulkloader-progress-" + time.Now().Format("20060102.150405") + ".sql3"
+	}
+	rep := newReporter(io, g, false)
+	o.Progress = rep
+	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+		var ents backend.Entities
+		if !o.DryRun {
+			if ents, err = backend.As[backend.Entities](b, "entities"); err != nil {
+				return err
+			}
+		}
+		var sum bulkload.Summary
+		if download {
+			sum, err = bulkload.Download(ctx, ents, o)
+		} else {
+			if o.DBFilename != "" && o.DBFilename != "skip" {
+				g.statusf(io, "Progress database: %s (rerun with --db_filename %s to resume)", o.DBFilename, o.DBFilename)
+			}
+			sum, err = bulkload.Upload(ctx, ents, o)
+		}
+		finish(rep)
+		return reportBulkload(io, g, o, sum, err, download)
+	})
+}
+
+// reportBulkload prints the legacy summary and every failed record.
+func reportBulkload(io stdio, g globals, o bulkload.Options, sum bulkload.Summary, err error, download bool) error {
+	for _, f := range sum.Failures {
+		fmt.Fprintf(io.err, "%s:%d: record %d: %v\n", o.Filename, f.Line, f.Record, f.Err)
+	}
+	if more := sum.Failed - len(sum.Failures); more > 0 {
+		fmt.Fprintf(io.err, "... and %d more failed records (all in the failed_rows table of %s)\n", more, o.DBFilename)
+	}
+	if err != nil && sum.Total == 0 && sum.Failed == 0 {
+		return err // refused before any record: no summary to give
+	}
+	verb := "transferred"
+	if o.DryRun {
+		verb = "converted (dry run, nothing stored)"
+	}
+	g.statusf(io, "%d entities total, %d previously transferred", sum.Total, sum.Previously)
+	if sum.Skipped > 0 {
+		g.statusf(io, "%d entities of other kinds than %s skipped", sum.Skipped, o.Kind)
+	}
+	g.statusf(io, "%d entities (%d bytes) %s in %.1f seconds", sum.Loaded, sum.Bytes, verb, sum.Duration.Seconds())
+	if err != nil {
+		if !download && errors.Is(err, context.Canceled) && o.DBFilename != "" && o.DBFilename != "skip" {
+			fmt.Fprintf(io.err, "Progress is saved in %s: rerun the same command with --db_filename %s to resume.\n", o.DBFilename, o.DBFilename)
+		}
+		return err
+	}
+	if sum.Failed > 0 {
+		fmt.Fprintf(io.err, "Some entities not successfully transferred: %d records failed\n", sum.Failed)
+		return errReported
+	}
+	if download {
+		g.statusf(io, "Wrote %s", o.Filename)
+	}
+	g.statusf(io, "All entities successfully transferred")
+	return nil
+}

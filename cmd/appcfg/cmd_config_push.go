@@ -1,0 +1,353 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"gopkg.in/yaml.v3"
+
+	"github.com/appcfg/appcfg/appconfig"
+	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/groc"
+	"github.com/appcfg/appcfg/validate"
+)
+
+// configPushCommands are update_cron, update_queues, update_dispatch,
+// update_dos and cron_info: the per-application configurations pushed on
+// their own, without a deploy.
+func configPushCommands(io stdio) []*cli.Command {
+	return []*cli.Command{
+		configPushCommand(io, configPush{"update_cron", validate.KindCron, backend.ConfigCron, "cron", "job", "Uploading cron entries."}),
+		configPushCommand(io, configPush{"update_queues", validate.KindQueue, backend.ConfigQueue, "queue", "queue", "Uploading task queue entries."}),
+		configPushCommand(io, configPush{"update_dispatch", validate.KindDispatch, backend.ConfigDispatch, "dispatch", "rule", "Uploading dispatch entries."}),
+		configPushCommand(io, configPush{"update_dos", validate.KindDOS, backend.ConfigDOS, "dos", "blocked subnet", "Uploading DOS entries."}),
+		cronInfoCommand(io),
+	}
+}
+
+// companionFile is one companion file of an application directory, checked.
+type companionFile struct {
+	dir    string // absolute
+	arg    string // the DIR argument as given, "" for the default "."
+	kind   validate.Kind
+	path   string // "" when the directory has none
+	config any    // the parsed model; nil when absent
+	// appID is the application it belongs to: -A, else the file's own
+	// application:, else app.yaml's; "" when none says.
+	appID string
+}
+
+// loadCompanion finds and validates the kind's file in dir (<kind>.yaml,
+// else .yml, in dir and then in WEB-INF/appengine-generated, as the legacy
+// tool looks), and app.yaml beside it when withApp is set, to learn the
+// application id. Problems are printed as validate prints them; any error
+// makes it return errReported before the host is contacted.
+func loadCompanion(ctx context.Context, io stdio, g globals, args []string, kind validate.Kind, withApp bool) (*companionFile, error) {
+	if len(args) > 1 {
+		return nil, usagef("Expected a single <directory> argument.")
+	}
+	dir := "."
+	if len(args) == 1 {
+		dir = args[0]
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("application directory %s: %w", dir, err)
+	}
+	if st, err := os.Stat(abs); err != nil {
+		return nil, usagef("application directory %s does not exist", dir)
+	} else if !st.IsDir() {
+		return nil, usagef("Not a directory: %s", dir)
+	}
+	opts := validate.Options{AppID: g.appID, Service: g.module, Version: g.version}
+	cf := &companionFile{dir: abs, kind: kind}
+	if len(args) == 1 {
+		cf.arg = args[0]
+	}
+	var results []validate.FileResult
+	appYAML := ""
+	if withApp {
+		if appYAML = validate.FindFile(abs, "app"); appYAML != "" {
+			results = append(results, validate.File(ctx, appYAML, validate.KindApp, opts))
+		}
+	}
+	cf.path = validate.FindFile(abs, string(kind))
+	if cf.path == "" {
+		cf.path = validate.FindFile(filepath.Join(abs, "WEB-INF", "appengine-generated"), string(kind))
+	}
+	if cf.path != "" {
+		results = append(results, validate.File(ctx, cf.path, kind, opts))
+	}
+	bad := false
+	for _, r := range results {
+		for _, p := range r.Problems {
+			fmt.Fprintln(io.err, p.String())
+		}
+		bad = bad || !r.OK()
+	}
+	if bad {
+		fmt.Fprintln(io.err, "appcfg: the configuration has errors (above); fix them and run again. `appcfg validate` checks it alone.")
+		return nil, errReported
+	}
+	var fromApp string
+	for _, r := range results {
+		switch c := r.Config.(type) {
+		case *appconfig.App:
+			if c != nil {
+				fromApp = firstNonEmpty(c.Application, c.Project)
+			}
+		default:
+			cf.config = r.Config
+		}
+	}
+	cf.appID = firstNonEmpty(g.appID, companionApp(cf.config), fromApp)
+	return cf, nil
+}
+
+// companionApp is the application: field of a companion model. Every
+// companion model (index, cron, queue, dispatch, dos) has one, under the
+// same name; reading it by name keeps this from listing the five types.
+func companionApp(cfg any) string {
+	v := reflect.ValueOf(cfg)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return ""
+	}
+	if f := v.Elem().FieldByName("Application"); f.IsValid() && f.Kind() == reflect.String {
+		return f.String()
+	}
+	return ""
+}
+
+// requireApp returns the application id or the legacy usage error.
+func (cf *companionFile) requireApp() (string, error) {
+	if cf.appID == "" {
+		return "", usagef("Expected -A app_id when %s.yaml.application is not set and app.yaml is not present.", cf.kind)
+	}
+	return cf.appID, nil
+}
+
+// configPush describes one update_* command.
+type configPush struct {
+	name    string
+	kind    validate.Kind
+	cfgKind backend.ConfigKind
+	noun    string // as the legacy messages name the configuration
+	entry   string // what one entry is, for the summary
+	status  string // the legacy status line
+}
+
+func configPushCommand(io stdio, p configPush) *cli.Command {
+	name, kind, cfgKind, noun, status := p.name, p.kind, p.cfgKind, p.noun, p.status
+	return &cli.Command{
+		Name:      name,
+		Usage:     fmt.Sprintf("validate %s.yaml and replace the application's %s configuration on the host", kind, noun),
+		ArgsUsage: "[DIR]",
+		Action: func(c *cli.Context) error {
+			g, err := readGlobals(c)
+			if err != nil {
+				return err
+			}
+			cf, err := loadCompanion(c.Context, io, g, c.Args().Slice(), kind, true)
+			if err != nil {
+				return err
+			}
+			if cf.path == "" || cf.config == nil {
+				fmt.Fprintf(io.out, "Could not find %s configuration. No action taken.\n", noun)
+				return nil
+			}
+			app, err := cf.requireApp()
+			if err != nil {
+				return err
+			}
+			doc, entries, err := pushDocument(cf.config, app)
+			if err != nil {
+				return fmt.Errorf("serialising %s: %w", cf.path, err)
+			}
+			return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+				cs, err := backend.As[backend.ConfigStore](b, string(cfgKind)+" configuration")
+				if err != nil {
+					return err
+				}
+				g.statusf(io, "%s", status)
+				if err := cs.PutConfig(ctx, app, cfgKind, doc); err != nil {
+					return fmt.Errorf("updating the %s configuration of app %s from %s: %w", noun, app, cf.path, err)
+				}
+				fmt.Fprintf(io.out, "Updated the %s configuration of app %s from %s (%s).\n",
+					noun, app, filepath.Base(cf.path), plural(entries, p.entry))
+				return nil
+			})
+		},
+	}
+}
+
+// pushDocument is the document sent for a companion model, and its number
+// of entries. As the legacy tool sent them, the body has no application:
+// key, except dispatch.yaml's, which names the resolved application.
+func pushDocument(cfg any, app string) ([]byte, int, error) {
+	var v any
+	n := 0
+	switch c := cfg.(type) {
+	case *appconfig.CronInfo:
+		cp := *c
+		cp.Application = ""
+		v, n = &cp, len(c.Cron)
+	case *appconfig.QueueInfo:
+		cp := *c
+		cp.Application = ""
+		v, n = &cp, len(c.Queue)
+	case *appconfig.DOSInfo:
+		cp := *c
+		cp.Application = ""
+		v, n = &cp, len(c.Blacklist)
+	case *appconfig.DispatchInfo:
+		cp := *c
+		cp.Application = app
+		v, n = &cp, len(c.Dispatch)
+	default:
+		return nil, 0, fmt.Errorf("no document form for %T", cfg)
+	}
+	doc, err := yaml.Marshal(v)
+	return doc, n, err
+}
+
+func cronInfoCommand(io stdio) *cli.Command {
+	return &cli.Command{
+		Name:      "cron_info",
+		Usage:     "print the next run times of each job of cron.yaml",
+		ArgsUsage: "[DIR]",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "num_runs", Aliases: []string{"n"}, Value: 5, Usage: "how many run times to print for each job"},
+			&cli.StringFlag{Name: "after", Usage: "compute the runs after this time (RFC 3339, e.g. 2026-01-01T00:00:00Z) instead of now"},
+		},
+		Action: func(c *cli.Context) error {
+			g, err := readGlobals(c)
+			if err != nil {
+				return err
+			}
+			n := c.Int("num_runs")
+			if n < 0 {
+				return usagef("option --num_runs: invalid value: %d (must be 0 or more)", n)
+			}
+			start, fromNow := time.Now(), true
+			if s := c.String("after"); s != "" {
+				if start, err = time.Parse(time.RFC3339, s); err != nil {
+					return usagef("option --after: invalid value: %s (use RFC 3339, such as 2026-01-01T00:00:00Z)", s)
+				}
+				fromNow = false
+			}
+			cf, err := loadCompanion(c.Context, io, g, c.Args().Slice(), validate.KindCron, false)
+			if err != nil {
+				return err
+			}
+			info, _ := cf.config.(*appconfig.CronInfo)
+			if info == nil {
+				fmt.Fprintln(io.out, "Could not find cron configuration. No action taken.")
+				return nil
+			}
+			return printCronInfo(io.out, info, start, n, fromNow)
+		},
+	}
+}
+
+// printCronInfo prints each job as appcfg.py's cron_info did: a blank line,
+// the description, URL and schedule, then its next n runs after start, each
+// in UTC with its distance from start. Unlike appcfg.py, which computed
+// every schedule in UTC and warned that timezones were ignored, the runs are
+// computed in the job's timezone; its wall-clock time is added after them.
+func printCronInfo(w io.Writer, info *appconfig.CronInfo, start time.Time, n int, fromNow bool) error {
+	// Python's datetime has microseconds; so do its deltas.
+	start = start.UTC().Truncate(time.Microsecond)
+	since := "from now"
+	if !fromNow {
+		since = "from " + start.Format("2006-01-02 15:04:05Z")
+	}
+	for _, e := range info.Cron {
+		if e == nil {
+			continue
+		}
+		desc := e.Description
+		if desc == "" {
+			desc = "<no description>"
+		}
+		tz := firstNonEmpty(e.Timezone, "UTC")
+		fmt.Fprintf(w, "\n%s:\nURL: %s\nSchedule: %s (%s)\n", desc, e.URL, e.Schedule, tz)
+		runs, loc, err := cronRuns(e, start, n)
+		if err != nil {
+			return err
+		}
+		for _, r := range runs {
+			line := fmt.Sprintf("%s, %s %s", r.UTC().Format("2006-01-02 15:04:05Z"), pyTimedelta(r.Sub(start)), since)
+			if loc != time.UTC {
+				line += " (" + r.In(loc).Format("2006-01-02 15:04:05 MST") + ")"
+			}
+			fmt.Fprintln(w, line)
+		}
+		if len(runs) < n {
+			fmt.Fprintln(w, "The schedule never runs again.")
+		}
+	}
+	return nil
+}
+
+// cronRuns is the job's next n runs strictly after start, computed in its
+// timezone, and that timezone. A schedule that never runs again gives fewer.
+func cronRuns(e *appconfig.CronEntry, start time.Time, n int) ([]time.Time, *time.Location, error) {
+	sched, err := groc.Parse(e.Schedule)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cron job %s: schedule '%s' failed to parse: %w", e.URL, e.Schedule, err)
+	}
+	loc := time.UTC
+	if e.Timezone != "" && e.Timezone != "UTC" {
+		if loc, err = time.LoadLocation(e.Timezone); err != nil {
+			return nil, nil, fmt.Errorf("cron job %s: timezone '%s' is unknown: %w", e.URL, e.Timezone, err)
+		}
+	}
+	var runs []time.Time
+	t := start
+	for range n {
+		t = sched.Next(t, loc)
+		if t.IsZero() {
+			break
+		}
+		runs = append(runs, t)
+	}
+	return runs, loc, nil
+}
+
+// pyTimedelta formats d as Python's str(timedelta): "[D day[s], ]H:MM:SS"
+// with ".ffffff" when there are microseconds, as the legacy output has it.
+func pyTimedelta(d time.Duration) string {
+	neg := d < 0
+	if neg {
+		// Python normalises to a negative day count and a positive rest.
+		days := (-d + 24*time.Hour - 1) / (24 * time.Hour)
+		return formatDays(-int64(days), d+days*24*time.Hour)
+	}
+	days := d / (24 * time.Hour)
+	return formatDays(int64(days), d-days*24*time.Hour)
+}
+
+func formatDays(days int64, rest time.Duration) string {
+	var b strings.Builder
+	if days != 0 {
+		unit := "days"
+		if days == 1 || days == -1 {
+			unit = "day"
+		}
+		fmt.Fprintf(&b, "%d %s, ", days, unit)
+	}
+	us := rest.Microseconds()
+	secs := us / 1e6
+	fmt.Fprintf(&b, "%d:%02d:%02d", secs/3600, secs/60%60, secs%60)
+	if frac := us % 1e6; frac != 0 {
+		fmt.Fprintf(&b, ".%06d", frac)
+	}
+	return b.String()
+}

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/appcfg/appcfg/appconfig"
+	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/indexes"
+	"github.com/appcfg/appcfg/validate"
+)
+
+// indexCommands are update_indexes and vacuum_indexes.
+func indexCommands(io stdio) []*cli.Command {
+	return []*cli.Command{
+		{
+			Name:      "update_indexes",
+			Usage:     "add the indexes of index.yaml that the host lacks, and report each index's state",
+			ArgsUsage: "[DIR]",
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "wait", Usage: "wait until every index serves; exit 1 if one fails or --timeout passes"},
+				&cli.DurationFlag{Name: "timeout", Value: indexes.DefaultTimeout, Usage: "how long --wait waits"},
+			},
+			Action: func(c *cli.Context) error { return updateIndexes(c, io) },
+		},
+		{
+			Name:      "vacuum_indexes",
+			Usage:     "delete the indexes on the host that index.yaml no longer lists, asking for each",
+			ArgsUsage: "[DIR]",
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "delete without asking"},
+			},
+			Action: func(c *cli.Context) error { return vacuumIndexes(c, io) },
+		},
+	}
+}
+
+// indexFile loads and checks index.yaml (and app.yaml for the application
+// id); defs is nil when there is none.
+func indexFile(c *cli.Context, io stdio, g globals) (*companionFile, *appconfig.IndexDefinitions, error) {
+	cf, err := loadCompanion(c.Context, io, g, c.Args().Slice(), validate.KindIndex, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	defs, _ := cf.config.(*appconfig.IndexDefinitions)
+	return cf, defs, nil
+}
+
+func updateIndexes(c *cli.Context, io stdio) error {
+	g, err := readGlobals(c)
+	if err != nil {
+		return err
+	}
+	if c.Duration("timeout") <= 0 {
+		return usagef("option --timeout: invalid value: %s (must be more than 0)", c.Duration("timeout"))
+	}
+	cf, defs, err := indexFile(c, io, g)
+	if err != nil {
+		return err
+	}
+	if defs == nil || len(defs.Indexes) == 0 {
+		// As appcfg.py: a missing or empty index.yaml is not an error.
+		fmt.Fprintln(io.out, "Could not find index configuration. No action taken.")
+		return nil
+	}
+	app, err := cf.requireApp()
+	if err != nil {
+		return err
+	}
+	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+		im, err := backend.As[backend.IndexManager](b, "indexes")
+		if err != nil {
+			return err
+		}
+		rep := newReporter(io, g, false)
+		defer finish(rep)
+		g.statusf(io, "Uploading index definitions.")
+		res, err := indexes.Update(ctx, im, app, defs, indexes.Options{Wait: c.Bool("wait"), Timeout: c.Duration("timeout")}, rep)
+		finish(rep)
+		if res != nil {
+			printIndexResult(io.out, res, c.Bool("wait"), cf.arg)
+		}
+		if err != nil {
+			return fmt.Errorf("update_indexes of app %s: %w", app, err)
+		}
+		return nil
+	})
+}
+
+// printIndexResult prints one line per index of index.yaml with its state,
+// then a summary and what to do next.
+//
+// dir is the DIR argument as given, for the command it suggests.
+func printIndexResult(w io.Writer, res *indexes.Result, waited bool, dir string) {
+	for _, s := range res.Indexes {
+		line := fmt.Sprintf("%s: %s", indexes.Describe(s.Index.Def), s.Index.State)
+		if s.Added {
+			line += " (added)"
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "%s in index.yaml: %d added, %d serving, %d building, %d in error.\n",
+		indexCount(len(res.Indexes)), res.Added(), res.Count(backend.IndexServing),
+		res.Count(backend.IndexBuilding), res.Count(backend.IndexError))
+	if res.Count(backend.IndexBuilding) > 0 && !waited {
+		fmt.Fprintln(w, "Indexes build in the background; `appcfg update_indexes --wait` waits until they serve.")
+	}
+	if n := len(res.Extra); n > 0 {
+		fmt.Fprintf(w, "%s on the host %s not in index.yaml; `%s` deletes %s.\n",
+			indexCount(n), isAre(n), strings.TrimSpace("appcfg vacuum_indexes "+dir), itThem(n))
+	}
+}
+
+func indexCount(n int) string {
+	if n == 1 {
+		return "1 index"
+	}
+	return fmt.Sprintf("%d indexes", n)
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+func itThem(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+func vacuumIndexes(c *cli.Context, io stdio) error {
+	g, err := readGlobals(c)
+	if err != nil {
+		return err
+	}
+	cf, defs, err := indexFile(c, io, g)
+	if err != nil {
+		return err
+	}
+	app, err := cf.requireApp()
+	if err != nil {
+		return err
+	}
+	// --quiet on a non-interactive stdin answers yes, as gcloud's --quiet
+	// does; on a terminal the questions are still asked.
+	force := c.Bool("force") || (g.verbosity == 0 && !io.inTTY)
+	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+		im, err := backend.As[backend.IndexManager](b, "indexes")
+		if err != nil {
+			return err
+		}
+		g.statusf(io, "Fetching index definitions diff.")
+		cands, err := indexes.Plan(ctx, im, app, defs)
+		if err != nil {
+			return err
+		}
+		if len(cands) == 0 {
+			fmt.Fprintf(io.out, "No indexes to delete: every index of app %s is in index.yaml.\n", app)
+			return nil
+		}
+		var confirm indexes.Confirm
+		if !force {
+			if !io.inTTY {
+				for _, ix := range cands {
+					fmt.Fprintf(io.err, "not in index.yaml: %s\n", indexes.Describe(ix.Def))
+				}
+				return fmt.Errorf("vacuum_indexes would delete %s (above) but stdin is not a terminal, so it cannot ask first; run it again with --force (-f) to delete %s without asking",
+					indexCount(len(cands)), itThem(len(cands)))
+			}
+			confirm = newPrompter(io).confirm
+		}
+		rep := newReporter(io, g, false)
+		res, err := indexes.Delete(ctx, im, app, cands, confirm, rep)
+		finish(rep)
+		if res != nil && (err == nil || len(res.Deleted) > 0) {
+			for _, ix := range res.Deleted {
+				fmt.Fprintf(io.out, "Deleted %s.\n", indexes.Describe(ix.Def))
+			}
+			fmt.Fprintf(io.out, "%s deleted, %d kept.\n", indexCount(len(res.Deleted)), len(res.Kept))
+		}
+		return err
+	})
+}
+
+// prompter asks the legacy question on stdout and reads answers from
+// stdin, one line each.
+type prompter struct {
+	out   io.Writer
+	lines <-chan string // closed at the end of input
+}
+
+// maxMisunderstood bounds how often one question is asked again.
+const maxMisunderstood = 10
+
+func newPrompter(io stdio) *prompter {
+	lines := make(chan string)
+	go func() {
+		// The reader outlives a cancelled prompt only until the process
+		// exits: a read from a terminal cannot be interrupted.
+		defer close(lines)
+		sc := bufio.NewScanner(io.in)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	return &prompter{out: io.out, lines: lines}
+}
+
+// errNoAnswer is the end of input before an answer.
+var errNoAnswer = errors.New("no answer (end of input): nothing was deleted")
+
+func (p *prompter) confirm(ctx context.Context, ix backend.Index) (indexes.Answer, error) {
+	fmt.Fprintf(p.out, "This index is no longer defined in your index.yaml file.\n\n%s\n", indexes.YAML(ix.Def))
+	for range maxMisunderstood {
+		fmt.Fprint(p.out, "Are you sure you want to delete this index? (N/y/a): ")
+		var line string
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(p.out)
+			return indexes.Keep, ctx.Err()
+		case l, ok := <-p.lines:
+			if !ok {
+				fmt.Fprintln(p.out)
+				return indexes.Keep, errNoAnswer
+			}
+			line = l
+		}
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "y":
+			return indexes.DeleteOne, nil
+		case "n", "":
+			return indexes.Keep, nil
+		case "a":
+			return indexes.DeleteAll, nil
+		}
+		fmt.Fprintln(p.out, "Did not understand your response.")
+	}
+	return indexes.Keep, fmt.Errorf("no answer understood after %d tries: nothing was deleted", maxMisunderstood)
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/logs"
+)
+
+func requestLogsCommand(io stdio) *cli.Command {
+	return &cli.Command{
+		Name:      "request_logs",
+		Usage:     "write an application version's request logs to a file, oldest first",
+		ArgsUsage: "[DIR] OUTPUT_FILE  (OUTPUT_FILE '-' is stdout; without DIR give -A and -V)",
+		Description: "Lines are Apache combined format with App Engine's extras, times in US/Pacific.\n" +
+			"Days run from midnight US/Pacific.",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "num_days", Aliases: []string{"n"}, Value: 1,
+				Usage: "days of logs to get, ending at --end_date; 0 for all (default 1, or 0 with --append)"},
+			&cli.StringFlag{Name: "end_date", Usage: "last day to get, YYYY-MM-DD (default today, US/Pacific)"},
+			&cli.IntFlag{Name: "severity", Value: -1,
+				Usage: "also write app log lines at or above this level: 0 debug, 1 info, 2 warning, 3 error, 4 critical"},
+			&cli.BoolFlag{Name: "append", Aliases: []string{"a"},
+				Usage: "add to OUTPUT_FILE after its newest request line instead of replacing it"},
+			&cli.StringFlag{Name: "vhost", Usage: "only requests for this host name"},
+			&cli.BoolFlag{Name: "include_vhost", Usage: "add the host name to each line"},
+			&cli.BoolFlag{Name: "include_all", Usage: "add everything known about each request to its line"},
+		},
+		Action: func(c *cli.Context) error {
+			return runRequestLogs(c, io)
+		},
+	}
+}
+
+func runRequestLogs(c *cli.Context, io stdio) error {
+	g, err := readGlobals(c)
+	if err != nil {
+		return err
+	}
+	args := c.Args().Slice()
+	if len(args) == 0 || len(args) > 2 {
+		if err := cli.ShowSubcommandHelp(c); err != nil {
+			return err
+		}
+		return usagef("Expected [<directory>] <output_file> arguments.")
+	}
+	opts := logs.Options{Output: args[len(args)-1], Stdout: io.out, Append: c.Bool("append"),
+		EndDate: c.String("end_date"), VHost: c.String("vhost")}
+	opts.IncludeVHost, opts.IncludeAll = c.Bool("include_vhost"), c.Bool("include_all")
+	opts.NumDays = c.Int("num_days")
+	if opts.Append && !c.IsSet("num_days") {
+		opts.NumDays = 0
+	}
+	if opts.NumDays < 0 {
+		return usagef("--num_days must be 0 (all) or more, not %d.", opts.NumDays)
+	}
+	opts.Severity = backend.Severity(c.Int("severity"))
+	if c.IsSet("severity") && (opts.Severity < backend.Debug || opts.Severity > backend.Critical) {
+		return usagef("Severity range is 0 (DEBUG) through 4 (CRITICAL).")
+	}
+	if opts.Append && opts.Output == "-" {
+		return usagef("Can't combine --append with output to stdout.")
+	}
+	if _, _, err := logs.Window(time.Now(), logs.Pacific(), opts.EndDate, opts.NumDays); err != nil {
+		return usagef("%v", err)
+	}
+	if len(args) == 2 {
+		d, err := loadAppDir(c.Context, io, g, args[0], false)
+		if err != nil {
+			return err
+		}
+		opts.App, opts.Service, opts.Version = d.appID, d.service, d.version
+		if opts.Version == "" {
+			return usagef("%s has no version: set version: or give -V", d.appYAML)
+		}
+	} else {
+		if g.appID == "" || g.version == "" {
+			return usagef("Expected the --application and --version flags if <directory> argument is not specified.")
+		}
+		opts.App, opts.Service, opts.Version = g.appID, firstNonEmpty(g.module, "default"), g.version
+	}
+	if g.verbosity > 0 {
+		opts.Status = io.err
+	}
+	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+		lr, err := backend.As[backend.LogReader](b, "reading request logs")
+		if err != nil {
+			return err
+		}
+		_, err = logs.Download(ctx, lr, opts)
+		if errors.Is(err, context.Canceled) && opts.Append {
+			return fmt.Errorf("request_logs interrupted; the lines appended to %s so far are whole: run it again with --append to go on: %w", opts.Output, err)
+		}
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("request_logs interrupted; %s was left as it was: %w", opts.Output, err)
+		}
+		return err
+	})
+}

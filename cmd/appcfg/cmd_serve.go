@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/serve"
+)
+
+// shutdownGrace bounds how long a stopping server waits for requests in
+// flight and for the last logs to be written.
+const shutdownGrace = 15 * time.Second
+
+func serveCommand(io stdio) *cli.Command {
+	return &cli.Command{
+		Name:      "serve",
+		Usage:     "serve the deployed versions of an application over HTTP, recording request logs",
+		ArgsUsage: "[DIR]  (or -A APP_ID)",
+		Description: "Serves the static files of the versions deployed to the backend, routed by app.yaml's\n" +
+			"handlers, and records every request (see request_logs). Script handlers answer 502: the\n" +
+			"local host does not run application code. Stop it with Ctrl-C or SIGTERM.",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "port", Value: 8080, Usage: "TCP port to listen on (0 picks a free one)"},
+			&cli.StringFlag{Name: "host", Value: "127.0.0.1", Usage: "address to listen on"},
+			&cli.StringFlag{Name: "url_file", Usage: "also write the server's URL to this file once it listens (for scripts)"},
+		},
+		Action: func(c *cli.Context) error {
+			if p := c.Int("port"); p < 0 || p > 65535 {
+				return usagef("--port %d is not a TCP port (0 to 65535)", p)
+			}
+			// The signal context is set here too, so the server drains its
+			// logs however the process was started.
+			ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			c.Context = ctx
+			return withHost(c, io, func(ctx context.Context, g globals, b backend.Backend, id ident) error {
+				return runServe(ctx, c, io, g, b, id.app)
+			})
+		},
+	}
+}
+
+func runServe(ctx context.Context, c *cli.Context, io stdio, g globals, b backend.Backend, app string) error {
+	vs, err := backend.As[backend.Versions](b, "versions")
+	if err != nil {
+		return err
+	}
+	contents, err := backend.As[backend.Contents](b, "reading deployed contents")
+	if err != nil {
+		return err
+	}
+	lw, err := backend.As[backend.LogWriter](b, "recording request logs")
+	if err != nil {
+		return err
+	}
+	srv, err := serve.New(serve.Config{App: app, Versions: vs, Contents: contents, Logs: lw,
+		OnError: func(err error) { fmt.Fprintf(io.err, "appcfg serve: %v\n", err) }})
+	if err != nil {
+		return err
+	}
+	addr := net.JoinHostPort(c.String("host"), strconv.Itoa(c.Int("port")))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w (pick another --port)", addr, err)
+	}
+	url := "http://" + ln.Addr().String() + "/"
+	if f := c.String("url_file"); f != "" {
+		if err := writeFileAtomic(f, []byte(url+"\n")); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	fmt.Fprintf(io.out, "Serving app %s at %s\n", app, url)
+	g.statusf(io, "Host: %s. Press Ctrl-C to stop.", b.Location())
+
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+	}
+	// Stop taking requests, let those in flight finish, then write the
+	// last logs: in that order, no served request goes unrecorded.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if serr := hs.Shutdown(sctx); serr != nil && err == nil {
+		err = fmt.Errorf("stopping the server: %w", serr)
+	}
+	if cerr := srv.Close(sctx); cerr != nil {
+		return fmt.Errorf("saving the last request logs: %w", cerr)
+	}
+	g.statusf(io, "Stopped. %d requests recorded.", srv.Recorded())
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serving on %s: %w", addr, err)
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file and renames it to name,
+// so a reader never sees it half-written.
+func writeFileAtomic(name string, data []byte) error {
+	tmp := name + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	return nil
+}

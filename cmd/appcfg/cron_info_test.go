@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/appcfg/appcfg/appconfig"
+	"github.com/appcfg/appcfg/internal/corpus"
+	"github.com/appcfg/appcfg/internal/groc"
+	"github.com/appcfg/appcfg/validate"
+)
+
+// TestCronRunsKnownSchedules checks cron_info's run times against times
+// worked out by hand from the calendar, daylight-saving changes included.
+// 2026-03-07 is a Saturday; the US moves to summer time on 2026-03-08, the
+// EU on 2026-03-29, and Sydney back to standard time on 2026-04-05.
+func TestCronRunsKnownSchedules(t *testing.T) {
+	start := time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		schedule, tz string
+		start        time.Time
+		want         []string // UTC
+	}{
+		{"every 5 minutes", "", start, []string{"2026-03-07 12:05", "2026-03-07 12:10", "2026-03-07 12:15"}},
+		{"every 24 hours", "", start, []string{"2026-03-08 12:00", "2026-03-09 12:00", "2026-03-10 12:00"}},
+		{"every 2 hours from 10:00 to 14:00", "UTC", start, []string{"2026-03-07 14:00", "2026-03-08 10:00", "2026-03-08 12:00"}},
+		{"every monday,wednesday 12:00", "", start, []string{"2026-03-09 12:00", "2026-03-11 12:00", "2026-03-16 12:00"}},
+		// 09:00 EST before the change would be 14:00Z; after it, 13:00Z.
+		{"every monday 09:00", "America/New_York", start, []string{"2026-03-09 13:00", "2026-03-16 13:00", "2026-03-23 13:00"}},
+		{"every day 00:00", "Europe/Paris", time.Date(2026, 3, 27, 12, 0, 0, 0, time.UTC),
+			[]string{"2026-03-27 23:00", "2026-03-28 23:00", "2026-03-29 22:00"}},
+		// Synchronized runs fall on the zone's whole hours: :30 in UTC for India.
+		{"every 1 hours synchronized", "Asia/Kolkata", start, []string{"2026-03-07 12:30", "2026-03-07 13:30", "2026-03-07 14:30"}},
+		{"1 of month 00:00", "Australia/Sydney", start, []string{"2026-03-31 13:00", "2026-04-30 14:00", "2026-05-31 14:00"}},
+		{"1st,3rd monday of sep,oct,nov 17:00", "", start, []string{"2026-09-07 17:00", "2026-09-21 17:00", "2026-10-05 17:00"}},
+		{"first sunday of quarter 00:00", "", start, []string{"2026-04-05 00:00", "2026-07-05 00:00", "2026-10-04 00:00"}},
+		{"2nd day of month 10:00", "", start, []string{"2026-04-02 10:00", "2026-05-02 10:00", "2026-06-02 10:00"}},
+	}
+	for _, tt := range tests {
+		e := &appconfig.CronEntry{URL: "/x", Schedule: tt.schedule, Timezone: tt.tz}
+		runs, _, err := cronRuns(e, tt.start, len(tt.want))
+		if err != nil {
+			t.Errorf("%q (%s): %v", tt.schedule, tt.tz, err)
+			continue
+		}
+		var got []string
+		for _, r := range runs {
+			got = append(got, r.UTC().Format("2006-01-02 15:04"))
+		}
+		if strings.Join(got, ", ") != strings.Join(tt.want, ", ") {
+			t.Errorf("%q (%s) after %s:\n got %v\nwant %v", tt.schedule, tt.tz, tt.start.Format(time.RFC3339), got, tt.want)
+		}
+	}
+}
+
+func TestPrintCronInfoLegacyLayout(t *testing.T) {
+	info := &appconfig.CronInfo{Cron: []*appconfig.CronEntry{
+		{URL: "/tasks/a", Schedule: "every 90 minutes"},
+		{URL: "/tasks/b", Schedule: "5th monday of feb 10:00", Description: "rare"},
+	}}
+	var out bytes.Buffer
+	// A fifth Monday in February needs a leap year whose February starts
+	// on a Monday: 2044, then 2072. Deltas keep the start's microseconds,
+	// as Python's datetime arithmetic does.
+	start := time.Date(2026, 1, 1, 0, 0, 0, 123456000, time.UTC)
+	if err := printCronInfo(&out, info, start, 2, true); err != nil {
+		t.Fatal(err)
+	}
+	want := "\n<no description>:\nURL: /tasks/a\nSchedule: every 90 minutes (UTC)\n" +
+		"2026-01-01 01:30:00Z, 1:30:00 from now\n" +
+		"2026-01-01 03:00:00Z, 3:00:00 from now\n" +
+		"\nrare:\nURL: /tasks/b\nSchedule: 5th monday of feb 10:00 (UTC)\n" +
+		"2044-02-29 10:00:00Z, 6633 days, 9:59:59.876544 from now\n" +
+		"2072-02-29 10:00:00Z, 16860 days, 9:59:59.876544 from now\n"
+	if out.String() != want {
+		t.Fatalf("cron_info printed\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+func TestPyTimedelta(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0:00:00"},
+		{59 * time.Second, "0:00:59"},
+		{90*time.Minute + 500*time.Millisecond, "1:30:00.500000"},
+		{24 * time.Hour, "1 day, 0:00:00"},
+		{49*time.Hour + time.Microsecond, "2 days, 1:00:00.000001"},
+		{-time.Second, "-1 day, 23:59:59"},
+	}
+	for _, tt := range tests {
+		if got := pyTimedelta(tt.d); got != tt.want {
+			t.Errorf("pyTimedelta(%s) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+// TestCronInfoCorpus: every schedule of every corpus cron.yaml that the SDK
+// accepts parses with the groc grammar, and its next runs after a fixed
+// start are strictly increasing, in the future, and each one the next run
+// after the one before.
+func TestCronInfoCorpus(t *testing.T) {
+	dir := corpus.Dir()
+	if dir == "" {
+		t.Skip("the shared corpus is absent (set APPCFG_CORPUS to its directory)")
+	}
+	entries, err := corpus.Verdicts(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC)
+	var files, schedules, zoned int
+	for _, e := range entries {
+		if e.Kind != "cron" || e.Verdict != "ok" {
+			continue
+		}
+		files++
+		r := validate.File(t.Context(), e.Path, validate.KindCron, validate.Options{})
+		info, _ := r.Config.(*appconfig.CronInfo)
+		if !r.OK() || info == nil {
+			t.Errorf("%s: the SDK accepts it but validate finds %v", e.ID, r.Problems)
+			continue
+		}
+		for _, job := range info.Cron {
+			schedules++
+			if job.Timezone != "" && job.Timezone != "UTC" {
+				zoned++
+			}
+			if _, err := groc.Parse(job.Schedule); err != nil {
+				t.Errorf("%s: schedule %q: %v", e.ID, job.Schedule, err)
+				continue
+			}
+			runs, loc, err := cronRuns(job, start, 5)
+			if err != nil {
+				t.Errorf("%s: %v", e.ID, err)
+				continue
+			}
+			if len(runs) != 5 {
+				t.Errorf("%s: schedule %q gives %d runs, want 5", e.ID, job.Schedule, len(runs))
+			}
+			prev := start
+			for _, r := range runs {
+				if !r.After(prev) {
+					t.Errorf("%s: schedule %q: run %s is not after %s", e.ID, job.Schedule, r, prev)
+				}
+				if r.Location() != loc && !r.Equal(r.In(loc)) {
+					t.Errorf("%s: schedule %q: run %s is not in %s", e.ID, job.Schedule, r, loc)
+				}
+				prev = r
+			}
+			var out bytes.Buffer
+			if err := printCronInfo(&out, &appconfig.CronInfo{Cron: []*appconfig.CronEntry{job}}, start, 5, false); err != nil {
+				t.Errorf("%s: cron_info: %v", e.ID, err)
+			} else if n := strings.Count(out.String(), "Z, "); n != 5 {
+				t.Errorf("%s: cron_info printed %d run lines for %q, want 5:\n%s", e.ID, n, job.Schedule, out.String())
+			}
+		}
+	}
+	if files == 0 {
+		t.Fatal("the corpus has no cron.yaml with verdict ok")
+	}
+	t.Logf("corpus cron_info: %d files, %d schedules (%d with a timezone) parse and give 5 ordered runs", files, schedules, zoned)
+}

@@ -1,0 +1,16 @@
+// Package auth turns appcfg's authentication flags into an OAuth2
+// authorised *http.Client for Google's APIs.
+//
+// The sources, in the order Client tries them: an access token given on the
+// command line (used as is, never refreshed), a refresh token given on the
+// command line, a service-account JSON key, a token cached by an earlier
+// browser login, Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS,
+// gcloud's well-known file, the metadata server), and finally the interactive
+// browser flow on a loopback redirect (or, with NoLocalWebserver, a
+// copy-paste of the redirected URL).
+//
+// Tokens obtained by the interactive flow are cached in the user config
+// directory in a file only the user may read (0600), written to a temporary
+// file and renamed so a crash never leaves half a token. No function here
+// prints a token: Redact scrubs them from any text that is logged.
+package auth

@@ -1,0 +1,187 @@
+package logs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/appcfg/appcfg/backend"
+)
+
+// tailBlock is how much of the file is read at a time, from its end.
+const tailBlock = 64 << 10
+
+// resumePoint is where an --append download continues: after the newest
+// request line of the file (the legacy tool's sentinel), which is the
+// count-th request line of its second.
+type resumePoint struct {
+	sentinel string // the newest request line, without its newline
+	stamp    string // its timestamp field, "[02/Jan/2006:15:04:05 -0700]"
+	sec      int64  // its second, Unix time
+	count    int    // request lines of the file in that second
+}
+
+// findResume reads the end of the file backwards for the resume point. why
+// says, in the legacy tool's words, why append mode is off; both are empty
+// for an empty file.
+func findResume(path string) (rp *resumePoint, why string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Sprintf("Append mode disabled: can't read '%s': %v.", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Sprintf("Append mode disabled: can't read '%s': %v.", path, err)
+	}
+	if st.Size() == 0 {
+		return nil, ""
+	}
+	err = scanLinesBackward(f, st.Size(), func(line []byte) bool {
+		if len(line) == 0 || line[0] == '\t' {
+			return true
+		}
+		stamp, sec, ok := lineTime(line)
+		if !ok {
+			return true // the legacy tool drops lines without a date
+		}
+		if rp == nil {
+			rp = &resumePoint{sentinel: string(line), stamp: stamp, sec: sec}
+		}
+		if stamp != rp.stamp {
+			return false
+		}
+		rp.count++
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Sprintf("Append mode disabled: can't read '%s': %v.", path, err)
+	}
+	if rp == nil {
+		return nil, fmt.Sprintf("Append mode disabled: can't find sentinel in '%s'.", path)
+	}
+	return rp, ""
+}
+
+// scanLinesBackward calls visit with each line of f, last first, until
+// visit returns false. A last line without a newline counts as a line.
+// Memory is one block plus the longest line.
+func scanLinesBackward(f io.ReaderAt, size int64, visit func([]byte) bool) error {
+	var carry []byte // the start of a line whose beginning is in an earlier block
+	off := size
+	for off > 0 {
+		n := min(int64(tailBlock), off)
+		off -= n
+		block := make([]byte, n, int(n)+len(carry))
+		if _, err := f.ReadAt(block, off); err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		buf := append(block, carry...)
+		if off == size-n && len(buf) > 0 && buf[len(buf)-1] == '\n' {
+			buf = buf[:len(buf)-1] // the file's final newline ends the last line
+		}
+		for {
+			i := bytes.LastIndexByte(buf, '\n')
+			if i < 0 {
+				break
+			}
+			if !visit(buf[i+1:]) {
+				return nil
+			}
+			buf = buf[:i]
+		}
+		carry = append([]byte(nil), buf...)
+	}
+	visit(carry)
+	return nil
+}
+
+// lineTime finds a request line's timestamp field as the legacy tool did
+// (the first "[dd/Mon/yyyy:"), and its second.
+func lineTime(line []byte) (stamp string, sec int64, ok bool) {
+	i := bytes.IndexByte(line, '[')
+	if i < 0 {
+		return "", 0, false
+	}
+	j := bytes.IndexByte(line[i:], ']')
+	if j < 0 {
+		return "", 0, false
+	}
+	stamp = string(line[i : i+j+1])
+	t, err := time.Parse("[02/Jan/2006:15:04:05 -0700]", stamp)
+	if err != nil {
+		return "", 0, false
+	}
+	return stamp, t.Unix(), true
+}
+
+// skipper holds back the logs of the resume second until it can tell which
+// of them the file already has. It keeps only that second's lines.
+type skipper struct {
+	rp   *resumePoint
+	fm   *formatter
+	logs [][]byte // formatted text of each log of the second
+}
+
+func newSkipper(rp *resumePoint, fm *formatter) *skipper {
+	if rp == nil {
+		return nil
+	}
+	return &skipper{rp: rp, fm: fm}
+}
+
+// add takes l if it lies in the resume second, and reports whether it did.
+// Logs arrive oldest first, from the start of that second.
+func (s *skipper) add(l *backend.RequestLog) bool {
+	if l.Time.Unix() != s.rp.sec {
+		return false
+	}
+	text, _ := s.fm.appendLog(nil, l)
+	s.logs = append(s.logs, text)
+	return true
+}
+
+// emit appends the held logs the file lacks to buf, counting them in res.
+// The file normally holds the first count of them, the last being the
+// sentinel; if it does not (the file was written with other options or
+// edited), the logs after the last line equal to the sentinel are kept, and
+// when none is equal all are kept and a warning goes to status.
+func (s *skipper) emit(buf []byte, res *Result, status io.Writer) []byte {
+	if len(s.logs) == 0 {
+		return buf // nothing at or after the file's last second
+	}
+	skip := -1
+	if c := s.rp.count; c <= len(s.logs) && requestLine(s.logs[c-1]) == s.rp.sentinel {
+		skip = c
+	} else {
+		for i := len(s.logs) - 1; i >= 0; i-- {
+			if requestLine(s.logs[i]) == s.rp.sentinel {
+				skip = i + 1
+				break
+			}
+		}
+	}
+	if skip < 0 {
+		skip = 0
+		if status != nil {
+			fmt.Fprintf(status, "Append mode: the file's last request line (%s) was not found in the logs; appending every log from %s on.\n",
+				s.rp.stamp, s.rp.stamp)
+		}
+	}
+	for _, text := range s.logs[skip:] {
+		buf = append(buf, text...)
+		res.Requests++
+		res.Lines += bytes.Count(text, []byte{'\n'})
+	}
+	return buf
+}
+
+func requestLine(text []byte) string {
+	if i := bytes.IndexByte(text, '\n'); i >= 0 {
+		text = text[:i]
+	}
+	return string(text)
+}

@@ -1,0 +1,15 @@
+// Package serve is the local host's web server: it serves the deployed
+// versions of one application from a backend's manifests and blobs, as App
+// Engine's front end would, and records every request as a request log.
+//
+// Requests are routed to a service version by host name
+// (VERSION-dot-SERVICE.…, SERVICE.…) or else by the service's traffic split,
+// then matched against the version's app.yaml handlers in order. Static
+// handlers are served (upload regexes, MIME types, expiration, http_headers);
+// login: and secure: are enforced with a local sign-in page and cookie, as
+// the dev server does; error_handlers replace the host's own error pages.
+// Script handlers answer 502: the local host does not run application code.
+//
+// Logs are written in batches by one goroutine; Close drains them, so a
+// clean shutdown loses none.
+package serve

@@ -1,0 +1,213 @@
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/appcfg/appcfg/backend"
+)
+
+// dispatch runs the first handler whose url matches, as App Engine does.
+func (s *Server) dispatch(x *exchange) {
+	p := x.r.URL.Path
+	for _, h := range x.site.handlers {
+		groups := h.url.FindStringSubmatch(p)
+		if groups == nil {
+			continue
+		}
+		var file string
+		switch h.kind {
+		case kindStaticFiles:
+			file = expand(h.m.StaticFiles, groups)
+			_, deployed := x.site.files[file]
+			if (!deployed || !h.upload.MatchString(file)) && isTrue(h.m.RequireMatchingFile) {
+				continue // the next handler may match
+			}
+		case kindStaticDir:
+			file = staticDirFile(h.m.StaticDir, groups[h.url.SubexpIndex("file")])
+		}
+		if s.redirectSecure(x, h) || !s.allowed(x, h) {
+			return
+		}
+		switch h.kind {
+		case kindScript:
+			s.script(x, h)
+		case kindStaticFiles:
+			if !h.upload.MatchString(file) {
+				file = "" // not uploaded as a static file of this handler
+			}
+			s.static(x, h, file)
+		default:
+			s.static(x, h, file)
+		}
+		return
+	}
+	x.logf(backend.Info, "No handlers matched this URL.")
+	s.fail(x, http.StatusNotFound, "The requested URL "+p+" was not found on this server.")
+}
+
+// staticDirFile joins a static_dir and the rest of the path, refusing
+// paths that climb out of it ("" then).
+func staticDirFile(dir, rest string) string {
+	if rest == "" || strings.HasSuffix(rest, "/") {
+		return ""
+	}
+	clean := path.Clean("/" + rest)
+	if clean != "/"+rest {
+		return "" // "..", "//" or "." segments: App Engine serves nothing either
+	}
+	return path.Join(dir, clean[1:])
+}
+
+func isTrue(b *bool) bool { return b != nil && *b }
+
+// redirectSecure enforces secure: always (to https) and never (to http),
+// and reports whether it redirected.
+func (s *Server) redirectSecure(x *exchange, h *handler) bool {
+	https := x.r.TLS != nil || strings.EqualFold(x.r.Header.Get("X-Forwarded-Proto"), "https")
+	var scheme string
+	switch {
+	case h.m.Secure == "always" && !https:
+		scheme = "https"
+	case h.m.Secure == "never" && https:
+		scheme = "http"
+	default:
+		return false
+	}
+	code := http.StatusFound
+	if c, err := strconv.Atoi(h.m.RedirectHTTPResponseCode); err == nil {
+		code = c
+	}
+	target := scheme + "://" + x.r.Host + x.r.URL.RequestURI()
+	x.logf(backend.Debug, "secure: %s: redirecting to %s", h.m.Secure, target)
+	http.Redirect(x, x.r, target, code)
+	return true
+}
+
+// allowed enforces login: required and admin, answering itself when the
+// request may not go on.
+func (s *Server) allowed(x *exchange, h *handler) bool {
+	if h.m.Login != "required" && h.m.Login != "admin" {
+		return true
+	}
+	u, ok := readUser(x.r)
+	switch {
+	case ok && (h.m.Login == "required" || u.admin):
+		return true
+	case ok:
+		msg := fmt.Sprintf("Current logged in user %s is not authorized to view this page.", u.email)
+		x.logf(backend.Info, "login: admin: %s is not an administrator", u.email)
+		s.fail(x, http.StatusUnauthorized, msg)
+		return false
+	case h.m.AuthFailAction == "unauthorized":
+		x.logf(backend.Info, "login: %s: not signed in, auth_fail_action: unauthorized", h.m.Login)
+		s.fail(x, http.StatusUnauthorized, "Login required to view this page.")
+		return false
+	}
+	target := loginPath + "?continue=" + urlQueryEscape(requestURL(x.r))
+	x.logf(backend.Debug, "login: %s: redirecting to the sign-in page", h.m.Login)
+	http.Redirect(x, x.r, target, http.StatusFound)
+	return false
+}
+
+func requestURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + r.URL.RequestURI()
+}
+
+// script answers for a script handler: the local host has no runtime.
+func (s *Server) script(x *exchange, h *handler) {
+	target := firstNonEmpty(h.m.Script, "the api_endpoint")
+	x.logf(backend.Error, "Script %s was not run: the local host serves static files only.", target)
+	x.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	x.Header().Set("X-Content-Type-Options", "nosniff")
+	x.WriteHeader(http.StatusBadGateway)
+	fmt.Fprintf(x, "502 Bad Gateway\n\nThe handler for %s runs the script %s, and the local host does not run application code:\n"+
+		"it serves the static files of deployed versions only. Deploy to App Engine, or run the app with its runtime, to serve this URL.\n",
+		x.r.URL.Path, target)
+}
+
+// static serves a deployed file with the handler's type, caching and
+// headers.
+func (s *Server) static(x *exchange, h *handler, file string) {
+	f, ok := x.site.files[file]
+	if !ok {
+		if file != "" {
+			x.logf(backend.Warning, "Static file referenced by handler not found: %s", file)
+		}
+		s.fail(x, http.StatusNotFound, "The requested URL "+x.r.URL.Path+" was not found on this server.")
+		return
+	}
+	if x.r.Method != http.MethodGet && x.r.Method != http.MethodHead {
+		x.Header().Set("Allow", "GET, HEAD")
+		s.fail(x, http.StatusMethodNotAllowed, "Static files answer GET and HEAD only.")
+		return
+	}
+	hdr := x.Header()
+	hdr.Set("Content-Type", firstNonEmpty(h.m.MimeType, f.MimeType, MimeType(f.Path)))
+	hdr.Set("ETag", `"`+f.SHA1+`"`)
+	secs := int64(h.expiry / time.Second)
+	hdr.Set("Cache-Control", "public, max-age="+strconv.FormatInt(secs, 10))
+	hdr.Set("Expires", s.cfg.Now().Add(h.expiry).UTC().Format(http.TimeFormat))
+	for k, v := range h.m.HTTPHeaders {
+		hdr.Set(k, v)
+	}
+	s.sendBlob(x, f, x.site.created, http.StatusOK)
+}
+
+// sendBlob sends a file's content. Seekable content goes through
+// http.ServeContent for ranges and conditional requests.
+func (s *Server) sendBlob(x *exchange, f backend.FileRef, modTime time.Time, status int) {
+	rc, err := s.cfg.Contents.OpenBlob(x.r.Context(), s.cfg.App, f.SHA1)
+	if err != nil {
+		x.logf(backend.Error, "Reading %s: %v", f.Path, err)
+		if errors.Is(err, backend.ErrNotFound) {
+			s.plainError(x, http.StatusNotFound, "The content of "+f.Path+" is missing from the local store: deploy the version again.")
+			return
+		}
+		s.plainError(x, http.StatusInternalServerError, "The local store could not read "+f.Path+".")
+		return
+	}
+	defer rc.Close()
+	if rs, ok := rc.(io.ReadSeeker); ok && status == http.StatusOK {
+		http.ServeContent(x, x.r, path.Base(f.Path), modTime, rs)
+		return
+	}
+	x.Header().Set("Content-Length", strconv.FormatInt(f.Size, 10))
+	x.WriteHeader(status)
+	if x.r.Method != http.MethodHead {
+		if _, err := io.Copy(x, rc); err != nil {
+			x.logf(backend.Error, "Sending %s: %v", f.Path, err)
+		}
+	}
+}
+
+// fail answers an error the host itself produces, with the version's
+// error_handlers page when one was deployed.
+func (s *Server) fail(x *exchange, status int, msg string) {
+	if x.site != nil && x.site.errorPage != nil {
+		ep := x.site.errorPage
+		x.Header().Set("Content-Type", ep.mime)
+		s.sendBlob(x, ep.file, x.site.created, status)
+		return
+	}
+	s.plainError(x, status, msg)
+}
+
+func (s *Server) plainError(x *exchange, status int, msg string) {
+	x.Header().Set("Content-Type", "text/html; charset=utf-8")
+	x.Header().Set("X-Content-Type-Options", "nosniff")
+	x.WriteHeader(status)
+	fmt.Fprintf(x, "<!DOCTYPE html>\n<title>%d %s</title>\n<h1>%d %s</h1>\n<p>%s</p>\n",
+		status, http.StatusText(status), status, http.StatusText(status), html.EscapeString(msg))
+}

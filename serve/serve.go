@@ -1,0 +1,282 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/appcfg/appcfg/backend"
+)
+
+// Config is what a Server serves and where it records.
+type Config struct {
+	App      string
+	Versions backend.Versions
+	Contents backend.Contents
+	// Logs records every request; nil records nothing.
+	Logs backend.LogWriter
+	// BatchSize and FlushEvery bound how many logs wait, and how long,
+	// before they are written (defaults 500 and 250ms).
+	BatchSize  int
+	FlushEvery time.Duration
+	// OnError hears about failures no request can report, such as a log
+	// batch that could not be written (it is kept and retried).
+	OnError func(error)
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Server is an http.Handler serving one application's deployed versions.
+type Server struct {
+	cfg Config
+	rec *recorder
+
+	mu    sync.Mutex
+	sites map[string]*site // by service + "\x00" + version
+}
+
+// New returns a server; Close it to drain the request logs.
+func New(cfg Config) (*Server, error) {
+	if cfg.App == "" || cfg.Versions == nil || cfg.Contents == nil {
+		return nil, errors.New("serve: an application, its versions and its contents are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.OnError == nil {
+		cfg.OnError = func(error) {}
+	}
+	s := &Server{cfg: cfg, sites: map[string]*site{}}
+	if cfg.Logs != nil {
+		s.rec = newRecorder(cfg)
+	}
+	return s, nil
+}
+
+// Close waits for every recorded request to be written, or for ctx to end.
+// The Server must receive no request after Close.
+func (s *Server) Close(ctx context.Context) error {
+	if s.rec == nil {
+		return nil
+	}
+	return s.rec.close(ctx)
+}
+
+// Recorded returns how many requests have been written to the log store.
+func (s *Server) Recorded() int {
+	if s.rec == nil {
+		return 0
+	}
+	return s.rec.written()
+}
+
+// exchange is one request being served: what the log will say.
+type exchange struct {
+	w       http.ResponseWriter
+	r       *http.Request
+	status  int
+	bytes   int64
+	site    *site
+	service string
+	appLogs []backend.AppLogLine
+	now     func() time.Time
+}
+
+func (x *exchange) Header() http.Header { return x.w.Header() }
+
+func (x *exchange) WriteHeader(code int) {
+	if x.status == 0 {
+		x.status = code
+	}
+	x.w.WriteHeader(code)
+}
+
+func (x *exchange) Write(p []byte) (int, error) {
+	if x.status == 0 {
+		x.status = http.StatusOK
+	}
+	n, err := x.w.Write(p)
+	x.bytes += int64(n)
+	return n, err
+}
+
+// logf adds an app log line: the host's notes on what it did, as App
+// Engine's front end adds its own lines (a missing static file, say).
+func (x *exchange) logf(level backend.Severity, format string, args ...any) {
+	x.appLogs = append(x.appLogs, backend.AppLogLine{Time: x.now(), Level: level, Message: fmt.Sprintf(format, args...)})
+}
+
+// ServeHTTP routes, serves and records one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := s.cfg.Now()
+	x := &exchange{w: w, r: r, now: s.cfg.Now, service: "default"}
+	s.serve(x)
+	if x.status == 0 {
+		x.WriteHeader(http.StatusOK)
+	}
+	if s.rec == nil {
+		return
+	}
+	l := backend.RequestLog{
+		Time: start, IP: clientIP(r), Method: r.Method, Resource: r.URL.RequestURI(),
+		HTTPVersion: r.Proto, Status: x.status, Bytes: x.bytes, Referrer: r.Referer(),
+		UserAgent: r.UserAgent(), Host: r.Host, Latency: s.cfg.Now().Sub(start),
+		App: s.cfg.App, Service: x.service, AppLogs: x.appLogs,
+	}
+	if x.site != nil {
+		l.Version = x.site.version
+	}
+	s.rec.record(l)
+}
+
+func clientIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+func (s *Server) serve(x *exchange) {
+	site, status, msg := s.route(x)
+	if site == nil {
+		x.logf(backend.Warning, "%s", msg)
+		s.fail(x, status, msg)
+		return
+	}
+	x.site = site
+	if x.r.URL.Path == loginPath {
+		s.login(x)
+		return
+	}
+	if site.status == backend.Stopped {
+		msg := fmt.Sprintf("Version %s of service %s is stopped; start it with appcfg start_module_version.", site.version, site.service)
+		x.logf(backend.Warning, "%s", msg)
+		s.fail(x, http.StatusServiceUnavailable, msg)
+		return
+	}
+	s.dispatch(x)
+}
+
+// route picks the version that serves the request: VERSION-dot-SERVICE or
+// SERVICE (or VERSION of the default service) as the host name's first
+// label, else the default service; then the traffic split. On failure it
+// returns the status and message to answer.
+func (s *Server) route(x *exchange) (*site, int, string) {
+	ctx := x.r.Context()
+	vs, err := s.cfg.Versions.ListVersions(ctx, s.cfg.App, "")
+	if err != nil {
+		s.cfg.OnError(fmt.Errorf("listing versions of %s: %w", s.cfg.App, err))
+		return nil, http.StatusInternalServerError, "The local host could not read the deployed versions: " + err.Error()
+	}
+	if len(vs) == 0 {
+		return nil, http.StatusNotFound, fmt.Sprintf("The application %s has no deployed version: deploy one with appcfg update.", s.cfg.App)
+	}
+	service, version := s.hostTarget(x.r.Host, vs)
+	x.service = service
+	var v *backend.Version
+	if version != "" {
+		for i := range vs {
+			if vs[i].Service == service && vs[i].ID == version {
+				v = &vs[i]
+			}
+		}
+		if v == nil {
+			return nil, http.StatusNotFound, fmt.Sprintf("There is no version %s of service %s.", version, service)
+		}
+	} else if v = pickByTraffic(vs, service, clientIP(x.r)); v == nil {
+		return nil, http.StatusNotFound, fmt.Sprintf("No version of service %s receives traffic: route some with appcfg set_default_version.", service)
+	}
+	site, err := s.site(ctx, *v)
+	if err != nil {
+		s.cfg.OnError(err)
+		return nil, http.StatusInternalServerError, "The local host could not load the version: " + err.Error()
+	}
+	return site, 0, ""
+}
+
+// hostTarget reads the service and version a host name asks for; version
+// "" means by traffic.
+func (s *Server) hostTarget(host string, vs []backend.Version) (service, version string) {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	label, _, _ := strings.Cut(host, ".")
+	parts := strings.Split(strings.ToLower(label), "-dot-")
+	has := func(service, version string) bool {
+		for _, v := range vs {
+			if v.Service == service && (version == "" || v.ID == version) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case len(parts) >= 2:
+		return parts[1], parts[0]
+	case has(parts[0], ""):
+		return parts[0], ""
+	case has("default", parts[0]):
+		return "default", parts[0]
+	}
+	return "default", ""
+}
+
+// pickByTraffic chooses among the service's versions with traffic, by a
+// hash of the client address, so one client keeps seeing one version (App
+// Engine's split by IP).
+func pickByTraffic(vs []backend.Version, service, ip string) *backend.Version {
+	var cands []*backend.Version
+	total := 0.0
+	for i := range vs {
+		if vs[i].Service == service && vs[i].Traffic > 0 {
+			cands = append(cands, &vs[i])
+			total += vs[i].Traffic
+		}
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].ID < cands[j].ID })
+	h := fnv.New32a()
+	h.Write([]byte(ip))
+	point := float64(h.Sum32()) / (1 << 32) * total
+	for _, c := range cands {
+		if point < c.Traffic {
+			return c
+		}
+		point -= c.Traffic
+	}
+	return cands[len(cands)-1]
+}
+
+// site returns the compiled version, loading it when it is new or was
+// redeployed since.
+func (s *Server) site(ctx context.Context, v backend.Version) (*site, error) {
+	key := v.Service + "\x00" + v.ID
+	s.mu.Lock()
+	cached := s.sites[key]
+	s.mu.Unlock()
+	if cached != nil && cached.created.Equal(v.Created) {
+		if cached.status != v.ServingStatus {
+			c := *cached
+			c.status = v.ServingStatus
+			cached = &c
+		}
+		return cached, nil
+	}
+	loaded, err := loadSite(ctx, s.cfg.Contents, s.cfg.App, v)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.sites[key] = loaded
+	s.mu.Unlock()
+	return loaded, nil
+}

@@ -1,0 +1,347 @@
+package serve_test
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/backend/local"
+	"github.com/appcfg/appcfg/serve"
+)
+
+// The tests serve versions deployed to a real local store (test code may
+// use it; package serve sees only the backend interfaces).
+
+const siteYAML = `runtime: python27
+api_version: 1
+threadsafe: true
+default_expiration: "1h"
+handlers:
+- url: /favicon\.ico
+  static_files: static/favicon.ico
+  upload: static/favicon\.ico
+  expiration: "7d 1h"
+- url: /img/(.*)\.png
+  static_files: static/images/\1.png
+  upload: static/images/.*\.png
+  require_matching_file: true
+  mime_type: image/x-test
+- url: /static
+  static_dir: static
+  http_headers:
+    X-Content-Type-Options: nosniff
+    Cache-Control: no-transform
+- url: /admin/.*
+  script: main.app
+  login: admin
+- url: /account
+  static_dir: static
+  login: required
+- url: /api/.*
+  script: main.app
+  login: required
+  auth_fail_action: unauthorized
+- url: /secure/.*
+  script: main.app
+  secure: always
+- url: /.*
+  script: main.app
+error_handlers:
+- file: errors/default.html
+`
+
+type fixture struct {
+	store *local.Backend
+	srv   *serve.Server
+	now   time.Time
+}
+
+func deploy(t *testing.T, store *local.Backend, service, version, config string, files map[string]string) {
+	t.Helper()
+	spec := backend.VersionSpec{App: "shop", Service: service, Version: version, Runtime: "python27", Config: []byte(config)}
+	for p, content := range files {
+		sum := sha1.Sum([]byte(content))
+		d := hex.EncodeToString(sum[:])
+		if err := store.PutBlob(t.Context(), "shop", d, int64(len(content)), strings.NewReader(content)); err != nil {
+			t.Fatal(err)
+		}
+		spec.Files = append(spec.Files, backend.FileRef{Path: p, SHA1: d, Size: int64(len(content))})
+	}
+	if _, err := store.CreateVersion(t.Context(), spec); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var siteFiles = map[string]string{
+	"static/favicon.ico":     "ICO",
+	"static/css/site.css":    "body{}",
+	"static/images/logo.png": "PNG",
+	"static/app.woff2":       "FONT",
+	"errors/default.html":    "<h1>Custom error</h1>",
+	"main.py":                "app = None",
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	store, err := local.Open(t.Context(), "", local.Config{Root: t.TempDir()}, backend.Env{User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	deploy(t, store, "default", "v1", siteYAML, siteFiles)
+	if err := store.SetTraffic(t.Context(), "shop", "default", map[string]float64{"v1": 1}, false); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{store: store, now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}
+	f.srv, err = serve.New(serve.Config{App: "shop", Versions: store, Contents: store, Logs: store,
+		Now: func() time.Time { return f.now }, OnError: func(err error) { t.Error(err) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registered after the store's cleanup, so it runs first.
+	t.Cleanup(func() {
+		if err := f.srv.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return f
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (f *fixture) do(t *testing.T, method, target string, cookies ...*http.Cookie) reply {
+	t.Helper()
+	r := httptest.NewRequest(method, target, nil)
+	for _, c := range cookies {
+		r.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	f.srv.ServeHTTP(w, r)
+	body, _ := io.ReadAll(w.Result().Body)
+	return reply{w.Code, w.Result().Header, string(body)}
+}
+
+func TestStatic(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		name, target string
+		status       int
+		body, ctype  string
+		cache        string
+	}{
+		{"static_files", "/favicon.ico", 200, "ICO", "image/x-icon", "public, max-age=608400"},
+		{"static_files with groups and mime_type", "/img/logo.png", 200, "PNG", "image/x-test", "public, max-age=3600"},
+		{"static_dir", "/static/css/site.css", 200, "body{}", "text/css", "no-transform"},
+		{"legacy mime addition", "/static/app.woff2", 200, "FONT", "application/font-woff2", "no-transform"},
+		{"missing file, custom error page", "/static/css/none.css", 404, "<h1>Custom error</h1>", "text/html", ""},
+		{"climbing out of static_dir", "/static/../main.py", 404, "<h1>Custom error</h1>", "text/html", ""},
+		{"require_matching_file falls through to the script", "/img/none.png", 502, "", "text/plain; charset=utf-8", ""},
+		{"script", "/guestbook", 502, "", "text/plain; charset=utf-8", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.do(t, http.MethodGet, "http://localhost"+tt.target)
+			if r.status != tt.status {
+				t.Fatalf("status %d, want %d; body %q", r.status, tt.status, r.body)
+			}
+			if tt.body != "" && r.body != tt.body {
+				t.Errorf("body %q, want %q", r.body, tt.body)
+			}
+			if got := r.header.Get("Content-Type"); got != tt.ctype {
+				t.Errorf("Content-Type %q, want %q", got, tt.ctype)
+			}
+			if got := r.header.Get("Cache-Control"); got != tt.cache {
+				t.Errorf("Cache-Control %q, want %q", got, tt.cache)
+			}
+			if tt.status == 502 && !strings.Contains(r.body, "does not run application code") {
+				t.Errorf("a script handler's 502 does not say why: %q", r.body)
+			}
+		})
+	}
+	r := f.do(t, http.MethodGet, "http://localhost/static/css/site.css")
+	if r.header.Get("X-Content-Type-Options") != "nosniff" || r.header.Get("ETag") == "" {
+		t.Errorf("http_headers or ETag missing: %v", r.header)
+	}
+	if exp, err := http.ParseTime(r.header.Get("Expires")); err != nil || !exp.Equal(f.now.Add(time.Hour)) {
+		t.Errorf("Expires %q, want %s", r.header.Get("Expires"), f.now.Add(time.Hour))
+	}
+	r = f.do(t, http.MethodPost, "http://localhost/static/css/site.css")
+	if r.status != http.StatusMethodNotAllowed {
+		t.Errorf("POST to a static file: %d, want 405", r.status)
+	}
+}
+
+func TestLoginAndSecure(t *testing.T) {
+	f := newFixture(t)
+	r := f.do(t, http.MethodGet, "http://localhost/admin/stats?x=1")
+	wantLogin := "/_ah/login?continue=" + url.QueryEscape("http://localhost/admin/stats?x=1")
+	if r.status != http.StatusFound || r.header.Get("Location") != wantLogin {
+		t.Fatalf("login: admin without a user: %d %q, want 302 %q", r.status, r.header.Get("Location"), wantLogin)
+	}
+	if r := f.do(t, http.MethodGet, "http://localhost/api/x"); r.status != http.StatusUnauthorized {
+		t.Errorf("auth_fail_action: unauthorized: %d, want 401", r.status)
+	}
+	if r := f.do(t, http.MethodGet, "http://localhost/_ah/login?continue=/x"); r.status != 200 || !strings.Contains(r.body, `name="admin"`) {
+		t.Fatalf("sign-in page: %d %q", r.status, r.body)
+	}
+
+	user := signIn(t, f, false)
+	admin := signIn(t, f, true)
+	if r := f.do(t, http.MethodGet, "http://localhost/account/css/site.css", user); r.status != 200 || r.body != "body{}" {
+		t.Errorf("login: required with a user: %d %q", r.status, r.body)
+	}
+	if r := f.do(t, http.MethodGet, "http://localhost/admin/stats", user); r.status != http.StatusUnauthorized {
+		t.Errorf("login: admin with a plain user: %d, want 401", r.status)
+	}
+	if r := f.do(t, http.MethodGet, "http://localhost/admin/stats", admin); r.status != http.StatusBadGateway {
+		t.Errorf("login: admin with an administrator reaches the script: %d, want 502", r.status)
+	}
+
+	r = f.do(t, http.MethodGet, "http://localhost:8080/secure/pay?amount=3")
+	if r.status != http.StatusFound || r.header.Get("Location") != "https://localhost:8080/secure/pay?amount=3" {
+		t.Errorf("secure: always over http: %d %q", r.status, r.header.Get("Location"))
+	}
+}
+
+// signIn posts the sign-in form and returns the cookie it sets.
+func signIn(t *testing.T, f *fixture, admin bool) *http.Cookie {
+	t.Helper()
+	form := url.Values{"email": {"ann@example.com"}, "action": {"Login"}, "continue": {"https://evil.example/"}}
+	if admin {
+		form.Set("admin", "True")
+	}
+	r := httptest.NewRequest(http.MethodPost, "http://localhost/_ah/login", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	f.srv.ServeHTTP(w, r)
+	if w.Code != http.StatusFound || w.Header().Get("Location") != "/" {
+		t.Fatalf("sign in: %d to %q, want 302 to / (never to another host)", w.Code, w.Header().Get("Location"))
+	}
+	cs := w.Result().Cookies()
+	if len(cs) != 1 {
+		t.Fatalf("sign in set %d cookies", len(cs))
+	}
+	return cs[0]
+}
+
+func TestRouting(t *testing.T) {
+	f := newFixture(t)
+	deploy(t, f.store, "default", "v2", "runtime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n- url: /(.*)\n  static_files: v2/\\1\n  upload: v2/.*\n", map[string]string{"v2/hello": "from v2"})
+	deploy(t, f.store, "api", "a1", "runtime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n- url: /(.*)\n  static_files: api/\\1\n  upload: api/.*\n", map[string]string{"api/hello": "from api"})
+	if err := f.store.SetTraffic(t.Context(), "shop", "api", map[string]float64{"a1": 1}, false); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ host, body string }{
+		{"v2-dot-default.localhost:8080", "from v2"},
+		{"api.localhost:8080", "from api"},
+		{"a1-dot-api.localhost", "from api"},
+		{"v2.localhost", "from v2"},
+	}
+	for _, tt := range tests {
+		if r := f.do(t, http.MethodGet, "http://"+tt.host+"/hello"); r.body != tt.body {
+			t.Errorf("host %s: %d %q, want %q", tt.host, r.status, r.body, tt.body)
+		}
+	}
+	if r := f.do(t, http.MethodGet, "http://v9-dot-default.localhost/hello"); r.status != http.StatusNotFound {
+		t.Errorf("an unknown version: %d, want 404", r.status)
+	}
+	// The traffic split goes by client address: with 50/50, some clients
+	// see each version, and one client always the same.
+	if err := f.store.SetTraffic(t.Context(), "shop", "default", map[string]float64{"v1": 0.5, "v2": 0.5}, false); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]int{}
+	for i := range 64 {
+		r := httptest.NewRequest(http.MethodGet, "http://localhost/favicon.ico", nil)
+		r.RemoteAddr = "10.0.0." + string(rune('0'+i%10)) + string(rune('0'+i/10)) + ":1000"
+		w := httptest.NewRecorder()
+		f.srv.ServeHTTP(w, r)
+		seen[w.Code]++
+	}
+	if seen[200] == 0 || seen[404] == 0 {
+		t.Errorf("a 50/50 split sent statuses %v; want both versions used", seen)
+	}
+	if err := f.store.SetServingStatus(t.Context(), "shop", "default", "v2", backend.Stopped); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.do(t, http.MethodGet, "http://v2-dot-default.localhost/hello"); r.status != http.StatusServiceUnavailable {
+		t.Errorf("a stopped version: %d, want 503", r.status)
+	}
+}
+
+// TestRecordsEveryRequest closes the server and finds each request in the
+// store with what the log needs.
+func TestRecordsEveryRequest(t *testing.T) {
+	f := newFixture(t)
+	const n = 1234 // more than two batches, and not a multiple of one
+	for i := range n {
+		r := httptest.NewRequest(http.MethodGet, "http://localhost:8080/static/css/site.css?i="+string(rune('a'+i%26)), nil)
+		r.Header.Set("Referer", "http://ref.example/")
+		r.Header.Set("User-Agent", "tester/1.0")
+		f.srv.ServeHTTP(httptest.NewRecorder(), r)
+		f.now = f.now.Add(time.Millisecond)
+	}
+	f.do(t, http.MethodGet, "http://localhost:8080/nothing-here.css?x=1")
+	if err := f.srv.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var got []backend.RequestLog
+	err := f.store.ReadLogs(t.Context(), backend.LogQuery{App: "shop", End: f.now.Add(time.Hour)}, func(l backend.RequestLog) error {
+		got = append(got, l)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n+1 || f.srv.Recorded() != n+1 {
+		t.Fatalf("%d logs stored, %d reported, want %d", len(got), f.srv.Recorded(), n+1)
+	}
+	l := got[0]
+	if l.Method != "GET" || l.Resource != "/static/css/site.css?i=a" || l.Status != 200 || l.Bytes != 6 ||
+		l.Referrer != "http://ref.example/" || l.UserAgent != "tester/1.0" || l.Host != "localhost:8080" ||
+		l.IP != "192.0.2.1" || l.HTTPVersion != "HTTP/1.1" || l.Service != "default" || l.Version != "v1" {
+		t.Errorf("first log %+v", l)
+	}
+	last := got[n]
+	if last.Status != 502 || len(last.AppLogs) == 0 || last.AppLogs[0].Level != backend.Error {
+		t.Errorf("the script request's log %+v, want 502 with an error line", last)
+	}
+}
+
+func TestExpiration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"10", 10 * time.Second, true},
+		{"1d 6h", 30 * time.Hour, true},
+		{"5m 30", 5*time.Minute + 30*time.Second, true},
+		{"7d 7d 7d", 21 * 24 * time.Hour, true},
+		{"1w", 0, false},
+		{"1.5h", 0, false},
+		{"1h30m", 0, false},
+		{"", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := serve.ParseExpiration(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseExpiration(%q) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+	if serve.MimeType("A.PNG") != "image/png" || serve.MimeType("x.unknown") != "application/octet-stream" {
+		t.Errorf("MimeType: %q %q", serve.MimeType("A.PNG"), serve.MimeType("x.unknown"))
+	}
+}
