@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -308,6 +309,8 @@ type dirNode struct {
 	rel    string
 	real   string
 	parent *dirNode
+	// listing, when set, is the directory read ahead by another goroutine.
+	listing *listing
 }
 
 // walker holds the state of one Walk.
@@ -319,6 +322,7 @@ type walker struct {
 	python27 bool
 	res      *Result
 	probs    []Problem
+	ahead    chan struct{} // read-ahead slots; see prefetch
 }
 
 // Walk lists the upload set of dir. Directories are listed one at a time
@@ -348,7 +352,8 @@ func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result,
 	}
 	w := &walker{m: m, opts: opts, rep: rep, rootReal: rootReal,
 		python27: opts.Runtime == "python27",
-		res:      &Result{Root: m.root, Matcher: m}}
+		res:      &Result{Root: m.root, Matcher: m},
+		ahead:    make(chan struct{}, 2*runtime.NumCPU())}
 	stack := []*dirNode{{rel: "", real: rootReal}}
 	for len(stack) > 0 {
 		if err := ctx.Err(); err != nil {
@@ -383,7 +388,14 @@ func (w *walker) skip(rel string, isDir bool, reason string, rule *Rule) {
 // subdirectories to visit.
 func (w *walker) listDir(d *dirNode) []*dirNode {
 	abs := filepath.Join(w.m.root, filepath.FromSlash(d.rel))
-	entries, err := os.ReadDir(abs)
+	l := d.listing
+	if l == nil {
+		l = readListing(abs)
+	} else {
+		<-l.done
+		<-w.ahead // its slot is free once it is consumed
+	}
+	entries, infos, err := l.entries, l.infos, l.err
 	if err != nil {
 		w.probs = append(w.probs, Problem{Kind: ProblemUnreadable, Path: displayRel(d.rel),
 			Message: fmt.Sprintf("cannot list the directory: %v", unwrapPath(err)),
@@ -391,13 +403,13 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 		return nil
 	}
 	var subdirs []*dirNode
-	for _, e := range entries {
+	for i, e := range entries {
 		rel := e.Name()
 		if d.rel != "" {
 			rel = d.rel + "/" + e.Name()
 		}
 		full := filepath.Join(abs, e.Name())
-		info, real, ok := w.resolve(d, rel, full, e)
+		info, real, ok := w.resolve(d, rel, full, e, infos[i])
 		if !ok {
 			continue
 		}
@@ -423,6 +435,9 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 			w.addFile(rel, full, info, rule, entries)
 		}
 	}
+	for _, sd := range subdirs {
+		w.prefetch(sd)
+	}
 	// Pushed in reverse so the stack pops them in name order.
 	for i, j := 0, len(subdirs)-1; i < j; i, j = i+1, j-1 {
 		subdirs[i], subdirs[j] = subdirs[j], subdirs[i]
@@ -433,14 +448,13 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 // resolve returns what an entry is, following a symbolic link once. real is
 // the resolved real path for a link ("" otherwise). ok is false when the
 // entry was dropped or is a problem.
-func (w *walker) resolve(d *dirNode, rel, full string, e fs.DirEntry) (info fs.FileInfo, real string, ok bool) {
+func (w *walker) resolve(d *dirNode, rel, full string, e fs.DirEntry, li listedInfo) (info fs.FileInfo, real string, ok bool) {
 	if e.Type()&fs.ModeSymlink == 0 {
-		info, err := e.Info()
-		if err != nil {
-			w.skip(rel, false, fmt.Sprintf("vanished while listing: %v", unwrapPath(err)), nil)
+		if li.err != nil {
+			w.skip(rel, false, fmt.Sprintf("vanished while listing: %v", unwrapPath(li.err)), nil)
 			return nil, "", false
 		}
-		return info, "", true
+		return li.info, "", true
 	}
 	info, err := os.Stat(full)
 	if errors.Is(err, syscall.ELOOP) {
@@ -512,4 +526,51 @@ func (w *walker) addFile(rel, full string, info fs.FileInfo, rule *Rule, sibling
 	}
 	w.res.Files = append(w.res.Files, File{Rel: rel, Abs: full, Size: info.Size(),
 		Mode: info.Mode(), ModTime: info.ModTime(), Rule: rule, Info: info})
+}
+
+// listing is one directory read: its entries and each entry's lstat.
+type listing struct {
+	entries []fs.DirEntry
+	infos   []listedInfo
+	err     error
+	done    chan struct{}
+}
+
+type listedInfo struct {
+	info fs.FileInfo
+	err  error
+}
+
+// readListing reads a directory and lstats its entries. The lstats are most
+// of a walk's time, and are what prefetch runs ahead on other cores.
+func readListing(abs string) *listing {
+	l := &listing{done: make(chan struct{})}
+	defer close(l.done)
+	l.entries, l.err = os.ReadDir(abs)
+	l.infos = make([]listedInfo, len(l.entries))
+	for i, e := range l.entries {
+		if e.Type()&fs.ModeSymlink == 0 {
+			l.infos[i].info, l.infos[i].err = e.Info()
+		}
+	}
+	return l
+}
+
+// prefetch starts reading d ahead of the walk when a read-ahead slot is free.
+// The walk itself stays sequential and in order; only the system calls run
+// ahead, and at most cap(w.ahead) listings wait in memory.
+func (w *walker) prefetch(d *dirNode) {
+	select {
+	case w.ahead <- struct{}{}:
+	default:
+		return // the walk lists it itself when it gets there
+	}
+	l := &listing{done: make(chan struct{})}
+	d.listing = l
+	abs := filepath.Join(w.m.root, filepath.FromSlash(d.rel))
+	go func() {
+		r := readListing(abs)
+		l.entries, l.infos, l.err = r.entries, r.infos, r.err
+		close(l.done)
+	}()
 }

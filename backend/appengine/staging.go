@@ -41,6 +41,36 @@ type bucketInfo struct {
 	err  error
 	name string        // the code bucket
 	ttl  time.Duration // lifecycle deletion age; 0 when none
+
+	// seen holds the objects this backend found fresh or uploaded, so
+	// CreateVersion's check of the manifest need not list the bucket
+	// again moments after the deploy did.
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (bi *bucketInfo) markSeen(digests ...string) {
+	bi.mu.Lock()
+	defer bi.mu.Unlock()
+	if bi.seen == nil {
+		bi.seen = map[string]bool{}
+	}
+	for _, d := range digests {
+		bi.seen[d] = true
+	}
+}
+
+// unseen returns the digests not known to be in the bucket.
+func (bi *bucketInfo) unseen(digests []string) []string {
+	bi.mu.Lock()
+	defer bi.mu.Unlock()
+	var out []string
+	for _, d := range digests {
+		if !bi.seen[d] {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // codeBucket returns the project's staging bucket and its lifecycle TTL,
@@ -168,12 +198,15 @@ func (b *Backend) MissingBlobs(ctx context.Context, app string, digests []string
 	if err != nil {
 		return nil, err
 	}
-	var missing []string
+	var missing, found []string
 	for _, d := range digests {
-		if !present[d] {
+		if present[d] {
+			found = append(found, d)
+		} else {
 			missing = append(missing, d)
 		}
 	}
+	bi.markSeen(found...)
 	return missing, nil
 }
 
@@ -261,9 +294,14 @@ func (b *Backend) PutBlob(ctx context.Context, app, digest string, size int64, r
 	defer b.uploads.release()
 	v := &verifier{digest: digest, size: size, h: sha1.New()}
 	if size <= resumableThreshold {
-		return b.simpleUpload(ctx, bi, v, r)
+		err = b.simpleUpload(ctx, bi, v, r)
+	} else {
+		err = b.resumableUpload(ctx, bi, v, r)
 	}
-	return b.resumableUpload(ctx, bi, v, r)
+	if err == nil {
+		bi.markSeen(digest)
+	}
+	return err
 }
 
 // verifier checks the bytes of a blob against its digest and size.

@@ -159,7 +159,7 @@ func (b *Backend) CreateVersion(ctx context.Context, spec backend.VersionSpec) (
 			ds = append(ds, f.SHA1)
 		}
 	}
-	missing, err := b.MissingBlobs(ctx, project, ds)
+	missing, err := b.MissingBlobs(ctx, project, bi.unseen(ds))
 	if err != nil {
 		return backend.Version{}, err
 	}

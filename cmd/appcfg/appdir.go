@@ -44,16 +44,8 @@ func loadAppDir(ctx context.Context, io stdio, g globals, dir string, genVersion
 	if err != nil {
 		return nil, err
 	}
-	bad := false
-	for _, r := range results {
-		for _, p := range r.Problems {
-			fmt.Fprintln(io.err, p.String())
-		}
-		bad = bad || !r.OK()
-	}
-	if bad {
-		fmt.Fprintln(io.err, "appcfg: the configuration has errors (above); fix them and run again. `appcfg validate` checks it alone.")
-		return nil, errReported
+	if err := reportProblems(io, results); err != nil {
+		return nil, err
 	}
 	d := &appDir{dir: abs, appYAML: results[0].Path, companions: map[validate.Kind]validate.FileResult{}}
 	app, ok := results[0].Config.(*appconfig.App)
@@ -84,4 +76,22 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// reportProblems prints every problem of results on stderr, and returns
+// errReported when any file has an error, so a command acting on the host
+// stops before it changes anything.
+func reportProblems(io stdio, results []validate.FileResult) error {
+	bad := false
+	for _, r := range results {
+		for _, p := range r.Problems {
+			fmt.Fprintln(io.err, p.String())
+		}
+		bad = bad || !r.OK()
+	}
+	if bad {
+		fmt.Fprintln(io.err, "appcfg: the configuration has errors (above); fix them and run again. `appcfg validate` checks it alone.")
+		return errReported
+	}
+	return nil
 }

@@ -85,16 +85,8 @@ func loadCompanion(ctx context.Context, io stdio, g globals, args []string, kind
 	if cf.path != "" {
 		results = append(results, validate.File(ctx, cf.path, kind, opts))
 	}
-	bad := false
-	for _, r := range results {
-		for _, p := range r.Problems {
-			fmt.Fprintln(io.err, p.String())
-		}
-		bad = bad || !r.OK()
-	}
-	if bad {
-		fmt.Fprintln(io.err, "appcfg: the configuration has errors (above); fix them and run again. `appcfg validate` checks it alone.")
-		return nil, errReported
+	if err := reportProblems(io, results); err != nil {
+		return nil, err
 	}
 	var fromApp string
 	for _, r := range results {
