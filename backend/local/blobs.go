@@ -177,6 +177,9 @@ func (b *Backend) PutBlob(ctx context.Context, app, digest string, size int64, r
 // isDurable reports whether the blob's file is in place and recorded (for
 // any app), hence already synced.
 func (b *Backend) isDurable(ctx context.Context, digest, final string) (bool, error) {
+	if _, err := os.Stat(final); err != nil {
+		return false, nil // the usual case on a first upload: no query needed
+	}
 	var one int
 	err := b.db.QueryRowContext(ctx, `SELECT 1 FROM blobs WHERE sha1 = ? LIMIT 1`, digest).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -185,8 +188,7 @@ func (b *Backend) isDurable(ctx context.Context, digest, final string) (bool, er
 	if err != nil {
 		return false, dbErr(ctx, "looking up blob "+digest, err)
 	}
-	_, err = os.Stat(final)
-	return err == nil, nil
+	return true, nil
 }
 
 // verifyStream reads r and checks it is size bytes with the given digest.

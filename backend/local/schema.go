@@ -24,6 +24,7 @@ CREATE TABLE blobs (
 	stored INTEGER NOT NULL,
 	PRIMARY KEY (app_id, sha1)
 ) WITHOUT ROWID;
+CREATE INDEX blobs_by_sha1 ON blobs (sha1);
 CREATE TABLE services (
 	id     INTEGER PRIMARY KEY,
 	app_id INTEGER NOT NULL REFERENCES apps(id),
