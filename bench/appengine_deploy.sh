@@ -1,9 +1,33 @@
 #!/bin/sh
 # Deploys a 2,000-file app to in-process fakes of the App Engine Admin API and
 # Cloud Storage (fake-gcs-server) with appcfg (backend appengine) and with the
-# installed gcloud (api_endpoint_overrides), once each, first deploy and
-# unchanged redeploy, and prints the times and ratios (gcloud / appcfg).
+# installed gcloud (api_endpoint_overrides), first deploy and unchanged
+# redeploy, RUNS times (default 3: the machine may be shared), and prints each
+# run and the medians of the times and ratios (gcloud / appcfg).
 # Goal (issue 8): first deploy >= 5x, unchanged redeploy >= 10x.
+#
+# Both tools talk to the same fake-gcs-server; APPCFG_BENCH_GCS picks its
+# storage: tmpfs (default), disk or memory (see bench_test.go for what each
+# costs the fake).
 set -eu
 cd "$(dirname "$0")/.."
-go test -run '^$' -bench BenchmarkDeployVsGcloud -benchtime 1x -v ./backend/appengine
+runs=${RUNS:-3}
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+go test -run '^$' -bench BenchmarkDeployVsGcloud -benchtime 1x -count "$runs" -timeout 30m -v ./backend/appengine | tee "$out" | grep -E 'bench_test.go|SKIP|FAIL' || true
+grep -q '^BenchmarkDeployVsGcloud' "$out" || { echo "no benchmark result (gcloud missing?)" >&2; exit 1; }
+awk '
+function median(name,   n, i, j, t, a) {
+	n = cnt[name]
+	for (i = 1; i <= n; i++) a[i] = v[name, i]
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+/^BenchmarkDeployVsGcloud/ {
+	for (i = 5; i < NF; i += 2) { cnt[$(i + 1)]++; v[$(i + 1), cnt[$(i + 1)]] = $i }
+}
+END {
+	printf "medians of %d runs: first deploy appcfg %.2fs, gcloud %.2fs (%.1fx, goal 5x); unchanged redeploy appcfg %.3fs, gcloud %.2fs (%.1fx, goal 10x)\n",
+		cnt["first-ratio"], median("appcfg-first-s"), median("gcloud-first-s"), median("first-ratio"),
+		median("appcfg-redeploy-s"), median("gcloud-redeploy-s"), median("redeploy-ratio")
+}' "$out"

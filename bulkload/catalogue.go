@@ -37,6 +37,9 @@ type (
 type fnValue struct {
 	name string
 	call func(st *rowState, args []any, kw map[string]any) (any, error)
+	// one, when set, is call with a single argument and no keywords,
+	// without building an argument slice per value.
+	one func(v any) (any, error)
 }
 
 // currentProperty is transform.CURRENT_PROPERTY for create_deep_key.
@@ -45,8 +48,41 @@ type currentProperty struct{}
 // rowState is what a transform may look at besides its value: the record
 // being imported (the SDK's bulkload_state.current_dictionary).
 type rowState struct {
-	record map[string]string
-	ns     string
+	rec *record
+	ns  string
+	// tmpl is the record with __record_number__, built for the first
+	// import_template that needs it.
+	tmpl map[string]string
+}
+
+// recordNumberField is the pseudo-column holding the record's number, as
+// the SDK's __record_number__.
+const recordNumberField = "__record_number__"
+
+// get returns a column of the record, or its number for __record_number__.
+func (st *rowState) get(col string) (string, bool) {
+	if st.rec == nil {
+		return "", false
+	}
+	if col == recordNumberField {
+		return strconv.Itoa(st.rec.num), true
+	}
+	return st.rec.get(col)
+}
+
+// templateFields returns the record with __record_number__, for
+// import_template.
+func (st *rowState) templateFields() map[string]string {
+	if st.tmpl == nil {
+		st.tmpl = map[string]string{}
+		if st.rec != nil {
+			for k, v := range st.rec.fieldMap() {
+				st.tmpl[k] = v
+			}
+			st.tmpl[recordNumberField] = strconv.Itoa(st.rec.num)
+		}
+	}
+	return st.tmpl
 }
 
 // transformFn is a resolved transform, ready to apply to a value.
@@ -59,6 +95,9 @@ func (t *transformFn) apply(st *rowState, v any) (any, error) {
 	if t == nil {
 		return v, nil
 	}
+	if t.fn.one != nil {
+		return t.fn.one(v)
+	}
 	return t.fn.call(st, []any{v}, nil)
 }
 
@@ -69,7 +108,7 @@ func unary(name string, f func(v any) (any, error)) fnValue {
 			return nil, fmt.Errorf("%s takes exactly 1 argument (%d given)", name, len(args)+len(kw))
 		}
 		return f(args[0])
-	}}
+	}, one: f}
 }
 
 // factory makes a transform factory: called with arguments (checked when
@@ -299,7 +338,7 @@ func buildCatalogue() map[string]any {
 				case currentProperty:
 					v = args[0]
 				case string:
-					cell, ok := st.record[col]
+					cell, ok := st.get(col)
 					if !ok {
 						return nil, fmt.Errorf("create_deep_key: the record has no column %s", col)
 					}
@@ -481,7 +520,7 @@ func buildCatalogue() map[string]any {
 		return fnValue{name: "list_from_multiproperty", call: func(st *rowState, _ []any, _ map[string]any) (any, error) {
 			var out []any
 			for _, c := range cols {
-				if v := st.record[c]; v != "" {
+				if v, _ := st.get(c); v != "" {
 					out = append(out, v)
 				}
 			}

@@ -17,10 +17,44 @@ import (
 // be read (it is then reported as failed, not loaded).
 type record struct {
 	num, line int
+	// fields holds the values by column name, or, for CSV (which has one
+	// column list for all records), cols and row do: a map per record cost
+	// a bulk load as much as converting its values.
 	fields    map[string]string
+	cols, row []string
 	raw       []byte // the record's own bytes, for JSON Lines restore
 	size      int
 	err       error
+}
+
+// get returns the value of column name, as fieldMap()[name] would.
+func (r *record) get(name string) (string, bool) {
+	if r.fields != nil || r.cols == nil {
+		v, ok := r.fields[name]
+		return v, ok
+	}
+	// The last of duplicate column names wins, as in a map.
+	for i := min(len(r.cols), len(r.row)) - 1; i >= 0; i-- {
+		if r.cols[i] == name {
+			return r.row[i], true
+		}
+	}
+	return "", false
+}
+
+// fieldMap returns the record's values by column name (a new map for a CSV
+// record, which the caller may change).
+func (r *record) fieldMap() map[string]string {
+	if r.fields != nil || r.cols == nil {
+		return r.fields
+	}
+	m := make(map[string]string, len(r.cols))
+	for i, col := range r.cols {
+		if i < len(r.row) {
+			m[col] = r.row[i]
+		}
+	}
+	return m
 }
 
 // recordReader yields records until io.EOF.
@@ -240,16 +274,13 @@ func (c *csvReader) next() (record, error) {
 			rec.err = fmt.Errorf("Got more values in row than headers on line %d.", rec.line) //nolint:staticcheck // the legacy message
 			return rec, nil
 		}
-		rec.fields = make(map[string]string, len(c.cols))
 		for i, col := range c.cols {
-			if i < len(row) {
-				if c.checkUTF8 && !utf8.ValidString(row[i]) {
-					rec.err = fmt.Errorf("column %s is not valid UTF-8: set connector_options encoding (latin-1, cp1252, ascii)", col)
-					return rec, nil
-				}
-				rec.fields[col] = row[i]
+			if i < len(row) && c.checkUTF8 && !utf8.ValidString(row[i]) {
+				rec.err = fmt.Errorf("column %s is not valid UTF-8: set connector_options encoding (latin-1, cp1252, ascii)", col)
+				return rec, nil
 			}
 		}
+		rec.cols, rec.row = c.cols, row
 		return rec, nil
 	}
 }

@@ -46,10 +46,10 @@ func TestCSVReader(t *testing.T) {
 	if len(recs) != 3 {
 		t.Fatalf("got %d records, want 3", len(recs))
 	}
-	if !reflect.DeepEqual(recs[0].fields, map[string]string{"a": "1", "b": "x\ny"}) || recs[0].line != 2 || recs[0].num != 1 {
+	if !reflect.DeepEqual(recs[0].fieldMap(), map[string]string{"a": "1", "b": "x\ny"}) || recs[0].line != 2 || recs[0].num != 1 {
 		t.Errorf("record 1 = %+v", recs[0])
 	}
-	if recs[1].line != 4 || recs[1].fields["b"] != "z" {
+	if recs[1].line != 4 || recs[1].fieldMap()["b"] != "z" {
 		t.Errorf("record 2 = %+v (a quoted newline makes it start on line 4)", recs[1])
 	}
 	if recs[2].err == nil || !strings.Contains(recs[2].err.Error(), "more values in row than headers on line 5") {
@@ -71,7 +71,7 @@ func TestCSVReaderOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs := readAll(t, r)
-	if len(recs) != 1 || recs[0].fields["name"] != "José" || recs[0].fields["city"] != "München" {
+	if len(recs) != 1 || recs[0].fieldMap()["name"] != "José" || recs[0].fieldMap()["city"] != "München" {
 		t.Fatalf("records = %+v", recs)
 	}
 	o.Encoding = "utf-8"
@@ -111,13 +111,13 @@ func TestSimpleXML(t *testing.T) {
 </devices></wurfl>`
 	o := ConnectorOptions{XPathToNodes: "/wurfl/devices/device", Style: "attribute_centric"}
 	recs := readAll(t, newXMLReader(strings.NewReader(in), o, false))
-	if len(recs) != 2 || recs[0].fields["user_agent"] != "UA & co" || recs[1].fields["id"] != "d2" || recs[1].line != 5 {
+	if len(recs) != 2 || recs[0].fieldMap()["user_agent"] != "UA & co" || recs[1].fieldMap()["id"] != "d2" || recs[1].line != 5 {
 		t.Fatalf("attribute_centric records = %+v", recs)
 	}
 	in = "<root><node><a>1</a><b>two <i>x</i></b></node><node><a>3</a></node></root>"
 	o = ConnectorOptions{XPathToNodes: "/root/node", Style: "element_centric"}
 	recs = readAll(t, newXMLReader(strings.NewReader(in), o, false))
-	if len(recs) != 2 || recs[0].fields["a"] != "1" || recs[0].fields["b"] != "two " || recs[1].fields["a"] != "3" {
+	if len(recs) != 2 || recs[0].fieldMap()["a"] != "1" || recs[0].fieldMap()["b"] != "two " || recs[1].fieldMap()["a"] != "3" {
 		t.Fatalf("element_centric records = %+v", recs)
 	}
 	var b bytes.Buffer
@@ -129,7 +129,7 @@ func TestSimpleXML(t *testing.T) {
 		t.Fatal(err)
 	}
 	back := readAll(t, newXMLReader(&b, o, false))
-	if len(back) != 1 || back[0].fields["a"] != "<&>" {
+	if len(back) != 1 || back[0].fieldMap()["a"] != "<&>" {
 		t.Fatalf("written XML read back as %+v", back)
 	}
 	if _, err := newXMLReader(strings.NewReader("<root><node>"), o, false).next(); err == nil || errors.Is(err, io.EOF) {
@@ -249,3 +249,55 @@ func TestConfigProblems(t *testing.T) {
 }
 
 func newBuf(w io.Writer) *bufio.Writer { return bufio.NewWriter(w) }
+
+// TestCSVRecordFields checks that a CSV record, which keeps its values by
+// position, reads as the column map it stands for: the last of duplicate
+// columns wins, short rows lack the missing columns, import_template sees
+// __record_number__, and rowKeyName hashes the same content.
+func TestCSVRecordFields(t *testing.T) {
+	rec := record{num: 7, cols: []string{"a", "b", "a", "c"}, row: []string{"1", "2", "3"}}
+	want := map[string]string{"a": "3", "b": "2"}
+	if got := rec.fieldMap(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("fieldMap() = %v, want %v", got, want)
+	}
+	for _, name := range []string{"a", "b", "c", "zz"} {
+		v, ok := rec.get(name)
+		w, wok := want[name]
+		if v != w || ok != wok {
+			t.Errorf("get(%q) = %q, %t; want %q, %t", name, v, ok, w, wok)
+		}
+	}
+	byMap := record{num: 7, fields: want}
+	if rowKeyName(rec) != rowKeyName(byMap) {
+		t.Errorf("rowKeyName differs between a CSV record and its map: %s, %s", rowKeyName(rec), rowKeyName(byMap))
+	}
+	cfg, err := ParseConfig("b.yaml", []byte(`transformers:
+- kind: T
+  connector: csv
+  property_map:
+  - property: label
+    import_template: "%(b)s-%(__record_number__)s"
+  - property: n
+    external_name: __record_number__
+    import_transform: int
+  - property: a
+    external_name: a
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := cfg.Transformer("T")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := tr.importRecord(rec, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Properties["label"].String != "2-7" || e.Properties["n"].Int != 7 || e.Properties["a"].String != "3" {
+		t.Fatalf("imported %+v", e.Properties)
+	}
+	if _, ok := rec.get(recordNumberField); ok {
+		t.Error("the record itself gained __record_number__")
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
-	"strconv"
 
 	"github.com/appcfg/appcfg/backend"
 )
@@ -15,12 +14,14 @@ import (
 // becomes the key. A record without a key gets a deterministic name (see
 // rowKeyName) so that sending it again overwrites instead of duplicating.
 func (t *Transformer) importRecord(rec record, ns string) (backend.Entity, error) {
-	st := &rowState{record: rec.fields, ns: ns}
-	if st.record == nil {
-		st.record = map[string]string{}
-	}
-	st.record["__record_number__"] = strconv.Itoa(rec.num)
-	defer delete(st.record, "__record_number__")
+	var st rowState
+	return t.importInto(&st, &rec, ns)
+}
+
+// importInto is importRecord with the caller's rowState, which a batch's
+// conversion reuses rather than allocating one per record.
+func (t *Transformer) importInto(st *rowState, rec *record, ns string) (backend.Entity, error) {
+	*st = rowState{rec: rec, ns: ns}
 	e := backend.Entity{Properties: make(map[string]backend.Value, len(t.Properties))}
 	var keyVal any
 	hasKey := false
@@ -28,13 +29,13 @@ func (t *Transformer) importRecord(rec record, ns string) (backend.Entity, error
 		var raw any
 		switch {
 		case p.ImportTemplate != "":
-			s, err := pyFormat(p.ImportTemplate, st.record, false)
+			s, err := pyFormat(p.ImportTemplate, st.templateFields(), false)
 			if err != nil {
 				return e, fmt.Errorf("property %s: import_template: %w", p.Property, err)
 			}
 			raw = s
 		case p.ExternalName != "":
-			if s, ok := rec.fields[p.ExternalName]; ok {
+			if s, ok := st.get(p.ExternalName); ok {
 				raw = s
 			}
 		default:
@@ -54,7 +55,7 @@ func (t *Transformer) importRecord(rec record, ns string) (backend.Entity, error
 		}
 		e.Properties[p.Property] = val
 	}
-	key, err := t.makeKey(keyVal, hasKey, ns, rec)
+	key, err := t.makeKey(keyVal, hasKey, ns, *rec)
 	if err != nil {
 		return e, err
 	}
@@ -107,13 +108,14 @@ func rowKeyName(rec record) string {
 	if rec.raw != nil {
 		h.Write(rec.raw)
 	} else {
-		names := make([]string, 0, len(rec.fields))
-		for n := range rec.fields {
+		fields := rec.fieldMap()
+		names := make([]string, 0, len(fields))
+		for n := range fields {
 			names = append(names, n)
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			fmt.Fprintf(h, "%d:%s%d:%s", len(n), n, len(rec.fields[n]), rec.fields[n])
+			fmt.Fprintf(h, "%d:%s%d:%s", len(n), n, len(fields[n]), fields[n])
 		}
 	}
 	return fmt.Sprintf("row%d-%s", rec.num, hex.EncodeToString(h.Sum(nil)[:8]))

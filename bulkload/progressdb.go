@@ -14,6 +14,8 @@ import (
 )
 
 // Batch states in the progress table, as the legacy bulkloader numbered them.
+// This version records read, sent and error; it reads stateSending (from a
+// legacy-style database) as not sent, like read.
 const (
 	stateRead    = 0
 	stateSending = 1

@@ -106,7 +106,7 @@ func TestTransformErrors(t *testing.T) {
 
 func TestDeepKey(t *testing.T) {
 	tr := resolveT(t, "transform.create_deep_key(('App', 'app', False), ('Pez', transform.CURRENT_PROPERTY, True))")
-	got, err := tr.apply(&rowState{record: map[string]string{"app": "pezdb"}, ns: "n"}, "17")
+	got, err := tr.apply(&rowState{rec: &record{fields: map[string]string{"app": "pezdb"}}, ns: "n"}, "17")
 	if err != nil {
 		t.Fatal(err)
 	}

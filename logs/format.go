@@ -1,10 +1,12 @@
 package logs
 
 import (
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/appcfg/appcfg/backend"
 )
@@ -49,6 +51,18 @@ func (fm *formatter) timestamp(t time.Time) []byte {
 	return fm.stamp
 }
 
+// timestampNanos is timestamp for a time in Unix nanoseconds.
+func (fm *formatter) timestampNanos(ns int64) []byte {
+	sec := ns / 1e9
+	if ns%1e9 < 0 {
+		sec-- // floor, as time.Time.Unix
+	}
+	if sec != fm.lastSec {
+		return fm.timestamp(time.Unix(sec, 0))
+	}
+	return fm.stamp
+}
+
 // appendLog appends the request line of l and its app log lines, each line
 // ending in '\n', and returns how many lines it wrote.
 func (fm *formatter) appendLog(b []byte, l *backend.RequestLog) ([]byte, int) {
@@ -83,11 +97,17 @@ func (fm *formatter) appendLog(b []byte, l *backend.RequestLog) ([]byte, int) {
 		b = appendField(b, l.ID)
 	}
 	b = append(b, '\n')
+	return fm.appendAppLogs(b, l.AppLogs)
+}
+
+// appendAppLogs appends the app log lines at or above the severity asked
+// for, and returns how many lines the request wrote with its own.
+func (fm *formatter) appendAppLogs(b []byte, appLogs []backend.AppLogLine) ([]byte, int) {
 	lines := 1
 	if fm.f.Severity < 0 {
 		return b, lines
 	}
-	for _, a := range l.AppLogs {
+	for _, a := range appLogs {
 		if a.Level < fm.f.Severity {
 			continue
 		}
@@ -129,6 +149,9 @@ func appendField(b []byte, s string) []byte {
 	if s == "" {
 		return append(b, '-')
 	}
+	if plainPrefix(s, true) == len(s) {
+		return append(b, s...)
+	}
 	return appendEscaped(b, strings.ReplaceAll(s, " ", `\x20`))
 }
 
@@ -155,15 +178,34 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// plainPrefix returns the length of the run of plain bytes s starts with
+// (and without spaces if noSpace), testing eight bytes at a time.
+func plainPrefix(s string, noSpace bool) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+		bad := x&highs | (x-0x20*ones)&^x&highs | hasZero(x^0x7f*ones) | hasZero(x^'"'*ones) | hasZero(x^'\\'*ones)
+		if noSpace {
+			bad |= hasZero(x ^ ' '*ones)
+		}
+		if bad != 0 {
+			break
+		}
+	}
+	for i < len(s) && plain[s[i]] && (!noSpace || s[i] != ' ') {
+		i++
+	}
+	return i
+}
+
 // appendEscaped appends s escaped as Apache's mod_log_config does: '"' and
 // '\' get a backslash, control bytes and invalid UTF-8 become \xhh, so one
 // record is always one line with balanced quotes.
 func appendEscaped(b []byte, s string) []byte {
 	// Most fields need no escape: copy the plain run in one go.
-	i := 0
-	for i < len(s) && plain[s[i]] {
-		i++
-	}
+	i := plainPrefix(s, false)
 	b = append(b, s[:i]...)
 	for i < len(s) {
 		c := s[i]

@@ -16,7 +16,9 @@ const bufSize = 256 << 10
 // formatted as the reader hands logs over (the backend reads ahead in a
 // goroutine of its own) and written by another goroutine, so reading,
 // formatting and writing overlap. Three blocks circulate between the two,
-// so memory is the same for a thousand logs or a billion.
+// so memory is the same for a thousand logs or a billion. A reader that
+// hands logs over in blocks (backend.LogBlockReader) is read that way: the
+// formatter then escapes each distinct value once per block.
 func stream(ctx context.Context, r backend.LogReader, q backend.LogQuery, opts Options, resume *resumePoint, w io.Writer) (Result, error) {
 	blocks, freeBlocks := make(chan []byte, 2), make(chan []byte, 3)
 	for range 3 {
@@ -25,54 +27,110 @@ func stream(ctx context.Context, r backend.LogReader, q backend.LogQuery, opts O
 	werr := make(chan error, 1)
 	go func() { werr <- writeBlocks(w, blocks, freeBlocks) }()
 
-	var res Result
 	fm := newFormatter(opts.Format)
-	sk := newSkipper(resume, fm)
-	buf := <-freeBlocks
-	readErr := r.ReadLogs(ctx, q, func(l backend.RequestLog) error {
-		if !matchesVHost(l.Host, opts.VHost) {
-			return nil
-		}
-		if sk != nil {
-			if sk.add(&l) {
-				return nil // still inside the second the file ends with
-			}
-			buf = sk.emit(buf, &res, opts.Status)
-			sk = nil
-		}
-		var lines int
-		buf, lines = fm.appendLog(buf, &l)
-		res.Requests++
-		res.Lines += lines
-		if len(buf) < bufSize {
-			return nil
-		}
-		select {
-		case blocks <- buf:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		buf = <-freeBlocks
-		return nil
-	})
+	s := &streamer{ctx: ctx, fm: fm, vhost: opts.VHost, status: opts.Status, sk: newSkipper(resume, fm),
+		blocks: blocks, freeBlocks: freeBlocks, buf: <-freeBlocks}
+	var readErr error
+	if br, ok := r.(backend.LogBlockReader); ok {
+		bf := newBlockFormatter(fm, opts.VHost)
+		readErr = br.ReadLogBlocks(ctx, q, func(bl *backend.LogBlock) error { return s.addBlock(bf, bl) })
+	} else {
+		readErr = r.ReadLogs(ctx, q, func(l backend.RequestLog) error { return s.add(&l) })
+	}
 	if readErr == nil {
-		if sk != nil {
+		if s.sk != nil {
 			// The listing ended inside the second the file ends with.
-			buf = sk.emit(buf, &res, opts.Status)
+			s.buf = s.sk.emit(s.buf, &s.res, opts.Status)
 		}
-		if len(buf) > 0 {
-			blocks <- buf
+		if len(s.buf) > 0 {
+			blocks <- s.buf
 		}
 	}
 	close(blocks)
 	err := <-werr
 	if readErr != nil {
-		return res, fmt.Errorf("downloading request logs of app %s: %w", q.App, readErr)
+		return s.res, fmt.Errorf("downloading request logs of app %s: %w", q.App, readErr)
 	}
 	if err != nil {
-		return res, fmt.Errorf("Can't write '%s': %w.", opts.Output, err)
+		return s.res, fmt.Errorf("Can't write '%s': %w.", opts.Output, err)
 	}
-	return res, nil
+	return s.res, nil
+}
+
+// streamer is the formatting side of stream.
+type streamer struct {
+	ctx        context.Context
+	fm         *formatter
+	vhost      string
+	status     io.Writer
+	sk         *skipper // nil once past the resume point
+	blocks     chan<- []byte
+	freeBlocks <-chan []byte
+	buf        []byte
+	res        Result
+}
+
+// add formats one log.
+func (s *streamer) add(l *backend.RequestLog) error {
+	if !matchesVHost(l.Host, s.vhost) {
+		return nil
+	}
+	if s.sk != nil {
+		if s.sk.add(l) {
+			return nil // still inside the second the file ends with
+		}
+		s.buf = s.sk.emit(s.buf, &s.res, s.status)
+		s.sk = nil
+	}
+	var lines int
+	s.buf, lines = s.fm.appendLog(s.buf, l)
+	s.res.Requests++
+	s.res.Lines += lines
+	return s.flush()
+}
+
+// addBlock formats a block of logs: one by one while resuming, then with
+// the block formatter.
+func (s *streamer) addBlock(bf *blockFormatter, bl *backend.LogBlock) error {
+	i := 0
+	for ; i < len(bl.Records) && s.sk != nil; i++ {
+		l := bl.Log(i)
+		if err := s.add(&l); err != nil {
+			return err
+		}
+	}
+	if i == len(bl.Records) {
+		return nil
+	}
+	bf.prepare(bl)
+	defer bf.done()
+	for ; i < len(bl.Records); i++ {
+		if !bf.keep(&bl.Records[i]) {
+			continue
+		}
+		var lines int
+		s.buf, lines = bf.appendRecord(s.buf, bl, i)
+		s.res.Requests++
+		s.res.Lines += lines
+		if err := s.flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flush hands a full buffer to the writer.
+func (s *streamer) flush() error {
+	if len(s.buf) < bufSize {
+		return nil
+	}
+	select {
+	case s.blocks <- s.buf:
+	case <-s.ctx.Done():
+		return s.ctx.Err()
+	}
+	s.buf = <-s.freeBlocks
+	return nil
 }
 
 // writeBlocks writes each block to w and hands it back, returning the first

@@ -157,7 +157,7 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		}
 		rep.Status(fmt.Sprintf("Routing all traffic of service %s to version %s.", opts.Service, opts.Version))
 		if err := vs.SetTraffic(ctx, opts.App, opts.Service, map[string]float64{opts.Version: 1}, false); err != nil {
-			return nil, fmt.Errorf("version %s was created but could not be promoted: %w", opts.Version, err)
+			return nil, fmt.Errorf("version %s was created, but promoting it failed: %w", opts.Version, err)
 		}
 		res.Promoted = true
 	}

@@ -25,8 +25,9 @@ type Options struct {
 	Endpoints Endpoints
 	// Concurrency is the most uploads at once; 0 for 16, as gcloud.
 	Concurrency int
-	// PollInitial and PollInterval pace operation polling (0: 1 s then
-	// 5 s, as gcloud); OperationTimeout bounds it (0: one hour).
+	// PollInitial and PollInterval pace operation polling: the first
+	// pause, doubled at each poll up to the second (0: 100 ms and 5 s);
+	// OperationTimeout bounds it (0: one hour).
 	PollInitial, PollInterval, OperationTimeout time.Duration
 	// RetryAttempts and RetryBase tune retries of idempotent calls (0: 5
 	// tries from 500 ms).
@@ -34,6 +35,22 @@ type Options struct {
 	RetryBase     time.Duration
 	// Now is the clock, for the staging TTL (nil: time.Now).
 	Now func() time.Time
+	// CreateApp is the region (locationId, like us-central) in which to
+	// create the project's App Engine application when it has none;
+	// "" reports the missing application instead.
+	CreateApp string
+	// KeepPrevious keeps the version a promote takes all traffic from
+	// running; by default it is stopped when it is not automatic-scaling
+	// standard (it would bill idle instances), as gcloud's
+	// --stop-previous-version.
+	KeepPrevious bool
+	// SessionDir keeps the resumable upload sessions of large files, so
+	// an interrupted deploy resumes them in the next run ("": none).
+	SessionDir string
+	// Prefetch reads the code bucket and lists it in the background as
+	// soon as the backend opens, for a deploy: the listing then overlaps
+	// the caller's walk and hashing of the files.
+	Prefetch bool
 }
 
 // Backend is the App Engine backend. It implements backend.Backend,
@@ -48,11 +65,27 @@ type Backend struct {
 	opTime   time.Duration
 	now      func() time.Time
 	uploads  *limiter
+	// createApp, keepPrevious and sessions: see Options.
+	createApp    string
+	keepPrevious bool
+	sessions     string
 	// ds is the Datastore data-plane backend, composed for entities.
 	ds *datastore.Backend
 
 	mu      sync.Mutex
 	buckets map[string]*bucketInfo // by project
+	// pending is the background listing of Options.Prefetch, by
+	// project, until MissingBlobs takes it.
+	pending      map[string]*listing
+	stopPrefetch context.CancelFunc
+	prefetching  sync.WaitGroup
+}
+
+// listing is a bucket listing under way or done.
+type listing struct {
+	done    chan struct{}
+	present map[string]bool
+	err     error
 }
 
 // New returns a backend for the options.
@@ -69,10 +102,14 @@ func New(o Options) (*Backend, error) {
 		hc:      o.HTTPClient,
 		ep:      ep,
 		retry:   retryPolicy{attempts: 5, base: 500 * time.Millisecond, max: 30 * time.Second},
-		poll:    [2]time.Duration{time.Second, 5 * time.Second},
+		poll:    [2]time.Duration{100 * time.Millisecond, 5 * time.Second},
 		opTime:  time.Hour,
 		now:     time.Now,
 		buckets: map[string]*bucketInfo{},
+
+		createApp:    o.CreateApp,
+		keepPrevious: o.KeepPrevious,
+		sessions:     o.SessionDir,
 	}
 	if o.RetryAttempts > 0 {
 		b.retry.attempts = o.RetryAttempts
@@ -103,6 +140,11 @@ func New(o Options) (*Backend, error) {
 	b.ds, err = datastore.New(b.location, datastore.Config{Endpoint: strings.TrimSuffix(ep.Datastore, "/")}, b.hc)
 	if err != nil {
 		return nil, err
+	}
+	if o.Prefetch && o.Project != "" {
+		if _, err := b.projectOf(o.Project); err == nil {
+			b.prefetch(o.Project)
+		}
 	}
 	return b, nil
 }
@@ -143,10 +185,57 @@ func (b *Backend) Properties() backend.Properties {
 	return backend.Properties{Connections: b.uploads.max}
 }
 
-// Close implements backend.Backend.
+// Close implements backend.Backend. It stops a background listing still
+// under way and waits for it, so nothing outlives the backend.
 func (b *Backend) Close() error {
+	if b.stopPrefetch != nil {
+		b.stopPrefetch()
+		b.prefetching.Wait()
+	}
 	b.hc.CloseIdleConnections()
 	return nil
+}
+
+// prefetch starts reading and listing project's code bucket in the
+// background (Options.Prefetch).
+func (b *Backend) prefetch(project string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	b.stopPrefetch = cancel
+	l := &listing{done: make(chan struct{})}
+	b.pending = map[string]*listing{project: l}
+	b.prefetching.Add(1)
+	go func() {
+		defer b.prefetching.Done()
+		defer close(l.done)
+		bi, err := b.codeBucket(ctx, project)
+		if err == nil {
+			l.present, err = b.listBucket(ctx, bi)
+		}
+		l.err = err
+	}()
+}
+
+// takeListing returns the background listing of project once it is done,
+// and forgets it: it is used once, by the deploy's check of what is
+// missing. ok is false when there is none or it failed (the caller lists
+// afresh, and meets the error itself if it persists).
+func (b *Backend) takeListing(ctx context.Context, project string) (present map[string]bool, ok bool, err error) {
+	b.mu.Lock()
+	l := b.pending[project]
+	delete(b.pending, project)
+	b.mu.Unlock()
+	if l == nil {
+		return nil, false, nil
+	}
+	select {
+	case <-l.done:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	if l.err != nil {
+		return nil, false, nil
+	}
+	return l.present, true, nil
 }
 
 // projectOf returns the project a call is about.
@@ -180,6 +269,24 @@ func escapedf(format string, args ...any) string {
 	return fmt.Sprintf(format, esc...)
 }
 
+// Settings are the choices the command line makes for this backend beyond
+// its location (see the fields of Options of the same names). They travel
+// in the context given to Factory.Open, because the registry passes only a
+// location and a backend.Env.
+type Settings struct {
+	CreateApp    string
+	KeepPrevious bool
+	SessionDir   string
+	Prefetch     bool
+}
+
+type settingsKey struct{}
+
+// WithSettings returns ctx carrying s for Factory.Open.
+func WithSettings(ctx context.Context, s Settings) context.Context {
+	return context.WithValue(ctx, settingsKey{}, s)
+}
+
 // Factory opens appengine: locations.
 type Factory struct{}
 
@@ -192,7 +299,8 @@ func (Factory) Scheme() string { return "appengine" }
 // Open implements backend.Factory. Locations: appengine (project from -A),
 // appengine:PROJECT or appengine://PROJECT, optionally followed by
 // ?appengine=URL&storage=URL&logging=URL&datastore=URL overriding the API
-// endpoints (as gcloud's api_endpoint_overrides).
+// endpoints (as gcloud's api_endpoint_overrides) and create_app=REGION.
+// The Settings in ctx give the other choices.
 func (Factory) Open(ctx context.Context, location, rest string, env backend.Env) (backend.Backend, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -204,9 +312,12 @@ func (Factory) Open(ctx context.Context, location, rest string, env backend.Env)
 	if err != nil {
 		return nil, fmt.Errorf("the endpoint overrides after ? are not a query string: %w", err)
 	}
+	set, _ := ctx.Value(settingsKey{}).(Settings)
 	var ep Endpoints
 	for k := range q {
 		switch k {
+		case "create_app":
+			set.CreateApp = q.Get(k)
 		case "appengine":
 			ep.AppEngine = q.Get(k)
 		case "storage":
@@ -216,10 +327,11 @@ func (Factory) Open(ctx context.Context, location, rest string, env backend.Env)
 		case "datastore":
 			ep.Datastore = q.Get(k)
 		default:
-			return nil, fmt.Errorf("unknown endpoint override %q: use appengine, storage, logging or datastore", k)
+			return nil, fmt.Errorf("unknown location parameter %q: use appengine, storage, logging, datastore or create_app", k)
 		}
 	}
-	b, err := New(Options{Project: project, HTTPClient: env.HTTPClient, Endpoints: ep})
+	b, err := New(Options{Project: project, HTTPClient: env.HTTPClient, Endpoints: ep,
+		CreateApp: set.CreateApp, KeepPrevious: set.KeepPrevious, SessionDir: set.SessionDir, Prefetch: set.Prefetch})
 	if err != nil {
 		return nil, err
 	}

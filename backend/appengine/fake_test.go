@@ -44,12 +44,14 @@ type fakeCloud struct {
 	nextID    int
 	logs      map[string][]map[string]any // project → LogEntry JSON
 	emptyPage bool                        // answer a first empty page with a token
+	noApps    bool                        // apps exist only once apps.create made them
 	calls     []string                    // "METHOD path" of every API call
 	fail      map[string][]int            // "METHOD path-regex" → statuses to answer first
 }
 
 type fakeApp struct {
 	bucket   string
+	location string // locationId given to apps.create
 	services map[string]*fakeService
 	dispatch []any
 }
@@ -296,8 +298,33 @@ func page[T any](items []T, q url.Values) ([]T, string) {
 func (f *fakeCloud) dispatch(method string, r *http.Request, path string, in map[string]any) (int, any) {
 	q := r.URL.Query()
 	switch method {
+	case "appengine.apps.create":
+		id, _ := in["id"].(string)
+		loc, _ := in["locationId"].(string)
+		if id == "" || loc == "" {
+			return apiErr(400, "INVALID_ARGUMENT", "id and locationId are required")
+		}
+		if f.apps[id] != nil {
+			return apiErr(409, "ALREADY_EXISTS", "app "+id+" already exists")
+		}
+		f.app(id).location = loc
+		return 200, f.newOp("apps/"+id, nil, map[string]any{"id": id, "locationId": loc}, nil)
+	case "appengine.apps.repair":
+		p := strings.TrimSuffix(strings.TrimPrefix(path, "v1/apps/"), ":repair")
+		a := f.apps[p]
+		if a == nil {
+			return apiErr(404, "NOT_FOUND", "no app "+p)
+		}
+		if a.bucket == "" {
+			a.bucket = "staging." + p + ".appspot.com"
+			f.gcs.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: a.bucket})
+		}
+		return 200, f.newOp("apps/"+p, nil, map[string]any{"id": p, "codeBucket": a.bucket}, nil)
 	case "appengine.apps.get":
 		p := reApp.FindStringSubmatch(path)[1]
+		if f.noApps && f.apps[p] == nil {
+			return apiErr(404, "NOT_FOUND", "App does not exist.")
+		}
 		a := f.app(p)
 		out := map[string]any{"id": p, "name": "apps/" + p, "codeBucket": a.bucket, "servingStatus": "SERVING", "defaultHostname": p + ".appspot.com"}
 		if len(a.dispatch) > 0 {

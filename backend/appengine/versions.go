@@ -53,18 +53,21 @@ func (e *OperationError) Unwrap() error {
 	return nil
 }
 
-// wait polls op until it is done, as gcloud does: a short first pause,
-// then a steady interval, bounded by the operation timeout.
+// wait polls op until it is done, bounded by the operation timeout. The
+// pause starts short and doubles up to the steady interval: most
+// operations (a split, a serving status) end within a second, so gcloud's
+// fixed first second would be most of their cost, while a long one (a
+// version build) still costs few polls.
 func (b *Backend) wait(ctx context.Context, api, base string, op operation) (operation, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.opTime)
 	defer cancel()
+	d := b.poll[0]
 	for polls := 0; !op.Done; polls++ {
 		if op.Name == "" {
 			return op, fmt.Errorf("%s returned an unfinished operation with no name", api)
 		}
-		d := b.poll[1]
-		if polls == 0 {
-			d = b.poll[0]
+		if polls > 0 {
+			d = min(2*d, b.poll[1])
 		}
 		if err := sleep(ctx, d); err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
@@ -92,7 +95,13 @@ type apiVersion struct {
 	CreateTime     time.Time `json:"createTime"`
 	CreatedBy      string    `json:"createdBy"`
 	DiskUsageBytes string    `json:"diskUsageBytes"`
-	Deployment     *struct {
+	// Env and the scaling blocks tell whether the version scales to
+	// zero by itself (automatic-scaling standard) or bills instances
+	// while it has no traffic.
+	Env           string          `json:"env"`
+	BasicScaling  json.RawMessage `json:"basicScaling"`
+	ManualScaling json.RawMessage `json:"manualScaling"`
+	Deployment    *struct {
 		Files map[string]json.RawMessage `json:"files"`
 	} `json:"deployment"`
 }
@@ -371,7 +380,18 @@ func normaliseSplit(split map[string]float64) (map[string]float64, error) {
 	return out, nil
 }
 
+// idlesForFree reports whether a version costs nothing without traffic:
+// a standard version with automatic scaling (the default scaling).
+func (v apiVersion) idlesForFree() bool {
+	standard := v.Env == "" || v.Env == "standard"
+	return standard && len(v.BasicScaling) == 0 && len(v.ManualScaling) == 0
+}
+
 // SetTraffic implements backend.Versions with services.patch of the split.
+// A promote (all traffic to one version, no migration) then stops the
+// version that had all the traffic before, when it is serving and would
+// bill idle instances (flexible, basic or manual scaling), as gcloud's
+// deploy does unless Options.KeepPrevious.
 func (b *Backend) SetTraffic(ctx context.Context, app, service string, split map[string]float64, migrate bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -388,18 +408,36 @@ func (b *Backend) SetTraffic(ctx context.Context, app, service string, split map
 	if err != nil {
 		return fmt.Errorf("service %s of %s: %w", service, project, err)
 	}
-	have := map[string]bool{}
+	have := map[string]apiVersion{}
 	for _, v := range vs {
-		have[v.ID] = true
+		have[v.ID] = v
 	}
 	for v := range alloc {
-		if !have[v] {
+		if _, ok := have[v]; !ok {
 			return fmt.Errorf("version %s of service %s of %s: %w", v, service, project, backend.ErrNotFound)
 		}
 	}
+	promote := len(alloc) == 1 && !migrate
 	shardBy := "IP"
-	if len(alloc) == 1 && !migrate {
+	if promote {
 		shardBy = "UNSPECIFIED" // as gcloud's promote
+	}
+	// The version to stop after a promote: the one that had all the
+	// traffic, read before the split changes.
+	var previous *apiVersion
+	if promote && !b.keepPrevious {
+		// A service just created by its first version may not be
+		// readable yet (gcloud retries its promote for this): then
+		// nothing had the traffic before.
+		svc, err := b.service(ctx, project, service)
+		if err != nil && !errors.Is(err, backend.ErrNotFound) {
+			return fmt.Errorf("service %s of %s: %w", service, project, err)
+		}
+		for id, share := range svc.allocations() {
+			if pv, ok := have[id]; ok && share == 1 && alloc[id] == 0 && pv.ServingStatus != string(backend.Stopped) && !pv.idlesForFree() {
+				previous = &pv
+			}
+		}
 	}
 	body := map[string]any{"split": map[string]any{"allocations": alloc, "shardBy": shardBy}}
 	u := b.adminURL("apps/%s/services/%s", project, service) + "?" + url.Values{
@@ -410,6 +448,11 @@ func (b *Backend) SetTraffic(ctx context.Context, app, service string, split map
 	}
 	if _, err := b.wait(ctx, apiAdmin, b.ep.AppEngine, op); err != nil {
 		return fmt.Errorf("routing the traffic of service %s: %w", service, err)
+	}
+	if previous != nil {
+		if err := b.SetServingStatus(ctx, project, service, previous.ID, backend.Stopped); err != nil {
+			return fmt.Errorf("all traffic of service %s now goes to the new version, but the previous version %s, which bills instances while idle, could not be stopped; stop it with `gcloud app versions stop %s --service %s`: %w", service, previous.ID, previous.ID, service, err)
+		}
 	}
 	return nil
 }

@@ -20,6 +20,8 @@ func (s suite) logTests() []subtest {
 		{"ManyPages", s.testLogsManyPages},
 		{"StopAndCancel", s.testLogsStopAndCancel},
 		{"UnknownApp", s.testLogsUnknownApp},
+		{"Blocks", s.testLogBlocks},
+		{"BlocksStop", s.testLogBlocksStop},
 	}
 }
 
@@ -247,22 +249,10 @@ func (s suite) testLogsStopAndCancel(t *testing.T) {
 	must(t, "WriteLogs", w.WriteLogs(t.Context(), app, []backend.RequestLog{
 		sampleLog(0, "v1", "/a"), sampleLog(1, "v1", "/b"), sampleLog(2, "v1", "/c"),
 	}))
-	calls := 0
-	err := r.ReadLogs(t.Context(), backend.LogQuery{App: app, End: logBase.Add(time.Hour)}, func(backend.RequestLog) error {
-		calls++
-		if calls == 2 {
-			return errStop
-		}
-		return nil
+	q := backend.LogQuery{App: app, End: logBase.Add(time.Hour)}
+	ctx := checkStopAndCancel(t, "ReadLogs", 2, func(ctx context.Context, fn func() error) error {
+		return r.ReadLogs(ctx, q, func(backend.RequestLog) error { return fn() })
 	})
-	wantErr(t, "ReadLogs whose callback fails", err, errStop)
-	if calls != 2 {
-		t.Errorf("the callback ran %d times after failing on call 2", calls)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	err = r.ReadLogs(ctx, backend.LogQuery{App: app, End: logBase.Add(time.Hour)}, func(backend.RequestLog) error { return nil })
-	wantCanceled(t, "ReadLogs", err)
 	wantCanceled(t, "WriteLogs", w.WriteLogs(ctx, app, []backend.RequestLog{sampleLog(9, "v1", "/late")}))
 	if got := readAll(t, r, backend.LogQuery{App: app}); len(got) != 3 {
 		t.Errorf("a WriteLogs with a cancelled context recorded logs: %d logs, want 3", len(got))
@@ -275,4 +265,144 @@ func (s suite) testLogsUnknownApp(t *testing.T) {
 	if got := readAll(t, r, backend.LogQuery{App: newApp(t)}); len(got) != 0 {
 		t.Fatalf("an app never seen has %d logs, want none", len(got))
 	}
+}
+
+// blockReader returns r as a LogBlockReader or skips the test: the
+// capability is optional.
+func blockReader(t *testing.T, r backend.LogReader) backend.LogBlockReader {
+	t.Helper()
+	br, ok := r.(backend.LogBlockReader)
+	if !ok {
+		t.Skip("optional capability LogBlockReader not implemented")
+	}
+	return br
+}
+
+// readBlocks lists q with ReadLogBlocks, expanding each record, and checks
+// what a block must hold.
+func readBlocks(t *testing.T, br backend.LogBlockReader, q backend.LogQuery) []backend.RequestLog {
+	t.Helper()
+	if q.End.IsZero() {
+		q.End = logBase.Add(1000 * time.Hour)
+	}
+	var got []backend.RequestLog
+	err := br.ReadLogBlocks(t.Context(), q, func(bl *backend.LogBlock) error {
+		if len(bl.Records) == 0 {
+			t.Errorf("an empty block")
+		}
+		for i, r := range bl.Records {
+			for f, idx := range r.Str {
+				if int(idx) >= len(bl.Dict[f]) {
+					t.Fatalf("record %d: string field %d has index %d past its dictionary (%d values)", i, f, idx, len(bl.Dict[f]))
+				}
+			}
+			l := bl.Log(i)
+			// Copy the strings: the block is valid only during the call.
+			l.IP, l.Method, l.Resource, l.HTTPVersion = clone(l.IP), clone(l.Method), clone(l.Resource), clone(l.HTTPVersion)
+			l.Referrer, l.UserAgent, l.Host = clone(l.Referrer), clone(l.UserAgent), clone(l.Host)
+			l.App, l.Service, l.Version, l.ID = clone(l.App), clone(l.Service), clone(l.Version), clone(l.ID)
+			app := append([]backend.AppLogLine(nil), l.AppLogs...)
+			for j := range app {
+				app[j].Message = clone(app[j].Message)
+			}
+			if len(app) == 0 {
+				app = nil
+			}
+			l.AppLogs = app
+			got = append(got, l)
+		}
+		return nil
+	})
+	must(t, "ReadLogBlocks", err)
+	return got
+}
+
+func clone(s string) string { return string([]byte(s)) }
+
+// testLogBlocks checks ReadLogBlocks lists exactly what ReadLogs does, for
+// overlapping chunks, several versions and services, bounds and resume
+// points.
+func (s suite) testLogBlocks(t *testing.T) {
+	b, app := s.open(t), newApp(t)
+	r, w := logHost(t, b)
+	br := blockReader(t, r)
+	var in []backend.RequestLog
+	for i := range 3000 {
+		sec := float64(i%1500) / 50 // two interleaved halves: overlapping chunks
+		l := sampleLog(sec, []string{"v1", "v2"}[i%7/6], fmt.Sprintf("/p%d?q=\"%d\"", i%37, i))
+		l.UserAgent = []string{"", "curl/8.5.0", "Mozilla/5.0 (X11; Linux x86_64)"}[i%3]
+		l.IP = fmt.Sprintf("192.0.2.%d", i%200)
+		if i%11 == 0 {
+			l.Service = "api"
+		}
+		if i%13 == 0 {
+			l.AppLogs = []backend.AppLogLine{{Time: l.Time.Add(time.Millisecond), Level: backend.Warning, Message: fmt.Sprint("note ", i)}}
+		}
+		in = append(in, l)
+	}
+	for lo := 0; lo < len(in); lo += 400 {
+		must(t, "WriteLogs", w.WriteLogs(t.Context(), app, in[lo:min(lo+400, len(in))]))
+	}
+	all := readAll(t, r, backend.LogQuery{App: app})
+	mid := all[len(all)/2]
+	queries := []backend.LogQuery{
+		{App: app},
+		{App: app, Service: "default"},
+		{App: app, Service: "default", Version: "v1"},
+		{App: app, Service: "api", Version: "v2"},
+		{App: app, Start: logBase.Add(5 * time.Second), End: logBase.Add(17 * time.Second)},
+		{App: app, AfterTime: mid.Time, AfterID: mid.ID},
+		{App: newApp(t)},
+	}
+	for _, q := range queries {
+		want := readAll(t, r, q)
+		got := readBlocks(t, br, q)
+		if !reflect.DeepEqual(got, want) {
+			n := min(len(got), len(want))
+			for i := range n {
+				if !reflect.DeepEqual(got[i], want[i]) {
+					t.Fatalf("query %+v: log %d from ReadLogBlocks\n%+v\nfrom ReadLogs\n%+v", q, i, got[i], want[i])
+				}
+			}
+			t.Fatalf("query %+v: ReadLogBlocks listed %d logs, ReadLogs %d", q, len(got), len(want))
+		}
+	}
+}
+
+func (s suite) testLogBlocksStop(t *testing.T) {
+	b, app := s.open(t), newApp(t)
+	r, w := logHost(t, b)
+	br := blockReader(t, r)
+	var in []backend.RequestLog
+	for i := range 3000 {
+		in = append(in, sampleLog(float64(i)/10, "v1", fmt.Sprint("/", i)))
+	}
+	must(t, "WriteLogs", w.WriteLogs(t.Context(), app, in))
+	q := backend.LogQuery{App: app, End: logBase.Add(time.Hour)}
+	checkStopAndCancel(t, "ReadLogBlocks", 1, func(ctx context.Context, fn func() error) error {
+		return br.ReadLogBlocks(ctx, q, func(*backend.LogBlock) error { return fn() })
+	})
+}
+
+// checkStopAndCancel checks a listing stops at the first error of its
+// callback (failing on call stopAt) and with a cancelled context, which it
+// returns.
+func checkStopAndCancel(t *testing.T, name string, stopAt int, list func(ctx context.Context, fn func() error) error) context.Context {
+	t.Helper()
+	calls := 0
+	err := list(t.Context(), func() error {
+		calls++
+		if calls == stopAt {
+			return errStop
+		}
+		return nil
+	})
+	wantErr(t, name+" whose callback fails", err, errStop)
+	if calls != stopAt {
+		t.Errorf("%s: the callback ran %d times after failing on call %d", name, calls, stopAt)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	wantCanceled(t, name, list(ctx, func() error { return nil }))
+	return ctx
 }

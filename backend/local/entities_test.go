@@ -138,3 +138,16 @@ func TestStoreKeepsNaN(t *testing.T) {
 		t.Error("a foreign cursor was accepted")
 	}
 }
+
+// TestTypeTagMatchesTable keeps the switch in typeTag in step with typeTags,
+// which decoding uses.
+func TestTypeTagMatchesTable(t *testing.T) {
+	for typ, tag := range typeTags {
+		if got := typeTag(typ); got != tag {
+			t.Errorf("typeTag(%q) = %d, typeTags has %d", typ, got, tag)
+		}
+	}
+	if got := typeTag(""); got != typeTags[backend.NullType] {
+		t.Errorf("typeTag(\"\") = %d, want the null tag", got)
+	}
+}

@@ -82,6 +82,10 @@ type chunk struct {
 	firstSeq         int64
 	count            int
 	data             []byte
+	// While the chunk is being cut: its dictionaries and records.
+	dict  [backend.NumLogFields]map[string]uint32
+	dicts [backend.NumLogFields][]byte
+	recs  []byte
 }
 
 // cutChunks groups the logs, visited in order (sorted by time) and numbered
@@ -102,7 +106,7 @@ func cutChunks(logs []backend.RequestLog, order []int, first int64) []chunk {
 		seq, t := first+int64(n), l.Time.UnixNano()
 		c := open[k]
 		if c != nil && (c.count == maxChunkLogs || t-c.minTime > maxChunkSpan) {
-			done = append(done, *c)
+			done = append(done, c.seal())
 			c = nil
 		}
 		if c == nil {
@@ -112,24 +116,45 @@ func cutChunks(logs []backend.RequestLog, order []int, first int64) []chunk {
 			c = &chunk{service: k.service, version: k.version, minTime: t, firstSeq: seq}
 			open[k] = c
 		}
-		c.data = appendRecord(c.data, l, t-c.minTime, seq-c.firstSeq)
+		c.appendRecord(l, t-c.minTime, seq-c.firstSeq)
 		c.maxTime = t
 		c.count++
 	}
 	for _, k := range keys {
-		done = append(done, *open[k])
+		done = append(done, open[k].seal())
 	}
 	return done
 }
 
-// appendRecord encodes one record: its time and sequence number relative to
-// the chunk's first, then its fields. Service, version and app are the
-// chunk's.
-func appendRecord(b []byte, l *backend.RequestLog, dt, dseq int64) []byte {
+// The chunk encoding. Strings are dictionary-coded per field: a chunk
+// starts with, for each string field (backend.LogIP … LogHost), the count
+// of its distinct values and each value (length, bytes); then come the
+// records, each its time and sequence number relative to the chunk's
+// first, the dictionary index of each string field, status, bytes,
+// latency and app log lines. Service, version and app are the chunk's.
+//
+// Most fields of a busy version repeat (host, method, protocol, user
+// agents, referrers, popular paths), so a chunk is a fraction of the raw
+// text — fewer database pages to read — and a reader handing whole blocks
+// over (backend.LogBlockReader) lets the formatter escape each distinct
+// value once per chunk.
+
+// appendRecord encodes one record into the chunk.
+func (c *chunk) appendRecord(l *backend.RequestLog, dt, dseq int64) {
+	b := c.recs
 	b = binary.AppendUvarint(b, uint64(dt))
 	b = binary.AppendUvarint(b, uint64(dseq))
-	for _, s := range [...]string{l.IP, l.Method, l.Resource, l.HTTPVersion, l.Referrer, l.UserAgent, l.Host} {
-		b = appendLogString(b, s)
+	for f, s := range [backend.NumLogFields]string{l.IP, l.Method, l.Resource, l.HTTPVersion, l.Referrer, l.UserAgent, l.Host} {
+		if c.dict[f] == nil {
+			c.dict[f] = map[string]uint32{}
+		}
+		idx, ok := c.dict[f][s]
+		if !ok {
+			idx = uint32(len(c.dict[f]))
+			c.dict[f][s] = idx
+			c.dicts[f] = appendLogString(c.dicts[f], s)
+		}
+		b = binary.AppendUvarint(b, uint64(idx))
 	}
 	b = binary.AppendVarint(b, int64(l.Status))
 	b = binary.AppendVarint(b, l.Bytes)
@@ -140,7 +165,23 @@ func appendRecord(b []byte, l *backend.RequestLog, dt, dseq int64) []byte {
 		b = binary.AppendVarint(b, int64(a.Level))
 		b = appendLogString(b, a.Message)
 	}
-	return b
+	c.recs = b
+}
+
+// seal lays out the chunk's data: dictionaries, then records.
+func (c *chunk) seal() chunk {
+	size := len(c.recs)
+	for f := range c.dicts {
+		size += binary.MaxVarintLen32 + len(c.dicts[f])
+	}
+	data := make([]byte, 0, size)
+	for f := range c.dicts {
+		data = binary.AppendUvarint(data, uint64(len(c.dict[f])))
+		data = append(data, c.dicts[f]...)
+	}
+	data = append(data, c.recs...)
+	return chunk{service: c.service, version: c.version, minTime: c.minTime, maxTime: c.maxTime,
+		firstSeq: c.firstSeq, count: c.count, data: data}
 }
 
 func appendLogString(b []byte, s string) []byte {
@@ -149,7 +190,7 @@ func appendLogString(b []byte, s string) []byte {
 }
 
 // logDecoder reads records back. Strings are cut from one string holding the
-// whole chunk, so decoding a record allocates only its ID and app logs.
+// whole chunk, so decoding a record allocates only its app logs.
 type logDecoder struct {
 	s   string
 	pos int
@@ -212,56 +253,139 @@ type logKey struct{ t, seq int64 }
 
 func (k logKey) less(o logKey) bool { return k.t < o.t || (k.t == o.t && k.seq < o.seq) }
 
-// cursor decodes the records of one open chunk one at a time, skipping
-// those outside the query; head is the next record to hand out.
+// cursor walks the records of one open chunk, decoded whole by the
+// fetching goroutine, skipping those outside the query; head is the next
+// record to hand out.
 type cursor struct {
-	app  string
 	m    chunkMeta
-	d    logDecoder
-	left int // records not yet decoded
-	head backend.RequestLog
+	dict [backend.NumLogFields][]string
+	recs []backend.LogRecord
+	seqs []int64
+	pos  int // index of head in recs
+	head *backend.LogRecord
 	key  logKey
 	// Bounds of the query.
 	lo, hi int64
 	after  logKey
+	// Where dict starts in the dictionaries of the block being built
+	// (ReadLogBlocks), valid when gen is the block's generation.
+	gen int
+	off [backend.NumLogFields]uint32
 }
 
-// next decodes the next record in bounds into head; false at the end.
-func (c *cursor) next() (bool, error) {
-	for c.left > 0 {
-		c.left--
-		d := &c.d
-		t := c.m.minTime + int64(d.uvarint())
-		seq := c.m.firstSeq + int64(d.uvarint())
-		c.head = backend.RequestLog{
-			Time: time.Unix(0, t), App: c.app, Service: c.m.service, Version: c.m.version,
-			IP: d.str(), Method: d.str(), Resource: d.str(), HTTPVersion: d.str(),
-			Referrer: d.str(), UserAgent: d.str(), Host: d.str(),
+// decode decodes the chunk's dictionaries and records from d.
+func (c *cursor) decode(d *logDecoder) error {
+	for f := range c.dict {
+		n := d.uvarint()
+		if d.err != nil || n > uint64(len(d.s)) {
+			return fmt.Errorf("the stored request logs are damaged (chunk %d): bad dictionary", c.m.id)
 		}
-		c.head.Status = int(d.varint())
-		c.head.Bytes = d.varint()
-		c.head.Latency = time.Duration(d.varint())
-		if n := d.uvarint(); n > 0 && d.err == nil {
-			if n > uint64(len(d.s)) {
-				return false, fmt.Errorf("the stored request logs are damaged (chunk %d): bad app log count", c.m.id)
+		c.dict[f] = grow(c.dict[f], int(n))
+		for i := range c.dict[f] {
+			c.dict[f][i] = d.str()
+		}
+		if d.err != nil {
+			return fmt.Errorf("the stored request logs are damaged (chunk %d): %w", c.m.id, d.err)
+		}
+	}
+	if c.m.count < 0 || c.m.count > len(d.s) {
+		return fmt.Errorf("the stored request logs are damaged (chunk %d): bad count", c.m.id)
+	}
+	c.recs = grow(c.recs, c.m.count)
+	c.seqs = grow(c.seqs, c.m.count)
+	var nd [backend.NumLogFields]uint64
+	for f := range nd {
+		nd[f] = uint64(len(c.dict[f]))
+	}
+	for k := range c.recs {
+		h := &c.recs[k]
+		// A record's leading numbers: time, sequence, the string
+		// indexes, status, bytes, latency and app log count. Decoded in
+		// one loop whose one-byte path the compiler keeps inline.
+		var v [2 + backend.NumLogFields + 4]uint64
+		s, p := d.s, d.pos
+		for j := range v {
+			var x uint64
+			for shift := uint(0); ; shift += 7 {
+				if p >= len(s) || shift > 63 {
+					return fmt.Errorf("the stored request logs are damaged (chunk %d, record %d): truncated record", c.m.id, k)
+				}
+				b := s[p]
+				p++
+				x |= uint64(b&0x7f) << shift
+				if b < 0x80 {
+					break
+				}
 			}
-			c.head.AppLogs = make([]backend.AppLogLine, n)
-			for j := range c.head.AppLogs {
+			v[j] = x
+		}
+		d.pos = p
+		t := c.m.minTime + int64(v[0])
+		c.seqs[k] = c.m.firstSeq + int64(v[1])
+		h.Time = t
+		for f := range h.Str {
+			i := v[2+f]
+			if i >= nd[f] && d.err == nil {
+				d.err = errors.New("bad dictionary index")
+			}
+			h.Str[f] = uint32(i)
+		}
+		unzig := func(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+		h.Status = int32(unzig(v[2+backend.NumLogFields]))
+		h.Bytes = unzig(v[3+backend.NumLogFields])
+		h.Latency = time.Duration(unzig(v[4+backend.NumLogFields]))
+		h.AppLogs = nil
+		if n := v[5+backend.NumLogFields]; n > 0 && d.err == nil {
+			if n > uint64(len(d.s)) {
+				return fmt.Errorf("the stored request logs are damaged (chunk %d): bad app log count", c.m.id)
+			}
+			h.AppLogs = make([]backend.AppLogLine, n)
+			for j := range h.AppLogs {
 				at := t + d.varint()
-				c.head.AppLogs[j] = backend.AppLogLine{Time: time.Unix(0, at), Level: backend.Severity(d.varint()), Message: d.str()}
+				h.AppLogs[j] = backend.AppLogLine{Time: time.Unix(0, at), Level: backend.Severity(d.varint()), Message: d.str()}
 			}
 		}
 		if d.err != nil {
-			return false, fmt.Errorf("the stored request logs are damaged (chunk %d, record %d): %w", c.m.id, c.m.count-c.left-1, d.err)
+			return fmt.Errorf("the stored request logs are damaged (chunk %d, record %d): %w", c.m.id, k, d.err)
 		}
-		c.key = logKey{t, seq}
-		if t < c.lo || t >= c.hi || !c.after.less(c.key) {
+	}
+	return nil
+}
+
+// grow returns s resized to n, reusing its array when it is large enough.
+func grow[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
+}
+
+// next moves head to the next record in bounds; false at the end.
+func (c *cursor) next() bool {
+	for c.pos+1 < len(c.recs) {
+		c.pos++
+		c.key = logKey{c.recs[c.pos].Time, c.seqs[c.pos]}
+		if c.key.t < c.lo || c.key.t >= c.hi || !c.after.less(c.key) {
 			continue
 		}
-		c.head.ID = formatLogID(seq)
-		return true, nil
+		c.head = &c.recs[c.pos]
+		return true
 	}
-	return false, nil
+	return false
+}
+
+// log returns head as a RequestLog of app.
+func (c *cursor) log(app string) backend.RequestLog {
+	h := c.head
+	return backend.RequestLog{
+		ID: formatLogID(c.key.seq), Time: time.Unix(0, h.Time),
+		IP: c.dict[backend.LogIP][h.Str[backend.LogIP]], Method: c.dict[backend.LogMethod][h.Str[backend.LogMethod]],
+		Resource: c.dict[backend.LogResource][h.Str[backend.LogResource]], HTTPVersion: c.dict[backend.LogHTTPVersion][h.Str[backend.LogHTTPVersion]],
+		Status: int(h.Status), Bytes: h.Bytes,
+		Referrer: c.dict[backend.LogReferrer][h.Str[backend.LogReferrer]], UserAgent: c.dict[backend.LogUserAgent][h.Str[backend.LogUserAgent]],
+		Host: c.dict[backend.LogHost][h.Str[backend.LogHost]], Latency: h.Latency,
+		App: app, Service: c.m.service, Version: c.m.version, AppLogs: h.AppLogs,
+	}
 }
 
 // formatLogID writes a sequence number as a fixed-width hex ID, so IDs of
@@ -311,17 +435,101 @@ func (h *cursorHeap) Pop() any {
 // that overlap: a chunk is opened only when its first time is due, so the
 // memory held is the open chunks, usually one or two, whatever the total.
 func (b *Backend) ReadLogs(ctx context.Context, q backend.LogQuery, fn func(backend.RequestLog) error) error {
+	r, err := b.newLogReader(ctx, q)
+	if r == nil || err != nil {
+		return err
+	}
+	return r.run(ctx, func(c *cursor) error { return fn(c.log(q.App)) })
+}
+
+// blockLogs is how many records a block of ReadLogBlocks holds at most.
+const blockLogs = 1024
+
+// ReadLogBlocks lists the logs q selects as ReadLogs does, handing them over
+// a block at a time: a block's dictionaries are those of the chunks its
+// records come from, so a stored chunk becomes a block without re-coding.
+func (b *Backend) ReadLogBlocks(ctx context.Context, q backend.LogQuery, fn func(*backend.LogBlock) error) error {
+	r, err := b.newLogReader(ctx, q)
+	if r == nil || err != nil {
+		return err
+	}
+	bb := &blockBuilder{fn: fn, gen: 1}
+	bb.block.App = q.App
+	bb.block.ID = func(i int) string { return formatLogID(bb.seqs[i]) }
+	if err := r.run(ctx, bb.add); err != nil {
+		return err
+	}
+	return bb.flush()
+}
+
+// blockBuilder gathers merged records into blocks.
+type blockBuilder struct {
+	fn    func(*backend.LogBlock) error
+	block backend.LogBlock
+	seqs  []int64 // of the records, for their IDs
+	gen   int     // generation of the block being built
+}
+
+// add appends the head of c to the block, first flushing a full block or
+// one of another service version.
+func (bb *blockBuilder) add(c *cursor) error {
+	bl := &bb.block
+	if n := len(bl.Records); n > 0 && (n >= blockLogs || c.m.service != bl.Service || c.m.version != bl.Version) {
+		if err := bb.flush(); err != nil {
+			return err
+		}
+	}
+	if len(bl.Records) == 0 {
+		bl.Service, bl.Version = c.m.service, c.m.version
+	}
+	if c.gen != bb.gen {
+		// The chunk's first record in this block: its dictionaries join
+		// the block's.
+		c.gen = bb.gen
+		for f := range bl.Dict {
+			c.off[f] = uint32(len(bl.Dict[f]))
+			bl.Dict[f] = append(bl.Dict[f], c.dict[f]...)
+		}
+	}
+	bl.Records = append(bl.Records, *c.head)
+	rec := &bl.Records[len(bl.Records)-1]
+	for f := range rec.Str {
+		rec.Str[f] += c.off[f]
+	}
+	bb.seqs = append(bb.seqs, c.key.seq)
+	return nil
+}
+
+// flush hands the block over, if it holds any record, and starts the next.
+func (bb *blockBuilder) flush() error {
+	bl := &bb.block
+	if len(bl.Records) == 0 {
+		return nil
+	}
+	err := bb.fn(bl)
+	bl.Records = bl.Records[:0]
+	for f := range bl.Dict {
+		clear(bl.Dict[f]) // drop the chunks' memory
+		bl.Dict[f] = bl.Dict[f][:0]
+	}
+	bb.seqs = bb.seqs[:0]
+	bb.gen++
+	return err
+}
+
+// newLogReader prepares the listing of q; nil when the app was never seen.
+func (b *Backend) newLogReader(ctx context.Context, q backend.LogQuery) (*logReader, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("reading request logs: %w", err)
+		return nil, fmt.Errorf("reading request logs: %w", err)
 	}
 	appID, err := lookupApp(ctx, b.db, q.App)
 	if errors.Is(err, backend.ErrNotFound) {
-		return nil // an app never seen has no logs
+		return nil, nil // an app never seen has no logs
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	r := logReader{b: b, q: q, appID: appID, lo: math.MinInt64, hi: math.MaxInt64, after: logKey{math.MinInt64, math.MinInt64}}
+	r := &logReader{b: b, q: q, appID: appID, spare: make(chan *cursor, 4), lo: math.MinInt64, hi: math.MaxInt64, after: logKey{math.MinInt64, math.MinInt64}}
 	if !q.Start.IsZero() {
 		r.lo = q.Start.UnixNano()
 	}
@@ -333,20 +541,21 @@ func (b *Backend) ReadLogs(ctx context.Context, q backend.LogQuery, fn func(back
 	if !q.AfterTime.IsZero() {
 		seq, err := parseLogID(q.AfterID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		r.after = logKey{q.AfterTime.UnixNano(), seq}
 	}
-	return r.run(ctx, fn)
+	return r, nil
 }
 
-// logReader is one ReadLogs call.
+// logReader is one listing.
 type logReader struct {
 	b      *Backend
 	q      backend.LogQuery
 	appID  int64
-	lo, hi int64  // time bounds
-	after  logKey // resume point
+	spare  chan *cursor // finished cursors, from the merge to the fetcher
+	lo, hi int64        // time bounds
+	after  logKey       // resume point
 	// The chunk description cursor.
 	page    []chunkMeta
 	pagePos int
@@ -354,17 +563,18 @@ type logReader struct {
 	done    bool
 }
 
-// fetched is a chunk read ahead of the merge.
+// fetched is a chunk read and decoded ahead of the merge.
 type fetched struct {
-	m    chunkMeta
-	data []byte // nil when the chunk was deleted meanwhile
-	err  error
+	m   chunkMeta
+	c   *cursor // on its first record in bounds; nil when it has none
+	err error
 }
 
-// run merges the chunks in order. A second goroutine reads them from the
-// database a couple ahead, so SQLite's work overlaps the decoding and the
-// caller's; it stops and is waited for before run returns.
-func (r *logReader) run(ctx context.Context, fn func(backend.RequestLog) error) error {
+// run merges the chunks in order, calling emit with the cursor whose head
+// is the next record. A second goroutine reads them from the database a
+// couple ahead, so SQLite's work overlaps the decoding and the caller's; it
+// stops and is waited for before run returns.
+func (r *logReader) run(ctx context.Context, emit func(*cursor) error) error {
 	start := max(r.lo, r.after.t)
 	// Every chunk holding a time >= start began at or after start-span.
 	r.last = logKey{satSub(start, maxChunkSpan+1), math.MaxInt64}
@@ -388,11 +598,8 @@ func (r *logReader) run(ctx context.Context, fn func(backend.RequestLog) error) 
 			}
 		}
 		if pending != nil && (open.Len() == 0 || pending.m.minTime <= (*open)[0].key.t) {
-			c, err := r.open(pending.m, pending.data)
+			c := pending.c
 			pending = nil
-			if err != nil {
-				return err
-			}
 			if c != nil {
 				heap.Push(open, c)
 			}
@@ -401,18 +608,37 @@ func (r *logReader) run(ctx context.Context, fn func(backend.RequestLog) error) 
 		if open.Len() == 0 {
 			return nil
 		}
+		// The first cursor hands out records until another open chunk's
+		// head or the pending chunk's start is due: without overlap, the
+		// whole chunk in one run.
 		c := (*open)[0]
-		if err := fn(c.head); err != nil {
-			return err
+		bound := logKey{math.MaxInt64, math.MaxInt64}
+		if pending != nil {
+			bound = logKey{pending.m.minTime, math.MinInt64}
 		}
-		more, err := c.next()
-		if err != nil {
-			return err
+		for _, o := range (*open)[1:min(3, open.Len())] { // the heap's second is a child of its first
+			if o.key.less(bound) {
+				bound = o.key
+			}
 		}
-		if more {
-			heap.Fix(open, 0)
-		} else {
-			heap.Pop(open)
+		for n := 0; ; n++ {
+			if err := emit(c); err != nil {
+				return err
+			}
+			if !c.next() {
+				heap.Pop(open)
+				r.retire(c)
+				break
+			}
+			if !c.key.less(bound) {
+				heap.Fix(open, 0)
+				break
+			}
+			if n&1023 == 1023 {
+				if err := ctx.Err(); err != nil {
+					return fmt.Errorf("reading request logs: %w", err)
+				}
+			}
 		}
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("reading request logs: %w", err)
@@ -435,7 +661,10 @@ func (r *logReader) fetch(ctx context.Context, start int64, out chan<- fetched) 
 		default:
 			r.pagePos++
 			f.m = *m
-			f.data, f.err = r.load(ctx, *m)
+			var data []byte
+			if data, f.err = r.load(ctx, *m); f.err == nil {
+				f.c, f.err = r.open(*m, data)
+			}
 		}
 		select {
 		case out <- f:
@@ -530,19 +759,44 @@ func (r *logReader) open(m chunkMeta, data []byte) (*cursor, error) {
 	}
 	// The blob is ours and never written again, so the strings of its
 	// records can share its memory instead of copying it.
-	c := &cursor{app: r.q.App, m: m, left: m.count, lo: r.lo, hi: r.hi, after: r.after}
-	if len(data) > 0 {
-		c.d.s = unsafe.String(&data[0], len(data))
+	var c *cursor
+	select {
+	case c = <-r.spare: // a finished cursor's arrays, to spare the GC
+	default:
+		c = &cursor{}
 	}
-	more, err := c.next()
-	if err != nil || !more {
+	*c = cursor{m: m, pos: -1, lo: r.lo, hi: r.hi, after: r.after, dict: c.dict, recs: c.recs, seqs: c.seqs}
+	var d logDecoder
+	if len(data) > 0 {
+		d.s = unsafe.String(&data[0], len(data))
+	}
+	if err := c.decode(&d); err != nil {
 		return nil, err
+	}
+	if !c.next() {
+		r.retire(c)
+		return nil, nil
 	}
 	return c, nil
 }
 
+// retire hands a finished cursor's arrays over for reuse. Nothing handed
+// out refers to them: logs and blocks hold copies of the records, and their
+// strings point into the chunk's data, which is never reused.
+func (r *logReader) retire(c *cursor) {
+	clear(c.recs) // drop the app log lines
+	for f := range c.dict {
+		clear(c.dict[f]) // and the chunk's data
+	}
+	select {
+	case r.spare <- c:
+	default:
+	}
+}
+
 // Compile-time checks of the log capabilities.
 var (
-	_ backend.LogReader = (*Backend)(nil)
-	_ backend.LogWriter = (*Backend)(nil)
+	_ backend.LogReader      = (*Backend)(nil)
+	_ backend.LogWriter      = (*Backend)(nil)
+	_ backend.LogBlockReader = (*Backend)(nil)
 )

@@ -5,7 +5,9 @@ package local
 // spanning at most maxChunkSpan: reading a million logs then costs a
 // thousand rows, not a million (a row costs microseconds in SQLite, a
 // record in a chunk tens of nanoseconds). log_seq hands out the per-app
-// sequence numbers that are the logs' IDs.
+// sequence numbers that are the logs' IDs. A chunk's data is its
+// dictionaries of distinct string values then its records (see the chunk
+// encoding in logs.go).
 //
 // The indexes serve chronological paging: a reader walks the chunks of a
 // version (or of the whole app) by (min_time, id) from the first chunk that

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -24,6 +25,8 @@ const (
 	flagRefreshToken   = "oauth2_refresh_token"
 	flagServiceAccount = "service_account_json"
 	flagNoLocalServer  = "noauth_local_webserver"
+	flagCreateApp      = "create_app"
+	flagKeepPrevious   = "keep_previous_version"
 )
 
 // authFlags are the OAuth2 options of appcfg.py; they apply to every
@@ -38,6 +41,9 @@ func authFlags() []cli.Flag {
 			Usage: "authenticate as the service account whose JSON key is in this file"},
 		&cli.BoolFlag{Name: flagNoLocalServer, Category: "auth",
 			Usage: "log in by pasting the browser's address instead of a redirect to a local web server"},
+		&cli.StringFlag{Name: flagCreateApp, EnvVars: []string{"APPCFG_CREATE_APP"}, Category: "App Engine", Usage: "create the project's App Engine application in `REGION` (like us-central) if it has none; the region cannot be changed later"},
+		&cli.BoolFlag{Name: flagKeepPrevious, Category: "App Engine",
+			Usage: "keep running the version a promote takes the traffic from (by default it is stopped unless it is automatic-scaling standard, which costs nothing idle)"},
 	}
 }
 
@@ -72,7 +78,23 @@ func stashAuth(c *cli.Context) error {
 		s.opts.OpenBrowser = openBrowser
 	}
 	c.Context = context.WithValue(c.Context, authKey{}, s)
+	set := appengineSettings(c.String(flagCreateApp), c.Bool(flagKeepPrevious), os.UserCacheDir)
+	// A deploy lists the code bucket anyway: starting as the backend
+	// opens overlaps the listing with the walk and hashing of the files.
+	set.Prefetch = c.Args().First() == "update"
+	c.Context = appengine.WithSettings(c.Context, set)
 	return nil
+}
+
+// appengineSettings are the App Engine backend's choices from the flags.
+// Resumable upload sessions are kept in the user cache dir; without one
+// they are not kept, which only costs a resend after an interruption.
+func appengineSettings(createApp string, keepPrevious bool, cacheDir func() (string, error)) appengine.Settings {
+	s := appengine.Settings{CreateApp: createApp, KeepPrevious: keepPrevious}
+	if dir, err := cacheDir(); err == nil && dir != "" {
+		s.SessionDir = filepath.Join(dir, "appcfg", "upload-sessions")
+	}
+	return s
 }
 
 func openBrowser(u string) error {
@@ -150,7 +172,9 @@ func authHTTPClient(ctx context.Context, location string) (*http.Client, error) 
 	if s == nil {
 		s = &authSettings{errw: io.Discard}
 	}
-	var base http.RoundTripper = http.DefaultTransport
+	// The pool keeps an idle connection for each upload at once (twice
+	// the backend's 16), not http.DefaultTransport's 2.
+	var base http.RoundTripper = auth.Transport(32)
 	if s.noisy {
 		base = &auth.LoggingTransport{Base: base, W: s.errw}
 	}

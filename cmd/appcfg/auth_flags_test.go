@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -57,5 +59,18 @@ func TestAuthClientNoisyNeverPrintsToken(t *testing.T) {
 	}
 	if hc, err := authHTTPClient(ctx, "local:/tmp/x"); hc != nil || err != nil {
 		t.Errorf("a local location got a client (%v, %v)", hc, err)
+	}
+}
+
+// TestAuthFlagsAppengineSettings: the flags become the backend's settings, and the
+// upload sessions live in the user cache dir when there is one.
+func TestAuthFlagsAppengineSettings(t *testing.T) {
+	s := appengineSettings("us-central", true, func() (string, error) { return "/cache", nil })
+	if s.CreateApp != "us-central" || !s.KeepPrevious || s.SessionDir != filepath.Join("/cache", "appcfg", "upload-sessions") {
+		t.Errorf("settings %+v", s)
+	}
+	s = appengineSettings("", false, func() (string, error) { return "", errors.New("no home") })
+	if s.SessionDir != "" || s.CreateApp != "" || s.KeepPrevious {
+		t.Errorf("without a cache dir: %+v, want no session dir", s)
 	}
 }

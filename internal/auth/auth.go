@@ -151,14 +151,14 @@ func TokenSource(ctx context.Context, o Options) (oauth2.TokenSource, string, er
 
 // Client returns an http.Client that authorises every request with the
 // token source the options select. base is the transport under it (nil for
-// http.DefaultTransport).
+// Transport(32): enough idle connections for the uploads at once).
 func Client(ctx context.Context, o Options, base http.RoundTripper) (*http.Client, string, error) {
 	ts, desc, err := TokenSource(ctx, o)
 	if err != nil {
 		return nil, "", err
 	}
 	if base == nil {
-		base = http.DefaultTransport
+		base = Transport(32)
 	}
 	return &http.Client{Transport: &oauth2.Transport{Source: ts, Base: base}}, desc, nil
 }
