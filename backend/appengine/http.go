@@ -6,10 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/appcfg/appcfg/internal/backoff"
 	"io"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -70,38 +69,7 @@ type retryPolicy struct {
 }
 
 func (p retryPolicy) backoff(try int) time.Duration {
-	d := p.base << try
-	if d > p.max || d <= 0 {
-		d = p.max
-	}
-	return time.Duration(rand.Int64N(int64(d)) + 1)
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// retryAfter reads a Retry-After header in seconds (or an HTTP date).
-func retryAfter(h http.Header) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return time.Until(t)
-	}
-	return 0
+	return backoff.Jitter(try, p.base, p.max)
 }
 
 // request is one JSON call.
@@ -162,7 +130,7 @@ func (b *Backend) do(ctx context.Context, r request) error {
 			if !errors.As(last, &ae) || !retryable(ae.Code) {
 				return last
 			}
-			wait = retryAfter(resp.Header)
+			wait = backoff.RetryAfter(resp.Header)
 			if throttled(ae.Code) && r.onThrottle != nil {
 				r.onThrottle(wait)
 			}
@@ -171,7 +139,7 @@ func (b *Backend) do(ctx context.Context, r request) error {
 			if d := b.retry.backoff(try); d > wait {
 				wait = d
 			}
-			if err := sleep(ctx, wait); err != nil {
+			if err := backoff.Sleep(ctx, wait); err != nil {
 				return fmt.Errorf("%s %s: %w", r.method, r.url, err)
 			}
 		}

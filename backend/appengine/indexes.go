@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/appcfg/appcfg/internal/backoff"
 	"net/http"
 	"net/url"
 	"sort"
@@ -197,7 +198,7 @@ func (b *Backend) findIndex(ctx context.Context, project, k string) (backend.Ind
 				return ix, nil
 			}
 		}
-		if err := sleep(ctx, b.retry.backoff(try)); err != nil {
+		if err := backoff.Sleep(ctx, b.retry.backoff(try)); err != nil {
 			return backend.Index{}, err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/appcfg/appcfg/internal/backoff"
 	"hash"
 	"io"
 	"mime/multipart"
@@ -500,7 +501,7 @@ func (b *Backend) sendUpload(ctx context.Context, method, u, contentType string,
 			if !errors.As(last, &ae) || !retryable(ae.Code) {
 				return last
 			}
-			wait = retryAfter(resp.Header)
+			wait = backoff.RetryAfter(resp.Header)
 			if throttled(ae.Code) {
 				b.uploads.throttle(wait)
 			}
@@ -509,7 +510,7 @@ func (b *Backend) sendUpload(ctx context.Context, method, u, contentType string,
 			if d := b.retry.backoff(try); d > wait {
 				wait = d
 			}
-			if err := sleep(ctx, wait); err != nil {
+			if err := backoff.Sleep(ctx, wait); err != nil {
 				return err
 			}
 		}
@@ -680,7 +681,7 @@ func (b *Backend) putChunk(ctx context.Context, session string, v *verifier, off
 // is worth retrying.
 func (b *Backend) noteStatus(resp *http.Response) bool {
 	if throttled(resp.StatusCode) {
-		b.uploads.throttle(retryAfter(resp.Header))
+		b.uploads.throttle(backoff.RetryAfter(resp.Header))
 	}
 	return retryable(resp.StatusCode)
 }
@@ -704,7 +705,7 @@ func (b *Backend) retryLoop(ctx context.Context, f func() (retry bool, err error
 			return err
 		}
 		if try+1 < b.retry.attempts {
-			if err := sleep(ctx, b.retry.backoff(try)); err != nil {
+			if err := backoff.Sleep(ctx, b.retry.backoff(try)); err != nil {
 				return err
 			}
 		}

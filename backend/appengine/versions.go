@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/appcfg/appcfg/internal/backoff"
 	"math"
 	"net/url"
 	"sort"
@@ -69,7 +70,7 @@ func (b *Backend) wait(ctx context.Context, api, base string, op operation) (ope
 		if polls > 0 {
 			d = min(2*d, b.poll[1])
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := backoff.Sleep(ctx, d); err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
 				return op, fmt.Errorf("%s operation %s is not done after %s; it may still complete: check it later: %w", api, op.Name, b.opTime, err)
 			}

@@ -6,10 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/appcfg/appcfg/internal/backoff"
 	"io"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -83,33 +82,14 @@ func (c *client) call(ctx context.Context, project, method string, body []byte, 
 		if attempt >= attempts {
 			return fmt.Errorf("datastore %s at %s failed %d times, giving up: %w", method, c.endpoint, attempts, last)
 		}
-		d := c.backoff(attempt)
+		d := backoff.Jitter(attempt-1, c.retry.BaseDelay, c.retry.MaxDelay)
 		if wait > d {
 			d = wait
 		}
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("datastore %s at %s: %w (last failure: %v)", method, c.endpoint, ctx.Err(), last)
-		case <-t.C:
+		if err := backoff.Sleep(ctx, d); err != nil {
+			return fmt.Errorf("datastore %s at %s: %w (last failure: %v)", method, c.endpoint, err, last)
 		}
 	}
-}
-
-// backoff returns a random wait in [0, min(MaxDelay, BaseDelay·2^(n-1))].
-func (c *client) backoff(n int) time.Duration {
-	d := c.retry.BaseDelay
-	for i := 1; i < n && d < c.retry.MaxDelay; i++ {
-		d *= 2
-	}
-	if c.retry.MaxDelay > 0 && d > c.retry.MaxDelay {
-		d = c.retry.MaxDelay
-	}
-	if d <= 0 {
-		return 0
-	}
-	return time.Duration(rand.Int64N(int64(d) + 1))
 }
 
 // once sends one attempt. It returns the error and how long the server
@@ -146,7 +126,9 @@ func (c *client) once(ctx context.Context, url, method string, body []byte, out 
 		if !apiErr.retryable() {
 			return -1, withHint(apiErr)
 		}
-		return retryAfter(resp.Header.Get("Retry-After")), apiErr
+		// A server asking for more than a minute is capped: the attempt
+		// budget, not the server, bounds a call.
+		return min(backoff.RetryAfter(resp.Header), time.Minute), apiErr
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -185,14 +167,6 @@ func withHint(e *APIError) error {
 		return fmt.Errorf("%w (is the endpoint a Datastore API root?)", e)
 	}
 	return e
-}
-
-// retryAfter parses a Retry-After header given in seconds.
-func retryAfter(h string) time.Duration {
-	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && s > 0 {
-		return min(time.Duration(s)*time.Second, time.Minute)
-	}
-	return 0
 }
 
 // isAPIStatus reports whether err is an API error with the given status.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/urfave/cli/v2"
 
@@ -23,7 +22,7 @@ func selectUploadFiles(ctx context.Context, io stdio, g globals, c *cli.Context,
 	if host.MaxVersionSize == 0 {
 		opts.Limits.MaxTotalSize = -1
 	}
-	res, err := skipfiles.Walk(ctx, d.dir, opts, walkReporter{io: io, g: g})
+	res, err := skipfiles.Walk(ctx, d.dir, opts, lsReporter{io: io, verbose: g.verbosity >= 2})
 	if err != nil {
 		return nil, err
 	}
@@ -33,18 +32,3 @@ func selectUploadFiles(ctx context.Context, io stdio, g globals, c *cli.Context,
 	}
 	return files, nil
 }
-
-// walkReporter shows the walk's warnings; its per-path status lines only
-// with --verbose.
-type walkReporter struct {
-	io stdio
-	g  globals
-}
-
-func (w walkReporter) Status(msg string) {
-	if w.g.verbosity >= 2 {
-		fmt.Fprintln(w.io.err, msg)
-	}
-}
-
-func (w walkReporter) Warn(msg string) { fmt.Fprintln(w.io.err, "warning: "+msg) }
