@@ -79,6 +79,8 @@ type Entities interface {
 	// MaxEntityBatch at once, without a transaction: each entity is
 	// stored or not. Incomplete keys get ids allocated. It returns the
 	// complete key of each entity, in order. Idempotent for complete keys.
+	// Once it has returned without error it keeps no reference to ents or
+	// their property maps: a bulk load refills those maps for later calls.
 	PutEntities(ctx context.Context, app string, ents []Entity) ([]Key, error)
 
 	// QueryEntities returns up to limit entities the query selects, in key

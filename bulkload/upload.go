@@ -185,6 +185,9 @@ type uploader struct {
 	// failedBefore are records earlier runs could not convert; only they
 	// have failed_rows entries to clear.
 	failedBefore map[int]bool
+	// propMaps holds *[]map[string]backend.Value: the property maps of a
+	// stored batch, emptied, for a later batch to fill.
+	propMaps sync.Pool
 }
 
 // Upload loads the input file into ents (nil with DryRun). It resumes from
@@ -378,6 +381,11 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 						return err
 					}
 				}
+				if fresh.recs == nil {
+					// Sized once: growing it by appends was most of
+					// the reader's allocation.
+					fresh.recs = make([]record, 0, u.o.BatchSize)
+				}
 				fresh.recs = append(fresh.recs, rec)
 				if len(fresh.recs) >= u.o.BatchSize {
 					if err := flushFresh(); err != nil {
@@ -413,12 +421,12 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 }
 
 // convert turns a record into an entity.
-func (u *uploader) convert(st *rowState, rec *record) (backend.Entity, bool, error) {
+func (u *uploader) convert(st *rowState, rec *record, props map[string]backend.Value) (backend.Entity, bool, error) {
 	if rec.err != nil {
 		return backend.Entity{}, false, rec.err
 	}
 	if u.tr != nil {
-		e, err := u.tr.importInto(st, rec, u.o.Namespace)
+		e, err := u.tr.importInto(st, rec, u.o.Namespace, props)
 		return e, true, err
 	}
 	e, err := UnmarshalEntity(rec.raw)
@@ -458,9 +466,17 @@ type converted struct {
 func (u *uploader) convertBatch(b batch) converted {
 	c := converted{b: b, ents: make([]backend.Entity, 0, len(b.recs))}
 	var st rowState
+	var spare []map[string]backend.Value
+	if p, ok := u.propMaps.Get().(*[]map[string]backend.Value); ok {
+		spare = *p
+	}
 	for i := range b.recs {
 		rec := &b.recs[i]
-		e, keep, err := u.convert(&st, rec)
+		var props map[string]backend.Value
+		if n := len(spare); n > 0 && u.tr != nil {
+			props, spare = spare[n-1], spare[:n-1]
+		}
+		e, keep, err := u.convert(&st, rec, props)
 		if err != nil {
 			c.fails = append(c.fails, RowError{Record: rec.num, Line: rec.line, Err: err})
 			continue
@@ -495,6 +511,7 @@ func (u *uploader) send(ctx context.Context, c converted) error {
 					b.recs[0].num, b.recs[len(b.recs)-1].num, u.o.Filename, err)
 			}
 		}
+		u.recycle(ents)
 		if err := u.db.finish(ctx, b.id, okRecs, fails); err != nil {
 			return err
 		}
@@ -510,6 +527,23 @@ func (u *uploader) send(ctx context.Context, c converted) error {
 	}
 	u.mu.Unlock()
 	return nil
+}
+
+// recycle keeps the property maps of stored entities for later batches. Only
+// a successful PutEntities is done with them (see backend.Entities); after a
+// failure a store may still be reading them, so they are left to the GC.
+func (u *uploader) recycle(ents []backend.Entity) {
+	if u.tr == nil {
+		return
+	}
+	maps := make([]map[string]backend.Value, 0, len(ents))
+	for _, e := range ents {
+		if e.Properties != nil {
+			clear(e.Properties)
+			maps = append(maps, e.Properties)
+		}
+	}
+	u.propMaps.Put(&maps)
 }
 
 func (u *uploader) put(ctx context.Context, ents []backend.Entity, bytes int) error {

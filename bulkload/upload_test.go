@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -53,6 +54,9 @@ func (m *memStore) PutEntities(ctx context.Context, app string, ents []backend.E
 			m.mu.Unlock()
 			return nil, errors.New("incomplete key: the loader must name every entity")
 		}
+		// A store keeps no reference to what it was given (see
+		// backend.Entities): the loader refills the maps.
+		e.Properties = maps.Clone(e.Properties)
 		m.ents[app+"|"+keyString(e.Key)] = e
 		keys[i] = *e.Key
 	}

@@ -42,7 +42,40 @@ func (b *Backend) PutEntities(ctx context.Context, app string, ents []backend.En
 			}
 		}
 	}
-	return b.entities.write(ctx, b, app, prepareEntities(ents))
+	p := b.entities.prepared.get(len(ents))
+	p.prepare(ents)
+	keys, err := b.entities.write(ctx, b, app, p.rows)
+	if err == nil || !errors.Is(err, ctx.Err()) {
+		// A cancelled write may still be committing these rows.
+		b.entities.prepared.put(p)
+	}
+	return keys, err
+}
+
+// preparedPool recycles the rows and encoding buffer of PutEntities calls:
+// allocating them for every call was a tenth of a bulk load's garbage.
+type preparedPool struct{ p sync.Pool }
+
+type prepared struct {
+	rows []entityRow
+	buf  []byte
+}
+
+func (pp *preparedPool) get(n int) *prepared {
+	p, ok := pp.p.Get().(*prepared)
+	if !ok {
+		p = &prepared{}
+	}
+	if cap(p.rows) < n {
+		p.rows = make([]entityRow, n)
+	}
+	p.rows = p.rows[:n]
+	return p
+}
+
+func (pp *preparedPool) put(p *prepared) {
+	clear(p.rows) // drop references to the caller's keys and entities
+	pp.p.Put(p)
 }
 
 // entityRow is one entity ready to store. Complete keys are encoded by the
@@ -59,12 +92,15 @@ type entityRow struct {
 
 func (r *entityRow) kind() string { return r.key.Path[len(r.key.Path)-1].Kind }
 
-func prepareEntities(ents []backend.Entity) []entityRow {
-	rows := make([]entityRow, len(ents))
+func (p *prepared) prepare(ents []backend.Entity) {
+	rows := p.rows
 	// One buffer holds every row's encodings: two allocations per entity
 	// were a tenth of a bulk load. Each row keeps a capped slice of it, so
 	// a later append that moves the buffer leaves earlier rows intact.
-	buf := make([]byte, 0, 128*len(ents))
+	buf := p.buf[:0]
+	if cap(buf) < 128*len(ents) {
+		buf = make([]byte, 0, 128*len(ents))
+	}
 	for i, e := range ents {
 		r := &rows[i]
 		r.key = *e.Key
@@ -86,7 +122,7 @@ func prepareEntities(ents []backend.Entity) []entityRow {
 		buf = encodeEntity(buf, e)
 		r.data = buf[start:len(buf):len(buf)]
 	}
-	return rows
+	p.buf = buf
 }
 
 // entityWrite is one PutEntities call waiting to be committed.
@@ -108,7 +144,14 @@ type entityCommitter struct {
 	flushing bool
 
 	stmtMu sync.Mutex
-	stmts  map[int]*sql.Stmt // prepared upserts by row count
+	full   *sql.Stmt // the prepared upsert of MaxEntityBatch rows
+
+	prepared preparedPool
+
+	// appIDs caches apps' row ids: apps are never deleted, and looking
+	// one up in every commit took a tenth of a bulk load's writer.
+	appMu  sync.Mutex
+	appIDs map[string]int64
 }
 
 func (c *entityCommitter) write(ctx context.Context, b *Backend, app string, rows []entityRow) ([]backend.Key, error) {
@@ -149,15 +192,16 @@ func (c *entityCommitter) write(ctx context.Context, b *Backend, app string, row
 }
 
 func (c *entityCommitter) flush(ctx context.Context, b *Backend, batch []*entityWrite) error {
-	return b.update(ctx, fmt.Sprintf("storing entities (%d batch(es))", len(batch)), func(tx *sql.Tx) error {
+	var apps map[string]*appIDs
+	err := b.update(ctx, fmt.Sprintf("storing entities (%d batch(es))", len(batch)), func(tx *sql.Tx) error {
 		// The id allocator is read and written once per app and
 		// transaction, not once per call.
-		apps := map[string]*appIDs{}
+		apps = map[string]*appIDs{}
 		for _, w := range batch {
 			a := apps[w.app]
 			if a == nil {
 				var err error
-				if a, err = loadAppIDs(ctx, tx, w.app); err != nil {
+				if a, err = c.loadAppIDs(ctx, tx, w.app); err != nil {
 					return err
 				}
 				apps[w.app] = a
@@ -169,32 +213,62 @@ func (c *entityCommitter) flush(ctx context.Context, b *Backend, batch []*entity
 			w.keys = keys
 		}
 		for _, a := range apps {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO entity_ids (app_id, next) VALUES (?, ?)
+			if a.next != a.loaded {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO entity_ids (app_id, next) VALUES (?, ?)
 		ON CONFLICT (app_id) DO UPDATE SET next = max(next, excluded.next)`, a.id, a.next); err != nil {
-				return dbErr(ctx, "recording allocated ids", err)
+					return dbErr(ctx, "recording allocated ids", err)
+				}
+			}
+			for nk := range a.kinds {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO entity_kinds (app_id, namespace, kind) VALUES (?, ?, ?)
+		ON CONFLICT DO NOTHING`, a.id, nk[0], nk[1]); err != nil {
+					return dbErr(ctx, "recording the kinds stored", err)
+				}
 			}
 		}
 		return nil
 	})
-}
-
-// appIDs is an app's row id and its next id to allocate, within one
-// transaction.
-type appIDs struct {
-	id   int64
-	next int64
-}
-
-func loadAppIDs(ctx context.Context, tx *sql.Tx, app string) (*appIDs, error) {
-	appID, err := ensureApp(ctx, tx, app)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	a := &appIDs{id: appID, next: 1}
-	err = tx.QueryRowContext(ctx, `SELECT next FROM entity_ids WHERE app_id = ?`, appID).Scan(&a.next)
+	// Only committed app rows are cached: a rolled-back one may come back
+	// with another id.
+	c.appMu.Lock()
+	defer c.appMu.Unlock()
+	if c.appIDs == nil {
+		c.appIDs = map[string]int64{}
+	}
+	for app, a := range apps {
+		c.appIDs[app] = a.id
+	}
+	return nil
+}
+
+// appIDs is an app's row id, its next id to allocate as read and as moved
+// within one transaction, and the (namespace, kind) pairs it stored.
+type appIDs struct {
+	id     int64
+	loaded int64
+	next   int64
+	kinds  map[[2]string]bool
+}
+
+func (c *entityCommitter) loadAppIDs(ctx context.Context, tx *sql.Tx, app string) (*appIDs, error) {
+	c.appMu.Lock()
+	appID, ok := c.appIDs[app]
+	c.appMu.Unlock()
+	if !ok {
+		var err error
+		if appID, err = ensureApp(ctx, tx, app); err != nil {
+			return nil, err
+		}
+	}
+	a := &appIDs{id: appID, next: 1, kinds: map[[2]string]bool{}}
+	err := tx.QueryRowContext(ctx, `SELECT next FROM entity_ids WHERE app_id = ?`, appID).Scan(&a.next)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, dbErr(ctx, "reading the id allocator", err)
 	}
+	a.loaded = a.next
 	return a, nil
 }
 
@@ -203,25 +277,19 @@ func loadAppIDs(ctx context.Context, tx *sql.Tx, app string) (*appIDs, error) {
 func (c *entityCommitter) insert(ctx context.Context, db *sql.DB, tx *sql.Tx, a *appIDs, rows []entityRow) ([]backend.Key, error) {
 	keys := make([]backend.Key, len(rows))
 	// One multi-row INSERT per call: per-statement overhead, not SQLite's
-	// b-tree work, dominated bulk loads row by row.
-	shared := true
-	for i := range rows {
-		if rows[i].key.Namespace != rows[0].key.Namespace || rows[i].kind() != rows[0].kind() {
-			shared = false
-			break
-		}
-	}
-	args := make([]any, 0, 5*len(rows))
-	if shared && len(rows) > 0 {
-		args = append(args, a.id, rows[0].key.Namespace, rows[0].kind())
-	}
+	// b-tree work, dominated bulk loads row by row. Row keys share one
+	// buffer; a load's rows share one prefix, encoded once.
+	args := make([]any, 0, 2*len(rows))
+	buf := make([]byte, 0, 48*len(rows))
+	var prefix []byte
+	var prefixNS, prefixKind string
 	for i := range rows {
 		r := &rows[i]
 		k := r.key
 		last := &k.Path[len(k.Path)-1]
 		if r.data == nil {
 			// Incomplete: the key is this call's own copy (see
-			// prepareEntities), so giving it its id is safe.
+			// prepared.prepare), so giving it its id is safe.
 			last.ID = a.next
 			a.next++
 			e := r.ent
@@ -230,15 +298,18 @@ func (c *entityCommitter) insert(ctx context.Context, db *sql.DB, tx *sql.Tx, a 
 			r.data = encodeEntity(nil, e)
 		}
 		a.next = max(a.next, r.maxPathID+1)
-		if shared {
-			args = append(args, r.order, r.data)
-		} else {
-			args = append(args, a.id, k.Namespace, last.Kind, r.order, r.data)
+		if prefix == nil || k.Namespace != prefixNS || last.Kind != prefixKind {
+			prefix, prefixNS, prefixKind = appendEntityPrefix(prefix[:0], a.id, last.Kind, k.Namespace), k.Namespace, last.Kind
+			a.kinds[[2]string{k.Namespace, last.Kind}] = true
 		}
+		start := len(buf)
+		buf = append(buf, prefix...)
+		buf = append(buf, r.order...)
+		args = append(args, buf[start:len(buf):len(buf)], r.data)
 		keys[i] = k
 	}
 	if len(rows) > 0 {
-		stmt, err := c.stmt(ctx, db, tx, len(rows), shared)
+		stmt, err := c.stmt(ctx, db, tx, len(rows))
 		if err != nil {
 			return nil, err
 		}
@@ -250,74 +321,50 @@ func (c *entityCommitter) insert(ctx context.Context, db *sql.DB, tx *sql.Tx, a 
 }
 
 // stmt returns the upsert of n rows bound to tx. The full-batch statement is
-// prepared once on the database: parsing a statement of 2,500 parameters
+// prepared once on the database: parsing a statement of 1,000 parameters
 // for every batch cost a fifth of a load. Odd sizes (a load's last batch)
 // are prepared for their transaction alone.
-func (c *entityCommitter) stmt(ctx context.Context, db *sql.DB, tx *sql.Tx, n int, shared bool) (*sql.Stmt, error) {
+func (c *entityCommitter) stmt(ctx context.Context, db *sql.DB, tx *sql.Tx, n int) (*sql.Stmt, error) {
 	if n != backend.MaxEntityBatch {
-		s, err := tx.PrepareContext(ctx, insertEntitiesSQL(n, shared))
+		s, err := tx.PrepareContext(ctx, insertEntitiesSQL(n))
 		if err != nil {
 			return nil, dbErr(ctx, "preparing the entity upsert", err)
 		}
 		return s, nil
 	}
-	id := n
-	if shared {
-		id = -n
-	}
 	c.stmtMu.Lock()
 	defer c.stmtMu.Unlock()
-	s, ok := c.stmts[id]
-	if !ok {
-		var err error
-		if s, err = db.PrepareContext(ctx, insertEntitiesSQL(n, shared)); err != nil {
+	if c.full == nil {
+		s, err := db.PrepareContext(ctx, insertEntitiesSQL(n))
+		if err != nil {
 			return nil, dbErr(ctx, "preparing the entity upsert", err)
 		}
-		if c.stmts == nil {
-			c.stmts = map[int]*sql.Stmt{}
-		}
-		c.stmts[id] = s
+		c.full = s
 	}
-	return tx.StmtContext(ctx, s), nil
+	return tx.StmtContext(ctx, c.full), nil
 }
 
 func (c *entityCommitter) closeStmts() {
 	c.stmtMu.Lock()
 	defer c.stmtMu.Unlock()
-	for _, s := range c.stmts {
-		s.Close()
+	if c.full != nil {
+		c.full.Close()
+		c.full = nil
 	}
-	c.stmts = nil
 }
 
 // insertEntitiesSQL is the upsert of n entities in one statement (n ≤
 // MaxEntityBatch keeps it under SQLite's 32766 bound parameters).
-func insertEntitiesSQL(n int, shared bool) string {
+func insertEntitiesSQL(n int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO entities (app_id, namespace, kind, key, data) ")
-	if shared {
-		// Rows of one namespace and kind (a bulk load's) bind those once:
-		// binding was a fifth of the statement's cost.
-		b.WriteString("SELECT ?1, ?2, ?3, column1, column2 FROM (VALUES ")
-	} else {
-		b.WriteString("VALUES ")
-	}
+	b.WriteString("INSERT INTO entities (k, data) VALUES ")
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		if shared {
-			b.WriteString("(?,?)")
-		} else {
-			b.WriteString("(?,?,?,?,?)")
-		}
+		b.WriteString("(?,?)")
 	}
-	if shared {
-		// WHERE true: without it SQLite would read ON CONFLICT as a join
-		// constraint of the SELECT.
-		b.WriteString(") WHERE true")
-	}
-	b.WriteString(" ON CONFLICT (app_id, namespace, kind, key) DO UPDATE SET data = excluded.data")
+	b.WriteString(" ON CONFLICT (k) DO UPDATE SET data = excluded.data")
 	return b.String()
 }
 
@@ -338,9 +385,11 @@ func (b *Backend) QueryEntities(ctx context.Context, app string, q backend.Entit
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := b.db.QueryContext(ctx, `SELECT key, data FROM entities
-		WHERE app_id = ? AND namespace = ? AND kind = ? AND key > ? ORDER BY key LIMIT ?`,
-		appID, q.Namespace, q.Kind, after, limit+1)
+	// The cursor is the last key's path part (keyOrder), so cursors do not
+	// depend on how the store lays out its rows.
+	prefix := appendEntityPrefix(nil, appID, q.Kind, q.Namespace)
+	rows, err := b.db.QueryContext(ctx, `SELECT k, data FROM entities WHERE k > ? AND k < ? ORDER BY k LIMIT ?`,
+		append(prefix[:len(prefix):len(prefix)], after...), prefixEnd(prefix), limit+1)
 	if err != nil {
 		return nil, "", dbErr(ctx, "querying kind "+q.Kind, err)
 	}
@@ -362,7 +411,7 @@ func (b *Backend) QueryEntities(ctx context.Context, app string, q backend.Entit
 			return nil, "", fmt.Errorf("reading an entity of kind %s from %s: %w", q.Kind, b.root, err)
 		}
 		out = append(out, e)
-		lastKey = key
+		lastKey = key[len(prefix):]
 	}
 	if err := rows.Err(); err != nil {
 		return nil, "", dbErr(ctx, "reading kind "+q.Kind, err)
@@ -383,7 +432,7 @@ func (b *Backend) Kinds(ctx context.Context, app, namespace string) ([]string, e
 	if err != nil {
 		return nil, err
 	}
-	rows, err := b.db.QueryContext(ctx, `SELECT DISTINCT kind FROM entities WHERE app_id = ? AND namespace = ? ORDER BY kind`, appID, namespace)
+	rows, err := b.db.QueryContext(ctx, `SELECT kind FROM entity_kinds WHERE app_id = ? AND namespace = ? ORDER BY kind`, appID, namespace)
 	if err != nil {
 		return nil, dbErr(ctx, "listing kinds", err)
 	}

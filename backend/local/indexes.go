@@ -199,7 +199,8 @@ func (b *Backend) buildPending(ctx context.Context, tx *sql.Tx, appID int64) err
 // rows here, in the same pass.
 func (b *Backend) buildIndex(ctx context.Context, tx *sql.Tx, appID int64, ix backend.Index) (built bool, err error) {
 	what := "building index " + ix.ID + " over the entities of kind " + ix.Def.Kind
-	rows, err := tx.QueryContext(ctx, `SELECT data FROM entities WHERE app_id = ? AND kind = ?`, appID, ix.Def.Kind)
+	prefix := appendKindPrefix(nil, appID, ix.Def.Kind) // every namespace
+	rows, err := tx.QueryContext(ctx, `SELECT data FROM entities WHERE k > ? AND k < ?`, prefix, prefixEnd(prefix))
 	if err != nil {
 		return false, dbErr(ctx, what, err)
 	}

@@ -8,7 +8,14 @@ import (
 
 // migrations[i] brings a store from user_version i to i+1. Released entries
 // never change; a new schema appends one.
-var migrations = []string{schemaV1, schemaLogs, schemaEntities}
+var migrations = []migration{{sql: schemaV1}, {sql: schemaLogs}, {sql: schemaEntities}, entityKeysV2}
+
+// migration is one schema step: SQL, then, for data SQL cannot convert, Go
+// code in the same transaction.
+type migration struct {
+	sql  string
+	code func(ctx context.Context, tx *sql.Tx) error
+}
 
 // schemaV1 is the first schema: apps, blobs, versions, traffic, locks,
 // configs and indexes.
@@ -106,8 +113,14 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("the store has schema version %d but this appcfg knows only up to %d: upgrade appcfg, or use another store with --backend local:PATH", have, len(migrations))
 	}
 	for v := have; v < len(migrations); v++ {
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		m := migrations[v]
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("upgrading the store to schema version %d: %w", v+1, err)
+		}
+		if m.code != nil {
+			if err := m.code(ctx, tx); err != nil {
+				return fmt.Errorf("upgrading the store to schema version %d: %w", v+1, err)
+			}
 		}
 	}
 	if have == len(migrations) {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -66,6 +68,14 @@ func runBulkload(c *cli.Context, io stdio, download bool) error {
 	g, err := readGlobals(c)
 	if err != nil {
 		return err
+	}
+	// A bulk transfer makes short-lived garbage at a high rate while its
+	// live heap stays small (a few batches): collecting at 3x the live heap
+	// instead of 2x cut a 1,000,000-row load's CPU by a tenth, for ~15 MiB
+	// more peak memory that does not grow with the input. Unless the user
+	// set GOGC.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(200))
 	}
 	o := bulkload.Options{
 		App:            g.appID,
