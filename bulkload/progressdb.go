@@ -204,6 +204,10 @@ func (p *progressDB) finish(ctx context.Context, id int64, ok []int, failed []Ro
 	if p == nil {
 		return nil
 	}
+	if len(ok) == 0 && len(failed) == 0 {
+		// The usual batch: one statement is its own transaction.
+		return p.setState(ctx, id, stateSent)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	tx, err := p.db.BeginTx(ctx, nil)

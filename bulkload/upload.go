@@ -185,9 +185,10 @@ type uploader struct {
 	// failedBefore are records earlier runs could not convert; only they
 	// have failed_rows entries to clear.
 	failedBefore map[int]bool
-	// propMaps holds *[]map[string]backend.Value: the property maps of a
-	// stored batch, emptied, for a later batch to fill.
-	propMaps sync.Pool
+	// propMaps holds the property maps of stored batches, emptied, for
+	// later batches to fill. A channel rather than a sync.Pool: the load's
+	// own garbage triggers collections often, and each would empty a pool.
+	propMaps chan []map[string]backend.Value
 }
 
 // Upload loads the input file into ents (nil with DryRun). It resumes from
@@ -201,7 +202,9 @@ func Upload(ctx context.Context, ents backend.Entities, o Options) (sum Summary,
 	if ents == nil && !o.DryRun {
 		return sum, errors.New("no backend to load into")
 	}
-	u := &uploader{o: o, ents: ents, thr: newThrottle(o), rep: progress.Or(o.Progress), kind: "*"}
+	u := &uploader{o: o, ents: ents, thr: newThrottle(o), rep: progress.Or(o.Progress), kind: "*",
+		// Batches in flight: converting, queued, storing.
+		propMaps: make(chan []map[string]backend.Value, 3*o.NumThreads+1)}
 	var open func(io.Reader) (recordReader, error)
 	if o.Config != nil {
 		tr, err := o.Config.Transformer(o.Kind)
@@ -467,8 +470,9 @@ func (u *uploader) convertBatch(b batch) converted {
 	c := converted{b: b, ents: make([]backend.Entity, 0, len(b.recs))}
 	var st rowState
 	var spare []map[string]backend.Value
-	if p, ok := u.propMaps.Get().(*[]map[string]backend.Value); ok {
-		spare = *p
+	select {
+	case spare = <-u.propMaps:
+	default:
 	}
 	for i := range b.recs {
 		rec := &b.recs[i]
@@ -543,7 +547,10 @@ func (u *uploader) recycle(ents []backend.Entity) {
 			maps = append(maps, e.Properties)
 		}
 	}
-	u.propMaps.Put(&maps)
+	select {
+	case u.propMaps <- maps:
+	default: // enough batches' maps are waiting
+	}
 }
 
 func (u *uploader) put(ctx context.Context, ents []backend.Entity, bytes int) error {
