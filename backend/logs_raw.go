@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -74,4 +75,20 @@ func (b *LogBlock) Log(i int) RequestLog {
 		Host: b.Dict[LogHost][r.Str[LogHost]], Latency: r.Latency,
 		App: b.App, Service: b.Service, Version: b.Version, AppLogs: r.AppLogs,
 	}
+}
+
+// LogLineReader is an optional capability of a LogReader that keeps each
+// request's default line ready: the line internal/logline.AppendCombined
+// writes, times in US/Pacific (what `request_logs` prints without
+// --include_vhost, --include_all or --severity). A download with those
+// options then copies runs of lines instead of formatting each log.
+type LogLineReader interface {
+	LogReader
+	// ReadLogLines calls fn with runs of the default lines of exactly the
+	// logs ReadLogs would list for q, in the same order; n is how many
+	// lines (one per log) a run holds. fn reads lines to its end during
+	// the call; it may be a reader of a file range, which io.Copy to a
+	// file copies without passing the bytes through memory. An error from
+	// fn stops the listing and is returned.
+	ReadLogLines(ctx context.Context, q LogQuery, fn func(lines io.Reader, n int) error) error
 }

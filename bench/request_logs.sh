@@ -40,6 +40,9 @@ measure() {
 }
 : >"$work/t_small"; : >"$work/t_dl"; : >"$work/t_cat"
 for _ in $(seq "$rounds"); do
+	# Each tool writes a new file: replacing last round's output would add
+	# the freeing of 187 MB to one side only.
+	rm -f "$work/out$small.log" "$work/out$n.log"
 	measure "$work/t_small" "$work/appcfg" -q --backend "local:$work/store$small" request_logs -A bench -V v1 --num_days 0 "$work/out$small.log"
 	measure "$work/t_dl" "$work/appcfg" -q --backend "local:$work/store$n" request_logs -A bench -V v1 --num_days 0 "$work/out$n.log"
 	measure "$work/t_cat" sh -c "cat '$work/out$n.log' > '$work/copy.log'"

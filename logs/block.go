@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/logline"
 )
 
 // blockFormatter formats the blocks of a backend.LogBlockReader. Each
@@ -39,11 +40,11 @@ func (bf *blockFormatter) prepare(bl *backend.LogBlock) {
 			switch {
 			case v == "" && dash:
 				v = "-"
-			case plainPrefix(v, ip) == len(v):
+			case logline.PlainPrefix(v, ip) == len(v):
 			case ip:
-				v = string(appendField(nil, v))
+				v = string(logline.AppendField(nil, v))
 			default:
-				v = string(appendEscaped(nil, v))
+				v = string(logline.AppendEscaped(nil, v))
 			}
 			text = append(text, v)
 		}
@@ -57,9 +58,9 @@ func (bf *blockFormatter) prepare(bl *backend.LogBlock) {
 	}
 	bf.extra = bf.extra[:0]
 	if f.IncludeAll {
-		bf.extra = append(appendField(append(bf.extra, " app="...), bl.App), " module="...)
-		bf.extra = append(appendField(bf.extra, bl.Service), " version="...)
-		bf.extra = append(appendField(bf.extra, bl.Version), " request_id="...)
+		bf.extra = append(logline.AppendField(append(bf.extra, " app="...), bl.App), " module="...)
+		bf.extra = append(logline.AppendField(bf.extra, bl.Service), " version="...)
+		bf.extra = append(logline.AppendField(bf.extra, bl.Version), " request_id="...)
 	}
 }
 
@@ -108,7 +109,7 @@ func (bf *blockFormatter) appendRecord(b []byte, bl *backend.LogBlock, i int) ([
 	b = strconv.AppendInt(b, r.Latency.Milliseconds(), 10)
 	if f.IncludeAll {
 		b = append(b, bf.extra...)
-		b = appendField(b, bl.ID(i))
+		b = logline.AppendField(b, bl.ID(i))
 	}
 	b = append(b, '\n')
 	if len(r.AppLogs) == 0 {

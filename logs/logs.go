@@ -11,9 +11,9 @@ import (
 	"time"
 
 	// The Pacific zone must not depend on the machine's zoneinfo files.
-	_ "time/tzdata"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/logline"
 )
 
 // Options is one request_logs download.
@@ -46,14 +46,7 @@ type Result struct {
 }
 
 // Pacific returns US/Pacific, the zone of the legacy tool's days.
-func Pacific() *time.Location {
-	loc, err := time.LoadLocation("America/Los_Angeles")
-	if err != nil {
-		// Unreachable: time/tzdata embeds the zone.
-		panic(fmt.Sprintf("logs: the US/Pacific zone is missing: %v", err))
-	}
-	return loc
-}
+func Pacific() *time.Location { return logline.Pacific() }
 
 // ErrBadEndDate is returned for an --end_date not in YYYY-MM-DD form.
 var ErrBadEndDate = errors.New("End date must be in the format YYYY-MM-DD.")

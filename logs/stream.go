@@ -20,7 +20,7 @@ const bufSize = 256 << 10
 // hands logs over in blocks (backend.LogBlockReader) is read that way: the
 // formatter then escapes each distinct value once per block.
 func stream(ctx context.Context, r backend.LogReader, q backend.LogQuery, opts Options, resume *resumePoint, w io.Writer) (Result, error) {
-	blocks, freeBlocks := make(chan []byte, 2), make(chan []byte, 3)
+	blocks, freeBlocks := make(chan outItem, 2), make(chan []byte, 3)
 	for range 3 {
 		freeBlocks <- make([]byte, 0, bufSize+bufSize/4)
 	}
@@ -31,7 +31,11 @@ func stream(ctx context.Context, r backend.LogReader, q backend.LogQuery, opts O
 	s := &streamer{ctx: ctx, fm: fm, vhost: opts.VHost, status: opts.Status, sk: newSkipper(resume, fm),
 		blocks: blocks, freeBlocks: freeBlocks, buf: <-freeBlocks}
 	var readErr error
-	if br, ok := r.(backend.LogBlockReader); ok {
+	lr, hasLines := r.(backend.LogLineReader)
+	if hasLines && opts.Format.plainLines() && opts.VHost == "" && s.sk == nil {
+		// The lines are the store's own: copy them.
+		readErr = lr.ReadLogLines(ctx, q, s.addLines)
+	} else if br, ok := r.(backend.LogBlockReader); ok {
 		bf := newBlockFormatter(fm, opts.VHost)
 		readErr = br.ReadLogBlocks(ctx, q, func(bl *backend.LogBlock) error { return s.addBlock(bf, bl) })
 	} else {
@@ -43,7 +47,7 @@ func stream(ctx context.Context, r backend.LogReader, q backend.LogQuery, opts O
 			s.buf = s.sk.emit(s.buf, &s.res, opts.Status)
 		}
 		if len(s.buf) > 0 {
-			blocks <- s.buf
+			blocks <- outItem{b: s.buf}
 		}
 	}
 	close(blocks)
@@ -64,7 +68,7 @@ type streamer struct {
 	vhost      string
 	status     io.Writer
 	sk         *skipper // nil once past the resume point
-	blocks     chan<- []byte
+	blocks     chan<- outItem
 	freeBlocks <-chan []byte
 	buf        []byte
 	res        Result
@@ -119,13 +123,40 @@ func (s *streamer) addBlock(bf *blockFormatter, bl *backend.LogBlock) error {
 	return nil
 }
 
+// addLines writes a run of n ready lines. The writer copies them after
+// what is buffered, and addLines waits for it: the reader is valid only
+// during the call. From a file to a file, the copy stays in the kernel.
+func (s *streamer) addLines(lines io.Reader, n int) error {
+	s.res.Requests += n
+	s.res.Lines += n
+	if len(s.buf) > 0 {
+		if err := s.send(); err != nil {
+			return err
+		}
+	}
+	done := make(chan error, 1)
+	select {
+	case s.blocks <- outItem{r: lines, done: done}:
+	case <-s.ctx.Done():
+		return s.ctx.Err()
+	}
+	// The writer always answers, even after a write error (it then
+	// reports that error at the end), so this cannot wait forever.
+	return <-done
+}
+
 // flush hands a full buffer to the writer.
 func (s *streamer) flush() error {
 	if len(s.buf) < bufSize {
 		return nil
 	}
+	return s.send()
+}
+
+// send hands the buffer to the writer and takes a free one.
+func (s *streamer) send() error {
 	select {
-	case s.blocks <- s.buf:
+	case s.blocks <- outItem{b: s.buf}:
 	case <-s.ctx.Done():
 		return s.ctx.Err()
 	}
@@ -133,15 +164,30 @@ func (s *streamer) flush() error {
 	return nil
 }
 
+// outItem is what the writer writes next: a block of formatted lines (b),
+// to hand back once written, or lines to copy from r, answering on done.
+type outItem struct {
+	b    []byte
+	r    io.Reader
+	done chan<- error
+}
+
 // writeBlocks writes each block to w and hands it back, returning the first
 // error; after one it keeps taking blocks so the formatter never blocks.
-func writeBlocks(w io.Writer, blocks <-chan []byte, freeBlocks chan<- []byte) error {
+func writeBlocks(w io.Writer, blocks <-chan outItem, freeBlocks chan<- []byte) error {
 	var err error
-	for b := range blocks {
-		if err == nil {
-			_, err = w.Write(b)
+	for it := range blocks {
+		if it.done != nil {
+			if err == nil {
+				_, err = io.Copy(w, it.r)
+			}
+			it.done <- nil // the write error is reported once, at the end
+			continue
 		}
-		freeBlocks <- b[:0] // never blocks: it holds every block
+		if err == nil {
+			_, err = w.Write(it.b)
+		}
+		freeBlocks <- it.b[:0] // never blocks: it holds every block
 	}
 	return err
 }

@@ -1,19 +1,25 @@
 package local
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"time"
 	"unsafe"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/logline"
 )
 
 const (
@@ -59,20 +65,83 @@ ON CONFLICT (app_id) DO UPDATE SET next = next + excluded.next RETURNING next`, 
 			return dbErr(ctx, "numbering request logs", err)
 		}
 		first := next - int64(len(logs))
+		chunks := cutChunks(logs, order, first)
+		// The lines go to the app's lines file first, made durable, and
+		// only then are the chunks that locate them committed: a crash in
+		// between leaves bytes no chunk refers to, never a chunk without
+		// its lines. Writers of one store queue on this transaction, so
+		// the file's end is this writer's to append at.
+		file, off, err := b.appendLines(ctx, tx, appID, chunks)
+		if err != nil {
+			return err
+		}
 		stmt, err := tx.PrepareContext(ctx, `
-INSERT INTO log_chunks (app_id, service, version, min_time, max_time, first_seq, count, data)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+INSERT INTO log_chunks (app_id, service, version, min_time, max_time, first_seq, count, data, lines_file, lines_off, lines_len)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return dbErr(ctx, "recording request logs", err)
 		}
 		defer stmt.Close()
-		for _, c := range cutChunks(logs, order, first) {
-			if _, err := stmt.ExecContext(ctx, appID, c.service, c.version, c.minTime, c.maxTime, c.firstSeq, c.count, c.data); err != nil {
+		for _, c := range chunks {
+			if _, err := stmt.ExecContext(ctx, appID, c.service, c.version, c.minTime, c.maxTime, c.firstSeq, c.count, c.data, file, off, len(c.lines)); err != nil {
 				return dbErr(ctx, "recording request logs", err)
 			}
+			off += int64(len(c.lines))
 		}
 		return nil
 	})
+}
+
+// logDir is the directory of the lines files inside a store's root.
+const logDir = "logs"
+
+// appendLines appends the chunks' lines to the app's lines file, durably,
+// and returns the file's name and the offset they start at. Called in the
+// transaction that records the chunks.
+func (b *Backend) appendLines(ctx context.Context, tx *sql.Tx, appID int64, chunks []chunk) (string, int64, error) {
+	dir := filepath.Join(b.root, logDir)
+	var file string
+	err := tx.QueryRowContext(ctx, `SELECT file FROM log_lines WHERE app_id = ?`, appID).Scan(&file)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", 0, dbErr(ctx, "recording request logs", err)
+	}
+	if _, serr := os.Stat(filepath.Join(dir, file)); file == "" || serr != nil {
+		// None yet, or it went missing: start a file of a new name.
+		var rnd [8]byte
+		if _, err := rand.Read(rnd[:]); err != nil {
+			return "", 0, fmt.Errorf("recording request logs: %w", err)
+		}
+		file = fmt.Sprintf("%d-%x.lines", appID, rnd)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO log_lines (app_id, file) VALUES (?, ?)
+ON CONFLICT (app_id) DO UPDATE SET file = excluded.file`, appID, file); err != nil {
+			return "", 0, dbErr(ctx, "recording request logs", err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", 0, fmt.Errorf("recording request logs: %w", err)
+	}
+	name := filepath.Join(dir, file)
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return "", 0, fmt.Errorf("recording request logs: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", 0, fmt.Errorf("recording request logs in %s: %w", name, err)
+	}
+	off := st.Size()
+	at := off
+	for _, c := range chunks {
+		if _, err := f.WriteAt(c.lines, at); err != nil {
+			return "", 0, fmt.Errorf("recording request logs in %s: %w", name, err)
+		}
+		at += int64(len(c.lines))
+	}
+	if err := f.Sync(); err != nil {
+		return "", 0, fmt.Errorf("recording request logs in %s: %w", name, err)
+	}
+	return file, off, nil
 }
 
 // chunk is one encoded run of records of a service version.
@@ -82,6 +151,7 @@ type chunk struct {
 	firstSeq         int64
 	count            int
 	data             []byte
+	lines            []byte // the records' default lines (logline.AppendCombined)
 	// While the chunk is being cut: its dictionaries and records.
 	dict  [backend.NumLogFields]map[string]uint32
 	dicts [backend.NumLogFields][]byte
@@ -96,6 +166,7 @@ func cutChunks(logs []backend.RequestLog, order []int, first int64) []chunk {
 	open := map[key]*chunk{}
 	var done []chunk
 	var keys []key // first-use order, so the output is deterministic
+	st := logline.NewStamper(logline.Pacific())
 	for n, i := range order {
 		l := &logs[i]
 		service := l.Service
@@ -117,6 +188,7 @@ func cutChunks(logs []backend.RequestLog, order []int, first int64) []chunk {
 			open[k] = c
 		}
 		c.appendRecord(l, t-c.minTime, seq-c.firstSeq)
+		c.lines = logline.AppendCombined(c.lines, st, l)
 		c.maxTime = t
 		c.count++
 	}
@@ -181,7 +253,7 @@ func (c *chunk) seal() chunk {
 	}
 	data = append(data, c.recs...)
 	return chunk{service: c.service, version: c.version, minTime: c.minTime, maxTime: c.maxTime,
-		firstSeq: c.firstSeq, count: c.count, data: data}
+		firstSeq: c.firstSeq, count: c.count, data: data, lines: c.lines}
 }
 
 func appendLogString(b []byte, s string) []byte {
@@ -411,9 +483,13 @@ func parseLogID(id string) (int64, error) {
 type chunkMeta struct {
 	id               int64
 	service, version string
-	minTime          int64
+	minTime, maxTime int64
 	firstSeq         int64
 	count            int
+	hasLines         bool // linesFile, linesOff and linesLen locate its lines
+	linesFile        string
+	linesOff         int64
+	linesLen         int64
 }
 
 // cursorHeap orders open chunks by their next record.
@@ -439,7 +515,7 @@ func (b *Backend) ReadLogs(ctx context.Context, q backend.LogQuery, fn func(back
 	if r == nil || err != nil {
 		return err
 	}
-	return r.run(ctx, func(c *cursor) error { return fn(c.log(q.App)) })
+	return r.run(ctx, func(c *cursor) error { return fn(c.log(q.App)) }, nil)
 }
 
 // blockLogs is how many records a block of ReadLogBlocks holds at most.
@@ -456,10 +532,100 @@ func (b *Backend) ReadLogBlocks(ctx context.Context, q backend.LogQuery, fn func
 	bb := &blockBuilder{fn: fn, gen: 1}
 	bb.block.App = q.App
 	bb.block.ID = func(i int) string { return formatLogID(bb.seqs[i]) }
-	if err := r.run(ctx, bb.add); err != nil {
+	if err := r.run(ctx, bb.add, nil); err != nil {
 		return err
 	}
 	return bb.flush()
+}
+
+// linesRun is how many bytes of formatted lines ReadLogLines gathers before
+// handing them over; maxSpan bounds a range of stored lines handed over.
+const (
+	linesRun = 256 << 10
+	maxSpan  = 64 << 20
+)
+
+// ReadLogLines implements backend.LogLineReader. A chunk that lies whole
+// inside the query, overlapping no other in time, is handed over as a
+// reader of its lines in the app's lines file (an *io.LimitedReader of an
+// *os.File, which io.Copy to a file copies in the kernel), without
+// decoding its records; the others (at the window's edges, interleaved
+// with another chunk, or written before chunks kept lines) are merged
+// record by record and formatted here.
+func (b *Backend) ReadLogLines(ctx context.Context, q backend.LogQuery, fn func(lines io.Reader, n int) error) error {
+	r, err := b.newLogReader(ctx, q)
+	if r == nil || err != nil {
+		return err
+	}
+	r.wantLines = true
+	defer func() { // after run, which waits for the fetcher
+		for _, f := range append(r.old, r.lines) {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}()
+	st := logline.NewStamper(logline.Pacific())
+	var buf []byte
+	n := 0
+	// Whole chunks that follow each other in one lines file (a busy
+	// version's usually do) are handed over as one range.
+	var span struct {
+		f        *os.File
+		off, len int64
+		n        int
+	}
+	flush := func() error {
+		if n > 0 {
+			err := fn(bytes.NewReader(buf), n)
+			buf, n = buf[:0], 0
+			if err != nil {
+				return err
+			}
+		}
+		if span.n > 0 {
+			f, off, length, count := span.f, span.off, span.len, span.n
+			span.f, span.n = nil, 0
+			// Only this goroutine moves the file's offset; the
+			// fetcher only reads its size.
+			if _, err := f.Seek(off, io.SeekStart); err != nil {
+				return fmt.Errorf("reading request logs: %w", err)
+			}
+			return fn(&io.LimitedReader{R: f, N: length}, count)
+		}
+		return nil
+	}
+	emit := func(c *cursor) error {
+		if span.n > 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		l := c.log(q.App)
+		buf = logline.AppendCombined(buf, st, &l)
+		if n++; len(buf) >= linesRun {
+			return flush()
+		}
+		return nil
+	}
+	whole := func(f *os.File, m chunkMeta) error {
+		// A span stays short enough that a cancellation between two
+		// copies ends a download promptly.
+		if span.n > 0 && span.f == f && span.off+span.len == m.linesOff && span.len < maxSpan {
+			span.len += m.linesLen
+			span.n += m.count
+			return nil
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		span.f, span.off, span.len, span.n = f, m.linesOff, m.linesLen, m.count
+		return nil
+	}
+	if err := r.run(ctx, emit, whole); err != nil {
+		return err
+	}
+	return flush()
 }
 
 // blockBuilder gathers merged records into blocks.
@@ -529,7 +695,8 @@ func (b *Backend) newLogReader(ctx context.Context, q backend.LogQuery) (*logRea
 	if err != nil {
 		return nil, err
 	}
-	r := &logReader{b: b, q: q, appID: appID, spare: make(chan *cursor, 4), lo: math.MinInt64, hi: math.MaxInt64, after: logKey{math.MinInt64, math.MinInt64}}
+	r := &logReader{b: b, q: q, appID: appID, spare: make(chan *cursor, 4), lo: math.MinInt64, hi: math.MaxInt64,
+		after: logKey{math.MinInt64, math.MinInt64}, maxSeen: math.MinInt64}
 	if !q.Start.IsZero() {
 		r.lo = q.Start.UnixNano()
 	}
@@ -556,6 +723,14 @@ type logReader struct {
 	spare  chan *cursor // finished cursors, from the merge to the fetcher
 	lo, hi int64        // time bounds
 	after  logKey       // resume point
+	// wantLines: chunks that can be handed over whole are read as their
+	// stored lines (ReadLogLines).
+	wantLines bool
+	maxSeen   int64    // the latest max_time of the chunks fetched so far
+	lines     *os.File // the lines file of the last chunk fetched
+	linesName string   // its name
+	linesSize int64    // its size when last looked at
+	old       []*os.File
 	// The chunk description cursor.
 	page    []chunkMeta
 	pagePos int
@@ -565,16 +740,18 @@ type logReader struct {
 
 // fetched is a chunk read and decoded ahead of the merge.
 type fetched struct {
-	m   chunkMeta
-	c   *cursor // on its first record in bounds; nil when it has none
-	err error
+	m     chunkMeta
+	c     *cursor  // on its first record in bounds; nil when it has none
+	whole *os.File // instead of c: hand the chunk's lines over whole, from this file
+	err   error
 }
 
 // run merges the chunks in order, calling emit with the cursor whose head
-// is the next record. A second goroutine reads them from the database a
-// couple ahead, so SQLite's work overlaps the decoding and the caller's; it
-// stops and is waited for before run returns.
-func (r *logReader) run(ctx context.Context, emit func(*cursor) error) error {
+// is the next record, or, with wantLines, whole with the stored lines of a
+// chunk that comes whole between two records. A second goroutine reads
+// them from the database a couple ahead, so SQLite's work overlaps the
+// decoding and the caller's; it stops and is waited for before run returns.
+func (r *logReader) run(ctx context.Context, emit func(*cursor) error, whole func(*os.File, chunkMeta) error) error {
 	start := max(r.lo, r.after.t)
 	// Every chunk holding a time >= start began at or after start-span.
 	r.last = logKey{satSub(start, maxChunkSpan+1), math.MaxInt64}
@@ -598,6 +775,16 @@ func (r *logReader) run(ctx context.Context, emit func(*cursor) error) error {
 			}
 		}
 		if pending != nil && (open.Len() == 0 || pending.m.minTime <= (*open)[0].key.t) {
+			if pending.whole != nil {
+				// Every earlier record is before the chunk's first
+				// (see wholeChunk), so the heap is empty here.
+				f, m := pending.whole, pending.m
+				pending = nil
+				if err := whole(f, m); err != nil {
+					return err
+				}
+				continue
+			}
 			c := pending.c
 			pending = nil
 			if c != nil {
@@ -660,11 +847,18 @@ func (r *logReader) fetch(ctx context.Context, start int64, out chan<- fetched) 
 			return
 		default:
 			r.pagePos++
-			f.m = *m
-			var data []byte
-			if data, f.err = r.load(ctx, *m); f.err == nil {
-				f.c, f.err = r.open(*m, data)
+			f.m = *m // a copy: wholeChunk's peek may read the next page
+			var whole bool
+			if whole, f.err = r.wholeChunk(ctx, start, f.m); whole {
+				f.whole = r.lines
 			}
+			if f.whole == nil && f.err == nil {
+				var data []byte
+				if data, f.err = r.load(ctx, f.m); f.err == nil {
+					f.c, f.err = r.open(f.m, data)
+				}
+			}
+			r.maxSeen = max(r.maxSeen, f.m.maxTime)
 		}
 		select {
 		case out <- f:
@@ -708,7 +902,7 @@ func (r *logReader) peek(ctx context.Context, start int64) (*chunkMeta, error) {
 	}
 	args = append(args, r.last.t, r.last.seq, r.hi, start, chunkPage)
 	rows, err := r.b.db.QueryContext(ctx, `
-SELECT id, service, version, min_time, first_seq, count FROM log_chunks
+SELECT id, service, version, min_time, max_time, first_seq, count, lines_file, lines_off, lines_len FROM log_chunks
 WHERE `+where+` AND (min_time, id) > (?, ?) AND min_time < ? AND max_time >= ?
 ORDER BY min_time, id LIMIT ?`, args...)
 	if err != nil {
@@ -718,9 +912,14 @@ ORDER BY min_time, id LIMIT ?`, args...)
 	r.page, r.pagePos = r.page[:0], 0
 	for rows.Next() {
 		var m chunkMeta
-		if err := rows.Scan(&m.id, &m.service, &m.version, &m.minTime, &m.firstSeq, &m.count); err != nil {
+		var file sql.NullString
+		var off, n sql.NullInt64
+		if err := rows.Scan(&m.id, &m.service, &m.version, &m.minTime, &m.maxTime, &m.firstSeq, &m.count, &file, &off, &n); err != nil {
 			return nil, dbErr(ctx, "reading request logs", err)
 		}
+		m.hasLines = file.Valid && off.Valid && n.Valid && off.Int64 >= 0 && n.Int64 > 0 &&
+			filepath.Base(file.String) == file.String && file.String != "." && file.String != ".."
+		m.linesFile, m.linesOff, m.linesLen = file.String, off.Int64, n.Int64
 		r.page = append(r.page, m)
 	}
 	if err := rows.Err(); err != nil {
@@ -735,6 +934,51 @@ ORDER BY min_time, id LIMIT ?`, args...)
 	lastM := r.page[len(r.page)-1]
 	r.last = logKey{lastM.minTime, lastM.id}
 	return &r.page[0], nil
+}
+
+// wholeChunk reports whether the chunk m, just taken from the page, can be
+// handed over as its stored lines: it has them, all its records are in the
+// query's bounds, and it overlaps no other chunk in time: every chunk
+// fetched before ends before it begins, and the next begins after it ends
+// (chunks come in min_time order, so no later one begins sooner).
+func (r *logReader) wholeChunk(ctx context.Context, start int64, m chunkMeta) (bool, error) {
+	if !r.wantLines || !m.hasLines || m.minTime < r.lo || m.maxTime >= r.hi || m.minTime <= r.after.t {
+		return false, nil
+	}
+	if r.maxSeen >= m.minTime {
+		return false, nil
+	}
+	next, err := r.peek(ctx, start)
+	if err != nil {
+		return false, err
+	}
+	return (next == nil || next.minTime > m.maxTime) && r.linesStored(m), nil
+}
+
+// linesStored reports whether the chunk's lines file holds its lines, and
+// makes it r.lines. A file only grows, so its size is read again only when
+// a chunk lies beyond what was seen. No file, or a short one (a store
+// copied without it), sends the chunk down the records path.
+func (r *logReader) linesStored(m chunkMeta) bool {
+	end := m.linesOff + m.linesLen
+	if r.lines == nil || r.linesName != m.linesFile {
+		if r.lines != nil {
+			r.old = append(r.old, r.lines) // the merge may still copy from it
+		}
+		r.lines, r.linesName, r.linesSize = nil, m.linesFile, 0
+		f, err := os.Open(filepath.Join(r.b.root, logDir, m.linesFile))
+		if err != nil {
+			return false
+		}
+		r.lines = f
+	}
+	if end <= r.linesSize {
+		return true
+	}
+	if st, err := r.lines.Stat(); err == nil {
+		r.linesSize = st.Size()
+	}
+	return end <= r.linesSize
 }
 
 // load reads one chunk's records; nil when it was deleted since its
@@ -799,4 +1043,5 @@ var (
 	_ backend.LogReader      = (*Backend)(nil)
 	_ backend.LogWriter      = (*Backend)(nil)
 	_ backend.LogBlockReader = (*Backend)(nil)
+	_ backend.LogLineReader  = (*Backend)(nil)
 )

@@ -2,9 +2,11 @@ package local
 
 import (
 	"database/sql"
+	"io"
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/appcfg/appcfg/backend"
 )
@@ -83,5 +85,71 @@ func TestEntitiesMigrateFromV3(t *testing.T) {
 	var n int
 	if err := b.db.QueryRow(`SELECT count(*) FROM entities`).Scan(&n); err != nil || n != 29 {
 		t.Fatalf("the store holds %d entities (%v), want 29", n, err)
+	}
+}
+
+// Request logs stored before chunks kept their lines (schema version 4)
+// read back the same after the upgrade, formatted from their records.
+func TestLogsMigrateFromV4(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", dsn(filepath.Join(dir, dbName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:4] {
+		if _, err := db.Exec(m.sql); err != nil {
+			t.Fatal(err)
+		}
+		if m.code != nil {
+			tx, err := db.Begin()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.code(t.Context(), tx); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var in []backend.RequestLog
+	order := make([]int, 1500)
+	for i := range order {
+		order[i] = i
+		in = append(in, backend.RequestLog{Time: t0.Add(time.Duration(i) * time.Second), IP: "192.0.2.9", Method: "GET",
+			Resource: "/r", HTTPVersion: "HTTP/1.1", Status: 200, Service: "default", Version: "v1"})
+	}
+	if _, err := db.Exec(`INSERT INTO apps (id, name) VALUES (1, 'app'); INSERT INTO log_seq VALUES (1, 1500)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cutChunks(in, order, 0) {
+		if _, err := db.Exec(`INSERT INTO log_chunks (app_id, service, version, min_time, max_time, first_seq, count, data)
+			VALUES (1, ?, ?, ?, ?, ?, ?, ?)`, c.service, c.version, c.minTime, c.maxTime, c.firstSeq, c.count, c.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`PRAGMA user_version = 4`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	b := openAt(t, dir)
+	q := backend.LogQuery{App: "app", End: t0.Add(time.Hour)}
+	var got []backend.RequestLog
+	if err := b.ReadLogs(t.Context(), q, func(l backend.RequestLog) error { got = append(got, l); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(in) || !got[0].Time.Equal(in[0].Time) || !got[1499].Time.Equal(in[1499].Time) || got[7].IP != "192.0.2.9" {
+		t.Fatalf("after the upgrade %d logs read back, want %d", len(got), len(in))
+	}
+	lines := 0
+	if err := b.ReadLogLines(t.Context(), q, func(r io.Reader, n int) error {
+		lines += n
+		_, err := io.Copy(io.Discard, r)
+		return err
+	}); err != nil || lines != len(in) {
+		t.Fatalf("ReadLogLines after the upgrade: %d lines, %v; want %d", lines, err, len(in))
 	}
 }

@@ -1,0 +1,151 @@
+package local
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/logline"
+)
+
+// ReadLogLines hands over exactly the lines package logs would format from
+// ReadLogs, whichever way each chunk is read: whole from the lines file,
+// record by record at a window's edge or where chunks overlap, or from the
+// records when the lines file is short or the chunk predates it.
+func TestReadLogLinesMatchesRecords(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	t0 := time.Date(2026, 3, 8, 9, 0, 0, 0, time.UTC) // US DST starts that day
+	mk := func(i int, at time.Time, version string) backend.RequestLog {
+		return backend.RequestLog{
+			Time: at, IP: []string{"192.0.2.1", "", "a b"}[i%3], Method: "GET",
+			Resource: fmt.Sprintf("/p%d?x=%s", i%17, []string{"1", `"`, "\xff"}[i%3]), HTTPVersion: "HTTP/1.1",
+			Status: 200 + i%3, Bytes: int64(i), Referrer: []string{"", "http://r/"}[i%2], UserAgent: "ua/1",
+			Host: "h", Latency: time.Duration(i) * time.Millisecond, Service: "default", Version: version,
+		}
+	}
+	write := func(logs []backend.RequestLog) {
+		t.Helper()
+		if err := b.WriteLogs(t.Context(), "app", logs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var batch []backend.RequestLog
+	for i := range 2500 { // chunks of 1000, 1000, 500, one after the other
+		batch = append(batch, mk(i, t0.Add(time.Duration(i)*10*time.Millisecond), "v1"))
+	}
+	write(batch)
+	batch = batch[:0]
+	for i := range 300 { // overlaps the third chunk in time
+		batch = append(batch, mk(i, t0.Add(21*time.Second+time.Duration(i)*7*time.Millisecond), "v1"))
+	}
+	write(batch)
+	batch = batch[:0]
+	for i := range 1200 { // later, and a version of its own in between
+		v := "v1"
+		if i%5 == 0 {
+			v = "v2"
+		}
+		batch = append(batch, mk(i, t0.Add(time.Hour+time.Duration(i)*time.Second), v))
+	}
+	write(batch)
+
+	stop := t0.Add(3 * time.Hour)
+	queries := map[string]backend.LogQuery{
+		"all":     {App: "app", End: stop},
+		"version": {App: "app", Service: "default", Version: "v1", End: stop},
+		"window":  {App: "app", Start: t0.Add(5 * time.Second), End: t0.Add(time.Hour + 10*time.Minute)},
+		"after":   {App: "app", End: stop, AfterTime: t0.Add(12 * time.Second), AfterID: formatLogID(1200)},
+		"none":    {App: "app", Start: stop, End: stop.Add(time.Hour)},
+	}
+	check := func(stage string, wantWhole bool) {
+		t.Helper()
+		for name, q := range queries {
+			st := logline.NewStamper(logline.Pacific())
+			var want []byte
+			nWant := 0
+			if err := b.ReadLogs(t.Context(), q, func(l backend.RequestLog) error {
+				want = logline.AppendCombined(want, st, &l)
+				nWant++
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			var got []byte
+			nGot, whole := 0, 0
+			err := b.ReadLogLines(t.Context(), q, func(r io.Reader, n int) error {
+				if _, ok := r.(*io.LimitedReader); ok {
+					whole++
+				}
+				data, err := io.ReadAll(r)
+				if strings.Count(string(data), "\n") != n {
+					t.Errorf("%s %s: a run of %d lines holds %d", stage, name, n, strings.Count(string(data), "\n"))
+				}
+				got = append(got, data...)
+				nGot += n
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) || nGot != nWant {
+				t.Errorf("%s %s: %d lines, want %d; differ at byte %d", stage, name, nGot, nWant, diffAt(got, want))
+			}
+			if name == "all" && (whole > 0) != wantWhole {
+				t.Errorf("%s: %d chunks handed over whole, want some: %v", stage, whole, wantWhole)
+			}
+		}
+	}
+	check("stored lines", true)
+
+	// A lines file cut short (a store copied without its end): the chunks
+	// beyond are formatted from their records.
+	var file string
+	if err := b.db.QueryRow(`SELECT file FROM log_lines`).Scan(&file); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(b.root, logDir, file)
+	st, err := os.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(name, st.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	check("short lines file", true)
+	if err := os.Remove(name); err != nil {
+		t.Fatal(err)
+	}
+	check("no lines file", false)
+	// New logs start a file of another name: the old chunks' offsets
+	// must not find their bytes.
+	later := make([]backend.RequestLog, 0, 1500)
+	for i := range cap(later) {
+		later = append(later, mk(i, t0.Add(2*time.Hour+time.Duration(i)*time.Second), "v1"))
+	}
+	write(later)
+	var file2 string
+	if err := b.db.QueryRow(`SELECT file FROM log_lines`).Scan(&file2); err != nil || file2 == file {
+		t.Fatalf("after the lines file went missing, logs went to %q (%v), want a new file", file2, err)
+	}
+	queries["all"] = backend.LogQuery{App: "app", End: stop.Add(24 * time.Hour)}
+	check("new lines file", true)
+	// Chunks written before lines were kept.
+	if _, err := b.db.Exec(`UPDATE log_chunks SET lines_off = NULL, lines_len = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	check("old chunks", false)
+}
+
+func diffAt(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
