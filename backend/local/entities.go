@@ -406,7 +406,7 @@ func (b *Backend) QueryEntities(ctx context.Context, app string, q backend.Entit
 		if err := rows.Scan(&key, &data); err != nil {
 			return nil, "", dbErr(ctx, "reading kind "+q.Kind, err)
 		}
-		e, err := decodeEntity(data)
+		e, err := decodeEntity(key, data)
 		if err != nil {
 			return nil, "", fmt.Errorf("reading an entity of kind %s from %s: %w", q.Kind, b.root, err)
 		}
@@ -545,14 +545,30 @@ func appendEscaped(b []byte, s string) []byte {
 
 // The entity codec: a compact binary form that keeps every value exactly
 // (NaN and infinite doubles, nanosecond timestamps, empty blobs, nested
-// entities), which JSON would not.
-const codecVersion = 1
+// entities), which JSON would not. Version 2 leaves out a stored entity's
+// own key, which its row key holds (a fifth of a small entity's bytes,
+// and bytes are pages a bulk load writes); version 1 rows, which carry
+// it, are still read.
+const (
+	codecVersion   = 2
+	codecWithKeyV1 = 1
+)
 
+// encodeEntity encodes a stored entity's properties (version 2).
 func encodeEntity(b []byte, e backend.Entity) []byte {
 	b = append(b, codecVersion)
+	return appendProps(b, e.Properties)
+}
+
+// encodeEntityV1 encodes an entity with its key, as stores did before
+// version 2 (for tests of reading them).
+func encodeEntityV1(b []byte, e backend.Entity) []byte {
+	b = append(b, codecWithKeyV1)
 	return appendEntity(b, e)
 }
 
+// appendEntity encodes an entity with its key: embedded entities, and
+// version 1's stored ones.
 func appendEntity(b []byte, e backend.Entity) []byte {
 	if e.Key == nil {
 		b = append(b, 0)
@@ -560,6 +576,11 @@ func appendEntity(b []byte, e backend.Entity) []byte {
 		b = append(b, 1)
 		b = appendKey(b, *e.Key)
 	}
+	return appendProps(b, e.Properties)
+}
+
+func appendProps(b []byte, m map[string]backend.Value) []byte {
+	e := backend.Entity{Properties: m}
 	// Most entities have a handful of properties: they fit on the stack,
 	// sorted by insertion, without a lookup per property.
 	if len(e.Properties) <= maxSmallEntity {
@@ -794,16 +815,114 @@ func (d *decoder) count() int {
 	return int(n)
 }
 
-func decodeEntity(data []byte) (backend.Entity, error) {
+// decodeEntity decodes a stored entity; rowKey is its row's key (see
+// appendEntityPrefix), which holds the key version 2 leaves out.
+func decodeEntity(rowKey, data []byte) (backend.Entity, error) {
 	d := &decoder{b: data}
-	if v := d.byte(); v != codecVersion && d.err == nil {
+	var e backend.Entity
+	switch v := d.byte(); {
+	case d.err != nil:
+	case v == codecWithKeyV1:
+		e = d.entity(0)
+	case v == codecVersion:
+		e.Properties = d.props(0)
+		if d.err == nil {
+			k, err := decodeRowKey(rowKey)
+			if err != nil {
+				return backend.Entity{}, err
+			}
+			e.Key = &k
+		}
+	default:
 		return backend.Entity{}, fmt.Errorf("stored entity has codec version %d, this appcfg reads %d: upgrade appcfg", v, codecVersion)
 	}
-	e := d.entity(0)
 	if d.err == nil && len(d.b) != 0 {
 		d.fail()
 	}
 	return e, d.err
+}
+
+// decodeRowKey reads an entity's key back from its row key: the prefix
+// (app, kind, namespace), then the path as keyOrder wrote it.
+func decodeRowKey(k []byte) (backend.Key, error) {
+	bad := func() (backend.Key, error) {
+		return backend.Key{}, errors.New("a stored entity's key is damaged")
+	}
+	if len(k) == 0 || int(k[0]) > 8 || len(k) < 1+int(k[0]) {
+		return bad()
+	}
+	p := 1 + int(k[0])
+	var key backend.Key
+	var ok bool
+	if _, p, ok = unescapeTo(k, p, 0); !ok { // the kind, again in the path
+		return bad()
+	}
+	var ns string
+	if ns, p, ok = unescapeTo(k, p, 0); !ok {
+		return bad()
+	}
+	key.Namespace = ns
+	for p < len(k) {
+		var pe backend.PathElement
+		if pe.Kind, p, ok = unescapeTo(k, p, 2); !ok || p >= len(k) {
+			return bad()
+		}
+		switch k[p] {
+		case 1:
+			if p+9 > len(k) {
+				return bad()
+			}
+			pe.ID = int64(binary.BigEndian.Uint64(k[p+1 : p+9]))
+			p += 9
+		case 2:
+			name, q, _ := unescapeTo(k, p+1, 1)
+			pe.Name, p = name, q
+		default:
+			return bad()
+		}
+		key.Path = append(key.Path, pe)
+		if p < len(k) {
+			if p+2 > len(k) || k[p] != 0 || k[p+1] != 1 {
+				return bad()
+			}
+			p += 2
+		}
+	}
+	if len(key.Path) == 0 {
+		return bad()
+	}
+	return key, nil
+}
+
+// unescapeTo reads an appendEscaped string from k at p up to the separator
+// 00 sep, and returns it and the position after the separator (for sep 1,
+// the separator between path elements, the position of the separator, or
+// the end). ok is false when the separator is missing.
+func unescapeTo(k []byte, p int, sep byte) (string, int, bool) {
+	var out []byte
+	for i := p; i < len(k); i++ {
+		if k[i] != 0 {
+			continue
+		}
+		if i+1 < len(k) && k[i+1] == 0xFF {
+			out = append(append(out, k[p:i]...), 0)
+			p = i + 2
+			i++
+			continue
+		}
+		if i+1 < len(k) && k[i+1] == sep {
+			s := string(append(out, k[p:i]...))
+			if sep == 1 {
+				return s, i, true
+			}
+			return s, i + 2, true
+		}
+		return "", 0, false
+	}
+	if sep == 1 {
+		return string(append(out, k[p:]...)), len(k), true
+	}
+	return "", 0, false
 }
 
 // maxDepth bounds nesting of arrays and embedded entities while decoding.
@@ -819,13 +938,18 @@ func (d *decoder) entity(depth int) backend.Entity {
 		k := d.key()
 		e.Key = &k
 	}
+	e.Properties = d.props(depth)
+	return e
+}
+
+func (d *decoder) props(depth int) map[string]backend.Value {
 	n := d.count()
-	e.Properties = make(map[string]backend.Value, n)
+	props := make(map[string]backend.Value, n)
 	for i := 0; i < n && d.err == nil; i++ {
 		name := string(d.bytes())
-		e.Properties[name] = d.value(depth + 1)
+		props[name] = d.value(depth + 1)
 	}
-	return e
+	return props
 }
 
 func (d *decoder) key() backend.Key {

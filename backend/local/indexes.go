@@ -200,17 +200,17 @@ func (b *Backend) buildPending(ctx context.Context, tx *sql.Tx, appID int64) err
 func (b *Backend) buildIndex(ctx context.Context, tx *sql.Tx, appID int64, ix backend.Index) (built bool, err error) {
 	what := "building index " + ix.ID + " over the entities of kind " + ix.Def.Kind
 	prefix := appendKindPrefix(nil, appID, ix.Def.Kind) // every namespace
-	rows, err := tx.QueryContext(ctx, `SELECT data FROM entities WHERE k > ? AND k < ?`, prefix, prefixEnd(prefix))
+	rows, err := tx.QueryContext(ctx, `SELECT k, data FROM entities WHERE k > ? AND k < ?`, prefix, prefixEnd(prefix))
 	if err != nil {
 		return false, dbErr(ctx, what, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var data []byte
-		if err := rows.Scan(&data); err != nil {
+		var k, data []byte
+		if err := rows.Scan(&k, &data); err != nil {
 			return false, dbErr(ctx, what, err)
 		}
-		e, err := decodeEntity(data)
+		e, err := decodeEntity(k, data)
 		if err != nil {
 			// A damaged entity cannot be indexed, now or on a retry.
 			return false, nil

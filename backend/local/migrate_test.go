@@ -32,7 +32,7 @@ func TestEntitiesMigrateFromV3(t *testing.T) {
 			Properties: map[string]backend.Value{"n": {Type: backend.IntType, Int: id}},
 		}
 		if _, err := db.Exec(`INSERT INTO entities (app_id, namespace, kind, key, data) VALUES (?, ?, ?, ?, ?)`,
-			appID, ns, kind, keyOrder(*e.Key), encodeEntity(nil, e)); err != nil {
+			appID, ns, kind, keyOrder(*e.Key), encodeEntityV1(nil, e)); err != nil {
 			t.Fatal(err)
 		}
 		return e
