@@ -23,7 +23,7 @@ func (t *Transformer) importRecord(rec record, ns string) (backend.Entity, error
 // emptied map of an entity already stored (nil: a new one). The property
 // map was half of a bulk load's allocations (a Value is ~160 bytes).
 func (t *Transformer) importInto(st *rowState, rec *record, ns string, props map[string]backend.Value) (backend.Entity, error) {
-	*st = rowState{rec: rec, ns: ns}
+	*st = rowState{rec: rec, ns: ns, slab: st.slab}
 	if props == nil {
 		props = make(map[string]backend.Value, len(t.Properties))
 	}
@@ -40,9 +40,35 @@ func (t *Transformer) importInto(st *rowState, rec *record, ns string, props map
 			}
 			raw = s
 		case p.ExternalName != "":
-			if s, ok := st.get(p.ExternalName); ok {
-				raw = s
+			s, ok := st.get(p.ExternalName)
+			if !ok {
+				break
 			}
+			// A column's text through no transform, int, float or a
+			// key of one element: straight to the stored value.
+			tr := p.ImportTransform
+			switch {
+			case p.Property == "__key__" && tr != nil && tr.fn.fromTextKey != nil:
+				pe, err := tr.fn.fromTextKey(s)
+				if err != nil {
+					return e, fmt.Errorf("property %s: %s: %w", p.Property, exprOf(tr), err)
+				}
+				e.Key = st.key(ns, backend.PathElement{Kind: t.Kind, ID: pe.ID, Name: pe.Name})
+				hasKey, keyVal = true, e.Key
+				continue
+			case p.Property == "__key__":
+			case tr == nil:
+				e.Properties[p.Property] = textValue(s)
+				continue
+			case tr.fn.fromText != nil:
+				v, err := tr.fn.fromText(s)
+				if err != nil {
+					return e, fmt.Errorf("property %s: %s: %w", p.Property, exprOf(tr), err)
+				}
+				e.Properties[p.Property] = v
+				continue
+			}
+			raw = s
 		default:
 			continue // export-only entry
 		}
@@ -59,6 +85,9 @@ func (t *Transformer) importInto(st *rowState, rec *record, ns string, props map
 			return e, fmt.Errorf("property %s: %w", p.Property, err)
 		}
 		e.Properties[p.Property] = val
+	}
+	if e.Key != nil && keyVal == any(e.Key) {
+		return e, nil // made by the fast path above
 	}
 	key, err := t.makeKey(keyVal, hasKey, ns, *rec)
 	if err != nil {
