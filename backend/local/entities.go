@@ -149,9 +149,11 @@ type entityCommitter struct {
 	prepared preparedPool
 
 	// appIDs caches apps' row ids: apps are never deleted, and looking
-	// one up in every commit took a tenth of a bulk load's writer.
+	// one up in every commit took a tenth of a bulk load's writer. kinds
+	// caches the kinds entity_kinds lists, for the same reason.
 	appMu  sync.Mutex
 	appIDs map[string]int64
+	kinds  map[kindKey]bool
 }
 
 func (c *entityCommitter) write(ctx context.Context, b *Backend, app string, rows []entityRow) ([]backend.Key, error) {
@@ -213,13 +215,25 @@ func (c *entityCommitter) flush(ctx context.Context, b *Backend, batch []*entity
 			w.keys = keys
 		}
 		for _, a := range apps {
-			if a.next != a.loaded {
+			if next := a.next; next > a.loaded {
+				if next == a.maxComplete && next < math.MaxInt64-next/8 {
+					// Moved by stored ids, not by allocations:
+					// reserve an eighth ahead, so a load storing
+					// rising ids writes this row in a few commits
+					// rather than in every one. Allocated ids need
+					// only be above every stored one (gaps are
+					// allowed, as on Datastore).
+					next += next / 8
+				}
 				if _, err := tx.ExecContext(ctx, `INSERT INTO entity_ids (app_id, next) VALUES (?, ?)
-		ON CONFLICT (app_id) DO UPDATE SET next = max(next, excluded.next)`, a.id, a.next); err != nil {
+		ON CONFLICT (app_id) DO UPDATE SET next = max(next, excluded.next)`, a.id, next); err != nil {
 					return dbErr(ctx, "recording allocated ids", err)
 				}
 			}
 			for nk := range a.kinds {
+				if c.knownKind(a.id, nk) {
+					continue
+				}
 				if _, err := tx.ExecContext(ctx, `INSERT INTO entity_kinds (app_id, namespace, kind) VALUES (?, ?, ?)
 		ON CONFLICT DO NOTHING`, a.id, nk[0], nk[1]); err != nil {
 					return dbErr(ctx, "recording the kinds stored", err)
@@ -238,19 +252,40 @@ func (c *entityCommitter) flush(ctx context.Context, b *Backend, batch []*entity
 	if c.appIDs == nil {
 		c.appIDs = map[string]int64{}
 	}
+	if c.kinds == nil {
+		c.kinds = map[kindKey]bool{}
+	}
 	for app, a := range apps {
 		c.appIDs[app] = a.id
+		for nk := range a.kinds {
+			c.kinds[kindKey{a.id, nk}] = true
+		}
 	}
 	return nil
+}
+
+// kindKey names a kind of an app's namespace.
+type kindKey struct {
+	app int64
+	nk  [2]string // namespace, kind
+}
+
+// knownKind reports whether entity_kinds is known to list the kind:
+// kinds are never removed, so once committed it stays.
+func (c *entityCommitter) knownKind(app int64, nk [2]string) bool {
+	c.appMu.Lock()
+	defer c.appMu.Unlock()
+	return c.kinds[kindKey{app, nk}]
 }
 
 // appIDs is an app's row id, its next id to allocate as read and as moved
 // within one transaction, and the (namespace, kind) pairs it stored.
 type appIDs struct {
-	id     int64
-	loaded int64
-	next   int64
-	kinds  map[[2]string]bool
+	id          int64
+	loaded      int64
+	next        int64
+	maxComplete int64 // above every id of the complete keys stored
+	kinds       map[[2]string]bool
 }
 
 func (c *entityCommitter) loadAppIDs(ctx context.Context, tx *sql.Tx, app string) (*appIDs, error) {
@@ -298,6 +333,7 @@ func (c *entityCommitter) insert(ctx context.Context, db *sql.DB, tx *sql.Tx, a 
 			r.data = encodeEntity(nil, e)
 		}
 		a.next = max(a.next, r.maxPathID+1)
+		a.maxComplete = max(a.maxComplete, r.maxPathID+1)
 		if prefix == nil || k.Namespace != prefixNS || last.Kind != prefixKind {
 			prefix, prefixNS, prefixKind = appendEntityPrefix(prefix[:0], a.id, last.Kind, k.Namespace), k.Namespace, last.Kind
 			a.kinds[[2]string{k.Namespace, last.Kind}] = true
