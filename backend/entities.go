@@ -92,6 +92,17 @@ type Entities interface {
 	Kinds(ctx context.Context, app, namespace string) ([]string, error)
 }
 
+// EntityBatchPutter is an optional capability of Entities: storing several
+// batches in one commit. A bulk load hands it the batches that are ready
+// together, so a store whose commits cost more than their entities (the
+// local one: an fsync, a transaction, its last pages written again) makes
+// fewer of them. Each batch holds at most MaxEntityBatch entities; they are
+// stored all or none, durably when it returns without error, and it keeps
+// no reference to them afterwards, as PutEntities.
+type EntityBatchPutter interface {
+	PutEntityBatches(ctx context.Context, app string, batches [][]Entity) ([][]Key, error)
+}
+
 // MaxEntityBatch is the most entities one PutEntities call takes, as
 // Datastore's limit of 500 mutations per commit.
 const MaxEntityBatch = 500

@@ -295,10 +295,28 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 		close(ready)
 		return nil
 	})
+	// A store that commits several batches at once gets those ready
+	// together (up to maxGroup): when it is the bottleneck they queue, and
+	// its commits grow instead of their number.
+	_, grouping := u.ents.(backend.EntityBatchPutter)
+	grouping = grouping && !u.o.DryRun
 	for range u.o.NumThreads {
 		g.Go(func() error {
 			for c := range ready {
-				if err := u.send(gctx, c); err != nil {
+				group := []converted{c}
+			more:
+				for grouping && len(group) < maxGroup {
+					select {
+					case c, ok := <-ready:
+						if !ok {
+							break more
+						}
+						group = append(group, c)
+					default:
+						break more
+					}
+				}
+				if err := u.send(gctx, group); err != nil {
 					return err
 				}
 			}
@@ -498,38 +516,54 @@ func (u *uploader) convertBatch(b batch) converted {
 	return c
 }
 
-func (u *uploader) send(ctx context.Context, c converted) error {
-	b, ents, okRecs, fails, bytes := c.b, c.ents, c.okRecs, c.fails, c.bytes
+// maxGroup bounds the batches stored in one call of an EntityBatchPutter.
+const maxGroup = 8
+
+// send stores a group of converted batches (one, unless the store takes
+// several at once) and records them sent.
+func (u *uploader) send(ctx context.Context, group []converted) error {
 	if !u.o.DryRun {
 		// A batch goes from read to sent (or error) without recording
 		// "sending" first: a resume resends read and sending batches
 		// alike, and the extra transaction per batch cost a tenth of the
 		// progress database's share of a load.
-		for i := 0; i < len(ents); i += backend.MaxEntityBatch {
-			chunk := ents[i:min(i+backend.MaxEntityBatch, len(ents))]
-			if err := u.put(ctx, chunk, bytes*len(chunk)/max(1, len(ents))); err != nil {
+		var chunks [][]backend.Entity
+		bytes := 0
+		for _, c := range group {
+			for i := 0; i < len(c.ents); i += backend.MaxEntityBatch {
+				chunks = append(chunks, c.ents[i:min(i+backend.MaxEntityBatch, len(c.ents))])
+			}
+			bytes += c.bytes
+		}
+		if err := u.put(ctx, chunks, bytes); err != nil {
+			for _, c := range group {
 				if ctx.Err() == nil {
-					_ = u.db.setState(context.WithoutCancel(ctx), b.id, stateError)
+					_ = u.db.setState(context.WithoutCancel(ctx), c.b.id, stateError)
 				}
-				return fmt.Errorf("storing records %d–%d of %s: %w; rerun the same command to resume",
-					b.recs[0].num, b.recs[len(b.recs)-1].num, u.o.Filename, err)
+			}
+			first, last := group[0].b.recs[0].num, group[len(group)-1].b.recs
+			return fmt.Errorf("storing records %d–%d of %s: %w; rerun the same command to resume",
+				first, last[len(last)-1].num, u.o.Filename, err)
+		}
+		for _, c := range group {
+			u.recycle(c.ents)
+			if err := u.db.finish(ctx, c.b.id, c.okRecs, c.fails); err != nil {
+				return err
 			}
 		}
-		u.recycle(ents)
-		if err := u.db.finish(ctx, b.id, okRecs, fails); err != nil {
-			return err
-		}
 	}
-	u.loaded.Add(int64(len(ents)))
-	u.bytes.Add(int64(bytes))
-	u.mu.Lock()
-	u.failed += len(fails)
-	for _, f := range fails {
-		if len(u.failures) < maxReportedFailures {
-			u.failures = append(u.failures, f)
+	for _, c := range group {
+		u.loaded.Add(int64(len(c.ents)))
+		u.bytes.Add(int64(c.bytes))
+		u.mu.Lock()
+		u.failed += len(c.fails)
+		for _, f := range c.fails {
+			if len(u.failures) < maxReportedFailures {
+				u.failures = append(u.failures, f)
+			}
 		}
+		u.mu.Unlock()
 	}
-	u.mu.Unlock()
 	return nil
 }
 
@@ -553,20 +587,46 @@ func (u *uploader) recycle(ents []backend.Entity) {
 	}
 }
 
-func (u *uploader) put(ctx context.Context, ents []backend.Entity, bytes int) error {
+// put stores chunks of at most MaxEntityBatch entities: one request per
+// chunk, or one for all of them when the store takes several at once.
+func (u *uploader) put(ctx context.Context, chunks [][]backend.Entity, bytes int) error {
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+	}
+	if bp, ok := u.ents.(backend.EntityBatchPutter); ok && len(chunks) > 1 {
+		return u.try(ctx, n, bytes, func() error {
+			_, err := bp.PutEntityBatches(ctx, u.o.App, chunks)
+			return err
+		})
+	}
+	for _, c := range chunks {
+		share := bytes * len(c) / max(1, n)
+		if err := u.try(ctx, len(c), share, func() error {
+			_, err := u.ents.PutEntities(ctx, u.o.App, c)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// try makes one store request, within the limits, retrying failures.
+func (u *uploader) try(ctx context.Context, entities, bytes int, store func() error) error {
 	var err error
 	delay := 100 * time.Millisecond
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		if err = u.thr.request(ctx, len(ents), bytes); err != nil {
+		if err = u.thr.request(ctx, entities, bytes); err != nil {
 			return err
 		}
-		if _, err = u.ents.PutEntities(ctx, u.o.App, ents); err == nil {
+		if err = store(); err == nil {
 			return nil
 		}
 		if ctx.Err() != nil || errors.Is(err, backend.ErrUnsupported) || attempt == maxAttempts {
 			break
 		}
-		u.rep.Warn(fmt.Sprintf("storing %d entities failed (attempt %d of %d), retrying: %v", len(ents), attempt, maxAttempts, err))
+		u.rep.Warn(fmt.Sprintf("storing %d entities failed (attempt %d of %d), retrying: %v", entities, attempt, maxAttempts, err))
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/appcfg/appcfg/backend"
 )
@@ -20,11 +21,12 @@ import (
 // memStore is an in-memory Entities with a hook run before each put, to
 // inject failures and interruptions.
 type memStore struct {
-	mu     sync.Mutex
-	ents   map[string]backend.Entity
-	puts   int
-	before func(call int, ents []backend.Entity) error
-	after  func(call int)
+	mu       sync.Mutex
+	ents     map[string]backend.Entity
+	puts     int
+	maxBatch int // most batches one call stored (batchStore)
+	before   func(call int, ents []backend.Entity) error
+	after    func(call int)
 }
 
 func newMemStore() *memStore { return &memStore{ents: map[string]backend.Entity{}} }
@@ -33,6 +35,11 @@ func (m *memStore) PutEntities(ctx context.Context, app string, ents []backend.E
 	if len(ents) > backend.MaxEntityBatch {
 		return nil, fmt.Errorf("%d entities in one put", len(ents))
 	}
+	return m.putAny(ctx, app, ents)
+}
+
+// putAny stores ents as one put, whatever their number.
+func (m *memStore) putAny(ctx context.Context, app string, ents []backend.Entity) ([]backend.Key, error) {
 	m.mu.Lock()
 	m.puts++
 	call := m.puts
@@ -171,44 +178,87 @@ func checkExactlyOnce(t *testing.T, m *memStore, n int) {
 // database never heard back from) resumes: every row ends up stored once.
 func TestUploadResumesAfterInterrupt(t *testing.T) {
 	const rows = 1000
-	for _, stopAt := range []int{1, 13, 90} {
-		t.Run(fmt.Sprint("stop at put ", stopAt), func(t *testing.T) {
-			dir := t.TempDir()
-			writeRows(t, filepath.Join(dir, "rows.csv"), rows, nil)
-			o := uploadOpts(t, dir, noKeyConfig)
-			m := newMemStore()
-			ctx, cancel := context.WithCancel(t.Context())
-			m.after = func(call int) {
-				if call == stopAt {
-					cancel() // the put landed, but the run dies before recording it
-				}
-			}
-			sum, err := Upload(ctx, m, o)
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("interrupted run: %v, want context.Canceled", err)
-			}
-			first := len(m.ents)
-			if first == 0 || first >= rows {
-				t.Fatalf("interrupted run stored %d of %d rows; want a partial load", first, rows)
-			}
-			m.after = nil
-			sum, err = Upload(t.Context(), m, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Each worker records its batch before taking the next, so all
-			// but the last NumThreads puts before the stop are recorded.
-			if sum.Total != rows || sum.Previously+sum.Loaded != rows || (stopAt > o.NumThreads && sum.Previously == 0) || sum.Failed != 0 {
-				t.Errorf("resumed run summary %+v: want %d total, split between previously and now", sum, rows)
-			}
-			checkExactlyOnce(t, m, rows)
-			// A third run has nothing left to do.
-			puts := m.puts
-			sum, err = Upload(t.Context(), m, o)
-			if err != nil || sum.Previously != rows || m.puts != puts {
-				t.Errorf("third run: %+v, %v, %d puts; want all previously transferred and no puts", sum, err, m.puts-puts)
-			}
-		})
+	for _, grouped := range []bool{false, true} {
+		stops := []int{1, 13, 90}
+		if grouped {
+			stops = []int{1, 5, 12} // groups of batches make fewer puts
+		}
+		for _, stopAt := range stops {
+			t.Run(fmt.Sprint("stop at put ", stopAt, ", grouped ", grouped), func(t *testing.T) {
+				testResume(t, rows, stopAt, grouped)
+			})
+		}
+	}
+}
+
+// batchStore is a memStore that also takes several batches in one call,
+// as the local store does, so loads send it groups of batches.
+type batchStore struct{ *memStore }
+
+func (b batchStore) PutEntityBatches(ctx context.Context, app string, batches [][]backend.Entity) ([][]backend.Key, error) {
+	var all []backend.Entity
+	for _, ents := range batches {
+		all = append(all, ents...)
+	}
+	b.mu.Lock()
+	b.maxBatch = max(b.maxBatch, len(batches))
+	b.mu.Unlock()
+	keys, err := b.putAny(ctx, app, all)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]backend.Key, len(batches))
+	for i, ents := range batches {
+		out[i], keys = keys[:len(ents)], keys[len(ents):]
+	}
+	return out, nil
+}
+
+func testResume(t *testing.T, rows, stopAt int, grouped bool) {
+	dir := t.TempDir()
+	writeRows(t, filepath.Join(dir, "rows.csv"), rows, nil)
+	o := uploadOpts(t, dir, noKeyConfig)
+	m := newMemStore()
+	var store backend.Entities = m
+	if grouped {
+		store = batchStore{m}
+		// Puts slower than conversions, so batches queue and
+		// are sent in groups.
+		m.before = func(int, []backend.Entity) error { time.Sleep(2 * time.Millisecond); return nil }
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	m.after = func(call int) {
+		if call == stopAt {
+			cancel() // the put landed, but the run dies before recording it
+		}
+	}
+	sum, err := Upload(ctx, store, o)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v, want context.Canceled", err)
+	}
+	first := len(m.ents)
+	if first == 0 || first >= rows {
+		t.Fatalf("interrupted run stored %d of %d rows; want a partial load", first, rows)
+	}
+	m.after = nil
+	sum, err = Upload(t.Context(), store, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each worker records its batch before taking the next, so all
+	// but the last NumThreads puts before the stop are recorded.
+	if sum.Total != rows || sum.Previously+sum.Loaded != rows || (stopAt > o.NumThreads && sum.Previously == 0) || sum.Failed != 0 {
+		t.Errorf("resumed run summary %+v: want %d total, split between previously and now", sum, rows)
+	}
+	checkExactlyOnce(t, m, rows)
+	// A third run has nothing left to do.
+	puts := m.puts
+	sum, err = Upload(t.Context(), store, o)
+	if err != nil || sum.Previously != rows || m.puts != puts {
+		t.Errorf("third run: %+v, %v, %d puts; want all previously transferred and no puts", sum, err, m.puts-puts)
+	}
+	if grouped && m.maxBatch < 2 {
+		t.Errorf("no call stored more than one batch: the grouped path was not taken")
 	}
 }
 

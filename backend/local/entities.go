@@ -26,30 +26,62 @@ const maxQueryLimit = 10000
 // PutEntities implements backend.Entities: it upserts the entities in one
 // transaction, allocating ids for incomplete keys.
 func (b *Backend) PutEntities(ctx context.Context, app string, ents []backend.Entity) ([]backend.Key, error) {
+	keys, err := b.PutEntityBatches(ctx, app, [][]backend.Entity{ents})
+	if err != nil {
+		return nil, err
+	}
+	return keys[0], nil
+}
+
+var _ backend.EntityBatchPutter = (*Backend)(nil)
+
+// PutEntityBatches implements backend.EntityBatchPutter: the batches go to
+// the committer together, so they share one transaction.
+func (b *Backend) PutEntityBatches(ctx context.Context, app string, batches [][]backend.Entity) ([][]backend.Key, error) {
 	if err := checkName("application id", app); err != nil {
 		return nil, err
 	}
+	if len(batches) == 0 {
+		return nil, nil
+	}
+	for _, ents := range batches {
+		if err := checkEntities(ents); err != nil {
+			return nil, err
+		}
+	}
+	ps := make([]*prepared, len(batches))
+	rows := make([][]entityRow, len(batches))
+	for i, ents := range batches {
+		ps[i] = b.entities.prepared.get(len(ents))
+		ps[i].prepare(ents)
+		rows[i] = ps[i].rows
+	}
+	keys, err := b.entities.write(ctx, b, app, rows)
+	if err == nil || !errors.Is(err, ctx.Err()) {
+		// A cancelled write may still be committing these rows.
+		for _, p := range ps {
+			b.entities.prepared.put(p)
+		}
+	}
+	return keys, err
+}
+
+// checkEntities refuses a batch no Datastore would take.
+func checkEntities(ents []backend.Entity) error {
 	if len(ents) > backend.MaxEntityBatch {
-		return nil, fmt.Errorf("storing %d entities at once: at most %d per call", len(ents), backend.MaxEntityBatch)
+		return fmt.Errorf("storing %d entities at once: at most %d per call", len(ents), backend.MaxEntityBatch)
 	}
 	for i := range ents {
 		if err := checkEntityKey(ents[i].Key); err != nil {
-			return nil, fmt.Errorf("entity %d of the batch: %w", i+1, err)
+			return fmt.Errorf("entity %d of the batch: %w", i+1, err)
 		}
 		for name, v := range ents[i].Properties {
 			if err := checkValue(v, 0); err != nil {
-				return nil, fmt.Errorf("entity %d of the batch, property %q: %w", i+1, name, err)
+				return fmt.Errorf("entity %d of the batch, property %q: %w", i+1, name, err)
 			}
 		}
 	}
-	p := b.entities.prepared.get(len(ents))
-	p.prepare(ents)
-	keys, err := b.entities.write(ctx, b, app, p.rows)
-	if err == nil || !errors.Is(err, ctx.Err()) {
-		// A cancelled write may still be committing these rows.
-		b.entities.prepared.put(p)
-	}
-	return keys, err
+	return nil
 }
 
 // preparedPool recycles the rows and encoding buffer of PutEntities calls:
@@ -156,15 +188,31 @@ type entityCommitter struct {
 	kinds  map[kindKey]bool
 }
 
-func (c *entityCommitter) write(ctx context.Context, b *Backend, app string, rows []entityRow) ([]backend.Key, error) {
-	w := &entityWrite{app: app, rows: rows, done: make(chan error, 1)}
+func (c *entityCommitter) write(ctx context.Context, b *Backend, app string, batches [][]entityRow) ([][]backend.Key, error) {
+	ws := make([]*entityWrite, len(batches))
+	for i, rows := range batches {
+		ws[i] = &entityWrite{app: app, rows: rows, done: make(chan error, 1)}
+	}
+	keys := func() ([][]backend.Key, error) {
+		out := make([][]backend.Key, len(ws))
+		for i, w := range ws {
+			if err := <-w.done; err != nil {
+				return nil, err
+			}
+			out[i] = w.keys
+		}
+		return out, nil
+	}
 	c.mu.Lock()
-	c.pending = append(c.pending, w)
+	// Queued together, so one commit takes them all.
+	c.pending = append(c.pending, ws...)
 	if c.flushing {
 		c.mu.Unlock()
+		last := ws[len(ws)-1]
 		select {
-		case err := <-w.done:
-			return w.keys, err
+		case err := <-last.done:
+			last.done <- err // for keys to read again
+			return keys()
 		case <-ctx.Done():
 			// The write may still commit, which a caller must allow for
 			// anyway: upserts of complete keys are idempotent.
@@ -186,11 +234,7 @@ func (c *entityCommitter) write(ctx context.Context, b *Backend, app string, row
 	}
 	c.flushing = false
 	c.mu.Unlock()
-	err := <-w.done
-	if err != nil {
-		return nil, err
-	}
-	return w.keys, nil
+	return keys()
 }
 
 func (c *entityCommitter) flush(ctx context.Context, b *Backend, batch []*entityWrite) error {

@@ -202,3 +202,31 @@ func TestTypeTagMatchesTable(t *testing.T) {
 		t.Errorf("typeTag(\"\") = %d, want the null tag", got)
 	}
 }
+
+// Several batches go into one commit: all stored, or, when one is refused,
+// none; keys come back per batch, incomplete ones allocated.
+func TestPutEntityBatches(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	mk := func(kind string, id int64) backend.Entity {
+		return backend.Entity{Key: &backend.Key{Path: []backend.PathElement{{Kind: kind, ID: id}}},
+			Properties: map[string]backend.Value{"v": {Type: backend.IntType, Int: id}}}
+	}
+	bad := mk("K", 1)
+	bad.Key.Path[0].ID = -1
+	if _, err := b.PutEntityBatches(t.Context(), "app", [][]backend.Entity{{mk("K", 1)}, {bad}}); err == nil {
+		t.Fatal("a batch with a negative id was accepted")
+	}
+	keys, err := b.PutEntityBatches(t.Context(), "app", [][]backend.Entity{{mk("K", 1), mk("K", 2)}, {mk("L", 0)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || len(keys[0]) != 2 || len(keys[1]) != 1 || keys[1][0].Path[0].ID < 3 {
+		t.Fatalf("keys = %v; want 2 and 1, the incomplete one allocated above the stored ids", keys)
+	}
+	for kind, want := range map[string]int{"K": 2, "L": 1} {
+		got, _, err := b.QueryEntities(t.Context(), "app", backend.EntityQuery{Kind: kind}, "", 10)
+		if err != nil || len(got) != want {
+			t.Errorf("kind %s: %d entities (%v), want %d", kind, len(got), err, want)
+		}
+	}
+}
