@@ -300,6 +300,10 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 	// its commits grow instead of their number.
 	_, grouping := u.ents.(backend.EntityBatchPutter)
 	grouping = grouping && !u.o.DryRun
+	// inFlight bounds the batches read and not yet stored: groups would
+	// otherwise let every sender hold maxGroup of them, and memory would
+	// follow the queue's depth rather than stay flat.
+	inFlight := make(chan struct{}, max(2*maxGroup, 2*u.o.NumThreads))
 	for range u.o.NumThreads {
 		g.Go(func() error {
 			for c := range ready {
@@ -316,7 +320,11 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 						break more
 					}
 				}
-				if err := u.send(gctx, group); err != nil {
+				err := u.send(gctx, group)
+				for range group {
+					<-inFlight
+				}
+				if err != nil {
 					return err
 				}
 			}
@@ -324,6 +332,11 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 		})
 	}
 	dispatch := func(b batch) error {
+		select {
+		case inFlight <- struct{}{}:
+		case <-gctx.Done():
+			return gctx.Err()
+		}
 		select {
 		case work <- b:
 			return nil
