@@ -300,10 +300,10 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 	// its commits grow instead of their number.
 	_, grouping := u.ents.(backend.EntityBatchPutter)
 	grouping = grouping && !u.o.DryRun
-	// inFlight bounds the batches read and not yet stored: groups would
-	// otherwise let every sender hold maxGroup of them, and memory would
-	// follow the queue's depth rather than stay flat.
-	inFlight := make(chan struct{}, max(2*maxGroup, 2*u.o.NumThreads))
+	// inFlight bounds the batches read and not yet stored, so memory is
+	// flat whatever the input. Deep enough for commits of whole groups:
+	// a bound of two groups made a local load a third slower.
+	inFlight := make(chan struct{}, max(5*maxGroup, 2*u.o.NumThreads))
 	for range u.o.NumThreads {
 		g.Go(func() error {
 			for c := range ready {
@@ -490,15 +490,18 @@ const maxAttempts = 4
 // converted is a batch with its records converted: the entities to store,
 // the records that failed, and those of earlier failures that now succeed.
 type converted struct {
-	b      batch
-	ents   []backend.Entity
-	okRecs []int
-	fails  []RowError
-	bytes  int
+	id          int64 // the batch's progress row
+	first, last int   // its first and last record numbers
+	ents        []backend.Entity
+	okRecs      []int
+	fails       []RowError
+	bytes       int
 }
 
 func (u *uploader) convertBatch(b batch) converted {
-	c := converted{b: b, ents: make([]backend.Entity, 0, len(b.recs))}
+	// The records are not kept: once converted, the batch is its
+	// entities, and it waits for the store with many others.
+	c := converted{id: b.id, first: b.recs[0].num, last: b.recs[len(b.recs)-1].num, ents: make([]backend.Entity, 0, len(b.recs))}
 	var st rowState
 	var spare []map[string]backend.Value
 	select {
@@ -551,16 +554,15 @@ func (u *uploader) send(ctx context.Context, group []converted) error {
 		if err := u.put(ctx, chunks, bytes); err != nil {
 			for _, c := range group {
 				if ctx.Err() == nil {
-					_ = u.db.setState(context.WithoutCancel(ctx), c.b.id, stateError)
+					_ = u.db.setState(context.WithoutCancel(ctx), c.id, stateError)
 				}
 			}
-			first, last := group[0].b.recs[0].num, group[len(group)-1].b.recs
 			return fmt.Errorf("storing records %d–%d of %s: %w; rerun the same command to resume",
-				first, last[len(last)-1].num, u.o.Filename, err)
+				group[0].first, group[len(group)-1].last, u.o.Filename, err)
 		}
 		for _, c := range group {
 			u.recycle(c.ents)
-			if err := u.db.finish(ctx, c.b.id, c.okRecs, c.fails); err != nil {
+			if err := u.db.finish(ctx, c.id, c.okRecs, c.fails); err != nil {
 				return err
 			}
 		}
