@@ -637,11 +637,11 @@ func pathElement(kind string, v any, isID bool) (backend.PathElement, error) {
 		pe.ID = x
 	case string:
 		if isID {
-			n, err := toInt(x)
+			n, err := intFromText(x)
 			if err != nil {
 				return pe, err
 			}
-			pe.ID = n.(int64)
+			pe.ID = n
 		} else {
 			pe.Name = x
 		}
