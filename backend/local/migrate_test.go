@@ -16,15 +16,7 @@ import (
 // each namespace, with their kinds listed and an index built over them.
 func TestEntitiesMigrateFromV3(t *testing.T) {
 	dir := t.TempDir()
-	db, err := sql.Open("sqlite", dsn(filepath.Join(dir, dbName)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range migrations[:3] {
-		if _, err := db.Exec(m.sql); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := storeAtVersion(t, dir, 3)
 	var want []backend.Entity
 	add := func(appID int64, ns, kind string, id int64) backend.Entity {
 		e := backend.Entity{
@@ -92,27 +84,7 @@ func TestEntitiesMigrateFromV3(t *testing.T) {
 // read back the same after the upgrade, formatted from their records.
 func TestLogsMigrateFromV4(t *testing.T) {
 	dir := t.TempDir()
-	db, err := sql.Open("sqlite", dsn(filepath.Join(dir, dbName)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range migrations[:4] {
-		if _, err := db.Exec(m.sql); err != nil {
-			t.Fatal(err)
-		}
-		if m.code != nil {
-			tx, err := db.Begin()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := m.code(t.Context(), tx); err != nil {
-				t.Fatal(err)
-			}
-			if err := tx.Commit(); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	db := storeAtVersion(t, dir, 4)
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	var in []backend.RequestLog
 	order := make([]int, 1500)
@@ -152,4 +124,34 @@ func TestLogsMigrateFromV4(t *testing.T) {
 	}); err != nil || lines != len(in) {
 		t.Fatalf("ReadLogLines after the upgrade: %d lines, %v; want %d", lines, err, len(in))
 	}
+}
+
+// storeAtVersion creates a store in dir with the schema of version v, as
+// an appcfg of that time left it, and returns its database (the caller
+// sets user_version once it has written its rows).
+func storeAtVersion(t *testing.T, dir string, v int) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", dsn(filepath.Join(dir, dbName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:v] {
+		if _, err := db.Exec(m.sql); err != nil {
+			t.Fatal(err)
+		}
+		if m.code == nil {
+			continue
+		}
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.code(t.Context(), tx); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
 }
