@@ -21,6 +21,7 @@ func (s suite) entityTests() []subtest {
 		{"NamespacesAndKindsApart", s.entityNamespaces},
 		{"CursorPagesInKeyOrder", s.entityCursor},
 		{"BatchLimit", s.entityBatchLimit},
+		{"SeveralBatchesAtOnce", s.entityBatches},
 	}
 }
 
@@ -233,6 +234,41 @@ func (s suite) entityBatchLimit(t *testing.T) {
 	must(t, "PutEntities(500)", err)
 	if n := countKind(t, es, app, "", "Big"); n != backend.MaxEntityBatch {
 		t.Fatalf("stored %d, want %d", n, backend.MaxEntityBatch)
+	}
+}
+
+// entityBatches: an EntityBatchPutter stores several batches in one call,
+// each within the batch limit, and refuses the call, storing nothing, when
+// one batch is too big.
+func (s suite) entityBatches(t *testing.T) {
+	b := s.open(t)
+	es := capability[backend.Entities](t, b, "entities")
+	bp, ok := es.(backend.EntityBatchPutter)
+	if !ok {
+		t.Skip("optional capability EntityBatchPutter not implemented")
+	}
+	app := newApp(t)
+	batch := func(kind string, from, n int) []backend.Entity {
+		out := make([]backend.Entity, n)
+		for i := range out {
+			out[i] = backend.Entity{Key: &backend.Key{Path: []backend.PathElement{{Kind: kind, ID: int64(from + i)}}},
+				Properties: map[string]backend.Value{"i": {Type: backend.IntType, Int: int64(from + i)}}}
+		}
+		return out
+	}
+	if _, err := bp.PutEntityBatches(t.Context(), app, [][]backend.Entity{batch("A", 1, 3), batch("A", 10, backend.MaxEntityBatch+1)}); err == nil {
+		t.Fatal("PutEntityBatches with a batch over the limit succeeded")
+	}
+	if n := countKind(t, es, app, "", "A"); n != 0 {
+		t.Fatalf("a refused call stored %d entities", n)
+	}
+	keys, err := bp.PutEntityBatches(t.Context(), app, [][]backend.Entity{batch("A", 1, backend.MaxEntityBatch), batch("A", 1001, 7), batch("B", 1, 2)})
+	must(t, "PutEntityBatches", err)
+	if len(keys) != 3 || len(keys[0]) != backend.MaxEntityBatch || len(keys[1]) != 7 || len(keys[2]) != 2 {
+		t.Fatalf("keys per batch: %d batches", len(keys))
+	}
+	if a, b := countKind(t, es, app, "", "A"), countKind(t, es, app, "", "B"); a != backend.MaxEntityBatch+7 || b != 2 {
+		t.Fatalf("stored %d of kind A and %d of B, want %d and 2", a, b, backend.MaxEntityBatch+7)
 	}
 }
 

@@ -1,14 +1,17 @@
 package backendtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/logline"
 )
 
 func (s suite) logTests() []subtest {
@@ -22,6 +25,7 @@ func (s suite) logTests() []subtest {
 		{"UnknownApp", s.testLogsUnknownApp},
 		{"Blocks", s.testLogBlocks},
 		{"BlocksStop", s.testLogBlocksStop},
+		{"Lines", s.testLogLines},
 	}
 }
 
@@ -405,4 +409,59 @@ func checkStopAndCancel(t *testing.T, name string, stopAt int, list func(ctx con
 	cancel()
 	wantCanceled(t, name, list(ctx, func() error { return nil }))
 	return ctx
+}
+
+// testLogLines: a LogLineReader hands over exactly the default lines of the
+// logs ReadLogs lists, for batches one after the other and batches that
+// overlap in time, whole listings and windows.
+func (s suite) testLogLines(t *testing.T) {
+	b, app := s.open(t), newApp(t)
+	r, w := logHost(t, b)
+	lr, ok := r.(backend.LogLineReader)
+	if !ok {
+		t.Skip("optional capability LogLineReader not implemented")
+	}
+	var in []backend.RequestLog
+	for i := range 4000 {
+		sec := float64(i) / 20 // one after the other...
+		if i >= 3000 {
+			sec = float64(i-3000) / 7 // ...then overlapping the first ones
+		}
+		l := sampleLog(sec, []string{"v1", "v2"}[i%9/8], fmt.Sprintf("/p%d?q=\"%d\" x", i%37, i))
+		l.Referrer = []string{"", "http://example.com/a b"}[i%2]
+		in = append(in, l)
+	}
+	for lo := 0; lo < len(in); lo += 500 {
+		must(t, "WriteLogs", w.WriteLogs(t.Context(), app, in[lo:min(lo+500, len(in))]))
+	}
+	all := readAll(t, r, backend.LogQuery{App: app})
+	mid := all[len(all)/2]
+	end := logBase.Add(1000 * time.Hour)
+	for _, q := range []backend.LogQuery{
+		{App: app, End: end},
+		{App: app, Service: "default", Version: "v1", End: end},
+		{App: app, Start: logBase.Add(30 * time.Second), End: logBase.Add(170 * time.Second)},
+		{App: app, AfterTime: mid.Time, AfterID: mid.ID, End: end},
+		{App: newApp(t), End: end},
+	} {
+		st := logline.NewStamper(logline.Pacific())
+		var want []byte
+		for _, l := range readAll(t, r, q) {
+			want = logline.AppendCombined(want, st, &l)
+		}
+		var got []byte
+		lines := 0
+		must(t, "ReadLogLines", lr.ReadLogLines(t.Context(), q, func(run io.Reader, n int) error {
+			data, err := io.ReadAll(run)
+			got = append(got, data...)
+			lines += n
+			if c := bytes.Count(data, []byte("\n")); c != n {
+				t.Errorf("query %+v: a run said %d lines and held %d", q, n, c)
+			}
+			return err
+		}))
+		if !bytes.Equal(got, want) || lines != bytes.Count(want, []byte("\n")) {
+			t.Fatalf("query %+v: ReadLogLines gave %d bytes in %d lines, the default lines of ReadLogs are %d bytes", q, len(got), lines, len(want))
+		}
+	}
 }

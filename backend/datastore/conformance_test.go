@@ -43,7 +43,9 @@ func TestConformanceEntitiesOnEmulator(t *testing.T) {
 		t.Fatalf("the Entities conformance group failed at the emulator (%v):\n%s", err, out.String())
 	}
 	text := out.String()
-	if !strings.Contains(text, "--- PASS: TestConformanceChild/Entities") || strings.Contains(text, "--- SKIP: TestConformanceChild/Entities") {
+	// Only the cases of optional capabilities this backend lacks may skip.
+	skips := strings.Count(text, "--- SKIP: TestConformanceChild/Entities")
+	if !strings.Contains(text, "--- PASS: TestConformanceChild/Entities") || skips > strings.Count(text, "optional capability") {
 		t.Fatalf("the Entities group did not run in full:\n%s", text)
 	}
 	t.Logf("%d Entities conformance cases passed at the emulator", strings.Count(text, "    --- PASS: TestConformanceChild/Entities/"))
