@@ -241,6 +241,10 @@ func TestConversionRules(t *testing.T) {
 			`{"runtime":"java8","basicScaling":{"maxInstances":3,"idleTimeout":"600s"},"instanceClass":"B2","entrypoint":{"shell":""}}`},
 		{"runtime: php83\nmanual_scaling:\n  instances: 2\ndefault_expiration: 4d 5h\nbeta_settings:\n  a: yes\nvm_settings:\n  b: 1\n",
 			`{"runtime":"php83","manualScaling":{"instances":2},"defaultExpiration":"363600s","betaSettings":{"a":"true","b":"1"},"entrypoint":{"shell":""}}`},
+		// beta_settings wins over what vm_settings merges into it, whatever
+		// order the map is read in.
+		{"runtime: php82\nbeta_settings:\n  a: x\nvm_settings:\n  a: y\n  c: 2\n",
+			`{"runtime":"php82","betaSettings":{"a":"x","c":"2"},"entrypoint":{"shell":""}}`},
 		{"runtime: nodejs20\nerror_handlers:\n- error_code: over_quota\n  file: q.html\nhandlers:\n- url: /r\n  static_files: r.html\n  upload: r\\.html\n  redirect_http_response_code: 301\n  http_headers:\n    X-A: 1\n",
 			`{"runtime":"nodejs20","entrypoint":{"shell":""},"errorHandlers":[{"errorCode":"ERROR_CODE_OVER_QUOTA","staticFile":"q.html"}],"handlers":[{"urlRegex":"/r","securityLevel":"SECURE_OPTIONAL","redirectHttpResponseCode":"REDIRECT_HTTP_RESPONSE_CODE_301","staticFiles":{"path":"r.html","uploadPathRegex":"r\\.html","httpHeaders":{"X-A":"1"}}}]}`},
 		{"runtime: python312\nunknown_key: 1\nservice: api\nvpc_access_connector:\n  name: projects/p/locations/l/connectors/c\n  egress_setting: all-traffic\n",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -232,7 +233,22 @@ func VersionResource(appYAML []byte) (map[string]any, error) {
 
 func convertMessage(s schema, in map[string]any, where string) (map[string]any, error) {
 	out := map[string]any{}
-	for k, v := range in {
+	// Keys that merge into another's map (vm_settings, auto_id_policy into
+	// beta_settings) are applied after the others and never replace what
+	// the target key itself gives, in key order: the result must not
+	// depend on map iteration order.
+	type merge struct {
+		key string
+		src map[string]any
+	}
+	var merges []merge
+	keys := make([]string, 0, len(in))
+	for k := range in {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := in[k]
 		r, ok := s[k]
 		if !ok || v == nil {
 			continue
@@ -254,18 +270,23 @@ func convertMessage(s schema, in map[string]any, where string) (map[string]any, 
 		}
 		key = lowerCamel(key)
 		if r.merge {
-			dst, _ := out[key].(map[string]any)
-			if dst == nil {
-				dst = map[string]any{}
-			}
 			src, _ := cv.(map[string]any)
-			for mk, mv := range src {
-				dst[mk] = mv
-			}
-			out[key] = dst
+			merges = append(merges, merge{key, src})
 			continue
 		}
 		out[key] = cv
+	}
+	for _, m := range merges {
+		dst, _ := out[m.key].(map[string]any)
+		if dst == nil {
+			dst = map[string]any{}
+			out[m.key] = dst
+		}
+		for mk, mv := range m.src {
+			if _, set := dst[mk]; !set {
+				dst[mk] = mv
+			}
+		}
 	}
 	return out, nil
 }
