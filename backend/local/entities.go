@@ -564,7 +564,7 @@ func checkValue(v backend.Value, depth int) error {
 	if depth > maxDepth/2 {
 		return fmt.Errorf("values nest deeper than %d levels", maxDepth/2)
 	}
-	if _, ok := typeTags[v.Type]; !ok && v.Type != "" {
+	if typeTag(v.Type) == nullTag && v.Type != backend.NullType && v.Type != "" {
 		return fmt.Errorf("unknown value type %q", v.Type)
 	}
 	for _, e := range v.Array {
@@ -749,8 +749,11 @@ func typeTag(t backend.ValueType) byte {
 	case backend.EntityType:
 		return 11
 	}
-	return 1
+	return nullTag
 }
+
+// nullTag is typeTags[backend.NullType].
+const nullTag = 1
 
 var tagTypes = func() map[byte]backend.ValueType {
 	m := make(map[byte]backend.ValueType, len(typeTags))

@@ -198,6 +198,9 @@ func TestTypeTagMatchesTable(t *testing.T) {
 			t.Errorf("typeTag(%q) = %d, typeTags has %d", typ, got, tag)
 		}
 	}
+	if typeTags[backend.NullType] != nullTag {
+		t.Errorf("nullTag is %d, typeTags has %d", nullTag, typeTags[backend.NullType])
+	}
 	if got := typeTag(""); got != typeTags[backend.NullType] {
 		t.Errorf("typeTag(\"\") = %d, want the null tag", got)
 	}
