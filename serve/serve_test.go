@@ -62,6 +62,9 @@ type fixture struct {
 	store *local.Backend
 	srv   *serve.Server
 	now   time.Time
+	// errorsExpected: the server's errors are part of the test, not a
+	// failure.
+	errorsExpected bool
 }
 
 func deploy(t *testing.T, store *local.Backend, service, version, config string, files map[string]string) {
@@ -102,7 +105,11 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f := &fixture{store: store, now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}
 	f.srv, err = serve.New(serve.Config{App: "shop", Versions: store, Contents: store, Logs: store,
-		Now: func() time.Time { return f.now }, OnError: func(err error) { t.Error(err) }})
+		Now: func() time.Time { return f.now }, OnError: func(err error) {
+			if !f.errorsExpected {
+				t.Error(err)
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,5 +350,18 @@ func TestExpiration(t *testing.T) {
 	}
 	if serve.MimeType("A.PNG") != "image/png" || serve.MimeType("x.unknown") != "application/octet-stream" {
 		t.Errorf("MimeType: %q %q", serve.MimeType("A.PNG"), serve.MimeType("x.unknown"))
+	}
+}
+
+// A handler whose url Go can only approximate (a look-ahead) is refused
+// with a message naming it, rather than routed elsewhere than App Engine
+// would route it.
+func TestInexactRegexRefused(t *testing.T) {
+	f := newFixture(t)
+	f.errorsExpected = true
+	deploy(t, f.store, "default", "v3", "runtime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n- url: /(?!admin).*\n  static_files: index.html\n  upload: index.html\n", map[string]string{"index.html": "home"})
+	r := f.do(t, http.MethodGet, "http://v3-dot-default.localhost/page")
+	if r.status != http.StatusInternalServerError || !strings.Contains(r.body, "(?!admin)") || !strings.Contains(r.body, "rewrite the pattern") {
+		t.Fatalf("status %d, body %q; want a 500 naming the pattern", r.status, r.body)
 	}
 }

@@ -132,10 +132,16 @@ func compileHandler(m *appconfig.URLMap, defExpiry time.Duration) (*handler, err
 }
 
 // pyRegex compiles a Python regex as Go, between prefix and suffix.
+// A regex Go can only approximate (look-around, back-references) is
+// refused: routing a request elsewhere than App Engine would, silently, is
+// worse than a clear error.
 func pyRegex(re, prefix, suffix string) (*regexp.Regexp, error) {
-	g, _, err := appconfig.PyRegexToGo(re)
+	g, exact, err := appconfig.PyRegexToGo(re)
 	if err != nil {
 		return nil, fmt.Errorf("regex %q: %w", re, err)
+	}
+	if !exact {
+		return nil, fmt.Errorf("regex %q uses a construct Go's regular expressions cannot run (look-around, back-reference, conditional or atomic group, possessive quantifier), so the local host cannot route it as App Engine would; rewrite the pattern without it", re)
 	}
 	c, err := regexp.Compile(prefix + g + suffix)
 	if err != nil {
