@@ -12,6 +12,12 @@
 // backend and the missing capability, so a user reads "backend local:/x does
 // not support indexes" rather than a type assertion failure.
 //
+// Some capabilities only make a path faster, and callers fall back when a
+// backend lacks them: [LogBlockReader] and [LogLineReader] hand request
+// logs over in blocks or as ready lines (request_logs), [EntityBatchPutter]
+// stores several batches in one commit (upload_data). Their results must
+// equal the plain path's; the conformance suite checks that.
+//
 // # Choosing a backend
 //
 // Backends are chosen by a location string (for example "local",
