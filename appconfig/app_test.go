@@ -197,14 +197,7 @@ func TestIsSecondGen(t *testing.T) {
 // recorded for each valid corpus app: handler count, threadsafe, service,
 // runtime and the effective skip_files.
 func TestLoadAppCorpusColumns(t *testing.T) {
-	dir := corpus.Dir()
-	if dir == "" {
-		t.Skip("shared/corpus not found beside the repository (set APPCFG_CORPUS)")
-	}
-	entries, err := corpus.Verdicts(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries := corpus.Entries(t)
 	n := 0
 	for _, e := range entries {
 		if e.Kind != "app" || e.Verdict != "ok" {

@@ -11,14 +11,7 @@ import (
 // Every bulkloader.yaml of the shared corpus either loads or fails with
 // problems that name file:line; transform problems list the catalogue.
 func TestCorpusConfigs(t *testing.T) {
-	dir := corpus.Dir()
-	if dir == "" {
-		t.Skip("the shared corpus is absent (set APPCFG_CORPUS)")
-	}
-	entries, err := corpus.Verdicts(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries := corpus.Entries(t)
 	loaded, refused, transformRefusals := 0, 0, 0
 	for _, e := range entries {
 		if e.Kind != "bulkloader" {

@@ -19,14 +19,7 @@ import (
 // them back and checks that they are exactly the file's definitions; then a
 // second push must create nothing and a vacuum must find nothing.
 func TestCorpusRoundTrip(t *testing.T) {
-	dir := corpus.Dir()
-	if dir == "" {
-		t.Skip("the shared corpus is absent (set APPCFG_CORPUS to its directory)")
-	}
-	entries, err := corpus.Verdicts(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries := corpus.Entries(t)
 	var files, withIndexes, indexCount, skipped int
 	for _, e := range entries {
 		if e.Kind != "index" || e.Verdict != "ok" {

@@ -4,16 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/appcfg/appcfg/appconfig"
 	"os"
 	"sort"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
+	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/internal/progress"
+	"golang.org/x/sync/errgroup"
 )
 
 // Options describe one deploy.

@@ -15,14 +15,7 @@ import (
 // ok/error with the verdict of Google's own parser. At least 99% must agree
 // for each kind; each disagreement is listed by id.
 func TestCorpus(t *testing.T) {
-	dir := corpus.Dir()
-	if dir == "" {
-		t.Skip("shared/corpus not found beside the repository (set APPCFG_CORPUS)")
-	}
-	entries, err := corpus.Verdicts(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries := corpus.Entries(t)
 	// APPCFG_CORPUS_KINDS=index,cron limits the run to those kinds.
 	only := map[string]bool{}
 	for _, k := range strings.Split(os.Getenv("APPCFG_CORPUS_KINDS"), ",") {

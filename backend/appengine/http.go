@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/appcfg/appcfg/internal/backoff"
 	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/backoff"
 )
 
 // APIError is an error answer of a Google API.

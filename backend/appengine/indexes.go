@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/appcfg/appcfg/internal/backoff"
 	"net/http"
 	"net/url"
 	"sort"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/backoff"
 )
 
 // Datastore Admin API v1 index resource (GoogleDatastoreAdminV1Index).

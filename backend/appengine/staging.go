@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/appcfg/appcfg/internal/backoff"
 	"hash"
 	"io"
 	"mime/multipart"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/backoff"
 )
 
 const (

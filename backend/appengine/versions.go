@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/appcfg/appcfg/internal/backoff"
 	"math"
 	"net/url"
 	"sort"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/backoff"
 )
 
 // API names, for messages.

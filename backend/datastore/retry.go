@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/appcfg/appcfg/internal/backoff"
 	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/appcfg/appcfg/internal/backoff"
 )
 
 // maxResponseBytes bounds what one reply may hold: a runQuery batch is at

@@ -7,19 +7,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/appcfg/appcfg/appconfig"
 	"os"
 	"path/filepath"
 	"runtime"
 
-	"github.com/dustin/go-humanize"
-	"github.com/urfave/cli/v2"
-	"gopkg.in/yaml.v3"
-
+	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/upload"
 	"github.com/appcfg/appcfg/validate"
+	"github.com/dustin/go-humanize"
+	"github.com/urfave/cli/v2"
+	"gopkg.in/yaml.v3"
 )
 
 func updateCommand(io stdio) *cli.Command {

@@ -103,14 +103,7 @@ func TestPyTimedelta(t *testing.T) {
 // start are strictly increasing, in the future, and each one the next run
 // after the one before.
 func TestCronInfoCorpus(t *testing.T) {
-	dir := corpus.Dir()
-	if dir == "" {
-		t.Skip("the shared corpus is absent (set APPCFG_CORPUS to its directory)")
-	}
-	entries, err := corpus.Verdicts(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries := corpus.Entries(t)
 	start := time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC)
 	var files, schedules, zoned int
 	for _, e := range entries {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"testing"
 )
 
 // Entry is one row of verdicts.tsv with the file it names resolved on disk.
@@ -139,4 +140,19 @@ func Unescape(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// Entries returns every entry of the corpus for a test, skipping the test
+// when the corpus is absent and failing it when the corpus cannot be read.
+func Entries(t testing.TB) []Entry {
+	t.Helper()
+	dir := Dir()
+	if dir == "" {
+		t.Skip("the shared corpus is absent (set APPCFG_CORPUS to its directory)")
+	}
+	entries, err := Verdicts(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries
 }
