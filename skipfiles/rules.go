@@ -109,15 +109,9 @@ func compileSkipFiles(patterns []string, source string, pos []Pos, flex bool) (*
 	return r, nil
 }
 
-// CompilePython compiles a Python pattern for re.match semantics (anchored
+// compilePython compiles a Python pattern for re.match semantics (anchored
 // at the start only) as Go's regexp. The error is an *UnsupportedError for
-// constructs RE2 cannot run, else the syntax error. validate uses it so a
-// pattern is judged by the same translation that will apply it.
-func CompilePython(pattern string) (*regexp.Regexp, error) {
-	return compilePython(pattern)
-}
-
-// compilePython is CompilePython.
+// constructs RE2 cannot run, else the syntax error.
 func compilePython(pattern string) (*regexp.Regexp, error) {
 	flags, body, err := translatePython(pattern)
 	if err != nil {

@@ -201,9 +201,6 @@ func (m *Matcher) Mode() Mode { return m.mode }
 // Source describes where the rules come from, for people.
 func (m *Matcher) Source() string { return m.source }
 
-// Root is the absolute app directory.
-func (m *Matcher) Root() string { return m.root }
-
 // Match decides one path (slash-separated, relative to the root) assuming
 // its parent directories are kept; the rule is the one that decided, nil
 // when none matched. Walk calls it for every entry it lists.

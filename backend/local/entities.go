@@ -122,8 +122,6 @@ type entityRow struct {
 	maxPathID int64
 }
 
-func (r *entityRow) kind() string { return r.key.Path[len(r.key.Path)-1].Kind }
-
 func (p *prepared) prepare(ents []backend.Entity) {
 	rows := p.rows
 	// One buffer holds every row's encodings: two allocations per entity
@@ -638,13 +636,6 @@ const (
 func encodeEntity(b []byte, e backend.Entity) []byte {
 	b = append(b, codecVersion)
 	return appendProps(b, e.Properties)
-}
-
-// encodeEntityV1 encodes an entity with its key, as stores did before
-// version 2 (for tests of reading them).
-func encodeEntityV1(b []byte, e backend.Entity) []byte {
-	b = append(b, codecWithKeyV1)
-	return appendEntity(b, e)
 }
 
 // appendEntity encodes an entity with its key: embedded entities, and

@@ -233,3 +233,10 @@ func TestPutEntityBatches(t *testing.T) {
 		}
 	}
 }
+
+// encodeEntityV1 encodes an entity with its key, as stores did before
+// version 2 (to test reading them).
+func encodeEntityV1(b []byte, e backend.Entity) []byte {
+	b = append(b, codecWithKeyV1)
+	return appendEntity(b, e)
+}

@@ -2,7 +2,6 @@ package progress
 
 import (
 	"io"
-	"sync/atomic"
 )
 
 // Reporter receives progress from long-running work. Implementations must be
@@ -57,27 +56,3 @@ func (r Reader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// Counter is a Reporter that only counts, for tests and summaries.
-type Counter struct {
-	Files, Bytes atomic.Int64
-	phases       atomic.Int64
-}
-
-// Phase implements Reporter.
-func (c *Counter) Phase(string, int64, int64) { c.phases.Add(1) }
-
-// Add implements Reporter.
-func (c *Counter) Add(files, bytes int64) {
-	c.Files.Add(files)
-	c.Bytes.Add(bytes)
-}
-
-// Status implements Reporter.
-func (c *Counter) Status(string) {}
-
-// Warn implements Reporter.
-func (c *Counter) Warn(string) {}
-
-// Phases is how many phases were started.
-func (c *Counter) Phases() int64 { return c.phases.Load() }
