@@ -21,7 +21,7 @@ func (t *Transformer) importRecord(rec record, ns string) (backend.Entity, error
 // importInto is importRecord with the caller's rowState, which a batch's
 // conversion reuses rather than allocating one per record, and props, an
 // emptied map of an entity already stored (nil: a new one). The property
-// map was half of a bulk load's allocations (a Value is ~160 bytes).
+// map was half of a bulk load's allocations (a Value is 168 bytes).
 func (t *Transformer) importInto(st *rowState, rec *record, ns string, props map[string]backend.Value) (backend.Entity, error) {
 	*st = rowState{rec: rec, ns: ns, slab: st.slab}
 	if props == nil {
@@ -30,6 +30,7 @@ func (t *Transformer) importInto(st *rowState, rec *record, ns string, props map
 	e := backend.Entity{Properties: props}
 	var keyVal any
 	hasKey := false
+	var textKey *backend.Key // the key, when the text fast path made it
 	for _, p := range t.Properties {
 		var raw any
 		switch {
@@ -53,8 +54,7 @@ func (t *Transformer) importInto(st *rowState, rec *record, ns string, props map
 				if err != nil {
 					return e, fmt.Errorf("property %s: %s: %w", p.Property, exprOf(tr), err)
 				}
-				e.Key = st.key(ns, backend.PathElement{Kind: t.Kind, ID: pe.ID, Name: pe.Name})
-				hasKey, keyVal = true, e.Key
+				textKey = st.key(ns, backend.PathElement{Kind: t.Kind, ID: pe.ID, Name: pe.Name})
 				continue
 			case p.Property == "__key__":
 			case tr == nil:
@@ -77,7 +77,7 @@ func (t *Transformer) importInto(st *rowState, rec *record, ns string, props map
 			return e, fmt.Errorf("property %s: %s: %w", p.Property, exprOf(p.ImportTransform), err)
 		}
 		if p.Property == "__key__" {
-			keyVal, hasKey = v, true
+			keyVal, hasKey, textKey = v, true, nil
 			continue
 		}
 		val, err := toValue(v)
@@ -86,8 +86,9 @@ func (t *Transformer) importInto(st *rowState, rec *record, ns string, props map
 		}
 		e.Properties[p.Property] = val
 	}
-	if e.Key != nil && keyVal == any(e.Key) {
-		return e, nil // made by the fast path above
+	if textKey != nil {
+		e.Key = textKey
+		return e, nil
 	}
 	key, err := t.makeKey(keyVal, hasKey, ns, *rec)
 	if err != nil {
