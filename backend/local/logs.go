@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -105,7 +106,11 @@ func (b *Backend) appendLines(ctx context.Context, tx *sql.Tx, appID int64, chun
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", 0, dbErr(ctx, "recording request logs", err)
 	}
-	if _, serr := os.Stat(filepath.Join(dir, file)); file == "" || serr != nil {
+	var f *os.File
+	if file != "" {
+		f, err = os.OpenFile(filepath.Join(dir, file), os.O_WRONLY, 0)
+	}
+	if file == "" || errors.Is(err, fs.ErrNotExist) {
 		// None yet, or it went missing: start a file of a new name.
 		var rnd [8]byte
 		if _, err := rand.Read(rnd[:]); err != nil {
@@ -116,14 +121,14 @@ func (b *Backend) appendLines(ctx context.Context, tx *sql.Tx, appID int64, chun
 ON CONFLICT (app_id) DO UPDATE SET file = excluded.file`, appID, file); err != nil {
 			return "", 0, dbErr(ctx, "recording request logs", err)
 		}
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", 0, fmt.Errorf("recording request logs: %w", err)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", 0, fmt.Errorf("recording request logs: %w", err)
+		}
+		f, err = os.OpenFile(filepath.Join(dir, file), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	}
 	name := filepath.Join(dir, file)
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
-		return "", 0, fmt.Errorf("recording request logs: %w", err)
+		return "", 0, fmt.Errorf("recording request logs in %s: %w", name, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
