@@ -155,12 +155,13 @@ func (p *prepared) prepare(ents []backend.Entity) {
 	p.buf = buf
 }
 
-// entityWrite is one PutEntities call waiting to be committed.
+// entityWrite is one PutEntityBatches call waiting to be committed: its
+// batches' rows, and their keys once stored.
 type entityWrite struct {
-	app  string
-	rows []entityRow
-	keys []backend.Key
-	done chan error
+	app     string
+	batches [][]entityRow
+	keys    [][]backend.Key
+	done    chan error
 }
 
 // entityCommitter batches concurrent PutEntities calls into one transaction:
@@ -187,30 +188,17 @@ type entityCommitter struct {
 }
 
 func (c *entityCommitter) write(ctx context.Context, b *Backend, app string, batches [][]entityRow) ([][]backend.Key, error) {
-	ws := make([]*entityWrite, len(batches))
-	for i, rows := range batches {
-		ws[i] = &entityWrite{app: app, rows: rows, done: make(chan error, 1)}
-	}
-	keys := func() ([][]backend.Key, error) {
-		out := make([][]backend.Key, len(ws))
-		for i, w := range ws {
-			if err := <-w.done; err != nil {
-				return nil, err
-			}
-			out[i] = w.keys
-		}
-		return out, nil
-	}
+	w := &entityWrite{app: app, batches: batches, done: make(chan error, 1)}
 	c.mu.Lock()
-	// Queued together, so one commit takes them all.
-	c.pending = append(c.pending, ws...)
+	c.pending = append(c.pending, w)
 	if c.flushing {
 		c.mu.Unlock()
-		last := ws[len(ws)-1]
 		select {
-		case err := <-last.done:
-			last.done <- err // for keys to read again
-			return keys()
+		case err := <-w.done:
+			if err != nil {
+				return nil, err
+			}
+			return w.keys, nil
 		case <-ctx.Done():
 			// The write may still commit, which a caller must allow for
 			// anyway: upserts of complete keys are idempotent.
@@ -232,7 +220,10 @@ func (c *entityCommitter) write(ctx context.Context, b *Backend, app string, bat
 	}
 	c.flushing = false
 	c.mu.Unlock()
-	return keys()
+	if err := <-w.done; err != nil {
+		return nil, err
+	}
+	return w.keys, nil
 }
 
 func (c *entityCommitter) flush(ctx context.Context, b *Backend, batch []*entityWrite) error {
@@ -250,11 +241,14 @@ func (c *entityCommitter) flush(ctx context.Context, b *Backend, batch []*entity
 				}
 				apps[w.app] = a
 			}
-			keys, err := c.insert(ctx, b.db, tx, a, w.rows)
-			if err != nil {
-				return err
+			w.keys = make([][]backend.Key, len(w.batches))
+			for i, rows := range w.batches {
+				keys, err := c.insert(ctx, b.db, tx, a, rows)
+				if err != nil {
+					return err
+				}
+				w.keys[i] = keys
 			}
-			w.keys = keys
 		}
 		for _, a := range apps {
 			if next := a.next; next > a.loaded {
