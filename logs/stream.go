@@ -17,8 +17,10 @@ const bufSize = 256 << 10
 // goroutine of its own) and written by another goroutine, so reading,
 // formatting and writing overlap. Three blocks circulate between the two,
 // so memory is the same for a thousand logs or a billion. A reader that
-// hands logs over in blocks (backend.LogBlockReader) is read that way: the
-// formatter then escapes each distinct value once per block.
+// keeps the default lines ready (backend.LogLineReader) is copied from, when
+// those are the lines asked for; one that hands logs over in blocks
+// (backend.LogBlockReader) is read that way, the formatter then escaping each
+// distinct value once per block.
 func stream(ctx context.Context, r backend.LogReader, q backend.LogQuery, opts Options, resume *resumePoint, w io.Writer) (Result, error) {
 	blocks, freeBlocks := make(chan outItem, 2), make(chan []byte, 3)
 	for range 3 {
