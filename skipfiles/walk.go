@@ -468,6 +468,15 @@ func (w *walker) resolve(d *dirNode, rel, full string, e fs.DirEntry, li listedI
 		w.loop(rel, "cannot be resolved: "+unwrapPath(err).Error())
 		return nil, "", false
 	}
+	// The checks below judge real, so info must describe it: a link
+	// swapped between the two calls would pass one file and list another.
+	if st, err := os.Stat(real); err != nil || !os.SameFile(info, st) {
+		w.probs = append(w.probs, Problem{Kind: ProblemUnreadable, Path: rel,
+			Message: "symbolic link changed while the app was being listed",
+			Hint:    "run the command again once nothing is changing the app directory"})
+		w.skip(rel, info.IsDir(), "symbolic link changed while listing", nil)
+		return nil, "", false
+	}
 	if !within(w.rootReal, real) && !w.opts.FollowExternalLinks {
 		target, _ := os.Readlink(full)
 		w.probs = append(w.probs, Problem{Kind: ProblemExternalLink, Path: rel,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"time"
 
@@ -329,7 +328,7 @@ const (
 )
 
 func sendOne(ctx context.Context, b backend.Backend, app string, f hashed, rep progress.Reporter) error {
-	r, err := os.Open(f.Abs)
+	r, err := hashcache.OpenListed(f.Abs, f.Info)
 	if err != nil {
 		return fmt.Errorf("cannot read %s: %w", f.Path, unwrapPath(err))
 	}

@@ -106,7 +106,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	}
 	digests := make([]string, 0, len(files))
 	for _, f := range files {
-		sum, _, err := hashcache.HashFile(ctx, f.Abs)
+		sum, _, err := hashcache.HashFile(ctx, f.Abs, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

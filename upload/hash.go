@@ -16,11 +16,12 @@ import (
 // File is one file chosen for upload.
 type File struct {
 	Path     string // slash-separated, relative to the app root
-	Abs      string // where to read it
+	Abs      string // where to read it (through any symbolic link)
 	Size     int64  // as seen when the file set was chosen
 	MimeType string // optional
 	// Info is the file's metadata from the walk that chose it, if kept:
-	// the stat cache then needs no second stat of every file.
+	// the stat cache then needs no second stat of every file, and hashing
+	// and sending refuse a path that no longer leads to that file.
 	Info fs.FileInfo
 }
 
@@ -85,7 +86,9 @@ func hashOne(ctx context.Context, f File, cache *hashcache.Cache) (string, int64
 			return sum, st.Size, nil
 		}
 	}
-	sum, size, err := hashcache.HashFile(ctx, f.Abs)
+	// Read the file the walk resolved, not whatever the path leads to now:
+	// a link swapped since could lead out of the app.
+	sum, size, err := hashcache.HashFile(ctx, f.Abs, f.Info)
 	if err != nil {
 		return "", 0, fmt.Errorf("cannot read %s: %w", f.Path, unwrapPath(err))
 	}

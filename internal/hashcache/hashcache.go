@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -159,10 +160,36 @@ func parseLine(line string) (string, entry, bool) {
 // a fixed amount of memory.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 256*1024); return &b }}
 
-// HashFile returns the SHA-1 (hex) and size of the file at path, reading it
-// as a stream. ctx is checked between reads so a large file can be abandoned.
-func HashFile(ctx context.Context, path string) (string, int64, error) {
+// ErrChanged means a path no longer names the file that was listed: it was
+// replaced, or a symbolic link on the way now leads elsewhere.
+var ErrChanged = errors.New("no longer the file that was listed (replaced, or a link changed); run the deploy again")
+
+// OpenListed opens path and checks that it is the file whose metadata is
+// listed (by device and inode where the platform has them), so that what
+// is read is what the walk resolved and the rules accepted, even when a
+// link on the way was swapped since. listed nil means no check.
+func OpenListed(path string, listed fs.FileInfo) (*os.File, error) {
 	f, err := os.Open(path)
+	if err != nil || listed == nil {
+		return f, err
+	}
+	got, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !os.SameFile(listed, got) {
+		f.Close()
+		return nil, ErrChanged
+	}
+	return f, nil
+}
+
+// HashFile returns the SHA-1 (hex) and size of the file at path, reading it
+// as a stream; listed, when set, is the file it must be (see OpenListed).
+// ctx is checked between reads so a large file can be abandoned.
+func HashFile(ctx context.Context, path string, listed fs.FileInfo) (string, int64, error) {
+	f, err := OpenListed(path, listed)
 	if err != nil {
 		return "", 0, err
 	}

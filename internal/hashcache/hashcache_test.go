@@ -18,7 +18,7 @@ func TestCacheRoundTrip(t *testing.T) {
 	if err := os.Chtimes(file, old, old); err != nil {
 		t.Fatal(err)
 	}
-	sum, n, err := HashFile(context.Background(), file)
+	sum, n, err := HashFile(context.Background(), file, nil)
 	if err != nil || n != 6 || sum != "f572d396fae9206628714fb2ce00f72e94f2258f" {
 		t.Fatalf("HashFile = %s %d %v", sum, n, err)
 	}
