@@ -52,8 +52,8 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"jsonvalid": cmdJSONValid,
 			"cpdir":     cmdCopyDir,
-			"ptyexec":   cmdPtyExec,
-			"httpget":   cmdHTTPGet, "matchlines": cmdMatchLines,
+			"ptyexec":   cmdPtyExec, "ttyexec": cmdTTYExec,
+			"httpget": cmdHTTPGet, "matchlines": cmdMatchLines,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

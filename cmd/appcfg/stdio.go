@@ -11,16 +11,27 @@ import (
 type stdio struct {
 	in       io.Reader
 	out, err io.Writer
-	// errTTY tells whether stderr is a terminal, for progress bars.
+	// errTTY tells whether stderr is a terminal that can redraw a line, for
+	// progress bars: not when TERM=dumb, which asks for plain lines.
 	errTTY bool
+	// errWidth is the width of stderr's terminal in columns (0 unknown).
+	errWidth func() int
 	// inTTY tells whether stdin is a terminal, for prompts.
 	inTTY bool
 }
 
 func newStdio() stdio {
+	errFd := int(os.Stderr.Fd())
 	return stdio{
 		in: os.Stdin, out: os.Stdout, err: os.Stderr,
-		errTTY: term.IsTerminal(int(os.Stderr.Fd())),
-		inTTY:  term.IsTerminal(int(os.Stdin.Fd())),
+		errTTY: term.IsTerminal(errFd) && os.Getenv("TERM") != "dumb",
+		errWidth: func() int {
+			w, _, err := term.GetSize(errFd)
+			if err != nil {
+				return 0
+			}
+			return w
+		},
+		inTTY: term.IsTerminal(int(os.Stdin.Fd())),
 	}
 }
