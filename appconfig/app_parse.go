@@ -7,9 +7,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/appcfg/appcfg/internal/expiration"
 	"github.com/appcfg/appcfg/internal/yaml11"
 	"gopkg.in/yaml.v3"
 )
@@ -460,6 +462,19 @@ func (c checker) regex(m *Meta, key, value string, re pyRegex) bool {
 	return false
 }
 
+// expiration checks an expiration's syntax, as the SDK does, and warns
+// about one longer than a year: the SDK accepts it, but no cache keeps a
+// response longer, and serve sends one year.
+func (c checker) expiration(m *Meta, key, value string) {
+	if !c.regex(m, key, value, reExpiration) || !given(m, key) {
+		return
+	}
+	if secs, err := expiration.Seconds(value); err == nil && secs > int64(expiration.MaxHTTP/time.Second) {
+		c.r.Warnf(m.At(key), m.Field(key), "%s %q is longer than one year; HTTP caches keep a response at most a year, so it is served as 365d", key, value).
+			Hint = "write at most 365d"
+	}
+}
+
 func regexHint(key string) string {
 	switch key {
 	case "application", "project":
@@ -822,7 +837,7 @@ func (c checker) app(a *App) {
 	c.regex(m, "main", a.Main, reFiles)
 	c.regex(m, "env", a.Env, reEnv)
 	c.regex(m, "source_language", a.SourceLanguage, reSourceLang)
-	c.regex(m, "default_expiration", a.DefaultExpiration, reExpiration)
+	c.expiration(m, "default_expiration", a.DefaultExpiration)
 	if given(m, "entrypoint") && !strings.HasPrefix(a.Entrypoint, "[") && !strings.HasPrefix(a.Entrypoint, "exec") {
 		a.Entrypoint = "exec " + a.Entrypoint
 	}
@@ -1187,7 +1202,7 @@ func (c checker) handler(h *URLMap) {
 		}
 		c.regex(m, k, v, reFiles)
 	}
-	c.regex(m, "expiration", h.Expiration, reExpiration)
+	c.expiration(m, "expiration", h.Expiration)
 	h.HandlerPosition = c.option(m, "position", h.HandlerPosition, optPosition)
 	h.APIEndpoint = c.option(m, "api_endpoint", h.APIEndpoint, optOnOff)
 	h.RedirectHTTPResponseCode = c.option(m, "redirect_http_response_code", h.RedirectHTTPResponseCode, optRedirectCode)

@@ -10,6 +10,10 @@
 // the dev server does; error_handlers replace the host's own error pages.
 // Script handlers answer 502: the local host does not run application code.
 //
-// Logs are written in batches by one goroutine; Close drains them, so a
-// clean shutdown loses none.
+// Logs are written by one goroutine, by group commit, and each handler
+// waits for its own log before its response completes, so even a killed
+// server has every answered request on record; Close drains what a failing
+// store left pending. Absolute URLs (secure: redirects) use the address
+// serve was started with, not the client's Host header, and forwarding
+// headers count only with Config.TrustProxy.
 package serve

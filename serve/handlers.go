@@ -69,9 +69,11 @@ func staticDirFile(dir, rest string) string {
 func isTrue(b *bool) bool { return b != nil && *b }
 
 // redirectSecure enforces secure: always (to https) and never (to http),
-// and reports whether it redirected.
+// and reports whether it redirected. The target is on the address serve was
+// started with: the Host header is the client's to choose, and a redirect
+// built from it could be cached for others (or a proxy's, with TrustProxy).
 func (s *Server) redirectSecure(x *exchange, h *handler) bool {
-	https := x.r.TLS != nil || strings.EqualFold(x.r.Header.Get("X-Forwarded-Proto"), "https")
+	https := x.r.TLS != nil || s.cfg.TrustProxy && strings.EqualFold(x.r.Header.Get("X-Forwarded-Proto"), "https")
 	var scheme string
 	switch {
 	case h.m.Secure == "always" && !https:
@@ -85,10 +87,24 @@ func (s *Server) redirectSecure(x *exchange, h *handler) bool {
 	if c, err := strconv.Atoi(h.m.RedirectHTTPResponseCode); err == nil {
 		code = c
 	}
-	target := scheme + "://" + x.r.Host + x.r.URL.RequestURI()
+	target := scheme + "://" + s.publicHost(x.r) + x.r.URL.RequestURI()
 	x.logf(backend.Debug, "secure: %s: redirecting to %s", h.m.Secure, target)
 	http.Redirect(x, x.r, target, code)
 	return true
+}
+
+// publicHost is the host[:port] clients reach this server at: the proxy's
+// X-Forwarded-Host when it is trusted, else the address serve was started
+// with (the Host header only when that is unknown, as in tests).
+func (s *Server) publicHost(r *http.Request) string {
+	if s.cfg.TrustProxy {
+		if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
+			host, _, _ := strings.Cut(fh, ",") // the first proxy's
+			return strings.TrimSpace(host)
+		}
+		return r.Host
+	}
+	return firstNonEmpty(s.cfg.Addr, r.Host)
 }
 
 // allowed enforces login: required and admin, answering itself when the

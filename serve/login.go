@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/appcfg/appcfg/backend"
 )
@@ -48,6 +49,11 @@ func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 // and goes back to the continue URL.
 func (s *Server) login(x *exchange) {
 	r := x.r
+	if err := r.ParseForm(); err != nil {
+		x.logf(backend.Info, "sign-in form refused: %v", err)
+		s.plainError(x, http.StatusBadRequest, "The sign-in form could not be read: "+err.Error())
+		return
+	}
 	cont := safeContinue(r.FormValue("continue"), r.Host)
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
@@ -94,19 +100,21 @@ func (s *Server) login(x *exchange) {
 }
 
 // safeContinue keeps the continue URL only when it stays on this host, so
-// the sign-in page cannot send anyone elsewhere.
+// the sign-in page cannot send anyone elsewhere. Browsers read a backslash
+// as a slash and drop tabs and newlines, so "/\evil.example" would leave the
+// site: such URLs go to "/".
 func safeContinue(cont, host string) string {
-	if cont == "" {
+	if cont == "" || strings.ContainsFunc(cont, func(r rune) bool { return r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) }) {
 		return "/"
 	}
 	u, err := url.Parse(cont)
 	if err != nil {
 		return "/"
 	}
-	if u.Host == "" && strings.HasPrefix(cont, "/") && !strings.HasPrefix(cont, "//") {
+	if u.Scheme == "" && u.Host == "" && strings.HasPrefix(cont, "/") && !strings.HasPrefix(cont, "//") {
 		return cont
 	}
-	if (u.Scheme == "http" || u.Scheme == "https") && strings.EqualFold(u.Host, host) {
+	if (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && strings.EqualFold(u.Host, host) {
 		return cont
 	}
 	return "/"

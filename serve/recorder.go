@@ -14,21 +14,36 @@ import (
 // requests wait for the store rather than logs being dropped.
 const maxPending = 100_000
 
-// recorder writes request logs in batches from one goroutine. Handlers hand
-// logs over a channel; a full channel makes them wait, so under any load
-// logs are delayed, never dropped.
+// maxLogWait bounds how long a response waits for its log to be written,
+// so a slow store delays responses but never hangs them.
+const maxLogWait = 5 * time.Second
+
+// recorder writes request logs from one goroutine, by group commit: it
+// writes what is queued at once, and what arrives meanwhile is the next
+// write. Each handler waits for its own log's write before its response
+// completes, so a client that got an answer has its request on record even
+// if the server is killed (SIGKILL) the next instant; under load the
+// writes grow, not their number. While the store refuses writes, logs are
+// kept and retried and handlers no longer wait for them.
 type recorder struct {
 	w        backend.LogWriter
 	app      string
 	batch    int
 	every    time.Duration
 	onError  func(error)
-	in       chan backend.RequestLog
+	in       chan queuedLog
 	mu       sync.RWMutex // guards closed against record racing close
 	closed   bool
 	stop     chan context.Context // close's deadline for the final writes
 	done     chan error
+	failing  atomic.Bool
 	nWritten atomic.Int64
+}
+
+// queuedLog is a log and what its handler waits on: closed once written.
+type queuedLog struct {
+	log     backend.RequestLog
+	written chan struct{}
 }
 
 func newRecorder(cfg Config) *recorder {
@@ -42,20 +57,33 @@ func newRecorder(cfg Config) *recorder {
 	if r.every <= 0 {
 		r.every = 250 * time.Millisecond
 	}
-	r.in = make(chan backend.RequestLog, 4*r.batch)
+	r.in = make(chan queuedLog, 4*r.batch)
 	go r.run()
 	return r
 }
 
-// record queues a log. After close it reports the loss instead.
-func (r *recorder) record(l backend.RequestLog) {
+// record queues a log and waits until it is written, ctx ends, maxLogWait
+// passes or the store is failing. After close it reports the loss instead.
+func (r *recorder) record(ctx context.Context, l backend.RequestLog) {
+	q := queuedLog{log: l, written: make(chan struct{})}
 	r.mu.RLock()
-	defer r.mu.RUnlock()
 	if r.closed {
+		r.mu.RUnlock()
 		r.onError(fmt.Errorf("request log of %s %s arrived after shutdown and was not recorded", l.Method, l.Resource))
 		return
 	}
-	r.in <- l
+	r.in <- q
+	r.mu.RUnlock()
+	if r.failing.Load() {
+		return
+	}
+	t := time.NewTimer(maxLogWait)
+	defer t.Stop()
+	select {
+	case <-q.written:
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 func (r *recorder) written() int { return int(r.nWritten.Load()) }
@@ -79,46 +107,79 @@ func (r *recorder) run() {
 	// Writes use a context of their own: the shutdown signal that ends the
 	// server must not abort the writes that save its last requests.
 	ctx := context.Background()
-	tick := time.NewTicker(r.every)
-	defer tick.Stop()
-	var pending []backend.RequestLog
+	var pending []queuedLog
 	flush := func(ctx context.Context) error {
 		if len(pending) == 0 {
 			return nil
 		}
-		if err := r.w.WriteLogs(ctx, r.app, pending); err != nil {
+		logs := make([]backend.RequestLog, len(pending))
+		for i, q := range pending {
+			logs[i] = q.log
+		}
+		if err := r.w.WriteLogs(ctx, r.app, logs); err != nil {
+			r.failing.Store(true)
 			return fmt.Errorf("recording %d request logs: %w (kept; retrying)", len(pending), err)
 		}
+		r.failing.Store(false)
 		r.nWritten.Add(int64(len(pending)))
+		for _, q := range pending {
+			close(q.written)
+		}
 		pending = pending[:0]
 		return nil
 	}
+	retry := time.NewTimer(r.every)
+	retry.Stop()
 	for {
+		if len(pending) > 0 && !r.failing.Load() {
+			closed := r.gather(&pending)
+			if err := flush(ctx); err != nil {
+				r.onError(err)
+				retry.Reset(r.every)
+			}
+			if closed {
+				r.done <- r.drain(<-r.stop, flush)
+				return
+			}
+			continue
+		}
 		select {
-		case l, ok := <-r.in:
+		case q, ok := <-r.in:
 			if !ok {
 				r.done <- r.drain(<-r.stop, flush)
 				return
 			}
-			pending = append(pending, l)
-			if len(pending) < r.batch {
-				continue
-			}
-			err := flush(ctx)
-			for err != nil && len(pending) >= maxPending {
-				r.onError(err)
+			pending = append(pending, q)
+			for r.failing.Load() && len(pending) >= maxPending {
 				time.Sleep(r.every) // the store is failing: hold the handlers back
-				err = flush(ctx)
+				if err := flush(ctx); err != nil {
+					r.onError(err)
+				}
 			}
-			if err != nil {
-				r.onError(err)
-			}
-		case <-tick.C:
+		case <-retry.C:
 			if err := flush(ctx); err != nil {
 				r.onError(err)
+				retry.Reset(r.every)
 			}
 		}
 	}
+}
+
+// gather adds to pending what is already queued, up to a batch, without
+// waiting, and reports whether the queue was closed.
+func (r *recorder) gather(pending *[]queuedLog) bool {
+	for len(*pending) < r.batch {
+		select {
+		case q, ok := <-r.in:
+			if !ok {
+				return true
+			}
+			*pending = append(*pending, q)
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // drain writes what is pending, trying again until ctx ends.

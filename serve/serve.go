@@ -22,8 +22,9 @@ type Config struct {
 	Contents backend.Contents
 	// Logs records every request; nil records nothing.
 	Logs backend.LogWriter
-	// BatchSize and FlushEvery bound how many logs wait, and how long,
-	// before they are written (defaults 500 and 250ms).
+	// BatchSize bounds how many logs one write holds (default 500);
+	// FlushEvery is how long a failed write waits to be tried again
+	// (default 250ms).
 	BatchSize  int
 	FlushEvery time.Duration
 	// OnError hears about failures no request can report, such as a log
@@ -31,7 +32,31 @@ type Config struct {
 	OnError func(error)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Addr is the host[:port] serve was started with, for the absolute
+	// URLs the server builds (secure: always): a client's Host header is
+	// not trusted for them.
+	Addr string
+	// TrustProxy believes X-Forwarded-Proto and X-Forwarded-Host, which a
+	// reverse proxy in front sets and any direct client could forge.
+	TrustProxy bool
+	// Timeouts bound each connection; zero fields take the defaults.
+	Timeouts Timeouts
 }
+
+// Timeouts bound how long a client may hold a connection.
+type Timeouts struct {
+	ReadHeader time.Duration // the request line and headers (default 30s)
+	Read       time.Duration // the whole request, body included (default 60s)
+	Write      time.Duration // from the end of the headers to the end of the response (default 5m)
+	Idle       time.Duration // a keep-alive connection between requests (default 2m)
+}
+
+// Defaults: a request gets App Engine's 60 s deadline to arrive; the write
+// bound lets a 32 MiB static file reach a client at ~110 KiB/s.
+var defaultTimeouts = Timeouts{ReadHeader: 30 * time.Second, Read: 60 * time.Second, Write: 5 * time.Minute, Idle: 2 * time.Minute}
+
+// MaxRequestBody is App Engine's limit on a request's size, 32 MiB.
+const MaxRequestBody = 32 << 20
 
 // Server is an http.Handler serving one application's deployed versions.
 type Server struct {
@@ -53,11 +78,31 @@ func New(cfg Config) (*Server, error) {
 	if cfg.OnError == nil {
 		cfg.OnError = func(error) {}
 	}
+	cfg.Timeouts = cfg.Timeouts.withDefaults()
 	s := &Server{cfg: cfg, sites: map[string]*site{}}
 	if cfg.Logs != nil {
 		s.rec = newRecorder(cfg)
 	}
 	return s, nil
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	pick := func(d, def time.Duration) time.Duration {
+		if d > 0 {
+			return d
+		}
+		return def
+	}
+	return Timeouts{ReadHeader: pick(t.ReadHeader, defaultTimeouts.ReadHeader), Read: pick(t.Read, defaultTimeouts.Read),
+		Write: pick(t.Write, defaultTimeouts.Write), Idle: pick(t.Idle, defaultTimeouts.Idle)}
+}
+
+// HTTPServer returns an http.Server serving s with its timeouts, so that
+// a client dribbling a body or idling on a keep-alive is cut off.
+func (s *Server) HTTPServer() *http.Server {
+	t := s.cfg.Timeouts
+	return &http.Server{Handler: s, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read,
+		WriteTimeout: t.Write, IdleTimeout: t.Idle}
 }
 
 // Close waits for every recorded request to be written, or for ctx to end.
@@ -117,7 +162,13 @@ func (x *exchange) logf(level backend.Severity, format string, args ...any) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.cfg.Now()
 	x := &exchange{w: w, r: r, now: s.cfg.Now, service: "default"}
-	s.serve(x)
+	if r.ContentLength > MaxRequestBody {
+		x.logf(backend.Info, "Request body of %d bytes refused: App Engine's limit is %d.", r.ContentLength, MaxRequestBody)
+		s.plainError(x, http.StatusRequestEntityTooLarge, tooLarge)
+	} else {
+		r.Body = http.MaxBytesReader(x, r.Body, MaxRequestBody)
+		s.serve(x)
+	}
 	if x.status == 0 {
 		x.WriteHeader(http.StatusOK)
 	}
@@ -133,8 +184,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if x.site != nil {
 		l.Version = x.site.version
 	}
-	s.rec.record(l)
+	// Before the handler returns, so before the response completes: a
+	// client that got its answer finds its request in the log.
+	s.rec.record(r.Context(), l)
 }
+
+const tooLarge = "The request is larger than 32 MiB, App Engine's limit on a request."
 
 func clientIP(r *http.Request) string {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {

@@ -4,11 +4,17 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"html"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,22 +110,32 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{store: store, now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}
-	f.srv, err = serve.New(serve.Config{App: "shop", Versions: store, Contents: store, Logs: store,
-		Now: func() time.Time { return f.now }, OnError: func(err error) {
-			if !f.errorsExpected {
-				t.Error(err)
-			}
-		}})
+	f.srv = f.server(t, serve.Config{})
+	return f
+}
+
+// server returns a server of the fixture's store with cfg's other
+// settings, closed when the test ends.
+func (f *fixture) server(t *testing.T, cfg serve.Config) *serve.Server {
+	t.Helper()
+	cfg.App, cfg.Versions, cfg.Contents, cfg.Logs = "shop", f.store, f.store, f.store
+	cfg.Now = func() time.Time { return f.now }
+	cfg.OnError = func(err error) {
+		if !f.errorsExpected {
+			t.Error(err)
+		}
+	}
+	srv, err := serve.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Registered after the store's cleanup, so it runs first.
 	t.Cleanup(func() {
-		if err := f.srv.Close(context.Background()); err != nil {
+		if err := srv.Close(context.Background()); err != nil {
 			t.Error(err)
 		}
 	})
-	return f
+	return srv
 }
 
 type reply struct {
@@ -327,27 +343,7 @@ func TestRecordsEveryRequest(t *testing.T) {
 	}
 }
 
-func TestExpiration(t *testing.T) {
-	tests := []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"10", 10 * time.Second, true},
-		{"1d 6h", 30 * time.Hour, true},
-		{"5m 30", 5*time.Minute + 30*time.Second, true},
-		{"7d 7d 7d", 21 * 24 * time.Hour, true},
-		{"1w", 0, false},
-		{"1.5h", 0, false},
-		{"1h30m", 0, false},
-		{"", 0, false},
-	}
-	for _, tt := range tests {
-		got, err := serve.ParseExpiration(tt.in)
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("ParseExpiration(%q) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
-		}
-	}
+func TestMimeType(t *testing.T) {
 	if serve.MimeType("A.PNG") != "image/png" || serve.MimeType("x.unknown") != "application/octet-stream" {
 		t.Errorf("MimeType: %q %q", serve.MimeType("A.PNG"), serve.MimeType("x.unknown"))
 	}
@@ -363,5 +359,244 @@ func TestInexactRegexRefused(t *testing.T) {
 	r := f.do(t, http.MethodGet, "http://v3-dot-default.localhost/page")
 	if r.status != http.StatusInternalServerError || !strings.Contains(r.body, "(?!admin)") || !strings.Contains(r.body, "rewrite the pattern") {
 		t.Fatalf("status %d, body %q; want a 500 naming the pattern", r.status, r.body)
+	}
+}
+
+// An expiration past what int64 nanoseconds hold was sent as a negative
+// max-age and an Expires in 1842: it is capped at one year.
+func TestExpirationCappedAtOneYear(t *testing.T) {
+	f := newFixture(t)
+	deploy(t, f.store, "default", "v4", "runtime: python27\napi_version: 1\nthreadsafe: true\ndefault_expiration: \"1000000d\"\nhandlers:\n- url: /a\n  static_files: a.txt\n  upload: a.txt\n- url: /b\n  static_files: b.txt\n  upload: b.txt\n  expiration: \"400d 5h\"\n",
+		map[string]string{"a.txt": "A", "b.txt": "B"})
+	for _, p := range []string{"/a", "/b"} {
+		r := f.do(t, http.MethodGet, "http://v4-dot-default.localhost"+p)
+		if r.status != 200 || r.header.Get("Cache-Control") != "public, max-age=31536000" {
+			t.Errorf("%s: %d, Cache-Control %q; want max-age=31536000 (one year)", p, r.status, r.header.Get("Cache-Control"))
+		}
+		if exp, err := http.ParseTime(r.header.Get("Expires")); err != nil || !exp.Equal(f.now.Add(365*24*time.Hour)) {
+			t.Errorf("%s: Expires %q, want %s", p, r.header.Get("Expires"), f.now.Add(365*24*time.Hour))
+		}
+	}
+}
+
+// The sign-in page goes back only to a path of this site: a browser reads
+// "/\evil.example" and "/\/evil.example" as //evil.example, another host.
+func TestLoginContinueStaysOnSite(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct{ cont, want string }{
+		{`/\evil.example`, "/"},
+		{`/\/evil.example`, "/"},
+		{`//evil.example/x`, "/"},
+		{"/\t/evil.example", "/"},
+		{`https://evil.example/`, "/"},
+		{`http:\\evil.example`, "/"},
+		{`\\evil.example`, "/"},
+		{`javascript:alert(1)`, "/"},
+		{`/account/x?y=1`, "/account/x?y=1"},
+		{`http://localhost/admin/stats?x=1`, "http://localhost/admin/stats?x=1"},
+	}
+	for _, tt := range tests {
+		form := url.Values{"email": {"ann@example.com"}, "action": {"Login"}, "continue": {tt.cont}}
+		r := httptest.NewRequest(http.MethodPost, "http://localhost/_ah/login", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		f.srv.ServeHTTP(w, r)
+		if w.Code != http.StatusFound || w.Header().Get("Location") != tt.want {
+			t.Errorf("continue=%q: %d to %q, want 302 to %q", tt.cont, w.Code, w.Header().Get("Location"), tt.want)
+		}
+		// The sign-in form carries the continue URL on as well.
+		g := f.do(t, http.MethodGet, "http://localhost/_ah/login?continue="+url.QueryEscape(tt.cont))
+		if want := `name="continue" value="` + html.EscapeString(tt.want) + `"`; !strings.Contains(g.body, want) {
+			t.Errorf("continue=%q: the form does not carry %s: %q", tt.cont, want, g.body)
+		}
+	}
+}
+
+// secure: always redirects to the address serve was started with, never
+// to the host a client names, and believes X-Forwarded-Proto only behind
+// a proxy it was told to trust.
+func TestSecureRedirectIgnoresClientHeaders(t *testing.T) {
+	f := newFixture(t)
+	srv := f.server(t, serve.Config{Addr: "127.0.0.1:8080"})
+	get := func(h *serve.Server, host string, hdr map[string]string) reply {
+		r := httptest.NewRequest(http.MethodGet, "http://localhost/secure/pay?amount=3", nil)
+		r.Host = host
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return reply{w.Code, w.Result().Header, w.Body.String()}
+	}
+	r := get(srv, "evil.example", nil)
+	if r.status != http.StatusFound || r.header.Get("Location") != "https://127.0.0.1:8080/secure/pay?amount=3" {
+		t.Errorf("Host: evil.example: %d to %q, want https://127.0.0.1:8080/secure/pay?amount=3", r.status, r.header.Get("Location"))
+	}
+	r = get(srv, "127.0.0.1:8080", map[string]string{"X-Forwarded-Proto": "https"})
+	if r.status != http.StatusFound {
+		t.Errorf("an untrusted X-Forwarded-Proto: https skipped the redirect: %d", r.status)
+	}
+	proxied := f.server(t, serve.Config{Addr: "127.0.0.1:8080", TrustProxy: true})
+	r = get(proxied, "127.0.0.1:8080", map[string]string{"X-Forwarded-Proto": "https"})
+	if r.status != http.StatusBadGateway {
+		t.Errorf("--trust_proxy and X-Forwarded-Proto: https: %d, want the script's 502", r.status)
+	}
+	r = get(proxied, "127.0.0.1:8080", map[string]string{"X-Forwarded-Proto": "http", "X-Forwarded-Host": "shop.example"})
+	if r.status != http.StatusFound || r.header.Get("Location") != "https://shop.example/secure/pay?amount=3" {
+		t.Errorf("--trust_proxy and X-Forwarded-Host: %d to %q, want https://shop.example/secure/pay?amount=3", r.status, r.header.Get("Location"))
+	}
+}
+
+// A body larger than App Engine's 32 MB request limit is refused, whether
+// it announces its length or not.
+func TestRequestBodyLimit(t *testing.T) {
+	f := newFixture(t)
+	r := httptest.NewRequest(http.MethodPost, "http://localhost/_ah/login", io.LimitReader(zeros{}, serve.MaxRequestBody+1))
+	r.ContentLength = serve.MaxRequestBody + 1
+	w := httptest.NewRecorder()
+	f.srv.ServeHTTP(w, r)
+	if w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), "32 MiB") {
+		t.Errorf("a %d-byte body: %d %q, want 413 naming the limit", serve.MaxRequestBody+1, w.Code, w.Body.String())
+	}
+	// Chunked: the length is unknown until the body is read.
+	r = httptest.NewRequest(http.MethodPost, "http://localhost/_ah/login", io.LimitReader(zeros{}, serve.MaxRequestBody+1))
+	r.ContentLength = -1
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w = httptest.NewRecorder()
+	f.srv.ServeHTTP(w, r)
+	if w.Code == http.StatusFound || w.Code == http.StatusOK {
+		t.Errorf("a chunked body over the limit was accepted: %d", w.Code)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	return len(p), nil
+}
+
+// A client dribbling its body, or a keep-alive left idle, is cut off: the
+// server sets read, write and idle timeouts, not only the header one.
+func TestConnectionTimeouts(t *testing.T) {
+	f := newFixture(t)
+	srv := f.server(t, serve.Config{Timeouts: serve.Timeouts{ReadHeader: time.Second, Read: 300 * time.Millisecond, Write: time.Second, Idle: 300 * time.Millisecond}})
+	hs := srv.HTTPServer()
+	def := f.srv.HTTPServer()
+	if def.ReadTimeout <= 0 || def.WriteTimeout <= 0 || def.IdleTimeout <= 0 || def.ReadHeaderTimeout <= 0 {
+		t.Errorf("default timeouts: read %v, write %v, idle %v, header %v; want all set", def.ReadTimeout, def.WriteTimeout, def.IdleTimeout, def.ReadHeaderTimeout)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+
+	// A body announced as 100 bytes, of which 1 is sent.
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /_ah/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\na")
+	if d := closedWithin(t, c, 5*time.Second); d > 3*time.Second {
+		t.Errorf("a dribbled body held the connection %v", d)
+	}
+
+	// An idle keep-alive after one complete request.
+	c2, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	fmt.Fprintf(c2, "GET /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	if d := closedWithin(t, c2, 5*time.Second); d > 3*time.Second {
+		t.Errorf("an idle keep-alive stayed open %v", d)
+	}
+}
+
+// closedWithin reads c until the server closes it, at most max, and
+// returns how long that took.
+func closedWithin(t *testing.T, c net.Conn, max time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	c.SetReadDeadline(start.Add(max))
+	buf := make([]byte, 4096)
+	for {
+		if _, err := c.Read(buf); err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				return max
+			}
+			return time.Since(start)
+		}
+	}
+}
+
+// A request's log is in the store by the time its response completes: a
+// server killed (SIGKILL) right after answering loses no answered request.
+// It used to wait up to 250 ms in memory first.
+func TestLogStoredBeforeResponseCompletes(t *testing.T) {
+	f := newFixture(t)
+	for i := range 20 {
+		f.do(t, http.MethodGet, fmt.Sprintf("http://localhost/static/css/site.css?i=%d", i))
+		n := 0
+		err := f.store.ReadLogs(t.Context(), backend.LogQuery{App: "shop", End: f.now.Add(time.Hour)}, func(backend.RequestLog) error {
+			n++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != i+1 {
+			t.Fatalf("after %d answered requests the store holds %d logs", i+1, n)
+		}
+	}
+}
+
+// flakyLogs refuses the first writes, as a full or locked store would.
+type flakyLogs struct {
+	mu       sync.Mutex
+	failures int
+	got      int
+}
+
+func (l *flakyLogs) WriteLogs(_ context.Context, _ string, logs []backend.RequestLog) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.failures > 0 {
+		l.failures--
+		return errors.New("disk full")
+	}
+	l.got += len(logs)
+	return nil
+}
+
+// While the store refuses logs, responses do not wait for them, and the
+// logs kept are written once it accepts again.
+func TestFailingLogStoreDoesNotHoldResponses(t *testing.T) {
+	f := newFixture(t)
+	logs := &flakyLogs{failures: 3}
+	var errs atomic.Int32
+	srv, err := serve.New(serve.Config{App: "shop", Versions: f.store, Contents: f.store, Logs: logs,
+		FlushEvery: 50 * time.Millisecond, OnError: func(error) { errs.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for range 10 {
+		f.srv = srv
+		f.do(t, http.MethodGet, "http://localhost/favicon.ico")
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("10 requests took %v while the store failed", d)
+	}
+	if err := srv.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if logs.got != 10 || errs.Load() == 0 {
+		t.Errorf("%d logs written, %d errors reported; want 10 and some", logs.got, errs.Load())
 	}
 }

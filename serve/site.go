@@ -68,7 +68,7 @@ func loadSite(ctx context.Context, c backend.Contents, app string, v backend.Ver
 	}
 	def := defaultExpiration
 	if cfg.DefaultExpiration != "" {
-		if def, err = ParseExpiration(cfg.DefaultExpiration); err != nil {
+		if def, err = cacheLifetime(cfg.DefaultExpiration); err != nil {
 			return nil, fmt.Errorf("%s: default_expiration: %w", where, err)
 		}
 	}
@@ -124,7 +124,7 @@ func compileHandler(m *appconfig.URLMap, defExpiry time.Duration) (*handler, err
 		}
 	}
 	if m.Expiration != "" {
-		if h.expiry, err = ParseExpiration(m.Expiration); err != nil {
+		if h.expiry, err = cacheLifetime(m.Expiration); err != nil {
 			return nil, err
 		}
 	}

@@ -685,6 +685,10 @@ func TestCheckAppDeployWarnings(t *testing.T) {
 		"runtime: go\nmodule: web\n":                                                       "Field module is deprecated; use service instead.",
 		"runtime: go\nauto_id_policy: legacy\n":                                            "datastore auto_id_policy to 'legacy'",
 		"runtime: go\nhandlers:\n- url: /form\n  script: x\n":                              `The URL path "/form" is reserved`,
+		// The SDK accepts any length; serve sends one year at most.
+		"runtime: go\ndefault_expiration: \"1000000d\"\n":                                               `default_expiration "1000000d" is longer than one year`,
+		"runtime: go\nhandlers:\n- url: /s\n  static_dir: s\n  expiration: \"366d\"\n":                  `expiration "366d" is longer than one year`,
+		"runtime: go\nhandlers:\n- url: /s\n  static_dir: s\n  expiration: \"99999999999999999999d\"\n": `is longer than one year`,
 	} {
 		res := checkApp(filepath.Join(t.TempDir(), "app.yaml"), []byte(y), Options{})
 		if !res.OK() {

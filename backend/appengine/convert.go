@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/appcfg/appcfg/internal/expiration"
 	"github.com/appcfg/appcfg/internal/yaml11"
 )
 
@@ -475,33 +476,14 @@ func stringToInt(v any) (any, error) {
 	return nil, fmt.Errorf("want an integer, got %v", v)
 }
 
-var expirationPart = regexp.MustCompile(`^(\d+)([dhms]?)$`)
-
 // expirationToDuration is appinfo.ParseExpiration: "1d 2h" → "93600s".
 func expirationToDuration(v any) (any, error) {
 	s := toJSONString(v)
-	var total int64
-	fields := strings.Fields(s)
-	if len(fields) == 0 {
-		return nil, fmt.Errorf("bad expiration %q", s)
+	secs, err := expiration.Seconds(s)
+	if err != nil {
+		return nil, fmt.Errorf("bad expiration: %w", err)
 	}
-	for _, f := range fields {
-		m := expirationPart.FindStringSubmatch(f)
-		if m == nil {
-			return nil, fmt.Errorf("bad expiration %q: use numbers with d, h, m or s, like \"1d 2h\"", s)
-		}
-		n, _ := strconv.ParseInt(m[1], 10, 64)
-		switch m[2] {
-		case "d":
-			n *= 86400
-		case "h":
-			n *= 3600
-		case "m":
-			n *= 60
-		}
-		total += n
-	}
-	return strconv.FormatInt(total, 10) + "s", nil
+	return strconv.FormatInt(secs, 10) + "s", nil
 }
 
 func convertEntrypoint(v any) (any, error) {

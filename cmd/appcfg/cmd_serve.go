@@ -34,6 +34,7 @@ func serveCommand(io stdio) *cli.Command {
 			&cli.IntFlag{Name: "port", Value: 8080, Usage: "TCP port to listen on (0 picks a free one)"},
 			&cli.StringFlag{Name: "host", Value: "127.0.0.1", Usage: "address to listen on"},
 			&cli.StringFlag{Name: "url_file", Usage: "also write the server's URL to this file once it listens (for scripts)"},
+			&cli.BoolFlag{Name: "trust_proxy", Usage: "believe X-Forwarded-Proto and X-Forwarded-Host (only behind a reverse proxy that sets them)"},
 		},
 		Action: func(c *cli.Context) error {
 			if p := c.Int("port"); p < 0 || p > 65535 {
@@ -64,15 +65,17 @@ func runServe(ctx context.Context, c *cli.Context, io stdio, g globals, b backen
 	if err != nil {
 		return err
 	}
-	srv, err := serve.New(serve.Config{App: app, Versions: vs, Contents: contents, Logs: lw,
-		OnError: func(err error) { fmt.Fprintf(io.err, "appcfg serve: %v\n", err) }})
-	if err != nil {
-		return err
-	}
 	addr := net.JoinHostPort(c.String("host"), strconv.Itoa(c.Int("port")))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w (pick another --port)", addr, err)
+	}
+	srv, err := serve.New(serve.Config{App: app, Versions: vs, Contents: contents, Logs: lw,
+		Addr: publicAddr(ln.Addr()), TrustProxy: c.Bool("trust_proxy"),
+		OnError: func(err error) { fmt.Fprintf(io.err, "appcfg serve: %v\n", err) }})
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	url := "http://" + ln.Addr().String() + "/"
 	if f := c.String("url_file"); f != "" {
@@ -82,9 +85,12 @@ func runServe(ctx context.Context, c *cli.Context, io stdio, g globals, b backen
 		}
 	}
 	fmt.Fprintf(io.out, "Serving app %s at %s\n", app, url)
+	if w := exposureWarning(ln.Addr()); w != "" {
+		fmt.Fprintf(io.err, "%s\n", w)
+	}
 	g.statusf(io, "Host: %s. Press Ctrl-C to stop.", b.Location())
 
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second}
+	hs := srv.HTTPServer()
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	select {
@@ -106,6 +112,33 @@ func runServe(ctx context.Context, c *cli.Context, io stdio, g globals, b backen
 		return fmt.Errorf("serving on %s: %w", addr, err)
 	}
 	return nil
+}
+
+// publicAddr is the host:port clients reach a listener at, for the
+// absolute URLs serve builds: its address, or this machine's name when it
+// listens on every interface (0.0.0.0 is no address a client can use).
+func publicAddr(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok || !ta.IP.IsUnspecified() {
+		return a.String()
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(ta.Port))
+}
+
+// exposureWarning is the warning for a listener other machines can reach:
+// the local host's sign-in asks for no password, so anyone who can connect
+// can make themselves administrator. "" for a loopback address.
+func exposureWarning(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok && ta.IP.IsLoopback() {
+		return ""
+	}
+	return fmt.Sprintf("warning: serve listens on %s, which other machines can reach. Its sign-in asks for no password: "+
+		"anyone who can connect can set the login cookie and act as an administrator of the app (login: admin pages included). "+
+		"Use --host 127.0.0.1 unless every machine that can reach this address is trusted.", a)
 }
 
 // writeFileAtomic writes data to a temporary file and renames it to name,
