@@ -9,6 +9,8 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/appcfg/appcfg/internal/privfile"
+
 	// The pure-Go SQLite driver, as the local backend uses.
 	_ "modernc.org/sqlite"
 )
@@ -94,6 +96,9 @@ type batchRange struct {
 // openProgress opens or creates the database and checks its signature:
 // a database written with other options refuses to resume.
 func openProgress(ctx context.Context, path, signature string) (*progressDB, error) {
+	if err := privfile.SQLite(path); err != nil {
+		return nil, fmt.Errorf("opening the progress database: %w", err)
+	}
 	q := url.Values{}
 	q.Set("_busy_timeout", "10000")
 	q.Set("_journal_mode", "WAL")

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/privfile"
 
 	// The pure-Go SQLite driver registers itself as "sqlite"; no cgo.
 	_ "modernc.org/sqlite"
@@ -67,7 +67,10 @@ func Open(ctx context.Context, location string, cfg Config, env backend.Env) (*B
 	if !filepath.IsAbs(cfg.Root) {
 		return nil, fmt.Errorf("local store path %q is not absolute", cfg.Root)
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.Root, blobDir), 0o700); err != nil {
+	if err := privfile.MkdirAll(filepath.Join(cfg.Root, blobDir)); err != nil {
+		return nil, fmt.Errorf("creating the local store: %w", err)
+	}
+	if err := privfile.SQLite(filepath.Join(cfg.Root, dbName)); err != nil {
 		return nil, fmt.Errorf("creating the local store: %w", err)
 	}
 	db, err := sql.Open("sqlite", dsn(filepath.Join(cfg.Root, dbName)))

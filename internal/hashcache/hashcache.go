@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/appcfg/appcfg/internal/privfile"
 )
 
 // formatLine identifies the file format; a file with another first line is ignored.
@@ -109,7 +111,7 @@ func (c *Cache) Save() error {
 		// Every entry was looked up unchanged: the file already says it.
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
+	if err := privfile.MkdirAll(filepath.Dir(c.path)); err != nil {
 		return fmt.Errorf("save hash cache: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".hashcache-*")
