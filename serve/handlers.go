@@ -1,6 +1,8 @@
 package serve
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"html"
@@ -181,31 +183,89 @@ func (s *Server) static(x *exchange, h *handler, file string) {
 	s.sendBlob(x, f, x.site.created, http.StatusOK)
 }
 
-// sendBlob sends a file's content. Seekable content goes through
+// sendBlob sends a file's content, never bytes that are not the content
+// deployed: the first time this server sends a blob it reads it through its
+// SHA-1 and size before a byte goes out, and answers 500 when they differ
+// (a file damaged in the store). Seekable content goes through
 // http.ServeContent for ranges and conditional requests.
 func (s *Server) sendBlob(x *exchange, f backend.FileRef, modTime time.Time, status int) {
 	rc, err := s.cfg.Contents.OpenBlob(x.r.Context(), s.cfg.App, f.SHA1)
 	if err != nil {
 		x.logf(backend.Error, "Reading %s: %v", f.Path, err)
 		if errors.Is(err, backend.ErrNotFound) {
-			s.plainError(x, http.StatusNotFound, "The content of "+f.Path+" is missing from the local store: deploy the version again.")
+			s.plainError(x, http.StatusNotFound, "The content of "+f.Path+" is missing from the local store: run appcfg update for this version again, which sends what the store lacks.")
 			return
 		}
 		s.plainError(x, http.StatusInternalServerError, "The local store could not read "+f.Path+".")
 		return
 	}
 	defer rc.Close()
-	if rs, ok := rc.(io.ReadSeeker); ok && status == http.StatusOK {
-		http.ServeContent(x, x.r, path.Base(f.Path), modTime, rs)
+	content, err := s.verified(x.r.Context(), f, rc)
+	if err != nil {
+		err = fmt.Errorf("serving %s: %w", f.Path, err)
+		x.logf(backend.Error, "%v", err)
+		s.cfg.OnError(err)
+		if errors.Is(err, backend.ErrDigestMismatch) {
+			s.plainError(x, http.StatusInternalServerError, "The local store's copy of "+f.Path+" is damaged (its content does not match its SHA-1), so it is not sent: run appcfg verify --repair, then appcfg update for this version.")
+			return
+		}
+		s.plainError(x, http.StatusInternalServerError, "The local store could not read "+f.Path+".")
+		return
+	}
+	if status == http.StatusOK {
+		http.ServeContent(x, x.r, path.Base(f.Path), modTime, content)
 		return
 	}
 	x.Header().Set("Content-Length", strconv.FormatInt(f.Size, 10))
 	x.WriteHeader(status)
 	if x.r.Method != http.MethodHead {
-		if _, err := io.Copy(x, rc); err != nil {
+		if _, err := io.Copy(x, content); err != nil {
 			x.logf(backend.Error, "Sending %s: %v", f.Path, err)
 		}
 	}
+}
+
+// verified returns the blob's content, positioned at its start, once it is
+// known to be the blob f names. A blob checked once is trusted for the rest
+// of the server's life; the check reads the file once more, which the page
+// cache makes cheap. Content that cannot seek is read into memory (App
+// Engine files are at most 32 MB).
+func (s *Server) verified(ctx context.Context, f backend.FileRef, rc io.Reader) (io.ReadSeeker, error) {
+	rs, seekable := rc.(io.ReadSeeker)
+	if seekable {
+		if _, ok := s.checked.Load(f.SHA1); ok {
+			return rs, nil
+		}
+	} else {
+		data, err := io.ReadAll(backend.LimitForCheck(rc, f.Size))
+		if err != nil {
+			return nil, fmt.Errorf("reading blob %s: %w", f.SHA1, err)
+		}
+		rs = bytes.NewReader(data)
+	}
+	if _, ok := s.checked.Load(f.SHA1); !ok {
+		if err := backend.CheckContent(ctxReader{ctx, rs}, f.SHA1, f.Size); err != nil {
+			return nil, err
+		}
+		s.checked.Store(f.SHA1, struct{}{})
+	}
+	if _, err := rs.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("reading blob %s: %w", f.SHA1, err)
+	}
+	return rs, nil
+}
+
+// ctxReader stops a long check when the request ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // fail answers an error the host itself produces, with the version's

@@ -65,6 +65,10 @@ type Server struct {
 
 	mu    sync.Mutex
 	sites map[string]*site // by service + "\x00" + version
+
+	// checked holds the digests of blobs whose content this server has
+	// verified (see verified).
+	checked sync.Map
 }
 
 // New returns a server; Close it to drain the request logs.

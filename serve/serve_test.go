@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -598,5 +600,45 @@ func TestFailingLogStoreDoesNotHoldResponses(t *testing.T) {
 	}
 	if logs.got != 10 || errs.Load() == 0 {
 		t.Errorf("%d logs written, %d errors reported; want 10 and some", logs.got, errs.Load())
+	}
+}
+
+// A blob damaged in the store (one byte flipped, same size) is never sent:
+// the first request for it reads it through its SHA-1 and answers 500,
+// logging an error that names the blob; a sound blob is checked once and
+// then trusted.
+func TestDamagedBlobNotServed(t *testing.T) {
+	f := newFixture(t)
+	f.errorsExpected = true
+	var errs []error
+	f.srv, _ = serve.New(serve.Config{App: "shop", Versions: f.store, Contents: f.store,
+		Now: func() time.Time { return f.now }, OnError: func(err error) { errs = append(errs, err) }})
+	sum := sha1.Sum([]byte("body{}"))
+	digest := hex.EncodeToString(sum[:])
+	blob := filepath.Join(f.store.Root(), "blobs", digest[:2], digest[2:])
+	if err := os.WriteFile(blob, []byte("body[]"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		r := f.do(t, http.MethodGet, "http://localhost/static/css/site.css")
+		if r.status != http.StatusInternalServerError || strings.Contains(r.body, "body[]") {
+			t.Fatalf("a damaged blob answered %d %q, want 500 without its bytes", r.status, r.body)
+		}
+		if !strings.Contains(r.body, "appcfg verify --repair") {
+			t.Errorf("the 500 does not say what to do: %q", r.body)
+		}
+	}
+	if len(errs) == 0 || !strings.Contains(errs[0].Error(), digest) || !strings.Contains(errs[0].Error(), "static/css/site.css") {
+		t.Fatalf("errors %v, want one naming the blob %s and its file", errs, digest)
+	}
+	// Repaired behind the server's back: served, checked this time.
+	if err := os.WriteFile(blob, []byte("body{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.do(t, http.MethodGet, "http://localhost/static/css/site.css"); r.status != 200 || r.body != "body{}" {
+		t.Fatalf("the repaired blob answered %d %q", r.status, r.body)
+	}
+	if r := f.do(t, http.MethodGet, "http://localhost/static/css/site.css", nil...); r.status != 200 {
+		t.Fatalf("a checked blob answered %d", r.status)
 	}
 }

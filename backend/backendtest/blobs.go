@@ -2,6 +2,7 @@ package backendtest
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,43 @@ func (s suite) blobTests() []subtest {
 		{"BadDigestRefused", s.testBadDigestRefused},
 		{"ConcurrentPutsOfOneBlob", s.testConcurrentPuts},
 		{"Properties", s.testProperties},
+		{"LostBlobIsMissing", s.testLostBlobIsMissing},
+	}
+}
+
+// A blob whose stored content was lost behind the host's back is missing
+// again, so the next deploy sends it instead of creating a version whose
+// file cannot be served; sending it again repairs the host.
+func (s suite) testLostBlobIsMissing(t *testing.T) {
+	if s.opts.LoseBlob == nil {
+		t.Skip("the backend's tests give no way to lose a blob (Options.LoseBlob)")
+	}
+	b, app := s.open(t), newApp(t)
+	bs := newBlobs(t, 2)
+	putBlob(t, b, app, bs[0])
+	putBlob(t, b, app, bs[1])
+	s.opts.LoseBlob(t, b, bs[0].digest)
+	if got, want := missing(t, b, app, digests(bs)), []string{bs[0].digest}; !equalStrings(got, want) {
+		t.Fatalf("MissingBlobs after losing a blob = %v, want %v", got, want)
+	}
+	spec := backend.VersionSpec{App: app, Service: "default", Version: "v1", Runtime: "python39",
+		Files: []backend.FileRef{bs[0].ref("f0"), bs[1].ref("f1")}}
+	putBlob(t, b, app, bs[0])
+	if got := missing(t, b, app, digests(bs)); len(got) != 0 {
+		t.Fatalf("MissingBlobs after sending the lost blob again = %v, want none", got)
+	}
+	if _, err := b.CreateVersion(t.Context(), spec); err != nil {
+		t.Fatalf("CreateVersion after the repair: %v", err)
+	}
+	if c, ok := b.(backend.Contents); ok {
+		r, err := c.OpenBlob(t.Context(), app, bs[0].digest)
+		must(t, "OpenBlob of the repaired blob", err)
+		got, err := io.ReadAll(r)
+		r.Close()
+		must(t, "reading the repaired blob", err)
+		if !bytes.Equal(got, bs[0].data) {
+			t.Fatalf("the repaired blob reads %q, want %q", got, bs[0].data)
+		}
 	}
 }
 

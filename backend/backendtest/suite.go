@@ -16,7 +16,20 @@ import (
 // open is called once per subtest and registers its own cleanup (closing the
 // backend) with t.Cleanup.
 func Run(t *testing.T, open func(t *testing.T) backend.Backend) {
-	s := suite{open: open}
+	RunWith(t, open, Options{})
+}
+
+// Options give the suite what only the backend's own tests can do.
+type Options struct {
+	// LoseBlob damages the host behind the backend's back: it removes (or
+	// truncates) the stored content of digest, as a disk error or a user
+	// would. nil skips the tests that need it.
+	LoseBlob func(t *testing.T, b backend.Backend, digest string)
+}
+
+// RunWith is Run with options.
+func RunWith(t *testing.T, open func(t *testing.T) backend.Backend, opts Options) {
+	s := suite{open: open, opts: opts}
 	groups := []struct {
 		name  string
 		tests []subtest
@@ -42,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) backend.Backend) {
 
 type suite struct {
 	open func(t *testing.T) backend.Backend
+	opts Options
 }
 
 type subtest struct {

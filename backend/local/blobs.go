@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,12 +13,18 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/appcfg/appcfg/backend"
 )
 
 // blobDir is the directory of blob files inside a store's root.
 const blobDir = "blobs"
+
+// tmpPrefix starts the name of every file in a blob directory that is not a
+// blob: one being written, or one being removed. Such a file is swept when
+// it is older than tmpMaxAge (see sweepTemp).
+const tmpPrefix = ".tmp-"
 
 // blobPath returns where the blob with digest lives: blobs/ab/cdef….
 func (b *Backend) blobPath(digest string) string {
@@ -42,8 +47,10 @@ func checkDigest(d string) error {
 }
 
 // MissingBlobs returns the digests the store lacks for app, in the order
-// given. A blob counts as held only when its row and its file both exist, so
-// a file deleted by hand is sent again.
+// given. A blob counts as held only when its record exists and its file is
+// in place with the recorded size: a file deleted or truncated behind the
+// store's back is reported missing, so the deploy asking sends it again
+// rather than creating a version with a hole.
 func (b *Backend) MissingBlobs(ctx context.Context, app string, digests []string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("checking which files the store lacks: %w", err)
@@ -56,14 +63,13 @@ func (b *Backend) MissingBlobs(ctx context.Context, app string, digests []string
 			return nil, err
 		}
 	}
-	// The records alone decide: a blob is recorded only after its file was
-	// synced and renamed into place, and stat-ing every file would cost a
-	// redeploy as much as the walk of the app itself. A file lost behind
-	// the store's back is reported by OpenBlob and repaired by PutBlob.
 	held, err := recordedBlobs(ctx, b.db, app, digests)
 	if err != nil {
 		return nil, err
 	}
+	// A stat per held blob, not a read: content damaged in place (same
+	// size) is what OpenBlob's readers and `appcfg verify` catch.
+	b.dropLost(ctx, held)
 	missing := make([]string, 0, len(digests)-len(held))
 	for _, d := range digests {
 		if _, ok := held[d]; !ok {
@@ -71,6 +77,43 @@ func (b *Backend) MissingBlobs(ctx context.Context, app string, digests []string
 		}
 	}
 	return missing, nil
+}
+
+// dropLost removes from held every blob whose file is absent or not of the
+// recorded size. The stats run on a few goroutines: on a cold cache each
+// one waits on the disk.
+func (b *Backend) dropLost(ctx context.Context, held map[string]int64) {
+	if len(held) == 0 {
+		return
+	}
+	ds := make([]string, 0, len(held))
+	for d := range held {
+		ds = append(ds, d)
+	}
+	lost := make([]bool, len(ds))
+	workers := min(4, len(ds))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(ds) && ctx.Err() == nil; i += workers {
+				lost[i] = !b.fileInPlace(ds[i], held[ds[i]])
+			}
+		}()
+	}
+	wg.Wait()
+	for i, d := range ds {
+		if lost[i] {
+			delete(held, d)
+		}
+	}
+}
+
+// fileInPlace reports whether the blob's file exists with size bytes.
+func (b *Backend) fileInPlace(digest string, size int64) bool {
+	fi, err := os.Stat(b.blobPath(digest))
+	return err == nil && fi.Mode().IsRegular() && fi.Size() == size
 }
 
 // recordedBlobs returns the size of each digest among digests that app has
@@ -141,11 +184,12 @@ WHERE app_id = ? AND sha1 IN (SELECT value FROM json_each(?))`, appID, string(li
 	return found.String, nil
 }
 
-// PutBlob stores a blob: written to a temporary file beside its final name,
-// hashed while written, verified and renamed; then made durable (file data
-// and directory) by the commit it shares with concurrent PutBlob calls, and
-// only then recorded for app (see committer). A blob another app already
-// recorded is only verified: its durable file is never replaced.
+// PutBlob stores a blob: written to a temporary file beside its final name
+// and verified while written; then, in the commit it shares with concurrent
+// PutBlob calls, synced, renamed into place, its directory synced, and only
+// then recorded for app (see committer). A blob whose file is in place and
+// recorded (for any app) is only verified: its durable file is never
+// replaced.
 func (b *Backend) PutBlob(ctx context.Context, app, digest string, size int64, r io.Reader) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storing blob %s: %w", digest, err)
@@ -160,24 +204,25 @@ func (b *Backend) PutBlob(ctx context.Context, app, digest string, size int64, r
 		return fmt.Errorf("storing blob %s: negative size %d", digest, size)
 	}
 	final := b.blobPath(digest)
-	durable, err := b.isDurable(ctx, digest, final)
+	durable, err := b.isDurable(ctx, digest, size)
 	if err != nil {
 		return err
 	}
+	rec := &blobRecord{app: app, digest: digest, size: size, path: final, dir: filepath.Dir(final), synced: durable}
 	if durable {
 		if err := verifyStream(ctx, digest, size, r); err != nil {
 			return err
 		}
-	} else if err := b.writeBlobFile(ctx, digest, size, r); err != nil {
+	} else if rec.tmp, err = b.writeBlobFile(ctx, digest, size, r); err != nil {
 		return err
 	}
-	return b.record(ctx, &blobRecord{app: app, digest: digest, size: size, path: final, dir: filepath.Dir(final), synced: durable})
+	return b.record(ctx, rec)
 }
 
-// isDurable reports whether the blob's file is in place and recorded (for
-// any app), hence already synced.
-func (b *Backend) isDurable(ctx context.Context, digest, final string) (bool, error) {
-	if _, err := os.Stat(final); err != nil {
+// isDurable reports whether the blob's file is in place with its size and
+// recorded (for any app), hence already synced.
+func (b *Backend) isDurable(ctx context.Context, digest string, size int64) (bool, error) {
+	if !b.fileInPlace(digest, size) {
 		return false, nil // the usual case on a first upload: no query needed
 	}
 	var one int
@@ -193,32 +238,25 @@ func (b *Backend) isDurable(ctx context.Context, digest, final string) (bool, er
 
 // verifyStream reads r and checks it is size bytes with the given digest.
 func verifyStream(ctx context.Context, digest string, size int64, r io.Reader) error {
-	h := sha1.New()
-	n, err := io.Copy(h, io.LimitReader(ctxReader{ctx, r}, size+1))
-	if err != nil {
+	err := backend.CheckContent(ctxReader{ctx, r}, digest, size)
+	if err != nil && !errors.Is(err, backend.ErrDigestMismatch) {
 		return fmt.Errorf("storing blob %s: %w", digest, err)
 	}
-	if n != size {
-		return fmt.Errorf("blob %s: got %d bytes or more, want %d: %w", digest, n, size, backend.ErrDigestMismatch)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != digest {
-		return fmt.Errorf("blob %s: the content's SHA-1 is %s: %w", digest, got, backend.ErrDigestMismatch)
-	}
-	return nil
+	return err
 }
 
-// writeBlobFile puts the verified content in place. Two writers of the same
-// blob each write their own temporary file; whichever renames last replaces
-// identical content, so neither sees a partial file.
-func (b *Backend) writeBlobFile(ctx context.Context, digest string, size int64, r io.Reader) (err error) {
-	final := b.blobPath(digest)
-	dir := filepath.Dir(final)
+// writeBlobFile writes the verified content to a temporary file in the
+// blob's directory and returns its name. The file is not synced nor renamed
+// here: the commit that records it syncs its whole batch at once, which
+// costs far less than one flush per file, and renames only synced files.
+func (b *Backend) writeBlobFile(ctx context.Context, digest string, size int64, r io.Reader) (name string, err error) {
+	dir := filepath.Dir(b.blobPath(digest))
 	if err := b.ensureBlobDir(dir); err != nil {
-		return err
+		return "", err
 	}
-	tmp, err := os.CreateTemp(dir, ".tmp-"+digest[2:]+"-*")
+	tmp, err := os.CreateTemp(dir, tmpPrefix+digest[2:]+"-*")
 	if err != nil {
-		return fmt.Errorf("storing blob %s: %w", digest, err)
+		return "", fmt.Errorf("storing blob %s: %w", digest, err)
 	}
 	defer func() {
 		if err != nil {
@@ -226,30 +264,20 @@ func (b *Backend) writeBlobFile(ctx context.Context, digest string, size int64, 
 			os.Remove(tmp.Name())
 		}
 	}()
-	h := sha1.New()
-	// One byte past size tells a longer stream from an exact one.
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(ctxReader{ctx, r}, size+1))
-	if err != nil {
+	check := backend.NewContentCheck(digest, size)
+	if _, err := io.Copy(io.MultiWriter(tmp, check), backend.LimitForCheck(ctxReader{ctx, r}, size)); err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("storing blob %s: %w", digest, ctx.Err())
+			return "", fmt.Errorf("storing blob %s: %w", digest, ctx.Err())
 		}
-		return fmt.Errorf("storing blob %s: reading its content: %w", digest, err)
+		return "", fmt.Errorf("storing blob %s: reading its content: %w", digest, err)
 	}
-	if n != size {
-		return fmt.Errorf("blob %s: got %d bytes or more, want %d: %w", digest, n, size, backend.ErrDigestMismatch)
+	if err := check.Err(); err != nil {
+		return "", err
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != digest {
-		return fmt.Errorf("blob %s: the content's SHA-1 is %s: %w", digest, got, backend.ErrDigestMismatch)
-	}
-	// No fsync here: the commit that records the blob syncs every file of
-	// its batch at once, which costs far less than one flush per file.
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("storing blob %s: %w", digest, err)
+		return "", fmt.Errorf("storing blob %s: %w", digest, err)
 	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
-		return fmt.Errorf("storing blob %s: %w", digest, err)
-	}
-	return nil
+	return tmp.Name(), nil
 }
 
 // ensureBlobDir creates a blobs/ab directory, making its creation durable

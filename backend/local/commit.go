@@ -1,20 +1,24 @@
 package local
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"sync"
 )
 
-// blobRecord is a blob whose file is in place, waiting to be made durable
-// and recorded.
+// blobRecord is a blob waiting to be made durable and recorded: its
+// verified content is in the temporary file tmp, or already in place.
 type blobRecord struct {
 	app, digest string
 	size        int64
+	tmp         string // the temporary file to rename into place; "" when synced
 	path        string // the blob's file
-	dir         string // the blobs/ab directory the file was renamed into
+	dir         string // the blobs/ab directory of path
 	synced      bool   // the file was already durable (recorded for another app)
+	err         error  // why this record failed, set by flush
 	done        chan error
 }
 
@@ -55,7 +59,7 @@ func (b *Backend) record(ctx context.Context, rec *blobRecord) error {
 		// must not fail them; a flush is one short transaction.
 		err := b.flush(context.WithoutCancel(ctx), batch)
 		for _, r := range batch {
-			r.done <- err
+			r.done <- cmp.Or(r.err, err)
 		}
 		c.mu.Lock()
 	}
@@ -64,14 +68,47 @@ func (b *Backend) record(ctx context.Context, rec *blobRecord) error {
 	return <-rec.done
 }
 
-// flush makes the batch's files and directories durable, then records them
-// all in one transaction.
+// flush makes the batch durable, then records it, in the order that lets
+// a power loss at any point leave only what the next deploy repairs:
+//
+//  1. sync the temporary files: their content is on disk;
+//  2. rename each into place, then sync the directories: a name in blobs/
+//     now always holds complete, synced content;
+//  3. record the blobs in one transaction, whose commit is durable
+//     (synchronous=FULL) when it returns.
+//
+// Lost before 1 or 2: unrecorded temporary files, swept when a store opens.
+// Lost before 3: unrecorded blob files, which the next deploy, asking
+// MissingBlobs, sends again (the rename replaces them). A record therefore
+// never names a file that a crash left partial.
+//
+// A record whose file is no longer in place when the transaction holds the
+// write lock (collected by a concurrent CollectBlobs) fails alone.
 func (b *Backend) flush(ctx context.Context, batch []*blobRecord) error {
-	if err := b.syncBatch(batch); err != nil {
+	if err := b.syncBatch(batch, true); err != nil {
+		removeTemps(batch)
 		return err
 	}
+	renamed := false
+	for _, r := range batch {
+		if r.tmp == "" {
+			continue
+		}
+		if err := os.Rename(r.tmp, r.path); err != nil {
+			os.Remove(r.tmp)
+			r.err = fmt.Errorf("storing blob %s: %w", r.digest, err)
+			continue
+		}
+		b.step("rename " + r.digest)
+		renamed = true
+	}
+	if renamed {
+		if err := b.syncBatch(batch, false); err != nil {
+			return err
+		}
+	}
 	what := fmt.Sprintf("recording %d blob(s)", len(batch))
-	return b.update(ctx, what, func(tx *sql.Tx) error {
+	err := b.update(ctx, what, func(tx *sql.Tx) error {
 		apps := make(map[string]int64)
 		stmt, err := tx.PrepareContext(ctx,
 			`INSERT INTO blobs (app_id, sha1, size, stored) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`)
@@ -81,6 +118,15 @@ func (b *Backend) flush(ctx context.Context, batch []*blobRecord) error {
 		defer stmt.Close()
 		now := b.now().UnixNano()
 		for _, r := range batch {
+			if r.err != nil {
+				continue
+			}
+			// Under the write lock: a collection removes files only
+			// while it holds it, so what is in place now stays.
+			if !b.fileInPlace(r.digest, r.size) {
+				r.err = fmt.Errorf("blob %s was removed from the store while it was being stored (a collection of unused blobs ran meanwhile): run the update again", r.digest)
+				continue
+			}
 			appID, ok := apps[r.app]
 			if !ok {
 				if appID, err = ensureApp(ctx, tx, r.app); err != nil {
@@ -94,4 +140,17 @@ func (b *Backend) flush(ctx context.Context, batch []*blobRecord) error {
 		}
 		return nil
 	})
+	if err == nil {
+		b.step("commit")
+	}
+	return err
+}
+
+// removeTemps deletes the batch's temporary files after a failed sync.
+func removeTemps(batch []*blobRecord) {
+	for _, r := range batch {
+		if r.tmp != "" {
+			os.Remove(r.tmp)
+		}
+	}
 }

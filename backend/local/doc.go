@@ -16,19 +16,26 @@
 // Every change to the database is one IMMEDIATE transaction, and connections
 // wait (busy_timeout) rather than fail when another process writes, so several
 // appcfg processes can use one store at once. A blob file is written to a
-// temporary file in its final directory, hashed while it is written, checked
-// against its digest and size, and renamed into place; it is recorded in the
-// database only after the commit that records it has made it durable.
-// Concurrent uploads share that commit: one caller syncs the file system
-// (syncfs on Linux; each file and directory elsewhere) and records every
-// upload waiting at that moment, so a deploy pays for a sync per batch, not
-// per file, and each PutBlob still returns only once its blob is durable. A
-// blob already recorded (for any app) is only verified, never rewritten, so
-// a durable file is never replaced by one not yet synced. A crash therefore
-// leaves at worst an unrecorded file, which the next deploy sends again,
-// never a recorded blob whose content is missing or wrong. MissingBlobs
-// trusts the records; OpenBlob reports a file lost behind the store's back,
-// and sending the blob again repairs it.
+// temporary file (.tmp-…) in its final directory and checked against its
+// digest and size while written. Concurrent uploads then share one commit:
+// one caller syncs the temporary files (syncfs on Linux; each file
+// elsewhere), renames them into place, syncs the directories, and records
+// every upload waiting at that moment in one transaction, so a deploy pays
+// for a few syncs per batch, not per file, and each PutBlob still returns
+// only once its blob is durable. A name in blobs/ therefore never holds
+// unsynced content, and a record never names a file a crash left partial:
+// a crash leaves at worst a temporary file (swept by the next open once it
+// is older than any lease) or an unrecorded blob file (sent again by the
+// next deploy). A blob already recorded (for any app) is only verified,
+// never rewritten.
+//
+// MissingBlobs trusts a record only while the file it names is in place
+// with the recorded size (a stat per blob), so a file deleted or truncated
+// behind the store's back is sent again by the next deploy. Content damaged
+// in place is caught by its readers (serve checks a blob's SHA-1 before
+// sending it) and by Verify, whose repair forgets it so the next deploy
+// sends it again. An empty or missing appcfg.db beside existing blobs is
+// refused rather than re-created.
 //
 // The schema carries its version in SQLite's user_version; opening a store
 // applies the migrations it lacks inside one transaction.

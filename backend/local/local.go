@@ -37,6 +37,9 @@ type Backend struct {
 	now      func() time.Time
 	commit   committer
 	entities entityCommitter
+	// onStep, when set (by tests), hears each step of making blobs
+	// durable, in order.
+	onStep func(step string)
 }
 
 // Factory opens local backends; see NewFactory.
@@ -67,6 +70,9 @@ func Open(ctx context.Context, location string, cfg Config, env backend.Env) (*B
 	if !filepath.IsAbs(cfg.Root) {
 		return nil, fmt.Errorf("local store path %q is not absolute", cfg.Root)
 	}
+	if err := checkDatabaseFile(cfg.Root); err != nil {
+		return nil, err
+	}
 	if err := privfile.MkdirAll(filepath.Join(cfg.Root, blobDir)); err != nil {
 		return nil, fmt.Errorf("creating the local store: %w", err)
 	}
@@ -85,7 +91,16 @@ func Open(ctx context.Context, location string, cfg Config, env backend.Env) (*B
 		db.Close()
 		return nil, fmt.Errorf("opening the local store in %s: %w", cfg.Root, err)
 	}
-	return &Backend{location: location, root: cfg.Root, db: db, user: env.User, now: time.Now}, nil
+	b := &Backend{location: location, root: cfg.Root, db: db, user: env.User, now: time.Now}
+	b.sweepTemp()
+	return b, nil
+}
+
+// step reports a step of making blobs durable to a test listening.
+func (b *Backend) step(s string) {
+	if b.onStep != nil {
+		b.onStep(s)
+	}
 }
 
 // dsn builds the driver's connection string. Every transaction begins

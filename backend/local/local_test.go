@@ -38,15 +38,26 @@ func openAt(t testing.TB, dir string) *Backend {
 	return b
 }
 
+// suiteOptions lose a blob by removing its file, as a user or a disk error
+// would.
+var suiteOptions = backendtest.Options{
+	LoseBlob: func(t *testing.T, b backend.Backend, digest string) {
+		t.Helper()
+		if err := os.Remove(b.(*Backend).blobPath(digest)); err != nil {
+			t.Fatal(err)
+		}
+	},
+}
+
 func TestConformance(t *testing.T) {
-	backendtest.Run(t, func(t *testing.T) backend.Backend { return openAt(t, t.TempDir()) })
+	backendtest.RunWith(t, func(t *testing.T) backend.Backend { return openAt(t, t.TempDir()) }, suiteOptions)
 }
 
 // TestConformanceSharedStore runs the suite with every subtest on one store,
 // as a user's single data directory holds many apps.
 func TestConformanceSharedStore(t *testing.T) {
 	dir := t.TempDir()
-	backendtest.Run(t, func(t *testing.T) backend.Backend { return openAt(t, dir) })
+	backendtest.RunWith(t, func(t *testing.T) backend.Backend { return openAt(t, dir) }, suiteOptions)
 }
 
 func sha1hex(b []byte) string {

@@ -7,10 +7,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// syncBatch makes the files and directories of a batch durable with one
-// syncfs of the store's file system: a deploy of thousands of small files
-// otherwise pays an fsync per file and per directory.
-func (b *Backend) syncBatch(batch []*blobRecord) error {
+// syncBatch makes a batch durable with one syncfs of the store's file
+// system: a deploy of thousands of small files otherwise pays an fsync per
+// file and per directory. files asks for the temporary files' content
+// (before the renames), !files for the renames themselves; syncfs covers
+// both.
+func (b *Backend) syncBatch(batch []*blobRecord, files bool) error {
 	pending := false
 	for _, r := range batch {
 		pending = pending || !r.synced
@@ -25,6 +27,11 @@ func (b *Backend) syncBatch(batch []*blobRecord) error {
 	defer d.Close()
 	if err := unix.Syncfs(int(d.Fd())); err != nil {
 		return fmt.Errorf("syncing stored blobs: %w", err)
+	}
+	if files {
+		b.step("sync files")
+	} else {
+		b.step("sync dirs")
 	}
 	return nil
 }

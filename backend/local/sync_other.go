@@ -7,15 +7,20 @@ import (
 	"os"
 )
 
-// syncBatch makes the files and directories of a batch durable one fsync
-// at a time, where syncfs is not available.
-func (b *Backend) syncBatch(batch []*blobRecord) error {
+// syncBatch makes a batch durable one fsync at a time, where syncfs is not
+// available: with files, each temporary file's content (before the
+// renames); without, each directory a file was renamed into.
+func (b *Backend) syncBatch(batch []*blobRecord, files bool) error {
 	dirs := make(map[string]bool)
 	for _, r := range batch {
-		if r.synced {
+		if r.synced || r.err != nil {
 			continue
 		}
-		f, err := os.Open(r.path)
+		if !files {
+			dirs[r.dir] = true
+			continue
+		}
+		f, err := os.Open(r.tmp)
 		if err != nil {
 			return fmt.Errorf("syncing blob %s: %w", r.digest, err)
 		}
@@ -24,12 +29,16 @@ func (b *Backend) syncBatch(batch []*blobRecord) error {
 		if err != nil {
 			return fmt.Errorf("syncing blob %s: %w", r.digest, err)
 		}
-		dirs[r.dir] = true
 	}
 	for dir := range dirs {
 		if err := syncDir(dir); err != nil {
 			return err
 		}
+	}
+	if files {
+		b.step("sync files")
+	} else {
+		b.step("sync dirs")
 	}
 	return nil
 }
