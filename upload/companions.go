@@ -70,3 +70,15 @@ func warn(res *Result, rep progress.Reporter, msg string) {
 	res.Warnings = append(res.Warnings, msg)
 	rep.Warn(msg)
 }
+
+// PushCompanions pushes opts' companion files (Indexes, Configs) to
+// opts.App without deploying a version, as an update that names only
+// companion files does.
+func PushCompanions(ctx context.Context, b backend.Backend, opts Options, rep progress.Reporter) (*Result, error) {
+	rep = progress.Or(rep)
+	res := &Result{App: opts.App, DryRun: opts.DryRun}
+	if opts.DryRun {
+		return res, nil
+	}
+	return res, pushCompanions(ctx, b, opts, res, rep)
+}

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/appcfg/appcfg/appconfig"
 )
@@ -127,5 +128,34 @@ func applyOverrides(app *appconfig.App, opts Options) []appconfig.Problem {
 			"use lowercase letters, digits and hyphens (at most 63), without -dot- and not starting with ah-builtin")
 		app.Version = opts.Version
 	}
+	if opts.Runtime != "" {
+		known := func(r string) bool { return opts.AnyRuntime || knownRuntime(r) }
+		check("-r/--runtime", "runtime", opts.Runtime, known,
+			"give -R/--allow_any_runtime to deploy it anyway")
+		app.Runtime = opts.Runtime
+	}
+	if len(opts.EnvVariables) > 0 {
+		env := make(map[string]string, len(app.EnvVariables)+len(opts.EnvVariables))
+		for k, v := range app.EnvVariables {
+			env[k] = v
+		}
+		for k, v := range opts.EnvVariables {
+			env[k] = v
+		}
+		app.EnvVariables = env
+	}
 	return out
 }
+
+// legacyRuntimes are the runtimes appcfg.py accepted for -r without -R.
+var legacyRuntimes = map[string]bool{
+	"contrib-dart": true, "dart": true, "go": true, "php": true, "php55": true, "php7": true,
+	"python": true, "python27": true, "python-compat": true, "java": true, "java7": true,
+	"vm": true, "custom": true, "nodejs": true, "ruby": true,
+}
+
+// currentRuntime matches the runtimes of today's hosts (python312, go122,
+// java21, nodejs22, php83, ruby33 …), which appcfg.py could not know.
+var currentRuntime = regexp.MustCompile(`^(python3|go1|java|nodejs|php|ruby)[0-9]+$`)
+
+func knownRuntime(r string) bool { return legacyRuntimes[r] || currentRuntime.MatchString(r) }

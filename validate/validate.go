@@ -29,11 +29,18 @@ const (
 // order they are reported.
 var Companions = []Kind{KindIndex, KindCron, KindQueue, KindDispatch, KindDOS}
 
-// Options override values of the files, as the global flags -A, -m and -V do.
+// Options override values of the files, as the global flags -A, -m, -V,
+// -r, -R and -E do.
 type Options struct {
 	AppID   string // overrides application:
 	Service string // overrides service:/module:
 	Version string // overrides version:
+	// Runtime overrides runtime:; unless AnyRuntime, it must be one of the
+	// runtimes appcfg.py knew or a current one.
+	Runtime    string
+	AnyRuntime bool
+	// EnvVariables are set over env_variables:.
+	EnvVariables map[string]string
 }
 
 // FileResult is the outcome of checking one file.

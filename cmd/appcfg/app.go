@@ -19,7 +19,10 @@ func run(ctx context.Context, args []string, io stdio) int {
 		return exitOK
 	}
 	app := newApp(io)
-	err := app.RunContext(ctx, normalizeArgs(app, args))
+	args, err := normalizeArgs(app, args)
+	if err == nil {
+		err = app.RunContext(ctx, args)
+	}
 	return exitCode(err, io.err)
 }
 
@@ -32,8 +35,13 @@ func newApp(io stdio) *cli.App {
 		UsageText: "appcfg [global options] COMMAND [command options] [DIR] [args...]",
 		Description: "appcfg keeps the commands and flags of Google's appcfg.py. Options may be given\n" +
 			"before or after the command and its arguments.",
-		Flags:                append(globalFlags(), authFlags()...),
-		Before:               stashAuth,
+		Flags: append(append(globalFlags(), authFlags()...), legacyFlags(legacyGlobalOptions())...),
+		Before: func(c *cli.Context) error {
+			if err := checkLegacy(c, legacyGlobalOptions()); err != nil {
+				return err
+			}
+			return stashAuth(c)
+		},
 		HideVersion:          true,
 		EnableBashCompletion: false,
 		Reader:               io.in,
@@ -47,12 +55,11 @@ func newApp(io stdio) *cli.App {
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return usagef("unknown command %q", c.Args().First())
+				return unknownCommandError(c.App, c.Args().First())
 			}
-			if err := cli.ShowAppHelp(c); err != nil {
-				return err
-			}
-			return usagef("no command given")
+			// Options alone (a shell alias the user appends a command to)
+			// ask for nothing wrong: show what can be appended.
+			return cli.ShowAppHelp(c)
 		},
 		Commands: commands(io),
 	}
@@ -62,6 +69,20 @@ func newApp(io stdio) *cli.App {
 		}
 	}
 	return app
+}
+
+// unknownCommandError names the closest command, as "did you mean".
+func unknownCommandError(app *cli.App, name string) error {
+	var names []string
+	for _, c := range app.Commands {
+		if !c.Hidden {
+			names = append(names, c.Name)
+		}
+	}
+	if s := suggest(name, names, func(s string) string { return s }); s != "" {
+		return usagef("unknown command %q (did you mean %s?)", name, s)
+	}
+	return usagef("unknown command %q", name)
 }
 
 // commands lists every command; each is defined in its cmd_*.go file.

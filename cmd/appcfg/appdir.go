@@ -24,7 +24,8 @@ type appDir struct {
 	companions map[validate.Kind]validate.FileResult
 }
 
-// loadAppDir validates dir's app.yaml and companions. Problems are printed
+// loadAppDir validates dir's app.yaml and companions, or the service yaml
+// file dir names. Problems are printed
 // on stderr as validate prints them; any error makes it return errReported.
 // -A, -m and -V override the files; a missing version gets a generated one,
 // as gcloud does, when genVersion is set.
@@ -37,12 +38,20 @@ func loadAppDir(ctx context.Context, io stdio, g globals, dir string, genVersion
 	if err != nil {
 		return nil, usagef("application directory %s does not exist", dir)
 	}
-	if !st.IsDir() {
-		return nil, usagef("Not a directory: %s", dir)
-	}
-	results, err := validate.Dir(ctx, abs, validate.Options{AppID: g.appID, Service: g.module, Version: g.version})
-	if err != nil {
-		return nil, err
+	var results []validate.FileResult
+	switch {
+	case st.IsDir():
+		if results, err = validate.Dir(ctx, abs, g.validateOptions()); err != nil {
+			return nil, err
+		}
+	case isYAMLFile(abs) && validate.KindOf(abs) == validate.KindApp:
+		// A service's yaml file (app.yaml, worker.yaml): the service alone,
+		// with the file's directory as its root, as appcfg.py's and
+		// gcloud's file arguments mean; companions are named on their own.
+		results = []validate.FileResult{validate.File(ctx, abs, validate.KindApp, g.validateOptions())}
+		abs = filepath.Dir(abs)
+	default:
+		return nil, usagef("Not a directory: %s (give an application directory or a service's yaml file)", dir)
 	}
 	if err := reportProblems(io, results); err != nil {
 		return nil, err
@@ -56,7 +65,7 @@ func loadAppDir(ctx context.Context, io stdio, g globals, dir string, genVersion
 	for _, r := range results[1:] {
 		d.companions[r.Kind] = r
 	}
-	d.appID = firstNonEmpty(g.appID, app.Application, app.Project)
+	d.appID = projectID(firstNonEmpty(g.appID, app.Application, app.Project))
 	if d.appID == "" {
 		return nil, usagef("Expected -A app_id when application property in file %s is not set.", filepath.Base(d.appYAML))
 	}

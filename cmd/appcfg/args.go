@@ -1,25 +1,37 @@
 package main
 
 import (
+	"math"
+	"math/big"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 )
 
-// normalizeArgs lets the command line be written as appcfg.py accepted it:
-// options before or after the command and its arguments, and any unambiguous
-// prefix of a long option (--appl for --application). Go's flag parsing stops
-// at the first argument, so the options are moved ahead of the arguments,
-// the global ones before the command name, before urfave/cli parses them.
-func normalizeArgs(app *cli.App, args []string) []string {
+// normalizeArgs lets the command line be written as appcfg.py (optparse)
+// accepted it: options before or after the command and its arguments, a
+// command's own options before the command name, `-` and `_` alike in option
+// names (--no-precompilation, --dry_run), any unambiguous prefix of a long
+// option (--appl for --application), and integers beyond int64 clamped
+// instead of refused. Go's flag parsing stops at the first argument, so the
+// options are moved ahead of the arguments, the global ones before the
+// command name, each under its canonical name, before urfave/cli parses
+// them. An option no flag set knows is an error with a "did you mean".
+func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	if len(args) < 2 {
-		return args
+		return args, nil
 	}
-	global := flagTable(app.Flags)
-	var cmd *cli.Command
+	global := flagTable(app.Flags, true)
+	cmdName := findCommandName(app, global, args)
+	cmd := findCommand(app, cmdName)
 	var cmdFlags flagSet
+	if cmd != nil {
+		cmdFlags = flagTable(cmd.Flags, false)
+	}
 	var pre, post, positional []string
-	cmdName := ""
+	seenCmd := false
 	for i := 1; i < len(args); i++ {
 		tok := args[i]
 		if tok == "--" {
@@ -27,32 +39,36 @@ func normalizeArgs(app *cli.App, args []string) []string {
 			break
 		}
 		if !strings.HasPrefix(tok, "-") || tok == "-" {
-			if cmdName == "" {
-				cmdName = tok
-				if cmd = findCommand(app, tok); cmd != nil {
-					cmdFlags = flagTable(cmd.Flags)
-				}
+			if !seenCmd && tok == cmdName {
+				seenCmd = true
 				continue
 			}
 			positional = append(positional, tok)
 			continue
 		}
-		name, hasValue := flagName(tok)
+		name, value, hasValue := flagName(tok)
+		f, ok := resolveFlag(name, global, cmdFlags)
+		if !ok {
+			if cmd == nil {
+				// An unknown command is reported as such; its options
+				// cannot be judged.
+				post = append(post, tok)
+				continue
+			}
+			return nil, unknownFlagError(name, global, cmdFlags, cmdName)
+		}
 		dest := &post
-		full, takesValue, ok := global.resolve(name, cmdFlags)
-		switch {
-		case ok && global.has(full):
-			dest = &pre
-		case !ok && cmdName == "":
+		if f.global {
 			dest = &pre
 		}
-		if ok && full != name {
-			tok = strings.Replace(tok, name, full, 1)
+		if hasValue {
+			*dest = append(*dest, dashes(f.main)+f.main+"="+clampInt(f, value))
+			continue
 		}
-		*dest = append(*dest, tok)
-		if ok && takesValue && !hasValue && i+1 < len(args) {
+		*dest = append(*dest, dashes(f.main)+f.main)
+		if f.takesValue && i+1 < len(args) {
 			i++
-			*dest = append(*dest, args[i])
+			*dest = append(*dest, clampInt(f, args[i]))
 		}
 	}
 	out := append([]string{args[0]}, pre...)
@@ -66,10 +82,42 @@ func normalizeArgs(app *cli.App, args []string) []string {
 			break
 		}
 	}
-	return append(out, positional...)
+	return append(out, positional...), nil
+}
+
+// findCommandName is optparse's first pass: the first argument that is
+// neither an option nor an option's value, knowing the options of every
+// command (a command's option may come before the command name).
+func findCommandName(app *cli.App, global flagSet, args []string) string {
+	all := flagSet{}
+	for _, c := range app.Commands {
+		for k, v := range flagTable(c.Flags, false) {
+			all[k] = v
+		}
+	}
+	for i := 1; i < len(args); i++ {
+		tok := args[i]
+		if tok == "--" {
+			if i+1 < len(args) {
+				return args[i+1]
+			}
+			return ""
+		}
+		if !strings.HasPrefix(tok, "-") || tok == "-" {
+			return tok
+		}
+		name, _, hasValue := flagName(tok)
+		if f, ok := resolveFlag(name, global, all); ok && f.takesValue && !hasValue {
+			i++
+		}
+	}
+	return ""
 }
 
 func findCommand(app *cli.App, name string) *cli.Command {
+	if name == "" {
+		return nil
+	}
 	for _, c := range app.Commands {
 		if c.HasName(name) {
 			return c
@@ -78,64 +126,153 @@ func findCommand(app *cli.App, name string) *cli.Command {
 	return nil
 }
 
-// flagName strips the dashes and any "=value" from an option token.
-func flagName(tok string) (name string, hasValue bool) {
-	name = strings.TrimLeft(tok, "-")
-	name, _, hasValue = strings.Cut(name, "=")
-	return name, hasValue
+func dashes(name string) string {
+	if len(name) == 1 {
+		return "-"
+	}
+	return "--"
 }
 
-// flagSet maps every name and alias of a set of flags to the flag's main
-// name and whether it takes a value.
+// flagName strips the dashes and splits off any "=value" of an option token.
+func flagName(tok string) (name, value string, hasValue bool) {
+	name = strings.TrimLeft(tok, "-")
+	return strings.Cut(name, "=")
+}
+
+// flagKey is how option names are compared: optparse's names use `_`, many
+// scripts write `-`; both mean the same option.
+func flagKey(name string) string { return strings.ReplaceAll(name, "-", "_") }
+
+// flagSet maps the key of every name and alias of a set of flags to the
+// flag's main name and kind.
 type flagSet map[string]flagInfo
 
 type flagInfo struct {
 	main       string
 	takesValue bool
+	isInt      bool
+	global     bool
 }
 
-func flagTable(flags []cli.Flag) flagSet {
+func flagTable(flags []cli.Flag, global bool) flagSet {
 	t := flagSet{}
 	for _, f := range flags {
-		_, isBool := f.(*cli.BoolFlag)
 		names := f.Names()
+		info := flagInfo{main: names[0], global: global}
+		switch f.(type) {
+		case *cli.BoolFlag:
+		case *cli.IntFlag, *cli.Int64Flag, *cli.UintFlag, *cli.Uint64Flag:
+			info.takesValue, info.isInt = true, true
+		default:
+			info.takesValue = true
+		}
 		for _, n := range names {
-			t[n] = flagInfo{main: n, takesValue: !isBool}
+			t[flagKey(n)] = info
 		}
 	}
 	return t
 }
 
-func (t flagSet) has(name string) bool {
-	_, ok := t[name]
-	return ok
-}
-
-// resolve finds name among the global flags t and the command's flags: an
-// exact name first, then a unique prefix of a long name.
-func (t flagSet) resolve(name string, cmd flagSet) (full string, takesValue, ok bool) {
-	for _, s := range []flagSet{t, cmd} {
-		if f, found := s[name]; found {
-			return name, f.takesValue, true
+// resolveFlag finds name among the global flags and the command's: an exact
+// name (either spelling) first, then a prefix of exactly one long option.
+// Aliases of one flag (dry-run, dry_run) count as one match.
+func resolveFlag(name string, sets ...flagSet) (flagInfo, bool) {
+	key := flagKey(name)
+	for _, s := range sets {
+		if f, ok := s[key]; ok {
+			return f, true
 		}
 	}
-	if len(name) < 2 {
-		return name, false, false
+	if len(key) < 2 {
+		return flagInfo{}, false
 	}
-	var match string
-	var info flagInfo
-	for _, s := range []flagSet{t, cmd} {
+	var match flagInfo
+	found := false
+	for _, s := range sets {
 		for n, f := range s {
-			if len(n) > 1 && strings.HasPrefix(n, name) && n != match {
-				if match != "" {
-					return name, false, false // ambiguous: let the parser complain
-				}
-				match, info = n, f
+			if len(n) < 2 || !strings.HasPrefix(n, key) || (found && f.main == match.main && f.global == match.global) {
+				continue
+			}
+			if found {
+				return flagInfo{}, false // ambiguous: the parser reports it
+			}
+			match, found = f, true
+		}
+	}
+	return match, found
+}
+
+// clampInt keeps an integer option beyond what an int holds from failing
+// the whole command: optparse read Python's unbounded ints, and scripts
+// wrote "no limit" as a huge number.
+func clampInt(f flagInfo, value string) string {
+	if !f.isInt {
+		return value
+	}
+	if _, err := strconv.ParseInt(value, 0, 64); err == nil {
+		return value
+	}
+	n, ok := new(big.Int).SetString(value, 0)
+	if !ok {
+		return value
+	}
+	if n.Sign() < 0 {
+		return strconv.Itoa(math.MinInt32)
+	}
+	return strconv.Itoa(math.MaxInt32)
+}
+
+// unknownFlagError names the option and the closest known one.
+func unknownFlagError(name string, global, cmd flagSet, cmdName string) error {
+	var names []string
+	for _, s := range []flagSet{global, cmd} {
+		for _, f := range s {
+			names = append(names, f.main)
+		}
+	}
+	sort.Strings(names)
+	if s := suggest(flagKey(name), names, flagKey); s != "" {
+		return usagef("flag provided but not defined: -%s (did you mean %s%s?)", name, dashes(s), s)
+	}
+	return usagef("flag provided but not defined: -%s ('appcfg help %s' lists the options)", name, cmdName)
+}
+
+// suggest returns the candidate closest to s (at most a third of its
+// letters different, or s a prefix of it), "" when none is close.
+func suggest(s string, candidates []string, key func(string) string) string {
+	best, bestD := "", len(s)/3+1
+	for _, c := range candidates {
+		k := key(c)
+		d := editDistance(s, k)
+		if d < bestD || (best == "" && len(s) >= 3 && strings.HasPrefix(k, s)) {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Damerau-Levenshtein distance (adjacent swaps count
+// as one edit: "handelrs" is one edit from "handlers").
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
 			}
 		}
 	}
-	if match == "" {
-		return name, false, false
-	}
-	return match, info.takesValue, true
+	return d[len(a)][len(b)]
 }

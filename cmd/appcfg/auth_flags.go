@@ -54,6 +54,9 @@ type authSettings struct {
 	opts  auth.Options
 	errw  io.Writer
 	noisy bool
+	// cacheFile is where the browser sign-in is cached: "" for the
+	// default, "-" for nowhere (--no_cookies).
+	cacheFile string
 }
 
 type authKey struct{}
@@ -66,12 +69,18 @@ func stashAuth(c *cli.Context) error {
 			AccessToken:        c.String(flagAccessToken),
 			RefreshToken:       c.String(flagRefreshToken),
 			ServiceAccountJSON: c.String(flagServiceAccount),
+			ClientID:           c.String(flagClientID),
+			ClientSecret:       c.String(flagClientSecret),
 			NoLocalWebserver:   c.Bool(flagNoLocalServer),
 			Prompt:             c.App.ErrWriter,
 			In:                 c.App.Reader,
 		},
-		errw:  c.App.ErrWriter,
-		noisy: c.Bool(flagNoisy),
+		errw:      c.App.ErrWriter,
+		noisy:     c.Bool(flagNoisy),
+		cacheFile: expandHome(c.String(flagCredFile)),
+	}
+	if c.Bool(flagNoCookies) {
+		s.cacheFile = "-"
 	}
 	if f, ok := c.App.Reader.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		s.opts.Interactive = true
@@ -95,6 +104,16 @@ func appengineSettings(createApp string, keepPrevious bool, cacheDir func() (str
 		s.SessionDir = filepath.Join(dir, "appcfg", "upload-sessions")
 	}
 	return s
+}
+
+// expandHome resolves a leading ~/ the shell left alone (--flag=~/x).
+func expandHome(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	return p
 }
 
 func openBrowser(u string) error {
@@ -179,8 +198,14 @@ func authHTTPClient(ctx context.Context, location string) (*http.Client, error) 
 		base = &auth.LoggingTransport{Base: base, W: s.errw}
 	}
 	opts := s.opts
-	if cache, err := auth.DefaultCacheFile(); err == nil {
-		opts.CacheFile = cache
+	switch s.cacheFile {
+	case "-":
+	case "":
+		if cache, err := auth.DefaultCacheFile(); err == nil {
+			opts.CacheFile = cache
+		}
+	default:
+		opts.CacheFile = s.cacheFile
 	}
 	flagsGiven := opts.AccessToken != "" || opts.RefreshToken != "" || opts.ServiceAccountJSON != ""
 	hc, desc, err := auth.Client(ctx, opts, base)

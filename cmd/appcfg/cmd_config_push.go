@@ -61,12 +61,21 @@ func loadCompanion(ctx context.Context, io stdio, g globals, args []string, kind
 	if err != nil {
 		return nil, fmt.Errorf("application directory %s: %w", dir, err)
 	}
+	named := "" // the file itself, when the argument names one
 	if st, err := os.Stat(abs); err != nil {
 		return nil, usagef("application directory %s does not exist", dir)
 	} else if !st.IsDir() {
-		return nil, usagef("Not a directory: %s", dir)
+		// A yaml file names its directory, as appcfg.py's rollback and
+		// gcloud accept; a companion file of this kind is the one pushed.
+		if !isYAMLFile(abs) {
+			return nil, usagef("Not a directory: %s", dir)
+		}
+		if validate.KindOf(abs) == kind {
+			named = abs
+		}
+		abs = filepath.Dir(abs)
 	}
-	opts := validate.Options{AppID: g.appID, Service: g.module, Version: g.version}
+	opts := g.validateOptions()
 	cf := &companionFile{dir: abs, kind: kind}
 	if len(args) == 1 {
 		cf.arg = args[0]
@@ -78,7 +87,10 @@ func loadCompanion(ctx context.Context, io stdio, g globals, args []string, kind
 			results = append(results, validate.File(ctx, appYAML, validate.KindApp, opts))
 		}
 	}
-	cf.path = validate.FindFile(abs, string(kind))
+	cf.path = named
+	if cf.path == "" {
+		cf.path = validate.FindFile(abs, string(kind))
+	}
 	if cf.path == "" {
 		cf.path = validate.FindFile(filepath.Join(abs, "WEB-INF", "appengine-generated"), string(kind))
 	}
@@ -99,7 +111,7 @@ func loadCompanion(ctx context.Context, io stdio, g globals, args []string, kind
 			cf.config = r.Config
 		}
 	}
-	cf.appID = firstNonEmpty(g.appID, companionApp(cf.config), fromApp)
+	cf.appID = projectID(firstNonEmpty(g.appID, companionApp(cf.config), fromApp))
 	return cf, nil
 }
 
@@ -123,6 +135,13 @@ func (cf *companionFile) requireApp() (string, error) {
 		return "", usagef("Expected -A app_id when %s.yaml.application is not set and app.yaml is not present.", cf.kind)
 	}
 	return cf.appID, nil
+}
+
+// isYAMLFile reports whether path names a regular .yaml or .yml file.
+func isYAMLFile(path string) bool {
+	st, err := os.Stat(path)
+	ext := filepath.Ext(path)
+	return err == nil && st.Mode().IsRegular() && (ext == ".yaml" || ext == ".yml")
 }
 
 // configPush describes one update_* command.

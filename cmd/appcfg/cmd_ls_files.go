@@ -133,7 +133,7 @@ func runLsFiles(c *cli.Context, io stdio, g globals, dir string) error {
 	if appYAML == "" {
 		return fmt.Errorf("directory %s does not contain configuration file app.yaml", dir)
 	}
-	vr := validate.File(ctx, appYAML, validate.KindApp, validate.Options{AppID: g.appID, Service: g.module, Version: g.version})
+	vr := validate.File(ctx, appYAML, validate.KindApp, g.validateOptions())
 	app, _ := vr.Config.(*appconfig.App)
 	if !vr.OK() || app == nil {
 		for _, p := range vr.Problems {

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
+	"strings"
 
 	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/backend"
@@ -25,8 +27,13 @@ func updateCommand(io stdio) *cli.Command {
 	return &cli.Command{
 		Name:      "update",
 		Usage:     "deploy the application in DIR as a new version (and push its index, cron, queue, dispatch and dos files)",
-		ArgsUsage: "[DIR]",
-		Description: "Validates the configuration, selects the files to upload (see ls_files), hashes them,\n" +
+		ArgsUsage: "[DIR | FILE.yaml ...]",
+		Description: "DIR (default: the current directory) is deployed with its companion files; a service's\n" +
+			"yaml file (app.yaml, worker.yaml) deploys that service alone from the file's directory;\n" +
+			"companion files named (index, cron, queue, dos, dispatch .yaml) are pushed after every\n" +
+			"service is deployed, dispatch last. A failure stops before the companion files and says\n" +
+			"which services were deployed.\n\n" +
+			"Validates the configuration, selects the files to upload (see ls_files), hashes them,\n" +
 			"uploads only the contents the host lacks, creates the version, and routes all traffic of\n" +
 			"its service to it unless --no-promote. An interrupted update is resumed by running it again:\n" +
 			"contents already sent are never sent twice.",
@@ -35,17 +42,18 @@ func updateCommand(io stdio) *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print the plan or the result as JSON on stdout"},
 			&cli.BoolFlag{Name: "no-promote", Aliases: []string{"no_promote"}, Usage: "create the version but route no traffic to it"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "parallel uploads (default: what the backend handles well)"},
-		}, skipFilesFlags()...),
+		}, append(skipFilesFlags(), legacyFlags(legacyUpdateOptions())...)...),
+		Before: func(c *cli.Context) error { return checkLegacy(c, legacyUpdateOptions()) },
 		Action: func(c *cli.Context) error {
 			g, err := readGlobals(c)
 			if err != nil {
 				return err
 			}
-			dir, err := dirArg(c, "update")
-			if err != nil {
-				return err
+			args := c.Args().Slice()
+			if len(args) == 0 {
+				args = []string{"."}
 			}
-			return runUpdate(c, io, g, dir)
+			return runUpdate(c, io, g, args)
 		},
 	}
 }
@@ -61,17 +69,156 @@ func dirArg(c *cli.Context, action string) (string, error) {
 	return "", usagef("Expected a single <directory> argument after '%s'.", action)
 }
 
-func runUpdate(c *cli.Context, io stdio, g globals, dir string) (err error) {
+// updateTargets are what one update deploys: the services (each an app
+// directory or a service's yaml file, in the order given) and the companion
+// files to push once every service is deployed.
+type updateTargets struct {
+	services   []*appDir
+	companions map[validate.Kind]validate.FileResult
+}
+
+// planUpdate loads and validates every argument before anything is sent:
+// a directory is a service with its companion files, a service's yaml file
+// a service alone, a companion yaml file (index, cron, queue, dos, dispatch)
+// is pushed. A companion named on the command line wins over one found in
+// a directory.
+func planUpdate(ctx context.Context, io stdio, g globals, args []string) (*updateTargets, error) {
+	t := &updateTargets{companions: map[validate.Kind]validate.FileResult{}}
+	named := map[validate.Kind]validate.FileResult{}
+	bad := false
+	for _, arg := range args {
+		if kind := validate.KindOf(arg); kind != validate.KindApp && isYAMLFile(arg) {
+			r := validate.File(ctx, arg, kind, g.validateOptions())
+			if reportProblems(io, []validate.FileResult{r}) != nil {
+				bad = true
+			}
+			named[kind] = r
+			continue
+		}
+		d, err := loadAppDir(ctx, io, g, arg, true)
+		if errors.Is(err, errReported) {
+			bad = true
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		t.services = append(t.services, d)
+		for k, r := range d.companions {
+			if _, ok := t.companions[k]; !ok {
+				t.companions[k] = r
+			}
+		}
+	}
+	if bad {
+		return nil, errReported
+	}
+	for k, r := range named {
+		t.companions[k] = r
+	}
+	return t, nil
+}
+
+func runUpdate(c *cli.Context, io stdio, g globals, args []string) (err error) {
 	ctx := c.Context
-	asJSON := c.Bool("json")
-	d, err := loadAppDir(ctx, io, g, dir, true)
+	t, err := planUpdate(ctx, io, g, args)
 	if err != nil {
 		return err
 	}
+	b, err := openBackend(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer closeBackend(b, &err)
+	g.statusf(io, "Host: %s", b.Location())
+	var results []*upload.Result
+	for i, d := range t.services {
+		// The companions go with the last service, so dispatch rules,
+		// pushed last, find every service they name.
+		var comps map[validate.Kind]validate.FileResult
+		if i == len(t.services)-1 {
+			comps = t.companions
+		}
+		res, err := deployService(c, io, g, b, d, comps)
+		if err != nil {
+			return updateFailed(err, t, i, len(args) > 1)
+		}
+		results = append(results, res)
+	}
+	if len(t.services) == 0 {
+		res, err := pushOnly(ctx, io, g, b, t.companions)
+		if err != nil {
+			return err
+		}
+		results = append(results, res)
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(io.out)
+		enc.SetIndent("", "  ")
+		if len(results) == 1 {
+			return enc.Encode(results[0])
+		}
+		return enc.Encode(results)
+	}
+	for _, res := range results {
+		printUpdateResult(io, g, res)
+	}
+	return nil
+}
+
+// updateFailed says, when an update of several services stops at the
+// i-th, which of them were deployed and which were not; the companion files
+// (dispatch last) go with the last service, so none of them was pushed.
+func updateFailed(err error, t *updateTargets, i int, several bool) error {
+	if !several {
+		return err
+	}
+	name := func(d *appDir) string { return d.service + " (" + filepath.Base(d.appYAML) + ")" }
+	var done, notDone []string
+	for j, d := range t.services {
+		if j < i {
+			done = append(done, name(d))
+		} else {
+			notDone = append(notDone, name(d))
+		}
+	}
+	for k, r := range t.companions {
+		notDone = append(notDone, string(k)+" ("+filepath.Base(r.Path)+")")
+	}
+	sort.Strings(notDone[len(t.services)-i:])
+	if len(done) == 0 {
+		done = []string{"nothing"}
+	}
+	return fmt.Errorf("%w\ndeployed: %s; not deployed: %s", err, strings.Join(done, ", "), strings.Join(notDone, ", "))
+}
+
+// pushOnly pushes companion files named without any service to deploy.
+func pushOnly(ctx context.Context, io stdio, g globals, b backend.Backend, comps map[validate.Kind]validate.FileResult) (*upload.Result, error) {
+	app := g.appID
+	for _, r := range comps {
+		app = projectID(firstNonEmpty(app, companionApp(r.Config)))
+	}
+	if app == "" {
+		return nil, usagef("Expected -A app_id: the files named do not say which application they belong to.")
+	}
+	opts := upload.Options{App: app}
+	if err := addCompanions(&opts, comps); err != nil {
+		return nil, err
+	}
+	rep := newReporter(io, g, false)
+	res, err := upload.PushCompanions(ctx, b, opts, rep)
+	finish(rep)
+	return res, err
+}
+
+// deployService deploys one service and pushes comps after it.
+func deployService(c *cli.Context, io stdio, g globals, b backend.Backend, d *appDir, comps map[validate.Kind]validate.FileResult) (*upload.Result, error) {
+	ctx := c.Context
+	asJSON := c.Bool("json")
 	g.statusf(io, "Application: %s; service: %s; version: %s", d.appID, d.service, d.version)
 	cfg, err := yaml.Marshal(d.app)
 	if err != nil {
-		return fmt.Errorf("serialising %s: %w", d.appYAML, err)
+		return nil, fmt.Errorf("serialising %s: %w", d.appYAML, err)
 	}
 	opts := upload.Options{
 		App: d.appID, Service: d.service, Version: d.version, Runtime: d.app.Runtime,
@@ -81,19 +228,12 @@ func runUpdate(c *cli.Context, io stdio, g globals, dir string) (err error) {
 		Cache: hashcache.Open(cachePath(d.dir)),
 		Owner: deployOwner(), Stale: staleOwner,
 	}
-	if err := addCompanions(&opts, d); err != nil {
-		return err
+	if err := addCompanions(&opts, comps); err != nil {
+		return nil, err
 	}
-
-	b, err := openBackend(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer closeBackend(b, &err)
-	g.statusf(io, "Host: %s", b.Location())
 	files, err := selectUploadFiles(ctx, io, g, c, d, b.Properties())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	opts.Files = files
 
@@ -103,21 +243,15 @@ func runUpdate(c *cli.Context, io stdio, g globals, dir string) (err error) {
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintln(io.err, "Interrupted. Run the same update again to resume: contents already sent are not sent again.")
-			return errReported
+			return nil, errReported
 		}
 		var le *backend.LockedError
 		if errors.As(err, &le) {
-			return fmt.Errorf("%w\nWait for that deploy to finish, or run `appcfg rollback %s` to release the lock now", err, dir)
+			return nil, fmt.Errorf("%w\nWait for that deploy to finish, or run `appcfg rollback %s` to release the lock now", err, d.appYAML)
 		}
-		return err
+		return nil, err
 	}
-	if asJSON {
-		enc := json.NewEncoder(io.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
-	}
-	printUpdateResult(io, g, res)
-	return nil
+	return res, nil
 }
 
 func printUpdateResult(io stdio, g globals, res *upload.Result) {
@@ -129,6 +263,10 @@ func printUpdateResult(io stdio, g globals, res *upload.Result) {
 			fmt.Fprintf(io.out, "  %s\n", p)
 		}
 		fmt.Fprintln(io.out, "Nothing was changed on the host.")
+		return
+	}
+	if res.Version == "" { // companion files only
+		fmt.Fprintf(io.out, "Updated app %s: %s\n", res.App, strings.Join(res.Pushed, ", "))
 		return
 	}
 	switch {
@@ -167,10 +305,10 @@ func cachePath(dir string) string {
 	return filepath.Join(base, "appcfg", "hashes", hex.EncodeToString(sum[:8]))
 }
 
-// addCompanions adds the valid companion files of d to opts, in the legacy
-// order of pushes.
-func addCompanions(opts *upload.Options, d *appDir) error {
-	if r, ok := d.companions[validate.KindIndex]; ok {
+// addCompanions adds the valid companion files comps to opts, in the
+// legacy order of pushes: dispatch last, as it names the services.
+func addCompanions(opts *upload.Options, comps map[validate.Kind]validate.FileResult) error {
+	if r, ok := comps[validate.KindIndex]; ok {
 		if defs, ok := r.Config.(*appconfig.IndexDefinitions); ok && defs != nil {
 			opts.Indexes = defs
 		}
@@ -180,7 +318,7 @@ func addCompanions(opts *upload.Options, d *appDir) error {
 		cfg  backend.ConfigKind
 	}{{validate.KindCron, backend.ConfigCron}, {validate.KindQueue, backend.ConfigQueue},
 		{validate.KindDOS, backend.ConfigDOS}, {validate.KindDispatch, backend.ConfigDispatch}} {
-		r, ok := d.companions[k.kind]
+		r, ok := comps[k.kind]
 		if !ok {
 			continue
 		}

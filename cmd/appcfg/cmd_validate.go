@@ -35,7 +35,7 @@ func validateCommand(io stdio) *cli.Command {
 			if format != "text" && format != "json" {
 				return usagef("--format must be text or json, not %q", format)
 			}
-			opts := validate.Options{AppID: g.appID, Service: g.module, Version: g.version}
+			opts := g.validateOptions()
 			results, err := validate.Paths(c.Context, c.Args().Slice(), opts)
 			if err != nil {
 				return err

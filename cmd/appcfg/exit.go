@@ -13,7 +13,19 @@ const (
 	exitOK      = 0 // the command did what was asked
 	exitFailure = 1 // the input is wrong, the host refused, or the run was interrupted
 	exitUsage   = 2 // the command line itself is wrong
+	// exitRefused: what was asked is refused on purpose, because no host
+	// supports it any more (password sign-in, Managed VMs); the message
+	// says what to use instead. docs/compat.md lists every refusal.
+	exitRefused = 6
 )
+
+// refusedError is a legacy command or option appcfg refuses on purpose: what
+// was asked, why it cannot be done any more, and what to use instead.
+type refusedError struct{ what, why, instead string }
+
+func (e refusedError) Error() string {
+	return fmt.Sprintf("%s is not supported: %s; %s", e.what, e.why, e.instead)
+}
 
 // usageError marks a mistake in the command line: unknown command or flag,
 // missing or extra argument. It exits 2, as optparse errors did.
@@ -34,6 +46,7 @@ var errReported = errors.New("problems reported")
 // where one helps. It is the only place that decides exit statuses.
 func exitCode(err error, stderr io.Writer) int {
 	var ue usageError
+	var re refusedError
 	switch {
 	case err == nil:
 		return exitOK
@@ -43,6 +56,9 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "appcfg: error: %v\n", err)
 		fmt.Fprintln(stderr, "Run 'appcfg help' for the list of commands, or 'appcfg help COMMAND' for one command's flags.")
 		return exitUsage
+	case errors.As(err, &re):
+		fmt.Fprintf(stderr, "appcfg: %v\n", re)
+		return exitRefused
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "appcfg: interrupted")
 		return exitFailure

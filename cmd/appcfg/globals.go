@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/appcfg/appcfg/validate"
 )
 
 // Names of the global flags, as appcfg.py spelled them.
@@ -59,7 +61,7 @@ type globals struct {
 func readGlobals(c *cli.Context) (globals, error) {
 	g := globals{
 		verbosity: 1,
-		appID:     c.String(flagApplication),
+		appID:     projectID(c.String(flagApplication)),
 		module:    c.String(flagModule),
 		version:   c.String(flagVersion),
 		runtime:   c.String(flagRuntime),
@@ -85,6 +87,22 @@ func readGlobals(c *cli.Context) (globals, error) {
 		g.envVars[name] = value
 	}
 	return g, nil
+}
+
+// validateOptions are the overrides the global flags make to app.yaml.
+func (g globals) validateOptions() validate.Options {
+	return validate.Options{AppID: g.appID, Service: g.module, Version: g.version,
+		Runtime: g.runtime, AnyRuntime: g.anyRT, EnvVariables: g.envVars}
+}
+
+// projectID is the project an application id names: appcfg.py's ids carry
+// a partition ("s~app", "e~app", "dev~app") that is no part of the project,
+// while a domain ("example.com:app") is.
+func projectID(app string) string {
+	if _, rest, ok := strings.Cut(app, "~"); ok {
+		return rest
+	}
+	return app
 }
 
 // statusf prints a status line on stderr unless --quiet is set.

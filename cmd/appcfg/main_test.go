@@ -96,7 +96,11 @@ func TestExitCodes(t *testing.T) {
 		want int
 		msg  string
 	}{
-		{"no command", nil, exitUsage, "no command given"},
+		{"no command", nil, exitOK, ""},
+		{"options alone", []string{"--skip_sdk_update_check", "--oauth2"}, exitOK, "--oauth2 flag is now the default"},
+		{"mistyped command", []string{"updaet", "."}, exitUsage, "did you mean update?"},
+		{"mistyped flag", []string{"update", "--dyr-run", "."}, exitUsage, "did you mean --dry-run?"},
+		{"passin refused", []string{"--email=a@example.com", "--passin", "update", "."}, exitRefused, "removed password sign-in"},
 		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
 		{"unknown flag", []string{"validate", "--nope"}, exitUsage, "flag provided but not defined"},
 		{"bad format", []string{"validate", "--format", "xml", "."}, exitUsage, "--format must be text or json"},
@@ -123,17 +127,28 @@ func TestNormalizeArgs(t *testing.T) {
 	tests := []struct {
 		in, want string
 	}{
-		{"validate . -A myapp", "-A myapp validate ."},
+		{"validate . -A myapp", "--application myapp validate ."},
 		{"validate . --appl=myapp", "--application=myapp validate ."},
-		{"-q validate --format json dir", "-q validate --format json dir"},
-		{"validate dir --format json -V v1", "-V v1 validate --format json dir"},
+		{"-q validate --format json dir", "--quiet validate --format json dir"},
+		{"validate dir --format json -V v1", "--version v1 validate --format json dir"},
 		{"validate --form json dir", "validate --format json dir"},
 		{"validate -- -odd-dir", "validate -- -odd-dir"},
-		{"validate dir --nope", "validate --nope dir"},
-		{"--nope validate", "--nope validate"},
+		// a command's option before the command, a global one after it
+		{"--config_file=b.yaml upload_data --filename x -q", "--quiet upload_data --config_file=b.yaml --filename x"},
+		// - and _ alike; a prefix shared by a flag's two spellings is one flag
+		{"update --no-precompilation --dry .", "update --no_precompilation --dry-run ."},
+		{"upload_data --dry-run --filename=x", "upload_data --dry_run --filename=x"},
+		// -e=addr is the value addr; huge integers are clamped
+		{"-e=a@b.c cron_info -n 10000000000000000000", "--email=a@b.c cron_info --num_runs 2147483647"},
+		{"update . -E A:b:c --module default,worker", "--env_variable A:b:c --module default,worker update ."},
 	}
 	for _, tt := range tests {
-		got := strings.Join(normalizeArgs(app, append([]string{"appcfg"}, strings.Fields(tt.in)...))[1:], " ")
+		args, err := normalizeArgs(app, append([]string{"appcfg"}, strings.Fields(tt.in)...))
+		if err != nil {
+			t.Errorf("normalizeArgs(%q): %v", tt.in, err)
+			continue
+		}
+		got := strings.Join(args[1:], " ")
 		if got != tt.want {
 			t.Errorf("normalizeArgs(%q) = %q, want %q", tt.in, got, tt.want)
 		}

@@ -13,7 +13,7 @@ func rollbackCommand(io stdio) *cli.Command {
 	return &cli.Command{
 		Name:      "rollback",
 		Usage:     "release the deploy lock of an interrupted update at once",
-		ArgsUsage: "[DIR]",
+		ArgsUsage: "[DIR | FILE.yaml ...]",
 		Description: "A crashed update's lock expires by itself within its lease; rollback frees it now and\n" +
 			"says whose it was. Blobs the interrupted update already sent stay on the host, so the\n" +
 			"next update does not send them again.",
@@ -23,36 +23,47 @@ func rollbackCommand(io stdio) *cli.Command {
 			if err != nil {
 				return err
 			}
-			dir, err := dirArg(c, "rollback")
-			if err != nil {
-				return err
+			args := c.Args().Slice()
+			if len(args) == 0 {
+				args = []string{"."}
 			}
-			d, err := loadAppDir(c.Context, io, g, dir, false)
-			if err != nil {
-				return err
-			}
-			if d.version == "" {
-				return usagef("%s has no version: set version: or give -V", d.appYAML)
-			}
-			return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
-				l, err := backend.As[backend.Locker](b, "deploy locks")
-				if err != nil {
+			// Several service yaml files roll back each one, as update
+			// deploys each one.
+			for _, arg := range args {
+				if err := rollbackOne(c, io, g, arg); err != nil {
 					return err
 				}
-				g.statusf(io, "Rolling back the update.")
-				key := backend.LockKey{App: d.appID, Service: d.service, Version: d.version}
-				owner, err := l.BreakLock(ctx, key)
-				if err != nil {
-					return fmt.Errorf("releasing the lock of version %s: %w", d.version, err)
-				}
-				if owner == nil {
-					fmt.Fprintf(io.out, "No update of version %s of service %s is in progress; nothing to roll back.\n", d.version, d.service)
-					return nil
-				}
-				fmt.Fprintf(io.out, "Released the lock of version %s of service %s held by %s@%s (pid %d) since %s.\n",
-					d.version, d.service, owner.User, owner.Host, owner.PID, owner.Acquired.Local().Format("2006-01-02 15:04:05"))
-				return nil
-			})
+			}
+			return nil
 		},
 	}
+}
+
+func rollbackOne(c *cli.Context, io stdio, g globals, dir string) error {
+	d, err := loadAppDir(c.Context, io, g, dir, false)
+	if err != nil {
+		return err
+	}
+	if d.version == "" {
+		return usagef("%s has no version: set version: or give -V", d.appYAML)
+	}
+	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+		l, err := backend.As[backend.Locker](b, "deploy locks")
+		if err != nil {
+			return err
+		}
+		g.statusf(io, "Rolling back the update.")
+		key := backend.LockKey{App: d.appID, Service: d.service, Version: d.version}
+		owner, err := l.BreakLock(ctx, key)
+		if err != nil {
+			return fmt.Errorf("releasing the lock of version %s: %w", d.version, err)
+		}
+		if owner == nil {
+			fmt.Fprintf(io.out, "No update of version %s of service %s is in progress; nothing to roll back.\n", d.version, d.service)
+			return nil
+		}
+		fmt.Fprintf(io.out, "Released the lock of version %s of service %s held by %s@%s (pid %d) since %s.\n",
+			d.version, d.service, owner.User, owner.Host, owner.PID, owner.Acquired.Local().Format("2006-01-02 15:04:05"))
+		return nil
+	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/urfave/cli/v2"
 
@@ -21,6 +22,16 @@ func selectUploadFiles(ctx context.Context, io stdio, g globals, c *cli.Context,
 	opts.Limits.MaxTotalSize = host.MaxVersionSize
 	if host.MaxVersionSize == 0 {
 		opts.Limits.MaxTotalSize = -1
+	}
+	if s := c.String(flagMaxSize); s != "" {
+		// appcfg.py 1.6's --max_size: a lower per-file limit than the host's.
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, usagef("--max_size %q: give a size in bytes", s)
+		}
+		if opts.Limits.MaxFileSize <= 0 || n < opts.Limits.MaxFileSize {
+			opts.Limits.MaxFileSize = n
+		}
 	}
 	res, err := skipfiles.Walk(ctx, d.dir, opts, lsReporter{io: io, verbose: g.verbosity >= 2})
 	if err != nil {
