@@ -60,7 +60,8 @@ type Locker interface {
 
 	// RenewLock extends a held lock by lease from now. If the lock expired
 	// and was taken by someone else, or was broken, it returns an error
-	// wrapping ErrLockLost.
+	// wrapping ErrLockLost (a *LockLostError naming the new holder where
+	// the host knows it).
 	RenewLock(ctx context.Context, key LockKey, token string, lease time.Duration) error
 
 	// ReleaseLock frees a lock held with token. Releasing a lock that is no

@@ -50,6 +50,28 @@ func (e *LockedError) Error() string {
 // Unwrap lets errors.Is(err, ErrLocked) match.
 func (e *LockedError) Unwrap() error { return ErrLocked }
 
+// LockLostError reports that a deploy's lock is no longer its own: it was
+// not renewed within its lease (the deploy was stopped, or cut off from the
+// host) and another deploy took it, or it was broken.
+type LockLostError struct {
+	Key LockKey
+	// Owner holds the lock now; nil when no one does (it was broken or
+	// released).
+	Owner *Owner
+}
+
+func (e *LockLostError) Error() string {
+	what := fmt.Sprintf("the deploy lock of version %s of service %s of app %s", e.Key.Version, e.Key.Service, e.Key.App)
+	if o := e.Owner; o != nil {
+		return fmt.Sprintf("%s passed to %s@%s (pid %d) at %s, while this deploy was stopped or cut off for longer than the lock's lease",
+			what, o.User, o.Host, o.PID, o.Acquired.UTC().Format(time.RFC3339))
+	}
+	return what + " was broken (appcfg rollback) while this deploy was stopped or cut off for longer than the lock's lease"
+}
+
+// Unwrap lets errors.Is(err, ErrLockLost) match.
+func (e *LockLostError) Unwrap() error { return ErrLockLost }
+
 // As returns b as the capability C, or an error wrapping ErrUnsupported that
 // names the backend and the capability.
 func As[C any](b Backend, capability string) (C, error) {

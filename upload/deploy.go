@@ -94,37 +94,21 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		res.Bytes += f.Size
 	}
 
-	var lockToken string
-	var locker backend.Locker
+	var lk *heldLock
 	if !opts.DryRun {
 		if l, ok := b.(backend.Locker); ok {
-			locker = l
-			key := lockKey(opts)
 			rep.Status(fmt.Sprintf("Locking version %s of service %s.", opts.Version, opts.Service))
-			lockToken, err = acquire(ctx, locker, key, opts, rep)
-			if err != nil {
+			if lk, ctx, err = takeLock(ctx, l, opts, rep); err != nil {
 				return nil, err
 			}
-			var stop func() error
-			ctx, stop = keepLock(ctx, locker, key, lockToken, opts.Lease)
-			defer func() {
-				lost := stop()
-				// Release on a fresh context: the deploy's may be cancelled.
-				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-				defer cancel()
-				if lost == nil {
-					if err := locker.ReleaseLock(rctx, key, lockToken); err != nil {
-						rep.Warn(fmt.Sprintf("could not release the deploy lock (it expires by itself in %s): %v", opts.Lease, err))
-					}
-				}
-			}()
+			defer lk.release(ctx, rep)
 		}
 	}
 
 	rep.Status("Asking the host which files it lacks.")
 	missing, err := missingBlobs(ctx, b, opts.App, blobs)
 	if err != nil {
-		return nil, err
+		return nil, lk.explain(ctx, err)
 	}
 	res.Missing = len(missing)
 	for _, m := range missing {
@@ -138,13 +122,20 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 	err = sendBlobs(ctx, b, opts, missing, rep)
 	rep.Phase("", 0, 0)
 	if err != nil {
-		return nil, err
+		return nil, lk.explain(ctx, err)
 	}
 
+	// A deploy stopped past its lease (SIGSTOP, a suspended laptop) may
+	// wake up here after another deploy took its lock over: it must not
+	// create the version. The renewal proves the lock is still ours for
+	// a whole lease.
+	if err := lk.confirm(ctx); err != nil {
+		return nil, err
+	}
 	rep.Status(fmt.Sprintf("Creating version %s of service %s.", opts.Version, opts.Service))
 	v, err := b.CreateVersion(ctx, spec(opts, files))
 	if err != nil {
-		return nil, fmt.Errorf("creating version %s: %w", opts.Version, err)
+		return nil, lk.explain(ctx, fmt.Errorf("creating version %s: %w", opts.Version, err))
 	}
 	res.Deployed = &v
 
@@ -155,14 +146,89 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		}
 		rep.Status(fmt.Sprintf("Routing all traffic of service %s to version %s.", opts.Service, opts.Version))
 		if err := vs.SetTraffic(ctx, opts.App, opts.Service, map[string]float64{opts.Version: 1}, false); err != nil {
-			return nil, fmt.Errorf("version %s was created, but promoting it failed: %w", opts.Version, err)
+			return nil, fmt.Errorf("version %s was created, but promoting it failed: %w", opts.Version, lk.cause(ctx, err))
 		}
 		res.Promoted = true
 	}
 	if err := pushCompanions(ctx, b, opts, res, rep); err != nil {
-		return res, err
+		return res, lk.cause(ctx, err)
 	}
 	return res, nil
+}
+
+// heldLock is the version lock a deploy holds, renewed in the background.
+// A nil *heldLock (no Locker, or a dry run) holds nothing and explains
+// nothing.
+type heldLock struct {
+	l     backend.Locker
+	key   backend.LockKey
+	token string
+	lease time.Duration
+	stop  func() error
+}
+
+// takeLock takes the version lock and keeps it renewed; the returned
+// context ends when a renewal fails.
+func takeLock(ctx context.Context, l backend.Locker, opts Options, rep progress.Reporter) (*heldLock, context.Context, error) {
+	key := lockKey(opts)
+	token, err := acquire(ctx, l, key, opts, rep)
+	if err != nil {
+		return nil, ctx, err
+	}
+	lk := &heldLock{l: l, key: key, token: token, lease: opts.Lease}
+	ctx, lk.stop = keepLock(ctx, l, key, token, opts.Lease)
+	return lk, ctx, nil
+}
+
+// release stops the renewals and frees the lock, unless it was lost.
+func (lk *heldLock) release(ctx context.Context, rep progress.Reporter) {
+	if lk == nil {
+		return
+	}
+	if lost := lk.stop(); lost != nil {
+		return
+	}
+	// Release on a fresh context: the deploy's may be cancelled.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := lk.l.ReleaseLock(rctx, lk.key, lk.token); err != nil {
+		rep.Warn(fmt.Sprintf("could not release the deploy lock (it expires by itself in %s): %v", lk.lease, err))
+	}
+}
+
+// confirm renews the lock now, and explains a lost one.
+func (lk *heldLock) confirm(ctx context.Context) error {
+	if lk == nil {
+		return nil
+	}
+	if err := lk.l.RenewLock(ctx, lk.key, lk.token, lk.lease); err != nil {
+		return lk.explain(ctx, err)
+	}
+	return nil
+}
+
+// cause returns why the deploy stopped: the lost lock when a renewal
+// failed (the error the deploy itself saw is then only the cancellation
+// that followed), else err.
+func (lk *heldLock) cause(ctx context.Context, err error) error {
+	if lk == nil {
+		return err
+	}
+	if c := context.Cause(ctx); c != nil && errors.Is(c, backend.ErrLockLost) {
+		return c
+	}
+	return err
+}
+
+// explain words a failure before the version was created: when the lock was
+// lost, no part of this run is live, and the user must hear so rather than
+// "interrupted, run it again".
+func (lk *heldLock) explain(ctx context.Context, err error) error {
+	err = lk.cause(ctx, err)
+	if lk == nil || !errors.Is(err, backend.ErrLockLost) {
+		return err
+	}
+	return fmt.Errorf("%w.\nNothing of this run is live: it created and changed no version. The files it sent stay on the host, so a later update does not send them again; check what the other deploy made live with `appcfg list_versions` before deploying again", err)
 }
 
 func lockKey(opts Options) backend.LockKey {
@@ -205,7 +271,9 @@ func keepLock(ctx context.Context, l backend.Locker, key backend.LockKey, token 
 				return
 			case <-t.C:
 				if err := l.RenewLock(ctx, key, token, lease); err != nil && ctx.Err() == nil {
-					err = fmt.Errorf("the deploy lock could not be renewed, stopping: %w", err)
+					if !errors.Is(err, backend.ErrLockLost) {
+						err = fmt.Errorf("the deploy lock could not be renewed, stopping: %w", err)
+					}
 					cancel(err)
 					finished <- err
 					return

@@ -124,6 +124,11 @@ func (s suite) testExpiryFrees(t *testing.T) {
 	must(t, "AcquireLock of an expired lock", err)
 	err = lk.RenewLock(t.Context(), key, tok, lease)
 	wantErr(t, "RenewLock of a lock taken after it expired", err, backend.ErrLockLost)
+	// A host that names the new holder names the right one.
+	var lost *backend.LockLostError
+	if errors.As(err, &lost) && lost.Owner != nil && lost.Owner.User != bob.User {
+		t.Errorf("RenewLock of a lock bob took names %s@%s as its holder", lost.Owner.User, lost.Owner.Host)
+	}
 	must(t, "RenewLock by the new holder", lk.RenewLock(t.Context(), key, tok2, lease))
 }
 

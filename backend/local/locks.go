@@ -87,7 +87,8 @@ func newToken() (string, error) {
 }
 
 // RenewLock extends the holding token names. An expired holding that no one
-// took since is still ours and is renewed.
+// took since is still ours and is renewed. A lost one is reported with its
+// new holder.
 func (b *Backend) RenewLock(ctx context.Context, key backend.LockKey, token string, lease time.Duration) error {
 	if lease <= 0 {
 		return fmt.Errorf("renewing %s: the lease %v is not positive", lockWhat(key), lease)
@@ -103,11 +104,16 @@ UPDATE locks SET expires = ? WHERE app = ? AND service = ? AND version = ? AND t
 		if err != nil {
 			return dbErr(ctx, "renewing "+lockWhat(key), err)
 		}
-		if n == 0 {
-			return fmt.Errorf("%s was broken or taken over after it expired; stop this deploy and run update again: %w",
-				lockWhat(key), backend.ErrLockLost)
+		if n > 0 {
+			return nil
 		}
-		return nil
+		lost := &backend.LockLostError{Key: key}
+		if _, o, ok, err := readLock(ctx, tx, key); err != nil {
+			return err
+		} else if ok {
+			lost.Owner = &o
+		}
+		return lost
 	})
 }
 
