@@ -20,7 +20,9 @@
 // each (loops and links leaving the app directory are reported), and then
 // applies the checks that must pass before any byte is sent: .py/.pyc
 // conflicts and foreign .pyc files for python27, the per-file, file-count
-// and total-size limits, and a guard against uploading credentials. Those
+// and total-size limits, and a guard against uploading credentials, which
+// decides by content (a PEM block must parse as a key, an AWS secret must
+// look like one) and reads every file it judges as a stream. Those
 // problems come back together as one *Error listing every offending file,
 // beside a Result that is still complete, so a caller can show both.
 package skipfiles

@@ -1,140 +1,183 @@
 package skipfiles
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"path"
 	"regexp"
 	"strings"
 )
 
-// The guard looks at names first and reads the start of a file only where
-// the name leaves it open: a .pem may be a public certificate, a .json a
-// package manifest.
+// The guard decides by content wherever content can decide: a PEM header
+// is a key only when a key follows it, "aws_secret_access_key =" only when
+// a secret key follows it. Names decide for files whose whole purpose is
+// to hold credentials (SSH identities, .netrc, key stores), also under a
+// backup name (id_rsa.bak, .env~).
 var (
 	secretNames = map[string]string{
 		".netrc": "a .netrc file (login passwords)", "_netrc": "a .netrc file (login passwords)",
-		".pgpass": "a PostgreSQL password file", ".git-credentials": "a git credential store",
-		".htpasswd": "a web server password file", "id_rsa": "an SSH private key",
-		"id_dsa": "an SSH private key", "id_ecdsa": "an SSH private key", "id_ed25519": "an SSH private key",
+		"netrc": "a .netrc file (login passwords)", ".pgpass": "a PostgreSQL password file",
+		".git-credentials": "a git credential store", ".htpasswd": "a web server password file",
+		"id_rsa": "an SSH private key", "id_dsa": "an SSH private key", "id_ecdsa": "an SSH private key",
+		"id_ed25519": "an SSH private key", "id_ecdsa_sk": "an SSH private key", "id_ed25519_sk": "an SSH private key",
 		"terraform.tfvars": "Terraform variables (often credentials)", ".dockercfg": "Docker registry credentials",
 	}
 	secretExts = map[string]string{
 		".p12": "a PKCS#12 key store", ".pfx": "a PKCS#12 key store", ".jks": "a Java key store",
 		".keystore": "a Java key store", ".ppk": "a PuTTY private key", ".tfstate": "Terraform state (holds credentials)",
 	}
-	// .env.example and friends are templates, meant to be shared.
-	envTemplate = regexp.MustCompile(`^\.env\.(example|sample|template|dist|defaults?)$`)
-	privateKey  = regexp.MustCompile(`-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----`)
-	credJSON    = regexp.MustCompile(`"type"\s*:\s*"(service_account|authorized_user|external_account|impersonated_service_account)"`)
-	credKey     = regexp.MustCompile(`"(private_key|refresh_token|client_secret)"\s*:`)
-	oauthClient = regexp.MustCompile(`"(installed|web)"\s*:\s*\{[^}]*"client_secret"`)
-	npmToken    = regexp.MustCompile(`(?m)^\s*(//[^\s]*:)?_(authToken|auth|password)\s*=`)
-	awsKey      = regexp.MustCompile(`(?m)^\s*aws_secret_access_key\s*=`)
-	sniffExts   = map[string]bool{"": true, ".pem": true, ".key": true, ".txt": true, ".cfg": true, ".conf": true,
-		".ini": true, ".yaml": true, ".yml": true, ".json": true, ".py": true, ".js": true, ".php": true,
-		".go": true, ".rb": true, ".java": true, ".properties": true, ".xml": true}
+	// backupSuffixes are what editors and people append to a copy.
+	backupSuffixes = []string{".bak", ".backup", ".orig", ".old", ".save", ".sav", ".swp", ".tmp", ".copy", "~"}
+	// envTemplate marks environment files meant to be shared:
+	// .env.example, sample.env, .env-template …
+	envTemplate = regexp.MustCompile(`(^|[._-])(example|sample|template|tmpl|tpl|dist|defaults?|schema)($|[._-])`)
+	// binaryExts are formats that cannot hold a text credential; the guard
+	// does not read them.
+	binaryExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".bmp": true,
+		".ico": true, ".webp": true, ".tif": true, ".tiff": true, ".psd": true, ".woff": true, ".woff2": true,
+		".ttf": true, ".otf": true, ".eot": true, ".mp3": true, ".mp4": true, ".ogg": true, ".wav": true,
+		".webm": true, ".mov": true, ".avi": true, ".flac": true, ".m4a": true, ".pdf": true, ".zip": true,
+		".gz": true, ".tgz": true, ".bz2": true, ".xz": true, ".7z": true, ".jar": true, ".war": true,
+		".whl": true, ".egg": true, ".pyc": true, ".pyo": true, ".class": true, ".so": true, ".pyd": true,
+		".dll": true, ".exe": true, ".o": true, ".a": true, ".wasm": true, ".mo": true, ".swf": true}
+	// codeExts are files the app runs or reads as its own code and
+	// configuration: skipping one breaks the app, so the hint never says to.
+	codeExts = map[string]bool{".py": true, ".js": true, ".mjs": true, ".cjs": true, ".ts": true,
+		".go": true, ".php": true, ".rb": true, ".java": true, ".jsp": true, ".kt": true, ".scala": true,
+		".cs": true, ".pl": true, ".html": true, ".htm": true, ".tmpl": true, ".yaml": true, ".yml": true,
+		".xml": true, ".properties": true, ".ini": true, ".cfg": true, ".conf": true, ".toml": true}
 )
 
-// sniffSize is how much of a file the guard reads; sniffMax the largest
-// file it reads at all.
-const (
-	sniffSize = 64 << 10
-	sniffMax  = 1 << 20
-)
+// stripBackupSuffix removes backup suffixes from a lower-case base name,
+// so that id_rsa.bak is judged as id_rsa.
+func stripBackupSuffix(name string) string {
+	for {
+		trimmed := name
+		for _, suf := range backupSuffixes {
+			if len(trimmed) > len(suf) && strings.HasSuffix(trimmed, suf) {
+				trimmed = strings.TrimSuffix(trimmed, suf)
+			}
+		}
+		if trimmed == name {
+			return name
+		}
+		name = trimmed
+	}
+}
 
-// secretKind names what kind of credential a file looks like, "" when it
-// looks like none. data is the start of the file, nil if not read.
-func secretKind(rel string, data []byte) string {
-	name := strings.ToLower(path.Base(rel))
+// secretByName names the kind of credential a file is by its name alone,
+// "" when its name says nothing for sure.
+func secretByName(rel string) string {
+	name := stripBackupSuffix(strings.ToLower(path.Base(rel)))
 	if what, ok := secretNames[name]; ok {
 		return what
 	}
-	if (name == ".env" || strings.HasPrefix(name, ".env.")) && !envTemplate.MatchString(name) {
-		return "an environment file (.env)"
-	}
-	if name == "credentials" && strings.HasSuffix(path.Dir(rel), ".aws") {
+	if name == "credentials" && path.Base(path.Dir(rel)) == ".aws" {
 		return "AWS credentials"
 	}
 	if strings.HasPrefix(name, "gha-creds-") && strings.HasSuffix(name, ".json") {
 		return "a GitHub Actions credential file"
 	}
-	if what, ok := secretExts[path.Ext(name)]; ok {
-		return what
-	}
-	if data == nil {
-		return ""
-	}
+	return secretExts[path.Ext(name)]
+}
+
+// isEnvFile tells whether a name is that of an environment file: .env,
+// .envrc, .env.production, .env_prod, .env-local, production.env …, but
+// not a template meant to be shared.
+func isEnvFile(name string) bool {
 	switch {
-	case credJSON.Match(data) && credKey.Match(data):
-		return "a Google credential JSON file"
-	case privateKey.Match(data):
-		return "a private key"
-	case oauthClient.Match(data):
-		return "an OAuth client secret"
-	case (name == ".npmrc" || name == ".yarnrc" || name == ".yarnrc.yml") && npmToken.Match(data):
-		return "a package registry token"
-	case awsKey.Match(data):
-		return "AWS credentials"
-	case name == ".pypirc" && bytes.Contains(data, []byte("password")):
-		return "a package index password"
+	case name == ".env" || name == ".envrc":
+		return true
+	case strings.HasPrefix(name, ".env.") || strings.HasPrefix(name, ".env_") || strings.HasPrefix(name, ".env-"):
+		return !envTemplate.MatchString(name[5:])
+	case strings.HasSuffix(name, ".env") && len(name) > 4:
+		return !envTemplate.MatchString(strings.TrimSuffix(name, ".env"))
 	}
-	return ""
+	return false
 }
 
-// needsSniff tells whether a file's content must be read to decide.
-func needsSniff(f File) bool {
-	if f.Size == 0 || f.Size > sniffMax {
-		return false
+// rulesFor says which name-bound content rules apply to rel.
+func rulesFor(rel string) contentRules {
+	name := stripBackupSuffix(strings.ToLower(path.Base(rel)))
+	return contentRules{
+		env: isEnvFile(name),
+		npm: name == ".npmrc" || name == ".yarnrc" || name == ".yarnrc.yml",
+		ini: name == ".pypirc",
 	}
-	name := strings.ToLower(path.Base(f.Rel))
-	return sniffExts[path.Ext(name)] || strings.HasPrefix(name, ".")
 }
 
-// checkSecrets stops the upload of files that look like credentials, saying
-// which rule to add to leave each out.
-func checkSecrets(ctx context.Context, files []File, m *Matcher) ([]Problem, error) {
-	var probs []Problem
-	buf := make([]byte, sniffSize)
-	for _, f := range files {
-		var data []byte
-		if needsSniff(f) && secretKind(f.Rel, nil) == "" {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+// needsScan tells whether a file's content is read at all.
+func needsScan(f File) bool {
+	return f.Size > 0 && !binaryExts[strings.ToLower(path.Ext(f.Rel))]
+}
+
+// checkSecrets stops the upload of files that hold credentials, saying
+// for each how to keep the secret out without breaking the app. Findings
+// that are not confidential by design (an installed app's OAuth client)
+// are warnings, errors with Strict.
+func (w *walker) checkSecrets(ctx context.Context) error {
+	buf := make([]byte, scanBufSize)
+	for _, f := range w.res.Files {
+		finding, err := fileSecret(ctx, f, buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
-			n, err := readStart(f.Abs, buf)
-			if err != nil {
-				probs = append(probs, Problem{Kind: ProblemUnreadable, Path: f.Rel,
-					Message: fmt.Sprintf("cannot read: %v", unwrapPath(err)), Hint: "fix its permissions, or skip it with a rule"})
-				continue
-			}
-			data = buf[:n]
-		}
-		what := secretKind(f.Rel, data)
-		if what == "" {
+			w.probs = append(w.probs, Problem{Kind: ProblemUnreadable, Path: f.Rel,
+				Message: fmt.Sprintf("cannot read: %v", unwrapPath(err)), Hint: "fix its permissions, or skip it with a rule"})
 			continue
 		}
-		probs = append(probs, Problem{Kind: ProblemSecret, Path: f.Rel,
-			Message: fmt.Sprintf("looks like %s and would be uploaded", what),
-			Hint:    m.SkipHint(f.Rel) + "; or pass --allow-secrets if it really belongs in the app"})
+		if finding == nil {
+			continue
+		}
+		msg := fmt.Sprintf("looks like %s", finding.What)
+		if finding.Line > 0 {
+			msg = fmt.Sprintf("holds %s (line %d)", finding.What, finding.Line)
+		}
+		if finding.Warn && !w.opts.Strict {
+			w.rep.Warn(fmt.Sprintf("%s: %s; it is uploaded (--strict makes this an error)", f.Rel, msg))
+			continue
+		}
+		w.probs = append(w.probs, Problem{Kind: ProblemSecret, Path: f.Rel,
+			Message: msg + " and would be uploaded", Hint: w.m.secretHint(f.Rel)})
 	}
-	return probs, nil
+	return nil
 }
 
-func readStart(name string, buf []byte) (int, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return 0, err
+// fileSecret returns the finding that decides f: its name, else the first
+// error found in its content, else the first warning; nil when none.
+func fileSecret(ctx context.Context, f File, scratch []byte) (*secretFinding, error) {
+	if f.Size == 0 {
+		return nil, nil
 	}
-	defer f.Close()
-	n, err := io.ReadFull(f, buf)
-	if err == io.ErrUnexpectedEOF || err == io.EOF {
-		err = nil
+	if what := secretByName(f.Rel); what != "" {
+		return &secretFinding{What: what}, nil
 	}
-	return n, err
+	if !needsScan(f) {
+		return nil, nil
+	}
+	found, err := scanSecrets(ctx, f, rulesFor(f.Rel), scratch)
+	if err != nil || len(found) == 0 {
+		return nil, err
+	}
+	for i := range found {
+		if !found[i].Warn {
+			return &found[i], nil
+		}
+	}
+	return &found[0], nil
+}
+
+// secretHint says how to keep a secret out of the upload. Skipping a file
+// the app runs would break it, so for code the hint is to move the secret
+// out; for other files, skipping is offered only for files the app does
+// not read.
+func (m *Matcher) secretHint(rel string) string {
+	const keep = "or pass --allow-secrets if it really belongs in the app"
+	if codeExts[strings.ToLower(path.Ext(rel))] {
+		return "the app needs this file, so do not skip it: move the secret out of it (into Secret Manager, or an environment variable set at deploy time); " + keep
+	}
+	return "if the app does not read it at run time, " + m.SkipHint(rel) + "; if it does, load the secret from Secret Manager instead; " + keep
 }
 
 // SkipHint says what rule to add to leave rel out, in the syntax of the

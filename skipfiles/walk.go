@@ -368,11 +368,9 @@ func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result,
 	w.checkHandlers()
 	w.probs = append(w.probs, checkLimits(w.res.Files, opts.Limits)...)
 	if !opts.AllowSecrets {
-		probs, err := checkSecrets(ctx, w.res.Files, m)
-		if err != nil {
+		if err := w.checkSecrets(ctx); err != nil {
 			return nil, err
 		}
-		w.probs = append(w.probs, probs...)
 	}
 	return w.res, errorOf(w.probs)
 }

@@ -322,16 +322,22 @@ func TestWalkLimits(t *testing.T) {
 }
 
 func TestWalkSecrets(t *testing.T) {
+	keys := testKeys()
 	dir := t.TempDir()
 	write(t, dir, ".env", "A=1")
 	write(t, dir, ".env.example", "A=")
-	write(t, dir, "keys/server.pem", "-----BEGIN RSA PRIVATE KEY-----\nabc\n")
-	write(t, dir, "keys/cert.pem", "-----BEGIN CERTIFICATE-----\nabc\n")
-	write(t, dir, "sa.json", `{"type": "service_account", "private_key": "x"}`)
+	write(t, dir, "keys/server.pem", string(keys["rsa-pkcs1"]))
+	write(t, dir, "keys/cert.pem", string(keys["cert"]))
+	write(t, dir, "keys/fake.pem", "-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----\n")
+	write(t, dir, "sa.json", `{"type": "authorized_user", "client_id": "x", "refresh_token": "1//0gAbCdEfGhIjKlMnOp"}`)
 	write(t, dir, "package.json", `{"name": "x"}`)
 	write(t, dir, "id_rsa", "x")
+	write(t, dir, "lib/signer.py", `KEY = """`+string(keys["ec-sec1"])+`"""`+"\n")
+	write(t, dir, "lib/markers.py", "BEGIN = '-----BEGIN RSA PRIVATE KEY-----'\n")
+	write(t, dir, "client_secret.json", `{"installed": {"client_id": "x", "client_secret": "GOCSPX-AbCdEfGhIjKlMn"}}`)
 	opts := Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml"}
-	_, err := Walk(context.Background(), dir, opts, nil)
+	rec := &recorder{}
+	_, err := Walk(context.Background(), dir, opts, rec)
 	var e *Error
 	if !errors.As(err, &e) {
 		t.Fatalf("error %v; want secret problems", err)
@@ -343,11 +349,25 @@ func TestWalkSecrets(t *testing.T) {
 		}
 		paths = append(paths, p.Path)
 	}
-	if want := []string{".env", "id_rsa", "keys/server.pem", "sa.json"}; !reflect.DeepEqual(paths, want) {
-		t.Errorf("secrets %v, want %v", paths, want)
+	if want := []string{".env", "id_rsa", "keys/server.pem", "lib/signer.py", "sa.json"}; !reflect.DeepEqual(paths, want) {
+		t.Fatalf("secrets %v, want %v", paths, want)
 	}
 	if h := e.Problems[0].Hint; !strings.Contains(h, `"- ^\.env$" to skip_files in app.yaml`) || !strings.Contains(h, "--allow-secrets") {
 		t.Errorf("hint %q lacks the rule to add", h)
+	}
+	// Skipping code breaks the app: the hint says to move the secret.
+	if h := e.Problems[3].Hint; strings.Contains(h, "skip_files") || !strings.Contains(h, "do not skip") {
+		t.Errorf("hint for code %q", h)
+	}
+	if m := e.Problems[3].Message; !strings.Contains(m, "EC private key (line 1)") || strings.Contains(m, "MII") {
+		t.Errorf("message %q: want the kind and line, no content", m)
+	}
+	if len(rec.warn) != 1 || !strings.Contains(rec.warn[0], "client_secret.json") {
+		t.Errorf("warnings %q; want one for the installed app's client secret", rec.warn)
+	}
+	opts.Strict = true
+	if _, err := Walk(context.Background(), dir, opts, nil); !errors.As(err, &e) || len(e.Problems) != 6 {
+		t.Errorf("Strict: %v; want the installed app's client secret as a sixth problem", err)
 	}
 	opts.AllowSecrets = true
 	if _, err := Walk(context.Background(), dir, opts, nil); err != nil {
