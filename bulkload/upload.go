@@ -515,6 +515,11 @@ func (u *uploader) convertBatch(b batch) converted {
 			props, spare = spare[n-1], spare[:n-1]
 		}
 		e, keep, err := u.convert(&st, rec, props)
+		if err == nil && keep {
+			// Datastore's limits, per record, on every backend: a
+			// bad entity is this record's error, not its batch's.
+			err = backend.CheckEntity(&e)
+		}
 		if err != nil {
 			c.fails = append(c.fails, RowError{Record: rec.num, Line: rec.line, Err: err})
 			continue
@@ -556,6 +561,10 @@ func (u *uploader) send(ctx context.Context, group []converted) error {
 				if ctx.Err() == nil {
 					_ = u.db.setState(context.WithoutCancel(ctx), c.id, stateError)
 				}
+			}
+			if errors.Is(err, backend.ErrInvalidEntity) {
+				return fmt.Errorf("storing records %d–%d of %s: the host refused them for good: %w; fix those records and rerun the same command",
+					group[0].first, group[len(group)-1].last, u.o.Filename, err)
 			}
 			return fmt.Errorf("storing records %d–%d of %s: %w; rerun the same command to resume",
 				group[0].first, group[len(group)-1].last, u.o.Filename, err)
@@ -638,7 +647,9 @@ func (u *uploader) try(ctx context.Context, entities, bytes int, store func() er
 		if err = store(); err == nil {
 			return nil
 		}
-		if ctx.Err() != nil || errors.Is(err, backend.ErrUnsupported) || attempt == maxAttempts {
+		// A refusal by Datastore's limits is permanent: the same
+		// entities fail the same way however often they are sent.
+		if ctx.Err() != nil || errors.Is(err, backend.ErrUnsupported) || errors.Is(err, backend.ErrInvalidEntity) || attempt == maxAttempts {
 			break
 		}
 		u.rep.Warn(fmt.Sprintf("storing %d entities failed (attempt %d of %d), retrying: %v", entities, attempt, maxAttempts, err))

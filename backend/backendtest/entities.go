@@ -1,8 +1,10 @@
 package backendtest
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +24,7 @@ func (s suite) entityTests() []subtest {
 		{"CursorPagesInKeyOrder", s.entityCursor},
 		{"BatchLimit", s.entityBatchLimit},
 		{"SeveralBatchesAtOnce", s.entityBatches},
+		{"DatastoreLimits", s.entityLimits},
 	}
 }
 
@@ -286,4 +289,36 @@ func countKind(t *testing.T, es backend.Entities, app, ns, kind string) int {
 	}
 	t.Fatal("more than 1000 pages")
 	return 0
+}
+
+// entityLimits: every backend refuses what Datastore refuses, with an error
+// wrapping ErrInvalidEntity (permanent: callers do not retry it), and
+// stores nothing of the call.
+func (s suite) entityLimits(t *testing.T) {
+	b := s.open(t)
+	es := capability[backend.Entities](t, b, "entities")
+	app := newApp(t)
+	big := strings.Repeat("x", backend.MaxEntityBytes)
+	for name, e := range map[string]backend.Entity{
+		"entity over 1,048,572 bytes": {Key: nameKey("", "Lim", "a"), Properties: map[string]backend.Value{
+			"p": {Type: backend.StringType, String: big, ExcludeFromIndexes: true}}},
+		"indexed string over 1,500 bytes": {Key: nameKey("", "Lim", "a"), Properties: map[string]backend.Value{
+			"p": {Type: backend.StringType, String: big[:1501]}}},
+		"reserved kind":      {Key: nameKey("", "__kind__", "a"), Properties: map[string]backend.Value{}},
+		"bad namespace":      {Key: nameKey("a b", "Lim", "a"), Properties: map[string]backend.Value{}},
+		"key name not UTF-8": {Key: nameKey("", "Lim", "\xff"), Properties: map[string]backend.Value{}},
+		"negative id":        {Key: &backend.Key{Path: []backend.PathElement{{Kind: "Lim", ID: -2}}}, Properties: map[string]backend.Value{}},
+		"both id and name":   {Key: &backend.Key{Path: []backend.PathElement{{Kind: "Lim", ID: 2, Name: "b"}}}, Properties: map[string]backend.Value{}},
+		"reserved key name":  {Key: nameKey("", "Lim", "__x__"), Properties: map[string]backend.Value{}},
+		"string not UTF-8":   {Key: nameKey("", "Lim", "a"), Properties: map[string]backend.Value{"p": {Type: backend.StringType, String: "\xfe"}}},
+	} {
+		ok := backend.Entity{Key: nameKey("", "Lim", "fine"), Properties: map[string]backend.Value{}}
+		_, err := es.PutEntities(t.Context(), app, []backend.Entity{ok, e})
+		if !errors.Is(err, backend.ErrInvalidEntity) {
+			t.Errorf("%s: PutEntities = %v, want an error wrapping ErrInvalidEntity", name, err)
+		}
+	}
+	if n := countKind(t, es, app, "", "Lim"); n != 0 {
+		t.Errorf("%d entities stored by refused calls, want 0", n)
+	}
 }

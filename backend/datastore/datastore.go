@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/appcfg/appcfg/backend"
 )
@@ -144,11 +145,11 @@ func (b *Backend) PutEntities(ctx context.Context, app string, ents []backend.En
 	wire := make([]*wireEnt, len(ents))
 	var incomplete, numbered []int
 	for i := range ents {
-		w, err := enc.entity(&ents[i], 0)
+		w, err := enc.entity(&ents[i])
 		if err != nil {
 			where := "entity " + strconv.Itoa(i)
 			if ents[i].Key != nil {
-				where += " (" + keyString(*ents[i].Key) + ")"
+				where += " (" + backend.KeyString(*ents[i].Key) + ")"
 			}
 			return nil, fmt.Errorf("datastore: %s: %w", where, err)
 		}
@@ -372,11 +373,11 @@ func (b *Backend) QueryEntities(ctx context.Context, app string, q backend.Entit
 	if err != nil {
 		return nil, "", err
 	}
-	if err := checkName("kind", q.Kind); err != nil {
-		return nil, "", fmt.Errorf("datastore query: %w", err)
+	if q.Kind == "" || !utf8.ValidString(q.Kind) || len(q.Kind) > backend.MaxNameBytes {
+		return nil, "", fmt.Errorf("datastore query: kind %q: a kind is 1 to %d bytes of UTF-8", q.Kind, backend.MaxNameBytes)
 	}
-	if !partitionIDRE.MatchString(q.Namespace) {
-		return nil, "", fmt.Errorf("datastore query: namespace %q: a namespace has at most 100 letters, digits, '.', '-' or '_'", q.Namespace)
+	if err := backend.ValidNamespace(q.Namespace); err != nil {
+		return nil, "", fmt.Errorf("datastore query: %w", err)
 	}
 	if limit <= 0 {
 		limit = defaultPageSize
@@ -439,8 +440,8 @@ func (b *Backend) Kinds(ctx context.Context, app, namespace string) ([]string, e
 	if err != nil {
 		return nil, err
 	}
-	if !partitionIDRE.MatchString(namespace) {
-		return nil, fmt.Errorf("datastore: namespace %q: a namespace has at most 100 letters, digits, '.', '-' or '_'", namespace)
+	if err := backend.ValidNamespace(namespace); err != nil {
+		return nil, fmt.Errorf("datastore: %w", err)
 	}
 	var kinds []string
 	start := ""

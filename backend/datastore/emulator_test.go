@@ -202,12 +202,12 @@ func sameRows(t *testing.T, got, want []backend.Entity) {
 	t.Helper()
 	index := make(map[string]backend.Entity, len(want))
 	for _, e := range want {
-		index[keyString(*e.Key)] = normalise(e)
+		index[backend.KeyString(*e.Key)] = normalise(e)
 	}
 	seen := make(map[string]bool, len(got))
 	bad := 0
 	for _, e := range got {
-		k := keyString(*e.Key)
+		k := backend.KeyString(*e.Key)
 		if seen[k] {
 			t.Errorf("entity %s downloaded twice", k)
 			bad++

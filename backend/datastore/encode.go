@@ -8,18 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/appcfg/appcfg/backend"
-)
-
-// Limits the API enforces, checked here so that a bad row gets an error
-// naming its property instead of a commit failing as a whole.
-const (
-	maxIndexedBytes = 1500 // an indexed string or blob
-	maxNameBytes    = 1500 // a kind, key name or property name
-	maxPathLen      = 100  // elements of a key path
-	maxNesting      = 20   // embedded entities within each other
 )
 
 // The wire types are the Datastore API v1 JSON encoding
@@ -79,95 +69,49 @@ type encoder struct {
 	project, database string
 }
 
-func (e encoder) key(k *backend.Key, allowIncomplete bool) (*wireKey, error) {
-	if k == nil {
-		return nil, fmt.Errorf("the key is missing")
-	}
-	if len(k.Path) == 0 || len(k.Path) > maxPathLen {
-		return nil, fmt.Errorf("a key path has 1 to %d elements, this one %d", maxPathLen, len(k.Path))
-	}
-	if !partitionIDRE.MatchString(k.Namespace) {
-		return nil, fmt.Errorf("namespace %q: a namespace has at most 100 letters, digits, '.', '-' or '_'", k.Namespace)
-	}
+// key encodes k, which CheckEntity has checked.
+func (e encoder) key(k *backend.Key) *wireKey {
 	w := &wireKey{
 		PartitionID: wirePartition{ProjectID: e.project, NamespaceID: k.Namespace, DatabaseID: e.database},
 		Path:        make([]wirePathElement, len(k.Path)),
 	}
 	for i, pe := range k.Path {
-		if err := checkName("kind", pe.Kind); err != nil {
-			return nil, err
-		}
-		if strings.HasPrefix(pe.Kind, "__") && strings.HasSuffix(pe.Kind, "__") {
-			return nil, fmt.Errorf("kind %q is reserved by Datastore (names like __x__)", pe.Kind)
-		}
-		we := wirePathElement{Kind: pe.Kind}
-		switch {
-		case pe.ID != 0 && pe.Name != "":
-			return nil, fmt.Errorf("path element %s has both an id (%d) and a name (%q); give one", pe.Kind, pe.ID, pe.Name)
-		case pe.ID < 0:
-			return nil, fmt.Errorf("path element %s has id %d; ids are positive", pe.Kind, pe.ID)
-		case pe.ID > 0:
+		we := wirePathElement{Kind: pe.Kind, Name: pe.Name}
+		if pe.ID > 0 {
 			we.ID = strconv.FormatInt(pe.ID, 10)
-		case pe.Name != "":
-			if err := checkName("key name", pe.Name); err != nil {
-				return nil, err
-			}
-			we.Name = pe.Name
-		case i < len(k.Path)-1:
-			return nil, fmt.Errorf("ancestor %s has neither an id nor a name; only the last element of a key may be incomplete", pe.Kind)
-		case !allowIncomplete:
-			return nil, fmt.Errorf("key %s is incomplete (no id or name) where a complete key is needed", keyString(*k))
 		}
 		w.Path[i] = we
 	}
-	return w, nil
+	return w
 }
 
-func checkName(what, s string) error {
-	switch {
-	case s == "":
-		return fmt.Errorf("a %s is empty", what)
-	case len(s) > maxNameBytes:
-		return fmt.Errorf("a %s is %d bytes; Datastore allows at most %d", what, len(s), maxNameBytes)
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%s %q is not valid UTF-8", what, s)
+// entity encodes e after checking it against Datastore's limits (one
+// place for them: backend.CheckEntity), so that a bad entity gets an error
+// naming its property instead of a commit failing as a whole. Its key may
+// be incomplete (PutEntities allocates an id).
+func (e encoder) entity(ent *backend.Entity) (*wireEnt, error) {
+	if err := backend.CheckEntity(ent); err != nil {
+		return nil, err
 	}
-	return nil
+	return e.checked(ent), nil
 }
 
-// entity encodes e. Its key may be incomplete (PutEntities allocates an
-// id); an embedded entity may have no key.
-func (e encoder) entity(ent *backend.Entity, depth int) (*wireEnt, error) {
+// checked encodes an entity CheckEntity accepted; an embedded entity may
+// have no key.
+func (e encoder) checked(ent *backend.Entity) *wireEnt {
 	w := &wireEnt{Properties: make(map[string]wireValue, len(ent.Properties))}
 	if ent.Key != nil {
-		k, err := e.key(ent.Key, true)
-		if err != nil {
-			return nil, err
-		}
-		w.Key = k
-	} else if depth == 0 {
-		return nil, fmt.Errorf("the entity has no key")
+		w.Key = e.key(ent.Key)
 	}
 	for name, v := range ent.Properties {
-		if err := checkName("property name", name); err != nil {
-			return nil, err
-		}
-		if strings.HasPrefix(name, "__") && strings.HasSuffix(name, "__") {
-			return nil, fmt.Errorf("property name %q is reserved by Datastore (names like __x__)", name)
-		}
-		wv, err := e.value(v, false, depth)
-		if err != nil {
-			return nil, fmt.Errorf("property %q: %w", name, err)
-		}
-		w.Properties[name] = wv
+		w.Properties[name] = e.value(v)
 	}
-	return w, nil
+	return w
 }
 
-// value encodes v. inArray is set for array elements (arrays cannot nest);
-// an array's ExcludeFromIndexes goes onto its elements, because the API
-// refuses it on the array value itself.
-func (e encoder) value(v backend.Value, inArray bool, depth int) (wireValue, error) {
+// value encodes a checked v. An array's ExcludeFromIndexes goes onto its
+// elements, because the API refuses it on the array value itself.
+func (e encoder) value(v backend.Value) wireValue {
 	w := wireValue{Exclude: v.ExcludeFromIndexes}
 	switch v.Type {
 	case backend.NullType:
@@ -191,71 +135,31 @@ func (e encoder) value(v backend.Value, inArray bool, depth int) (wireValue, err
 			w.Double = v.Double
 		}
 	case backend.TimestampType:
-		t := v.Time.UTC()
-		if t.Year() < 1 || t.Year() > 9999 {
-			return w, fmt.Errorf("timestamp %s is outside years 0001 to 9999", t.Format(time.RFC3339))
-		}
-		s := t.Format(time.RFC3339Nano)
+		s := v.Time.UTC().Format(time.RFC3339Nano)
 		w.Timestamp = &s
 	case backend.KeyType:
-		k, err := e.key(v.Key, false)
-		if err != nil {
-			return w, err
-		}
-		w.Key = k
+		w.Key = e.key(v.Key)
 	case backend.StringType:
-		if !utf8.ValidString(v.String) {
-			return w, fmt.Errorf("the string is not valid UTF-8; store bytes as a blob")
-		}
-		if !v.ExcludeFromIndexes && len(v.String) > maxIndexedBytes {
-			return w, fmt.Errorf("an indexed string is at most %d bytes, this one %d; exclude it from indexes", maxIndexedBytes, len(v.String))
-		}
 		s := v.String
 		w.String = &s
 	case backend.BlobType:
-		if !v.ExcludeFromIndexes && len(v.Blob) > maxIndexedBytes {
-			return w, fmt.Errorf("an indexed blob is at most %d bytes, this one %d; exclude it from indexes", maxIndexedBytes, len(v.Blob))
-		}
 		s := base64.StdEncoding.EncodeToString(v.Blob)
 		w.Blob = &s
 	case backend.GeoPointType:
-		g := v.GeoPoint
-		if math.IsNaN(g.Lat) || math.IsNaN(g.Lng) || g.Lat < -90 || g.Lat > 90 || g.Lng < -180 || g.Lng > 180 {
-			return w, fmt.Errorf("geo point (%v, %v) is outside latitude ±90, longitude ±180", g.Lat, g.Lng)
-		}
-		w.Geo = &wireGeo{Latitude: g.Lat, Longitude: g.Lng}
+		w.Geo = &wireGeo{Latitude: v.GeoPoint.Lat, Longitude: v.GeoPoint.Lng}
 	case backend.ArrayType:
-		if inArray {
-			return w, fmt.Errorf("arrays cannot contain arrays")
-		}
 		w.Exclude = false
 		w.Array = &wireArray{Values: make([]wireValue, len(v.Array))}
 		for i, el := range v.Array {
 			if v.ExcludeFromIndexes {
 				el.ExcludeFromIndexes = true
 			}
-			we, err := e.value(el, true, depth)
-			if err != nil {
-				return w, fmt.Errorf("element %d: %w", i, err)
-			}
-			w.Array.Values[i] = we
+			w.Array.Values[i] = e.value(el)
 		}
 	case backend.EntityType:
-		if v.Entity == nil {
-			return w, fmt.Errorf("an entity value has no entity")
-		}
-		if depth+1 > maxNesting {
-			return w, fmt.Errorf("embedded entities nest deeper than %d", maxNesting)
-		}
-		we, err := e.entity(v.Entity, depth+1)
-		if err != nil {
-			return w, fmt.Errorf("embedded entity: %w", err)
-		}
-		w.Entity = we
-	default:
-		return w, fmt.Errorf("unknown value type %q", v.Type)
+		w.Entity = e.checked(v.Entity)
 	}
-	return w, nil
+	return w
 }
 
 // decodeKey turns a wire key into a backend key. The project and database
@@ -468,31 +372,6 @@ func padBase64(s string) string {
 		s += strings.Repeat("=", 4-r)
 	}
 	return s
-}
-
-// keyString formats a key for messages: Parent/name/Kind/12.
-func keyString(k backend.Key) string {
-	var b strings.Builder
-	if k.Namespace != "" {
-		b.WriteString(k.Namespace)
-		b.WriteString(":")
-	}
-	for i, pe := range k.Path {
-		if i > 0 {
-			b.WriteString("/")
-		}
-		b.WriteString(pe.Kind)
-		b.WriteString("/")
-		switch {
-		case pe.ID != 0:
-			b.WriteString(strconv.FormatInt(pe.ID, 10))
-		case pe.Name != "":
-			b.WriteString(strconv.Quote(pe.Name))
-		default:
-			b.WriteString("(new)")
-		}
-	}
-	return b.String()
 }
 
 func truncate(s string, n int) string {

@@ -46,7 +46,7 @@ func sample() backend.Entity {
 // roundTrip encodes e as the API's JSON and decodes it back.
 func roundTrip(t *testing.T, e backend.Entity) (backend.Entity, []byte) {
 	t.Helper()
-	w, err := encoder{project: "proj"}.entity(&e, 0)
+	w, err := encoder{project: "proj"}.entity(&e)
 	if err != nil {
 		t.Fatalf("encode: %v", err)
 	}
@@ -198,7 +198,7 @@ func TestEncodeRefusesBadEntities(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := encoder{project: "p"}.entity(&tt.e, 0)
+			_, err := encoder{project: "p"}.entity(&tt.e)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("encode error = %v, want one containing %q", err, tt.want)
 			}
@@ -208,11 +208,11 @@ func TestEncodeRefusesBadEntities(t *testing.T) {
 
 func TestDeepNestingRefused(t *testing.T) {
 	inner := &backend.Entity{Properties: map[string]backend.Value{}}
-	for range maxNesting + 1 {
+	for range backend.MaxNesting + 1 {
 		inner = &backend.Entity{Properties: map[string]backend.Value{"e": {Type: backend.EntityType, Entity: inner}}}
 	}
 	e := backend.Entity{Key: &backend.Key{Path: []backend.PathElement{{Kind: "A", Name: "a"}}}, Properties: inner.Properties}
-	if _, err := (encoder{project: "p"}).entity(&e, 0); err == nil || !strings.Contains(err.Error(), "nest deeper") {
-		t.Fatalf("encode of %d nested entities: %v, want a nesting error", maxNesting+2, err)
+	if _, err := (encoder{project: "p"}).entity(&e); err == nil || !strings.Contains(err.Error(), "nest deeper") {
+		t.Fatalf("encode of %d nested entities: %v, want a nesting error", backend.MaxNesting+2, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/backoff"
 )
 
@@ -166,6 +167,10 @@ func withHint(e *APIError) error {
 		return fmt.Errorf("%w (the account needs the Cloud Datastore User role on the project, and the Datastore API must be enabled)", e)
 	case e.HTTP == http.StatusNotFound && e.Status == "":
 		return fmt.Errorf("%w (is the endpoint a Datastore API root?)", e)
+	case e.Call == "commit" && e.Status == "INVALID_ARGUMENT":
+		// The entities themselves were refused: sending them again
+		// cannot help, which callers see through ErrInvalidEntity.
+		return fmt.Errorf("%w (%w)", e, backend.ErrInvalidEntity)
 	}
 	return e
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/appcfg/appcfg/backend"
 )
@@ -66,19 +65,16 @@ func (b *Backend) PutEntityBatches(ctx context.Context, app string, batches [][]
 	return keys, err
 }
 
-// checkEntities refuses a batch no Datastore would take.
+// checkEntities refuses a batch no Datastore would take: the local store
+// keeps Datastore's limits (backend.CheckEntity), so that what loads here
+// loads into App Engine too.
 func checkEntities(ents []backend.Entity) error {
 	if len(ents) > backend.MaxEntityBatch {
 		return fmt.Errorf("storing %d entities at once: at most %d per call", len(ents), backend.MaxEntityBatch)
 	}
 	for i := range ents {
-		if err := checkEntityKey(ents[i].Key); err != nil {
+		if err := backend.CheckEntity(&ents[i]); err != nil {
 			return fmt.Errorf("entity %d of the batch: %w", i+1, err)
-		}
-		for name, v := range ents[i].Properties {
-			if err := checkValue(v, 0); err != nil {
-				return fmt.Errorf("entity %d of the batch, property %q: %w", i+1, name, err)
-			}
 		}
 	}
 	return nil
@@ -525,53 +521,6 @@ func dbErrIf(ctx context.Context, what string, err error) error {
 		return nil
 	}
 	return dbErr(ctx, what, err)
-}
-
-// checkEntityKey refuses keys no Datastore accepts: no path, an empty
-// kind, an incomplete ancestor, a negative id or both id and name.
-func checkEntityKey(k *backend.Key) error {
-	if k == nil || len(k.Path) == 0 {
-		return errors.New("the entity has no key: give every stored entity a key with at least one path element")
-	}
-	for i, pe := range k.Path {
-		switch {
-		case pe.Kind == "":
-			return fmt.Errorf("key path element %d has an empty kind", i+1)
-		case pe.ID < 0:
-			return fmt.Errorf("key path element %d (%s) has the negative id %d", i+1, pe.Kind, pe.ID)
-		case pe.ID != 0 && pe.Name != "":
-			return fmt.Errorf("key path element %d (%s) has both id %d and name %q: give one", i+1, pe.Kind, pe.ID, pe.Name)
-		case i < len(k.Path)-1 && pe.ID == 0 && pe.Name == "":
-			return fmt.Errorf("ancestor %d (%s) of the key has neither id nor name: ancestors must be complete", i+1, pe.Kind)
-		case !utf8.ValidString(pe.Kind) || !utf8.ValidString(pe.Name):
-			return fmt.Errorf("key path element %d has a kind or name that is not UTF-8", i+1)
-		}
-	}
-	return nil
-}
-
-// checkValue refuses a value whose type is unknown, or nesting deeper than
-// the codec reads back.
-func checkValue(v backend.Value, depth int) error {
-	if depth > maxDepth/2 {
-		return fmt.Errorf("values nest deeper than %d levels", maxDepth/2)
-	}
-	if typeTag(v.Type) == nullTag && v.Type != backend.NullType && v.Type != "" {
-		return fmt.Errorf("unknown value type %q", v.Type)
-	}
-	for _, e := range v.Array {
-		if err := checkValue(e, depth+1); err != nil {
-			return err
-		}
-	}
-	if v.Type == backend.EntityType && v.Entity != nil {
-		for _, e := range v.Entity.Properties {
-			if err := checkValue(e, depth+1); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 func cloneKey(k backend.Key) backend.Key {
