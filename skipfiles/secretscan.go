@@ -50,11 +50,11 @@ type contentRules struct {
 // fileScan is the state of scanning one file.
 type fileScan struct {
 	rules    contentRules
-	prev     byte // the byte before the current window
-	line     int  // line number of the window's first byte
-	credLine int  // line of a Google credential "type", 0 if none yet
-	credKey  bool // a credential value with content was seen
-	envSeen  bool // an environment file's value was found
+	prev     byte   // the byte before the current window
+	line     int    // line number of the window's first byte
+	credLine int    // line of a Google credential "type", 0 if none yet
+	credKey  bool   // a credential value with content was seen
+	envSeen  bool   // an environment file's value was found
 	lower    []byte // scratch for a lower-case copy of the window
 	found    []secretFinding
 }

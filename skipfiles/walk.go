@@ -35,7 +35,8 @@ type Options struct {
 	// skip_files; a relative path is taken from the app directory, as
 	// gcloud does.
 	IgnoreFile string
-	// Strict turns every .py/.pyc conflict into an error (for CI).
+	// Strict turns the warnings of the checks into errors (for CI): every
+	// .py/.pyc conflict, an installed app's OAuth client secret.
 	Strict bool
 	// FollowExternalLinks allows symbolic links to point outside the app.
 	FollowExternalLinks bool
@@ -45,6 +46,10 @@ type Options struct {
 	// script of a python27 app is uploaded (as .py or .pyc).
 	Handlers []Handler
 	Limits   Limits
+
+	// afterLinkStat, in tests, runs between a link's stat and its
+	// resolution: where a swapped link would slip through.
+	afterLinkStat func(rel string)
 }
 
 // Handler is a script handler of app.yaml, for the CGI script check.
@@ -452,6 +457,9 @@ func (w *walker) resolve(d *dirNode, rel, full string, e fs.DirEntry, li listedI
 		return li.info, "", true
 	}
 	info, err := os.Stat(full)
+	if w.opts.afterLinkStat != nil {
+		w.opts.afterLinkStat(rel)
+	}
 	if errors.Is(err, syscall.ELOOP) {
 		w.loop(rel, "refers to itself")
 		return nil, "", false

@@ -382,3 +382,39 @@ func TestWalkCanceled(t *testing.T) {
 		t.Errorf("error %v, want context.Canceled", err)
 	}
 }
+
+// A link that leads out of the app when it is stat'ed and into the app
+// when it is resolved must not be listed with the outside file's identity:
+// hashing checks that identity, so the outside file would be read.
+func TestWalkLinkSwappedWhileListing(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "inside.txt", "public app data\n")
+	outside := filepath.Join(t.TempDir(), "outside.txt")
+	if err := os.WriteFile(outside, []byte("SECRET-NOT-APP!\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.txt")
+	if err := os.Symlink(outside, link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	opts := Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml"}
+	opts.afterLinkStat = func(rel string) {
+		if err := os.Remove(link); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("inside.txt", link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Walk(context.Background(), dir, opts, nil)
+	outInfo, _ := os.Stat(outside)
+	for _, f := range res.Files {
+		if os.SameFile(f.Info, outInfo) {
+			t.Fatalf("%s was listed as the file outside the app", f.Rel)
+		}
+	}
+	var e *Error
+	if !errors.As(err, &e) || !e.Has(ProblemUnreadable) || !strings.Contains(e.Error(), "link.txt: symbolic link changed") {
+		t.Errorf("error %v; want link.txt reported as changed while listing", err)
+	}
+}
