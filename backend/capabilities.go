@@ -154,3 +154,18 @@ type Contents interface {
 	// host lacks it. The caller closes it.
 	OpenBlob(ctx context.Context, app, digest string) (io.ReadCloser, error)
 }
+
+// Preflight is implemented by a host that can tell, before anything is
+// uploaded, that it will refuse a version or a companion configuration, so
+// a deploy stops (or drops the companion with a warning) before the first
+// byte moves instead of after the version exists.
+type Preflight interface {
+	// CheckVersion returns an error, saying what to use instead, when the
+	// host will not create a version of this configuration. spec has no
+	// Files yet.
+	CheckVersion(spec VersionSpec) error
+
+	// CheckConfig returns an error wrapping ErrUnsupported, naming what
+	// replaced it, when the host does not take configurations of kind.
+	CheckConfig(kind ConfigKind) error
+}

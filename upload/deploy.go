@@ -77,6 +77,9 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		opts.Lease = 30 * time.Second
 	}
 	res := &Result{App: opts.App, Service: opts.Service, Version: opts.Version, DryRun: opts.DryRun}
+	if err := preflight(b, &opts, res, rep); err != nil {
+		return nil, err
+	}
 
 	files, err := hashFiles(ctx, opts.Files, opts.HashWorkers, opts.Cache, rep)
 	rep.Phase("", 0, 0)
@@ -229,6 +232,31 @@ func (lk *heldLock) explain(ctx context.Context, err error) error {
 		return err
 	}
 	return fmt.Errorf("%w.\nNothing of this run is live: it created and changed no version. The files it sent stay on the host, so a later update does not send them again; check what the other deploy made live with `appcfg list_versions` before deploying again", err)
+}
+
+// preflight asks a host that can tell whether it will take the version and
+// each companion, before anything is hashed or sent: a version it refuses
+// stops the deploy; a companion it does not take is dropped with a warning
+// naming what replaced it, so the deploy's outcome says whether the version
+// is live.
+func preflight(b backend.Backend, opts *Options, res *Result, rep progress.Reporter) error {
+	p, ok := b.(backend.Preflight)
+	if !ok {
+		return nil
+	}
+	if err := p.CheckVersion(spec(*opts, nil)); err != nil {
+		return err
+	}
+	kept := opts.Configs[:0:0]
+	for _, c := range opts.Configs {
+		if err := p.CheckConfig(c.Kind); err != nil {
+			warn(res, rep, fmt.Sprintf("%s is not deployed: %v", c.File, err))
+			continue
+		}
+		kept = append(kept, c)
+	}
+	opts.Configs = kept
+	return nil
 }
 
 func lockKey(opts Options) backend.LockKey {

@@ -232,3 +232,93 @@ func TestHashesAreCachedForUnchangedFiles(t *testing.T) {
 		}
 	}
 }
+
+// preflighted is a host that refuses flexible versions and does not take
+// DoS configurations, and says so before anything is uploaded.
+type preflighted struct {
+	backend.Backend
+	backend.Versions
+	backend.ConfigStore
+	puts atomic.Int64
+}
+
+func newPreflighted(t *testing.T) *preflighted {
+	b := openLocal(t)
+	return &preflighted{Backend: b, Versions: b.(backend.Versions), ConfigStore: b.(backend.ConfigStore)}
+}
+
+func (p *preflighted) PutBlob(ctx context.Context, app, digest string, size int64, r io.Reader) error {
+	p.puts.Add(1)
+	return p.Backend.PutBlob(ctx, app, digest, size, r)
+}
+
+func (p *preflighted) CheckVersion(spec backend.VersionSpec) error {
+	if strings.Contains(string(spec.Config), "env: flex") {
+		return errors.New("this host does not deploy the flexible environment; deploy it with `gcloud app deploy`")
+	}
+	return nil
+}
+
+func (p *preflighted) CheckConfig(kind backend.ConfigKind) error {
+	if kind == backend.ConfigDOS {
+		return fmt.Errorf("dos.yaml was replaced by firewall rules: %w", backend.ErrUnsupported)
+	}
+	return nil
+}
+
+// warnCounter records, for each warning, how many blobs were stored when
+// it was reported.
+type warnCounter struct {
+	progress.Reporter
+	host  *preflighted
+	warns []string
+	at    []int64
+}
+
+func (w *warnCounter) Warn(msg string) {
+	w.warns = append(w.warns, msg)
+	w.at = append(w.at, w.host.puts.Load())
+}
+
+func TestCompanionTheHostDoesNotTakeIsAWarningBeforeUpload(t *testing.T) {
+	ctx := context.Background()
+	host := newPreflighted(t)
+	_, files := writeApp(t, 5)
+	opts := baseOptions(files)
+	opts.Configs = []Config{
+		{Kind: backend.ConfigDOS, File: "dos.yaml", Doc: []byte("blacklist:\n- subnet: 1.2.3.4\n")},
+		{Kind: backend.ConfigDispatch, File: "dispatch.yaml", Doc: []byte("dispatch:\n- url: '*/a/*'\n  service: default\n")},
+	}
+	rep := &warnCounter{Reporter: progress.Or(nil), host: host}
+	res, err := Deploy(ctx, host, opts, rep)
+	if err != nil {
+		t.Fatalf("deploy with an unsupported companion failed: %v", err)
+	}
+	if !res.Promoted || res.Deployed == nil {
+		t.Fatalf("version not live: %+v", res)
+	}
+	if len(rep.warns) != 1 || !strings.Contains(rep.warns[0], "dos.yaml") || !strings.Contains(rep.warns[0], "firewall") || rep.at[0] != 0 {
+		t.Fatalf("warnings %q (blobs stored when each was given: %v); want one naming dos.yaml and firewall rules, before any upload", rep.warns, rep.at)
+	}
+	if strings.Join(res.Pushed, ",") != "dispatch" || len(res.Warnings) != 1 {
+		t.Errorf("pushed %v, warnings %v; want dispatch only and the one warning", res.Pushed, res.Warnings)
+	}
+}
+
+func TestVersionTheHostRefusesStopsBeforeUpload(t *testing.T) {
+	ctx := context.Background()
+	host := newPreflighted(t)
+	_, files := writeApp(t, 5)
+	opts := baseOptions(files)
+	opts.Config = []byte("runtime: custom\nenv: flex\n")
+	_, err := Deploy(ctx, host, opts, nil)
+	if err == nil || !strings.Contains(err.Error(), "gcloud app deploy") {
+		t.Fatalf("flexible deploy returned %v; want the host's refusal", err)
+	}
+	if n := host.puts.Load(); n != 0 {
+		t.Errorf("%d blobs uploaded before the refusal", n)
+	}
+	if vs, _ := host.ListVersions(ctx, "app", ""); len(vs) != 0 {
+		t.Errorf("versions after the refusal: %+v", vs)
+	}
+}

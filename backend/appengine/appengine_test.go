@@ -249,6 +249,13 @@ func TestConversionRules(t *testing.T) {
 			`{"runtime":"nodejs20","entrypoint":{"shell":""},"errorHandlers":[{"errorCode":"ERROR_CODE_OVER_QUOTA","staticFile":"q.html"}],"handlers":[{"urlRegex":"/r","securityLevel":"SECURE_OPTIONAL","redirectHttpResponseCode":"REDIRECT_HTTP_RESPONSE_CODE_301","staticFiles":{"path":"r.html","uploadPathRegex":"r\\.html","httpHeaders":{"X-A":"1"}}}]}`},
 		{"runtime: python312\nunknown_key: 1\nservice: api\nvpc_access_connector:\n  name: projects/p/locations/l/connectors/c\n  egress_setting: all-traffic\n",
 			`{"runtime":"python312","entrypoint":{"shell":""},"vpcAccessConnector":{"name":"projects/p/locations/l/connectors/c","egressSetting":"ALL_TRAFFIC"}}`},
+		// appinfo's ToDict drops a value equal to its default, written or
+		// not: login optional, auth_fail_action redirect, api_config's
+		// secure default, an empty handlers list.
+		{"runtime: python312\nhandlers:\n- url: /a\n  script: auto\n  login: optional\n  auth_fail_action: redirect\n- url: /b\n  script: auto\n  secure: default\n  login: admin\n  auth_fail_action: unauthorized\n",
+			`{"runtime":"python312","entrypoint":{"shell":""},"handlers":[{"urlRegex":"/a","securityLevel":"SECURE_OPTIONAL","script":{"scriptPath":"auto"}},{"urlRegex":"/b","securityLevel":"SECURE_OPTIONAL","login":"LOGIN_ADMIN","authFailAction":"AUTH_FAIL_ACTION_UNAUTHORIZED","script":{"scriptPath":"auto"}}]}`},
+		{"runtime: python27\nhandlers: []\napi_config:\n  url: /_ah/spi/.*\n  script: api.app\n  login: optional\n  auth_fail_action: redirect\n  secure: default\n",
+			`{"runtime":"python27","entrypoint":{"shell":""},"apiConfig":{"url":"/_ah/spi/.*","script":"api.app"}}`},
 	} {
 		got, err := VersionResource([]byte(tc.yaml))
 		if err != nil {

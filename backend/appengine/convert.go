@@ -31,6 +31,10 @@ type rule struct {
 	isMap bool                     // map whose keys and values become strings
 	merge bool                     // the (map) value is merged into the output key
 	post  func(map[string]any) (map[string]any, error)
+	// dflt is the SDK's default for the key: appinfo's ToDict drops a
+	// value equal to it (as written or as defaulted), so gcloud never
+	// sends it. A list key with dflt "[]" drops an empty list.
+	dflt string
 }
 
 type schema map[string]rule
@@ -43,8 +47,15 @@ func enum(prefix string) func(any) (any, error) {
 	}
 }
 
+// Defaults of appinfo.HandlerBase, shared by handlers and api_config.
+const (
+	defaultLogin    = "optional"
+	defaultAuthFail = "redirect"
+	defaultSecure   = "default"
+)
+
 var handlerSchema = schema{
-	"auth_fail_action":            {conv: enum("AUTH_FAIL_ACTION")},
+	"auth_fail_action":            {conv: enum("AUTH_FAIL_ACTION"), dflt: defaultAuthFail},
 	"static_dir":                  {conv: str},
 	"secure":                      {to: "security_level", conv: enum("SECURE")},
 	"redirect_http_response_code": {conv: enum("REDIRECT_HTTP_RESPONSE_CODE")},
@@ -56,7 +67,7 @@ var handlerSchema = schema{
 	"upload":                      {to: "upload_path_regex", conv: str},
 	"api_endpoint":                {},
 	"application_readable":        {},
-	"login":                       {conv: enum("LOGIN")},
+	"login":                       {conv: enum("LOGIN"), dflt: defaultLogin},
 	"mime_type":                   {conv: str},
 	"require_matching_file":       {},
 }
@@ -85,9 +96,9 @@ var probeSchema = schema{
 var versionSchema = schema{
 	"api_config": {sub: schema{
 		"url":              {conv: str},
-		"login":            {conv: enum("LOGIN")},
-		"secure":           {to: "security_level", conv: enum("SECURE")},
-		"auth_fail_action": {conv: enum("AUTH_FAIL_ACTION")},
+		"login":            {conv: enum("LOGIN"), dflt: defaultLogin},
+		"secure":           {to: "security_level", conv: enum("SECURE"), dflt: defaultSecure},
+		"auth_fail_action": {conv: enum("AUTH_FAIL_ACTION"), dflt: defaultAuthFail},
 		"script":           {conv: str},
 	}},
 	"api_version":                 {to: "runtime_api_version", conv: str},
@@ -148,7 +159,7 @@ var versionSchema = schema{
 		"file":       {to: "static_file", conv: str},
 		"mime_type":  {conv: str},
 	}},
-	"handlers":         {list: true, sub: handlerSchema, post: convertURLHandler},
+	"handlers":         {list: true, sub: handlerSchema, post: convertURLHandler, dflt: "[]"},
 	"health_check":     {sub: healthSchema},
 	"liveness_check":   {sub: probeSchema},
 	"readiness_check":  {sub: probeSchema},
@@ -219,11 +230,12 @@ func VersionResource(appYAML []byte) (map[string]any, error) {
 	if _, ok := m["entrypoint"]; !ok {
 		m["entrypoint"] = ""
 	}
-	// appinfo fills each handler's secure default before ToDict.
+	// appinfo's FixSecureDefaults turns each handler's secure default
+	// (absent or written "default") into optional before ToDict.
 	if hs, ok := m["handlers"].([]any); ok {
 		for _, h := range hs {
 			if hm, ok := h.(map[string]any); ok {
-				if _, ok := hm["secure"]; !ok {
+				if s, ok := hm["secure"]; !ok || s == defaultSecure {
 					hm["secure"] = "optional"
 				}
 			}
@@ -251,7 +263,7 @@ func convertMessage(s schema, in map[string]any, where string) (map[string]any, 
 	for _, k := range keys {
 		v := in[k]
 		r, ok := s[k]
-		if !ok || v == nil {
+		if !ok || v == nil || isDefault(r, v) {
 			continue
 		}
 		path := k
@@ -290,6 +302,18 @@ func convertMessage(s schema, in map[string]any, where string) (map[string]any, 
 		}
 	}
 	return out, nil
+}
+
+// isDefault reports whether v equals the key's SDK default, which ToDict
+// leaves out.
+func isDefault(r rule, v any) bool {
+	if r.dflt == "" {
+		return false
+	}
+	if l, ok := v.([]any); ok {
+		return r.dflt == "[]" && len(l) == 0
+	}
+	return toJSONString(v) == r.dflt
 }
 
 func convertValue(r rule, v any, path string) (any, error) {

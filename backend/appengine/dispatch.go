@@ -54,17 +54,26 @@ func dispatchRules(doc []byte) ([]dispatchRule, error) {
 	return rules, nil
 }
 
+// CheckConfig implements backend.Preflight: App Engine takes dispatch
+// rules only.
+func (b *Backend) CheckConfig(kind backend.ConfigKind) error {
+	if why, ok := unsupportedConfigs[kind]; ok {
+		return fmt.Errorf("%s: %w", why, backend.ErrUnsupported)
+	}
+	if kind != backend.ConfigDispatch {
+		return fmt.Errorf("unknown configuration kind %q: %w", kind, backend.ErrUnsupported)
+	}
+	return nil
+}
+
 // PutConfig implements backend.ConfigStore for dispatch (apps.patch of
 // dispatchRules); other kinds return ErrUnsupported with what to do.
 func (b *Backend) PutConfig(ctx context.Context, app string, kind backend.ConfigKind, doc []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if why, ok := unsupportedConfigs[kind]; ok {
-		return fmt.Errorf("%s: %w", why, backend.ErrUnsupported)
-	}
-	if kind != backend.ConfigDispatch {
-		return fmt.Errorf("unknown configuration kind %q: %w", kind, backend.ErrUnsupported)
+	if err := b.CheckConfig(kind); err != nil {
+		return err
 	}
 	project, err := b.projectOf(app)
 	if err != nil {
@@ -94,11 +103,8 @@ func (b *Backend) Config(ctx context.Context, app string, kind backend.ConfigKin
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if why, ok := unsupportedConfigs[kind]; ok {
-		return nil, fmt.Errorf("%s: %w", why, backend.ErrUnsupported)
-	}
-	if kind != backend.ConfigDispatch {
-		return nil, fmt.Errorf("unknown configuration kind %q: %w", kind, backend.ErrUnsupported)
+	if err := b.CheckConfig(kind); err != nil {
+		return nil, err
 	}
 	project, err := b.projectOf(app)
 	if err != nil {

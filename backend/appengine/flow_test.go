@@ -395,3 +395,36 @@ func TestTokenRefreshedMidDeploy(t *testing.T) {
 		t.Fatalf("only %d tokens were issued during the deploy, want a refresh per call", issued)
 	}
 }
+
+// TestPreflight: App Engine says before any upload that it takes no DoS,
+// cron or queue configuration (naming the replacement) and deploys no
+// flexible-environment version (naming gcloud app deploy).
+func TestPreflight(t *testing.T) {
+	b, f := newTestBackend(t)
+	var p backend.Preflight = b
+	for _, k := range []backend.ConfigKind{backend.ConfigCron, backend.ConfigQueue, backend.ConfigDOS} {
+		if err := p.CheckConfig(k); !errors.Is(err, backend.ErrUnsupported) || !strings.Contains(err.Error(), "gcloud") {
+			t.Errorf("CheckConfig(%s) = %v, want ErrUnsupported naming what replaced it", k, err)
+		}
+	}
+	if err := p.CheckConfig(backend.ConfigDOS); err == nil || !strings.Contains(err.Error(), "firewall") {
+		t.Errorf("CheckConfig(dos) = %v, want it to name firewall rules", err)
+	}
+	if err := p.CheckConfig(backend.ConfigDispatch); err != nil {
+		t.Errorf("CheckConfig(dispatch) = %v", err)
+	}
+	for _, cfg := range []string{"runtime: custom\nenv: flex\n", "runtime: python\nenv: flexible\n", "runtime: custom\nvm: true\n"} {
+		err := p.CheckVersion(backend.VersionSpec{App: "p", Service: "default", Version: "v1", Config: []byte(cfg)})
+		if err == nil || !strings.Contains(err.Error(), "gcloud app deploy") {
+			t.Errorf("CheckVersion(%q) = %v, want a refusal naming gcloud app deploy", cfg, err)
+		}
+	}
+	for _, cfg := range []string{"runtime: python312\n", "runtime: go122\nenv: standard\n"} {
+		if err := p.CheckVersion(backend.VersionSpec{App: "p", Service: "default", Version: "v1", Config: []byte(cfg)}); err != nil {
+			t.Errorf("CheckVersion(%q) = %v", cfg, err)
+		}
+	}
+	if calls := f.callLog(); len(calls) != 0 {
+		t.Errorf("preflight called the APIs: %v", calls)
+	}
+}

@@ -208,6 +208,30 @@ func (b *Backend) CreateVersion(ctx context.Context, spec backend.VersionSpec) (
 	return v, nil
 }
 
+// CheckVersion implements backend.Preflight. The configuration must
+// convert, and the version must be of the standard environment: gcloud
+// deploys the flexible one (env: flex, or the Managed VMs vm: true) by
+// building a container image with Cloud Build and then naming the image in
+// versions.create, an exchange this backend does not speak; sending the
+// files as a standard deploy does would make a body the API rejects.
+func (b *Backend) CheckVersion(spec backend.VersionSpec) error {
+	res, err := VersionResource(spec.Config)
+	if err != nil {
+		return err
+	}
+	env, _ := res["env"].(string)
+	vm, _ := res["vm"].(bool)
+	if (env != "" && env != "standard") || vm {
+		what := "env: " + env
+		if vm {
+			what = "vm: true"
+		}
+		return fmt.Errorf("service %s uses the App Engine flexible environment (%s), which appcfg does not deploy: "+
+			"its image is built with Cloud Build first; deploy it with `gcloud app deploy`", spec.Service, what)
+	}
+	return nil
+}
+
 // versionBody is the versions.create request body.
 func versionBody(spec backend.VersionSpec, bucket string) (map[string]any, error) {
 	res, err := VersionResource(spec.Config)

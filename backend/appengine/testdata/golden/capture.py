@@ -6,6 +6,7 @@ A recording fake of the App Engine Admin API and Cloud Storage: answers just
 enough for a deploy to complete and writes one JSON line per request.
 """
 import json, re, sys
+from urllib.parse import unquote
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 EMPTY = "da39a3ee5e6b4b0d3255bfef95601890afd80709"
@@ -36,9 +37,16 @@ class H(BaseHTTPRequestHandler):
         elif body:
             rec["body_len"] = len(body)
             rec["content_type"] = ct
+        if self.path.startswith("/upload/storage/"):
+            # The object's name is in the query, or in the metadata part.
+            m = re.search(r"[?&]name=([^&]+)", self.path) or re.search(rb'"name":\s*"([^"]+)"', body)
+            rec["object"] = unquote(m.group(1) if isinstance(m.group(1), str) else m.group(1).decode())
         out.write(json.dumps(rec) + "\n")
         out.flush()
         p = self.path.split("?")[0]
+        if re.match(r"/v1/projects/p/services/[\w.-]+$", p):
+            # serviceusage: the flexible environment's API is enabled.
+            return self.reply(200, {"name": p[4:], "state": "ENABLED"})
         if p.startswith("/storage/v1/b/runtime-builders"):
             return self.reply(404, {"error": {"code": 404, "message": "no"}})
         if p == "/v1/apps/p":
@@ -53,7 +61,7 @@ class H(BaseHTTPRequestHandler):
         if p == "/storage/v1/b/staging.p.appspot.com/o":
             return self.reply(200, {"items": [{"name": EMPTY, "size": "0", "timeCreated": "2026-11-26T00:00:00.000Z"}]})
         if p.startswith("/upload/storage/v1/b/staging.p.appspot.com/o"):
-            name = re.search(r"name=([0-9a-f]+)", self.path).group(1)
+            name = rec["object"]
             m = re.search(rb'"size":\s*"(\d+)"', body)
             return self.reply(200, {"name": name, "bucket": "staging.p.appspot.com", "size": m.group(1).decode() if m else str(n)})
         if self.command in ("POST", "PATCH", "DELETE") and p.startswith("/v1/apps/"):
@@ -65,12 +73,15 @@ class H(BaseHTTPRequestHandler):
             polls[m.group(1)] = polls.get(m.group(1), 0) + 1
             return self.reply(200, {"name": "apps/p/operations/" + m.group(1), "done": polls[m.group(1)] >= 2,
                                     "response": {"id": "v2"}})
-        if p == "/v1/apps/p/services/default/versions":
-            return self.reply(200, {"versions": [{"id": "old", "name": "apps/p/services/default/versions/old", "servingStatus": "SERVING", "env": "standard"},
-                                                 {"id": "v2", "name": "apps/p/services/default/versions/v2", "servingStatus": "SERVING", "env": "standard"}]})
-        if p.startswith("/v1/apps/p/services/default/versions/"):
-            v = p.rsplit("/", 1)[1]
-            return self.reply(200, {"id": v, "name": "apps/p/services/default/versions/" + v, "servingStatus": "SERVING", "env": "standard"})
+        m = re.match(r"/v1/apps/p/services/([\w-]+)/versions$", p)
+        if m:
+            s = m.group(1)
+            return self.reply(200, {"versions": [{"id": "old", "name": "apps/p/services/%s/versions/old" % s, "servingStatus": "SERVING", "env": "standard"},
+                                                 {"id": "v2", "name": "apps/p/services/%s/versions/v2" % s, "servingStatus": "SERVING", "env": "standard"}]})
+        m = re.match(r"/v1/apps/p/services/([\w-]+)/versions/([\w-]+)$", p)
+        if m:
+            s, v = m.groups()
+            return self.reply(200, {"id": v, "name": "apps/p/services/%s/versions/%s" % (s, v), "servingStatus": "SERVING", "env": "standard"})
         return self.reply(404, {"error": {"code": 404, "message": "not faked: " + p}})
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = handle_any
