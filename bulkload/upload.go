@@ -2,12 +2,14 @@ package bulkload
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,12 +71,15 @@ type Summary struct {
 	Skipped    int // restore: entities of other kinds than --kind
 	Bytes      int64
 	Duration   time.Duration
-	// Failures holds the first maxReportedFailures failed records; all of
-	// them are in the progress database's failed_rows table.
+	// Failures holds the MaxReportedFailures failed records of the lowest
+	// numbers, in record order, whichever worker met them; all of them
+	// are in the progress database's failed_rows table.
 	Failures []RowError
 }
 
-const maxReportedFailures = 1000
+// MaxReportedFailures bounds Summary.Failures: after the first few, more
+// lines of the same kind of error only bury the summary.
+const MaxReportedFailures = 20
 
 // Signature is the text that identifies a run's options in its progress
 // database; a rerun must have the same one to resume.
@@ -221,7 +226,13 @@ func Upload(ctx context.Context, ents backend.Entities, o Options) (sum Summary,
 			return sum, fmt.Errorf("%s:%d: the %s connector can only export (download_data), not import", o.Config.File, tr.Line, tr.Connector)
 		}
 	} else {
-		open = func(r io.Reader) (recordReader, error) { return &lineReader{r: bufio.NewReaderSize(r, 64<<10)}, nil }
+		open = func(r io.Reader) (recordReader, error) {
+			br := bufio.NewReaderSize(r, 64<<10)
+			if err := sniffDump(br, o.Filename); err != nil {
+				return nil, err
+			}
+			return &lineReader{r: br}, nil
+		}
 	}
 	f, err := os.Open(o.Filename)
 	if errors.Is(err, os.ErrNotExist) {
@@ -236,6 +247,10 @@ func Upload(ctx context.Context, ents backend.Entities, o Options) (sum Summary,
 		size = st.Size()
 	}
 	rd, err := open(f)
+	var nd *notDumpError
+	if errors.As(err, &nd) {
+		return sum, err
+	}
 	if err != nil {
 		return sum, fmt.Errorf("%s: %w", o.Filename, err)
 	}
@@ -444,7 +459,7 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 	sum.Bytes = u.bytes.Load()
 	sum.Skipped = int(u.skipped.Load())
 	u.mu.Lock()
-	sum.Failed, sum.Failures = u.failed, u.failures
+	sum.Failed, sum.Failures = u.failed, lowestFailures(u.failures)
 	u.mu.Unlock()
 	// A worker's error is the cause when both failed: the reader then only
 	// saw the run being cancelled.
@@ -581,14 +596,20 @@ func (u *uploader) send(ctx context.Context, group []converted) error {
 		u.bytes.Add(int64(c.bytes))
 		u.mu.Lock()
 		u.failed += len(c.fails)
-		for _, f := range c.fails {
-			if len(u.failures) < maxReportedFailures {
-				u.failures = append(u.failures, f)
-			}
+		u.failures = append(u.failures, c.fails...)
+		if len(u.failures) > 4*MaxReportedFailures {
+			u.failures = lowestFailures(u.failures)
 		}
 		u.mu.Unlock()
 	}
 	return nil
+}
+
+// lowestFailures returns the MaxReportedFailures failures of the lowest
+// record numbers, in record order: batches finish in any order.
+func lowestFailures(fs []RowError) []RowError {
+	sort.Slice(fs, func(i, j int) bool { return fs[i].Record < fs[j].Record })
+	return fs[:min(len(fs), MaxReportedFailures)]
 }
 
 // recycle keeps the property maps of stored entities for later batches. Only
@@ -663,4 +684,33 @@ func (u *uploader) try(ctx context.Context, entities, bytes int, store func() er
 		delay = min(2*delay, 5*time.Second)
 	}
 	return err
+}
+
+// notDumpError is an input given without a config that is not a dump: one
+// message for the file, instead of one error per record.
+type notDumpError struct{ msg string }
+
+func (e *notDumpError) Error() string { return e.msg }
+
+// sniffDump looks at the first record of an input given without a config:
+// a dump's records are JSON objects. CSV and XML need a bulkloader.yaml,
+// and saying so once beats failing every record.
+func sniffDump(br *bufio.Reader, name string) error {
+	head, _ := br.Peek(64 << 10)
+	head = bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF"))
+	head = bytes.TrimLeft(head, " \t\r\n")
+	if len(head) == 0 || head[0] == '{' {
+		return nil
+	}
+	first := head
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	switch {
+	case head[0] == '<':
+		return &notDumpError{fmt.Sprintf("%s looks like XML; upload_data reads XML through a bulkloader.yaml (--config_file, connector simplexml), see `appcfg create_bulkloader_config`", name)}
+	case bytes.ContainsAny(first, ",;\t|"):
+		return &notDumpError{fmt.Sprintf("%s looks like CSV; upload_data reads CSV through a bulkloader.yaml (--config_file), see `appcfg create_bulkloader_config`", name)}
+	}
+	return &notDumpError{fmt.Sprintf("%s is not a JSON Lines dump (its first record does not start with '{'): without --config_file, upload_data restores a dump written by download_data; other formats load through a bulkloader.yaml (--config_file), see `appcfg create_bulkloader_config`", name)}
 }

@@ -161,7 +161,11 @@ func reportBulkload(io stdio, g globals, o bulkload.Options, sum bulkload.Summar
 		fmt.Fprintf(io.err, "%s:%d: record %d: %v\n", o.Filename, f.Line, f.Record, f.Err)
 	}
 	if more := sum.Failed - len(sum.Failures); more > 0 {
-		fmt.Fprintf(io.err, "... and %d more failed records (all in the failed_rows table of %s)\n", more, o.DBFilename)
+		if o.DBFilename == "" || o.DBFilename == "skip" {
+			fmt.Fprintf(io.err, "... and %d more failed records (not printed; with a progress database, --db_filename, all are in its failed_rows table)\n", more)
+		} else {
+			fmt.Fprintf(io.err, "... and %d more failed records (all in the failed_rows table of %s)\n", more, o.DBFilename)
+		}
 	}
 	if err != nil && sum.Total == 0 && sum.Failed == 0 {
 		return err // refused before any record: no summary to give
