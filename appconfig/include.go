@@ -1,14 +1,16 @@
 package appconfig
 
 import (
+	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/appcfg/appcfg/internal/regularfile"
 	"github.com/appcfg/appcfg/internal/yaml11"
 	"gopkg.in/yaml.v3"
 )
@@ -113,18 +115,9 @@ func readInclude(path string) ([]byte, error) {
 		}
 		return []byte(builtinFiles[name][rt]), nil
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	// An include is a small YAML file; the cap keeps a path such as
 	// /proc/kcore from being read whole.
-	data, err := io.ReadAll(io.LimitReader(f, maxIncludeSize+1))
-	if err == nil && len(data) > maxIncludeSize {
-		err = fmt.Errorf("the file is larger than %d bytes; it cannot be an include file", maxIncludeSize)
-	}
-	return data, err
+	return regularfile.Read(path, maxIncludeSize)
 }
 
 const maxIncludeSize = 10 << 20
@@ -133,9 +126,9 @@ const maxIncludeSize = 10 << 20
 // SDK's appinfo_includes.Parse does. Problems of included files name those
 // files.
 func LoadApp(path string) (*App, []Problem) {
-	data, err := os.ReadFile(path)
+	data, err := regularfile.Read(path, -1)
 	if err != nil {
-		return nil, []Problem{{File: path, Line: 1, Column: 1, Message: fmt.Sprintf("cannot read the file: %v", err)}}
+		return nil, []Problem{{File: path, Line: 1, Column: 1, Message: ReadError(err)}}
 	}
 	return LoadAppData(path, data)
 }
@@ -256,6 +249,11 @@ func (l *loader) resolve(from string, inc *appInclude, runtime string) {
 		p := it.name
 		if !strings.HasPrefix(p, builtinsPrefix) {
 			p = resolveIncludePath(from, it.name, l.basepath)
+			if p == "" && notRegular(from, it.name, l.basepath) != "" {
+				l.errorIn(from, it.pos, "includes", "File %s listed in includes directive of %s is %s, not a regular file.",
+					it.name, from, notRegular(from, it.name, l.basepath)).Hint = "include a YAML file"
+				continue
+			}
 			if p == "" {
 				l.errorIn(from, it.pos, "includes", "File %s listed in includes directive of %s could not be found.", it.name, from).
 					Hint = "create the file, or remove it from includes:"
@@ -316,6 +314,41 @@ func resolveIncludePath(from, p, basepath string) string {
 		}
 	}
 	return ""
+}
+
+// notRegular names what an include that resolveIncludePath did not find
+// is, when one of its candidates exists but is not a regular file (a named
+// pipe, a device, a directory whose include.yaml is such): the SDK reports
+// it as not found, which misleads. "" when none is.
+func notRegular(from, p, basepath string) string {
+	for _, cand := range []string{pyJoin(filepath.Dir(from), p), pyJoin(basepath, p), p} {
+		if cand == "" {
+			continue
+		}
+		if st, err := os.Stat(cand); err == nil && st.IsDir() {
+			cand = filepath.Join(cand, "include.yaml")
+		}
+		var nr *regularfile.NotRegularError
+		if err := regularfile.Check(cand); errors.As(err, &nr) {
+			return regularfile.Describe(nr.Mode)
+		}
+	}
+	return ""
+}
+
+// ReadError words an error reading a configuration file for a Problem of
+// that file: what it is when it is no regular file, else the cause without
+// the path the Problem already names.
+func ReadError(err error) string {
+	var nr *regularfile.NotRegularError
+	if errors.As(err, &nr) {
+		return fmt.Sprintf("the file is %s, not a regular file: give a YAML file", regularfile.Describe(nr.Mode))
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Sprintf("cannot read the file: %v", err)
 }
 
 // pyJoin is os.path.join: an absolute second part replaces the first.

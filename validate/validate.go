@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/appcfg/appcfg/appconfig"
+	"github.com/appcfg/appcfg/internal/regularfile"
 )
 
 // Kind is the kind of a configuration file.
@@ -83,9 +84,18 @@ func File(ctx context.Context, path string, kind Kind, opts Options) FileResult 
 	if err := ctx.Err(); err != nil {
 		return withError(res, err.Error())
 	}
-	data, err := os.ReadFile(path)
+	data, err := regularfile.Read(path, -1)
+	var nr *regularfile.NotRegularError
+	if errors.As(err, &nr) && kind != KindApp {
+		// appcfg.py looks companions up with os.path.isfile, so it
+		// ignores this one: so does appcfg, saying so.
+		res.Problems = append(res.Problems, appconfig.Problem{File: path, Line: 1, Column: 1, Warning: true,
+			Message: fmt.Sprintf("the file is %s, not a regular file: it is ignored, as appcfg.py ignores it", regularfile.Describe(nr.Mode)),
+			Hint:    "make it a regular file, or remove it"})
+		return res
+	}
 	if err != nil {
-		return withError(res, fmt.Sprintf("cannot read the file: %v", unwrapPathError(err)))
+		return withError(res, appconfig.ReadError(err))
 	}
 	switch kind {
 	case KindApp:
@@ -104,15 +114,24 @@ func File(ctx context.Context, path string, kind Kind, opts Options) FileResult 
 	return withError(res, fmt.Sprintf("unknown configuration kind %q", kind))
 }
 
-// FindFile finds <name>.yaml, or else <name>.yml, in dir; "" when neither exists.
+// FindFile finds <name>.yaml, or else <name>.yml, in dir, as appcfg.py
+// does (regular files only); failing that, the first of them that exists
+// but is no regular file (a named pipe …), for File to report rather than
+// pass over in silence. "" when there is neither.
 func FindFile(dir, name string) string {
+	odd := ""
 	for _, ext := range []string{".yaml", ".yml"} {
 		p := filepath.Join(dir, name+ext)
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+		st, err := os.Stat(p)
+		switch {
+		case err != nil || st.IsDir():
+		case st.Mode().IsRegular():
 			return p
+		case odd == "":
+			odd = p
 		}
 	}
-	return ""
+	return odd
 }
 
 // Dir checks an application directory: its app.yaml and every companion file

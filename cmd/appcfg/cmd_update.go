@@ -319,8 +319,8 @@ func addCompanions(opts *upload.Options, comps map[validate.Kind]validate.FileRe
 	}{{validate.KindCron, backend.ConfigCron}, {validate.KindQueue, backend.ConfigQueue},
 		{validate.KindDOS, backend.ConfigDOS}, {validate.KindDispatch, backend.ConfigDispatch}} {
 		r, ok := comps[k.kind]
-		if !ok {
-			continue
+		if !ok || r.Config == nil {
+			continue // absent, or not a regular file (validate warned)
 		}
 		doc, err := yaml.Marshal(r.Config)
 		if err != nil {
