@@ -31,6 +31,16 @@ type Factory interface {
 	Open(ctx context.Context, location, rest string, env Env) (Backend, error)
 }
 
+// ProjectLocator is a Factory whose locations may name the project
+// (application) every call acts on, as appengine://PROJECT does. The
+// command layer asks it before any request, so that the project a user
+// names in the location wins over the application files name.
+type ProjectLocator interface {
+	// LocationProject returns the project rest (what follows "scheme:")
+	// names, "" when it names none. It reads only the string.
+	LocationProject(rest string) (string, error)
+}
+
 // Registry maps schemes to factories.
 type Registry struct {
 	factories map[string]Factory
@@ -72,4 +82,20 @@ func (r *Registry) Open(ctx context.Context, location string, env Env) (Backend,
 		return nil, fmt.Errorf("opening backend %s: %w", location, err)
 	}
 	return b, nil
+}
+
+// Project returns the project a location names, "" when its scheme names
+// none (local) or the location names none (appengine with -A). The error is
+// the one Open would give for a malformed location.
+func (r *Registry) Project(location string) (string, error) {
+	scheme, rest, _ := strings.Cut(location, ":")
+	pl, ok := r.factories[scheme].(ProjectLocator)
+	if !ok {
+		return "", nil
+	}
+	p, err := pl.LocationProject(rest)
+	if err != nil {
+		return "", fmt.Errorf("backend %s: %w", location, err)
+	}
+	return p, nil
 }

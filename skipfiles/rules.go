@@ -58,11 +58,15 @@ func (r Rule) String() string {
 }
 
 // regexRules is a compiled skip_files list: one joined regexp, as the SDK
-// matches, plus each item alone to tell which one matched.
+// matches, plus each item alone to tell which one matched. An empty list
+// has no regexp at all and skips nothing.
 type regexRules struct {
-	all   *prefixMatcher
+	all   *prefixMatcher // nil for an empty list
 	items []*prefixMatcher
 	rules []Rule
+	// kind and source say where the list comes from (the rules' Kind and
+	// File), also when it is empty.
+	kind, source string
 }
 
 // compileSkipFiles builds the matcher for a skip_files list. Items lose their
@@ -77,7 +81,13 @@ func compileSkipFiles(patterns []string, source string, pos []Pos, flex bool) (*
 			patterns = DefaultSkipFilesFlex
 		}
 	}
-	r := &regexRules{}
+	r := &regexRules{kind: kind, source: source}
+	if len(patterns) == 0 {
+		// "skip_files: []": the SDK joins the empty list into the pattern
+		// "", which matches every path, and uploads nothing; a user who
+		// writes an empty list means "skip nothing" (Walk warns).
+		return r, nil
+	}
 	var probs []Problem
 	cleaned := make([]string, len(patterns))
 	for i, p := range patterns {
@@ -139,7 +149,7 @@ func patternProblem(rule Rule, err error) Problem {
 
 // match reports whether rel is skipped and by which item.
 func (r *regexRules) match(rel string) (bool, *Rule) {
-	if !r.all.MatchString(rel) {
+	if r.all == nil || !r.all.MatchString(rel) {
 		return false, nil
 	}
 	for i, re := range r.items {

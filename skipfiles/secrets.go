@@ -191,12 +191,12 @@ func (m *Matcher) SkipHint(rel string) string {
 		return fmt.Sprintf("add the line %q to %s", "/"+rel, file)
 	}
 	pat := "^" + regexp.QuoteMeta(rel) + "$"
-	if m.re.rules[0].Kind == KindDefaultSkipFiles {
+	if m.re.kind == KindDefaultSkipFiles {
 		defaults := make([]string, len(m.re.rules))
 		for i, r := range m.re.rules {
 			defaults[i] = r.Pattern
 		}
 		return fmt.Sprintf("add skip_files to app.yaml with %q after the default patterns, since a skip_files list replaces the default (%s)", pat, strings.Join(defaults, " "))
 	}
-	return fmt.Sprintf("add \"- %s\" to skip_files in %s", pat, m.re.rules[0].File)
+	return fmt.Sprintf("add \"- %s\" to skip_files in %s", pat, m.re.source)
 }

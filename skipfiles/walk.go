@@ -36,7 +36,8 @@ type Options struct {
 	// gcloud does.
 	IgnoreFile string
 	// Strict turns the warnings of the checks into errors (for CI): every
-	// .py/.pyc conflict, an installed app's OAuth client secret.
+	// .py/.pyc conflict, an installed app's OAuth client secret, an empty
+	// skip_files list.
 	Strict bool
 	// FollowExternalLinks allows symbolic links to point outside the app.
 	FollowExternalLinks bool
@@ -356,6 +357,7 @@ func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result,
 		python27: opts.Runtime == "python27",
 		res:      &Result{Root: m.root, Matcher: m},
 		ahead:    make(chan struct{}, 2*runtime.NumCPU())}
+	w.checkEmptySkipFiles()
 	stack := []*dirNode{{rel: "", real: rootReal}}
 	for len(stack) > 0 {
 		if err := ctx.Err(); err != nil {
@@ -378,6 +380,24 @@ func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result,
 		}
 	}
 	return w.res, errorOf(w.probs)
+}
+
+// checkEmptySkipFiles reports "skip_files: []", which appcfg takes as
+// "skip nothing" while the SDK uploads nothing at all (it joins the empty
+// list into the pattern "", which matches every path): a deliberate
+// difference, so a warning, or an error with Strict.
+func (w *walker) checkEmptySkipFiles() {
+	if w.m.mode != ModeSkipFiles || w.opts.SkipFiles == nil || len(w.opts.SkipFiles) > 0 {
+		return
+	}
+	p := Problem{Kind: ProblemConfig, File: w.opts.SkipFilesSource,
+		Message: "skip_files is an empty list: appcfg uploads every file, while appcfg.py and gcloud would upload none (they join the list into the pattern '', which matches every path)",
+		Hint:    "remove skip_files to get the SDK's default, or list the patterns to skip"}
+	if w.opts.Strict {
+		w.probs = append(w.probs, p)
+		return
+	}
+	w.rep.Warn(p.String())
 }
 
 func (w *walker) skip(rel string, isDir bool, reason string, rule *Rule) {

@@ -61,3 +61,30 @@ func TestRegistryOpensLocal(t *testing.T) {
 		t.Errorf("opening an unknown scheme: %v, want an error naming the schemes", err)
 	}
 }
+
+// TestLocationProject: the project a location names, read by the factory
+// of its scheme without opening anything.
+func TestLocationProject(t *testing.T) {
+	tests := []struct {
+		location, want string
+		wantErr        bool
+	}{
+		{"local", "", false},
+		{"local:/tmp/store", "", false},
+		{"appengine", "", false},
+		{"appengine://staging-proj", "staging-proj", false},
+		{"appengine:staging-proj", "staging-proj", false},
+		{"appengine://staging-proj/?appengine=http://127.0.0.1:1/", "staging-proj", false},
+		{"appengine://p?%zz", "", true},
+		{"datastore://dsproj?endpoint=127.0.0.1:8081", "dsproj", false},
+		{"datastore:", "", false},
+		{"datastore://a/b", "", true},
+		{"nosuch://x", "", false},
+	}
+	for _, tt := range tests {
+		got, err := Registry().Project(tt.location)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("Project(%q) = %q, %v; want %q, error %v", tt.location, got, err, tt.want, tt.wantErr)
+		}
+	}
+}

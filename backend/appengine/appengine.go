@@ -238,10 +238,15 @@ func (b *Backend) takeListing(ctx context.Context, project string) (present map[
 	return l.present, true, nil
 }
 
-// projectOf returns the project a call is about.
+// projectOf returns the project a call is about: the location's, which a
+// call may repeat but never contradict (a deploy meant for the project the
+// user named must not land in another), else the call's app.
 func (b *Backend) projectOf(app string) (string, error) {
 	p := app
-	if p == "" {
+	switch {
+	case b.project != "" && app != "" && app != b.project:
+		return "", fmt.Errorf("the backend location names project %q but the command targets app %q; make them match, or leave the project out of the location", b.project, app)
+	case p == "":
 		p = b.project
 	}
 	if p == "" {
@@ -305,12 +310,9 @@ func (Factory) Open(ctx context.Context, location, rest string, env backend.Env)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rest, query, _ := strings.Cut(rest, "?")
-	project := strings.TrimPrefix(rest, "//")
-	project = strings.TrimSuffix(project, "/")
-	q, err := url.ParseQuery(query)
+	project, q, err := parseLocation(rest)
 	if err != nil {
-		return nil, fmt.Errorf("the endpoint overrides after ? are not a query string: %w", err)
+		return nil, err
 	}
 	set, _ := ctx.Value(settingsKey{}).(Settings)
 	var ep Endpoints
@@ -339,6 +341,24 @@ func (Factory) Open(ctx context.Context, location, rest string, env backend.Env)
 	return b, nil
 }
 
+// LocationProject implements backend.ProjectLocator: the project of
+// appengine://PROJECT, "" for a bare appengine.
+func (Factory) LocationProject(rest string) (string, error) {
+	project, _, err := parseLocation(rest)
+	return project, err
+}
+
+// parseLocation splits what follows "appengine:" into the project and the
+// parameters after "?".
+func parseLocation(rest string) (project string, q url.Values, err error) {
+	rest, query, _ := strings.Cut(rest, "?")
+	project = strings.TrimSuffix(strings.TrimPrefix(rest, "//"), "/")
+	if q, err = url.ParseQuery(query); err != nil {
+		return "", nil, fmt.Errorf("the endpoint overrides after ? are not a query string: %w", err)
+	}
+	return project, q, nil
+}
+
 // Compile-time checks of the capabilities.
 var (
 	_ backend.Backend      = (*Backend)(nil)
@@ -347,4 +367,6 @@ var (
 	_ backend.LogReader    = (*Backend)(nil)
 	_ backend.ConfigStore  = (*Backend)(nil)
 	_ backend.Entities     = (*Backend)(nil)
+
+	_ backend.ProjectLocator = Factory{}
 )

@@ -41,9 +41,10 @@ type Backend struct {
 }
 
 var (
-	_ backend.Backend  = (*Backend)(nil)
-	_ backend.Entities = (*Backend)(nil)
-	_ backend.Factory  = (*Factory)(nil)
+	_ backend.Backend        = (*Backend)(nil)
+	_ backend.Entities       = (*Backend)(nil)
+	_ backend.Factory        = (*Factory)(nil)
+	_ backend.ProjectLocator = (*Factory)(nil)
 )
 
 // Factory opens datastore backends; see NewFactory.
@@ -54,6 +55,13 @@ func NewFactory() *Factory { return &Factory{} }
 
 // Scheme is "datastore".
 func (*Factory) Scheme() string { return "datastore" }
+
+// LocationProject implements backend.ProjectLocator: the project of
+// datastore://PROJECT.
+func (*Factory) LocationProject(rest string) (string, error) {
+	cfg, err := ParseConfig(rest)
+	return cfg.Project, err
+}
 
 // Open opens the Datastore a location names; see ParseConfig.
 func (*Factory) Open(ctx context.Context, location, rest string, env backend.Env) (backend.Backend, error) {

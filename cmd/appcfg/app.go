@@ -18,7 +18,14 @@ func run(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintln(io.out, versionLine())
 		return exitOK
 	}
-	app := newApp(io)
+	return runApp(ctx, newApp(io), args, io)
+}
+
+// runApp runs app on args. A panic on the way is a bug of appcfg: it is
+// reported as one line asking for a report, with exit status 70, never as
+// a Go trace (see recoverBug).
+func runApp(ctx context.Context, app *cli.App, args []string, io stdio) (code int) {
+	defer recoverBug(io.err, &code)
 	args, err := normalizeArgs(app, args)
 	if err == nil {
 		err = app.RunContext(ctx, args)

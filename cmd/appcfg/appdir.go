@@ -65,7 +65,7 @@ func loadAppDir(ctx context.Context, io stdio, g globals, dir string, genVersion
 	for _, r := range results[1:] {
 		d.companions[r.Kind] = r
 	}
-	d.appID = projectID(firstNonEmpty(g.appID, app.Application, app.Project))
+	d.appID = g.targetApp(io, firstNonEmpty(app.Application, app.Project), d.appYAML)
 	if d.appID == "" {
 		return nil, usagef("Expected -A app_id when application property in file %s is not set.", filepath.Base(d.appYAML))
 	}

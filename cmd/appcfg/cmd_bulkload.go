@@ -80,7 +80,7 @@ func runBulkload(c *cli.Context, io stdio, download bool) error {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(128 << 20))
 	}
 	o := bulkload.Options{
-		App:            g.appID,
+		App:            g.app(),
 		Namespace:      c.String("namespace"),
 		Kind:           c.String("kind"),
 		Filename:       c.String("filename"),

@@ -111,7 +111,11 @@ func loadCompanion(ctx context.Context, io stdio, g globals, args []string, kind
 			cf.config = r.Config
 		}
 	}
-	cf.appID = projectID(firstNonEmpty(g.appID, companionApp(cf.config), fromApp))
+	fromFile, file := companionApp(cf.config), cf.path
+	if fromFile == "" {
+		fromFile, file = fromApp, appYAML
+	}
+	cf.appID = g.targetApp(io, fromFile, file)
 	return cf, nil
 }
 

@@ -79,10 +79,10 @@ func runRequestLogs(c *cli.Context, io stdio) error {
 			return usagef("%s has no version: set version: or give -V", d.appYAML)
 		}
 	} else {
-		if g.appID == "" || g.version == "" {
+		if g.app() == "" || g.version == "" {
 			return usagef("Expected the --application and --version flags if <directory> argument is not specified.")
 		}
-		opts.App, opts.Service, opts.Version = g.appID, firstNonEmpty(g.module, "default"), g.version
+		opts.App, opts.Service, opts.Version = g.app(), firstNonEmpty(g.module, "default"), g.version
 	}
 	if g.verbosity > 0 {
 		opts.Status = io.err

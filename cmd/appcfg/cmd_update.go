@@ -194,10 +194,13 @@ func updateFailed(err error, t *updateTargets, i int, several bool) error {
 
 // pushOnly pushes companion files named without any service to deploy.
 func pushOnly(ctx context.Context, io stdio, g globals, b backend.Backend, comps map[validate.Kind]validate.FileResult) (*upload.Result, error) {
-	app := g.appID
+	fromFile, file := "", ""
 	for _, r := range comps {
-		app = projectID(firstNonEmpty(app, companionApp(r.Config)))
+		if a := companionApp(r.Config); a != "" && fromFile == "" {
+			fromFile, file = a, r.Path
+		}
 	}
+	app := g.targetApp(io, fromFile, file)
 	if app == "" {
 		return nil, usagef("Expected -A app_id: the files named do not say which application they belong to.")
 	}

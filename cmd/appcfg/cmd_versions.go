@@ -51,7 +51,7 @@ func versionCommands(io stdio) []*cli.Command {
 				if err != nil {
 					return err
 				}
-				if g.appID == "" || g.version == "" || c.Args().Present() {
+				if g.app() == "" || g.version == "" || c.Args().Present() {
 					return usagef("Expected an <app_id> argument, a <version> argument and an optional <module> argument.")
 				}
 				return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
@@ -60,10 +60,10 @@ func versionCommands(io stdio) []*cli.Command {
 						return err
 					}
 					service := firstNonEmpty(g.module, "default")
-					if err := vs.DeleteVersion(ctx, g.appID, service, g.version); err != nil {
+					if err := vs.DeleteVersion(ctx, g.app(), service, g.version); err != nil {
 						return fmt.Errorf("deleting version %s of service %s: %w", g.version, service, err)
 					}
-					fmt.Fprintf(io.out, "Deleted version %s of service %s of app %s.\n", g.version, service, g.appID)
+					fmt.Fprintf(io.out, "Deleted version %s of service %s of app %s.\n", g.version, service, g.app())
 					return nil
 				})
 			},
@@ -92,12 +92,12 @@ func resolveIdent(c *cli.Context, io stdio, g globals, needVersion bool) (ident,
 			return ident{}, usagef("%s has no version: set version: or give -V", d.appYAML)
 		}
 		return ident{d.appID, d.service, d.version}, nil
-	case g.appID == "":
+	case g.app() == "":
 		return ident{}, usagef("Expected <directory> argument or -A <app id>.")
 	case needVersion && g.version == "":
 		return ident{}, usagef("Expected a <directory> argument or both --application and --version flags.")
 	}
-	return ident{g.appID, firstNonEmpty(g.module, "default"), g.version}, nil
+	return ident{g.app(), firstNonEmpty(g.module, "default"), g.version}, nil
 }
 
 // withHost resolves the identity and opens the backend for fn.
@@ -224,7 +224,7 @@ func servingCommand(io stdio, name, usage string, status backend.ServingStatus) 
 			if err != nil {
 				return err
 			}
-			if !c.Args().Present() && (g.appID == "" || g.version == "") {
+			if !c.Args().Present() && (g.app() == "" || g.version == "") {
 				return usagef("Expected at least one <file> argument or the --application, --module and --version flags to be set.")
 			}
 			id, err := resolveIdent(c, io, g, true)

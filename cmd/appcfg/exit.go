@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+	"runtime"
+	"strings"
 )
 
 // Exit statuses. Their meaning never changes once released; scripts rely on
@@ -17,6 +20,8 @@ const (
 	// supports it any more (password sign-in, Managed VMs); the message
 	// says what to use instead. docs/compat.md lists every refusal.
 	exitRefused = 6
+	// exitBug: appcfg itself failed (a panic), EX_SOFTWARE of sysexits.h.
+	exitBug = 70
 )
 
 // refusedError is a legacy command or option appcfg refuses on purpose: what
@@ -65,4 +70,43 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "appcfg: %v\n", err)
 	return exitFailure
+}
+
+// recoverBug, deferred, turns a panic into one line on stderr and exit
+// status 70. A panic is a bug whatever the input: the user gets what to do
+// (report it) and where it happened, never a trace that may quote memory.
+func recoverBug(stderr io.Writer, code *int) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	msg := strings.Join(strings.Fields(fmt.Sprint(r)), " ")
+	if len(msg) > 200 {
+		msg = msg[:200] + "…"
+	}
+	fmt.Fprintf(stderr, "appcfg: internal error: %s%s; this is a bug in appcfg, please report it with the command you ran (%s)\n",
+		msg, panicSite(), versionLine())
+	*code = exitBug
+}
+
+// panicSite names the function and line that panicked, " in F (file:line)",
+// from the stack of the deferred call that recovered: the first frame
+// below the runtime's panic machinery.
+func panicSite() string {
+	pcs := make([]uintptr, 32)
+	n := runtime.Callers(3, pcs)
+	frames := runtime.CallersFrames(pcs[:n])
+	inPanic := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			inPanic = true
+		case inPanic && !strings.HasPrefix(f.Function, "runtime."):
+			return fmt.Sprintf(" in %s (%s:%d)", f.Function, filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return ""
+		}
+	}
 }

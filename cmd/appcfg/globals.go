@@ -56,6 +56,9 @@ type globals struct {
 	anyRT     bool
 	envVars   map[string]string
 	backend   string
+	// project is the project the backend location names, "" for none;
+	// see target.go for how it and appID decide the application.
+	project string
 }
 
 func readGlobals(c *cli.Context) (globals, error) {
@@ -67,6 +70,10 @@ func readGlobals(c *cli.Context) (globals, error) {
 		runtime:   c.String(flagRuntime),
 		anyRT:     c.Bool(flagAnyRuntime),
 		backend:   c.String(flagBackend),
+	}
+	g.project = locationProject(g.backend)
+	if err := g.checkTarget(); err != nil {
+		return g, err
 	}
 	switch {
 	case c.Bool(flagQuiet):

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/urfave/cli/v2"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden sections of testscript files whose cmp fails")
@@ -178,4 +179,38 @@ func cmdCopyDir(ts *testscript.TestScript, neg bool, args []string) {
 		return os.WriteFile(target, data, 0o644)
 	})
 	ts.Check(err)
+}
+
+// TestPanicIsOneLine: a panic anywhere in a command is reported as one line
+// asking for a report, with exit status 70, and no Go trace.
+func TestPanicIsOneLine(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		boom func()
+	}{
+		{"index", func() { var s []int; _ = s[len(os.Args)+1] }},
+		{"nil map", func() { var m map[string]int; m["x"] = 1 }},
+		{"value", func() { panic("multi\nline\nvalue") }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			io := stdio{in: strings.NewReader(""), out: &out, err: &errOut}
+			app := newApp(io)
+			app.Commands = append(app.Commands, &cli.Command{Name: "boom", Action: func(*cli.Context) error {
+				tt.boom()
+				return nil
+			}})
+			code := runApp(context.Background(), app, []string{"appcfg", "boom"}, io)
+			if code != exitBug {
+				t.Errorf("exit %d, want %d", code, exitBug)
+			}
+			got := errOut.String()
+			if strings.Count(got, "\n") != 1 || !strings.Contains(got, "please report") || !strings.Contains(got, "main_test.go") {
+				t.Errorf("stderr %q, want one line asking for a report and naming the place", got)
+			}
+			if strings.Contains(got, "goroutine") || strings.Contains(got, ".go:") && strings.Count(got, ".go:") > 1 {
+				t.Errorf("stderr %q looks like a Go trace", got)
+			}
+		})
+	}
 }
