@@ -214,9 +214,9 @@ func (b *Backend) PutBlob(ctx context.Context, app, digest string, size int64, r
 			return err
 		}
 	} else if rec.tmp, err = b.writeBlobFile(ctx, digest, size, r); err != nil {
-		return err
+		return b.noSpace("storing blob "+digest, err)
 	}
-	return b.record(ctx, rec)
+	return b.noSpace("storing blob "+digest, b.record(ctx, rec))
 }
 
 // isDurable reports whether the blob's file is in place with its size and

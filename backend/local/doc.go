@@ -39,4 +39,11 @@
 //
 // The schema carries its version in SQLite's user_version; opening a store
 // applies the migrations it lacks inside one transaction.
+//
+// Its files are private (see internal/privfile). On a full disk SQLite
+// cannot size the shared-memory index (-shm) a WAL reader needs; the store
+// is then opened with exclusive locking, which keeps that index in memory,
+// so reads go on (one connection at a time, and another process cannot use
+// the store meanwhile), and writes fail with a *NoSpaceError naming the
+// store and what to free.
 package local

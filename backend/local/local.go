@@ -79,21 +79,45 @@ func Open(ctx context.Context, location string, cfg Config, env backend.Env) (*B
 	if err := privfile.SQLite(filepath.Join(cfg.Root, dbName)); err != nil {
 		return nil, fmt.Errorf("creating the local store: %w", err)
 	}
-	db, err := sql.Open("sqlite", dsn(filepath.Join(cfg.Root, dbName)))
+	db, err := openDB(ctx, cfg.Root, false)
 	if err != nil {
-		return nil, fmt.Errorf("opening the local store's database: %w", err)
-	}
-	// Writers queue on SQLite's file lock; bounding the pool keeps a burst of
-	// uploads from opening a connection each.
-	db.SetMaxOpenConns(2*runtime.NumCPU() + 4)
-	db.SetMaxIdleConns(2*runtime.NumCPU() + 4)
-	if err := migrate(ctx, db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("opening the local store in %s: %w", cfg.Root, err)
+		return nil, err
 	}
 	b := &Backend{location: location, root: cfg.Root, db: db, user: env.User, now: time.Now}
 	b.sweepTemp()
 	return b, nil
+}
+
+// openDB opens and migrates the store's database. On a full disk, where
+// SQLite cannot size the shared-memory index (-shm) every WAL reader
+// needs, it opens it again with exclusive locking, which keeps that index in
+// this process's memory: commands that only read (list_versions,
+// request_logs, download_data …) keep working, one connection at a time,
+// and writes fail with a *NoSpaceError.
+func openDB(ctx context.Context, root string, exclusive bool) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn(filepath.Join(root, dbName), exclusive))
+	if err != nil {
+		return nil, fmt.Errorf("opening the local store's database: %w", err)
+	}
+	// Writers queue on SQLite's file lock; bounding the pool keeps a burst of
+	// uploads from opening a connection each. With exclusive locking a
+	// second connection would wait for the first's lock forever.
+	conns := 2*runtime.NumCPU() + 4
+	if exclusive {
+		conns = 1
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		err = noSpaceIn("", root, err)
+		var ns *NoSpaceError
+		if !exclusive && errors.As(err, &ns) {
+			return openDB(ctx, root, true)
+		}
+		return nil, fmt.Errorf("opening the local store in %s: %w", root, err)
+	}
+	return db, nil
 }
 
 // step reports a step of making blobs durable to a test listening.
@@ -106,8 +130,13 @@ func (b *Backend) step(s string) {
 // dsn builds the driver's connection string. Every transaction begins
 // IMMEDIATE: it takes the write lock up front, so a transaction never fails
 // half-way when another process wrote since it started reading.
-func dsn(path string) string {
+func dsn(path string, exclusive bool) string {
 	q := url.Values{}
+	if exclusive {
+		// Before journal_mode=WAL (the driver applies _pragma first), so
+		// the WAL index is kept in memory from the start.
+		q.Set("_pragma", "locking_mode(EXCLUSIVE)")
+	}
 	q.Set("_busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()))
 	q.Set("_journal_mode", "WAL")
 	// FULL: a commit is on disk when it returns, as PutBlob promises.
@@ -148,17 +177,17 @@ func (b *Backend) update(ctx context.Context, what string, fn func(tx *sql.Tx) e
 	}
 	tx, err := b.db.BeginTx(ctx, nil)
 	if err != nil {
-		return dbErr(ctx, what, err)
+		return b.noSpace(what, dbErr(ctx, what, err))
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	if err := fn(tx); err != nil {
 		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			return fmt.Errorf("%s: %w", what, ctx.Err())
 		}
-		return err
+		return b.noSpace(what, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return dbErr(ctx, what, err)
+		return b.noSpace(what, dbErr(ctx, what, err))
 	}
 	return nil
 }

@@ -131,7 +131,7 @@ func TestLogsMigrateFromV4(t *testing.T) {
 // sets user_version once it has written its rows).
 func storeAtVersion(t *testing.T, dir string, v int) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", dsn(filepath.Join(dir, dbName)))
+	db, err := sql.Open("sqlite", dsn(filepath.Join(dir, dbName), false))
 	if err != nil {
 		t.Fatal(err)
 	}
