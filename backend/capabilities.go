@@ -169,3 +169,111 @@ type Preflight interface {
 	// replaced it, when the host does not take configurations of kind.
 	CheckConfig(kind ConfigKind) error
 }
+
+// BlobCollector is the capability to remove the blobs no version uses, so a
+// host that sees daily deploys does not grow without bound.
+type BlobCollector interface {
+	// CollectBlobs removes the blobs of app (of every app when app is "")
+	// that no version of that app names, and reports what it freed. It
+	// never removes a blob a deploy in flight may still name in the
+	// version it is about to create: how a host knows those is its own
+	// rule (the local store keeps every blob of an app while a deploy of
+	// it holds an unexpired lock). Safe to run at any time.
+	CollectBlobs(ctx context.Context, app string) (Collected, error)
+}
+
+// Collected is what a collection freed.
+type Collected struct {
+	Blobs int   `json:"blobs"` // blob records removed
+	Files int   `json:"files"` // stored files removed (one content kept for several apps is one file)
+	Bytes int64 `json:"bytes"` // their size
+	// Kept counts the unused blobs kept for a deploy in flight, and
+	// KeptFor names those deploys' apps.
+	Kept    int      `json:"kept"`
+	KeptFor []string `json:"kept_for,omitempty"`
+}
+
+// StoreVerifier is the capability to check everything a host holds: every
+// blob against its digest and size, every record against the content it
+// names. The local store has it; remote hosts check their own storage.
+type StoreVerifier interface {
+	// VerifyStore checks the whole store and reports by version. With
+	// opts.Repair it forgets every bad blob (its records and its file), so
+	// the next deploy that needs it sends it again; with opts.Collect it
+	// also collects unused blobs and stray files (see BlobCollector).
+	// Problems found are the report's, not an error: the error is for a
+	// check that could not run.
+	VerifyStore(ctx context.Context, opts VerifyOptions) (*StoreReport, error)
+}
+
+// VerifyOptions tune VerifyStore.
+type VerifyOptions struct {
+	Repair  bool
+	Collect bool
+	// Progress, when set, hears how many of the blobs' bytes were checked.
+	Progress func(doneBytes, totalBytes int64)
+}
+
+// StoreReportSchema names the layout of StoreReport as JSON; it changes
+// when a field changes meaning or goes away.
+const StoreReportSchema = "appcfg-verify/1"
+
+// StoreReport is what VerifyStore found (and did).
+type StoreReport struct {
+	Schema string `json:"schema"` // StoreReportSchema
+	Store  string `json:"store"`  // the location checked
+	Blobs  int    `json:"blobs"`  // distinct contents checked
+	Bytes  int64  `json:"bytes"`  // their recorded size
+	Files  int    `json:"files"`  // manifest entries (files of versions) checked
+	// Problems lists every damaged content or record, each once.
+	Problems []StoreProblem `json:"problems"`
+	// Versions lists the versions that cannot be served whole, with the
+	// files concerned.
+	Versions []DamagedVersion `json:"versions"`
+	// Unused blobs (no version names them), unrecorded files (content no
+	// record names) and temporary files are not damage; Collect frees them.
+	UnusedBlobs     int   `json:"unused_blobs"`
+	UnusedBytes     int64 `json:"unused_bytes"`
+	UnrecordedFiles int   `json:"unrecorded_files"`
+	TempFiles       int   `json:"temp_files"`
+	// Repaired counts the bad blobs forgotten (VerifyOptions.Repair).
+	Repaired int `json:"repaired"`
+	// Collected is what Collect freed; nil without it.
+	Collected *Collected `json:"collected,omitempty"`
+}
+
+// The kinds of StoreProblem.
+const (
+	ProblemMissing    = "missing"    // the content's file is gone
+	ProblemSize       = "size"       // the file's size is not the recorded one
+	ProblemContent    = "content"    // the file's SHA-1 is not its name
+	ProblemUnreadable = "unreadable" // the file cannot be read
+	ProblemUnrecorded = "unrecorded" // a version names content its app has no record of
+	ProblemDatabase   = "database"   // the database's own integrity check failed
+)
+
+// StoreProblem is one damaged content or record.
+type StoreProblem struct {
+	Kind   string   `json:"kind"`
+	SHA1   string   `json:"sha1,omitempty"`
+	Apps   []string `json:"apps,omitempty"` // the apps that hold (or name) the content
+	Detail string   `json:"detail"`
+	// Repaired: the bad content was forgotten; the next deploy of a
+	// version that names it sends it again.
+	Repaired bool `json:"repaired"`
+}
+
+// DamagedVersion is a version with files that cannot be served.
+type DamagedVersion struct {
+	App     string        `json:"app"`
+	Service string        `json:"service"`
+	Version string        `json:"version"`
+	Files   []DamagedFile `json:"files"`
+}
+
+// DamagedFile is one file of a DamagedVersion and the kind of its problem.
+type DamagedFile struct {
+	Path string `json:"path"`
+	SHA1 string `json:"sha1"`
+	Kind string `json:"kind"`
+}

@@ -37,6 +37,11 @@
 // sends it again. An empty or missing appcfg.db beside existing blobs is
 // refused rather than re-created.
 //
+// CollectBlobs (after delete_version, and from `appcfg verify --gc`) removes
+// the blobs no version of their app names, never while a deploy of that app
+// holds an unexpired lock, and removes records and files under the write
+// lock every record needs (see collect.go). docs/store.md tells users.
+//
 // The schema carries its version in SQLite's user_version; opening a store
 // applies the migrations it lacks inside one transaction.
 //

@@ -101,6 +101,7 @@ func commands(io stdio) []*cli.Command {
 		rollbackCommand(io),
 		serveCommand(io),
 		requestLogsCommand(io),
+		verifyCommand(io),
 	}
 	cmds = append(cmds, versionCommands(io)...)
 	cmds = append(cmds, bulkloadCommands(io)...)

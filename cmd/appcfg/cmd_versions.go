@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/human"
 )
 
 // versionCommands are the legacy commands that manage deployed versions.
@@ -64,7 +65,7 @@ func versionCommands(io stdio) []*cli.Command {
 						return fmt.Errorf("deleting version %s of service %s: %w", g.version, service, err)
 					}
 					fmt.Fprintf(io.out, "Deleted version %s of service %s of app %s.\n", g.version, service, g.app())
-					return nil
+					return collectAfterDelete(ctx, io, b, g.app())
 				})
 			},
 		},
@@ -244,4 +245,25 @@ func servingCommand(io stdio, name, usage string, status backend.ServingStatus) 
 			})
 		},
 	}
+}
+
+// collectAfterDelete frees the contents no version of app names any more,
+// where the host keeps them itself (the local store), and says what it
+// freed. The version is deleted whatever happens here: a failure is only
+// worth a warning and a way to retry.
+func collectAfterDelete(ctx context.Context, io stdio, b backend.Backend, app string) error {
+	gc, ok := b.(backend.BlobCollector)
+	if !ok {
+		return nil
+	}
+	c, err := gc.CollectBlobs(ctx, app)
+	if err != nil {
+		fmt.Fprintf(io.err, "appcfg: warning: the version was deleted, but freeing its unused contents failed (appcfg verify --gc retries): %v\n", err)
+		return nil
+	}
+	fmt.Fprintf(io.out, "Freed %d content(s) no version uses any more (%s).\n", c.Files, human.Size(c.Bytes))
+	if c.Kept > 0 {
+		fmt.Fprintf(io.out, "Kept %d unused content(s) for a deploy of %s in flight; appcfg verify --gc frees them later.\n", c.Kept, app)
+	}
+	return nil
 }

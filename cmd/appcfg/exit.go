@@ -16,6 +16,9 @@ const (
 	exitOK      = 0 // the command did what was asked
 	exitFailure = 1 // the input is wrong, the host refused, or the run was interrupted
 	exitUsage   = 2 // the command line itself is wrong
+	// exitDamaged: verify found damaged or missing content in the store
+	// (even when --repair forgot it: the versions it listed need an update).
+	exitDamaged = 3
 	// exitRefused: what was asked is refused on purpose, because no host
 	// supports it any more (password sign-in, Managed VMs); the message
 	// says what to use instead. docs/compat.md lists every refusal.
@@ -57,6 +60,8 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitOK
 	case errors.Is(err, errReported):
 		return exitFailure
+	case errors.Is(err, errDamaged):
+		return exitDamaged
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "appcfg: error: %v\n", err)
 		fmt.Fprintln(stderr, "Run 'appcfg help' for the list of commands, or 'appcfg help COMMAND' for one command's flags.")

@@ -1,0 +1,175 @@
+package local
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/appcfg/appcfg/backend"
+)
+
+// createVersion records a version of app naming the given contents.
+func createVersion(t *testing.T, b *Backend, app, version string, contents ...string) {
+	t.Helper()
+	spec := backend.VersionSpec{App: app, Service: "default", Version: version, Runtime: "python27"}
+	for i, c := range contents {
+		spec.Files = append(spec.Files, backend.FileRef{Path: "f" + string(rune('a'+i)), SHA1: sha1hex([]byte(c)), Size: int64(len(c))})
+	}
+	if _, err := b.CreateVersion(t.Context(), spec); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// Deleting a version leaves blobs only it named; collecting frees them (and
+// their files), keeps what other versions or other apps still use, and
+// reports what it freed.
+func TestCollectBlobsFreesOnlyUnused(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	only := put(t, b, "app", []byte("only v1 names this\n"))
+	both := put(t, b, "app", []byte("v1 and v2 name this\n"))
+	shared := put(t, b, "app", []byte("another app holds this too\n"))
+	put(t, b, "other", []byte("another app holds this too\n"))
+	createVersion(t, b, "app", "v1", "only v1 names this\n", "v1 and v2 name this\n", "another app holds this too\n")
+	createVersion(t, b, "app", "v2", "v1 and v2 name this\n")
+	if err := b.DeleteVersion(t.Context(), "app", "default", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := b.CollectBlobs(t.Context(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := backend.Collected{Blobs: 2, Files: 1, Bytes: int64(len("only v1 names this\n"))}
+	if c.Blobs != want.Blobs || c.Files != want.Files || c.Bytes != want.Bytes || c.Kept != 0 {
+		t.Fatalf("CollectBlobs = %+v, want %+v", c, want)
+	}
+	if exists(b.blobPath(only)) || !exists(b.blobPath(both)) || !exists(b.blobPath(shared)) {
+		t.Fatalf("after collecting: unused file kept %v, used file kept %v, other app's file kept %v",
+			exists(b.blobPath(only)), exists(b.blobPath(both)), exists(b.blobPath(shared)))
+	}
+	if m, _ := b.MissingBlobs(t.Context(), "other", []string{shared}); len(m) != 0 {
+		t.Fatal("collecting app's blobs took another app's record")
+	}
+	if m, _ := b.MissingBlobs(t.Context(), "app", []string{only, both}); !slices.Equal(m, []string{only}) {
+		t.Fatalf("MissingBlobs after collecting = %v, want the collected blob", m)
+	}
+}
+
+// A deploy in flight has sent blobs (or was told the host holds them) but
+// not created its version: while it holds its lock, no unused blob of its
+// app is collected. A killed deploy's expired lock keeps what it sent, so
+// running it again resumes.
+func TestCollectBlobsSparesDeploysInFlight(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	old := put(t, b, "app", []byte("held before the deploy, reused by it\n"))
+	key := backend.LockKey{App: "app", Service: "default", Version: "v1"}
+	tok, err := b.AcquireLock(t.Context(), key, backend.Owner{User: "deployer"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := put(t, b, "app", []byte("sent by the deploy in flight\n"))
+	c, err := b.CollectBlobs(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Blobs != 0 || c.Kept != 2 || !slices.Equal(c.KeptFor, []string{"app"}) {
+		t.Fatalf("CollectBlobs during a deploy = %+v, want both blobs kept for app", c)
+	}
+	createVersion(t, b, "app", "v1", "held before the deploy, reused by it\n", "sent by the deploy in flight\n")
+	if err := b.ReleaseLock(t.Context(), key, tok); err != nil {
+		t.Fatal(err)
+	}
+
+	// A killed deploy: its lock expired, never released.
+	gone := put(t, b, "app", []byte("unused, stored before the killed deploy\n"))
+	later := b.now().Add(time.Second)
+	b.now = func() time.Time { return later }
+	if _, err := b.AcquireLock(t.Context(), backend.LockKey{App: "app", Service: "default", Version: "v2"}, backend.Owner{User: "killed"}, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	b.now = func() time.Time { return later.Add(time.Minute) }
+	resumable := put(t, b, "app", []byte("sent by the killed deploy\n"))
+	c, err = b.CollectBlobs(t.Context(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Blobs != 1 || c.Kept != 1 || exists(b.blobPath(gone)) || !exists(b.blobPath(resumable)) {
+		t.Fatalf("CollectBlobs with a killed deploy's lock = %+v; want the older blob freed and the killed deploy's kept", c)
+	}
+	if !exists(b.blobPath(old)) || !exists(b.blobPath(sent)) {
+		t.Fatal("a blob of the created version was collected")
+	}
+}
+
+// Verify finds every kind of damage, reports it by version, repairs it so
+// MissingBlobs asks for the content again, and collects what no one uses.
+func TestVerifyStore(t *testing.T) {
+	dir := t.TempDir()
+	b := openAt(t, dir)
+	files := []string{"sound\n", "deleted by hand\n", "one byte flipped\n", "truncated\n"}
+	var ds []string
+	for _, f := range files {
+		ds = append(ds, put(t, b, "app", []byte(f)))
+	}
+	unused := put(t, b, "app", []byte("no version names this\n"))
+	createVersion(t, b, "app", "v1", files...)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Remove(b.blobPath(ds[1])))
+	must(os.WriteFile(b.blobPath(ds[2]), []byte("one byte flipped!"), 0o600))
+	must(os.Truncate(b.blobPath(ds[3]), 2))
+	stray := filepath.Join(dir, blobDir, "ff", "ffffffffffffffffffffffffffffffffffffff")
+	must(os.MkdirAll(filepath.Dir(stray), 0o700))
+	must(os.WriteFile(stray, []byte("no record names this"), 0o600))
+	past := time.Now().Add(-2 * tmpMaxAge)
+	must(os.Chtimes(stray, past, past))
+
+	rep, err := b.VerifyStore(t.Context(), backend.VerifyOptions{})
+	must(err)
+	kinds := map[string]string{}
+	for _, p := range rep.Problems {
+		kinds[p.SHA1] = p.Kind
+	}
+	want := map[string]string{ds[1]: backend.ProblemMissing, ds[2]: backend.ProblemContent, ds[3]: backend.ProblemSize}
+	if len(kinds) != 3 || kinds[ds[1]] != want[ds[1]] || kinds[ds[2]] != want[ds[2]] || kinds[ds[3]] != want[ds[3]] {
+		t.Fatalf("problems %+v, want %v", rep.Problems, want)
+	}
+	if len(rep.Versions) != 1 || rep.Versions[0].Version != "v1" || len(rep.Versions[0].Files) != 3 {
+		t.Fatalf("damaged versions %+v, want v1 with 3 files", rep.Versions)
+	}
+	if rep.Blobs != 5 || rep.Files != 4 || rep.UnusedBlobs != 1 || rep.UnrecordedFiles != 1 || rep.Repaired != 0 {
+		t.Fatalf("report %+v", rep)
+	}
+
+	rep, err = b.VerifyStore(t.Context(), backend.VerifyOptions{Repair: true, Collect: true})
+	must(err)
+	if rep.Repaired != 3 || rep.Collected == nil || rep.Collected.Blobs != 1 || rep.Collected.Files != 2 {
+		t.Fatalf("repair and collect: repaired %d, collected %+v", rep.Repaired, rep.Collected)
+	}
+	if exists(b.blobPath(ds[2])) || exists(b.blobPath(unused)) || exists(stray) {
+		t.Fatal("a damaged, unused or unrecorded file is still in the store")
+	}
+	m, err := b.MissingBlobs(t.Context(), "app", ds)
+	must(err)
+	if !slices.Equal(m, ds[1:]) {
+		t.Fatalf("after repair MissingBlobs = %v, want the three damaged contents", m)
+	}
+	for _, f := range files[1:] {
+		put(t, b, "app", []byte(f))
+	}
+	rep, err = b.VerifyStore(t.Context(), backend.VerifyOptions{})
+	must(err)
+	if len(rep.Problems) != 0 || len(rep.Versions) != 0 {
+		t.Fatalf("after the next deploy sent them again: %+v", rep)
+	}
+}

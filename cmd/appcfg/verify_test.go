@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/backend/local"
+)
+
+// verify exits 0 on a sound store and 3 (exitDamaged) when it finds damage,
+// even after --repair: the versions it listed still need an update.
+func TestVerifyExitStatus(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	b, err := local.Open(context.Background(), "", local.Config{Root: store}, backend.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const body, digest = "app = None\n", "80562d877ecfabf85bada422b4afc915bd902f38"
+	if err := b.PutBlob(context.Background(), "a", digest, int64(len(body)), strings.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CreateVersion(context.Background(), backend.VersionSpec{App: "a", Service: "default", Version: "v1",
+		Files: []backend.FileRef{{Path: "main.py", SHA1: digest, Size: int64(len(body))}}}); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
+	loc := "--backend=local:" + store
+	if code, out, errOut := runCLI(t, "verify", loc); code != exitOK {
+		t.Fatalf("verify of a sound store: exit %d\n%s%s", code, out, errOut)
+	}
+	if err := os.WriteFile(filepath.Join(store, "blobs", digest[:2], digest[2:]), []byte("app = Nonf\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"verify", loc}, {"verify", "--repair", loc}} {
+		if code, out, errOut := runCLI(t, args...); code != exitDamaged || !strings.Contains(out, "main.py: content damaged") {
+			t.Fatalf("%v on a damaged store: exit %d, want %d\n%s%s", args, code, exitDamaged, out, errOut)
+		}
+	}
+	// Forgotten, the content is no longer damaged but missing from the
+	// version until the next update sends it.
+	if code, out, _ := runCLI(t, "verify", loc); code != exitDamaged || !strings.Contains(out, "main.py: content not recorded") ||
+		!strings.Contains(out, "Run appcfg update for each version listed") {
+		t.Fatalf("verify after --repair: exit %d\n%s", code, out)
+	}
+}
