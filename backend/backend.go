@@ -61,6 +61,10 @@ type Properties struct {
 	// MaxVersionSize is the most bytes one version may hold, 0 for no
 	// limit.
 	MaxVersionSize int64
+	// Local is set for a host on this machine, with no network or quota
+	// between: the remote_api-era rate limits of bulk loads (20 entities
+	// a second …) only slow it down, so they apply only when asked for.
+	Local bool
 }
 
 // FileRef is one file of a version's manifest.

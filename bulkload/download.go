@@ -124,9 +124,11 @@ func Download(ctx context.Context, ents backend.Entities, o Options) (sum Summar
 			cursor = next
 		}
 	}
+	before := cw.n
 	if err := w.close(); err != nil {
 		return sum, fmt.Errorf("writing %s: %w", o.Filename, err)
 	}
+	rep.Add(0, cw.n-before) // a connector's epilog: the bar's bytes are the summary's
 	sum.Bytes = cw.n
 	if err := tmp.Sync(); err != nil {
 		return sum, fmt.Errorf("writing %s: %w", o.Filename, err)

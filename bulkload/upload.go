@@ -242,10 +242,6 @@ func Upload(ctx context.Context, ents backend.Entities, o Options) (sum Summary,
 		return sum, fmt.Errorf("%s: file not readable: %w", o.Filename, err)
 	}
 	defer f.Close()
-	var size int64
-	if st, err := f.Stat(); err == nil {
-		size = st.Size()
-	}
 	rd, err := open(f)
 	var nd *notDumpError
 	if errors.As(err, &nd) {
@@ -265,7 +261,10 @@ func Upload(ctx context.Context, ents backend.Entities, o Options) (sum Summary,
 			}
 		}()
 	}
-	u.rep.Phase("uploading", 0, size)
+	// The bar counts stored entities and their input bytes, as the
+	// summary does; their totals are not known before the end (failed
+	// records, records a previous run stored), so it shows no percentage.
+	u.rep.Phase("uploading", 0, 0)
 	sum, err = u.run(ctx, rd)
 	u.rep.Phase("", 0, 0)
 	return sum, err
@@ -392,7 +391,6 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 			n := rec.num
 			last = n
 			sum.Total++
-			u.rep.Add(1, int64(rec.size))
 			for ri < len(ranges) && ranges[ri].end < n {
 				ri++
 			}
@@ -594,6 +592,7 @@ func (u *uploader) send(ctx context.Context, group []converted) error {
 	for _, c := range group {
 		u.loaded.Add(int64(len(c.ents)))
 		u.bytes.Add(int64(c.bytes))
+		u.rep.Add(int64(len(c.ents)), int64(c.bytes))
 		u.mu.Lock()
 		u.failed += len(c.fails)
 		u.failures = append(u.failures, c.fails...)

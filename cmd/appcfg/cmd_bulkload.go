@@ -14,6 +14,7 @@ import (
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/bulkload"
+	"github.com/appcfg/appcfg/internal/human"
 )
 
 // bulkloadCommands are upload_data and download_data (docs/bulkload.md).
@@ -50,9 +51,9 @@ func bulkloadFlags() []cli.Flag {
 		&cli.StringFlag{Name: "namespace", Usage: "datastore namespace"},
 		&cli.IntFlag{Name: "batch_size", Value: 10, Usage: "records per batch (one progress row, one request)"},
 		&cli.IntFlag{Name: "num_threads", Value: 10, Usage: "batches sent at once"},
-		&cli.Float64Flag{Name: "rps_limit", Value: 20, Usage: "entities per second (0: no limit)"},
-		&cli.Float64Flag{Name: "bandwidth_limit", Value: 250000, Usage: "bytes per second (0: no limit)"},
-		&cli.Float64Flag{Name: "http_limit", Value: 8, Usage: "requests per second (0: no limit)"},
+		&cli.Float64Flag{Name: "rps_limit", Value: 20, Usage: "entities per second (0: no limit; the local store has none unless given)"},
+		&cli.Float64Flag{Name: "bandwidth_limit", Value: 250000, Usage: "bytes per second (0: no limit; the local store has none unless given)"},
+		&cli.Float64Flag{Name: "http_limit", Value: 8, Usage: "requests per second (0: no limit; the local store has none unless given)"},
 		&cli.StringFlag{Name: "db_filename", Usage: "progress database for resuming (default bulkloader-progress-YYYYMMDD.HHMMSS.sql3; 'skip' disables)"},
 		&cli.BoolFlag{Name: "dry_run", Usage: "read and convert everything, store nothing"},
 		&cli.StringFlag{Name: "url", Usage: "remote_api URL (accepted for compatibility; the host is --backend)"},
@@ -132,9 +133,19 @@ func runBulkload(c *cli.Context, io stdio, download bool) error {
 	if !download && !o.DryRun && o.DBFilename == "" {
 		o.DBFilename = "bulkloader-progress-" + time.Now().Format("20060102.150405") + ".sql3"
 	}
-	rep := newReporter(io, g, false)
+	rep := counting(newReporter(io, g, false), "entity")
 	o.Progress = rep
 	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+		if b.Properties().Local {
+			// The legacy limits were made for remote_api; on this
+			// machine they only throttle (20 entities/s), so they
+			// hold here only when given.
+			for name, limit := range map[string]*float64{"rps_limit": &o.RPSLimit, "bandwidth_limit": &o.BandwidthLimit, "http_limit": &o.HTTPLimit} {
+				if !c.IsSet(name) {
+					*limit = 0
+				}
+			}
+		}
 		var ents backend.Entities
 		if !o.DryRun {
 			if ents, err = backend.As[backend.Entities](b, "entities"); err != nil {
@@ -178,7 +189,11 @@ func reportBulkload(io stdio, g globals, o bulkload.Options, sum bulkload.Summar
 	if sum.Skipped > 0 {
 		g.statusf(io, "%d entities of other kinds than %s skipped", sum.Skipped, o.Kind)
 	}
-	g.statusf(io, "%d entities (%d bytes) %s in %.1f seconds", sum.Loaded, sum.Bytes, verb, sum.Duration.Seconds())
+	size := ""
+	if sum.Bytes >= 1024 {
+		size = ", " + human.Size(sum.Bytes) // as the bar shows it
+	}
+	g.statusf(io, "%d entities (%d bytes%s) %s in %.1f seconds", sum.Loaded, sum.Bytes, size, verb, sum.Duration.Seconds())
 	if err != nil {
 		if !download && errors.Is(err, context.Canceled) && o.DBFilename != "" && o.DBFilename != "skip" {
 			fmt.Fprintf(io.err, "Progress is saved in %s: rerun the same command with --db_filename %s to resume.\n", o.DBFilename, o.DBFilename)

@@ -128,5 +128,8 @@ func plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}
+	if strings.HasSuffix(word, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y")) // entity, entities
+	}
 	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -47,6 +47,7 @@ func (q *quietReporter) Warn(msg string) {
 // tally is what a phase has to do and what of it is done. It is shared by
 // the bar and the plain lines, so both say the same thing.
 type tally struct {
+	unit              string // what is counted: "file" when ""
 	phase             string
 	start             time.Time
 	files, totalFiles int64
@@ -54,7 +55,7 @@ type tally struct {
 }
 
 func (t *tally) begin(name string, files, bytes int64, now time.Time) {
-	*t = tally{phase: name, start: now, totalFiles: files, totalBytes: bytes}
+	*t = tally{unit: t.unit, phase: name, start: now, totalFiles: files, totalBytes: bytes}
 }
 
 // complete reports whether everything the phase announced is done.
@@ -83,9 +84,28 @@ func (t *tally) percent() int {
 // count is "167/401 files", or "167 files" when the total is unknown.
 func (t *tally) count() string {
 	if t.totalFiles > 0 {
-		return fmt.Sprintf("%d/%d files", t.files, t.totalFiles)
+		return fmt.Sprintf("%d/%d %ss", t.files, t.totalFiles, t.noun())
 	}
-	return plural(int(t.files), "file")
+	return plural(int(t.files), t.noun())
+}
+
+func (t *tally) noun() string {
+	if t.unit == "" {
+		return "file"
+	}
+	return t.unit
+}
+
+// counting makes a reporter from newReporter count unit ("entity") instead
+// of files: what a bulk load's bar counts is stored entities.
+func counting(r progress.Reporter, unit string) progress.Reporter {
+	switch r := r.(type) {
+	case *barReporter:
+		r.t.unit = unit
+	case *lineReporter:
+		r.t.unit = unit
+	}
+	return r
 }
 
 // lineReporter prints a line when a phase starts and one when it ends, for
@@ -105,7 +125,7 @@ func (l *lineReporter) Phase(name string, files, bytes int64) {
 		return
 	}
 	l.t.begin(name, files, bytes, l.now())
-	fmt.Fprintf(l.out, "%s: %s\n", name, amount(files, bytes))
+	fmt.Fprintf(l.out, "%s: %s\n", name, amount(l.t.noun(), files, bytes))
 }
 
 // endPhase says how the phase ended: done, or stopped part way (an
@@ -117,10 +137,10 @@ func (l *lineReporter) endPhase() {
 	}
 	took := l.now().Sub(t.start).Round(time.Millisecond)
 	if t.complete() {
-		fmt.Fprintf(l.out, "%s: done, %s in %s\n", t.phase, amount(t.files, t.bytes), took)
+		fmt.Fprintf(l.out, "%s: done, %s in %s\n", t.phase, amount(t.noun(), t.files, t.bytes), took)
 	} else {
 		fmt.Fprintf(l.out, "%s: stopped after %s of %s (%d%%) in %s\n", t.phase,
-			amount(t.files, t.bytes), amount(t.totalFiles, t.totalBytes), max(t.percent(), 0), took)
+			amount(t.noun(), t.files, t.bytes), amount(t.noun(), t.totalFiles, t.totalBytes), max(t.percent(), 0), took)
 	}
 	t.phase = ""
 }
@@ -303,8 +323,8 @@ func fit(s string, cols int) string {
 	return string(r[:cols])
 }
 
-func amount(files, bytes int64) string {
-	s := plural(int(files), "file")
+func amount(unit string, files, bytes int64) string {
+	s := plural(int(files), unit)
 	if bytes > 0 {
 		s += ", " + human.Size(bytes)
 	}
