@@ -276,9 +276,12 @@ func cronInfoCommand(io stdio) *cli.Command {
 // in UTC with its distance from start. Unlike appcfg.py, which computed
 // every schedule in UTC and warned that timezones were ignored, the runs are
 // computed in the job's timezone; its wall-clock time is added after them.
+// The start is taken to the whole second: appcfg.py's deltas kept the
+// microseconds of "now" for runs at fixed times ("18:45:15.922460 from now")
+// but not for runs counted from now ("23:59:16 from now"); one format, in
+// whole seconds, reads better and loses nothing the run times show.
 func printCronInfo(w io.Writer, info *appconfig.CronInfo, start time.Time, n int, fromNow bool) error {
-	// Python's datetime has microseconds; so do its deltas.
-	start = start.UTC().Truncate(time.Microsecond)
+	start = start.UTC().Truncate(time.Second)
 	since := "from now"
 	if !fromNow {
 		since = "from " + start.Format("2006-01-02 15:04:05Z")
@@ -336,8 +339,8 @@ func cronRuns(e *appconfig.CronEntry, start time.Time, n int) ([]time.Time, *tim
 	return runs, loc, nil
 }
 
-// pyTimedelta formats d as Python's str(timedelta): "[D day[s], ]H:MM:SS"
-// with ".ffffff" when there are microseconds, as the legacy output has it.
+// pyTimedelta formats d as Python's str(timedelta), "[D day[s], ]H:MM:SS",
+// in whole seconds (a fraction is dropped).
 func pyTimedelta(d time.Duration) string {
 	neg := d < 0
 	if neg {
@@ -358,11 +361,7 @@ func formatDays(days int64, rest time.Duration) string {
 		}
 		fmt.Fprintf(&b, "%d %s, ", days, unit)
 	}
-	us := rest.Microseconds()
-	secs := us / 1e6
+	secs := int64(rest / time.Second)
 	fmt.Fprintf(&b, "%d:%02d:%02d", secs/3600, secs/60%60, secs%60)
-	if frac := us % 1e6; frac != 0 {
-		fmt.Fprintf(&b, ".%06d", frac)
-	}
 	return b.String()
 }

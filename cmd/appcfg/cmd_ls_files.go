@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/appcfg/appcfg/appconfig"
+	"github.com/appcfg/appcfg/internal/human"
 	"github.com/appcfg/appcfg/skipfiles"
 	"github.com/appcfg/appcfg/validate"
 )
@@ -172,8 +173,8 @@ func runLsFiles(c *cli.Context, io stdio, g globals, dir string) error {
 		}
 	}
 	if decision == nil && !c.Bool(lsFlagJSON) {
-		g.statusf(io, "%s, %d bytes to upload; %d skipped paths; rules: %s",
-			plural(len(res.Files), "file"), res.TotalSize, len(res.Skipped), res.Matcher.Source())
+		g.statusf(io, "%s, %s to upload; %d skipped paths; rules: %s",
+			plural(len(res.Files), "file"), human.Size(res.TotalSize), len(res.Skipped), res.Matcher.Source())
 	}
 	if problems != nil {
 		return errReported

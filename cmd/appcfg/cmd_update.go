@@ -16,9 +16,9 @@ import (
 	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/hashcache"
+	"github.com/appcfg/appcfg/internal/human"
 	"github.com/appcfg/appcfg/upload"
 	"github.com/appcfg/appcfg/validate"
-	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
 )
@@ -260,8 +260,8 @@ func deployService(c *cli.Context, io stdio, g globals, b backend.Backend, d *ap
 func printUpdateResult(io stdio, g globals, res *upload.Result) {
 	if res.DryRun {
 		fmt.Fprintf(io.out, "Dry run: version %s of service %s of app %s would have %d files (%s, %d distinct contents).\n",
-			res.Version, res.Service, res.App, res.Files, humanize.IBytes(uint64(res.Bytes)), res.Blobs)
-		fmt.Fprintf(io.out, "The host lacks %d of them (%s); they would be uploaded:\n", res.Missing, humanize.IBytes(uint64(res.MissingBytes)))
+			res.Version, res.Service, res.App, res.Files, human.Size(res.Bytes), res.Blobs)
+		fmt.Fprintf(io.out, "The host lacks %d of them (%s); they would be uploaded:\n", res.Missing, human.Size(res.MissingBytes))
 		for _, p := range res.Uploaded {
 			fmt.Fprintf(io.out, "  %s\n", p)
 		}
@@ -276,9 +276,9 @@ func printUpdateResult(io stdio, g globals, res *upload.Result) {
 	case res.Missing == 0:
 		g.statusf(io, "Uploaded 0 of %d files: the host had every one.", res.Files)
 	case res.Missing == res.Blobs:
-		g.statusf(io, "Uploaded %d of %d files (%s).", res.Missing, res.Files, humanize.IBytes(uint64(res.MissingBytes)))
+		g.statusf(io, "Uploaded %d of %d files (%s).", res.Missing, res.Files, human.Size(res.MissingBytes))
 	default:
-		g.statusf(io, "Uploaded %d of %d files (%s); the host had the rest.", res.Missing, res.Files, humanize.IBytes(uint64(res.MissingBytes)))
+		g.statusf(io, "Uploaded %d of %d files (%s); the host had the rest.", res.Missing, res.Files, human.Size(res.MissingBytes))
 	}
 	for _, p := range res.Pushed {
 		g.statusf(io, "Pushed %s.", p)

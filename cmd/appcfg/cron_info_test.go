@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -62,8 +63,8 @@ func TestPrintCronInfoLegacyLayout(t *testing.T) {
 	}}
 	var out bytes.Buffer
 	// A fifth Monday in February needs a leap year whose February starts
-	// on a Monday: 2044, then 2072. Deltas keep the start's microseconds,
-	// as Python's datetime arithmetic does.
+	// on a Monday: 2044, then 2072. Deltas are in whole seconds, whatever
+	// the start's fraction.
 	start := time.Date(2026, 1, 1, 0, 0, 0, 123456000, time.UTC)
 	if err := printCronInfo(&out, info, start, 2, true); err != nil {
 		t.Fatal(err)
@@ -72,10 +73,40 @@ func TestPrintCronInfoLegacyLayout(t *testing.T) {
 		"2026-01-01 01:30:00Z, 1:30:00 from now\n" +
 		"2026-01-01 03:00:00Z, 3:00:00 from now\n" +
 		"\nrare:\nURL: /tasks/b\nSchedule: 5th monday of feb 10:00 (UTC)\n" +
-		"2044-02-29 10:00:00Z, 6633 days, 9:59:59.876544 from now\n" +
-		"2072-02-29 10:00:00Z, 16860 days, 9:59:59.876544 from now\n"
+		"2044-02-29 10:00:00Z, 6633 days, 10:00:00 from now\n" +
+		"2072-02-29 10:00:00Z, 16860 days, 10:00:00 from now\n"
 	if out.String() != want {
 		t.Fatalf("cron_info printed\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+// TestCronInfoOneDeltaFormat: runs counted from now and runs at fixed times
+// print their distance from now the same way, in whole seconds, when now
+// has a fraction of a second.
+func TestCronInfoOneDeltaFormat(t *testing.T) {
+	info := &appconfig.CronInfo{Cron: []*appconfig.CronEntry{
+		{URL: "/a", Schedule: "every 24 hours"},
+		{URL: "/b", Schedule: "every day 18:45"},
+		{URL: "/c", Schedule: "every 5 minutes from 10:00 to 23:00", Timezone: "Asia/Kolkata"},
+	}}
+	start := time.Date(2026, 12, 3, 15, 46, 47, 193745000, time.UTC)
+	var out bytes.Buffer
+	if err := printCronInfo(&out, info, start, 3, true); err != nil {
+		t.Fatal(err)
+	}
+	delta := regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ, (\d+ days?, )?\d+:\d\d:\d\d from now( \(.*\))?$`)
+	runs := 0
+	for _, line := range strings.Split(out.String(), "\n") {
+		if !strings.HasSuffix(line, "from now") && !strings.Contains(line, "from now (") {
+			continue
+		}
+		runs++
+		if !delta.MatchString(line) {
+			t.Errorf("run line %q: want the distance as [D days, ]H:MM:SS, without a fraction", line)
+		}
+	}
+	if runs != 9 {
+		t.Fatalf("cron_info printed %d run lines, want 9:\n%s", runs, out.String())
 	}
 }
 
@@ -86,9 +117,9 @@ func TestPyTimedelta(t *testing.T) {
 	}{
 		{0, "0:00:00"},
 		{59 * time.Second, "0:00:59"},
-		{90*time.Minute + 500*time.Millisecond, "1:30:00.500000"},
+		{90*time.Minute + 500*time.Millisecond, "1:30:00"},
 		{24 * time.Hour, "1 day, 0:00:00"},
-		{49*time.Hour + time.Microsecond, "2 days, 1:00:00.000001"},
+		{49*time.Hour + time.Microsecond, "2 days, 1:00:00"},
 		{-time.Second, "-1 day, 23:59:59"},
 	}
 	for _, tt := range tests {
