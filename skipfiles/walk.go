@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/appcfg/appcfg/internal/human"
 	"github.com/appcfg/appcfg/internal/yaml11"
 )
 
@@ -225,8 +226,18 @@ type Decision struct {
 	// path itself was matched.
 	Via  string `json:"via,omitempty"`
 	Rule *Rule  `json:"rule,omitempty"`
+	// Contents, for a directory the rules keep, is what happens to what is
+	// under it: a kept directory is not uploaded itself, its files are.
+	Contents *DirContents `json:"contents,omitempty"`
 	// Reason says it in words.
 	Reason string `json:"reason"`
+}
+
+// DirContents counts what the walk did below a directory.
+type DirContents struct {
+	Uploaded int   `json:"uploaded"` // files uploaded
+	Bytes    int64 `json:"bytes"`    // their size
+	Skipped  int   `json:"skipped"`  // paths skipped (a skipped directory counts once)
 }
 
 // Explain decides rel (slash-separated, relative to the root) by the rules
@@ -294,11 +305,77 @@ func (r *Result) Explain(rel string) Decision {
 	d := r.Matcher.Explain(rel)
 	if d.Kept {
 		j := sort.Search(len(r.Files), func(i int) bool { return r.Files[i].Rel >= rel })
-		if (j >= len(r.Files) || r.Files[j].Rel != rel) && !r.isDir(rel) {
+		switch {
+		case j < len(r.Files) && r.Files[j].Rel == rel:
+		case r.isDir(rel):
+			r.explainDir(&d)
+		default:
 			d.Reason += " (but no such file was found in the app directory)"
 		}
 	}
 	return d
+}
+
+// explainDir says what happened below a directory the rules keep: "kept"
+// alone would read as "everything in it is uploaded", which is false when
+// its files were skipped one by one.
+func (r *Result) explainDir(d *Decision) {
+	prefix := d.Path + "/"
+	if d.Path == "." || d.Path == "" {
+		prefix = ""
+	}
+	c := &DirContents{}
+	for i := sort.Search(len(r.Files), func(i int) bool { return r.Files[i].Rel >= prefix }); i < len(r.Files) && strings.HasPrefix(r.Files[i].Rel, prefix); i++ {
+		c.Uploaded++
+		c.Bytes += r.Files[i].Size
+	}
+	var skipped []Skip
+	for i := sort.Search(len(r.Skipped), func(i int) bool { return r.Skipped[i].Rel >= prefix }); i < len(r.Skipped) && strings.HasPrefix(r.Skipped[i].Rel, prefix); i++ {
+		skipped = append(skipped, r.Skipped[i])
+	}
+	c.Skipped = len(skipped)
+	d.Contents = c
+	var b strings.Builder
+	switch {
+	case c.Uploaded == 0 && c.Skipped == 0:
+		b.WriteString("directory: it holds no file, nothing is uploaded from it")
+	case c.Uploaded == 0:
+		b.WriteString("directory: none of its files is uploaded")
+	case c.Skipped == 0:
+		fmt.Fprintf(&b, "directory: all its files are uploaded: %d (%s)", c.Uploaded, human.Size(c.Bytes))
+	default:
+		fmt.Fprintf(&b, "directory: %d of its files %s uploaded (%s)", c.Uploaded, isAre(c.Uploaded), human.Size(c.Bytes))
+	}
+	if c.Skipped > 0 {
+		fmt.Fprintf(&b, "; %d %s below it %s skipped", c.Skipped, pathsWord(c.Skipped), isAre(c.Skipped))
+		const named = 3
+		if c.Skipped <= named {
+			parts := make([]string, len(skipped))
+			for i, s := range skipped {
+				parts[i] = human.Path(s.Rel) + ": " + s.Reason
+			}
+			fmt.Fprintf(&b, " (%s)", strings.Join(parts, "; "))
+		} else {
+			b.WriteString(" (ls_files --skipped lists them with the reasons)")
+		}
+	}
+	// The rules' own verdict on the directory, without its "uploaded:".
+	fmt.Fprintf(&b, "; the directory itself is not skipped: %s", strings.TrimPrefix(d.Reason, "uploaded: "))
+	d.Reason = b.String()
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+func pathsWord(n int) string {
+	if n == 1 {
+		return "path"
+	}
+	return "paths"
 }
 
 func (r *Result) isDir(rel string) bool {

@@ -105,6 +105,43 @@ func TestWalkExplainPrunedDirectory(t *testing.T) {
 	}
 }
 
+// TestWalkExplainDirectory: a directory the rules keep is not "uploaded"
+// itself; --explain says what happened to what is under it.
+func TestWalkExplainDirectory(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "tests/test_a.pyc", "x")
+	write(t, dir, "static/a.css", "abc")
+	write(t, dir, "static/b.js", "de")
+	write(t, dir, "static/b.js~", "de")
+	write(t, dir, "lib/x.py", "x")
+	if err := os.MkdirAll(filepath.Join(dir, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Walk(context.Background(), dir, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path     string
+		contents DirContents
+		reason   string
+	}{
+		{"tests", DirContents{Skipped: 1}, "directory: none of its files is uploaded; 1 path below it is skipped (tests/test_a.pyc: matches default skip_files "},
+		{"static", DirContents{Uploaded: 2, Bytes: 5, Skipped: 1}, "directory: 2 of its files are uploaded (5 B); 1 path below it is skipped (static/b.js~: matches "},
+		{"lib/", DirContents{Uploaded: 1, Bytes: 1}, "directory: all its files are uploaded: 1 (1 B); the directory itself is not skipped: no rule of the SDK's default skip_files matches"},
+		{"empty", DirContents{}, "directory: it holds no file, nothing is uploaded from it;"},
+	}
+	for _, tt := range tests {
+		d := res.Explain(tt.path)
+		if d.Contents == nil || *d.Contents != tt.contents || !strings.HasPrefix(d.Reason, tt.reason) || strings.HasPrefix(d.Reason, "uploaded") {
+			t.Errorf("explain %s = %+v (contents %+v)\nwant contents %+v and a reason starting %q", tt.path, d, d.Contents, tt.contents, tt.reason)
+		}
+	}
+	if d := res.Explain("static/a.css"); d.Contents != nil || !strings.HasPrefix(d.Reason, "uploaded: ") {
+		t.Errorf("explain of a file = %+v; want it uploaded, without contents", d)
+	}
+}
+
 func TestWalkBadPattern(t *testing.T) {
 	opts := Options{SkipFiles: []string{"ok", `^(?!static/).*\.txt`}, SkipFilesSource: "app.yaml",
 		SkipFilesPos: []Pos{{Line: 3, Column: 3}, {Line: 4, Column: 3}}}
