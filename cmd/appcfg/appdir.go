@@ -15,7 +15,7 @@ import (
 // that acts on the host.
 type appDir struct {
 	dir     string // absolute
-	appYAML string // path of app.yaml
+	appYAML string // path of app.yaml, as the user named the directory
 	app     *appconfig.App
 	appID   string
 	service string
@@ -38,17 +38,19 @@ func loadAppDir(ctx context.Context, io stdio, g globals, dir string, genVersion
 	if err != nil {
 		return nil, usagef("application directory %s does not exist", dir)
 	}
+	// Validated by the path as given, so problems name the files as
+	// `appcfg validate DIR` names them: relative to where the user is.
 	var results []validate.FileResult
 	switch {
 	case st.IsDir():
-		if results, err = validate.Dir(ctx, abs, g.validateOptions()); err != nil {
+		if results, err = validate.Dir(ctx, dir, g.validateOptions()); err != nil {
 			return nil, err
 		}
 	case isYAMLFile(abs) && validate.KindOf(abs) == validate.KindApp:
 		// A service's yaml file (app.yaml, worker.yaml): the service alone,
 		// with the file's directory as its root, as appcfg.py's and
 		// gcloud's file arguments mean; companions are named on their own.
-		results = []validate.FileResult{validate.File(ctx, abs, validate.KindApp, g.validateOptions())}
+		results = []validate.FileResult{validate.File(ctx, dir, validate.KindApp, g.validateOptions())}
 		abs = filepath.Dir(abs)
 	default:
 		return nil, usagef("Not a directory: %s (give an application directory or a service's yaml file)", dir)
