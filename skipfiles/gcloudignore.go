@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/appcfg/appcfg/internal/human"
 )
 
 // IgnoreFileName is the ignore file gcloud reads at the top of an app.
@@ -94,9 +96,9 @@ type BadIgnoreFileError struct {
 
 func (e *BadIgnoreFileError) Error() string {
 	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d:1: %s", e.File, e.Line, e.Msg)
+		return fmt.Sprintf("%s:%d:1: %s", human.Path(e.File), e.Line, e.Msg)
 	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	return fmt.Sprintf("%s: %s", human.Path(e.File), e.Msg)
 }
 
 // parseIgnoreFile reads an ignore file; includes are honoured only in it,
@@ -127,7 +129,7 @@ func parseIgnore(file, text, dir string, recurse int, kind string) ([]ignorePatt
 			inc := line[strings.Index(line, includeDirective)+len(includeDirective):]
 			if strings.Contains(inc, "/") {
 				return nil, &BadIgnoreFileError{File: file, Line: lineNo,
-					Msg: fmt.Sprintf("#!include:%s: may only include files in the same directory; move the file beside %s", inc, filepath.Base(file))}
+					Msg: fmt.Sprintf("#!include:%s: may only include files in the same directory; move the file beside %s", human.Path(inc), human.Path(filepath.Base(file)))}
 			}
 			if recurse == 0 {
 				continue // gcloud ignores includes inside included files
@@ -136,7 +138,7 @@ func parseIgnore(file, text, dir string, recurse int, kind string) ([]ignorePatt
 			data, err := os.ReadFile(incPath)
 			if err != nil {
 				return nil, &BadIgnoreFileError{File: file, Line: lineNo,
-					Msg: fmt.Sprintf("could not read included file %s: %v; create it or remove the #!include line", incPath, unwrapPath(err))}
+					Msg: fmt.Sprintf("could not read included file %s: %v; create it or remove the #!include line", human.Path(incPath), unwrapPath(err))}
 			}
 			sub, err := parseIgnore(incPath, string(data), dir, recurse-1, kind)
 			if err != nil {

@@ -5,10 +5,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/appcfg/appcfg/internal/human"
 )
 
 // legacyNameChecks are appcfg.py's name regexes as written; invalidName
-// spells them out as string tests and must agree with them.
+// spells them out as string tests and must agree with them (its messages
+// quote a name holding control characters, as all human output does).
 var legacyNameChecks = []struct {
 	re   *regexp.Regexp
 	bad  bool
@@ -23,7 +26,7 @@ var legacyNameChecks = []struct {
 func legacyInvalidName(rel string) string {
 	for _, c := range legacyNameChecks {
 		if c.re.MatchString(rel) == c.bad {
-			return c.text + rel
+			return c.text + human.Path(rel)
 		}
 	}
 	return ""

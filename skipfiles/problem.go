@@ -3,6 +3,8 @@ package skipfiles
 import (
 	"fmt"
 	"strings"
+
+	"github.com/appcfg/appcfg/internal/human"
 )
 
 // ProblemKind classifies a Problem, for callers that react differently to
@@ -46,16 +48,17 @@ type Problem struct {
 }
 
 // String formats the problem as "file:line:col: message (hint)" when it has
-// a position, else "path: message (hint)".
+// a position, else "path: message (hint)". Names are quoted when they hold
+// control characters (human.Path).
 func (p Problem) String() string {
 	var b strings.Builder
 	switch {
 	case p.File != "" && p.Line > 0:
-		fmt.Fprintf(&b, "%s:%d:%d: ", p.File, p.Line, max(p.Column, 1))
+		fmt.Fprintf(&b, "%s:%d:%d: ", human.Path(p.File), p.Line, max(p.Column, 1))
 	case p.File != "":
-		fmt.Fprintf(&b, "%s: ", p.File)
+		fmt.Fprintf(&b, "%s: ", human.Path(p.File))
 	case p.Path != "":
-		fmt.Fprintf(&b, "%s: ", p.Path)
+		fmt.Fprintf(&b, "%s: ", human.Path(p.Path))
 	}
 	b.WriteString(p.Message)
 	const shown = 20
@@ -64,7 +67,7 @@ func (p Problem) String() string {
 			fmt.Fprintf(&b, "\n    ... and %d more", len(p.Files)-shown)
 			break
 		}
-		fmt.Fprintf(&b, "\n    %12d  %s", f.Size, f.Path)
+		fmt.Fprintf(&b, "\n    %12d  %s", f.Size, human.Path(f.Path))
 	}
 	if p.Hint != "" {
 		fmt.Fprintf(&b, "\n    hint: %s", p.Hint)

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/appcfg/appcfg/internal/human"
 )
 
 // python27Magic is the first two bytes of a .pyc written by CPython 2.7
@@ -33,12 +35,12 @@ func (w *walker) checkPython(rel, full string, siblings []fs.DirEntry) bool {
 	case ".pyc":
 		if hasEntry(siblings, strings.TrimSuffix(name, ".pyc")+".py") {
 			// The legacy message, with "<filename>" written literally.
-			msg := fmt.Sprintf("Ignoring file '%s': Cannot upload both <filename>.py and <filename>.pyc", rel)
+			msg := fmt.Sprintf("Ignoring file '%s': Cannot upload both <filename>.py and <filename>.pyc", human.Path(rel))
 			rule := &Rule{Kind: KindBuiltin, Pattern: ".py/.pyc conflict"}
 			w.skip(rel, false, "Cannot upload both <filename>.py and <filename>.pyc", rule)
 			if w.opts.Strict {
 				w.probs = append(w.probs, Problem{Kind: ProblemPycConflict, Path: rel,
-					Message: "cannot upload both " + strings.TrimSuffix(name, ".pyc") + ".py and " + name,
+					Message: "cannot upload both " + human.Path(strings.TrimSuffix(name, ".pyc")+".py") + " and " + human.Path(name),
 					Hint:    "delete the .pyc or skip it with a rule (the SDK default skip_files skips every .pyc)"})
 			} else {
 				w.rep.Warn(msg)
@@ -49,7 +51,7 @@ func (w *walker) checkPython(rel, full string, siblings []fs.DirEntry) bool {
 			w.probs = append(w.probs, *p)
 		}
 	case ".so", ".pyd":
-		w.rep.Warn(fmt.Sprintf("'%s' is a C extension: the python27 runtime cannot load it; use a library from app.yaml's libraries or a pure-Python package", rel))
+		w.rep.Warn(fmt.Sprintf("'%s' is a C extension: the python27 runtime cannot load it; use a library from app.yaml's libraries or a pure-Python package", human.Path(rel)))
 	}
 	return true
 }
@@ -105,8 +107,8 @@ func (w *walker) checkHandlers() {
 		if w.hasFile(rel) || w.hasFile(rel+"c") {
 			continue
 		}
-		w.rep.Warn(fmt.Sprintf("%s:%d:%d: script %s is not in the upload set (neither %s nor %sc is uploaded)",
-			h.File, h.Pos.Line, h.Pos.Column, h.Script, rel, rel))
+		w.rep.Warn(fmt.Sprintf("%s:%d:%d: script %s is not in the upload set (neither %s nor %s is uploaded)",
+			human.Path(h.File), h.Pos.Line, h.Pos.Column, human.Path(h.Script), human.Path(rel), human.Path(rel+"c")))
 	}
 }
 
@@ -123,22 +125,22 @@ func (w *walker) hasFile(rel string) bool {
 func invalidName(rel string) string {
 	// ^.{1,256}$ : 1 to 256 characters, none a newline.
 	if n := utf8.RuneCountInString(rel); n < 1 || n > 256 || strings.ContainsRune(rel, '\n') {
-		return fmt.Sprintf("Invalid character in filename: %s", rel)
+		return fmt.Sprintf("Invalid character in filename: %s", human.Path(rel))
 	}
 	// \.\.|^\./|\.$|/\./|^-|^_ah/|^/
 	if strings.Contains(rel, "..") || strings.HasPrefix(rel, "./") || strings.HasSuffix(rel, ".") ||
 		strings.Contains(rel, "/./") || strings.HasPrefix(rel, "-") || strings.HasPrefix(rel, "_ah/") ||
 		strings.HasPrefix(rel, "/") {
-		return fmt.Sprintf(`Filename cannot contain "." or ".." or start with "-" or "_ah/": %s`, rel)
+		return fmt.Sprintf(`Filename cannot contain "." or ".." or start with "-" or "_ah/": %s`, human.Path(rel))
 	}
 	// //|/$
 	if strings.Contains(rel, "//") || strings.HasSuffix(rel, "/") {
-		return fmt.Sprintf("Filename cannot have trailing / or contain //: %s", rel)
+		return fmt.Sprintf("Filename cannot have trailing / or contain //: %s", human.Path(rel))
 	}
 	// ^ | $|/ | /|\r|\n
 	if strings.HasPrefix(rel, " ") || strings.HasSuffix(rel, " ") || strings.Contains(rel, "/ ") ||
 		strings.Contains(rel, " /") || strings.ContainsAny(rel, "\r\n") {
-		return fmt.Sprintf("Any spaces must be in the middle of a filename: %s", rel)
+		return fmt.Sprintf("Any spaces must be in the middle of a filename: %s", human.Path(rel))
 	}
 	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // The guard decides by content wherever content can decide: a PEM header
@@ -180,6 +181,22 @@ func (m *Matcher) secretHint(rel string) string {
 	return "if the app does not read it at run time, " + m.SkipHint(rel) + "; if it does, load the secret from Secret Manager instead; " + keep
 }
 
+// regexpLiteral is a regular expression matching exactly s: its
+// metacharacters escaped and its control characters written as \xHH, which
+// Python's re reads too, so a hint naming it prints safely and can be pasted
+// into app.yaml as it is.
+func regexpLiteral(s string) string {
+	var b strings.Builder
+	for _, r := range regexp.QuoteMeta(s) {
+		if r <= 0xff && unicode.IsControl(r) {
+			fmt.Fprintf(&b, `\x%02x`, r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // SkipHint says what rule to add to leave rel out, in the syntax of the
 // rule system in force.
 func (m *Matcher) SkipHint(rel string) string {
@@ -190,7 +207,7 @@ func (m *Matcher) SkipHint(rel string) string {
 		}
 		return fmt.Sprintf("add the line %q to %s", "/"+rel, file)
 	}
-	pat := "^" + regexp.QuoteMeta(rel) + "$"
+	pat := "^" + regexpLiteral(rel) + "$"
 	if m.re.kind == KindDefaultSkipFiles {
 		defaults := make([]string, len(m.re.rules))
 		for i, r := range m.re.rules {

@@ -276,7 +276,7 @@ func (m *Matcher) Explain(rel string) Decision {
 func (m *Matcher) reason(d Decision) string {
 	switch {
 	case !d.Kept && d.Via != "":
-		return fmt.Sprintf("skipped: its directory %s matches %s", d.Via, d.Rule)
+		return fmt.Sprintf("skipped: its directory %s matches %s", human.Path(d.Via), d.Rule)
 	case !d.Kept:
 		return fmt.Sprintf("skipped: matches %s", d.Rule)
 	case d.Rule != nil:
@@ -520,7 +520,7 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 			if isDir {
 				what = "directory"
 			}
-			w.rep.Status(fmt.Sprintf("Ignoring %s '%s': matches %s", what, rel, rule))
+			w.rep.Status(fmt.Sprintf("Ignoring %s '%s': matches %s", what, human.Path(rel), rule))
 			w.skip(rel, isDir, "matches "+rule.String(), rule)
 			continue
 		} else if isDir {
@@ -562,7 +562,7 @@ func (w *walker) resolve(d *dirNode, rel, full string, e fs.DirEntry, li listedI
 		return nil, "", false
 	}
 	if err != nil {
-		w.rep.Warn(fmt.Sprintf("Ignoring '%s': dangling symbolic link (%v)", rel, unwrapPath(err)))
+		w.rep.Warn(fmt.Sprintf("Ignoring '%s': dangling symbolic link (%v)", human.Path(rel), unwrapPath(err)))
 		w.skip(rel, false, "dangling symbolic link", nil)
 		return nil, "", false
 	}
@@ -583,7 +583,7 @@ func (w *walker) resolve(d *dirNode, rel, full string, e fs.DirEntry, li listedI
 	if !within(w.rootReal, real) && !w.opts.FollowExternalLinks {
 		target, _ := os.Readlink(full)
 		w.probs = append(w.probs, Problem{Kind: ProblemExternalLink, Path: rel,
-			Message: fmt.Sprintf("symbolic link to %s points outside the app directory", target),
+			Message: fmt.Sprintf("symbolic link to %s points outside the app directory", human.Path(target)),
 			Hint:    "pass --follow-external-links to upload what it points to, or skip it with a rule"})
 		w.skip(rel, info.IsDir(), "symbolic link outside the app directory", nil)
 		return nil, "", false
@@ -591,7 +591,7 @@ func (w *walker) resolve(d *dirNode, rel, full string, e fs.DirEntry, li listedI
 	if info.IsDir() {
 		for n := d; n != nil; n = n.parent {
 			if n.real == real || within(real, n.real) {
-				w.loop(rel, fmt.Sprintf("points to %s, which contains it", real))
+				w.loop(rel, fmt.Sprintf("points to %s, which contains it", human.Path(real)))
 				return nil, "", false
 			}
 		}

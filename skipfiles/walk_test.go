@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -411,6 +412,37 @@ func TestWalkSecrets(t *testing.T) {
 		t.Errorf("AllowSecrets: %v", err)
 	}
 }
+
+// TestWalkNamesWithControlCharacters: the messages about a file quote its
+// name when it holds control characters, and the rule a hint suggests
+// writes them as \xHH escapes, which Python's re reads.
+func TestWalkNamesWithControlCharacters(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "conf\x1b]0;x\x07/.env", "A=1")
+	write(t, dir, "two\nlines.txt", "x")
+	var warnings []string
+	rep := funcReporter{warn: func(msg string) { warnings = append(warnings, msg) }}
+	_, err := Walk(context.Background(), dir, Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml"}, rep)
+	var e *Error
+	if !errors.As(err, &e) || len(e.Problems) != 1 {
+		t.Fatalf("error %v; want the secret problem", err)
+	}
+	want := `conf\x1b\]0;x\x07/\.env`
+	if got := e.Problems[0].String(); !strings.HasPrefix(got, `"conf\x1b]0;x\a/.env": looks like`) || !strings.Contains(got, `"- ^`+want+`$" to skip_files`) {
+		t.Errorf("problem %q: want the path quoted and a rule with \\x escapes", got)
+	}
+	if !regexp.MustCompile(want).MatchString("conf\x1b]0;x\x07/.env") {
+		t.Errorf("the suggested rule %s does not match the file", want)
+	}
+	if strings.Join(warnings, "|") != `Invalid character in filename: "two\nlines.txt"` {
+		t.Errorf("warnings %q; want the refused name quoted", warnings)
+	}
+}
+
+type funcReporter struct{ warn func(string) }
+
+func (funcReporter) Status(string)     {}
+func (r funcReporter) Warn(msg string) { r.warn(msg) }
 
 func TestWalkCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())

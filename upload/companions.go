@@ -7,6 +7,7 @@ import (
 	"github.com/appcfg/appcfg/indexes"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/human"
 	"github.com/appcfg/appcfg/internal/progress"
 )
 
@@ -31,7 +32,7 @@ func pushCompanions(ctx context.Context, b backend.Backend, opts Options, res *R
 		case c.Kind == backend.ConfigCron || c.Kind == backend.ConfigQueue:
 			warn(res, rep, fmt.Sprintf("Your app was updated, but there was an error updating your %s: %v", legacyNoun(c.Kind), err))
 		default:
-			return fmt.Errorf("your app was updated, but %s could not be pushed: %w", c.File, err)
+			return fmt.Errorf("your app was updated, but %s could not be pushed: %w", human.Path(c.File), err)
 		}
 	}
 	return nil
@@ -55,7 +56,7 @@ func pushConfig(ctx context.Context, b backend.Backend, app string, c Config, re
 	if err != nil {
 		return err
 	}
-	rep.Status(fmt.Sprintf("Updating %s from %s.", c.Kind, c.File))
+	rep.Status(fmt.Sprintf("Updating %s from %s.", c.Kind, human.Path(c.File)))
 	return cs.PutConfig(ctx, app, c.Kind, c.Doc)
 }
 

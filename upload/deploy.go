@@ -10,6 +10,7 @@ import (
 	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/hashcache"
+	"github.com/appcfg/appcfg/internal/human"
 	"github.com/appcfg/appcfg/internal/progress"
 	"golang.org/x/sync/errgroup"
 )
@@ -426,15 +427,15 @@ const (
 func sendOne(ctx context.Context, b backend.Backend, app string, f hashed, rep progress.Reporter) error {
 	r, err := hashcache.OpenListed(f.Abs, f.Info)
 	if err != nil {
-		return fmt.Errorf("cannot read %s: %w", f.Path, unwrapPath(err))
+		return fmt.Errorf("cannot read %s: %w", human.Path(f.Path), unwrapPath(err))
 	}
 	defer r.Close()
 	err = b.PutBlob(ctx, app, f.SHA1, f.Size, progress.Reader{R: r, Rep: rep})
 	if errors.Is(err, backend.ErrDigestMismatch) {
-		return fmt.Errorf("%s changed while being deployed; run the deploy again: %w", f.Path, err)
+		return fmt.Errorf("%s changed while being deployed; run the deploy again: %w", human.Path(f.Path), err)
 	}
 	if err != nil {
-		return fmt.Errorf("uploading %s: %w", f.Path, err)
+		return fmt.Errorf("uploading %s: %w", human.Path(f.Path), err)
 	}
 	rep.Add(1, 0)
 	return nil

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/appcfg/appcfg/internal/hashcache"
+	"github.com/appcfg/appcfg/internal/human"
 	"github.com/appcfg/appcfg/internal/progress"
 )
 
@@ -56,7 +57,7 @@ func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.
 			if size != f.Size {
 				// The file changed since it was listed; its limits were
 				// checked on the old size, so make the user look again.
-				return fmt.Errorf("%s changed while being deployed (%d bytes, now %d); run the deploy again", f.Path, f.Size, size)
+				return fmt.Errorf("%s changed while being deployed (%d bytes, now %d); run the deploy again", human.Path(f.Path), f.Size, size)
 			}
 			out[i] = hashed{File: f, SHA1: sum}
 			rep.Add(1, size)
@@ -77,7 +78,7 @@ func hashOne(ctx context.Context, f File, cache *hashcache.Cache) (string, int64
 	if fi == nil {
 		var err error
 		if fi, err = os.Stat(f.Abs); err != nil {
-			return "", 0, fmt.Errorf("cannot read %s: %w", f.Path, unwrapPath(err))
+			return "", 0, fmt.Errorf("cannot read %s: %w", human.Path(f.Path), unwrapPath(err))
 		}
 	}
 	st := hashcache.StatOf(fi)
@@ -90,7 +91,7 @@ func hashOne(ctx context.Context, f File, cache *hashcache.Cache) (string, int64
 	// a link swapped since could lead out of the app.
 	sum, size, err := hashcache.HashFile(ctx, f.Abs, f.Info)
 	if err != nil {
-		return "", 0, fmt.Errorf("cannot read %s: %w", f.Path, unwrapPath(err))
+		return "", 0, fmt.Errorf("cannot read %s: %w", human.Path(f.Path), unwrapPath(err))
 	}
 	if cache != nil && size == st.Size {
 		cache.Store(f.Path, st, sum)

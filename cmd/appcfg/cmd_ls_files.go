@@ -199,18 +199,18 @@ func explainRel(root, p string) string {
 func printLsText(io stdio, c *cli.Context, res *skipfiles.Result, d *skipfiles.Decision) {
 	switch {
 	case d != nil:
-		fmt.Fprintf(io.out, "%s: %s\n", d.Path, d.Reason)
+		fmt.Fprintf(io.out, "%s: %s\n", human.Path(d.Path), d.Reason)
 	case c.Bool(lsFlagSkipped):
 		for _, s := range res.Skipped {
 			p := s.Rel
 			if s.Dir {
 				p += "/"
 			}
-			fmt.Fprintf(io.out, "%s\t%s\n", p, s.Reason)
+			fmt.Fprintf(io.out, "%s\t%s\n", human.Path(p), s.Reason)
 		}
 	default:
 		for _, f := range res.Files {
-			fmt.Fprintln(io.out, f.Rel)
+			fmt.Fprintln(io.out, human.Path(f.Rel))
 		}
 	}
 }

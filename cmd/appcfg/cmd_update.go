@@ -263,7 +263,7 @@ func printUpdateResult(io stdio, g globals, res *upload.Result) {
 			res.Version, res.Service, res.App, res.Files, human.Size(res.Bytes), res.Blobs)
 		fmt.Fprintf(io.out, "The host lacks %d of them (%s); they would be uploaded:\n", res.Missing, human.Size(res.MissingBytes))
 		for _, p := range res.Uploaded {
-			fmt.Fprintf(io.out, "  %s\n", p)
+			fmt.Fprintf(io.out, "  %s\n", human.Path(p))
 		}
 		fmt.Fprintln(io.out, "Nothing was changed on the host.")
 		return

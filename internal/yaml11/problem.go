@@ -3,6 +3,8 @@ package yaml11
 import (
 	"fmt"
 	"sort"
+
+	"github.com/appcfg/appcfg/internal/human"
 )
 
 // Pos is a 1-based line and column in a file.
@@ -21,9 +23,10 @@ type Problem struct {
 	Warning bool   `json:"warning,omitempty"`
 }
 
-// String formats the problem as file:line:col: message (hint).
+// String formats the problem as file:line:col: message (hint), the file
+// quoted when its name holds control characters (human.Path).
 func (p Problem) String() string {
-	s := fmt.Sprintf("%s:%d:%d: ", p.File, p.Line, p.Column)
+	s := fmt.Sprintf("%s:%d:%d: ", human.Path(p.File), p.Line, p.Column)
 	if p.Warning {
 		s += "warning: "
 	}
