@@ -62,6 +62,9 @@ func loadCompanion(ctx context.Context, io stdio, g globals, args []string, kind
 		return nil, fmt.Errorf("application directory %s: %w", dir, err)
 	}
 	named := "" // the file itself, when the argument names one
+	// The files are found and named from the path as given, so problems
+	// name them as `appcfg validate` does: relative to where the user is.
+	where := dir
 	if st, err := os.Stat(abs); err != nil {
 		return nil, usagef("application directory %s does not exist", dir)
 	} else if !st.IsDir() {
@@ -71,9 +74,9 @@ func loadCompanion(ctx context.Context, io stdio, g globals, args []string, kind
 			return nil, usagef("Not a directory: %s", dir)
 		}
 		if validate.KindOf(abs) == kind {
-			named = abs
+			named = dir
 		}
-		abs = filepath.Dir(abs)
+		abs, where = filepath.Dir(abs), filepath.Dir(dir)
 	}
 	opts := g.validateOptions()
 	cf := &companionFile{dir: abs, kind: kind}
@@ -83,16 +86,16 @@ func loadCompanion(ctx context.Context, io stdio, g globals, args []string, kind
 	var results []validate.FileResult
 	appYAML := ""
 	if withApp {
-		if appYAML = validate.FindFile(abs, "app"); appYAML != "" {
+		if appYAML = validate.FindFile(where, "app"); appYAML != "" {
 			results = append(results, validate.File(ctx, appYAML, validate.KindApp, opts))
 		}
 	}
 	cf.path = named
 	if cf.path == "" {
-		cf.path = validate.FindFile(abs, string(kind))
+		cf.path = validate.FindFile(where, string(kind))
 	}
 	if cf.path == "" {
-		cf.path = validate.FindFile(filepath.Join(abs, "WEB-INF", "appengine-generated"), string(kind))
+		cf.path = validate.FindFile(filepath.Join(where, "WEB-INF", "appengine-generated"), string(kind))
 	}
 	if cf.path != "" {
 		results = append(results, validate.File(ctx, cf.path, kind, opts))
