@@ -22,7 +22,38 @@ func (s suite) blobTests() []subtest {
 		{"ConcurrentPutsOfOneBlob", s.testConcurrentPuts},
 		{"Properties", s.testProperties},
 		{"LostBlobIsMissing", s.testLostBlobIsMissing},
+		{"CollectSparesDeployInFlight", s.testCollectSparesDeployInFlight},
 	}
+}
+
+// A collection of unused blobs frees what no version names, but never a
+// blob a deploy holding its lock has sent (or been told is held) for the
+// version it has not created yet.
+func (s suite) testCollectSparesDeployInFlight(t *testing.T) {
+	b, app := s.open(t), newApp(t)
+	gc := capability[backend.BlobCollector](t, b, "blob collection")
+	lk := capability[backend.Locker](t, b, "deploy locks")
+	bs := newBlobs(t, 3)
+	deploy(t, b, app, "default", "v1", bs[:1])
+	putBlob(t, b, app, bs[1]) // unused, no deploy in flight
+	_, err := gc.CollectBlobs(t.Context(), app)
+	must(t, "CollectBlobs", err)
+	if got := missing(t, b, app, digests(bs[:2])); !equalStrings(got, []string{bs[1].digest}) {
+		t.Fatalf("MissingBlobs after a collection = %v, want only the unused blob %s", got, bs[1].digest)
+	}
+
+	key := backend.LockKey{App: app, Service: "default", Version: "v2"}
+	tok, err := lk.AcquireLock(t.Context(), key, alice, lease)
+	must(t, "AcquireLock", err)
+	putBlob(t, b, app, bs[2])
+	_, err = gc.CollectBlobs(t.Context(), app)
+	must(t, "CollectBlobs during a deploy", err)
+	spec := backend.VersionSpec{App: app, Service: "default", Version: "v2", Runtime: "python39",
+		Files: []backend.FileRef{bs[0].ref("f0"), bs[2].ref("f2")}}
+	if _, err := b.CreateVersion(t.Context(), spec); err != nil {
+		t.Fatalf("CreateVersion after a collection during its deploy: %v", err)
+	}
+	must(t, "ReleaseLock", lk.ReleaseLock(t.Context(), key, tok))
 }
 
 // A blob whose stored content was lost behind the host's back is missing

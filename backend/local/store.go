@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/appcfg/appcfg/internal/privfile"
 )
 
 // tmpMaxAge is how old a temporary file in a blob directory must be before
@@ -83,15 +85,31 @@ func firstBlob(root string) (string, error) {
 	return "", nil
 }
 
+// sweptMarker is a file in blobs/ whose modification time says when the
+// last sweep ran: reading every blob directory costs tens of milliseconds
+// in a large store, too much for every command that opens it, so a store is
+// swept at most once per tmpMaxAge. An orphan therefore goes within twice
+// that age.
+const sweptMarker = ".swept"
+
 // sweepTemp removes the temporary files of blob writes that were killed
 // (see tmpMaxAge). It is best effort: a file it cannot remove now is swept
 // by a later open.
 func (b *Backend) sweepTemp() {
+	marker := filepath.Join(b.root, blobDir, sweptMarker)
+	now := b.now()
+	if fi, err := os.Stat(marker); err == nil && now.Sub(fi.ModTime()) < tmpMaxAge {
+		return
+	}
 	b.forEachTemp(func(path string, fi fs.FileInfo) {
-		if b.now().Sub(fi.ModTime()) > tmpMaxAge {
+		if now.Sub(fi.ModTime()) > tmpMaxAge {
 			os.Remove(path)
 		}
 	})
+	if f, err := os.OpenFile(marker, os.O_WRONLY|os.O_CREATE, privfile.FileMode); err == nil {
+		f.Close()
+	}
+	os.Chtimes(marker, now, now)
 }
 
 // forEachTemp calls fn for each temporary file in the blob directories.

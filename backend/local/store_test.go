@@ -104,6 +104,15 @@ func TestOrphanTempFilesSwept(t *testing.T) {
 	if err := os.Chtimes(old, past, past); err != nil {
 		t.Fatal(err)
 	}
+	// The store was swept when first opened: the next sweep waits.
+	openAt(t, dir)
+	if _, err := os.Stat(old); err != nil {
+		t.Fatal("a store swept again at once: its sweep should wait for tmpMaxAge")
+	}
+	marker := filepath.Join(dir, blobDir, sweptMarker)
+	if err := os.Chtimes(marker, past, past); err != nil {
+		t.Fatal(err)
+	}
 	openAt(t, dir)
 	if _, err := os.Stat(old); err == nil {
 		t.Error("a temporary file older than any lease was not swept")
