@@ -118,7 +118,11 @@ func needsScan(f File) bool {
 // are warnings, errors with Strict.
 func (w *walker) checkSecrets(ctx context.Context) error {
 	buf := make([]byte, scanBufSize)
+	maxSize := w.opts.Limits.withDefaults().MaxFileSize
 	for _, f := range w.res.Files {
+		if maxSize > 0 && f.Size > maxSize {
+			continue // over the limit, already a problem: no need to read it
+		}
 		finding, err := fileSecret(ctx, f, buf)
 		if err != nil {
 			if ctx.Err() != nil {
