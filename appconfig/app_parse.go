@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/appcfg/appcfg/internal/expiration"
+	"github.com/appcfg/appcfg/internal/redact"
 	"github.com/appcfg/appcfg/internal/yaml11"
 	"gopkg.in/yaml.v3"
 )
@@ -216,7 +217,9 @@ func scalarText(n *yaml.Node) string {
 	if n.Kind != yaml.ScalarNode {
 		return ""
 	}
-	return "the value '" + n.Value + "'"
+	// A short excerpt at most, and nothing of a credential: the file may
+	// be anything an include names, such as a private key.
+	return "the value " + redact.Quote(n.Value)
 }
 
 // pyRegex is one of the SDK's attribute regexes, matched in full as

@@ -260,6 +260,12 @@ func (l *loader) resolve(from string, inc *appInclude, runtime string) {
 				continue
 			}
 		}
+		if !strings.HasPrefix(p, builtinsPrefix) && !within(l.basepath, p) {
+			if _, seen := l.included[p]; !seen {
+				l.warnIn(from, it.pos, "includes", "File %s listed in includes directive of %s is outside the application directory %s: its settings apply, but it is never uploaded", p, from, l.basepath).
+					Hint = "move the file into the application directory, or check the path: an include names a YAML file of settings"
+			}
+		}
 		if by, ok := l.excluded[p]; ok {
 			l.warnIn(from, it.pos, "includes", "%s already disabled by %s but later included by %s", p, by, from)
 			continue
@@ -298,6 +304,24 @@ func (l *loader) add(file string, pos Pos, field string, warning bool, msg strin
 	}
 	l.report.Problems = append(l.report.Problems, Problem{File: file, Line: pos.Line, Column: pos.Column, Field: field, Message: msg, Warning: warning})
 	return &l.report.Problems[len(l.report.Problems)-1]
+}
+
+// within reports whether path p (absolute) is inside dir, symbolic links
+// resolved: an include resolving outside the application directory is
+// worth a warning, whatever the path says.
+func within(dir, p string) bool {
+	real := func(s string) string {
+		abs, err := filepath.Abs(s)
+		if err != nil {
+			return s
+		}
+		if r, err := filepath.EvalSymlinks(abs); err == nil {
+			return r
+		}
+		return abs
+	}
+	rel, err := filepath.Rel(real(dir), real(p))
+	return err == nil && filepath.IsLocal(rel)
 }
 
 // resolveIncludePath is _ResolvePath: beside the including file, then in

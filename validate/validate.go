@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/appcfg/appcfg/appconfig"
+	"github.com/appcfg/appcfg/internal/redact"
 	"github.com/appcfg/appcfg/internal/regularfile"
 )
 
@@ -78,8 +79,19 @@ func KindOf(path string) Kind {
 	return KindApp
 }
 
-// File checks one file of the given kind.
+// File checks one file of the given kind. No problem it returns carries a
+// credential: whatever a check quoted from a file (an include may name any
+// file, a private key among them) is scrubbed here, once for every kind.
 func File(ctx context.Context, path string, kind Kind, opts Options) FileResult {
+	res := checkFile(ctx, path, kind, opts)
+	for i := range res.Problems {
+		p := &res.Problems[i]
+		p.Message, p.Hint = redact.String(p.Message), redact.String(p.Hint)
+	}
+	return res
+}
+
+func checkFile(ctx context.Context, path string, kind Kind, opts Options) FileResult {
 	res := FileResult{Path: path, Kind: kind}
 	if err := ctx.Err(); err != nil {
 		return withError(res, err.Error())

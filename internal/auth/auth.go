@@ -17,6 +17,8 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
+
+	"github.com/appcfg/appcfg/internal/redact"
 )
 
 // CloudPlatformScope covers every API the App Engine backend calls, as gcloud
@@ -264,7 +266,7 @@ func browserLogin(ctx context.Context, o Options) (*oauth2.Token, error) {
 func exchange(ctx context.Context, cfg *oauth2.Config, code, verifier string) (*oauth2.Token, error) {
 	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return nil, fmt.Errorf("exchanging the login code for a token: %s", Redact(err.Error()))
+		return nil, fmt.Errorf("exchanging the login code for a token: %s", redact.String(err.Error()))
 	}
 	return tok, nil
 }

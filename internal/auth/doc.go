@@ -12,5 +12,5 @@
 // Tokens obtained by the interactive flow are cached in the user config
 // directory in a file only the user may read (0600), written to a temporary
 // file and renamed so a crash never leaves half a token. No function here
-// prints a token: Redact scrubs them from any text that is logged.
+// prints a token: internal/redact scrubs them from any text that is logged.
 package auth

@@ -1,0 +1,107 @@
+package redact
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Replacement stands where a credential was.
+const Replacement = "REDACTED"
+
+// keyed are credentials after a name that says what they are: group 1, the
+// name and separator, is kept.
+var keyed = []*regexp.Regexp{
+	// Header values: "Authorization: Bearer X", "authorization=X".
+	regexp.MustCompile(`(?i)((?:proxy-)?authorization\s*[:=]\s*)(?:(?:bearer|basic)\s+)?[^\s,"';&]+`),
+	// Query, form, JSON and environment-file parameters.
+	regexp.MustCompile(`(?i)(\b(?:access_token|refresh_token|id_token|client_secret|assertion|private_key|private_key_id|api_key|apikey|password|passwd|aws_secret_access_key|x-goog-api-key|upload_id|secret|token)["']?\s*[:=]\s*["']?)[^\s&,"'}]+`),
+	// Names too common in prose to take with ":": only as "name=value".
+	regexp.MustCompile(`(?i)([?&\s]\b(?:code|key|sig|signature)=)[^\s&,"'}]+`),
+}
+
+// shaped are credentials recognised by their own shape, replaced whole.
+var shaped = []*regexp.Regexp{
+	// PEM blocks (keys, certificates' keys), to their END line or, cut
+	// short, to the end of the text.
+	regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*-----(?s:.*?)(?:-----END [A-Z0-9 ]*-----|$)`),
+	regexp.MustCompile(`ya29\.[A-Za-z0-9_\-.]+`),
+	regexp.MustCompile(`\b1//[A-Za-z0-9_\-]+`),
+	regexp.MustCompile(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`),
+	regexp.MustCompile(`\bAIza[0-9A-Za-z_\-]{35}\b`),
+	regexp.MustCompile(`\bGOCSPX-[0-9A-Za-z_\-]+`),
+}
+
+// String returns s with every credential it holds replaced by REDACTED.
+func String(s string) string {
+	// Shapes first: a PEM block after "private_key": is replaced whole.
+	for _, re := range shaped {
+		s = re.ReplaceAllString(s, Replacement)
+	}
+	for _, re := range keyed {
+		s = re.ReplaceAllString(s, "${1}"+Replacement)
+	}
+	return s
+}
+
+// maxQuote is the most runes of a value Quote shows.
+const maxQuote = 60
+
+// credentialWords mark a value that names a credential.
+var credentialWords = regexp.MustCompile(`(?i)-----BEGIN|PRIVATE KEY|ssh-(?:rsa|ed25519|dss)|ecdsa-sha2|"type"\s*:\s*"service_account"|aws_secret|client_secret|private_key|password|passwd|secret|token|api_?key`)
+
+// LooksLikeCredential reports whether s holds, or looks like, a credential:
+// a key, a token, a name that says so, or a long run of random-looking
+// characters such as a key's base64.
+func LooksLikeCredential(s string) bool {
+	if credentialWords.MatchString(s) || String(s) != s {
+		return true
+	}
+	return randomRun(s)
+}
+
+// randomRun reports a run of 32 or more token characters mixing upper
+// case, lower case and digits: the shape of base64 key material and API
+// tokens, which words, paths and hex digests do not have.
+func randomRun(s string) bool {
+	n, upper, lower, digit := 0, false, false, false
+	for _, r := range s + " " {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= '0' && r <= '9':
+			digit = true
+		case r == '+' || r == '/' || r == '=' || r == '_' || r == '-':
+		default:
+			if n >= 32 && upper && lower && digit {
+				return true
+			}
+			n, upper, lower, digit = 0, false, false, false
+			continue
+		}
+		n++
+	}
+	return false
+}
+
+// Quote is how a message shows a value read from a file: its first line,
+// cut to 60 characters, in single quotes, or a note that it is not shown
+// when it looks like a credential. A message never carries a file's
+// contents beyond that.
+func Quote(s string) string {
+	if LooksLikeCredential(s) {
+		return "(not shown: it looks like a credential)"
+	}
+	line, rest, _ := strings.Cut(s, "\n")
+	line = strings.TrimRight(line, "\r")
+	cut := strings.TrimSpace(rest) != ""
+	if utf8.RuneCountInString(line) > maxQuote {
+		line, cut = string([]rune(line)[:maxQuote]), true
+	}
+	if cut {
+		return "'" + line + "…'"
+	}
+	return "'" + line + "'"
+}
