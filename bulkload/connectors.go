@@ -65,6 +65,12 @@ type recordReader interface {
 // recordWriter writes export records; columns are in property_map order.
 type recordWriter interface {
 	write(cols, vals []string) error
+	// flush writes out what the writer buffers, so the output's size is
+	// what has been written (a resumable download records it).
+	flush() error
+	// resume continues an output an earlier run began: its header or
+	// prolog is there already.
+	resume()
 	close() error
 }
 
@@ -290,6 +296,7 @@ type csvWriter struct {
 	encode func(string) ([]byte, error)
 	out    io.Writer
 	header bool
+	bom    bool // utf-8-sig: a byte order mark first
 	wrote  bool
 	buf    bytes.Buffer
 }
@@ -299,25 +306,37 @@ func newCSVWriter(out io.Writer, o ConnectorOptions) (*csvWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	cw := &csvWriter{encode: enc, out: out, header: o.PrintExportHeaderRow}
+	cw := &csvWriter{encode: enc, out: out, header: o.PrintExportHeaderRow, bom: strings.EqualFold(o.Encoding, "utf-8-sig")}
 	cw.w = csv.NewWriter(&cw.buf)
 	cw.w.Comma = o.ExportOptions.Delimiter
 	cw.w.UseCRLF = o.ExportOptions.LineTerminator != "\n"
-	if strings.EqualFold(o.Encoding, "utf-8-sig") {
-		if _, err := out.Write([]byte("\xEF\xBB\xBF")); err != nil {
-			return nil, err
-		}
-	}
 	return cw, nil
 }
 
-func (c *csvWriter) write(cols, vals []string) error {
-	if !c.wrote && c.header {
-		if err := c.w.Write(cols); err != nil {
+// begin writes what comes before the first record: a byte order mark and
+// the header row.
+func (c *csvWriter) begin(cols []string) error {
+	if c.wrote {
+		return nil
+	}
+	c.wrote = true
+	if c.bom {
+		if _, err := c.out.Write([]byte("\xEF\xBB\xBF")); err != nil {
 			return err
 		}
 	}
-	c.wrote = true
+	if c.header && cols != nil {
+		return c.w.Write(cols)
+	}
+	return nil
+}
+
+func (c *csvWriter) resume() { c.wrote = true }
+
+func (c *csvWriter) write(cols, vals []string) error {
+	if err := c.begin(cols); err != nil {
+		return err
+	}
 	if err := c.w.Write(vals); err != nil {
 		return err
 	}
@@ -338,7 +357,12 @@ func (c *csvWriter) flush() error {
 	return err
 }
 
-func (c *csvWriter) close() error { return c.flush() }
+func (c *csvWriter) close() error {
+	if err := c.begin(nil); err != nil { // an empty export still gets its mark
+		return err
+	}
+	return c.flush()
+}
 
 // xmlReader streams the nodes at xpath_to_nodes.
 type xmlReader struct {
@@ -498,6 +522,10 @@ func (x *xmlWriter) write(cols, vals []string) error {
 	return nil
 }
 
+func (x *xmlWriter) resume() { x.open = true }
+
+func (x *xmlWriter) flush() error { return x.out.Flush() }
+
 func (x *xmlWriter) close() error {
 	x.start()
 	for i := len(x.path) - 2; i >= 0; i-- {
@@ -536,6 +564,10 @@ func (t *textWriter) write(cols, vals []string) error {
 	}
 	return nil
 }
+
+func (t *textWriter) resume() { t.started = true }
+
+func (t *textWriter) flush() error { return t.out.Flush() }
 
 func (t *textWriter) close() error {
 	t.begin()

@@ -22,6 +22,13 @@ const maxPage = 1000
 // when o.Kind is ""). The output is written to a temporary file in the same
 // directory and moved into place at the end; an existing output file is
 // refused, never overwritten. With DryRun only the checks run.
+//
+// With o.ResultDBFilename the download is resumable: the temporary file is
+// kept when the run fails or is interrupted, and the database records the
+// key ranges written to it with the file's size after each (durably, every
+// o.CheckpointEvery). A rerun with the same database and options cuts the
+// file back to the last recorded size and continues after the last
+// recorded key of each kind: no entity is written twice or left out.
 func Download(ctx context.Context, ents backend.Entities, o Options) (sum Summary, err error) {
 	start := time.Now()
 	defer func() { sum.Duration = time.Since(start) }()
@@ -41,27 +48,53 @@ func Download(ctx context.Context, ents backend.Entities, o Options) (sum Summar
 		return sum, fmt.Errorf("%s: output file exists: download_data never overwrites; remove it or choose another --filename", o.Filename)
 	}
 	dir := filepath.Dir(o.Filename)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(o.Filename)+".*.tmp")
-	if err != nil {
-		return sum, fmt.Errorf("%s: not writable: %w", dir, err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
 	if o.DryRun {
-		return sum, nil
+		tmp, err := os.CreateTemp(dir, "."+filepath.Base(o.Filename)+".*.tmp")
+		if err != nil {
+			return sum, fmt.Errorf("%s: not writable: %w", dir, err)
+		}
+		tmp.Close()
+		return sum, os.Remove(tmp.Name())
 	}
 	if ents == nil {
 		return sum, errors.New("no backend to download from")
 	}
+	var rdb *resultDB
+	if o.ResultDBFilename != "" && o.ResultDBFilename != "skip" {
+		if rdb, err = openResultDB(ctx, o.ResultDBFilename, o.Signature(true)); err != nil {
+			return sum, err
+		}
+		defer func() {
+			if cerr := rdb.close(); cerr != nil && err == nil {
+				err = fmt.Errorf("closing the result database: %w", cerr)
+			}
+		}()
+	}
+	st, err := rdb.state(ctx)
+	if err != nil {
+		return sum, err
+	}
+	tmp, err := openPartial(ctx, rdb, st, o.Filename)
+	if err != nil {
+		return sum, err
+	}
+	sum.Previously, sum.Total = st.entities, st.entities
+	done := false
+	defer func() {
+		if done {
+			return
+		}
+		tmp.Close()
+		if rdb == nil {
+			os.Remove(tmp.Name())
+		} else {
+			sum.Partial = tmp.Name()
+		}
+	}()
 	rep := progress.Or(o.Progress)
 	rep.Phase("downloading", 0, 0)
 	defer rep.Phase("", 0, 0)
-	cw := &countingWriter{w: tmp}
+	cw := &countingWriter{w: tmp, n: st.offset}
 	var w recordWriter
 	var cols []string
 	if tr != nil {
@@ -79,16 +112,50 @@ func Download(ctx context.Context, ents backend.Entities, o Options) (sum Summar
 	} else {
 		w = &dumpWriter{out: bufio.NewWriterSize(cw, 64<<10)}
 	}
+	if st.offset > 0 {
+		w.resume()
+	}
 	kinds := []string{o.Kind}
 	if o.Kind == "" {
 		if kinds, err = ents.Kinds(ctx, o.App, o.Namespace); err != nil {
 			return sum, fmt.Errorf("listing the kinds of %s: %w", o.App, err)
 		}
 	}
+	every := o.CheckpointEvery
+	if every <= 0 {
+		every = time.Second
+	}
+	var pending keyRange // written since the last checkpoint
+	lastCheck := time.Now()
+	// checkpoint makes the output durable up to what was written and
+	// then records it: a crash between the two only loses the record,
+	// and the resume cuts the file back to the previous one.
+	checkpoint := func(kind, cursor string, kindDone bool) error {
+		if rdb == nil {
+			return nil
+		}
+		if err := w.flush(); err != nil {
+			return fmt.Errorf("writing %s: %w", o.Filename, err)
+		}
+		if err := tmp.Sync(); err != nil {
+			return fmt.Errorf("writing %s: %w", o.Filename, err)
+		}
+		pending.kind, pending.cursor, pending.done, pending.offset = kind, cursor, kindDone, cw.n
+		if err := rdb.record(context.WithoutCancel(ctx), pending); err != nil {
+			return err
+		}
+		pending, lastCheck = keyRange{}, time.Now()
+		return nil
+	}
 	thr := newThrottle(o)
 	page := min(o.BatchSize, maxPage)
+	base := cw.n
 	for _, kind := range kinds {
-		cursor := ""
+		ks := st.kinds[kind]
+		if ks.done {
+			continue
+		}
+		cursor := ks.cursor
 		for {
 			if err := thr.request(ctx, page, 0); err != nil {
 				return sum, err
@@ -111,17 +178,30 @@ func Download(ctx context.Context, ents backend.Entities, o Options) (sum Summar
 				} else if err := w.(*dumpWriter).entity(e); err != nil {
 					return sum, fmt.Errorf("writing %s: %w", o.Filename, err)
 				}
+				if pending.entities == 0 {
+					pending.start = keyString(e.Key)
+				}
+				pending.end = keyString(e.Key)
+				pending.entities++
 				sum.Total++
 				sum.Loaded++
 				rep.Add(1, cw.n-before)
 			}
 			if next == "" {
+				if err := checkpoint(kind, "", true); err != nil {
+					return sum, err
+				}
 				break
 			}
 			if next == cursor {
 				return sum, fmt.Errorf("reading kind %s: the backend returned the same cursor twice", kind)
 			}
 			cursor = next
+			if time.Since(lastCheck) >= every {
+				if err := checkpoint(kind, cursor, false); err != nil {
+					return sum, err
+				}
+			}
 		}
 	}
 	before := cw.n
@@ -129,7 +209,7 @@ func Download(ctx context.Context, ents backend.Entities, o Options) (sum Summar
 		return sum, fmt.Errorf("writing %s: %w", o.Filename, err)
 	}
 	rep.Add(0, cw.n-before) // a connector's epilog: the bar's bytes are the summary's
-	sum.Bytes = cw.n
+	sum.Bytes = cw.n - base
 	if err := tmp.Sync(); err != nil {
 		return sum, fmt.Errorf("writing %s: %w", o.Filename, err)
 	}
@@ -141,6 +221,48 @@ func Download(ctx context.Context, ents backend.Entities, o Options) (sum Summar
 	}
 	done = true
 	return sum, nil
+}
+
+// openPartial opens the output's temporary file: the one an earlier run
+// recorded, cut back to the size recorded with its last range, or a new
+// one, recorded before anything is written to it.
+func openPartial(ctx context.Context, rdb *resultDB, st resumeState, output string) (*os.File, error) {
+	if st.partial != "" {
+		f, err := os.OpenFile(st.partial, os.O_RDWR, 0)
+		if err != nil {
+			return nil, fmt.Errorf("the partial download %s that %s records cannot be opened (%w): start over with another --result_db_filename", st.partial, rdb.path, err)
+		}
+		fi, err := f.Stat()
+		if err == nil && fi.Size() < st.offset {
+			err = fmt.Errorf("it has %d bytes, %d were recorded", fi.Size(), st.offset)
+		}
+		if err == nil {
+			err = f.Truncate(st.offset)
+		}
+		if err == nil {
+			_, err = f.Seek(st.offset, io.SeekStart)
+		}
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("the partial download %s that %s records cannot be resumed (%w): start over with another --result_db_filename", st.partial, rdb.path, err)
+		}
+		return f, nil
+	}
+	dir := filepath.Dir(output)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(output)+".*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("%s: not writable: %w", dir, err)
+	}
+	abs, err := filepath.Abs(f.Name())
+	if err == nil {
+		err = rdb.setPartial(ctx, abs)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return f, nil
 }
 
 // placeFile moves tmp to dst unless dst appeared meanwhile: a hard link
@@ -186,5 +308,9 @@ func (d *dumpWriter) entity(e backend.Entity) error {
 func (d *dumpWriter) write([]string, []string) error {
 	return errors.New("the dump format writes entities, not records")
 }
+
+func (d *dumpWriter) flush() error { return d.out.Flush() }
+
+func (d *dumpWriter) resume() {}
 
 func (d *dumpWriter) close() error { return d.out.Flush() }

@@ -96,23 +96,11 @@ type batchRange struct {
 // openProgress opens or creates the database and checks its signature:
 // a database written with other options refuses to resume.
 func openProgress(ctx context.Context, path, signature string) (*progressDB, error) {
-	if err := privfile.SQLite(path); err != nil {
-		return nil, fmt.Errorf("opening the progress database: %w", err)
-	}
-	q := url.Values{}
-	q.Set("_busy_timeout", "10000")
-	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "NORMAL")
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	db, err := openBulkDB(ctx, path, "progress", progressSchema, signature)
 	if err != nil {
-		return nil, fmt.Errorf("opening the progress database %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(1)
-	p := &progressDB{path: path, db: db}
-	if err := p.init(ctx, signature); err != nil {
-		db.Close()
 		return nil, err
 	}
+	p := &progressDB{path: path, db: db}
 	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM progress`).Scan(&p.nextID); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("reading the progress database %s: %w", path, err)
@@ -122,34 +110,62 @@ func openProgress(ctx context.Context, path, signature string) (*progressDB, err
 	return p, nil
 }
 
-func (p *progressDB) init(ctx context.Context, signature string) error {
-	if _, err := p.db.ExecContext(ctx, progressSchema); err != nil {
-		return fmt.Errorf("the progress database %s: %w (is it a bulkloader progress database?)", p.path, err)
+// openBulkDB opens or creates a bulkloader database (what: "progress" or
+// "result"), private to the user, with its schema, and checks its
+// signature: a database written with other options refuses to resume.
+func openBulkDB(ctx context.Context, path, what, schema, signature string) (*sql.DB, error) {
+	if err := privfile.SQLite(path); err != nil {
+		return nil, fmt.Errorf("opening the %s database: %w", what, err)
+	}
+	q := url.Values{}
+	q.Set("_busy_timeout", "10000")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "NORMAL")
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("opening the %s database %s: %w", what, path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if err := initBulkDB(ctx, db, path, what, schema, signature); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func initBulkDB(ctx context.Context, db *sql.DB, path, what, schema, signature string) error {
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("the %s database %s: %w (is it a bulkloader %s database?)", what, path, err, what)
 	}
 	var have string
-	err := p.db.QueryRowContext(ctx, `SELECT value FROM bulkloader_database_signature`).Scan(&have)
+	err := db.QueryRowContext(ctx, `SELECT value FROM bulkloader_database_signature`).Scan(&have)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		_, err = p.db.ExecContext(ctx, `INSERT INTO bulkloader_database_signature (value) VALUES (?)`, signature)
+		_, err = db.ExecContext(ctx, `INSERT INTO bulkloader_database_signature (value) VALUES (?)`, signature)
 		if err != nil {
-			return fmt.Errorf("writing the progress database %s: %w", p.path, err)
+			return fmt.Errorf("writing the %s database %s: %w", what, path, err)
 		}
 		return nil
 	case err != nil:
-		return fmt.Errorf("reading the progress database %s: %w", p.path, err)
+		return fmt.Errorf("reading the %s database %s: %w", what, path, err)
 	case have != signature:
-		return &SignatureError{Path: p.path, Have: have, Want: signature}
+		return &SignatureError{Path: path, What: what, Have: have, Want: signature}
 	}
 	return nil
 }
 
-// SignatureError is a progress database written by a run with other options.
-type SignatureError struct{ Path, Have, Want string }
+// SignatureError is a progress or result database written by a run with
+// other options.
+type SignatureError struct{ Path, What, Have, Want string }
 
 func (e *SignatureError) Error() string {
-	return fmt.Sprintf("Database signature mismatch: the progress database %s was written by a run with other options, so it cannot resume this one.\n"+
-		"It has:\n%s\nThis run has:\n%s\nRerun with the same options, or give another --db_filename (or --db_filename=skip) to start over.",
-		e.Path, indent(e.Have), indent(e.Want))
+	flag := "--db_filename"
+	if e.What == "result" {
+		flag = "--result_db_filename"
+	}
+	return fmt.Sprintf("Database signature mismatch: the %s database %s was written by a run with other options, so it cannot resume this one.\n"+
+		"It has:\n%s\nThis run has:\n%s\nRerun with the same options, or give another %s (or %s=skip) to start over.",
+		e.What, e.Path, indent(e.Have), indent(e.Want), flag, flag)
 }
 
 func indent(s string) string {

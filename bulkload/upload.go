@@ -43,7 +43,13 @@ type Options struct {
 	RPSLimit, BandwidthLimit, HTTPLimit float64
 	// DBFilename is the progress database; "" or "skip" disables it.
 	DBFilename string
-	DryRun     bool
+	// ResultDBFilename makes a download resumable: the database records
+	// what of the output is written; "" or "skip" disables it.
+	ResultDBFilename string
+	// CheckpointEvery is how often a resumable download makes its output
+	// durable and records it (0: every second).
+	CheckpointEvery time.Duration
+	DryRun          bool
 	// Backend is the backend's location, part of the options signature.
 	Backend string
 	// LoaderOpts and ExporterOpts are the legacy free-form strings; they
@@ -71,6 +77,9 @@ type Summary struct {
 	Skipped    int // restore: entities of other kinds than --kind
 	Bytes      int64
 	Duration   time.Duration
+	// Partial is a resumable download's kept temporary output, when the
+	// run did not complete.
+	Partial string
 	// Failures holds the MaxReportedFailures failed records of the lowest
 	// numbers, in record order, whichever worker met them; all of them
 	// are in the progress database's failed_rows table.

@@ -27,6 +27,8 @@ type memStore struct {
 	maxBatch int // most batches one call stored (batchStore)
 	before   func(call int, ents []backend.Entity) error
 	after    func(call int)
+	queries  int
+	query    func(call int) error // run before each QueryEntities
 }
 
 func newMemStore() *memStore { return &memStore{ents: map[string]backend.Entity{}} }
@@ -77,6 +79,12 @@ func (m *memStore) putAny(ctx context.Context, app string, ents []backend.Entity
 func (m *memStore) QueryEntities(ctx context.Context, app string, q backend.EntityQuery, cursor string, limit int) ([]backend.Entity, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.queries++
+	if m.query != nil {
+		if err := m.query(m.queries); err != nil {
+			return nil, "", err
+		}
+	}
 	var names []string
 	for k, e := range m.ents {
 		if strings.HasPrefix(k, app+"|") && e.Key.Namespace == q.Namespace && e.Key.Path[len(e.Key.Path)-1].Kind == q.Kind {

@@ -36,7 +36,7 @@ func bulkloadCommands(io stdio) []*cli.Command {
 			ArgsUsage: "[DIR]  (or -A APP_ID) --filename FILE [--config_file bulkloader.yaml --kind KIND]",
 			Flags: append(bulkloadFlags(),
 				&cli.StringFlag{Name: "exporter_opts", Usage: "legacy exporter options (accepted)"},
-				&cli.StringFlag{Name: "result_db_filename", Usage: "legacy result database (accepted; downloads stream to the output file)"},
+				&cli.StringFlag{Name: "result_db_filename", Usage: "result database for resuming (default bulkloader-results-YYYYMMDD.HHMMSS.sql3; 'skip' disables)"},
 			),
 			Action: func(c *cli.Context) error { return runBulkload(c, io, true) },
 		},
@@ -133,6 +133,13 @@ func runBulkload(c *cli.Context, io stdio, download bool) error {
 	if !download && !o.DryRun && o.DBFilename == "" {
 		o.DBFilename = "bulkloader-progress-" + time.Now().Format("20060102.150405") + ".sql3"
 	}
+	autoResults := false // a result database named here, removed after success
+	if download {
+		o.ResultDBFilename = c.String("result_db_filename")
+		if !o.DryRun && o.ResultDBFilename == "" {
+			o.ResultDBFilename, autoResults = freshName("bulkloader-results-"+time.Now().Format("20060102.150405"), ".sql3"), true
+		}
+	}
 	rep := counting(newReporter(io, g, false), "entity")
 	o.Progress = rep
 	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
@@ -154,7 +161,16 @@ func runBulkload(c *cli.Context, io stdio, download bool) error {
 		}
 		var sum bulkload.Summary
 		if download {
+			if o.ResultDBFilename != "" && o.ResultDBFilename != "skip" {
+				g.statusf(io, "Result database: %s (rerun with --result_db_filename %s to resume)", o.ResultDBFilename, o.ResultDBFilename)
+			}
 			sum, err = bulkload.Download(ctx, ents, o)
+			if err == nil && autoResults {
+				// Only a resume needs it, and none will come.
+				for _, suffix := range []string{"", "-wal", "-shm"} {
+					os.Remove(o.ResultDBFilename + suffix)
+				}
+			}
 		} else {
 			if o.DBFilename != "" && o.DBFilename != "skip" {
 				g.statusf(io, "Progress database: %s (rerun with --db_filename %s to resume)", o.DBFilename, o.DBFilename)
@@ -177,6 +193,9 @@ func reportBulkload(io stdio, g globals, o bulkload.Options, sum bulkload.Summar
 		} else {
 			fmt.Fprintf(io.err, "... and %d more failed records (all in the failed_rows table of %s)\n", more, o.DBFilename)
 		}
+	}
+	if err != nil && sum.Partial != "" {
+		fmt.Fprintf(io.err, "The download so far is kept in %s: rerun the same command with --result_db_filename %s to resume.\n", sum.Partial, o.ResultDBFilename)
 	}
 	if err != nil && sum.Total == 0 && sum.Failed == 0 {
 		return err // refused before any record: no summary to give
@@ -209,4 +228,17 @@ func reportBulkload(io stdio, g globals, o bulkload.Options, sum bulkload.Summar
 	}
 	g.statusf(io, "All entities successfully transferred")
 	return nil
+}
+
+// freshName is base+ext, or base-2+ext … when that file exists: two
+// downloads started in the same second get databases of their own.
+func freshName(base, ext string) string {
+	name := base + ext
+	for i := 2; i < 1000; i++ {
+		if _, err := os.Lstat(name); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		name = fmt.Sprintf("%s-%d%s", base, i, ext)
+	}
+	return name
 }
