@@ -119,6 +119,7 @@ func needsScan(f File) bool {
 func (w *walker) checkSecrets(ctx context.Context) error {
 	buf := make([]byte, scanBufSize)
 	maxSize := w.opts.Limits.withDefaults().MaxFileSize
+	var secrets []Problem
 	for _, f := range w.res.Files {
 		if maxSize > 0 && f.Size > maxSize {
 			continue // over the limit, already a problem: no need to read it
@@ -143,10 +144,33 @@ func (w *walker) checkSecrets(ctx context.Context) error {
 			w.rep.Warn(fmt.Sprintf("%s: %s; it is uploaded (--strict makes this an error)", f.Rel, msg))
 			continue
 		}
-		w.probs = append(w.probs, Problem{Kind: ProblemSecret, Path: f.Rel,
+		secrets = append(secrets, Problem{Kind: ProblemSecret, Path: f.Rel,
 			Message: msg + " and would be uploaded", Hint: w.m.secretHint(f.Rel)})
 	}
+	w.probs = append(w.probs, collapseSecrets(secrets, w.res.Files)...)
 	return nil
+}
+
+// maxSecretProblems is how many secret problems are told in full; the
+// rest are counted in one problem that lists their paths.
+const maxSecretProblems = 10
+
+func collapseSecrets(probs []Problem, files []File) []Problem {
+	if len(probs) <= maxSecretProblems {
+		return probs
+	}
+	size := make(map[string]int64, len(files))
+	for _, f := range files {
+		size[f.Rel] = f.Size
+	}
+	rest := probs[maxSecretProblems:]
+	more := Problem{Kind: ProblemSecret,
+		Message: fmt.Sprintf("%d more %s that hold credentials would be uploaded:", len(rest), filesWord(len(rest))),
+		Hint:    "for each: skip it with a rule if the app does not read it at run time, else move the secret out (Secret Manager); or pass --allow-secrets if they really belong in the app"}
+	for _, p := range rest {
+		more.Files = append(more.Files, FileSize{Path: p.Path, Size: size[p.Path]})
+	}
+	return append(probs[:maxSecretProblems:maxSecretProblems], more)
 }
 
 // fileSecret returns the finding that decides f: its name, else the first

@@ -437,3 +437,22 @@ func TestScanRefusesASwappedFile(t *testing.T) {
 		t.Errorf("got %v, want ErrChanged", err)
 	}
 }
+
+// Many files with credentials (a vendored library's test keys, say) are
+// told in full up to a few, then counted in one problem naming them all.
+func TestManySecretsAreCounted(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 25 {
+		write(t, dir, fmt.Sprintf("keys/k%02d.pem", i), string(testKeys()["ec-sec1"]))
+	}
+	_, err := Walk(context.Background(), dir, Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml"}, nil)
+	var e *Error
+	if !errors.As(err, &e) || len(e.Problems) != maxSecretProblems+1 {
+		t.Fatalf("got %v; want %d problems", err, maxSecretProblems+1)
+	}
+	last := e.Problems[maxSecretProblems]
+	if last.Kind != ProblemSecret || len(last.Files) != 25-maxSecretProblems || last.Files[0].Path != "keys/k10.pem" ||
+		!strings.Contains(last.Message, "15 more files") {
+		t.Errorf("the rest: %+v", last)
+	}
+}
