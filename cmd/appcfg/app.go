@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/appcfg/appcfg/internal/suggest"
 )
 
 // run executes the command line args (args[0] is the program name) and
@@ -70,10 +72,14 @@ func newApp(io stdio) *cli.App {
 		},
 		Commands: commands(io),
 	}
+	tidyHelp(app.Flags)
+	cmdHelp := commandHelpTemplate(app.Flags)
 	for _, cmd := range app.Commands {
 		if cmd.OnUsageError == nil {
 			cmd.OnUsageError = app.OnUsageError
 		}
+		tidyHelp(cmd.Flags)
+		cmd.CustomHelpTemplate = cmdHelp
 	}
 	return app
 }
@@ -86,7 +92,7 @@ func unknownCommandError(app *cli.App, name string) error {
 			names = append(names, c.Name)
 		}
 	}
-	if s := suggest(name, names, func(s string) string { return s }); s != "" {
+	if s := suggest.Closest(name, names, nil); s != "" {
 		return usagef("unknown command %q (did you mean %s?)", name, s)
 	}
 	return usagef("unknown command %q", name)
@@ -107,6 +113,7 @@ func commands(io stdio) []*cli.Command {
 	cmds = append(cmds, bulkloadCommands(io)...)
 	cmds = append(cmds, indexCommands(io)...)
 	cmds = append(cmds, configPushCommands(io)...)
+	cmds = append(cmds, legacyCommands(io)...)
 	return append(cmds, versionCommand(io))
 }
 

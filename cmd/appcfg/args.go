@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/appcfg/appcfg/internal/suggest"
 )
 
 // normalizeArgs lets the command line be written as appcfg.py (optparse)
@@ -231,48 +233,8 @@ func unknownFlagError(name string, global, cmd flagSet, cmdName string) error {
 		}
 	}
 	sort.Strings(names)
-	if s := suggest(flagKey(name), names, flagKey); s != "" {
+	if s := suggest.Closest(flagKey(name), names, flagKey); s != "" {
 		return usagef("flag provided but not defined: -%s (did you mean %s%s?)", name, dashes(s), s)
 	}
 	return usagef("flag provided but not defined: -%s ('appcfg help %s' lists the options)", name, cmdName)
-}
-
-// suggest returns the candidate closest to s (at most a third of its
-// letters different, or s a prefix of it), "" when none is close.
-func suggest(s string, candidates []string, key func(string) string) string {
-	best, bestD := "", len(s)/3+1
-	for _, c := range candidates {
-		k := key(c)
-		d := editDistance(s, k)
-		if d < bestD || (best == "" && len(s) >= 3 && strings.HasPrefix(k, s)) {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Damerau-Levenshtein distance (adjacent swaps count
-// as one edit: "handelrs" is one edit from "handlers").
-func editDistance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
 	"runtime/debug"
@@ -15,6 +16,7 @@ import (
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/bulkload"
 	"github.com/appcfg/appcfg/internal/human"
+	"github.com/appcfg/appcfg/validate"
 )
 
 // bulkloadCommands are upload_data and download_data (docs/bulkload.md).
@@ -62,6 +64,73 @@ func bulkloadFlags() []cli.Flag {
 	}
 }
 
+// bulkloadApp is the application a bulk command acts on: -A, else the
+// app of the DIR argument, else the app --url names (APP.appspot.com, as
+// appcfg.py asked the remote_api there), else the app in the current
+// directory (a --url on localhost pointed at the dev server running it).
+func bulkloadApp(c *cli.Context, io stdio, g globals) (string, error) {
+	args := c.Args().Slice()
+	switch {
+	case len(args) > 1:
+		return "", usagef("Expected either -A APP_ID or a single <directory> argument.")
+	case g.appID != "":
+		return g.appID, nil
+	case len(args) == 1:
+		d, err := loadAppDir(c.Context, io, g, args[0], false)
+		if err != nil {
+			return "", err
+		}
+		return d.appID, nil
+	}
+	if app := appFromURL(c.String("url")); app != "" {
+		return app, nil
+	}
+	if validate.FindFile(".", "app") != "" {
+		d, err := loadAppDir(c.Context, io, g, ".", false)
+		if err != nil {
+			return "", err
+		}
+		return d.appID, nil
+	}
+	return "", usagef("Expected either -A APP_ID or a single <directory> argument.")
+}
+
+// appFromURL is the app of a remote_api URL on appspot.com: the last label
+// before the domain (VERSION.APP.appspot.com and VERSION-dot-APP too).
+func appFromURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	rest, ok := strings.CutSuffix(u.Hostname(), ".appspot.com")
+	if !ok {
+		return ""
+	}
+	rest = rest[strings.LastIndex(rest, ".")+1:]
+	if i := strings.LastIndex(rest, "-dot-"); i >= 0 {
+		rest = rest[i+len("-dot-"):]
+	}
+	return rest
+}
+
+// looksLikeDump refuses at once an input that cannot be a dump: without
+// --config_file, upload_data restores download_data's JSON Lines, and a CSV
+// would otherwise fail once for every record.
+func looksLikeDump(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil // the load reports it, with the legacy wording
+	}
+	defer f.Close()
+	buf := make([]byte, 512)
+	n, _ := f.Read(buf)
+	head := strings.TrimLeft(string(buf[:n]), " \t\r\n")
+	if head == "" || head[0] == '{' {
+		return nil
+	}
+	return fmt.Errorf("%s is not an entity dump (the JSON Lines download_data writes without --config_file); to load CSV or XML records give --config_file bulkloader.yaml --kind KIND", name)
+}
+
 // namespaceRE is Datastore's namespace syntax.
 var namespaceRE = regexp.MustCompile(`^[0-9A-Za-z._-]{0,100}$`)
 
@@ -97,18 +166,8 @@ func runBulkload(c *cli.Context, io stdio, download bool) error {
 		ExporterOpts:   c.String("exporter_opts"),
 		Backend:        g.backend,
 	}
-	args := c.Args().Slice()
-	switch {
-	case len(args) > 1:
-		return usagef("Expected either -A APP_ID or a single <directory> argument.")
-	case len(args) == 1:
-		d, err := loadAppDir(c.Context, io, g, args[0], false)
-		if err != nil {
-			return err
-		}
-		o.App = d.appID
-	case o.App == "":
-		return usagef("Expected either -A APP_ID or a single <directory> argument.")
+	if o.App, err = bulkloadApp(c, io, g); err != nil {
+		return err
 	}
 	if o.Filename == "" {
 		return usagef("Option 'filename' is required.")
@@ -128,6 +187,11 @@ func runBulkload(c *cli.Context, io stdio, download bool) error {
 		}
 		if o.HasHeader {
 			g.statusf(io, "warning: --has_header with a config skips one more record on top of the connector's header handling")
+		}
+	}
+	if o.Config == nil && !download {
+		if err := looksLikeDump(o.Filename); err != nil {
+			return err
 		}
 	}
 	if !download && !o.DryRun && o.DBFilename == "" {

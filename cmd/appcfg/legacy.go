@@ -32,11 +32,11 @@ var errPasswordSignIn = refusedError{
 }
 
 func legacyBool(name string, aliases []string, note string) legacyOption {
-	return legacyOption{flag: &cli.BoolFlag{Name: name, Aliases: aliases, Category: "legacy", Usage: "appcfg.py option: " + note}, note: note}
+	return legacyOption{flag: &cli.BoolFlag{Name: name, Aliases: aliases, Category: "legacy", Hidden: true, Usage: "appcfg.py option: " + note}, note: note}
 }
 
 func legacyString(name string, aliases []string, note string) legacyOption {
-	return legacyOption{flag: &cli.StringFlag{Name: name, Aliases: aliases, Category: "legacy", Usage: "appcfg.py option: " + note}, note: note}
+	return legacyOption{flag: &cli.StringFlag{Name: name, Aliases: aliases, Category: "legacy", Hidden: true, Usage: "appcfg.py option: " + note}, note: note}
 }
 
 // legacyGlobalOptions are appcfg.py's global options not defined with the
@@ -44,7 +44,7 @@ func legacyString(name string, aliases []string, note string) legacyOption {
 func legacyGlobalOptions() []legacyOption {
 	refused := func(name string) legacyOption {
 		e := errPasswordSignIn
-		return legacyOption{flag: &cli.BoolFlag{Name: name, Category: "legacy", Usage: "refused: " + e.why}, refuse: &e}
+		return legacyOption{flag: &cli.BoolFlag{Name: name, Category: "legacy", Hidden: true, Usage: "refused: " + e.why}, refuse: &e}
 	}
 	return []legacyOption{
 		legacyBool("oauth2", nil, "the --oauth2 flag is now the default and can be omitted"),
@@ -58,7 +58,7 @@ func legacyGlobalOptions() []legacyOption {
 		legacyBool("secure", nil, "--secure has no effect: remote hosts are always reached over HTTPS"),
 		legacyBool("insecure", nil, "--insecure has no effect: remote hosts are always reached over HTTPS (plain HTTP only on loopback)"),
 		legacyBool("ignore_bad_cert", nil, "--ignore_bad_cert has no effect: certificates are always checked"),
-		legacyOption{flag: &cli.StringSliceFlag{Name: "source_ref", Category: "legacy", Usage: "appcfg.py option: not recorded"},
+		legacyOption{flag: &cli.StringSliceFlag{Name: "source_ref", Category: "legacy", Hidden: true, Usage: "appcfg.py option: not recorded"},
 			note: "--source_ref is not recorded with the version"},
 		legacyBool("called_by_gcloud", nil, "--called_by_gcloud has no effect"),
 		legacyBool("ignore_endpoints_failures", nil, "--ignore_endpoints_failures has no effect: appcfg does not push Cloud Endpoints configurations"),

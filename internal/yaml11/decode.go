@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"math/big"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/appcfg/appcfg/internal/suggest"
 )
 
 // Meta records where a decoded mapping came from. Embed it in a config
@@ -141,8 +144,12 @@ func (d decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		}
 		idx, ok := fields[k.Value]
 		if !ok {
+			hint := "remove it or check its spelling and indentation"
+			if s := suggest.Closest(k.Value, fieldNames(fields), nil); s != "" {
+				hint = "did you mean " + s + "?"
+			}
 			d.r.Errorf(NodePos(k), JoinPath(path, k.Value), "Unexpected attribute '%s' for object of type %s.", k.Value, sdkName(v)).
-				Hint = "remove it or check its spelling and indentation"
+				Hint = hint
 			continue
 		}
 		if _, dup := meta.ValPos[k.Value]; dup {
@@ -303,6 +310,17 @@ func (s Scalar) AsFloat() (float64, bool) {
 		return f, err == nil
 	}
 	return 0, false
+}
+
+// fieldNames are the keys of fields, sorted (so a tie is always broken the
+// same way).
+func fieldNames(fields map[string]int) []string {
+	names := make([]string, 0, len(fields))
+	for n := range fields {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func sdkName(v reflect.Value) string {

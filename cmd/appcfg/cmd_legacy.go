@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"gopkg.in/yaml.v3"
+
+	"github.com/appcfg/appcfg/appconfig"
+	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/bulkload"
+	"github.com/appcfg/appcfg/skipfiles"
+	"github.com/appcfg/appcfg/validate"
+)
+
+// legacyCommands are appcfg.py's remaining commands: the ones kept
+// (resource_limits_info, create_bulkloader_config, backends as services)
+// and the ones refused on purpose (docs/compat.md).
+func legacyCommands(io stdio) []*cli.Command {
+	managedVMs := refusedError{
+		why:     "it managed Managed VMs instances, which Google shut down in 2018 and no host runs any more",
+		instead: "on the App Engine flexible environment use `gcloud app instances ssh` (debug) or `gcloud app instances disable-debug`",
+	}
+	return []*cli.Command{
+		downloadAppCommand(io),
+		resourceLimitsCommand(io),
+		createBulkloaderConfigCommand(io),
+		backendsCommand(io),
+		refusedCommand("debug", managedVMs, &cli.StringFlag{Name: "instance", Aliases: []string{"I"}}),
+		refusedCommand("lock", managedVMs, &cli.StringFlag{Name: "instance", Aliases: []string{"I"}}),
+		refusedCommand("prepare_vm_runtime", managedVMs),
+	}
+}
+
+// refusedCommand is a command appcfg.py had that no host supports any more.
+// It accepts the command's options, so the refusal, not a usage error, is
+// what a script sees.
+func refusedCommand(name string, e refusedError, flags ...cli.Flag) *cli.Command {
+	e.what = "appcfg " + name
+	return &cli.Command{
+		Name:   name,
+		Usage:  "refused on purpose: " + e.why,
+		Hidden: true,
+		Flags:  flags,
+		Action: func(*cli.Context) error { return e },
+	}
+}
+
+func resourceLimitsCommand(io stdio) *cli.Command {
+	return &cli.Command{
+		Name:      "resource_limits_info",
+		Usage:     "print the limits the host puts on a version's files",
+		ArgsUsage: "[DIR]",
+		Action: func(c *cli.Context) error {
+			g, err := readGlobals(c)
+			if err != nil {
+				return err
+			}
+			if c.NArg() > 1 {
+				return usagef("Expected a single <directory> argument after 'resource_limits_info'.")
+			}
+			return onHost(c.Context, g, func(_ context.Context, b backend.Backend) error {
+				p := b.Properties()
+				// The limits update applies (selection.go): the host's, else
+				// App Engine's.
+				file := int64(skipfiles.DefaultMaxFileSize)
+				if p.MaxBlobSize > 0 {
+					file = p.MaxBlobSize
+				}
+				total := fmt.Sprint(p.MaxVersionSize)
+				if p.MaxVersionSize == 0 {
+					total = "0 (no limit on this host)"
+				}
+				// As appcfg.py printed them: sorted key: value lines.
+				fmt.Fprintf(io.out, "max_blob_size: %d\nmax_file_count: %d\nmax_file_size: %d\nmax_files_to_clone: 100\nmax_total_file_size: %s\n",
+					file, skipfiles.DefaultMaxFiles, file, total)
+				return nil
+			})
+		},
+	}
+}
+
+func createBulkloaderConfigCommand(io stdio) *cli.Command {
+	return &cli.Command{
+		Name:      "create_bulkloader_config",
+		Usage:     "write a draft bulkloader.yaml for the kinds and properties the host's datastore holds",
+		ArgsUsage: "[DIR]  (or -A APP_ID) --filename bulkloader.yaml",
+		Flags: append(bulkloadFlags(),
+			&cli.StringFlag{Name: "result_db_filename", Usage: "legacy result database (accepted; not used)"}),
+		Action: func(c *cli.Context) error {
+			g, err := readGlobals(c)
+			if err != nil {
+				return err
+			}
+			app, err := bulkloadApp(c, io, g)
+			if err != nil {
+				return err
+			}
+			out := c.String("filename")
+			if out == "" {
+				return usagef("Option 'filename' is required.")
+			}
+			if _, err := os.Lstat(out); err == nil {
+				return fmt.Errorf("%s: output file exists: create_bulkloader_config never overwrites; remove it or choose another --filename", out)
+			}
+			return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+				ents, err := backend.As[backend.Entities](b, "entities")
+				if err != nil {
+					return err
+				}
+				doc, err := bulkload.DraftConfig(ctx, ents, app, c.String("namespace"))
+				if err != nil {
+					return err
+				}
+				if err := writeFileAtomic(out, doc); err != nil {
+					return err
+				}
+				fmt.Fprintf(io.out, "Wrote %s: a draft for the kinds of %s; review its transforms, then load with upload_data --config_file %s.\n", out, app, out)
+				return nil
+			})
+		},
+	}
+}
+
+// backendsVerbs are the subcommands of appcfg.py's backends command.
+var backendsVerbs = map[string]bool{"list": true, "update": true, "rollback": true, "start": true, "stop": true, "delete": true, "configure": true}
+
+func backendsCommand(io stdio) *cli.Command {
+	return &cli.Command{
+		Name:      "backends",
+		Usage:     "deprecated: manage backends.yaml entries, deployed as services",
+		ArgsUsage: "[DIR] [list | update [NAME] | rollback NAME | start NAME | stop NAME | delete NAME | configure NAME]",
+		Description: "App Engine replaced backends with services (modules) in 2014, and appcfg.py 1.9.91\n" +
+			"removed this command. Here each entry of DIR's backends.yaml is a service of the same\n" +
+			"name: update deploys the app as that service with the entry's class and instances\n" +
+			"(basic scaling when its options say dynamic, else manual scaling); rollback, start, stop\n" +
+			"and delete act on that service's version. Move each entry into a service yaml file.",
+		Flags: append([]cli.Flag{
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"dry_run"}, Usage: "show the plan and change nothing"},
+			&cli.BoolFlag{Name: "no-promote", Aliases: []string{"no_promote"}, Usage: "create the version but route no traffic to it"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "parallel uploads"},
+		}, skipFilesFlags()...),
+		Action: func(c *cli.Context) error {
+			g, err := readGlobals(c)
+			if err != nil {
+				return err
+			}
+			// The verb may come before or after DIR (both were seen).
+			dir, verb, name := "", "", ""
+			for _, a := range c.Args().Slice() {
+				st, err := os.Stat(a)
+				switch {
+				case verb == "" && backendsVerbs[a]:
+					verb = a
+				case dir == "" && name == "" && err == nil && st.IsDir():
+					dir = a
+				case name == "" && verb != "":
+					name = a
+				default:
+					return usagef("Expected: backends [DIR] VERB [NAME], not %q", strings.Join(c.Args().Slice(), " "))
+				}
+			}
+			dir, verb = firstNonEmpty(dir, "."), firstNonEmpty(verb, "list")
+			if verb != "list" && verb != "update" && name == "" {
+				return usagef("Expected a <backend> argument after 'backends %s'.", verb)
+			}
+			fmt.Fprintln(io.err, "Note: backends are deprecated (appcfg.py 1.9.91 removed them): each backends.yaml entry is deployed as a service of the same name; move it into a service yaml file.")
+			return runBackends(c, io, g, dir, verb, name)
+		},
+	}
+}
+
+func runBackends(c *cli.Context, io stdio, g globals, dir, verb, name string) error {
+	d, err := loadAppDir(c.Context, io, g, dir, true)
+	if err != nil {
+		return err
+	}
+	entries, err := loadBackends(d.dir)
+	if err != nil {
+		return err
+	}
+	switch verb {
+	case "list":
+		for _, e := range entries {
+			fmt.Fprintf(io.out, "%s: class %s, %d instance(s)%s\n", e.Name, firstNonEmpty(e.Class, "B2"), instances(e), optionsNote(e))
+		}
+		return nil
+	case "update", "configure":
+		var sel []*appconfig.BackendEntry
+		for _, e := range entries {
+			if name == "" || e.Name == name {
+				sel = append(sel, e)
+			}
+		}
+		if len(sel) == 0 {
+			return fmt.Errorf("Backend '%s' not found in backends.yaml.", name)
+		}
+		if verb == "configure" {
+			fmt.Fprintf(io.out, "The settings of backend %s take effect with `appcfg backends %s update %s`.\n", name, dir, name)
+			return nil
+		}
+		return onHost(c.Context, g, func(_ context.Context, b backend.Backend) error {
+			for _, e := range sel {
+				res, err := deployService(c, io, g, b, asService(d, e), nil)
+				if err != nil {
+					return err
+				}
+				printUpdateResult(io, g, res)
+			}
+			return nil
+		})
+	case "rollback":
+		g.module, g.version = name, d.version
+		return rollbackOne(c, io, g, d.appYAML)
+	}
+	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+		vs, err := backend.As[backend.Versions](b, "versions")
+		if err != nil {
+			return err
+		}
+		switch verb {
+		case "delete":
+			err = vs.DeleteVersion(ctx, d.appID, name, d.version)
+		case "start":
+			err = vs.SetServingStatus(ctx, d.appID, name, d.version, backend.Serving)
+		default:
+			err = vs.SetServingStatus(ctx, d.appID, name, d.version, backend.Stopped)
+		}
+		if err != nil {
+			return fmt.Errorf("backend %s (service %s, version %s): %w", name, name, d.version, err)
+		}
+		fmt.Fprintf(io.out, "Backend %s: %s done on version %s of service %s.\n", name, verb, d.version, name)
+		return nil
+	})
+}
+
+// loadBackends reads the backends.yaml of dir.
+func loadBackends(dir string) ([]*appconfig.BackendEntry, error) {
+	path := validate.FindFile(dir, "backends")
+	if path == "" {
+		return nil, fmt.Errorf("%s has no backends.yaml: there are no backends to act on (services are deployed with update)", dir)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Backends []*appconfig.BackendEntry `yaml:"backends"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(doc.Backends) == 0 {
+		return nil, errors.New(path + ": No backends found in backends.yaml.")
+	}
+	for _, e := range doc.Backends {
+		if e == nil || !appconfig.ValidServiceID(e.Name) {
+			return nil, fmt.Errorf("%s: every backend needs a name of lowercase letters, digits and hyphens", path)
+		}
+	}
+	return doc.Backends, nil
+}
+
+func instances(e *appconfig.BackendEntry) int64 {
+	if e.Instances != nil && *e.Instances > 0 {
+		return *e.Instances
+	}
+	return 1
+}
+
+func dynamic(e *appconfig.BackendEntry) bool {
+	return (e.Dynamic != nil && *e.Dynamic) || strings.Contains(e.Options, "dynamic")
+}
+
+func optionsNote(e *appconfig.BackendEntry) string {
+	if e.Options == "" {
+		return ""
+	}
+	return ", options " + e.Options
+}
+
+// asService is the app of d deployed as the service a backend entry
+// becomes, as App Engine converted backends into modules.
+func asService(d *appDir, e *appconfig.BackendEntry) *appDir {
+	app := *d.app
+	app.Service, app.Module = e.Name, ""
+	app.InstanceClass = strings.ToUpper(firstNonEmpty(e.Class, "B2"))
+	app.AutomaticScaling, app.ManualScaling, app.BasicScaling = nil, nil, nil
+	n := fmt.Sprint(instances(e))
+	if dynamic(e) {
+		app.BasicScaling = &appconfig.BasicScaling{MaxInstances: n}
+	} else {
+		app.ManualScaling = &appconfig.ManualScaling{Instances: n}
+	}
+	cp := *d
+	cp.app, cp.service, cp.companions = &app, e.Name, nil
+	return &cp
+}
