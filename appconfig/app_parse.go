@@ -50,7 +50,7 @@ func parseAppReport(data []byte, r *yaml11.Report) *App {
 	softenQuotedBools(root, r)
 	checkEmptyBuiltins(root, r)
 	rest, regexNodes := splitRegexKeys(root, "skip_files", "nobuild_files")
-	yaml11.Decode(rest, app, "", r)
+	yaml11.DecodePy(rest, app, "", r)
 	c := checker{r: r}
 	if n, ok := regexNodes["skip_files"]; ok {
 		addMeta(&app.Meta, "skip_files", n)

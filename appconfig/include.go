@@ -428,7 +428,7 @@ func parseInclude(path string, data []byte, parent *yaml11.Report) *appInclude {
 	softenQuotedBools(root, r)
 	checkEmptyBuiltins(root, r)
 	rest, regexNodes := splitRegexKeys(root, "skip_files")
-	yaml11.Decode(rest, inc, "", r)
+	yaml11.DecodePy(rest, inc, "", r)
 	c := checker{r: r}
 	if n, ok := regexNodes["skip_files"]; ok {
 		addMeta(&inc.Meta, "skip_files", n)

@@ -452,7 +452,7 @@ var sdkRuleCases = []struct {
 	{"t20", "runtime: go\nbeta_settings:\n  source_reference: 'https://github.com/a/b#abc123'\n", true, true},
 	{"t21", "runtime: go\nbeta_settings:\n  source_reference: 'xyz'\n", false, false},
 	{"t22", "runtime: go\nruntime_config:\n  python_version: 3\n", true, true},
-	{"t23", "runtime: go\nthreadsafe: 'false'\n", true, false}, // a quoted 'false' is true to the SDK's bool(); appcfg refuses it
+	{"t23", "runtime: go\nthreadsafe: 'false'\n", true, true}, // a quoted 'false' is true to the SDK's bool(); appcfg warns (--strict refuses)
 	{"t24", "runtime: go\nstandard_websocket: true\napp_engine_apis: true\ncode_lock: false\n", true, true},
 	{"t25", "runtime: go\nservice_account: a@b.c\ninstance_class: F2\nruntime_channel: beta\nmain: x\n", true, true},
 	{"t26", "runtime: go\nmain: ''\n", false, false},

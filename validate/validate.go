@@ -43,6 +43,9 @@ type Options struct {
 	AnyRuntime bool
 	// EnvVariables are set over env_variables:.
 	EnvVariables map[string]string
+	// Strict makes every warning an error (--strict): the deliberate
+	// differences from the SDK, for those who want none.
+	Strict bool
 }
 
 // FileResult is the outcome of checking one file.
@@ -87,6 +90,9 @@ func File(ctx context.Context, path string, kind Kind, opts Options) FileResult 
 	for i := range res.Problems {
 		p := &res.Problems[i]
 		p.Message, p.Hint = redact.String(p.Message), redact.String(p.Hint)
+		if opts.Strict {
+			p.Warning = false
+		}
 	}
 	return res
 }

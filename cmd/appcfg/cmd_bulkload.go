@@ -113,24 +113,6 @@ func appFromURL(raw string) string {
 	return rest
 }
 
-// looksLikeDump refuses at once an input that cannot be a dump: without
-// --config_file, upload_data restores download_data's JSON Lines, and a CSV
-// would otherwise fail once for every record.
-func looksLikeDump(name string) error {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil // the load reports it, with the legacy wording
-	}
-	defer f.Close()
-	buf := make([]byte, 512)
-	n, _ := f.Read(buf)
-	head := strings.TrimLeft(string(buf[:n]), " \t\r\n")
-	if head == "" || head[0] == '{' {
-		return nil
-	}
-	return fmt.Errorf("%s is not an entity dump (the JSON Lines download_data writes without --config_file); to load CSV or XML records give --config_file bulkloader.yaml --kind KIND", name)
-}
-
 // namespaceRE is Datastore's namespace syntax.
 var namespaceRE = regexp.MustCompile(`^[0-9A-Za-z._-]{0,100}$`)
 
@@ -187,11 +169,6 @@ func runBulkload(c *cli.Context, io stdio, download bool) error {
 		}
 		if o.HasHeader {
 			g.statusf(io, "warning: --has_header with a config skips one more record on top of the connector's header handling")
-		}
-	}
-	if o.Config == nil && !download {
-		if err := looksLikeDump(o.Filename); err != nil {
-			return err
 		}
 	}
 	if !download && !o.DryRun && o.DBFilename == "" {

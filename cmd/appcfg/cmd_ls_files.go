@@ -39,7 +39,6 @@ func skipFilesFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: flagIgnoreFile, Aliases: []string{"ignore_file"},
 			Usage: "use this gitignore-style file instead of skip_files or .gcloudignore (relative to DIR)"},
-		&cli.BoolFlag{Name: flagStrict, Usage: "make the file checks' warnings errors (.py/.pyc conflicts, an installed app's OAuth client secret, an empty skip_files; for CI)"},
 		&cli.BoolFlag{Name: flagFollowLinks, Aliases: []string{"follow_external_links"},
 			Usage: "follow symbolic links that point outside the app directory"},
 		&cli.BoolFlag{Name: flagAllowSecrets, Aliases: []string{"allow_secrets"},

@@ -29,6 +29,7 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, Usage: "print no status lines, only results and errors"},
 		&cli.BoolFlag{Name: flagVerbose, Aliases: []string{"v"}, Usage: "print more about what is being done"},
 		&cli.BoolFlag{Name: flagNoisy, Usage: "print everything, including each request (credentials redacted)"},
+		&cli.BoolFlag{Name: flagStrict, Usage: "make warnings errors: every deliberate difference from the SDK (a value it reads through Python's bool()), .py/.pyc conflicts, an empty skip_files …; for CI"},
 		&cli.StringFlag{Name: flagApplication, Aliases: []string{"A"}, EnvVars: []string{"APPCFG_APPLICATION"},
 			Usage: "application (project) id; overrides application: in the yaml files", Category: "app"},
 		&cli.StringFlag{Name: flagModule, Aliases: []string{"m", "M"}, EnvVars: []string{"APPCFG_MODULE"},
@@ -59,6 +60,7 @@ type globals struct {
 	// project is the project the backend location names, "" for none;
 	// see target.go for how it and appID decide the application.
 	project string
+	strict  bool // warnings are errors (--strict)
 }
 
 func readGlobals(c *cli.Context) (globals, error) {
@@ -70,6 +72,7 @@ func readGlobals(c *cli.Context) (globals, error) {
 		runtime:   c.String(flagRuntime),
 		anyRT:     c.Bool(flagAnyRuntime),
 		backend:   c.String(flagBackend),
+		strict:    c.Bool(flagStrict),
 	}
 	g.project = locationProject(g.backend)
 	if err := g.checkTarget(); err != nil {
@@ -99,7 +102,7 @@ func readGlobals(c *cli.Context) (globals, error) {
 // validateOptions are the overrides the global flags make to app.yaml.
 func (g globals) validateOptions() validate.Options {
 	return validate.Options{AppID: g.appID, Service: g.module, Version: g.version,
-		Runtime: g.runtime, AnyRuntime: g.anyRT, EnvVariables: g.envVars}
+		Runtime: g.runtime, AnyRuntime: g.anyRT, EnvVariables: g.envVars, Strict: g.strict}
 }
 
 // projectID is the project an application id names: appcfg.py's ids carry

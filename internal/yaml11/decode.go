@@ -87,7 +87,89 @@ func Decode(n *yaml.Node, out any, path string, r *Report) {
 	d.value(n, v.Elem(), path, path)
 }
 
-type decoder struct{ r *Report }
+// DecodePy is Decode with the SDK's bool fields of appinfo: a value that
+// is no YAML boolean is read as Python's bool() reads it (a non-empty
+// string or list is true, "false" quoted included), and a string field given
+// a list takes its str(), each with a warning, where
+// Decode refuses it. The SDK accepts such files, so appcfg must too; the
+// warning says what the SDK made of the value.
+func DecodePy(n *yaml.Node, out any, path string, r *Report) {
+	v := reflect.ValueOf(out)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		panic("yaml11.DecodePy: out must be a pointer to a struct")
+	}
+	d := decoder{r: r, pyBool: true}
+	d.value(n, v.Elem(), path, path)
+}
+
+type decoder struct {
+	r      *Report
+	pyBool bool // bool fields convert as Python's bool() (DecodePy)
+}
+
+// pyBoolValue sets a bool field from a value that is not a YAML boolean,
+// as the SDK's bool() conversion does, and warns.
+func (d decoder) pyBoolValue(n *yaml.Node, v reflect.Value, path, key string) {
+	var b bool
+	var shown string
+	switch n.Kind {
+	case yaml.SequenceNode:
+		b, shown = len(n.Content) > 0, PyRepr(n)
+	default:
+		s := Resolve(n)
+		switch s.Kind {
+		case String:
+			b = s.Text != ""
+		case Int:
+			b = s.Int.Sign() != 0
+		case Float:
+			b = s.Float != 0
+		}
+		shown = "'" + s.Text + "'"
+	}
+	d.r.Warnf(NodePos(n), path, "Value %s for %s is not a boolean; the SDK reads it as %s (Python's bool())", shown, key, pyBoolName(b)).
+		Hint = "write true or false, without quotes or brackets"
+	v.SetBool(b)
+}
+
+// PyRepr is Python's repr() of what a node loads as (for a list or a
+// mapping, its str()): None, True, 12, 'text', [1, 'a'], {'k': 'v'}.
+func PyRepr(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		items := make([]string, len(n.Content))
+		for i, c := range n.Content {
+			items[i] = PyRepr(c)
+		}
+		return "[" + strings.Join(items, ", ") + "]"
+	case yaml.MappingNode:
+		var items []string
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			items = append(items, PyRepr(n.Content[i])+": "+PyRepr(n.Content[i+1]))
+		}
+		return "{" + strings.Join(items, ", ") + "}"
+	case yaml.AliasNode:
+		if n.Alias != nil {
+			return PyRepr(n.Alias)
+		}
+	}
+	s := Resolve(n)
+	if s.Kind != String && s.Kind != Timestamp {
+		return s.PyStr()
+	}
+	t := s.PyStr()
+	if strings.Contains(t, "'") && !strings.Contains(t, `"`) {
+		return `"` + t + `"`
+	}
+	return "'" + strings.ReplaceAll(strings.ReplaceAll(t, `\`, `\\`), "'", `\'`) + "'"
+}
+
+func pyBoolName(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
+}
 
 func (d decoder) value(n *yaml.Node, v reflect.Value, path, key string) {
 	if v.Type() == nodeType {
@@ -211,6 +293,21 @@ func (d decoder) stringMap(n *yaml.Node, v reflect.Value, path, key string) {
 }
 
 func (d decoder) scalar(n *yaml.Node, v reflect.Value, path, key string) {
+	if d.pyBool && v.Kind() == reflect.Bool {
+		if _, ok := Resolve(n).AsBool(); n.Kind == yaml.SequenceNode || (n.Kind == yaml.ScalarNode && !ok && Resolve(n).Kind != Null) {
+			d.pyBoolValue(n, v, path, key)
+			return
+		}
+	}
+	if n.Kind == yaml.SequenceNode && d.pyBool && v.Kind() == reflect.String {
+		// The SDK takes str() of it; the field's own check (a pattern,
+		// usually) then judges that text, as the SDK's does.
+		text := PyRepr(n)
+		d.r.Warnf(NodePos(n), path, "Value for %s is %s, which the SDK reads as the text '%s' (Python's str())", key, nodeWord(n), text).
+			Hint = "write a single value"
+		v.SetString(text)
+		return
+	}
 	if n.Kind != yaml.ScalarNode {
 		d.r.Errorf(NodePos(n), path, "Value for %s should be a single value, not %s", key, nodeWord(n))
 		return
