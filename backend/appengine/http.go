@@ -13,6 +13,8 @@ import (
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/backoff"
+
+	"github.com/appcfg/appcfg/internal/redact"
 )
 
 // APIError is an error answer of a Google API.
@@ -180,6 +182,9 @@ func apiError(api, method, url string, code int, data []byte) *APIError {
 	} else if s := strings.TrimSpace(string(data)); s != "" && len(s) < 300 {
 		e.Message = s
 	}
+	// The answer may echo the request (its Authorization header, a token
+	// in its query): what a server says never carries a credential on.
+	e.Message = redact.String(e.Message)
 	return e
 }
 

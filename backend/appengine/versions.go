@@ -13,6 +13,8 @@ import (
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/backoff"
+
+	"github.com/appcfg/appcfg/internal/redact"
 )
 
 // API names, for messages.
@@ -83,7 +85,7 @@ func (b *Backend) wait(ctx context.Context, api, base string, op operation) (ope
 		op = next
 	}
 	if op.Error != nil {
-		return op, &OperationError{API: api, Name: op.Name, Code: op.Error.Code, Message: op.Error.Message}
+		return op, &OperationError{API: api, Name: op.Name, Code: op.Error.Code, Message: redact.String(op.Error.Message)}
 	}
 	return op, nil
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/backoff"
+
+	"github.com/appcfg/appcfg/internal/redact"
 )
 
 // maxResponseBytes bounds what one reply may hold: a runQuery batch is at
@@ -155,6 +157,9 @@ func parseError(method string, code int, data []byte) *APIError {
 	} else {
 		e.Message = truncate(strings.TrimSpace(string(data)), 200)
 	}
+	// The reply may echo the request (its Authorization header, a token
+	// in its query): what a server says never carries a credential on.
+	e.Message = redact.String(e.Message)
 	return e
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -153,12 +152,10 @@ func runUpdate(c *cli.Context, io stdio, g globals, args []string) (err error) {
 		results = append(results, res)
 	}
 	if c.Bool("json") {
-		enc := json.NewEncoder(io.out)
-		enc.SetIndent("", "  ")
 		if len(results) == 1 {
-			return enc.Encode(results[0])
+			return printJSON(io.out, results[0])
 		}
-		return enc.Encode(results)
+		return printJSON(io.out, results)
 	}
 	for _, res := range results {
 		printUpdateResult(io, g, res)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -136,9 +135,7 @@ func listVersions(ctx context.Context, io stdio, b backend.Backend, app string, 
 		if list == nil {
 			list = []backend.Version{}
 		}
-		enc := json.NewEncoder(io.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(list)
+		return printJSON(io.out, list)
 	}
 	if len(list) == 0 {
 		fmt.Fprintf(io.out, "No versions uploaded for app: %s.\n", app)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/appcfg/appcfg/internal/redact"
 )
 
 // Exit statuses. Their meaning never changes once released; scripts rely on
@@ -53,6 +55,11 @@ var errReported = errors.New("problems reported")
 // exitCode maps an error to its exit status and prints it once, with a hint
 // where one helps. It is the only place that decides exit statuses.
 func exitCode(err error, stderr io.Writer) int {
+	if err != nil {
+		// Errors carry server answers, URLs and file names: no credential
+		// among them reaches the screen.
+		err = redactedError{err}
+	}
 	var ue usageError
 	var re refusedError
 	switch {
@@ -76,6 +83,13 @@ func exitCode(err error, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "appcfg: %v\n", err)
 	return exitFailure
 }
+
+// redactedError is an error whose message has its credentials removed
+// (internal/redact); errors.Is and errors.As see the original.
+type redactedError struct{ err error }
+
+func (e redactedError) Error() string { return redact.String(e.err.Error()) }
+func (e redactedError) Unwrap() error { return e.err }
 
 // recoverBug, deferred, turns a panic into one line on stderr and exit
 // status 70. A panic is a bug whatever the input: the user gets what to do

@@ -23,9 +23,11 @@ type fakeGoogle struct {
 	objects map[string]bool // object names stored in the buckets
 	// versions are the versions created, by "apps/P/services/S".
 	versions map[string][]map[string]any
-	// echo, when set, answers every request with this status and an
-	// error message repeating the request's headers, query and body.
-	echo int
+	// echo, when set, answers every request (only those whose path
+	// holds echoPath, when that is set) with this status and an error
+	// message repeating the request's headers, query and body.
+	echo     int
+	echoPath string
 }
 
 func newFakeGoogle(t *testing.T) *fakeGoogle {
@@ -62,6 +64,9 @@ func (f *fakeGoogle) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.calls = append(f.calls, r.Method+" "+r.URL.Path)
 	echo := f.echo
+	if f.echoPath != "" && !strings.Contains(r.URL.Path, f.echoPath) {
+		echo = 0
+	}
 	f.mu.Unlock()
 	if echo != 0 {
 		var hdr []string

@@ -10,6 +10,8 @@ import (
 
 	"github.com/appcfg/appcfg/internal/human"
 	"github.com/appcfg/appcfg/internal/progress"
+
+	"github.com/appcfg/appcfg/internal/redact"
 )
 
 // newReporter picks how progress is shown: a bar on a terminal that can
@@ -41,7 +43,7 @@ type quietReporter struct {
 func (q *quietReporter) Warn(msg string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	fmt.Fprintln(q.out, "warning: "+msg)
+	fmt.Fprintln(q.out, "warning: "+redact.String(msg))
 }
 
 // tally is what a phase has to do and what of it is done. It is shared by
@@ -161,7 +163,7 @@ func (l *lineReporter) Add(files, bytes int64) {
 func (l *lineReporter) Status(msg string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fmt.Fprintln(l.out, msg)
+	fmt.Fprintln(l.out, redact.String(msg))
 }
 
 func (l *lineReporter) Warn(msg string) { l.Status("warning: " + msg) }
@@ -232,7 +234,7 @@ func (b *barReporter) Status(msg string) {
 		fmt.Fprint(b.out, "\r\x1b[K")
 		b.shown = false
 	}
-	fmt.Fprintln(b.out, msg)
+	fmt.Fprintln(b.out, redact.String(msg))
 	if b.t.phase != "" {
 		b.draw(false)
 	}

@@ -15,7 +15,8 @@ var keyed = []*regexp.Regexp{
 	// Header values: "Authorization: Bearer X", "authorization=X".
 	regexp.MustCompile(`(?i)((?:proxy-)?authorization\s*[:=]\s*)(?:(?:bearer|basic)\s+)?[^\s,"';&]+`),
 	// Query, form, JSON and environment-file parameters.
-	regexp.MustCompile(`(?i)(\b(?:access_token|refresh_token|id_token|client_secret|assertion|private_key|private_key_id|api_key|apikey|password|passwd|aws_secret_access_key|x-goog-api-key|upload_id|secret|token)["']?\s*[:=]\s*["']?)[^\s&,"'}]+`),
+	// A name holding one of the words counts ("API_TOKEN", "db_password").
+	regexp.MustCompile(`(?i)(\b[a-z0-9_.\-]*(?:token|secret|password|passwd|apikey|api_key|private_key|access_key|credential|assertion|upload_id)[a-z0-9_.\-]*["']?\s*[:=]\s*["']?)[^\s&,"'}]+`),
 	// Names too common in prose to take with ":": only as "name=value".
 	regexp.MustCompile(`(?i)([?&\s]\b(?:code|key|sig|signature)=)[^\s&,"'}]+`),
 }

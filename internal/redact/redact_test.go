@@ -25,6 +25,8 @@ func TestString(t *testing.T) {
 		{"key AKIAIOSFODNN7EXAMPLE used", "AKIAIOSFODNN7EXAMPLE"},
 		{"?key=AIzaSyD-1234567890abcdefghijklmnopqrstu", "AIzaSyD"},
 		{`"private_key": "-----BEGIN PRIVATE KEY-----\nMIIE"`, "MIIE"},
+		{`body {"env_variables":{"API_TOKEN":"tok-1234","DB_PASSWORD":"hunter2"}}`, "tok-1234"},
+		{`body {"env_variables":{"API_TOKEN":"tok-1234","DB_PASSWORD":"hunter2"}}`, "hunter2"},
 	} {
 		if got := String(tt.in); strings.Contains(got, tt.secret) {
 			t.Errorf("String(%q) = %q still shows %q", tt.in, got, tt.secret)
