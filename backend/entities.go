@@ -106,3 +106,15 @@ type EntityBatchPutter interface {
 // MaxEntityBatch is the most entities one PutEntities call takes, as
 // Datastore's limit of 500 mutations per commit.
 const MaxEntityBatch = 500
+
+// IDAllocator is an optional capability of Entities: reserving numeric ids
+// before storing, as Datastore's allocateIds. A bulk load gives rows
+// without a key ids this way, records them, and stores complete keys, so
+// that sending a batch again (a retry, a resumed run) overwrites what the
+// first send stored instead of adding copies.
+type IDAllocator interface {
+	// AllocateIDs returns n complete keys like key (whose last path
+	// element has neither id nor name), with ids the host never gives to
+	// another entity and that no stored entity has.
+	AllocateIDs(ctx context.Context, app string, key Key, n int) ([]Key, error)
+}

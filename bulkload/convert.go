@@ -1,18 +1,17 @@
 package bulkload
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"sort"
 
 	"github.com/appcfg/appcfg/backend"
 )
 
 // importRecord converts one input record to an entity, as the SDK's
 // dict_to_entity: template or column, then the import transform; __key__
-// becomes the key. A record without a key gets a deterministic name (see
-// rowKeyName) so that sending it again overwrites instead of duplicating.
+// becomes the key. A record without a key gets an incomplete key: the
+// datastore allocates its id, as with the legacy bulkloader (the loader
+// allocates it before sending and records it, so that sending it again
+// overwrites instead of duplicating).
 func (t *Transformer) importRecord(rec record, ns string) (backend.Entity, error) {
 	var st rowState
 	return t.importInto(&st, &rec, ns, nil)
@@ -114,7 +113,7 @@ func (t *Transformer) makeKey(v any, hasKey bool, ns string, rec record) (*backe
 		if hasKey {
 			return nil, fmt.Errorf("property __key__: the value is empty: every record needs a key")
 		}
-		k.Path = []backend.PathElement{{Kind: t.Kind, Name: rowKeyName(rec)}}
+		k.Path = []backend.PathElement{{Kind: t.Kind}} // the datastore allocates its id
 	case *backend.Key:
 		if len(x.Path) == 0 {
 			return nil, fmt.Errorf("property __key__: the key is empty")
@@ -133,27 +132,6 @@ func (t *Transformer) makeKey(v any, hasKey bool, ns string, rec record) (*backe
 		k.Path = []backend.PathElement{pe}
 	}
 	return k, nil
-}
-
-// rowKeyName names an entity whose record gives no key: its record number
-// and a digest of its content. The same row of the same file always gets
-// the same name, so a batch sent twice (after a crash) is stored once.
-func rowKeyName(rec record) string {
-	h := sha256.New()
-	if rec.raw != nil {
-		h.Write(rec.raw)
-	} else {
-		fields := rec.fieldMap()
-		names := make([]string, 0, len(fields))
-		for n := range fields {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			fmt.Fprintf(h, "%d:%s%d:%s", len(n), n, len(fields[n]), fields[n])
-		}
-	}
-	return fmt.Sprintf("row%d-%s", rec.num, hex.EncodeToString(h.Sum(nil)[:8]))
 }
 
 // exportColumns lists the output columns in property_map order.

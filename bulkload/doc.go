@@ -12,5 +12,7 @@
 // consecutive record numbers and its state, under a signature of the run's
 // options. A rerun skips the batches already sent, resends the others, and
 // refuses a database written with other options. Records without a key get
-// a deterministic key name, so a batch sent twice is stored once.
+// ids the backend allocates, recorded before they are sent, so a batch sent
+// twice is stored once. Downloads resume from a result database that
+// records the key ranges written to a partial output.
 package bulkload

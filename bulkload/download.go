@@ -125,6 +125,13 @@ func Download(ctx context.Context, ents backend.Entities, o Options) (sum Summar
 	if every <= 0 {
 		every = time.Second
 	}
+	base := cw.n
+	// The bar's bytes are what reached the output, as the summary's.
+	reported := base
+	report := func(entities int64) {
+		rep.Add(entities, cw.n-reported)
+		reported = cw.n
+	}
 	var pending keyRange // written since the last checkpoint
 	lastCheck := time.Now()
 	// checkpoint makes the output durable up to what was written and
@@ -145,11 +152,12 @@ func Download(ctx context.Context, ents backend.Entities, o Options) (sum Summar
 			return err
 		}
 		pending, lastCheck = keyRange{}, time.Now()
+		report(0)
 		return nil
 	}
 	thr := newThrottle(o)
 	page := min(o.BatchSize, maxPage)
-	base := cw.n
+
 	for _, kind := range kinds {
 		ks := st.kinds[kind]
 		if ks.done {
@@ -165,7 +173,6 @@ func Download(ctx context.Context, ents backend.Entities, o Options) (sum Summar
 				return sum, fmt.Errorf("reading kind %s of %s: %w", kind, o.App, err)
 			}
 			for _, e := range list {
-				before := cw.n
 				if tr != nil {
 					vals, err := tr.exportEntity(e)
 					if err != nil {
@@ -185,7 +192,7 @@ func Download(ctx context.Context, ents backend.Entities, o Options) (sum Summar
 				pending.entities++
 				sum.Total++
 				sum.Loaded++
-				rep.Add(1, cw.n-before)
+				report(1)
 			}
 			if next == "" {
 				if err := checkpoint(kind, "", true); err != nil {
@@ -204,11 +211,10 @@ func Download(ctx context.Context, ents backend.Entities, o Options) (sum Summar
 			}
 		}
 	}
-	before := cw.n
 	if err := w.close(); err != nil {
 		return sum, fmt.Errorf("writing %s: %w", o.Filename, err)
 	}
-	rep.Add(0, cw.n-before) // a connector's epilog: the bar's bytes are the summary's
+	report(0)
 	sum.Bytes = cw.n - base
 	if err := tmp.Sync(); err != nil {
 		return sum, fmt.Errorf("writing %s: %w", o.Filename, err)

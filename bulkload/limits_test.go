@@ -130,3 +130,34 @@ func TestPermanentRefusalIsNotRetried(t *testing.T) {
 		t.Errorf("%d puts, want 1: a permanent refusal must not be retried", m.puts)
 	}
 }
+
+// Rows without a __key__ get numeric ids the datastore allocates, as the
+// legacy bulkloader let it (not names made up by the loader), and a dump's
+// incomplete keys too.
+func TestRowsWithoutKeyGetAllocatedIDs(t *testing.T) {
+	dir := t.TempDir()
+	writeRows(t, filepath.Join(dir, "rows.csv"), 30, nil)
+	o := uploadOpts(t, dir, noKeyConfig)
+	m := newMemStore()
+	if _, err := Upload(t.Context(), m, o); err != nil {
+		t.Fatal(err)
+	}
+	dump := filepath.Join(dir, "dump.jsonl")
+	if err := os.WriteFile(dump, []byte(`{"key":{"path":[{"kind":"P","name":"p"},{"kind":"Row"}]},"properties":{"n":{"type":"integer","int":31}}}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Upload(t.Context(), m, Options{App: "app", Filename: dump, BatchSize: 5, NumThreads: 1, DBFilename: "skip"}); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[int64]bool{}
+	for _, e := range m.ents {
+		last := e.Key.Path[len(e.Key.Path)-1]
+		if last.Name != "" || last.ID <= 0 || ids[last.ID] {
+			t.Fatalf("key %s: want a fresh allocated numeric id", keyString(e.Key))
+		}
+		ids[last.ID] = true
+	}
+	if len(ids) != 31 || m.allocs == 0 {
+		t.Fatalf("%d entities with ids, %d allocations; want 31 entities with allocated ids", len(ids), m.allocs)
+	}
+}

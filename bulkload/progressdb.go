@@ -27,7 +27,9 @@ const (
 
 // progressSchema keeps the legacy tables (bulkloader_database_signature,
 // progress with i_state) and adds failed_rows: records that could not be
-// converted, retried by the next run so fixing the input loses nothing.
+// converted, retried by the next run so fixing the input loses nothing;
+// and allocated_ids: the ids allocated for records without a key, so that
+// a resend stores them under the same keys.
 const progressSchema = `
 CREATE TABLE IF NOT EXISTS bulkloader_database_signature (value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS progress (
@@ -38,6 +40,10 @@ CREATE TABLE IF NOT EXISTS progress (
 	key_end   INTEGER
 );
 CREATE INDEX IF NOT EXISTS i_state ON progress (state);
+CREATE TABLE IF NOT EXISTS allocated_ids (
+	record INTEGER PRIMARY KEY,
+	id     INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS failed_rows (
 	record  INTEGER PRIMARY KEY,
 	line    INTEGER NOT NULL,
@@ -357,4 +363,50 @@ func (p *progressDB) finish(ctx context.Context, id int64, ok []int, failed []Ro
 		return nil
 	}
 	return p.queue(ctx, progressOp{op: opFinish, id: id, ok: ok, failed: failed})
+}
+
+// allocatedIDs returns the ids recorded for records first..last.
+func (p *progressDB) allocatedIDs(ctx context.Context, first, last int) (map[int]int64, error) {
+	if p == nil {
+		return nil, nil
+	}
+	rows, err := p.db.QueryContext(ctx, `SELECT record, id FROM allocated_ids WHERE record BETWEEN ? AND ?`, first, last)
+	if err != nil {
+		return nil, fmt.Errorf("reading the progress database %s: %w", p.path, err)
+	}
+	defer rows.Close()
+	m := map[int]int64{}
+	for rows.Next() {
+		var rec int
+		var id int64
+		if err := rows.Scan(&rec, &id); err != nil {
+			return nil, fmt.Errorf("reading the progress database %s: %w", p.path, err)
+		}
+		m[rec] = id
+	}
+	return m, rows.Err()
+}
+
+// saveIDs records allocated ids (record, id) before their entities are
+// sent: unlike the other records it is written at once, not queued, since
+// a send that ran ahead of it could be repeated under new ids.
+func (p *progressDB) saveIDs(ctx context.Context, ids [][2]int64) error {
+	if p == nil || len(ids) == 0 {
+		return nil
+	}
+	tx, err := p.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("recording allocated ids in %s: %w", p.path, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	for _, r := range ids {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO allocated_ids (record, id) VALUES (?, ?)
+		ON CONFLICT (record) DO UPDATE SET id = excluded.id`, r[0], r[1]); err != nil {
+			return fmt.Errorf("recording allocated ids in %s: %w", p.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("recording allocated ids in %s: %w", p.path, err)
+	}
+	return nil
 }

@@ -179,6 +179,9 @@ func (t *throttle) request(ctx context.Context, entities, bytes int) error {
 type batch struct {
 	id   int64
 	recs []record
+	// resend is set for records an earlier run read: ids it allocated
+	// for them are in the progress database.
+	resend bool
 }
 
 // uploader is one upload run.
@@ -304,8 +307,12 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 		g.Go(func() error {
 			defer converters.Done()
 			for b := range work {
+				c, err := u.convertBatch(gctx, b)
+				if err != nil {
+					return err
+				}
 				select {
-				case ready <- u.convertBatch(b):
+				case ready <- c:
 				case <-gctx.Done():
 					return gctx.Err()
 				}
@@ -414,6 +421,7 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 					continue
 				}
 				retry.recs = append(retry.recs, rec)
+				retry.resend = true
 				if len(retry.recs) >= u.o.BatchSize {
 					if err := dispatch(retry); err != nil {
 						return err
@@ -422,7 +430,7 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 				}
 			case r != nil:
 				if pending == nil {
-					pending = &batch{id: r.id}
+					pending = &batch{id: r.id, resend: true}
 				}
 				pending.recs = append(pending.recs, rec)
 				if n == r.end {
@@ -499,9 +507,6 @@ func (u *uploader) convert(st *rowState, rec *record, props map[string]backend.V
 	if u.o.Namespace != "" {
 		e.Key.Namespace = u.o.Namespace
 	}
-	if last.ID == 0 && last.Name == "" {
-		last.Name = rowKeyName(*rec)
-	}
 	return e, true, nil
 }
 
@@ -520,11 +525,12 @@ type converted struct {
 	bytes       int
 }
 
-func (u *uploader) convertBatch(b batch) converted {
+func (u *uploader) convertBatch(ctx context.Context, b batch) (converted, error) {
 	// The records are not kept: once converted, the batch is its
 	// entities, and it waits for the store with many others.
 	c := converted{id: b.id, first: b.recs[0].num, last: b.recs[len(b.recs)-1].num, ents: make([]backend.Entity, 0, len(b.recs))}
 	var st rowState
+	var incomplete, incRecs []int // entities without an id yet, and their records
 	var spare []map[string]backend.Value
 	select {
 	case spare = <-u.propMaps:
@@ -550,13 +556,81 @@ func (u *uploader) convertBatch(b batch) converted {
 			u.skipped.Add(1)
 			continue
 		}
+		if last := e.Key.Path[len(e.Key.Path)-1]; last.ID == 0 && last.Name == "" {
+			incomplete, incRecs = append(incomplete, len(c.ents)), append(incRecs, rec.num)
+		}
 		c.ents = append(c.ents, e)
 		if u.failedBefore[rec.num] {
 			c.okRecs = append(c.okRecs, rec.num)
 		}
 		c.bytes += rec.size
 	}
-	return c
+	if len(incomplete) > 0 {
+		if err := u.completeKeys(ctx, b.resend, c.ents, incomplete, incRecs); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// completeKeys gives the entities ents[idx...] (of records recs...), whose
+// keys are incomplete, the ids an earlier run recorded for those records,
+// or ids the datastore allocates now, recorded before the entities are
+// sent. A batch sent twice (a retry, a resumed run) then stores the same
+// entities, never copies. Without an IDAllocator (or with DryRun) the keys
+// stay incomplete and the store allocates.
+func (u *uploader) completeKeys(ctx context.Context, resend bool, ents []backend.Entity, idx, recs []int) error {
+	alloc, ok := u.ents.(backend.IDAllocator)
+	if !ok || u.o.DryRun {
+		return nil
+	}
+	var known map[int]int64
+	if resend {
+		var err error
+		if known, err = u.db.allocatedIDs(ctx, recs[0], recs[len(recs)-1]); err != nil {
+			return err
+		}
+	}
+	// Ids are allocated per key shape (namespace, ancestors, kind): a
+	// batch's rows without keys all have one.
+	type want struct {
+		idx, rec []int
+	}
+	shapes := map[string]*want{}
+	var order []string
+	for i, j := range idx {
+		k := ents[j].Key
+		if id, ok := known[recs[i]]; ok {
+			k.Path[len(k.Path)-1].ID = id
+			continue
+		}
+		shape := backend.KeyString(*k)
+		w := shapes[shape]
+		if w == nil {
+			w = &want{}
+			shapes[shape] = w
+			order = append(order, shape)
+		}
+		w.idx, w.rec = append(w.idx, j), append(w.rec, recs[i])
+	}
+	var fresh [][2]int64 // record, id
+	for _, shape := range order {
+		w := shapes[shape]
+		for start := 0; start < len(w.idx); start += backend.MaxEntityBatch {
+			end := min(start+backend.MaxEntityBatch, len(w.idx))
+			keys, err := alloc.AllocateIDs(ctx, u.o.App, *ents[w.idx[start]].Key, end-start)
+			if err != nil {
+				return fmt.Errorf("allocating ids for records %d–%d of %s: %w", w.rec[start], w.rec[end-1], u.o.Filename, err)
+			}
+			for i, k := range keys {
+				e := ents[w.idx[start+i]].Key
+				id := k.Path[len(k.Path)-1].ID
+				e.Path[len(e.Path)-1].ID = id
+				fresh = append(fresh, [2]int64{int64(w.rec[start+i]), id})
+			}
+		}
+	}
+	return u.db.saveIDs(ctx, fresh)
 }
 
 // maxGroup bounds the batches stored in one call of an EntityBatchPutter.

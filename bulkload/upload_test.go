@@ -27,6 +27,8 @@ type memStore struct {
 	maxBatch int // most batches one call stored (batchStore)
 	before   func(call int, ents []backend.Entity) error
 	after    func(call int)
+	nextID   int64 // ids allocated
+	allocs   int
 	queries  int
 	query    func(call int) error // run before each QueryEntities
 }
@@ -72,6 +74,22 @@ func (m *memStore) putAny(ctx context.Context, app string, ents []backend.Entity
 	m.mu.Unlock()
 	if after != nil {
 		after(call)
+	}
+	return keys, nil
+}
+
+// AllocateIDs hands out ids as Datastore does: never twice.
+func (m *memStore) AllocateIDs(ctx context.Context, app string, key backend.Key, n int) ([]backend.Key, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.allocs++
+	keys := make([]backend.Key, n)
+	for i := range keys {
+		m.nextID++
+		k := key
+		k.Path = append([]backend.PathElement(nil), key.Path...)
+		k.Path[len(k.Path)-1].ID = 1000 + m.nextID
+		keys[i] = k
 	}
 	return keys, nil
 }
@@ -125,7 +143,7 @@ func (m *memStore) Kinds(ctx context.Context, app, ns string) ([]string, error) 
 	return out, nil
 }
 
-// noKeyConfig has no __key__: entities get deterministic row names.
+// noKeyConfig has no __key__: entities get ids the store allocates.
 const noKeyConfig = `transformers:
 - kind: Row
   connector: csv

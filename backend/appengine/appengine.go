@@ -159,6 +159,15 @@ func (b *Backend) PutEntities(ctx context.Context, app string, ents []backend.En
 	return b.ds.PutEntities(ctx, project, ents)
 }
 
+// AllocateIDs implements backend.IDAllocator (Datastore's allocateIds).
+func (b *Backend) AllocateIDs(ctx context.Context, app string, key backend.Key, n int) ([]backend.Key, error) {
+	project, err := b.projectOf(app)
+	if err != nil {
+		return nil, err
+	}
+	return b.ds.AllocateIDs(ctx, project, key, n)
+}
+
 // QueryEntities implements backend.Entities.
 func (b *Backend) QueryEntities(ctx context.Context, app string, q backend.EntityQuery, cursor string, limit int) ([]backend.Entity, string, error) {
 	project, err := b.projectOf(app)

@@ -25,6 +25,7 @@ func (s suite) entityTests() []subtest {
 		{"BatchLimit", s.entityBatchLimit},
 		{"SeveralBatchesAtOnce", s.entityBatches},
 		{"DatastoreLimits", s.entityLimits},
+		{"AllocatedIDsAreFresh", s.entityAllocateIDs},
 	}
 }
 
@@ -320,5 +321,50 @@ func (s suite) entityLimits(t *testing.T) {
 	}
 	if n := countKind(t, es, app, "", "Lim"); n != 0 {
 		t.Errorf("%d entities stored by refused calls, want 0", n)
+	}
+}
+
+// entityAllocateIDs: an IDAllocator hands out ids no stored entity has and
+// that it never hands out again, storing under them is idempotent, and
+// keys stored later with incomplete keys do not reuse them.
+func (s suite) entityAllocateIDs(t *testing.T) {
+	b := s.open(t)
+	es := capability[backend.Entities](t, b, "entities")
+	al, ok := es.(backend.IDAllocator)
+	if !ok {
+		t.Skip("optional capability IDAllocator not implemented")
+	}
+	app := newApp(t)
+	_, err := es.PutEntities(t.Context(), app, []backend.Entity{{Key: &backend.Key{Path: []backend.PathElement{{Kind: "Al", ID: 9}}}, Properties: map[string]backend.Value{}}})
+	must(t, "PutEntities(id 9)", err)
+	tmpl := backend.Key{Path: []backend.PathElement{{Kind: "Al"}}}
+	seen := map[int64]bool{9: true}
+	var ents []backend.Entity
+	for range 2 {
+		keys, err := al.AllocateIDs(t.Context(), app, tmpl, 5)
+		must(t, "AllocateIDs", err)
+		if len(keys) != 5 {
+			t.Fatalf("AllocateIDs(5) gave %d keys", len(keys))
+		}
+		for _, k := range keys {
+			id := k.Path[len(k.Path)-1].ID
+			if id <= 0 || seen[id] || k.Path[0].Kind != "Al" {
+				t.Fatalf("allocated key %+v: id not fresh", k)
+			}
+			seen[id] = true
+			ents = append(ents, backend.Entity{Key: &k, Properties: map[string]backend.Value{}})
+		}
+	}
+	for range 2 { // storing twice under allocated ids stores once
+		_, err = es.PutEntities(t.Context(), app, ents)
+		must(t, "PutEntities(allocated)", err)
+	}
+	keys, err := es.PutEntities(t.Context(), app, []backend.Entity{{Key: &tmpl, Properties: map[string]backend.Value{}}})
+	must(t, "PutEntities(incomplete)", err)
+	if id := keys[0].Path[0].ID; seen[id] {
+		t.Fatalf("an incomplete key got the allocated id %d", id)
+	}
+	if n := countKind(t, es, app, "", "Al"); n != 12 {
+		t.Fatalf("stored %d entities, want 12", n)
 	}
 }

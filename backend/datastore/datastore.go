@@ -190,6 +190,40 @@ func (b *Backend) PutEntities(ctx context.Context, app string, ents []backend.En
 	return keys, nil
 }
 
+// AllocateIDs implements backend.IDAllocator with allocateIds.
+func (b *Backend) AllocateIDs(ctx context.Context, app string, key backend.Key, n int) ([]backend.Key, error) {
+	if n < 1 || n > backend.MaxEntityBatch {
+		return nil, fmt.Errorf("datastore: allocating %d ids; 1 to %d at once", n, backend.MaxEntityBatch)
+	}
+	project, err := b.cfg.projectFor(app)
+	if err != nil {
+		return nil, err
+	}
+	if err := backend.CheckKey(&key, true); err != nil {
+		return nil, fmt.Errorf("datastore: %w", err)
+	}
+	if last := key.Path[len(key.Path)-1]; last.ID != 0 || last.Name != "" {
+		return nil, fmt.Errorf("datastore: allocating ids for the complete key %s", backend.KeyString(key))
+	}
+	enc := encoder{project: project, database: b.cfg.Database}
+	wire := make([]*wireEnt, n)
+	idx := make([]int, n)
+	for i := range wire {
+		wire[i] = &wireEnt{Key: enc.key(&key)}
+		idx[i] = i
+	}
+	if err := b.allocate(ctx, project, wire, idx); err != nil {
+		return nil, err
+	}
+	keys := make([]backend.Key, n)
+	for i, w := range wire {
+		if keys[i], err = keyFromWire(w.Key); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
 // reserve tells Datastore that the numeric ids of wire[idx...] are taken,
 // so that ids it allocates later (for this load or the application) never
 // overwrite an imported entity.

@@ -32,7 +32,45 @@ func (b *Backend) PutEntities(ctx context.Context, app string, ents []backend.En
 	return keys[0], nil
 }
 
-var _ backend.EntityBatchPutter = (*Backend)(nil)
+var (
+	_ backend.EntityBatchPutter = (*Backend)(nil)
+	_ backend.IDAllocator       = (*Backend)(nil)
+)
+
+// AllocateIDs implements backend.IDAllocator: the app's id allocator moves
+// past n ids in one transaction, as storing incomplete keys moves it.
+func (b *Backend) AllocateIDs(ctx context.Context, app string, key backend.Key, n int) ([]backend.Key, error) {
+	if err := checkName("application id", app); err != nil {
+		return nil, err
+	}
+	if err := backend.CheckKey(&key, true); err != nil {
+		return nil, err
+	}
+	if last := key.Path[len(key.Path)-1]; last.ID != 0 || last.Name != "" || n < 1 || n > backend.MaxEntityBatch {
+		return nil, fmt.Errorf("allocating ids: give an incomplete key and 1 to %d ids", backend.MaxEntityBatch)
+	}
+	var first int64
+	err := b.update(ctx, "allocating ids", func(tx *sql.Tx) error {
+		a, err := b.entities.loadAppIDs(ctx, tx, app)
+		if err != nil {
+			return err
+		}
+		first = a.next
+		_, err = tx.ExecContext(ctx, `INSERT INTO entity_ids (app_id, next) VALUES (?, ?)
+		ON CONFLICT (app_id) DO UPDATE SET next = max(next, excluded.next)`, a.id, first+int64(n))
+		return dbErrIf(ctx, "allocating ids", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]backend.Key, n)
+	for i := range keys {
+		k := cloneKey(key)
+		k.Path[len(k.Path)-1].ID = first + int64(i)
+		keys[i] = k
+	}
+	return keys, nil
+}
 
 // PutEntityBatches implements backend.EntityBatchPutter: the batches go to
 // the committer together, so they share one transaction.
