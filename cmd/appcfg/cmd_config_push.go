@@ -16,6 +16,7 @@ import (
 	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/groc"
+	"github.com/appcfg/appcfg/internal/regularfile"
 	"github.com/appcfg/appcfg/validate"
 )
 
@@ -93,9 +94,14 @@ func loadCompanion(ctx context.Context, io stdio, g globals, args []string, kind
 	cf.path = named
 	if cf.path == "" {
 		cf.path = validate.FindFile(where, string(kind))
-	}
-	if cf.path == "" {
-		cf.path = validate.FindFile(filepath.Join(where, "WEB-INF", "appengine-generated"), string(kind))
+		if cf.path == "" || regularfile.Check(cf.path) != nil {
+			// As appcfg.py: a regular file in WEB-INF/appengine-generated
+			// wins over a top-level one that is not a regular file.
+			alt := validate.FindFile(filepath.Join(where, "WEB-INF", "appengine-generated"), string(kind))
+			if alt != "" && (cf.path == "" || regularfile.Check(alt) == nil) {
+				cf.path = alt
+			}
+		}
 	}
 	if cf.path != "" {
 		results = append(results, validate.File(ctx, cf.path, kind, opts))
