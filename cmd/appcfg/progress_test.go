@@ -60,6 +60,15 @@ func termReporter(buf *bytes.Buffer) progress.Reporter {
 	return newReporter(stdio{err: buf, errTTY: true}, globals{verbosity: 1}, false)
 }
 
+// sendFiles reports n files of size bytes sent as an upload does: the
+// bytes as they are read, the file once the host confirmed it.
+func sendFiles(rep progress.Reporter, n int, size int64) {
+	for range n {
+		rep.Add(0, size)
+		rep.Add(1, 0)
+	}
+}
+
 func TestBarEndsItsLineBeforeTheNextStatus(t *testing.T) {
 	var buf bytes.Buffer
 	rep := termReporter(&buf)
@@ -84,10 +93,7 @@ func TestBarInterruptedShowsWhatWasDone(t *testing.T) {
 	var buf bytes.Buffer
 	rep := termReporter(&buf)
 	rep.Phase("uploading", 401, 401*1000)
-	for range 167 {
-		rep.Add(0, 1000)
-		rep.Add(1, 0)
-	}
+	sendFiles(rep, 167, 1000)
 	finish(rep) // as update does when Ctrl-C stops the deploy
 	got := termScreen(buf.String())
 	last := got[len(got)-2]
@@ -100,10 +106,7 @@ func TestBarPercentWaitsForTheLastFiles(t *testing.T) {
 	var buf bytes.Buffer
 	rep := termReporter(&buf)
 	rep.Phase("uploading", 1501, 1501*1000)
-	for range 1490 {
-		rep.Add(0, 1000)
-		rep.Add(1, 0)
-	}
+	sendFiles(rep, 1490, 1000)
 	// The last 11 files are read but not yet confirmed by the host.
 	rep.Add(0, 11*1000)
 	time.Sleep(150 * time.Millisecond) // past the redraw interval
