@@ -64,7 +64,8 @@ func bulkloadFlags() []cli.Flag {
 	}
 }
 
-// bulkloadApp is the application a bulk command acts on: -A, else the
+// bulkloadApp is the application a bulk command acts on: the location's
+// project or -A (target.go), else the
 // app of the DIR argument, else the app --url names (APP.appspot.com, as
 // appcfg.py asked the remote_api there), else the app in the current
 // directory (a --url on localhost pointed at the dev server running it).
@@ -73,8 +74,8 @@ func bulkloadApp(c *cli.Context, io stdio, g globals) (string, error) {
 	switch {
 	case len(args) > 1:
 		return "", usagef("Expected either -A APP_ID or a single <directory> argument.")
-	case g.appID != "":
-		return g.appID, nil
+	case g.app() != "":
+		return g.app(), nil // the --backend location's project, else -A (target.go)
 	case len(args) == 1:
 		d, err := loadAppDir(c.Context, io, g, args[0], false)
 		if err != nil {
