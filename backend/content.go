@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -47,18 +48,32 @@ func (c *ContentCheck) Err() error {
 	return nil
 }
 
-// LimitForCheck bounds r to one byte past size: enough to tell a longer
-// stream from an exact one without reading a huge one to its end.
-func LimitForCheck(r io.Reader, size int64) io.Reader {
-	return io.LimitReader(r, size+1)
+// ReaderForCheck bounds r to one byte past size, enough to tell a longer
+// stream from an exact one without reading a huge one to its end, and stops
+// reading when ctx ends.
+func ReaderForCheck(ctx context.Context, r io.Reader, size int64) io.Reader {
+	return io.LimitReader(ctxReader{ctx, r}, size+1)
+}
+
+// ctxReader stops a long read when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // CheckContent reads r (at most size+1 bytes) and returns nil when it is
 // the blob with that digest and size, an error wrapping ErrDigestMismatch
-// when it is not, or the read error.
-func CheckContent(r io.Reader, digest string, size int64) error {
+// when it is not, or the read error (ctx's when it ended).
+func CheckContent(ctx context.Context, r io.Reader, digest string, size int64) error {
 	c := NewContentCheck(digest, size)
-	if _, err := io.Copy(c, LimitForCheck(r, size)); err != nil {
+	if _, err := io.Copy(c, ReaderForCheck(ctx, r, size)); err != nil {
 		return err
 	}
 	return c.Err()

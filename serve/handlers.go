@@ -237,14 +237,14 @@ func (s *Server) verified(ctx context.Context, f backend.FileRef, rc io.Reader) 
 			return rs, nil
 		}
 	} else {
-		data, err := io.ReadAll(backend.LimitForCheck(rc, f.Size))
+		data, err := io.ReadAll(backend.ReaderForCheck(ctx, rc, f.Size))
 		if err != nil {
 			return nil, fmt.Errorf("reading blob %s: %w", f.SHA1, err)
 		}
 		rs = bytes.NewReader(data)
 	}
 	if _, ok := s.checked.Load(f.SHA1); !ok {
-		if err := backend.CheckContent(ctxReader{ctx, rs}, f.SHA1, f.Size); err != nil {
+		if err := backend.CheckContent(ctx, rs, f.SHA1, f.Size); err != nil {
 			return nil, err
 		}
 		s.checked.Store(f.SHA1, struct{}{})
@@ -253,19 +253,6 @@ func (s *Server) verified(ctx context.Context, f backend.FileRef, rc io.Reader) 
 		return nil, fmt.Errorf("reading blob %s: %w", f.SHA1, err)
 	}
 	return rs, nil
-}
-
-// ctxReader stops a long check when the request ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // fail answers an error the host itself produces, with the version's

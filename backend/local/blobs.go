@@ -238,7 +238,7 @@ func (b *Backend) isDurable(ctx context.Context, digest string, size int64) (boo
 
 // verifyStream reads r and checks it is size bytes with the given digest.
 func verifyStream(ctx context.Context, digest string, size int64, r io.Reader) error {
-	err := backend.CheckContent(ctxReader{ctx, r}, digest, size)
+	err := backend.CheckContent(ctx, r, digest, size)
 	if err != nil && !errors.Is(err, backend.ErrDigestMismatch) {
 		return fmt.Errorf("storing blob %s: %w", digest, err)
 	}
@@ -265,7 +265,7 @@ func (b *Backend) writeBlobFile(ctx context.Context, digest string, size int64, 
 		}
 	}()
 	check := backend.NewContentCheck(digest, size)
-	if _, err := io.Copy(io.MultiWriter(tmp, check), backend.LimitForCheck(ctxReader{ctx, r}, size)); err != nil {
+	if _, err := io.Copy(io.MultiWriter(tmp, check), backend.ReaderForCheck(ctx, r, size)); err != nil {
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("storing blob %s: %w", digest, ctx.Err())
 		}
@@ -308,19 +308,6 @@ func syncDir(dir string) error {
 		return err
 	}
 	return d.Close()
-}
-
-// ctxReader stops a long copy when ctx ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // OpenBlob implements backend.Contents: the blob must be recorded for app,

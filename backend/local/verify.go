@@ -162,7 +162,7 @@ func (b *Backend) checkFile(ctx context.Context, c content) (backend.StoreProble
 		p.Kind, p.Detail = backend.ProblemSize, fmt.Sprintf("the file %s holds %d bytes, the record says %d", path, fi.Size(), c.size)
 		return p, false
 	}
-	err = backend.CheckContent(ctxReader{ctx, f}, c.digest, c.size)
+	err = backend.CheckContent(ctx, f, c.digest, c.size)
 	switch {
 	case err == nil:
 		return p, true
