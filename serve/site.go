@@ -9,6 +9,7 @@ import (
 
 	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/pyre"
 )
 
 // site is one deployed version, ready to serve: its handlers compiled and
@@ -35,8 +36,8 @@ const (
 type handler struct {
 	m      *appconfig.URLMap
 	kind   handlerKind
-	url    *regexp.Regexp // full match of the path; static_dir: prefix, the rest in group "file"
-	upload *regexp.Regexp // static_files: which paths may be served
+	url    pattern // full match of the path; static_dir: prefix, the rest in group "file"
+	upload pattern // static_files: which paths may be served
 	expiry time.Duration
 }
 
@@ -131,17 +132,29 @@ func compileHandler(m *appconfig.URLMap, defExpiry time.Duration) (*handler, err
 	return h, nil
 }
 
-// pyRegex compiles a Python regex as Go, between prefix and suffix.
-// A regex Go can only approximate (look-around, back-references) is
-// refused: routing a request elsewhere than App Engine would, silently, is
-// worse than a clear error.
-func pyRegex(re, prefix, suffix string) (*regexp.Regexp, error) {
+// pattern is a compiled url or upload regex: Go's regexp, or for a
+// pattern RE2 cannot run the backtracking engine of internal/pyre.
+type pattern interface {
+	MatchString(s string) bool
+	FindStringSubmatch(s string) []string
+	SubexpIndex(name string) int
+}
+
+// pyRegex compiles a Python regex between prefix and suffix. A regex Go's
+// regexp can only approximate (look-around, back-references) is run by the
+// backtracking engine instead, so requests are routed as App Engine routes
+// them.
+func pyRegex(re, prefix, suffix string) (pattern, error) {
 	g, exact, err := appconfig.PyRegexToGo(re)
 	if err != nil {
 		return nil, fmt.Errorf("regex %q: %w", re, err)
 	}
 	if !exact {
-		return nil, fmt.Errorf("regex %q uses a construct Go's regular expressions cannot run (look-around, back-reference, conditional or atomic group, possessive quantifier), so the local host cannot route it as App Engine would; rewrite the pattern without it", re)
+		bt, err := pyre.Compile(re, prefix, suffix)
+		if err != nil {
+			return nil, fmt.Errorf("regex %q uses a construct neither Go's regular expressions nor the backtracking engine can run, so the local host cannot route it as App Engine would; rewrite the pattern without it (%v)", re, err)
+		}
+		return bt, nil
 	}
 	c, err := regexp.Compile(prefix + g + suffix)
 	if err != nil {

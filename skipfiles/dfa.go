@@ -7,6 +7,8 @@ import (
 	"sort"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/appcfg/appcfg/internal/pyre"
 )
 
 // prefixMatcher answers re.match (does a prefix of s match?) for one
@@ -15,9 +17,13 @@ import (
 // slow for 100,000 paths; a lazily built DFA makes each match a walk over
 // the bytes of the path. Patterns with assertions the DFA does not model
 // (word boundaries, multi-line anchors) use regexp.
+//
+// A pattern RE2 cannot run at all (look-around, back-references) is run
+// by a backtracking engine instead (bt), as Python's re runs it.
 type prefixMatcher struct {
-	re  *regexp.Regexp // always set; the fallback and the reference
+	re  *regexp.Regexp // the fallback and the reference; nil with bt
 	dfa *lazyDFA       // nil when the pattern needs the fallback
+	bt  *pyre.Regexp   // set only for patterns RE2 cannot run
 }
 
 func newPrefixMatcher(re *regexp.Regexp) *prefixMatcher {
@@ -26,6 +32,9 @@ func newPrefixMatcher(re *regexp.Regexp) *prefixMatcher {
 
 // MatchString reports whether a prefix of s matches.
 func (m *prefixMatcher) MatchString(s string) bool {
+	if m.bt != nil {
+		return m.bt.MatchString(s)
+	}
 	if m.dfa != nil {
 		if ok, done := m.dfa.match(s); done {
 			return ok

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/appcfg/appcfg/internal/pyre"
 )
 
 // DefaultSkipFiles is the SDK's default skip_files (appinfo.DEFAULT_SKIP_FILES,
@@ -97,26 +99,46 @@ func compileSkipFiles(patterns []string, source string, pos []Pos, flex bool) (*
 			rule.Line, rule.Column = pos[i].Line, pos[i].Column
 		}
 		r.rules = append(r.rules, rule)
-		re, err := compilePython(cleaned[i])
+		m, err := compileMatcher(cleaned[i])
 		if err != nil {
 			probs = append(probs, patternProblem(rule, err))
 		}
-		if re != nil {
-			r.items = append(r.items, newPrefixMatcher(re))
+		if m != nil {
+			r.items = append(r.items, m)
 		}
 	}
 	if len(probs) > 0 {
 		return nil, probs
 	}
-	all, err := compilePython(strings.Join(cleaned, "|"))
+	all, err := compileMatcher(strings.Join(cleaned, "|"))
 	if err != nil {
 		// Each item compiles alone but not joined: name the first one.
 		bad := r.rules[0]
 		bad.Pattern = strings.Join(cleaned, "|")
 		return nil, []Problem{patternProblem(bad, err)}
 	}
-	r.all = newPrefixMatcher(all)
+	r.all = all
 	return r, nil
+}
+
+// compileMatcher compiles a Python pattern for re.match semantics: through
+// RE2 and the DFA where RE2 can run it, else (look-around,
+// back-references …) with the backtracking engine, which runs it as
+// Python's re does.
+func compileMatcher(pattern string) (*prefixMatcher, error) {
+	re, err := compilePython(pattern)
+	if err == nil {
+		return newPrefixMatcher(re), nil
+	}
+	var ue *UnsupportedError
+	if !errors.As(err, &ue) {
+		return nil, err
+	}
+	bt, berr := pyre.Compile(pattern, `\A(?:`, `)`)
+	if berr != nil {
+		return nil, fmt.Errorf("%w (%v)", err, berr)
+	}
+	return &prefixMatcher{bt: bt}, nil
 }
 
 // compilePython compiles a Python pattern for re.match semantics (anchored
@@ -138,7 +160,7 @@ func patternProblem(rule Rule, err error) Problem {
 	hint := "fix the regular expression; skip_files items are Python regular expressions matched against the path from the app root"
 	var ue *UnsupportedError
 	if errors.As(err, &ue) {
-		hint = "Go's regular expressions (RE2) have no look-around or back-references; express the rule with plain alternatives and character classes, or list the paths explicitly"
+		hint = "neither Go's regular expressions nor the backtracking engine can run this construct; express the rule with plain alternatives and character classes, or list the paths explicitly"
 	}
 	return Problem{
 		Kind: ProblemPattern, File: file, Line: rule.Line, Column: rule.Column,
