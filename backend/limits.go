@@ -127,25 +127,32 @@ func CheckEntity(e *Entity) error {
 	if err := CheckKey(e.Key, true); err != nil {
 		return err
 	}
-	if err := checkProps(e.Properties, 0); err != nil {
+	// One pass over the properties checks them and sums their sizes: a
+	// bulk load checks every entity, and walking the map twice showed.
+	n, err := checkProps(e.Properties, 0)
+	if err != nil {
 		return err
 	}
-	if n := EntitySize(e); n > MaxEntityBytes {
+	if n += 32 + KeySize(e.Key); n > MaxEntityBytes {
 		return invalidf("the entity is %d bytes; Datastore's limit is %d bytes (keep large data out of the datastore, or split it)", n, MaxEntityBytes)
 	}
 	return nil
 }
 
-func checkProps(props map[string]Value, depth int) error {
+// checkProps checks properties and returns the sum of their sizes (see
+// EntitySize).
+func checkProps(props map[string]Value, depth int) (int, error) {
+	n := 0
 	for name, v := range props {
 		if err := checkName("property name", name); err != nil {
-			return err
+			return 0, err
 		}
 		if err := checkValue(v, false, depth); err != nil {
-			return fmt.Errorf("property %q: %w", name, err)
+			return 0, fmt.Errorf("property %q: %w", name, err)
 		}
+		n += len(name) + 1 + valueSize(v)
 	}
-	return nil
+	return n, nil
 }
 
 func checkValue(v Value, inArray bool, depth int) error {
@@ -197,7 +204,7 @@ func checkValue(v Value, inArray bool, depth int) error {
 				return fmt.Errorf("embedded entity: %w", err)
 			}
 		}
-		if err := checkProps(v.Entity.Properties, depth+1); err != nil {
+		if _, err := checkProps(v.Entity.Properties, depth+1); err != nil {
 			return fmt.Errorf("embedded entity: %w", err)
 		}
 	default:

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"regexp"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -114,9 +113,6 @@ func appFromURL(raw string) string {
 	return rest
 }
 
-// namespaceRE is Datastore's namespace syntax.
-var namespaceRE = regexp.MustCompile(`^[0-9A-Za-z._-]{0,100}$`)
-
 func runBulkload(c *cli.Context, io stdio, download bool) error {
 	g, err := readGlobals(c)
 	if err != nil {
@@ -158,7 +154,7 @@ func runBulkload(c *cli.Context, io stdio, download bool) error {
 	if o.BatchSize < 1 {
 		return usagef("batch_size must be 1 or larger.")
 	}
-	if !namespaceRE.MatchString(o.Namespace) {
+	if backend.ValidNamespace(o.Namespace) != nil { // Datastore's syntax: one place for it
 		return usagef("namespace parameter %q: up to 100 letters, digits, '.', '-' and '_'", o.Namespace)
 	}
 	if cf := c.String("config_file"); cf != "" {
