@@ -33,14 +33,17 @@ func downloadAppCommand(io stdio) *cli.Command {
 			if g.appID == "" && len(args) == 2 {
 				// "download_app APP_ID DIR": the id where -A was meant.
 				g.appID, args = projectID(args[0]), args[1:]
+				if err := g.checkTarget(); err != nil {
+					return err
+				}
 			}
-			if g.appID == "" {
+			if g.app() == "" {
 				return usagef("You must specify an app ID via -A or --application.")
 			}
 			if len(args) > 1 {
 				return usagef("\"download_app\" expects one non-option argument, found %d.", len(args))
 			}
-			out := g.appID
+			out := g.app()
 			if len(args) == 1 {
 				out = args[0]
 			}
@@ -63,28 +66,28 @@ func downloadApp(ctx context.Context, io stdio, g globals, b backend.Backend, ou
 	service := firstNonEmpty(g.module, "default")
 	version := g.version
 	if version == "" {
-		if version, err = servingVersion(ctx, vs, g.appID, service); err != nil {
+		if version, err = servingVersion(ctx, vs, g.app(), service); err != nil {
 			return err
 		}
 	}
-	spec, err := cs.Manifest(ctx, g.appID, service, version)
+	spec, err := cs.Manifest(ctx, g.app(), service, version)
 	if err != nil {
 		return err
 	}
 	if err := emptyOutputDir(out); err != nil {
 		return err
 	}
-	g.statusf(io, "Fetching files of version %s of service %s of app %s.", version, service, g.appID)
+	g.statusf(io, "Fetching files of version %s of service %s of app %s.", version, service, g.app())
 	for i, f := range spec.Files {
 		if !filepath.IsLocal(filepath.FromSlash(f.Path)) {
 			return fmt.Errorf("the host lists %q, a path outside %s; nothing more was written", f.Path, out)
 		}
 		g.statusf(io, "[%d/%d] %s", i+1, len(spec.Files), f.Path)
-		if err := fetchFile(ctx, cs, g.appID, f, filepath.Join(out, filepath.FromSlash(f.Path))); err != nil {
+		if err := fetchFile(ctx, cs, g.app(), f, filepath.Join(out, filepath.FromSlash(f.Path))); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(io.out, "Wrote %d files of version %s of app %s to %s.\n", len(spec.Files), version, g.appID, out)
+	fmt.Fprintf(io.out, "Wrote %d files of version %s of app %s to %s.\n", len(spec.Files), version, g.app(), out)
 	return nil
 }
 

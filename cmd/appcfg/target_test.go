@@ -90,6 +90,8 @@ func TestTargetProjectContradiction(t *testing.T) {
 		{"list_versions", "-A", "a1"},
 		{"delete_version", "-A", "a1", "-V", "v1"},
 		{"request_logs", "-A", "a1", "-V", "v1", "-"},
+		{"download_app", "-A", "a1"},
+		{"download_app", "a1", filepath.Join(t.TempDir(), "out")},
 	} {
 		code, _, stderr := runCLI(t, append(args, "--backend", "appengine://staging-proj")...)
 		if code != exitUsage || !strings.Contains(stderr, "-A a1 contradicts --backend appengine://staging-proj") {
