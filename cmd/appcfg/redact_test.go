@@ -36,7 +36,7 @@ func TestServerTextIsRedacted(t *testing.T) {
 		{"update", dir, "--backend", "appengine://p", "-V", "v1", "--noisy"},
 		{"list_versions", "--backend", "appengine://p", "--json"},
 		{"request_logs", "--backend", "appengine://p", "-V", "v1", "-"},
-		{"download_data", "--backend", ds, "--kind", "K", "--filename", filepath.Join(t.TempDir(), "out.jsonl"), "--db_filename", "skip"},
+		{"download_data", "--backend", ds, "--kind", "K", "--filename", filepath.Join(t.TempDir(), "out.jsonl"), "--db_filename", "skip", "--result_db_filename", "skip"},
 		{"upload_data", "--backend", ds, "--kind", "K", "--filename", filepath.Join(dir, "k.jsonl"), "--db_filename", "skip", "--noisy"},
 	}
 	for i, args := range runs {
