@@ -44,6 +44,11 @@ type Options struct {
 	FollowExternalLinks bool
 	// AllowSecrets lets files that look like credentials be uploaded.
 	AllowSecrets bool
+	// SourceDir is the directory holding app.yaml, whose .gcloudignore
+	// (or a relative IgnoreFile) applies; "" for the walked directory.
+	// They differ for a Go module whose app.yaml is below the module
+	// root: gcloud uploads the module with the app directory's rules.
+	SourceDir string
 	// Handlers are the app's script handlers, to check that each CGI
 	// script of a python27 app is uploaded (as .py or .pyc).
 	Handlers []Handler
@@ -86,6 +91,9 @@ type File struct {
 	// Info is the metadata the walk read (of the link's target for a
 	// symbolic link), so callers need not stat the file again.
 	Info fs.FileInfo `json:"-"`
+	// Data is the content of a file the staging generates (Go's
+	// MainPackageFile), which has no Abs.
+	Data []byte `json:"-"`
 }
 
 // Skip is a path left out of the upload set and why. A skipped directory
@@ -137,6 +145,12 @@ func NewMatcher(dir string, opts Options) (*Matcher, error) {
 		return nil, fmt.Errorf("app directory %s: %w", dir, err)
 	}
 	m := &Matcher{root: root}
+	src := root
+	if opts.SourceDir != "" {
+		if src, err = filepath.Abs(opts.SourceDir); err != nil {
+			return nil, fmt.Errorf("app directory %s: %w", opts.SourceDir, err)
+		}
+	}
 	explicit := opts.SkipFiles != nil
 	conflict := func(msg string) error {
 		p := Problem{Kind: ProblemConfig, File: opts.SkipFilesSource, Message: msg,
@@ -150,15 +164,15 @@ func NewMatcher(dir string, opts Options) (*Matcher, error) {
 	if opts.IgnoreFile != "" {
 		ignorePath = opts.IgnoreFile
 		if !filepath.IsAbs(ignorePath) {
-			ignorePath = filepath.Join(root, ignorePath)
+			ignorePath = filepath.Join(src, ignorePath)
 		}
 		if _, err := os.Stat(ignorePath); err != nil {
 			return nil, &Error{Problems: []Problem{{Kind: ProblemConfig, File: ignorePath,
 				Message: fmt.Sprintf("File %s referenced by --ignore-file does not exist.", opts.IgnoreFile),
 				Hint:    "a relative --ignore-file is taken from the app directory"}}}
 		}
-	} else if _, err := os.Stat(filepath.Join(root, IgnoreFileName)); err == nil {
-		ignorePath = filepath.Join(root, IgnoreFileName)
+	} else if _, err := os.Stat(filepath.Join(src, IgnoreFileName)); err == nil {
+		ignorePath = filepath.Join(src, IgnoreFileName)
 	}
 	def, second := SecondGen(opts.Runtime, opts.Env)
 	switch {
@@ -173,7 +187,7 @@ func NewMatcher(dir string, opts Options) (*Matcher, error) {
 		}
 		m.mode, m.ig, m.source, m.ignorePath = ModeIgnoreFile, ig, ignorePath, ignorePath
 	case second:
-		pats, err := parseIgnore("(default .gcloudignore for "+opts.Runtime+")", def, root, 1, KindDefaultIgnore)
+		pats, err := parseIgnore("(default .gcloudignore for "+opts.Runtime+")", def, src, 1, KindDefaultIgnore)
 		if err != nil {
 			return nil, ignoreFileError(IgnoreFileName, err)
 		}
@@ -400,6 +414,7 @@ type walker struct {
 	rep      Reporter
 	rootReal string
 	python27 bool
+	goStaged bool // a Go module staged as go-app-stager does
 	res      *Result
 	probs    []Problem
 	ahead    chan struct{} // read-ahead slots; see prefetch
@@ -414,6 +429,15 @@ type walker struct {
 func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result, error) {
 	if rep == nil {
 		rep = nopReporter{}
+	}
+	// A Go module is uploaded from its root, as gcloud's stager copies it.
+	var mainPackage string
+	staged := false
+	if abs, err := filepath.Abs(dir); err == nil {
+		var root string
+		if root, mainPackage, staged = goStage(abs, opts.Runtime, opts.Env); staged {
+			opts.SourceDir, dir = abs, root
+		}
 	}
 	m, err := NewMatcher(dir, opts)
 	if err != nil {
@@ -430,7 +454,7 @@ func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result,
 	if err != nil {
 		return nil, fmt.Errorf("app directory: %w", err)
 	}
-	w := &walker{m: m, opts: opts, rep: rep, rootReal: rootReal,
+	w := &walker{m: m, opts: opts, rep: rep, rootReal: rootReal, goStaged: staged,
 		python27: opts.Runtime == "python27",
 		res:      &Result{Root: m.root, Matcher: m},
 		ahead:    make(chan struct{}, 2*runtime.NumCPU())}
@@ -455,6 +479,18 @@ func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result,
 		if err := w.checkSecrets(ctx); err != nil {
 			return nil, err
 		}
+	}
+	if staged {
+		// Generated, so past the checks of what is on disk.
+		f := File{Rel: MainPackageFile, Data: []byte(mainPackage), Size: int64(len(mainPackage))}
+		i := sort.Search(len(w.res.Files), func(i int) bool { return w.res.Files[i].Rel >= f.Rel })
+		if i < len(w.res.Files) && w.res.Files[i].Rel == f.Rel {
+			w.res.TotalSize -= w.res.Files[i].Size
+			w.res.Files[i] = f // the stager writes over a file of that name
+		} else {
+			w.res.Files = append(w.res.Files[:i], append([]File{f}, w.res.Files[i:]...)...)
+		}
+		w.res.TotalSize += f.Size
 	}
 	return w.res, errorOf(w.probs)
 }
@@ -511,6 +547,10 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 			continue
 		}
 		isDir := info.IsDir()
+		if isDir && w.goStaged && e.Name() == ".git" {
+			w.skip(rel, true, "gcloud's Go stager does not copy .git directories", nil)
+			continue
+		}
 		if !isDir && !info.Mode().IsRegular() {
 			w.skip(rel, false, "not a regular file", nil)
 			continue

@@ -1,9 +1,11 @@
 package upload
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"time"
 
@@ -425,12 +427,15 @@ const (
 )
 
 func sendOne(ctx context.Context, b backend.Backend, app string, f hashed, rep progress.Reporter) error {
-	r, err := hashcache.OpenListed(f.Abs, f.Info)
-	if err != nil {
-		return fmt.Errorf("cannot read %s: %w", human.Path(f.Path), unwrapPath(err))
+	var r io.ReadCloser = io.NopCloser(bytes.NewReader(f.Data))
+	if f.Data == nil {
+		var err error
+		if r, err = hashcache.OpenListed(f.Abs, f.Info); err != nil {
+			return fmt.Errorf("cannot read %s: %w", human.Path(f.Path), unwrapPath(err))
+		}
 	}
 	defer r.Close()
-	err = b.PutBlob(ctx, app, f.SHA1, f.Size, progress.Reader{R: r, Rep: rep})
+	err := b.PutBlob(ctx, app, f.SHA1, f.Size, progress.Reader{R: r, Rep: rep})
 	if errors.Is(err, backend.ErrDigestMismatch) {
 		return fmt.Errorf("%s changed while being deployed; run the deploy again: %w", human.Path(f.Path), err)
 	}

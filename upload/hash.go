@@ -2,6 +2,8 @@ package upload
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,6 +26,9 @@ type File struct {
 	// the stat cache then needs no second stat of every file, and hashing
 	// and sending refuse a path that no longer leads to that file.
 	Info fs.FileInfo
+	// Data is the content of a generated file (no Abs): it is hashed and
+	// sent from memory.
+	Data []byte
 }
 
 // hashed is a File with its content digest.
@@ -74,6 +79,10 @@ func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.
 }
 
 func hashOne(ctx context.Context, f File, cache *hashcache.Cache) (string, int64, error) {
+	if f.Data != nil {
+		sum := sha1.Sum(f.Data)
+		return hex.EncodeToString(sum[:]), int64(len(f.Data)), nil
+	}
 	fi := f.Info
 	if fi == nil {
 		var err error

@@ -265,6 +265,11 @@ func TestConversionRules(t *testing.T) {
 			`{"runtime":"python312","entrypoint":{"shell":""},"handlers":[{"urlRegex":"/a","securityLevel":"SECURE_OPTIONAL","script":{"scriptPath":"auto"}},{"urlRegex":"/b","securityLevel":"SECURE_OPTIONAL","login":"LOGIN_ADMIN","authFailAction":"AUTH_FAIL_ACTION_UNAUTHORIZED","script":{"scriptPath":"auto"}}]}`},
 		{"runtime: python27\nhandlers: []\napi_config:\n  url: /_ah/spi/.*\n  script: api.app\n  login: optional\n  auth_fail_action: redirect\n  secure: default\n",
 			`{"runtime":"python27","entrypoint":{"shell":""},"apiConfig":{"url":"/_ah/spi/.*","script":"api.app"}}`},
+		// nobuild_files is a RegexStr: a list is joined with |, the
+		// default ^$ is dropped.
+		{"runtime: go112\nnobuild_files:\n- node_modules\n- src\n",
+			`{"runtime":"go112","entrypoint":{"shell":""},"nobuildFilesRegex":"node_modules|src"}`},
+		{"runtime: go112\nnobuild_files: ^$\n", `{"runtime":"go112","entrypoint":{"shell":""}}`},
 	} {
 		got, err := VersionResource([]byte(tc.yaml))
 		if err != nil {

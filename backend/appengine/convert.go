@@ -41,6 +41,20 @@ type schema map[string]rule
 
 func str(v any) (any, error) { return toJSONString(v), nil }
 
+// regexStr is validation.RegexStr's value: a list of patterns is one
+// pattern, joined with |.
+func regexStr(v any) (any, error) {
+	l, ok := v.([]any)
+	if !ok {
+		return toJSONString(v), nil
+	}
+	parts := make([]string, len(l))
+	for i, p := range l {
+		parts[i] = toJSONString(p)
+	}
+	return strings.Join(parts, "|"), nil
+}
+
 func enum(prefix string) func(any) (any, error) {
 	return func(v any) (any, error) {
 		return prefix + "_" + strings.ToUpper(toJSONString(v)), nil
@@ -179,7 +193,7 @@ var versionSchema = schema{
 		"forwarded_ports":  {list: true, conv: str},
 		"instance_ip_mode": {conv: enum("INSTANCE_IP_MODE")},
 	}},
-	"nobuild_files": {to: "nobuild_files_regex", conv: str},
+	"nobuild_files": {to: "nobuild_files_regex", conv: regexStr, dflt: "^$"},
 	"resources": {sub: schema{
 		"memory_gb":         {},
 		"disk_size_gb":      {},

@@ -162,8 +162,12 @@ func cmdCopyDir(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: cpdir SRC DST")
 	}
-	src, dst := ts.MkAbs(args[0]), ts.MkAbs(args[1])
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+	ts.Check(copyTree(ts.MkAbs(args[0]), ts.MkAbs(args[1])))
+}
+
+// copyTree copies the directory tree src to dst.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -178,7 +182,6 @@ func cmdCopyDir(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return os.WriteFile(target, data, 0o644)
 	})
-	ts.Check(err)
 }
 
 // TestPanicIsOneLine: a panic anywhere in a command is reported as one line

@@ -39,7 +39,7 @@ func selectUploadFiles(ctx context.Context, io stdio, g globals, c *cli.Context,
 	}
 	files := make([]upload.File, len(res.Files))
 	for i, f := range res.Files {
-		files[i] = upload.File{Path: f.Rel, Abs: f.Abs, Size: f.Size, Info: f.Info}
+		files[i] = upload.File{Path: f.Rel, Abs: f.Abs, Size: f.Size, Info: f.Info, Data: f.Data}
 	}
 	return files, nil
 }

@@ -1,0 +1,76 @@
+package skipfiles
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// TestWalkGoModule: a Go app of the standard environment is uploaded as
+// gcloud's go-app-stager stages it: its whole module, from the directory
+// of go.mod, with the app directory's ignore rules, plus _main-package-path
+// naming the app directory relative to the module ("." at the root).
+func TestWalkGoModule(t *testing.T) {
+	mod := t.TempDir()
+	for _, p := range []string{"go.mod", "lib/lib.go", "NOTES.txt", "web/app.yaml", "web/main.go", "web/static/a.css", "web/x.exe", ".git/HEAD"} {
+		write(t, mod, p, "x")
+	}
+	// The app directory's .gcloudignore decides, for paths from the module root.
+	write(t, mod, "web/.gcloudignore", "NOTES.txt\n")
+	web := filepath.Join(mod, "web")
+	res, err := Walk(context.Background(), web, Options{Runtime: "go122"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Root != mod {
+		t.Errorf("root %s, want the module root %s", res.Root, mod)
+	}
+	want := []string{"_main-package-path", "go.mod", "lib/lib.go", "web/.gcloudignore", "web/app.yaml", "web/main.go", "web/static/a.css", "web/x.exe"}
+	if got := rels(res); !reflect.DeepEqual(got, want) {
+		t.Errorf("files %v, want %v", got, want)
+	}
+	if f := res.Files[0]; string(f.Data) != "web" || f.Size != 3 {
+		t.Errorf("%s = %q (size %d), want \"web\"", f.Rel, f.Data, f.Size)
+	}
+
+	// At the module root: "." and gcloud's default Go ignore rules.
+	write(t, mod, "a.exe", "x")
+	res, err = Walk(context.Background(), mod, Options{Runtime: "go123"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range res.Files {
+		if f.Rel == MainPackageFile {
+			found = string(f.Data) == "."
+		}
+		if f.Rel == "a.exe" || f.Rel == ".git/HEAD" {
+			t.Errorf("%s uploaded; gcloud's default Go rules skip it", f.Rel)
+		}
+	}
+	if !found {
+		t.Errorf("files %v: want %s = \".\"", rels(res), MainPackageFile)
+	}
+
+	// No go.mod (GOPATH mode), or not a staged runtime: the app directory as it is.
+	plain := t.TempDir()
+	write(t, plain, "app.yaml", "x")
+	write(t, plain, "main.go", "x")
+	for _, rt := range []string{"go122", "python312"} {
+		res, err = Walk(context.Background(), plain, Options{Runtime: rt}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rels(res); !reflect.DeepEqual(got, []string{"app.yaml", "main.go"}) || res.Root != plain {
+			t.Errorf("%s without go.mod: root %s, files %v", rt, res.Root, got)
+		}
+	}
+	res, err = Walk(context.Background(), web, Options{Runtime: "python312"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Root != web {
+		t.Errorf("python312 in a Go module: root %s, want the app directory", res.Root)
+	}
+}
