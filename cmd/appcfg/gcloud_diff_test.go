@@ -119,6 +119,14 @@ func TestDeployBodiesEqualGcloud(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("appcfg update exited %d:\n%s", code, out.String())
 			}
+			// A companion App Engine does not take (gcloud leaves it
+			// alone unless named): a warning naming its replacement, and
+			// the version is live (exit 0).
+			if _, err := os.Stat(filepath.Join(work, filepath.Dir(rec.Deployed), "dos.yaml")); err == nil {
+				if !regexp.MustCompile(`dos.yaml is not deployed: .*firewall`).MatchString(out.String()) {
+					t.Errorf("no warning naming dos.yaml's replacement:\n%s", out.String())
+				}
+			}
 			problems := diffJSON("", normaliseBody(rec.Body), normaliseBody(fake.body))
 			sort.Strings(fake.uploaded)
 			if !reflect.DeepEqual(fake.uploaded, rec.Uploaded) {
