@@ -14,7 +14,8 @@
 //
 // Some capabilities only make a path faster, and callers fall back when a
 // backend lacks them: [LogBlockReader] and [LogLineReader] hand request
-// logs over in blocks or as ready lines (request_logs), [EntityBatchPutter]
+// logs over in blocks or as ready lines (request_logs; the lines are the
+// consumer's [LineFormat], opaque to the store), [EntityBatchPutter]
 // stores several batches in one commit (upload_data). Their results must
 // equal the plain path's; the conformance suite checks that.
 //

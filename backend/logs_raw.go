@@ -77,18 +77,47 @@ func (b *LogBlock) Log(i int) RequestLog {
 	}
 }
 
-// LogLineReader is an optional capability of a LogReader that keeps each
-// request's default line ready: the line internal/logline.AppendCombined
-// writes, times in US/Pacific (what `request_logs` prints without
-// --include_vhost, --include_all or --severity). A download with those
-// options then copies runs of lines instead of formatting each log.
+// LineFormat is a rendering of request logs as text, one line per log,
+// defined by the consumer (package logs owns request_logs' lines). A store
+// that keeps ready lines treats them as opaque bytes keyed by Version: it
+// stores what New's appender writes, tagged with Version, and copies them
+// back only to a reader asking for the same Version; for any other it
+// renders the records with the reader's format. Changing what a format
+// writes means changing its Version, and stored lines of the old one are
+// then never served.
+type LineFormat struct {
+	// Version names the rendering. Empty means none: nothing is kept.
+	Version string
+	// New returns an appender for one goroutine: it appends the line of
+	// l, ending in '\n', to b (l is valid only during the call). A store
+	// keeping lines hands it each log as ReadLogs will list it (ID, App
+	// and Service filled in).
+	New func() func(b []byte, l *RequestLog) []byte
+}
+
+// LogLineWriter is an optional capability of a LogWriter that keeps, beside
+// each log, its line as a LineFormat renders it, so a LogLineReader asked
+// for that format copies lines instead of formatting logs (as App Engine's
+// log service kept a "combined" line per request).
+type LogLineWriter interface {
+	LogWriter
+	// WriteLogsWithLines is WriteLogs that also keeps each log's line
+	// as f renders it.
+	WriteLogsWithLines(ctx context.Context, app string, logs []RequestLog, f LineFormat) error
+}
+
+// LogLineReader is an optional capability of a LogReader that hands over
+// logs as lines of a LineFormat: those it keeps ready (LogLineWriter) when
+// they were rendered by the same format version, the others rendered from
+// their records with f. A download then copies runs of lines instead of
+// formatting each log.
 type LogLineReader interface {
 	LogReader
-	// ReadLogLines calls fn with runs of the default lines of exactly the
-	// logs ReadLogs would list for q, in the same order; n is how many
-	// lines (one per log) a run holds. fn reads lines to its end during
-	// the call; it may be a reader of a file range, which io.Copy to a
-	// file copies without passing the bytes through memory. An error from
-	// fn stops the listing and is returned.
-	ReadLogLines(ctx context.Context, q LogQuery, fn func(lines io.Reader, n int) error) error
+	// ReadLogLines calls fn with runs of the lines, as f renders them, of
+	// exactly the logs ReadLogs would list for q, in the same order; n is
+	// how many lines (one per log) a run holds. fn reads lines to its end
+	// during the call; it may be a reader of a file range, which io.Copy
+	// to a file copies without passing the bytes through memory. An error
+	// from fn stops the listing and is returned.
+	ReadLogLines(ctx context.Context, q LogQuery, f LineFormat, fn func(lines io.Reader, n int) error) error
 }

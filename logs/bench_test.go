@@ -32,7 +32,7 @@ func BenchmarkDownload(b *testing.B) {
 			Host:      "guestbook.localhost:8080", Latency: time.Duration(i%80_000) * time.Microsecond, Service: "default", Version: "v1",
 		})
 		if len(batch) == cap(batch) {
-			if err := store.WriteLogs(b.Context(), "bench", batch); err != nil {
+			if err := logs.KeepLines(store).WriteLogs(b.Context(), "bench", batch); err != nil {
 				b.Fatal(err)
 			}
 			batch = batch[:0]

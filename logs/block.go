@@ -1,16 +1,13 @@
 package logs
 
 import (
-	"strconv"
-
 	"github.com/appcfg/appcfg/backend"
-	"github.com/appcfg/appcfg/internal/logline"
 )
 
 // blockFormatter formats the blocks of a backend.LogBlockReader. Each
 // distinct value of a block is escaped once; most need no escape and are
 // used as they are. A request line is then a run of copies and three
-// numbers. The output is the same as formatter.appendLog's.
+// numbers, laid out by formatter.appendLine as appendLog's.
 type blockFormatter struct {
 	fm    *formatter
 	vhost string
@@ -30,23 +27,12 @@ func (bf *blockFormatter) prepare(bl *backend.LogBlock) {
 	f := bf.fm.f
 	for field, values := range bl.Dict {
 		text := bf.text[field][:0]
-		if backend.LogField(field) == backend.LogHost && !f.IncludeVHost && !f.IncludeAll {
+		if backend.LogField(field) == backend.LogHost && !f.showsHost() {
 			bf.text[field] = text
 			continue
 		}
-		ip := backend.LogField(field) == backend.LogIP
-		dash := field != int(backend.LogMethod) && field != int(backend.LogResource) && field != int(backend.LogHTTPVersion)
 		for _, v := range values {
-			switch {
-			case v == "" && dash:
-				v = "-"
-			case logline.PlainPrefix(v, ip) == len(v):
-			case ip:
-				v = string(logline.AppendField(nil, v))
-			default:
-				v = string(logline.AppendEscaped(nil, v))
-			}
-			text = append(text, v)
+			text = append(text, fieldText(backend.LogField(field), v))
 		}
 		bf.text[field] = text
 	}
@@ -58,9 +44,7 @@ func (bf *blockFormatter) prepare(bl *backend.LogBlock) {
 	}
 	bf.extra = bf.extra[:0]
 	if f.IncludeAll {
-		bf.extra = append(logline.AppendField(append(bf.extra, " app="...), bl.App), " module="...)
-		bf.extra = append(logline.AppendField(bf.extra, bl.Service), " version="...)
-		bf.extra = append(logline.AppendField(bf.extra, bl.Version), " request_id="...)
+		bf.extra = appendExtras(bf.extra, bl.App, bl.Service, bl.Version)
 	}
 }
 
@@ -80,38 +64,23 @@ func (bf *blockFormatter) keep(r *backend.LogRecord) bool {
 // how many lines it wrote.
 func (bf *blockFormatter) appendRecord(b []byte, bl *backend.LogBlock, i int) ([]byte, int) {
 	r := &bl.Records[i]
-	f := bf.fm.f
-	t := &bf.text
-	b = append(b, t[backend.LogIP][r.Str[backend.LogIP]]...)
-	b = append(b, " - - "...)
-	b = append(b, bf.fm.timestampNanos(r.Time)...)
-	b = append(b, ` "`...)
-	b = append(b, t[backend.LogMethod][r.Str[backend.LogMethod]]...)
-	b = append(b, ' ')
-	b = append(b, t[backend.LogResource][r.Str[backend.LogResource]]...)
-	b = append(b, ' ')
-	b = append(b, t[backend.LogHTTPVersion][r.Str[backend.LogHTTPVersion]]...)
-	b = append(b, `" `...)
-	b = strconv.AppendInt(b, int64(r.Status), 10)
-	b = append(b, ' ')
-	b = strconv.AppendInt(b, r.Bytes, 10)
-	b = append(b, ` "`...)
-	b = append(b, t[backend.LogReferrer][r.Str[backend.LogReferrer]]...)
-	b = append(b, `" "`...)
-	b = append(b, t[backend.LogUserAgent][r.Str[backend.LogUserAgent]]...)
-	b = append(b, '"')
-	if f.IncludeVHost || f.IncludeAll {
-		b = append(b, ` "`...)
-		b = append(b, t[backend.LogHost][r.Str[backend.LogHost]]...)
-		b = append(b, '"')
+	text := &bf.text
+	t := lineFields{
+		backend.LogIP:          text[backend.LogIP][r.Str[backend.LogIP]],
+		backend.LogMethod:      text[backend.LogMethod][r.Str[backend.LogMethod]],
+		backend.LogResource:    text[backend.LogResource][r.Str[backend.LogResource]],
+		backend.LogHTTPVersion: text[backend.LogHTTPVersion][r.Str[backend.LogHTTPVersion]],
+		backend.LogReferrer:    text[backend.LogReferrer][r.Str[backend.LogReferrer]],
+		backend.LogUserAgent:   text[backend.LogUserAgent][r.Str[backend.LogUserAgent]],
 	}
-	b = append(b, " ms="...)
-	b = strconv.AppendInt(b, r.Latency.Milliseconds(), 10)
-	if f.IncludeAll {
-		b = append(b, bf.extra...)
-		b = logline.AppendField(b, bl.ID(i))
+	id := ""
+	if bf.fm.f.showsHost() {
+		t[backend.LogHost] = text[backend.LogHost][r.Str[backend.LogHost]]
 	}
-	b = append(b, '\n')
+	if bf.fm.f.IncludeAll {
+		id = bl.ID(i)
+	}
+	b = bf.fm.appendLine(b, &t, bf.fm.st.nanos(r.Time), r.Status, r.Bytes, r.Latency, bf.extra, id)
 	if len(r.AppLogs) == 0 {
 		return b, 1
 	}

@@ -10,10 +10,7 @@ import (
 	"strings"
 	"time"
 
-	// The Pacific zone must not depend on the machine's zoneinfo files.
-
 	"github.com/appcfg/appcfg/backend"
-	"github.com/appcfg/appcfg/internal/logline"
 )
 
 // Options is one request_logs download.
@@ -44,9 +41,6 @@ type Result struct {
 	Requests int // request records
 	Lines    int // physical lines, what the legacy tool calls records
 }
-
-// Pacific returns US/Pacific, the zone of the legacy tool's days.
-func Pacific() *time.Location { return logline.Pacific() }
 
 // ErrBadEndDate is returned for an --end_date not in YYYY-MM-DD form.
 var ErrBadEndDate = errors.New("End date must be in the format YYYY-MM-DD.")

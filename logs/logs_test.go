@@ -88,7 +88,7 @@ func newHost(t *testing.T, start time.Time) *host {
 
 func (h *host) newServer(t *testing.T) {
 	t.Helper()
-	srv, err := serve.New(serve.Config{App: "guestbook", Versions: h.store, Contents: h.store, Logs: h.store,
+	srv, err := serve.New(serve.Config{App: "guestbook", Versions: h.store, Contents: h.store, Logs: logs.KeepLines(h.store),
 		Now: h.clock.now, OnError: func(err error) { t.Error(err) }})
 	if err != nil {
 		t.Fatal(err)

@@ -17,8 +17,8 @@ const bufSize = 256 << 10
 // goroutine of its own) and written by another goroutine, so reading,
 // formatting and writing overlap. Three blocks circulate between the two,
 // so memory is the same for a thousand logs or a billion. A reader that
-// keeps the default lines ready (backend.LogLineReader) is copied from, when
-// those are the lines asked for; one that hands logs over in blocks
+// hands over lines (backend.LogLineReader) is asked for StoredLines, when
+// those are the lines asked for: it copies those it keeps ready; one that hands logs over in blocks
 // (backend.LogBlockReader) is read that way, the formatter then escaping each
 // distinct value once per block.
 func stream(ctx context.Context, r backend.LogReader, q backend.LogQuery, opts Options, resume *resumePoint, w io.Writer) (Result, error) {
@@ -36,7 +36,7 @@ func stream(ctx context.Context, r backend.LogReader, q backend.LogQuery, opts O
 	lr, hasLines := r.(backend.LogLineReader)
 	if hasLines && opts.Format.plainLines() && opts.VHost == "" && s.sk == nil {
 		// The lines are the store's own: copy them.
-		readErr = lr.ReadLogLines(ctx, q, s.addLines)
+		readErr = lr.ReadLogLines(ctx, q, StoredLines(), s.addLines)
 	} else if br, ok := r.(backend.LogBlockReader); ok {
 		bf := newBlockFormatter(fm, opts.VHost)
 		readErr = br.ReadLogBlocks(ctx, q, func(bl *backend.LogBlock) error { return s.addBlock(bf, bl) })

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
-	"github.com/appcfg/appcfg/internal/logline"
 )
 
 func (s suite) logTests() []subtest {
@@ -411,9 +411,28 @@ func checkStopAndCancel(t *testing.T, name string, stopAt int, list func(ctx con
 	return ctx
 }
 
-// testLogLines: a LogLineReader hands over exactly the default lines of the
-// logs ReadLogs lists, for batches one after the other and batches that
-// overlap in time, whole listings and windows.
+// LineFormat returns a backend.LineFormat of the suite's own, also for a
+// store's own tests: what a format renders is the consumer's business, so
+// any will do. tag sets it apart from another version's rendering.
+func LineFormat(version, tag string) backend.LineFormat {
+	return backend.LineFormat{Version: version, New: func() func([]byte, *backend.RequestLog) []byte {
+		return func(b []byte, l *backend.RequestLog) []byte {
+			b = append(b, tag...)
+			b = strconv.AppendInt(b, l.Time.UnixNano(), 10)
+			b = append(b, ' ')
+			b = append(b, l.ID...)
+			b = append(b, ' ')
+			b = strconv.AppendQuote(b, l.Version+" "+l.Resource+" "+l.Referrer)
+			return append(b, '\n')
+		}
+	}}
+}
+
+// testLogLines: a LogLineReader hands over exactly the lines its format
+// renders of the logs ReadLogs lists, for batches one after the other and
+// batches that overlap in time, whole listings and windows; whether the
+// lines were kept in that format (LogLineWriter), in another one, or not
+// at all.
 func (s suite) testLogLines(t *testing.T) {
 	b, app := s.open(t), newApp(t)
 	r, w := logHost(t, b)
@@ -421,6 +440,8 @@ func (s suite) testLogLines(t *testing.T) {
 	if !ok {
 		t.Skip("optional capability LogLineReader not implemented")
 	}
+	kept, other := LineFormat("suite/1", "A "), LineFormat("suite/2", "B ")
+	lw, keeps := w.(backend.LogLineWriter)
 	var in []backend.RequestLog
 	for i := range 4000 {
 		sec := float64(i) / 20 // one after the other...
@@ -431,8 +452,13 @@ func (s suite) testLogLines(t *testing.T) {
 		l.Referrer = []string{"", "http://example.com/a b"}[i%2]
 		in = append(in, l)
 	}
-	for lo := 0; lo < len(in); lo += 500 {
-		must(t, "WriteLogs", w.WriteLogs(t.Context(), app, in[lo:min(lo+500, len(in))]))
+	for n, lo := 0, 0; lo < len(in); n, lo = n+1, lo+500 {
+		batch := in[lo:min(lo+500, len(in))]
+		if keeps && n != 3 { // one batch without lines
+			must(t, "WriteLogsWithLines", lw.WriteLogsWithLines(t.Context(), app, batch, kept))
+		} else {
+			must(t, "WriteLogs", w.WriteLogs(t.Context(), app, batch))
+		}
 	}
 	all := readAll(t, r, backend.LogQuery{App: app})
 	mid := all[len(all)/2]
@@ -444,24 +470,37 @@ func (s suite) testLogLines(t *testing.T) {
 		{App: app, AfterTime: mid.Time, AfterID: mid.ID, End: end},
 		{App: newApp(t), End: end},
 	} {
-		st := logline.NewStamper(logline.Pacific())
-		var want []byte
-		for _, l := range readAll(t, r, q) {
-			want = logline.AppendCombined(want, st, &l)
-		}
-		var got []byte
-		lines := 0
-		must(t, "ReadLogLines", lr.ReadLogLines(t.Context(), q, func(run io.Reader, n int) error {
-			data, err := io.ReadAll(run)
-			got = append(got, data...)
-			lines += n
-			if c := bytes.Count(data, []byte("\n")); c != n {
-				t.Errorf("query %+v: a run said %d lines and held %d", q, n, c)
+		for _, f := range []backend.LineFormat{kept, other} {
+			render := f.New()
+			var want []byte
+			for _, l := range readAll(t, r, q) {
+				want = render(want, &l)
 			}
-			return err
-		}))
-		if !bytes.Equal(got, want) || lines != bytes.Count(want, []byte("\n")) {
-			t.Fatalf("query %+v: ReadLogLines gave %d bytes in %d lines, the default lines of ReadLogs are %d bytes", q, len(got), lines, len(want))
+			var got []byte
+			lines := 0
+			must(t, "ReadLogLines", lr.ReadLogLines(t.Context(), q, f, func(run io.Reader, n int) error {
+				data, err := io.ReadAll(run)
+				got = append(got, data...)
+				lines += n
+				if c := bytes.Count(data, []byte("\n")); c != n {
+					t.Errorf("query %+v: a run said %d lines and held %d", q, n, c)
+				}
+				return err
+			}))
+			if !bytes.Equal(got, want) || lines != bytes.Count(want, []byte("\n")) {
+				t.Fatalf("query %+v, format %s: ReadLogLines gave %d bytes in %d lines, the format's lines of ReadLogs are %d bytes; differ at byte %d",
+					q, f.Version, len(got), lines, len(want), firstDiff(got, want))
+			}
 		}
 	}
+}
+
+// firstDiff returns the offset of the first byte where a and b differ.
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }

@@ -10,15 +10,17 @@ import (
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
-	"github.com/appcfg/appcfg/internal/logline"
+	"github.com/appcfg/appcfg/backend/backendtest"
 )
 
-// ReadLogLines hands over exactly the lines package logs would format from
+// ReadLogLines hands over exactly the lines its format renders from
 // ReadLogs, whichever way each chunk is read: whole from the lines file,
 // record by record at a window's edge or where chunks overlap, or from the
-// records when the lines file is short or the chunk predates it.
+// records when the lines file is short, the chunk predates it, or its lines
+// are of another format version.
 func TestReadLogLinesMatchesRecords(t *testing.T) {
 	b := openAt(t, t.TempDir())
+	kept := backendtest.LineFormat("local/1", "")
 	t0 := time.Date(2026, 3, 8, 9, 0, 0, 0, time.UTC) // US DST starts that day
 	mk := func(i int, at time.Time, version string) backend.RequestLog {
 		return backend.RequestLog{
@@ -30,7 +32,7 @@ func TestReadLogLinesMatchesRecords(t *testing.T) {
 	}
 	write := func(logs []backend.RequestLog) {
 		t.Helper()
-		if err := b.WriteLogs(t.Context(), "app", logs); err != nil {
+		if err := b.WriteLogsWithLines(t.Context(), "app", logs, kept); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -55,6 +57,7 @@ func TestReadLogLinesMatchesRecords(t *testing.T) {
 	write(batch)
 
 	stop := t0.Add(3 * time.Hour)
+	var checkFormat func(stage string, f backend.LineFormat, wantWhole bool)
 	queries := map[string]backend.LogQuery{
 		"all":     {App: "app", End: stop},
 		"version": {App: "app", Service: "default", Version: "v1", End: stop},
@@ -64,12 +67,18 @@ func TestReadLogLinesMatchesRecords(t *testing.T) {
 	}
 	check := func(stage string, wantWhole bool) {
 		t.Helper()
+		checkFormat(stage, kept, wantWhole)
+		// Lines kept in another format are never copied.
+		checkFormat(stage+", another format", backendtest.LineFormat("local/2", ""), false)
+	}
+	checkFormat = func(stage string, f backend.LineFormat, wantWhole bool) {
+		t.Helper()
 		for name, q := range queries {
-			st := logline.NewStamper(logline.Pacific())
+			render := f.New()
 			var want []byte
 			nWant := 0
 			if err := b.ReadLogs(t.Context(), q, func(l backend.RequestLog) error {
-				want = logline.AppendCombined(want, st, &l)
+				want = render(want, &l)
 				nWant++
 				return nil
 			}); err != nil {
@@ -77,7 +86,7 @@ func TestReadLogLinesMatchesRecords(t *testing.T) {
 			}
 			var got []byte
 			nGot, whole := 0, 0
-			err := b.ReadLogLines(t.Context(), q, func(r io.Reader, n int) error {
+			err := b.ReadLogLines(t.Context(), q, f, func(r io.Reader, n int) error {
 				if _, ok := r.(*io.LimitedReader); ok {
 					whole++
 				}

@@ -20,7 +20,6 @@ import (
 	"unsafe"
 
 	"github.com/appcfg/appcfg/backend"
-	"github.com/appcfg/appcfg/internal/logline"
 )
 
 const (
@@ -39,6 +38,18 @@ const (
 // time, given IDs from the app's sequence in that order, grouped by service
 // version and cut into chunks.
 func (b *Backend) WriteLogs(ctx context.Context, app string, logs []backend.RequestLog) error {
+	return b.writeLogs(ctx, app, logs, backend.LineFormat{})
+}
+
+// WriteLogsWithLines implements backend.LogLineWriter: WriteLogs, keeping
+// each log's line as f renders it in the app's lines file, tagged with
+// f.Version.
+func (b *Backend) WriteLogsWithLines(ctx context.Context, app string, logs []backend.RequestLog, f backend.LineFormat) error {
+	return b.writeLogs(ctx, app, logs, f)
+}
+
+// writeLogs is WriteLogs, keeping lines unless f.Version is empty.
+func (b *Backend) writeLogs(ctx context.Context, app string, logs []backend.RequestLog, f backend.LineFormat) error {
 	if err := checkName("application id", app); err != nil {
 		return err
 	}
@@ -66,25 +77,35 @@ ON CONFLICT (app_id) DO UPDATE SET next = next + excluded.next RETURNING next`, 
 			return dbErr(ctx, "numbering request logs", err)
 		}
 		first := next - int64(len(logs))
-		chunks := cutChunks(logs, order, first)
+		var render func([]byte, *backend.RequestLog) []byte
+		if f.Version != "" {
+			render = f.New()
+		}
+		chunks := cutChunks(app, logs, order, first, render)
 		// The lines go to the app's lines file first, made durable, and
 		// only then are the chunks that locate them committed: a crash in
 		// between leaves bytes no chunk refers to, never a chunk without
 		// its lines. Writers of one store queue on this transaction, so
 		// the file's end is this writer's to append at.
-		file, off, err := b.appendLines(ctx, tx, appID, chunks)
-		if err != nil {
-			return err
+		var file, format sql.NullString
+		var off int64
+		if render != nil {
+			name, at, err := b.appendLines(ctx, tx, appID, chunks)
+			if err != nil {
+				return err
+			}
+			file, format, off = sql.NullString{String: name, Valid: true}, sql.NullString{String: f.Version, Valid: true}, at
 		}
 		stmt, err := tx.PrepareContext(ctx, `
-INSERT INTO log_chunks (app_id, service, version, min_time, max_time, first_seq, count, data, lines_file, lines_off, lines_len)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+INSERT INTO log_chunks (app_id, service, version, min_time, max_time, first_seq, count, data, lines_file, lines_off, lines_len, lines_format)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return dbErr(ctx, "recording request logs", err)
 		}
 		defer stmt.Close()
 		for _, c := range chunks {
-			if _, err := stmt.ExecContext(ctx, appID, c.service, c.version, c.minTime, c.maxTime, c.firstSeq, c.count, c.data, file, off, len(c.lines)); err != nil {
+			lOff, lLen := sql.NullInt64{Int64: off, Valid: file.Valid}, sql.NullInt64{Int64: int64(len(c.lines)), Valid: file.Valid}
+			if _, err := stmt.ExecContext(ctx, appID, c.service, c.version, c.minTime, c.maxTime, c.firstSeq, c.count, c.data, file, lOff, lLen, format); err != nil {
 				return dbErr(ctx, "recording request logs", err)
 			}
 			off += int64(len(c.lines))
@@ -156,7 +177,7 @@ type chunk struct {
 	firstSeq         int64
 	count            int
 	data             []byte
-	lines            []byte // the records' default lines (logline.AppendCombined)
+	lines            []byte // the records' lines, when the writer keeps them
 	// While the chunk is being cut: its dictionaries and records.
 	dict  [backend.NumLogFields]map[string]uint32
 	dicts [backend.NumLogFields][]byte
@@ -165,13 +186,13 @@ type chunk struct {
 
 // cutChunks groups the logs, visited in order (sorted by time) and numbered
 // from first on, by service version, cutting a chunk when it is full or
-// would span more than maxChunkSpan.
-func cutChunks(logs []backend.RequestLog, order []int, first int64) []chunk {
+// would span more than maxChunkSpan; render, when not nil, writes each
+// log's line into its chunk's lines, from the log as ReadLogs lists it.
+func cutChunks(app string, logs []backend.RequestLog, order []int, first int64, render func([]byte, *backend.RequestLog) []byte) []chunk {
 	type key struct{ service, version string }
 	open := map[key]*chunk{}
 	var done []chunk
 	var keys []key // first-use order, so the output is deterministic
-	st := logline.NewStamper(logline.Pacific())
 	for n, i := range order {
 		l := &logs[i]
 		service := l.Service
@@ -193,7 +214,10 @@ func cutChunks(logs []backend.RequestLog, order []int, first int64) []chunk {
 			open[k] = c
 		}
 		c.appendRecord(l, t-c.minTime, seq-c.firstSeq)
-		c.lines = logline.AppendCombined(c.lines, st, l)
+		if render != nil {
+			listed := asListed(l, app, k.service, t, seq)
+			c.lines = render(c.lines, &listed)
+		}
 		c.maxTime = t
 		c.count++
 	}
@@ -201,6 +225,20 @@ func cutChunks(logs []backend.RequestLog, order []int, first int64) []chunk {
 		done = append(done, open[k].seal())
 	}
 	return done
+}
+
+// asListed returns l as ReadLogs lists it once recorded as number seq of
+// app, t being its time: a line must not depend on who renders it.
+func asListed(l *backend.RequestLog, app, service string, t, seq int64) backend.RequestLog {
+	v := *l
+	v.ID, v.App, v.Service, v.Time = formatLogID(seq), app, service, time.Unix(0, t)
+	if len(l.AppLogs) > 0 {
+		v.AppLogs = make([]backend.AppLogLine, len(l.AppLogs))
+		for i, a := range l.AppLogs {
+			v.AppLogs[i] = backend.AppLogLine{Time: time.Unix(0, a.Time.UnixNano()), Level: a.Level, Message: a.Message}
+		}
+	}
+	return v
 }
 
 // The chunk encoding. Strings are dictionary-coded per field: a chunk
@@ -491,7 +529,8 @@ type chunkMeta struct {
 	minTime, maxTime int64
 	firstSeq         int64
 	count            int
-	hasLines         bool // linesFile, linesOff and linesLen locate its lines
+	hasLines         bool   // linesFile, linesOff and linesLen locate its lines
+	linesFormat      string // the backend.LineFormat version of its lines
 	linesFile        string
 	linesOff         int64
 	linesLen         int64
@@ -551,18 +590,19 @@ const (
 )
 
 // ReadLogLines implements backend.LogLineReader. A chunk that lies whole
-// inside the query, overlapping no other in time, is handed over as a
-// reader of its lines in the app's lines file (an *io.LimitedReader of an
-// *os.File, which io.Copy to a file copies in the kernel), without
-// decoding its records; the others (at the window's edges, interleaved
-// with another chunk, or written before chunks kept lines) are merged
-// record by record and formatted here.
-func (b *Backend) ReadLogLines(ctx context.Context, q backend.LogQuery, fn func(lines io.Reader, n int) error) error {
+// inside the query, overlapping no other in time, and whose lines f's
+// version rendered, is handed over as a reader of its lines in the app's
+// lines file (an *io.LimitedReader of an *os.File, which io.Copy to a file
+// copies in the kernel), without decoding its records; the others (at the
+// window's edges, interleaved with another chunk, kept in another format or
+// none) are merged record by record and rendered here with f.
+func (b *Backend) ReadLogLines(ctx context.Context, q backend.LogQuery, f backend.LineFormat, fn func(lines io.Reader, n int) error) error {
 	r, err := b.newLogReader(ctx, q)
 	if r == nil || err != nil {
 		return err
 	}
-	r.wantLines = true
+	r.wantLines = f.Version
+	render := f.New()
 	defer func() { // after run, which waits for the fetcher
 		for _, f := range append(r.old, r.lines) {
 			if f != nil {
@@ -570,7 +610,6 @@ func (b *Backend) ReadLogLines(ctx context.Context, q backend.LogQuery, fn func(
 			}
 		}
 	}()
-	st := logline.NewStamper(logline.Pacific())
 	var buf []byte
 	n := 0
 	// Whole chunks that follow each other in one lines file (a busy
@@ -607,7 +646,7 @@ func (b *Backend) ReadLogLines(ctx context.Context, q backend.LogQuery, fn func(
 			}
 		}
 		l := c.log(q.App)
-		buf = logline.AppendCombined(buf, st, &l)
+		buf = render(buf, &l)
 		if n++; len(buf) >= linesRun {
 			return flush()
 		}
@@ -728,9 +767,10 @@ type logReader struct {
 	spare  chan *cursor // finished cursors, from the merge to the fetcher
 	lo, hi int64        // time bounds
 	after  logKey       // resume point
-	// wantLines: chunks that can be handed over whole are read as their
-	// stored lines (ReadLogLines).
-	wantLines bool
+	// wantLines: chunks that can be handed over whole and whose lines
+	// this format version rendered are read as their stored lines
+	// (ReadLogLines); "" for none.
+	wantLines string
 	maxSeen   int64    // the latest max_time of the chunks fetched so far
 	lines     *os.File // the lines file of the last chunk fetched
 	linesName string   // its name
@@ -907,7 +947,7 @@ func (r *logReader) peek(ctx context.Context, start int64) (*chunkMeta, error) {
 	}
 	args = append(args, r.last.t, r.last.seq, r.hi, start, chunkPage)
 	rows, err := r.b.db.QueryContext(ctx, `
-SELECT id, service, version, min_time, max_time, first_seq, count, lines_file, lines_off, lines_len FROM log_chunks
+SELECT id, service, version, min_time, max_time, first_seq, count, lines_file, lines_off, lines_len, lines_format FROM log_chunks
 WHERE `+where+` AND (min_time, id) > (?, ?) AND min_time < ? AND max_time >= ?
 ORDER BY min_time, id LIMIT ?`, args...)
 	if err != nil {
@@ -917,14 +957,15 @@ ORDER BY min_time, id LIMIT ?`, args...)
 	r.page, r.pagePos = r.page[:0], 0
 	for rows.Next() {
 		var m chunkMeta
-		var file sql.NullString
+		var file, format sql.NullString
 		var off, n sql.NullInt64
-		if err := rows.Scan(&m.id, &m.service, &m.version, &m.minTime, &m.maxTime, &m.firstSeq, &m.count, &file, &off, &n); err != nil {
+		if err := rows.Scan(&m.id, &m.service, &m.version, &m.minTime, &m.maxTime, &m.firstSeq, &m.count, &file, &off, &n, &format); err != nil {
 			return nil, dbErr(ctx, "reading request logs", err)
 		}
 		m.hasLines = file.Valid && off.Valid && n.Valid && off.Int64 >= 0 && n.Int64 > 0 &&
 			filepath.Base(file.String) == file.String && file.String != "." && file.String != ".."
-		m.linesFile, m.linesOff, m.linesLen = file.String, off.Int64, n.Int64
+		m.hasLines = m.hasLines && format.Valid
+		m.linesFile, m.linesOff, m.linesLen, m.linesFormat = file.String, off.Int64, n.Int64, format.String
 		r.page = append(r.page, m)
 	}
 	if err := rows.Err(); err != nil {
@@ -943,11 +984,11 @@ ORDER BY min_time, id LIMIT ?`, args...)
 
 // wholeChunk reports whether the chunk m, just taken from the page, can be
 // handed over as its stored lines: it has them, all its records are in the
-// query's bounds, and it overlaps no other chunk in time: every chunk
+// query's bounds, in the format asked for, and it overlaps no other chunk in time: every chunk
 // fetched before ends before it begins, and the next begins after it ends
 // (chunks come in min_time order, so no later one begins sooner).
 func (r *logReader) wholeChunk(ctx context.Context, start int64, m chunkMeta) (bool, error) {
-	if !r.wantLines || !m.hasLines || m.minTime < r.lo || m.maxTime >= r.hi || m.minTime <= r.after.t {
+	if r.wantLines == "" || !m.hasLines || m.linesFormat != r.wantLines || m.minTime < r.lo || m.maxTime >= r.hi || m.minTime <= r.after.t {
 		return false, nil
 	}
 	if r.maxSeen >= m.minTime {
@@ -1049,4 +1090,5 @@ var (
 	_ backend.LogWriter      = (*Backend)(nil)
 	_ backend.LogBlockReader = (*Backend)(nil)
 	_ backend.LogLineReader  = (*Backend)(nil)
+	_ backend.LogLineWriter  = (*Backend)(nil)
 )

@@ -33,8 +33,8 @@ CREATE INDEX log_chunks_by_app ON log_chunks (app_id, min_time, id);
 `
 
 // schemaLogLines locates each chunk's default request lines (see
-// backend.LogLineReader): the lines of its records in order, as
-// logline.AppendCombined renders them, kept in the lines file lines_file
+// backend.LogLineReader): the lines of its records in order, as the
+// writer's backend.LineFormat rendered them, kept in the lines file lines_file
 // (in logDir) at lines_off, lines_len bytes long. A plain download copies
 // them from file to file without reading them. They are a rendering of the
 // chunk's records, not a second truth: chunks written before have none
@@ -72,4 +72,34 @@ CREATE TABLE log_lines (
 	app_id INTEGER PRIMARY KEY REFERENCES apps(id),
 	file   TEXT NOT NULL
 );
+`
+
+// schemaLineFormats tags each chunk's lines with the version of the
+// backend.LineFormat that rendered them (lines_format): the lines are the
+// consumer's rendering, opaque here, and are copied only to a reader asking
+// for that version. Lines kept before are untagged (NULL), so they are never
+// copied: their records are rendered with the reader's format instead. As
+// in schemaLogLines, the table is rebuilt so that data stays last.
+const schemaLineFormats = `
+CREATE TABLE log_chunks_v3 (
+	id           INTEGER PRIMARY KEY,
+	app_id       INTEGER NOT NULL REFERENCES apps(id),
+	service      TEXT    NOT NULL,
+	version      TEXT    NOT NULL,
+	min_time     INTEGER NOT NULL,
+	max_time     INTEGER NOT NULL,
+	first_seq    INTEGER NOT NULL,
+	count        INTEGER NOT NULL,
+	lines_file   TEXT,
+	lines_off    INTEGER,
+	lines_len    INTEGER,
+	lines_format TEXT,
+	data         BLOB    NOT NULL
+);
+INSERT INTO log_chunks_v3 (id, app_id, service, version, min_time, max_time, first_seq, count, lines_file, lines_off, lines_len, data)
+	SELECT id, app_id, service, version, min_time, max_time, first_seq, count, lines_file, lines_off, lines_len, data FROM log_chunks;
+DROP TABLE log_chunks;
+ALTER TABLE log_chunks_v3 RENAME TO log_chunks;
+CREATE INDEX log_chunks_by_version ON log_chunks (app_id, service, version, min_time, id);
+CREATE INDEX log_chunks_by_app ON log_chunks (app_id, min_time, id);
 `

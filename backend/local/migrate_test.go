@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/backend/backendtest"
 )
 
 // A store written before entity keys became one blob (schema version 3)
@@ -96,7 +97,7 @@ func TestLogsMigrateFromV4(t *testing.T) {
 	if _, err := db.Exec(`INSERT INTO apps (id, name) VALUES (1, 'app'); INSERT INTO log_seq VALUES (1, 1500)`); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range cutChunks(in, order, 0) {
+	for _, c := range cutChunks("app", in, order, 0, nil) {
 		if _, err := db.Exec(`INSERT INTO log_chunks (app_id, service, version, min_time, max_time, first_seq, count, data)
 			VALUES (1, ?, ?, ?, ?, ?, ?, ?)`, c.service, c.version, c.minTime, c.maxTime, c.firstSeq, c.count, c.data); err != nil {
 			t.Fatal(err)
@@ -117,7 +118,7 @@ func TestLogsMigrateFromV4(t *testing.T) {
 		t.Fatalf("after the upgrade %d logs read back, want %d", len(got), len(in))
 	}
 	lines := 0
-	if err := b.ReadLogLines(t.Context(), q, func(r io.Reader, n int) error {
+	if err := b.ReadLogLines(t.Context(), q, backendtest.LineFormat("migrate/1", ""), func(r io.Reader, n int) error {
 		lines += n
 		_, err := io.Copy(io.Discard, r)
 		return err

@@ -8,7 +8,7 @@ import (
 
 // migrations[i] brings a store from user_version i to i+1. Released entries
 // never change; a new schema appends one.
-var migrations = []migration{{sql: schemaV1}, {sql: schemaLogs}, {sql: schemaEntities}, entityKeysV2, {sql: schemaLogLines}}
+var migrations = []migration{{sql: schemaV1}, {sql: schemaLogs}, {sql: schemaEntities}, entityKeysV2, {sql: schemaLogLines}, {sql: schemaLineFormats}}
 
 // migration is one schema step: SQL, then, for data SQL cannot convert, Go
 // code in the same transaction.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/backend/local"
+	applogs "github.com/appcfg/appcfg/logs"
 )
 
 func main() {
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
+	// As `appcfg serve` records them: with their lines kept ready.
+	w := applogs.KeepLines(store)
 	rng := rand.New(rand.NewPCG(42, 1))
 	step := 20 * time.Millisecond
 	t := time.Now().Add(-time.Duration(n) * step)
@@ -80,7 +83,7 @@ func run(ctx context.Context, args []string) error {
 		}
 		logs = append(logs, l)
 		if len(logs) == batch || i == n-1 {
-			if err := store.WriteLogs(ctx, args[1], logs); err != nil {
+			if err := w.WriteLogs(ctx, args[1], logs); err != nil {
 				return err
 			}
 			logs = logs[:0]

@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/logs"
 	"github.com/appcfg/appcfg/serve"
 )
 
@@ -70,7 +71,7 @@ func runServe(ctx context.Context, c *cli.Context, io stdio, g globals, b backen
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w (pick another --port)", addr, err)
 	}
-	srv, err := serve.New(serve.Config{App: app, Versions: vs, Contents: contents, Logs: lw,
+	srv, err := serve.New(serve.Config{App: app, Versions: vs, Contents: contents, Logs: logs.KeepLines(lw),
 		Addr: publicAddr(ln.Addr()), TrustProxy: c.Bool("trust_proxy"),
 		OnError: func(err error) { fmt.Fprintf(io.err, "appcfg serve: %v\n", err) }})
 	if err != nil {

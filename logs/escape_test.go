@@ -1,4 +1,4 @@
-package logline
+package logs
 
 import (
 	"math/rand/v2"
@@ -23,8 +23,8 @@ func TestPlainPrefix(t *testing.T) {
 			for want < len(b) && plain[b[want]] && (!noSpace || b[want] != ' ') {
 				want++
 			}
-			if got := PlainPrefix(string(b), noSpace); got != want {
-				t.Fatalf("case %d: PlainPrefix(%q, %v) = %d, want %d", n, b, noSpace, got, want)
+			if got := plainPrefix(string(b), noSpace); got != want {
+				t.Fatalf("case %d: plainPrefix(%q, %v) = %d, want %d", n, b, noSpace, got, want)
 			}
 		}
 	}
