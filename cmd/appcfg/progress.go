@@ -3,14 +3,15 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
+	"regexp"
 	"sync"
 	"time"
 	"unicode/utf8"
 
+	"github.com/schollz/progressbar/v3"
+
 	"github.com/appcfg/appcfg/internal/human"
 	"github.com/appcfg/appcfg/internal/progress"
-
 	"github.com/appcfg/appcfg/internal/redact"
 )
 
@@ -168,27 +169,25 @@ func (l *lineReporter) Status(msg string) {
 
 func (l *lineReporter) Warn(msg string) { l.Status("warning: " + msg) }
 
-// barReporter redraws one line per phase on a terminal:
+// barReporter shows each phase as a progressbar/v3 bar on a terminal:
 //
-//	uploading  167/401 files  41% |████████████                  | 21 MiB/52 MiB  9.8 MiB/s  eta 3s
+//	uploading 167/401 files  41% |████████████                  | (21/52 MiB, 9.8 MiB/s) [2s:3s]
 //
-// The line is redrawn at most every redrawEvery, ended by a newline when
-// the phase ends (done or not: an interrupted phase keeps what it showed),
-// and cleared for a status line, which gets a line of its own.
+// The library draws; this only feeds it the tally, at most every
+// redrawEvery. The line is ended by a newline when the phase ends, done or
+// not (an interrupted phase keeps the count it reached), and cleared for a
+// status line, which gets a line of its own.
 type barReporter struct {
 	mu    sync.Mutex
 	out   io.Writer
 	now   func() time.Time
 	width func() int // the terminal's columns; nil or 0 means 80
 	t     tally
-	drawn time.Time // when the line was last drawn
-	shown bool      // the bar is on the screen's current line, not ended
+	bar   *progressbar.ProgressBar // the phase's bar; nil between phases
+	drawn time.Time                // when the bar was last fed
 }
 
-const (
-	redrawEvery = 100 * time.Millisecond
-	barCells    = 30
-)
+const redrawEvery = 100 * time.Millisecond
 
 func (b *barReporter) Phase(name string, files, bytes int64) {
 	b.mu.Lock()
@@ -198,16 +197,92 @@ func (b *barReporter) Phase(name string, files, bytes int64) {
 		return
 	}
 	b.t.begin(name, files, bytes, b.now())
-	b.draw(false)
+	b.bar = b.newBar()
+	b.draw()
+}
+
+// newBar makes the phase's bar: by bytes in IEC units when the phase
+// announced bytes, else by its count, else a count without a total.
+func (b *barReporter) newBar() *progressbar.ProgressBar {
+	t := &b.t
+	total := int64(-1)
+	switch {
+	case t.totalBytes > 0:
+		total = t.totalBytes
+	case t.totalFiles > 0:
+		total = t.totalFiles
+	}
+	w := &clipWriter{w: b.out, cols: b.cols}
+	// The bar gets what the line has left: the count at its widest, the
+	// percent and about 36 columns of sizes, rate and time. What still does
+	// not fit is cut by clipWriter.
+	full := *t
+	full.files = t.totalFiles
+	cells := min(30, max(10, b.cols()-1-utf8.RuneCountInString(full.describe())-8-36))
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionUseANSICodes(true),
+		progressbar.OptionSetWidth(cells),
+		progressbar.OptionSetDescription(t.describe()),
+		progressbar.OptionShowBytes(t.totalBytes > 0),
+		progressbar.OptionShowCount(),
+		progressbar.OptionUseIECUnits(true),
+		progressbar.OptionShowElapsedTimeOnFinish(),
+		// An unknown total turns the bar into a spinner; without this it
+		// redraws from a goroutine of its own, past the end of the phase.
+		progressbar.OptionSetSpinnerChangeInterval(0),
+		progressbar.OptionOnCompletion(func() { fmt.Fprint(w, "\n") }),
+	)
+}
+
+// describe is the text before the bar: the phase and its count.
+func (t *tally) describe() string {
+	return fmt.Sprintf("%-9s %s", t.phase, t.count())
+}
+
+// value is what the bar measures: bytes when the phase announced any, else
+// the count. A file's bytes are counted as they are read, before the host
+// has confirmed the file, so they are held one short of the total until
+// every file is confirmed: the bar reaches 100% (and ends) only then.
+func (t *tally) value() int64 {
+	if t.totalBytes <= 0 {
+		return t.files
+	}
+	v := min(t.bytes, t.totalBytes)
+	if v == t.totalBytes && !t.complete() {
+		v--
+	}
+	return v
+}
+
+// draw hands the tally to the bar. Set64 and Describe each redraw the
+// line; the count goes first so that no frame shows the new file count
+// with old bytes, except when the bar completes: the library draws its
+// last frame then and ends the line, so the description must be new by
+// then.
+func (b *barReporter) draw() {
+	desc, v := b.t.describe(), b.t.value()
+	if b.t.totalBytes+b.t.totalFiles > 0 && b.t.complete() {
+		b.bar.Describe(desc)
+		_ = b.bar.Set64(v)
+	} else {
+		_ = b.bar.Set64(v)
+		b.bar.Describe(desc)
+	}
+	b.drawn = b.now()
 }
 
 func (b *barReporter) endPhase() {
-	if b.t.phase == "" {
+	if b.bar == nil {
 		return
 	}
-	b.draw(true)
-	fmt.Fprint(b.out, "\n")
-	b.shown = false
+	b.draw()
+	if !b.bar.IsFinished() {
+		// Stopped part way: Exit keeps the count reached (Finish would fill
+		// the bar) and ends the line.
+		_ = b.bar.Exit()
+	}
+	b.bar = nil
 	b.t.phase = ""
 }
 
@@ -222,107 +297,70 @@ func (b *barReporter) Add(files, bytes int64) {
 	defer b.mu.Unlock()
 	b.t.files += files
 	b.t.bytes += bytes
-	if b.t.phase != "" && b.now().Sub(b.drawn) >= redrawEvery {
-		b.draw(false)
+	if b.bar != nil && b.now().Sub(b.drawn) >= redrawEvery {
+		b.draw()
 	}
 }
 
 func (b *barReporter) Status(msg string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.shown {
-		fmt.Fprint(b.out, "\r\x1b[K")
-		b.shown = false
+	if b.bar != nil {
+		_ = b.bar.Clear()
 	}
 	fmt.Fprintln(b.out, redact.String(msg))
-	if b.t.phase != "" {
-		b.draw(false)
+	if b.bar != nil {
+		b.draw()
 	}
 }
 
 func (b *barReporter) Warn(msg string) { b.Status("warning: " + msg) }
 
-// draw writes the bar over the current line; final draws the phase's end.
-func (b *barReporter) draw(final bool) {
-	now := b.now()
-	fmt.Fprint(b.out, "\r"+b.line(now, final)+"\x1b[K")
-	b.drawn, b.shown = now, true
-}
-
-// line is the bar's text, fitted to the terminal's width so it never wraps
-// (a wrapped line cannot be redrawn in place): the bar shrinks first, then
-// the rate and time go.
-func (b *barReporter) line(now time.Time, final bool) string {
-	t := &b.t
-	cols := 80
+func (b *barReporter) cols() int {
 	if b.width != nil {
 		if w := b.width(); w > 0 {
-			cols = w
+			return w
 		}
 	}
-	cols-- // the last column would wrap on some terminals
-	head := fmt.Sprintf("%-10s %s", t.phase, t.count())
-	pct := t.percent()
-	if pct < 0 {
-		// Nothing to measure against: counts only.
-		if t.bytes > 0 {
-			head += ", " + human.Size(t.bytes)
-		}
-		return fit(head+"  "+timing(t, now, final), cols)
-	}
-	head += fmt.Sprintf(" %3d%%", pct)
-	tail := ""
-	if t.totalBytes > 0 {
-		tail = human.Size(min(t.bytes, t.totalBytes)) + "/" + human.Size(t.totalBytes)
-	}
-	rest := timing(t, now, final)
-	if tail != "" {
-		rest = tail + "  " + rest
-	}
-	cells := min(barCells, cols-utf8.RuneCountInString(head)-utf8.RuneCountInString(rest)-4)
-	if cells < 10 {
-		cells = min(barCells, cols-utf8.RuneCountInString(head)-3)
-		rest = ""
-	}
-	if cells < 10 {
-		return fit(head, cols)
-	}
-	full := cells * pct / 100
-	bar := " |" + strings.Repeat("█", full) + strings.Repeat(" ", cells-full) + "|"
-	if rest != "" {
-		bar += " " + rest
-	}
-	return fit(head+bar, cols)
+	return 80
 }
 
-// timing is the transfer rate and the time left, or at the end the time
-// taken.
-func timing(t *tally, now time.Time, final bool) string {
-	took := now.Sub(t.start)
-	var parts []string
-	if secs := took.Seconds(); secs > 0 && t.bytes > 0 {
-		rate := float64(t.bytes) / secs
-		parts = append(parts, human.Size(int64(rate))+"/s")
-		if !final && t.totalBytes > t.bytes && took >= time.Second {
-			left := time.Duration(float64(t.totalBytes-t.bytes) / rate * float64(time.Second))
-			if left >= time.Second {
-				parts = append(parts, "eta "+left.Round(time.Second).String())
-			}
-		}
-	}
-	if final {
-		parts = append(parts, "in "+took.Round(100*time.Millisecond).String())
-	}
-	return strings.Join(parts, "  ")
+// clipWriter cuts each line written to the terminal's width less one (the
+// last column wraps on some terminals): a wrapped line cannot be redrawn
+// in place, and the library writes its line whole however narrow the
+// terminal is. Escape sequences take no column.
+type clipWriter struct {
+	w    io.Writer
+	cols func() int
+	col  int
 }
 
-// fit cuts s to at most cols characters.
-func fit(s string, cols int) string {
-	if utf8.RuneCountInString(s) <= cols || cols <= 0 {
-		return s
+var csi = regexp.MustCompile(`^\x1b\[[0-9;]*[A-Za-z]`)
+
+func (c *clipWriter) Write(p []byte) (int, error) {
+	limit := c.cols() - 1
+	out := make([]byte, 0, len(p))
+	for i := 0; i < len(p); {
+		if seq := csi.Find(p[i:]); seq != nil {
+			out = append(out, seq...)
+			i += len(seq)
+			continue
+		}
+		_, n := utf8.DecodeRune(p[i:])
+		switch {
+		case p[i] == '\r' || p[i] == '\n':
+			c.col = 0
+			out = append(out, p[i])
+		case c.col < limit:
+			c.col++
+			out = append(out, p[i:i+n]...)
+		}
+		i += n
 	}
-	r := []rune(s)
-	return string(r[:cols])
+	if _, err := c.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 func amount(unit string, files, bytes int64) string {

@@ -11,18 +11,22 @@ import (
 )
 
 // termScreen plays what was written to a terminal as the terminal shows
-// it: "\r" goes back to the start of the line, "\x1b[K" erases to its end,
-// "\n" starts the next line, and other text overwrites what is under the
-// cursor.
+// it: "\r" goes back to the start of the line, "\x1b[K" and "\x1b[0K"
+// erase to its end, "\x1b[2K" erases all of it, "\n" starts the next line,
+// and other text overwrites what is under the cursor.
 func termScreen(out string) []string {
 	lines := [][]rune{nil}
 	col := 0
 	for i := 0; i < len(out); {
 		cur := &lines[len(lines)-1]
 		switch {
-		case strings.HasPrefix(out[i:], "\x1b[K"):
+		case strings.HasPrefix(out[i:], "\x1b[K"), strings.HasPrefix(out[i:], "\x1b[0K"):
 			*cur = (*cur)[:min(col, len(*cur))]
-			i += 3
+			i += strings.IndexByte(out[i:], 'K') + 1
+			continue
+		case strings.HasPrefix(out[i:], "\x1b[2K"):
+			*cur = nil
+			i += 4
 			continue
 		case out[i] == '\r':
 			col = 0
@@ -52,7 +56,8 @@ func termScreen(out string) []string {
 // frames are the successive states of the bar: what was drawn between
 // two carriage returns or newlines.
 func frames(out string) []string {
-	return regexp.MustCompile(`[\r\n]+`).Split(strings.ReplaceAll(out, "\x1b[K", ""), -1)
+	erase := regexp.MustCompile(`\x1b\[[0-9]*K`)
+	return regexp.MustCompile(`[\r\n]+`).Split(erase.ReplaceAllString(out, ""), -1)
 }
 
 // termReporter is the reporter update uses on a terminal, writing to buf.
@@ -137,7 +142,7 @@ func TestBarUsesIECUnits(t *testing.T) {
 	finish(rep)
 	got := termScreen(buf.String())
 	line := got[len(got)-2]
-	if !regexp.MustCompile(`6\.0 MiB/6\.0 MiB +[0-9.]+ [KMG]iB/s`).MatchString(line) {
+	if !regexp.MustCompile(`6\.0/6\.0 MiB, [0-9.]+ [KMG]iB/s`).MatchString(line) {
 		t.Fatalf("bar %q: want sizes and rate in IEC units, as the summaries print them", line)
 	}
 }
