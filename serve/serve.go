@@ -36,8 +36,9 @@ type Config struct {
 	// URLs the server builds (secure: always): a client's Host header is
 	// not trusted for them.
 	Addr string
-	// TrustProxy believes X-Forwarded-Proto and X-Forwarded-Host, which a
-	// reverse proxy in front sets and any direct client could forge.
+	// TrustProxy believes X-Forwarded-Proto, X-Forwarded-Host and
+	// X-Forwarded-For, which a reverse proxy in front sets and any direct
+	// client could forge.
 	TrustProxy bool
 	// Timeouts bound each connection; zero fields take the defaults.
 	Timeouts Timeouts
@@ -180,7 +181,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := backend.RequestLog{
-		Time: start, IP: clientIP(r), Method: r.Method, Resource: r.URL.RequestURI(),
+		Time: start, IP: s.clientIP(r), Method: r.Method, Resource: r.URL.RequestURI(),
 		HTTPVersion: r.Proto, Status: x.status, Bytes: x.bytes, Referrer: r.Referer(),
 		UserAgent: r.UserAgent(), Host: r.Host, Latency: s.cfg.Now().Sub(start),
 		App: s.cfg.App, Service: x.service, AppLogs: x.appLogs,
@@ -195,7 +196,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 const tooLarge = "The request is larger than 32 MiB, App Engine's limit on a request."
 
-func clientIP(r *http.Request) string {
+// clientIP is the client's address: the connection's, or behind a trusted
+// proxy the first address of X-Forwarded-For (the client the proxy heard),
+// so the log and the traffic split see clients, not the proxy.
+func (s *Server) clientIP(r *http.Request) string {
+	if s.cfg.TrustProxy {
+		first, _, _ := strings.Cut(r.Header.Get("X-Forwarded-For"), ",")
+		if ip := strings.TrimSpace(first); net.ParseIP(ip) != nil {
+			return ip
+		}
+	}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		return host
 	}
@@ -249,7 +259,7 @@ func (s *Server) route(x *exchange) (*site, int, string) {
 		if v == nil {
 			return nil, http.StatusNotFound, fmt.Sprintf("There is no version %s of service %s.", version, service)
 		}
-	} else if v = pickByTraffic(vs, service, clientIP(x.r)); v == nil {
+	} else if v = pickByTraffic(vs, service, s.clientIP(x.r)); v == nil {
 		return nil, http.StatusNotFound, fmt.Sprintf("No version of service %s receives traffic: route some with appcfg set_default_version.", service)
 	}
 	site, err := s.site(ctx, *v)

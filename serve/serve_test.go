@@ -642,3 +642,31 @@ func TestDamagedBlobNotServed(t *testing.T) {
 		t.Fatalf("a checked blob answered %d", r.status)
 	}
 }
+
+// The client address logged (and splitting traffic) is the connection's,
+// unless a trusted proxy names the client in X-Forwarded-For.
+func TestClientAddressBehindProxy(t *testing.T) {
+	f := newFixture(t)
+	for _, tt := range []struct {
+		trust bool
+		want  string
+	}{{false, "192.0.2.1"}, {true, "203.0.113.7"}} {
+		srv := f.server(t, serve.Config{TrustProxy: tt.trust})
+		r := httptest.NewRequest(http.MethodGet, "http://localhost/favicon.ico?trust="+fmt.Sprint(tt.trust), nil)
+		r.Header.Set("X-Forwarded-For", "203.0.113.7, 10.0.0.1")
+		srv.ServeHTTP(httptest.NewRecorder(), r)
+		if err := srv.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var ip string
+		err := f.store.ReadLogs(t.Context(), backend.LogQuery{App: "shop", End: f.now.Add(time.Hour)}, func(l backend.RequestLog) error {
+			if strings.HasSuffix(l.Resource, "trust="+fmt.Sprint(tt.trust)) {
+				ip = l.IP
+			}
+			return nil
+		})
+		if err != nil || ip != tt.want {
+			t.Errorf("TrustProxy %v: logged IP %q (%v), want %s", tt.trust, ip, err, tt.want)
+		}
+	}
+}

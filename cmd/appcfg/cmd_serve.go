@@ -35,7 +35,7 @@ func serveCommand(io stdio) *cli.Command {
 			&cli.IntFlag{Name: "port", Value: 8080, Usage: "TCP port to listen on (0 picks a free one)"},
 			&cli.StringFlag{Name: "host", Value: "127.0.0.1", Usage: "address to listen on"},
 			&cli.StringFlag{Name: "url_file", Usage: "also write the server's URL to this file once it listens (for scripts)"},
-			&cli.BoolFlag{Name: "trust_proxy", Usage: "believe X-Forwarded-Proto and X-Forwarded-Host (only behind a reverse proxy that sets them)"},
+			&cli.BoolFlag{Name: "trust_proxy", Usage: "believe X-Forwarded-Proto, -Host and -For (only behind a reverse proxy that sets them)"},
 		},
 		Action: func(c *cli.Context) error {
 			if p := c.Int("port"); p < 0 || p > 65535 {
