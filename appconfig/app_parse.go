@@ -405,20 +405,33 @@ var (
 // options is a validation.Options: allowed values, each with aliases.
 type options struct {
 	canon map[string]string
-	shown string // the dict the SDK prints in its message
+	shown string // the allowed values, for messages (ShowOptions)
 }
 
 func newOptions(groups ...[]string) options {
 	o := options{canon: map[string]string{}}
-	var parts []string
 	for _, g := range groups {
 		for _, alias := range g {
 			o.canon[alias] = g[0]
-			parts = append(parts, fmt.Sprintf("'%s': '%s'", alias, g[0]))
 		}
 	}
-	o.shown = "{" + strings.Join(parts, ", ") + "}"
+	o.shown = ShowOptions(groups...)
 	return o
+}
+
+// ShowOptions lists allowed values for a message, each with its aliases:
+// "on (yes, y, true), off (no, n, false)". The SDK printed Python's repr
+// of its dict of aliases ({'on': 'on', 'yes': 'on', …}), which reads as
+// code, not as the choices.
+func ShowOptions(groups ...[]string) string {
+	parts := make([]string, len(groups))
+	for i, g := range groups {
+		parts[i] = g[0]
+		if len(g) > 1 {
+			parts[i] += " (" + strings.Join(g[1:], ", ") + ")"
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func opts(values ...string) options {

@@ -171,18 +171,27 @@ func (c *checker) regex(m *appconfig.Meta, key, value string, p pattern, hint st
 // alias stands for.
 type options map[string]string
 
-// String renders the options as the SDK's message prints its dict.
+// String lists the allowed values with their aliases, as every options
+// message shows them (appconfig.ShowOptions).
 func (o options) String() string {
-	keys := make([]string, 0, len(o))
-	for k := range o {
-		keys = append(keys, k)
+	byCanon := map[string][]string{}
+	var canons []string
+	for alias, canon := range o {
+		if _, ok := byCanon[canon]; !ok {
+			canons = append(canons, canon)
+			byCanon[canon] = []string{}
+		}
+		if alias != canon {
+			byCanon[canon] = append(byCanon[canon], alias)
+		}
 	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("'%s': '%s'", k, o[k])
+	sort.Strings(canons)
+	groups := make([][]string, len(canons))
+	for i, c := range canons {
+		sort.Strings(byCanon[c])
+		groups[i] = append([]string{c}, byCanon[c]...)
 	}
-	return "{" + strings.Join(parts, ", ") + "}"
+	return appconfig.ShowOptions(groups...)
 }
 
 func (c *checker) option(m *appconfig.Meta, key, value string, o options) *appconfig.Problem {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/logs"
+	"github.com/appcfg/appcfg/validate"
 )
 
 func requestLogsCommand(io stdio) *cli.Command {
@@ -43,11 +44,11 @@ func runRequestLogs(c *cli.Context, io stdio) error {
 		return err
 	}
 	args := c.Args().Slice()
-	if len(args) == 0 || len(args) > 2 {
-		if err := cli.ShowSubcommandHelp(c); err != nil {
-			return err
-		}
-		return usagef("Expected [<directory>] <output_file> arguments.")
+	switch {
+	case len(args) == 0:
+		return usagef("request_logs [DIR] OUTPUT_FILE: OUTPUT_FILE is missing; name the file to write the logs to ('-' for stdout)")
+	case len(args) > 2:
+		return usagef("request_logs [DIR] OUTPUT_FILE: %d arguments given; give at most the app's directory and the output file", len(args))
 	}
 	opts := logs.Options{Output: args[len(args)-1], Stdout: io.out, Append: c.Bool("append"),
 		EndDate: c.String("end_date"), VHost: c.String("vhost")}
@@ -71,6 +72,16 @@ func runRequestLogs(c *cli.Context, io stdio) error {
 	}
 	if len(args) == 2 {
 		d, err := loadAppDir(c.Context, io, g, args[0], false)
+		if err != nil {
+			return err
+		}
+		opts.App, opts.Service, opts.Version = d.appID, d.service, d.version
+		if opts.Version == "" {
+			return usagef("%s has no version: set version: or give -V", d.appYAML)
+		}
+	} else if (g.app() == "" || g.version == "") && validate.FindFile(".", "app") != "" {
+		// Like the other commands, the app in the current directory.
+		d, err := loadAppDir(c.Context, io, g, ".", false)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/human"
+	"github.com/appcfg/appcfg/validate"
 )
 
 // versionCommands are the legacy commands that manage deployed versions.
@@ -80,6 +81,9 @@ type ident struct{ app, service, version string }
 // the legacy directory-or-flags commands do.
 func resolveIdent(c *cli.Context, io stdio, g globals, needVersion bool) (ident, error) {
 	args := c.Args().Slice()
+	if len(args) == 0 && (g.app() == "" || (needVersion && g.version == "")) && validate.FindFile(".", "app") != "" {
+		args = []string{"."} // the app in the current directory, as the other commands
+	}
 	switch {
 	case len(args) > 1:
 		return ident{}, usagef("Expected 1 argument, not %d.", len(args))
@@ -93,9 +97,9 @@ func resolveIdent(c *cli.Context, io stdio, g globals, needVersion bool) (ident,
 		}
 		return ident{d.appID, d.service, d.version}, nil
 	case g.app() == "":
-		return ident{}, usagef("Expected <directory> argument or -A <app id>.")
+		return ident{}, usagef("%s [DIR]: the current directory has no app.yaml; give the app's directory, or -A APP_ID", c.Command.Name)
 	case needVersion && g.version == "":
-		return ident{}, usagef("Expected a <directory> argument or both --application and --version flags.")
+		return ident{}, usagef("%s [DIR]: give the app's directory (the current one has no app.yaml), or both -A APP_ID and -V VERSION", c.Command.Name)
 	}
 	return ident{g.app(), firstNonEmpty(g.module, "default"), g.version}, nil
 }

@@ -217,3 +217,22 @@ func TestPanicIsOneLine(t *testing.T) {
 		})
 	}
 }
+
+// help COMMAND lists the global options too (every command takes them),
+// and no option's default is printed twice.
+func TestCommandHelp(t *testing.T) {
+	for _, cmd := range []string{"update", "request_logs", "upload_data"} {
+		code, stdout, stderr := runCLI(t, "help", cmd)
+		if code != exitOK {
+			t.Fatalf("help %s: exit %d: %s", cmd, code, stderr)
+		}
+		if !strings.Contains(stdout, "GLOBAL OPTIONS") || !strings.Contains(stdout, "--application value, -A value") {
+			t.Errorf("help %s does not list the global options:\n%s", cmd, stdout)
+		}
+		for _, line := range strings.Split(stdout, "\n") {
+			if strings.Count(line, "(default") > 1 || strings.Contains(line, "(default: false)") {
+				t.Errorf("help %s: default shown twice or for a boolean: %q", cmd, line)
+			}
+		}
+	}
+}
