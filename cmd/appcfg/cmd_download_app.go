@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -146,16 +144,16 @@ func fetchFile(ctx context.Context, cs backend.Contents, app string, f backend.F
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	h := sha1.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), r)
+	check := backend.NewContentCheck(f.SHA1, f.Size)
+	_, err = io.Copy(io.MultiWriter(tmp, check), backend.ReaderForCheck(ctx, r, f.Size))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = check.Err()
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.Path, err)
-	}
-	if sum := hex.EncodeToString(h.Sum(nil)); sum != f.SHA1 || n != f.Size {
-		return fmt.Errorf("%s: the host served %d bytes with SHA-1 %s, not the %d bytes with SHA-1 %s of the version: %w", f.Path, n, sum, f.Size, f.SHA1, backend.ErrDigestMismatch)
 	}
 	return os.Rename(tmp.Name(), dst)
 }
