@@ -13,7 +13,7 @@ import (
 )
 
 // errDamaged means verify found damage in the store (and printed it); it
-// exits exitDamaged.
+// exits exitFailure.
 var errDamaged = errors.New("the store holds damaged or missing content")
 
 func verifyCommand(io stdio) *cli.Command {
@@ -24,7 +24,7 @@ func verifyCommand(io stdio) *cli.Command {
 			"the records, then reports the damage by version. --repair forgets each damaged content so\n" +
 			"the next update of a version that names it sends it again. --gc removes the contents no\n" +
 			"version names (never those a deploy in flight may use) and stray files.\n" +
-			"Exit status 3 when damage was found (even when repaired: the versions listed need an update).",
+			"Exit status 1 when damage was found (even when repaired: the versions listed need an update).",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "repair", Usage: "forget damaged contents, so the next update sends them again"},
 			&cli.BoolFlag{Name: "gc", Usage: "remove contents no version names, and stray files"},

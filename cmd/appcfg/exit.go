@@ -18,9 +18,6 @@ const (
 	exitOK      = 0 // the command did what was asked
 	exitFailure = 1 // the input is wrong, the host refused, or the run was interrupted
 	exitUsage   = 2 // the command line itself is wrong
-	// exitDamaged: verify found damaged or missing content in the store
-	// (even when --repair forgot it: the versions it listed need an update).
-	exitDamaged = 3
 	// exitRefused: what was asked is refused on purpose, because no host
 	// supports it any more (password sign-in, Managed VMs); the message
 	// says what to use instead. docs/compat.md lists every refusal.
@@ -68,7 +65,9 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, errReported):
 		return exitFailure
 	case errors.Is(err, errDamaged):
-		return exitDamaged
+		// verify printed the damage; the store's content failed, which is
+		// class 1. Code 3 is kept for conflicts (a lock held elsewhere).
+		return exitFailure
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "appcfg: error: %v\n", err)
 		fmt.Fprintln(stderr, "Run 'appcfg help' for the list of commands, or 'appcfg help COMMAND' for one command's flags.")

@@ -11,7 +11,7 @@ import (
 	"github.com/appcfg/appcfg/backend/local"
 )
 
-// verify exits 0 on a sound store and 3 (exitDamaged) when it finds damage,
+// verify exits 0 on a sound store and 1 (exitFailure) when it finds damage,
 // even after --repair: the versions it listed still need an update.
 func TestVerifyExitStatus(t *testing.T) {
 	dir := t.TempDir()
@@ -38,13 +38,13 @@ func TestVerifyExitStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{{"verify", loc}, {"verify", "--repair", loc}} {
-		if code, out, errOut := runCLI(t, args...); code != exitDamaged || !strings.Contains(out, "main.py: content damaged") {
-			t.Fatalf("%v on a damaged store: exit %d, want %d\n%s%s", args, code, exitDamaged, out, errOut)
+		if code, out, errOut := runCLI(t, args...); code != exitFailure || !strings.Contains(out, "main.py: content damaged") {
+			t.Fatalf("%v on a damaged store: exit %d, want %d\n%s%s", args, code, exitFailure, out, errOut)
 		}
 	}
 	// Forgotten, the content is no longer damaged but missing from the
 	// version until the next update sends it.
-	if code, out, _ := runCLI(t, "verify", loc); code != exitDamaged || !strings.Contains(out, "main.py: content not recorded") ||
+	if code, out, _ := runCLI(t, "verify", loc); code != exitFailure || !strings.Contains(out, "main.py: content not recorded") ||
 		!strings.Contains(out, "Run appcfg update for each version listed") {
 		t.Fatalf("verify after --repair: exit %d\n%s", code, out)
 	}
