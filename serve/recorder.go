@@ -22,7 +22,9 @@ const maxLogWait = 5 * time.Second
 // writes what is queued at once, and what arrives meanwhile is the next
 // write. Each handler waits for its own log's write before its response
 // completes, so a client that got an answer has its request on record even
-// if the server is killed (SIGKILL) the next instant; under load the
+// if the server is killed (SIGKILL) the next instant (a write is handed to
+// the kernel, not synced to disk: the store syncs in the background, so a
+// response waits well under a millisecond for it); under load the
 // writes grow, not their number. While the store refuses writes, logs are
 // kept and retried and handlers no longer wait for them.
 type recorder struct {

@@ -29,6 +29,12 @@
 // next deploy). A blob already recorded (for any app) is only verified,
 // never rewritten.
 //
+// Request logs are the exception to commits being durable when they
+// return: a log write commits with synchronous=NORMAL and appends its lines
+// without an fsync, which survives a killed process (SQLite replays its
+// write-ahead log on the next open), and a background sync makes it
+// survive a power loss shortly after (see logSyncer).
+//
 // MissingBlobs trusts a record only while the file it names is in place
 // with the recorded size (a stat per blob), so a file deleted or truncated
 // behind the store's back is sent again by the next deploy. Content damaged

@@ -37,6 +37,7 @@ type Backend struct {
 	now      func() time.Time
 	commit   committer
 	entities entityCommitter
+	logSync  logSyncer
 	// onStep, when set (by tests), hears each step of making blobs
 	// durable, in order.
 	onStep func(step string)
@@ -163,19 +164,27 @@ func (b *Backend) Properties() backend.Properties {
 // Close closes the database.
 func (b *Backend) Close() error {
 	b.entities.closeStmts()
+	syncErr := b.closeLogSync()
 	if err := b.db.Close(); err != nil {
 		return fmt.Errorf("closing the local store in %s: %w", b.root, err)
 	}
-	return nil
+	return syncErr
 }
 
 // update runs fn in one IMMEDIATE transaction and commits it. Errors from fn
 // are returned as they are; database errors are worded with what.
 func (b *Backend) update(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	return b.updateOn(ctx, b.db, what, fn)
+}
+
+// updateOn is update on db, a connection of b.db when its settings differ.
+func (b *Backend) updateOn(ctx context.Context, db interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, what string, fn func(tx *sql.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	tx, err := b.db.BeginTx(ctx, nil)
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return b.noSpace(what, dbErr(ctx, what, err))
 	}

@@ -64,7 +64,7 @@ func (b *Backend) writeLogs(ctx context.Context, app string, logs []backend.Requ
 		order[i] = i
 	}
 	sort.SliceStable(order, func(i, j int) bool { return logs[order[i]].Time.Before(logs[order[j]].Time) })
-	return b.update(ctx, "recording request logs of app "+app, func(tx *sql.Tx) error {
+	return b.writeLazily(ctx, "recording request logs of app "+app, func(tx *sql.Tx) error {
 		appID, err := ensureApp(ctx, tx, app)
 		if err != nil {
 			return err
@@ -82,10 +82,10 @@ ON CONFLICT (app_id) DO UPDATE SET next = next + excluded.next RETURNING next`, 
 			render = f.New()
 		}
 		chunks := cutChunks(app, logs, order, first, render)
-		// The lines go to the app's lines file first, made durable, and
-		// only then are the chunks that locate them committed: a crash in
-		// between leaves bytes no chunk refers to, never a chunk without
-		// its lines. Writers of one store queue on this transaction, so
+		// The lines go to the app's lines file first, and only then are
+		// the chunks that locate them committed: a crash in between
+		// leaves bytes no chunk refers to, never a chunk without its
+		// lines (for power loss, see logSyncer). Writers of one store queue on this transaction, so
 		// the file's end is this writer's to append at.
 		var file, format sql.NullString
 		var off int64
@@ -117,8 +117,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 // logDir is the directory of the lines files inside a store's root.
 const logDir = "logs"
 
-// appendLines appends the chunks' lines to the app's lines file, durably,
-// and returns the file's name and the offset they start at. Called in the
+// appendLines appends the chunks' lines to the app's lines file (synced in
+// the background, see logSyncer) and returns the file's name and the offset they start at. Called in the
 // transaction that records the chunks.
 func (b *Backend) appendLines(ctx context.Context, tx *sql.Tx, appID int64, chunks []chunk) (string, int64, error) {
 	dir := filepath.Join(b.root, logDir)
@@ -164,9 +164,7 @@ ON CONFLICT (app_id) DO UPDATE SET file = excluded.file`, appID, file); err != n
 		}
 		at += int64(len(c.lines))
 	}
-	if err := f.Sync(); err != nil {
-		return "", 0, fmt.Errorf("recording request logs in %s: %w", name, err)
-	}
+	b.logSync.markLines(file)
 	return file, off, nil
 }
 
