@@ -9,6 +9,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/internal/privfile"
 
 	// The pure-Go SQLite driver, as the local backend uses.
@@ -211,6 +212,19 @@ func (p *progressDB) failure() error {
 // block, and writes none.
 func (p *progressDB) record() {
 	defer close(p.done)
+	var perr error
+	defer func() {
+		if perr != nil {
+			// A bug: the loader sees it as the database's failure, and
+			// nothing more is recorded.
+			p.mu.Lock()
+			p.err = perr
+			p.mu.Unlock()
+			for range p.ops {
+			}
+		}
+	}()
+	defer crash.Recover(&perr)
 	for op := range p.ops {
 		batch := []progressOp{op}
 	more:

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/internal/progress"
 )
 
@@ -304,8 +305,9 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 	var converters sync.WaitGroup
 	for range u.o.NumThreads {
 		converters.Add(1)
-		g.Go(func() error {
+		g.Go(func() (err error) {
 			defer converters.Done()
+			defer crash.Recover(&err)
 			for b := range work {
 				c, err := u.convertBatch(gctx, b)
 				if err != nil {
@@ -320,7 +322,8 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 			return nil
 		})
 	}
-	g.Go(func() error {
+	g.Go(func() (err error) {
+		defer crash.Recover(&err)
 		converters.Wait()
 		close(ready)
 		return nil
@@ -335,7 +338,8 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 	// a bound of two groups made a local load a third slower.
 	inFlight := make(chan struct{}, max(5*maxGroup, 2*u.o.NumThreads))
 	for range u.o.NumThreads {
-		g.Go(func() error {
+		g.Go(func() (err error) {
+			defer crash.Recover(&err)
 			for c := range ready {
 				group := []converted{c}
 			more:

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/crash"
 )
 
 // bufSize is the size of the blocks handed to the writer: large enough that
@@ -27,7 +28,30 @@ func stream(ctx context.Context, r backend.LogReader, q backend.LogQuery, opts O
 		freeBlocks <- make([]byte, 0, bufSize+bufSize/4)
 	}
 	werr := make(chan error, 1)
-	go func() { werr <- writeBlocks(w, blocks, freeBlocks) }()
+	go func() {
+		var perr error
+		defer func() {
+			if perr != nil {
+				// A bug: give back a block the panic may have held and
+				// keep taking blocks, so the formatter finishes and
+				// meets the error.
+				select {
+				case freeBlocks <- make([]byte, 0, bufSize+bufSize/4):
+				default:
+				}
+				for it := range blocks {
+					if it.done != nil {
+						it.done <- nil
+						continue
+					}
+					freeBlocks <- it.b[:0]
+				}
+				werr <- perr
+			}
+		}()
+		defer crash.Recover(&perr)
+		werr <- writeBlocks(w, blocks, freeBlocks)
+	}()
 
 	fm := newFormatter(opts.Format)
 	s := &streamer{ctx: ctx, fm: fm, vhost: opts.VHost, status: opts.Status, sk: newSkipper(resume, fm),

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/crash"
 )
 
 // maxPending bounds the logs kept while the store refuses writes; past it
@@ -105,7 +106,30 @@ func (r *recorder) close(ctx context.Context) error {
 	return <-r.done
 }
 
+// run is the recorder's goroutine. A panic in it is a bug: it is reported
+// through onError, the logs still queued are dropped so no handler waits
+// on a recorder that is gone, and close returns it (exit 70).
 func (r *recorder) run() {
+	var perr error
+	defer func() {
+		if perr == nil {
+			return
+		}
+		r.failing.Store(true)
+		r.onError(perr)
+		for range r.in {
+		}
+		select {
+		case <-r.stop: // unless the panic came after close's signal was taken
+		default:
+		}
+		r.done <- perr
+	}()
+	defer crash.Recover(&perr)
+	r.loop()
+}
+
+func (r *recorder) loop() {
 	// Writes use a context of their own: the shutdown signal that ends the
 	// server must not abort the writes that save its last requests.
 	ctx := context.Background()

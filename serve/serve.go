@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/crash"
 )
 
 // Config is what a Server serves and where it records.
@@ -165,6 +166,7 @@ func (x *exchange) logf(level backend.Severity, format string, args ...any) {
 
 // ServeHTTP routes, serves and records one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	crash.Point("serve.handler")
 	start := s.cfg.Now()
 	x := &exchange{w: w, r: r, now: s.cfg.Now, service: "default"}
 	if r.ContentLength > MaxRequestBody {

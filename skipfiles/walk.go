@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/internal/human"
 	"github.com/appcfg/appcfg/internal/yaml11"
 )
@@ -527,6 +528,7 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 	} else {
 		<-l.done
 		<-w.ahead // its slot is free once it is consumed
+		l.crashed.Reraise()
 	}
 	entries, infos, err := l.entries, l.infos, l.err
 	if err != nil {
@@ -683,6 +685,9 @@ type listing struct {
 	infos   []listedInfo
 	err     error
 	done    chan struct{}
+	// crashed holds a panic of the goroutine reading ahead, raised again
+	// by the walk: a bug, not a directory that cannot be read.
+	crashed crash.Catcher
 }
 
 type listedInfo struct {
@@ -718,8 +723,10 @@ func (w *walker) prefetch(d *dirNode) {
 	d.listing = l
 	abs := filepath.Join(w.m.root, filepath.FromSlash(d.rel))
 	go func() {
+		defer close(l.done)
+		defer l.crashed.Recover()
+		crash.Point("skipfiles.prefetch")
 		r := readListing(abs)
 		l.entries, l.infos, l.err = r.entries, r.infos, r.err
-		close(l.done)
 	}()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/internal/human"
 	"github.com/appcfg/appcfg/internal/progress"
@@ -290,6 +291,14 @@ func keepLock(ctx context.Context, l backend.Locker, key backend.LockKey, token 
 	done := make(chan struct{})
 	finished := make(chan error, 1)
 	go func() {
+		var perr error
+		defer func() {
+			if perr != nil {
+				cancel(perr)
+				finished <- perr
+			}
+		}()
+		defer crash.Recover(&perr)
 		t := time.NewTicker(lease / 3)
 		defer t.Stop()
 		for {
@@ -402,7 +411,10 @@ func sendBlobs(ctx context.Context, b backend.Backend, opts Options, missing []h
 			sinceSync = 0
 		}
 		sinceSync += f.Size + blobOverhead
-		g.Go(func() error { return sendOne(gctx, b, opts.App, f, rep) })
+		g.Go(func() (err error) {
+			defer crash.Recover(&err)
+			return sendOne(gctx, b, opts.App, f, rep)
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return err

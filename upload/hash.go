@@ -9,11 +9,11 @@ import (
 	"io/fs"
 	"os"
 
-	"golang.org/x/sync/errgroup"
-
+	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/internal/human"
 	"github.com/appcfg/appcfg/internal/progress"
+	"golang.org/x/sync/errgroup"
 )
 
 // File is one file chosen for upload.
@@ -54,7 +54,9 @@ func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.
 		if gctx.Err() != nil {
 			break
 		}
-		g.Go(func() error {
+		g.Go(func() (err error) {
+			defer crash.Recover(&err)
+			crash.Point("upload.hash")
 			sum, size, err := hashOne(gctx, f, cache)
 			if err != nil {
 				return err

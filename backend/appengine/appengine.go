@@ -12,6 +12,7 @@ import (
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/backend/datastore"
+	"github.com/appcfg/appcfg/internal/crash"
 )
 
 // Options configure a Backend.
@@ -216,6 +217,7 @@ func (b *Backend) prefetch(project string) {
 	go func() {
 		defer b.prefetching.Done()
 		defer close(l.done)
+		defer crash.Recover(&l.err)
 		bi, err := b.codeBucket(ctx, project)
 		if err == nil {
 			l.present, err = b.listBucket(ctx, bi)
@@ -242,6 +244,10 @@ func (b *Backend) takeListing(ctx context.Context, project string) (present map[
 		return nil, false, ctx.Err()
 	}
 	if l.err != nil {
+		var ce *crash.Error
+		if errors.As(l.err, &ce) {
+			return nil, false, l.err // a bug, not a failure listing afresh may cure
+		}
 		return nil, false, nil
 	}
 	return l.present, true, nil

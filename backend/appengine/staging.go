@@ -2,6 +2,7 @@ package appengine
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/backoff"
+	"github.com/appcfg/appcfg/internal/crash"
 )
 
 const (
@@ -281,6 +283,15 @@ func (b *Backend) probe(ctx context.Context, bi *bucketInfo, digests []string) (
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			var perr error
+			defer func() {
+				if perr != nil {
+					mu.Lock()
+					firstErr = cmp.Or(firstErr, perr)
+					mu.Unlock()
+				}
+			}()
+			defer crash.Recover(&perr)
 			var o gcsObject
 			err := b.do(ctx, request{api: apiStorage, method: "GET", idempotent: true, out: &o,
 				url: b.ep.Storage + "storage/v1/b/" + url.PathEscape(bi.name) + "/o/" + d + "?fields=name,size,timeCreated"})
@@ -319,6 +330,7 @@ func (b *Backend) listBucket(ctx context.Context, bi *bucketInfo) (map[string]bo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer crash.Recover(&errs[i])
 			errs[i] = b.listPrefix(ctx, bi, digits[i:i+1], func(o gcsObject) {
 				if b.fresh(bi, o.TimeCreated) {
 					mu.Lock()

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/crash"
 )
 
 // blobDir is the directory of blob files inside a store's root.
@@ -93,16 +94,19 @@ func (b *Backend) dropLost(ctx context.Context, held map[string]int64) {
 	lost := make([]bool, len(ds))
 	workers := min(4, len(ds))
 	var wg sync.WaitGroup
+	var crashed crash.Catcher
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer crashed.Recover()
 			for i := w; i < len(ds) && ctx.Err() == nil; i += workers {
 				lost[i] = !b.fileInPlace(ds[i], held[ds[i]])
 			}
 		}()
 	}
 	wg.Wait()
+	crashed.Reraise()
 	for i, d := range ds {
 		if lost[i] {
 			delete(held, d)

@@ -20,6 +20,7 @@ import (
 	"unsafe"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/crash"
 )
 
 const (
@@ -880,6 +881,16 @@ func (r *logReader) run(ctx context.Context, emit func(*cursor) error, whole fun
 // (min_time, id) order, then closes out.
 func (r *logReader) fetch(ctx context.Context, start int64, out chan<- fetched) {
 	defer close(out)
+	var perr error
+	defer func() {
+		if perr != nil { // a bug: the merge must not take it for the end
+			select {
+			case out <- fetched{err: perr}:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	defer crash.Recover(&perr)
 	for {
 		m, err := r.peek(ctx, start)
 		var f fetched

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/crash"
 )
 
 // VerifyStore implements backend.StoreVerifier: the database's own
@@ -118,10 +119,12 @@ func (b *Backend) checkContents(ctx context.Context, contents []content, total i
 	var done atomic.Int64
 	next := atomic.Int64{}
 	var wg sync.WaitGroup
+	var crashed crash.Catcher
 	for range min(4, len(contents)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer crashed.Recover()
 			for ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
 				if i >= len(contents) {
@@ -141,6 +144,7 @@ func (b *Backend) checkContents(ctx context.Context, contents []content, total i
 		}()
 	}
 	wg.Wait()
+	crashed.Reraise()
 	return bad
 }
 

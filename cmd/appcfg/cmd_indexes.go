@@ -13,6 +13,7 @@ import (
 	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/indexes"
+	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/validate"
 )
 
@@ -197,6 +198,9 @@ func vacuumIndexes(c *cli.Context, io stdio) error {
 type prompter struct {
 	out   io.Writer
 	lines <-chan string // closed at the end of input
+	// crashed holds a panic of the reader, returned by confirm when
+	// lines closes: a bug, not the end of input.
+	crashed crash.Catcher
 }
 
 // maxMisunderstood bounds how often one question is asked again.
@@ -204,16 +208,18 @@ const maxMisunderstood = 10
 
 func newPrompter(io stdio) *prompter {
 	lines := make(chan string)
+	p := &prompter{out: io.out, lines: lines}
 	go func() {
 		// The reader outlives a cancelled prompt only until the process
 		// exits: a read from a terminal cannot be interrupted.
 		defer close(lines)
+		defer p.crashed.Recover()
 		sc := bufio.NewScanner(io.in)
 		for sc.Scan() {
 			lines <- sc.Text()
 		}
 	}()
-	return &prompter{out: io.out, lines: lines}
+	return p
 }
 
 // errNoAnswer is the end of input before an answer.
@@ -231,6 +237,9 @@ func (p *prompter) confirm(ctx context.Context, ix backend.Index) (indexes.Answe
 		case l, ok := <-p.lines:
 			if !ok {
 				fmt.Fprintln(p.out)
+				if err := p.crashed.Err(); err != nil {
+					return indexes.Keep, err
+				}
 				return indexes.Keep, errNoAnswer
 			}
 			line = l

@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/logs"
 	"github.com/appcfg/appcfg/serve"
 )
@@ -93,7 +94,17 @@ func runServe(ctx context.Context, c *cli.Context, io stdio, g globals, b backen
 
 	hs := srv.HTTPServer()
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	// A handler's panic answers 500 and is logged in one line, not
+	// with net/http's trace.
+	hs.Handler = crash.Handler(hs.Handler, func(format string, args ...any) {
+		fmt.Fprintf(io.err, format+"\n", args...)
+	})
+	go func() {
+		var err error
+		defer func() { served <- err }()
+		defer crash.Recover(&err)
+		err = hs.Serve(ln)
+	}()
 	select {
 	case err = <-served:
 	case <-ctx.Done():

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
-	"runtime"
-	"strings"
 
+	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/internal/redact"
 )
 
@@ -59,6 +57,7 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	var ue usageError
 	var re refusedError
+	var ce *crash.Error
 	switch {
 	case err == nil:
 		return exitOK
@@ -75,6 +74,11 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.As(err, &re):
 		fmt.Fprintf(stderr, "appcfg: %v\n", re)
 		return exitRefused
+	case errors.As(err, &ce):
+		// A goroutine panicked (internal/crash): a bug, reported as
+		// recoverBug reports one in the main goroutine.
+		fmt.Fprintln(stderr, bugLine(ce))
+		return exitBug
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "appcfg: interrupted")
 		return exitFailure
@@ -93,38 +97,18 @@ func (e redactedError) Unwrap() error { return e.err }
 // recoverBug, deferred, turns a panic into one line on stderr and exit
 // status 70. A panic is a bug whatever the input: the user gets what to do
 // (report it) and where it happened, never a trace that may quote memory.
+// Panics in other goroutines arrive as *crash.Error (exitCode), or are
+// raised again here by crash.Catcher.Reraise.
 func recoverBug(stderr io.Writer, code *int) {
 	r := recover()
 	if r == nil {
 		return
 	}
-	msg := strings.Join(strings.Fields(fmt.Sprint(r)), " ")
-	if len(msg) > 200 {
-		msg = msg[:200] + "…"
-	}
-	fmt.Fprintf(stderr, "appcfg: internal error: %s%s; this is a bug in appcfg, please report it with the command you ran (%s)\n",
-		msg, panicSite(), versionLine())
+	fmt.Fprintln(stderr, bugLine(crash.FromPanic(r)))
 	*code = exitBug
 }
 
-// panicSite names the function and line that panicked, " in F (file:line)",
-// from the stack of the deferred call that recovered: the first frame
-// below the runtime's panic machinery.
-func panicSite() string {
-	pcs := make([]uintptr, 32)
-	n := runtime.Callers(3, pcs)
-	frames := runtime.CallersFrames(pcs[:n])
-	inPanic := false
-	for {
-		f, more := frames.Next()
-		switch {
-		case f.Function == "runtime.gopanic":
-			inPanic = true
-		case inPanic && !strings.HasPrefix(f.Function, "runtime."):
-			return fmt.Sprintf(" in %s (%s:%d)", f.Function, filepath.Base(f.File), f.Line)
-		}
-		if !more {
-			return ""
-		}
-	}
+// bugLine is the one line a bug is reported with, from any goroutine.
+func bugLine(e *crash.Error) string {
+	return redact.String(fmt.Sprintf("appcfg: %v; this is a bug in appcfg, please report it with the command you ran (%s)", e, versionLine()))
 }

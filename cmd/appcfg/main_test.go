@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/urfave/cli/v2"
 )
@@ -18,7 +22,14 @@ var update = flag.Bool("update", false, "rewrite the golden sections of testscri
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"appcfg": func() { os.Exit(run(context.Background(), os.Args, newStdio())) },
+		"appcfg": func() {
+			// APPCFG_TEST_PANIC names a crash.Point to panic at: the
+			// scripts check that a panic in any goroutine is one line.
+			if p := os.Getenv("APPCFG_TEST_PANIC"); p != "" {
+				crash.InjectForTest(p)
+			}
+			os.Exit(run(context.Background(), os.Args, newStdio()))
+		},
 	})
 }
 
@@ -55,6 +66,7 @@ func TestScripts(t *testing.T) {
 			"cpdir":     cmdCopyDir,
 			"ptyexec":   cmdPtyExec, "ttyexec": cmdTTYExec,
 			"httpget": cmdHTTPGet, "matchlines": cmdMatchLines,
+			"exitcode": cmdExitCode,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -64,6 +76,30 @@ func TestScripts(t *testing.T) {
 			return false, nil
 		},
 	})
+}
+
+// cmdExitCode is the script command `exitcode N PROG ARGS...`: it runs
+// PROG as exec does and checks that it exits with status N (exec only
+// tells zero from non-zero).
+func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || neg {
+		ts.Fatalf("usage: exitcode N PROG [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exitcode: %v", err)
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exitcode: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
 }
 
 // cmdJSONValid is the script command `jsonvalid FILE`: FILE (or stdout,

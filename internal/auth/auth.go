@@ -18,6 +18,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
 
+	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/internal/redact"
 )
 
@@ -230,6 +231,19 @@ func browserLogin(ctx context.Context, o Options) (*oauth2.Token, error) {
 	}
 	got := make(chan result, 1)
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A panic here is a bug: the login ends with it (exit 70), and
+		// the browser gets a 500 instead of net/http's logged trace.
+		var perr error
+		defer func() {
+			if perr != nil {
+				http.Error(w, "appcfg: internal error", http.StatusInternalServerError)
+				select {
+				case got <- result{err: perr}:
+				default:
+				}
+			}
+		}()
+		defer crash.Recover(&perr)
 		q := r.URL.Query()
 		if q.Get("state") == "" && q.Get("code") == "" && q.Get("error") == "" {
 			http.NotFound(w, r) // favicon and the like
@@ -246,6 +260,8 @@ func browserLogin(ctx context.Context, o Options) (*oauth2.Token, error) {
 		default:
 		}
 	})}
+	// Serve's own error needs no path: it ends when srv is closed below,
+	// and its handler recovers its panics.
 	go srv.Serve(ln)
 	defer srv.Close()
 	fmt.Fprintf(o.Prompt, "Your browser has been opened to visit:\n\n    %s\n\nIf it did not open, copy the link into a browser on this machine, or rerun with --noauth_local_webserver.\n", authURL)
