@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/appcfg/appcfg/internal/crash"
 )
 
 // logSyncDelay is how long request logs may sit in the kernel's page cache,
@@ -79,13 +81,19 @@ func (b *Backend) scheduleLogSync() {
 	}
 	s.pending = true
 	s.timer = time.AfterFunc(logSyncDelay, func() {
-		if err := b.syncLogs(); err != nil {
-			s.mu.Lock()
-			if s.err == nil {
-				s.err = err
+		// A panic here is a bug, reported by close as a failed sync is.
+		var err error
+		defer func() {
+			if err != nil {
+				s.mu.Lock()
+				if s.err == nil {
+					s.err = err
+				}
+				s.mu.Unlock()
 			}
-			s.mu.Unlock()
-		}
+		}()
+		defer crash.Recover(&err)
+		err = b.syncLogs()
 	})
 }
 
