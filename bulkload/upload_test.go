@@ -249,8 +249,10 @@ func testResume(t *testing.T, rows, stopAt int, grouped bool) {
 	if grouped {
 		store = batchStore{m}
 		// Puts slower than conversions, so batches queue and
-		// are sent in groups.
-		m.before = func(int, []backend.Entity) error { time.Sleep(2 * time.Millisecond); return nil }
+		// are sent in groups. Conversions record allocated ids in the
+		// progress database; under the race detector that takes tens of
+		// milliseconds a batch, so a put must take longer still.
+		m.before = func(int, []backend.Entity) error { time.Sleep(50 * time.Millisecond); return nil }
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	m.after = func(call int) {
