@@ -14,6 +14,7 @@ import (
 // run executes the command line args (args[0] is the program name) and
 // returns the exit status. Only main calls os.Exit.
 func run(ctx context.Context, args []string, io stdio) int {
+	io.err = &lockedWriter{w: io.err}
 	if len(args) == 2 && (args[1] == "--version" || args[1] == "-V") {
 		// -V/--version takes an app version for every command, as in
 		// appcfg.py; alone, it asks for the tool's own version.

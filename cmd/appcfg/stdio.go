@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"os"
+	"sync"
 
 	"golang.org/x/term"
 )
@@ -34,4 +35,19 @@ func newStdio() stdio {
 		},
 		inTTY: term.IsTerminal(int(os.Stdin.Fd())),
 	}
+}
+
+// lockedWriter serializes writes to stderr: status lines, progress and the
+// --noisy HTTP log come from several goroutines (a backend's prefetch logs
+// while the deploy reports its phases), and each line must reach the
+// stream whole.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
