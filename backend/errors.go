@@ -16,6 +16,26 @@ var (
 	ErrVersionServing = errors.New("version still receives traffic")
 	ErrLockLost       = errors.New("deploy lock lost")
 	ErrLocked         = errors.New("locked by another deploy")
+
+	// Failure classes. A backend wraps one of these (with %w) around a
+	// host's answer so the command's exit status says what to do
+	// (README, "Exit codes"): wait and retry, fix the credentials, free a
+	// quota, or try again later.
+
+	// ErrConflict: another operation holds what was asked for (an
+	// operation already in progress on the service, a held lock) and did
+	// not free it within the time allowed. ErrLocked is one case of it.
+	ErrConflict = errors.New("another operation is in progress")
+	// ErrDenied: the caller is not authenticated, or lacks a permission;
+	// the wrapping message names the missing permission where the host
+	// says it.
+	ErrDenied = errors.New("not authenticated or not permitted")
+	// ErrLimit: a quota or a hard limit of the host was reached (the
+	// version cap, the file count, a file's size).
+	ErrLimit = errors.New("quota or limit reached")
+	// ErrTransient: the host could not be reached or failed after the
+	// retries allowed; the same command may succeed later.
+	ErrTransient = errors.New("temporary failure")
 )
 
 // MissingBlobsError reports the blobs a manifest names that the host lacks.
