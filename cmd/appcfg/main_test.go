@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,7 +23,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden sections of testscript files whose cmp fails")
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(sourceTreeGuard{m}, map[string]func(){
 		"appcfg": func() {
 			// APPCFG_TEST_PANIC names a crash.Point to panic at: the
 			// scripts check that a panic in any goroutine is one line.
@@ -31,6 +33,55 @@ func TestMain(m *testing.M) {
 			os.Exit(run(context.Background(), os.Args, newStdio()))
 		},
 	})
+}
+
+// sourceTreeGuard fails the test run when a test left a new file in the
+// package's source directory: the in-process tests run with it as working
+// directory, so a command's default output name (bulkloader-results-….sql3
+// of download_data) lands there and then gets committed. It names the files
+// and removes them.
+type sourceTreeGuard struct{ m *testing.M }
+
+func (g sourceTreeGuard) Run() int {
+	before, err := treeFiles(".")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "listing the package directory:", err)
+		return 1
+	}
+	code := g.m.Run()
+	after, err := treeFiles(".")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "listing the package directory:", err)
+		return 1
+	}
+	var added []string
+	for p := range after {
+		if !before[p] {
+			added = append(added, p)
+		}
+	}
+	if len(added) > 0 {
+		sort.Strings(added)
+		fmt.Fprintf(os.Stderr, "FAIL: tests wrote into the source tree (run commands in t.TempDir() or name their outputs there); removed:\n\t%s\n", strings.Join(added, "\n\t"))
+		for _, p := range added {
+			os.RemoveAll(p)
+		}
+		return 1
+	}
+	return code
+}
+
+// treeFiles lists every path under dir.
+func treeFiles(dir string) (map[string]bool, error) {
+	files := map[string]bool{}
+	err := filepath.WalkDir(dir, func(p string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		files[p] = true
+		return nil
+	})
+	return files, err
 }
 
 // TestScripts runs every testdata/script/*.txtar against the real binary.
