@@ -101,3 +101,18 @@ func As[C any](b Backend, capability string) (C, error) {
 	var zero C
 	return zero, fmt.Errorf("backend %s does not support %s: %w", b.Location(), capability, ErrUnsupported)
 }
+
+// Classify returns err marked with the failure class (ErrConflict,
+// ErrDenied, ErrLimit, ErrTransient): its message is err's, and errors.Is
+// matches both err's chain and class. A nil err stays nil.
+func Classify(err, class error) error {
+	if err == nil {
+		return nil
+	}
+	return &classified{err: err, class: class}
+}
+
+type classified struct{ err, class error }
+
+func (e *classified) Error() string   { return e.err.Error() }
+func (e *classified) Unwrap() []error { return []error{e.err, e.class} }

@@ -48,6 +48,11 @@ type Options struct {
 	// SessionDir keeps the resumable upload sessions of large files, so
 	// an interrupted deploy resumes them in the next run ("": none).
 	SessionDir string
+	// ConflictTimeout bounds the wait for another operation holding a
+	// service to end (0: 10 minutes); Notify is told about each wait
+	// (nil: nothing is told).
+	ConflictTimeout time.Duration
+	Notify          func(msg string)
 	// Prefetch reads the code bucket and lists it in the background as
 	// soon as the backend opens, for a deploy: the listing then overlaps
 	// the caller's walk and hashing of the files.
@@ -64,8 +69,11 @@ type Backend struct {
 	retry    retryPolicy
 	poll     [2]time.Duration
 	opTime   time.Duration
-	now      func() time.Time
-	uploads  *limiter
+	// conflictTimeout and onNotify: see Options.ConflictTimeout, Notify.
+	conflictTimeout time.Duration
+	onNotify        func(string)
+	now             func() time.Time
+	uploads         *limiter
 	// createApp, keepPrevious and sessions: see Options.
 	createApp    string
 	keepPrevious bool
@@ -105,8 +113,11 @@ func New(o Options) (*Backend, error) {
 		retry:   retryPolicy{attempts: 5, base: 500 * time.Millisecond, max: 30 * time.Second},
 		poll:    [2]time.Duration{100 * time.Millisecond, 5 * time.Second},
 		opTime:  time.Hour,
-		now:     time.Now,
-		buckets: map[string]*bucketInfo{},
+
+		conflictTimeout: defaultConflictTimeout,
+		onNotify:        o.Notify,
+		now:             time.Now,
+		buckets:         map[string]*bucketInfo{},
 
 		createApp:    o.CreateApp,
 		keepPrevious: o.KeepPrevious,
@@ -126,6 +137,9 @@ func New(o Options) (*Backend, error) {
 	}
 	if o.OperationTimeout > 0 {
 		b.opTime = o.OperationTimeout
+	}
+	if o.ConflictTimeout > 0 {
+		b.conflictTimeout = o.ConflictTimeout
 	}
 	if o.Now != nil {
 		b.now = o.Now
@@ -298,6 +312,9 @@ type Settings struct {
 	KeepPrevious bool
 	SessionDir   string
 	Prefetch     bool
+	// ConflictTimeout and Notify: see Options.
+	ConflictTimeout time.Duration
+	Notify          func(msg string)
 }
 
 type settingsKey struct{}
@@ -348,7 +365,8 @@ func (Factory) Open(ctx context.Context, location, rest string, env backend.Env)
 		}
 	}
 	b, err := New(Options{Project: project, HTTPClient: env.HTTPClient, Endpoints: ep,
-		CreateApp: set.CreateApp, KeepPrevious: set.KeepPrevious, SessionDir: set.SessionDir, Prefetch: set.Prefetch})
+		CreateApp: set.CreateApp, KeepPrevious: set.KeepPrevious, SessionDir: set.SessionDir, Prefetch: set.Prefetch,
+		ConflictTimeout: set.ConflictTimeout, Notify: set.Notify})
 	if err != nil {
 		return nil, err
 	}

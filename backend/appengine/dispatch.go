@@ -83,13 +83,9 @@ func (b *Backend) PutConfig(ctx context.Context, app string, kind backend.Config
 	if err != nil {
 		return err
 	}
-	var op operation
-	err = b.do(ctx, request{api: apiAdmin, method: "PATCH", idempotent: true, out: &op,
+	_, err = b.operate(ctx, request{api: apiAdmin, method: "PATCH", idempotent: true,
 		body: map[string]any{"dispatchRules": rules},
 		url:  b.adminURL("apps/%s", project) + "?updateMask=dispatchRules"})
-	if err == nil {
-		_, err = b.wait(ctx, apiAdmin, b.ep.AppEngine, op)
-	}
 	if err != nil {
 		return fmt.Errorf("updating the dispatch rules of %s: %w", project, err)
 	}

@@ -46,7 +46,20 @@ type fakeCloud struct {
 	emptyPage bool                        // answer a first empty page with a token
 	noApps    bool                        // apps exist only once apps.create made them
 	calls     []string                    // "METHOD path" of every API call
-	fail      map[string][]int            // "METHOD path-regex" → statuses to answer first
+	fail      map[string][]fakeFailure    // "METHOD path-regex" → failures to answer first
+	// busy holds a service ("P/S") for the next n calls that change it,
+	// which answer 409 ABORTED naming the holding operation; n < 0
+	// holds it for ever.
+	busy map[string]int
+}
+
+// fakeFailure is an injected error answer: status with a canonical status,
+// a message and details ("UNAVAILABLE", "injected failure" by default).
+type fakeFailure struct {
+	status    int
+	canonical string
+	message   string
+	details   []any
 }
 
 type fakeApp struct {
@@ -82,7 +95,8 @@ func newFakeCloudOn(t testing.TB, storageRoot string) *fakeCloud {
 		ops:     map[string]*fakeOp{},
 		indexes: map[string]map[string]map[string]any{},
 		logs:    map[string][]map[string]any{},
-		fail:    map[string][]int{},
+		fail:    map[string][]fakeFailure{},
+		busy:    map[string]int{},
 	}
 	f.admin = httptest.NewServer(http.HandlerFunc(f.serveAPI))
 	gh := gcs.HTTPHandler()
@@ -91,8 +105,8 @@ func newFakeCloudOn(t testing.TB, storageRoot string) *fakeCloud {
 			return
 		}
 		f.record(r)
-		if st := f.injected(r); st != 0 {
-			writeErr(w, st, "UNAVAILABLE", "injected failure")
+		if ff := f.injected(r); ff != nil {
+			ff.write(w)
 			return
 		}
 		if f.storageMW != nil && f.storageMW(w, r) {
@@ -118,22 +132,44 @@ func (f *fakeCloud) record(r *http.Request) {
 // failNext makes the next requests matching method and path regexp answer
 // the given statuses, in order.
 func (f *fakeCloud) failNext(method, pathRE string, statuses ...int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.fail[method+" "+pathRE] = append(f.fail[method+" "+pathRE], statuses...)
+	for _, st := range statuses {
+		f.failNextWith(method, pathRE, fakeFailure{status: st})
+	}
 }
 
-func (f *fakeCloud) injected(r *http.Request) int {
+// failNextWith queues one failure of the given shape.
+func (f *fakeCloud) failNextWith(method, pathRE string, ff fakeFailure) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for k, sts := range f.fail {
+	f.fail[method+" "+pathRE] = append(f.fail[method+" "+pathRE], ff)
+}
+
+func (f *fakeCloud) injected(r *http.Request) *fakeFailure {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, ffs := range f.fail {
 		m, re, _ := strings.Cut(k, " ")
-		if m == r.Method && len(sts) > 0 && regexp.MustCompile(re).MatchString(r.URL.Path) {
-			f.fail[k] = sts[1:]
-			return sts[0]
+		if m == r.Method && len(ffs) > 0 && regexp.MustCompile(re).MatchString(r.URL.Path) {
+			f.fail[k] = ffs[1:]
+			return &ffs[0]
 		}
 	}
-	return 0
+	return nil
+}
+
+func (ff *fakeFailure) write(w http.ResponseWriter) {
+	canonical, msg := ff.canonical, ff.message
+	if canonical == "" {
+		canonical = "UNAVAILABLE"
+	}
+	if msg == "" {
+		msg = "injected failure"
+	}
+	e := map[string]any{"code": ff.status, "message": msg, "status": canonical}
+	if ff.details != nil {
+		e["details"] = ff.details
+	}
+	writeJSON(w, ff.status, map[string]any{"error": e})
 }
 
 func (f *fakeCloud) authorised(w http.ResponseWriter, r *http.Request) bool {
@@ -229,8 +265,8 @@ func (f *fakeCloud) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "NOT_FOUND", "no such method")
 		return
 	}
-	if st := f.injected(r); st != 0 {
-		writeErr(w, st, "UNAVAILABLE", "injected failure")
+	if ff := f.injected(r); ff != nil {
+		ff.write(w)
 		return
 	}
 	if strings.HasPrefix(m.ID, "datastore.projects.") && strings.Contains(path, ":") {
@@ -295,8 +331,48 @@ func page[T any](items []T, q url.Values) ([]T, string) {
 	return items[start:end], next
 }
 
+// holdService makes the next n calls changing the service answer that an
+// operation (started by user) is in progress on it; n < 0 for ever.
+func (f *fakeCloud) holdService(project, service string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.busy[project+"/"+service] = n
+}
+
+// held answers a change of a held service, as the Admin API does, with
+// the holding operation (readable with operations.get) in the message.
+func (f *fakeCloud) held(method, path string) (int, any, bool) {
+	switch method {
+	case "appengine.apps.services.patch", "appengine.apps.services.versions.create",
+		"appengine.apps.services.versions.patch", "appengine.apps.services.versions.delete":
+	default:
+		return 0, nil, false
+	}
+	m := regexp.MustCompile(`^v1/apps/([^/]+)/services/([^/]+)`).FindStringSubmatch(path)
+	key := m[1] + "/" + m[2]
+	n := f.busy[key]
+	if n == 0 {
+		return 0, nil, false
+	}
+	if n > 0 {
+		f.busy[key] = n - 1
+	}
+	name := "apps/" + m[1] + "/operations/holder-" + m[2]
+	if f.ops[name] == nil {
+		f.ops[name] = &fakeOp{polls: 1 << 30, op: map[string]any{"name": name, "done": false, "metadata": map[string]any{
+			"@type": "type.googleapis.com/google.appengine.v1.OperationMetadataV1", "method": "google.appengine.v1.Versions.CreateVersion",
+			"user": "alice@example.com", "insertTime": "2026-12-03T10:00:00Z", "target": "apps/" + m[1] + "/services/" + m[2]}}}
+	}
+	target := "apps/" + m[1] + "/services/" + m[2]
+	st, body := apiErr(409, "ABORTED", "Cannot operate on "+target+" because an operation is already in progress for "+target+" by holder-"+m[2]+".")
+	return st, body, true
+}
+
 func (f *fakeCloud) dispatch(method string, r *http.Request, path string, in map[string]any) (int, any) {
 	q := r.URL.Query()
+	if st, body, ok := f.held(method, path); ok {
+		return st, body
+	}
 	switch method {
 	case "appengine.apps.create":
 		id, _ := in["id"].(string)
@@ -490,7 +566,11 @@ func (f *fakeCloud) pollOp(name string) (int, any) {
 	}
 	if op.polls > 0 {
 		op.polls--
-		return 200, map[string]any{"name": name, "done": false}
+		out := map[string]any{"name": name, "done": false}
+		if md := op.op["metadata"]; md != nil {
+			out["metadata"] = md
+		}
+		return 200, out
 	}
 	return 200, op.op
 }

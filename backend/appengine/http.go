@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -25,6 +26,10 @@ type APIError struct {
 	Code    int    // HTTP status
 	Status  string // canonical status, like NOT_FOUND
 	Message string
+	// Permission is the IAM permission a 403 says the caller lacks, and
+	// Resource what it lacks it on, from the answer's ErrorInfo details
+	// or its message ("" when the answer does not say).
+	Permission, Resource string
 }
 
 func (e *APIError) Error() string {
@@ -40,17 +45,94 @@ func (e *APIError) Error() string {
 	case http.StatusUnauthorized:
 		msg += " (the credentials were refused: log in again, or check --oauth2_access_token/--service_account_json)"
 	case http.StatusForbidden:
-		msg += " (the account lacks permission: it needs the App Engine Deployer, Storage Object Admin and Logs Viewer roles on the project)"
+		msg += " (" + permissionHint(e.Permission, e.Resource) + ")"
 	}
 	return msg
 }
 
-// Unwrap maps 404 to backend.ErrNotFound.
-func (e *APIError) Unwrap() error {
+// Unwrap maps 404 to backend.ErrNotFound and the answer to its failure
+// class (backend.ErrDenied, ErrConflict, ErrLimit, ErrTransient), so the
+// exit status says what to do.
+func (e *APIError) Unwrap() []error {
+	var errs []error
 	if e.Code == http.StatusNotFound {
-		return backend.ErrNotFound
+		errs = append(errs, backend.ErrNotFound)
+	}
+	if c := failureClass(e.Code, e.Status, e.Message); c != nil {
+		errs = append(errs, c)
+	}
+	return errs
+}
+
+// failureClass is the backend failure class of an answer (an HTTP status
+// or an operation's google.rpc code translated to one), nil for none.
+func failureClass(code int, status, message string) error {
+	switch {
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		return backend.ErrDenied
+	case code == http.StatusConflict && status != "ALREADY_EXISTS":
+		return backend.ErrConflict
+	case versionCapRE.MatchString(message) || tooManyFilesRE.MatchString(message):
+		return backend.ErrLimit
+	case code == http.StatusTooManyRequests && status == "RESOURCE_EXHAUSTED" && strings.Contains(strings.ToLower(message), "quota"):
+		return backend.ErrLimit
+	case retryable(code):
+		return backend.ErrTransient
 	}
 	return nil
+}
+
+// The Admin API's words for its hard limits on a version.
+var (
+	versionCapRE   = regexp.MustCompile(`may not have more than \d+ versions`)
+	tooManyFilesRE = regexp.MustCompile(`too many files`)
+)
+
+// permissionRE finds the permission in a denial's message, as IAM words
+// it: "Permission 'iam.serviceaccounts.actAs' denied on service account …",
+// "… does not have storage.objects.create access to …".
+var permissionRE = regexp.MustCompile(`(?:[Pp]ermission ['"]?([a-zA-Z]+\.[a-zA-Z]+\.[a-zA-Z]+)['"]? denied(?: on (?:resource |service account )?['"]?([^'"\s(]+))?)|(?:does not have ([a-zA-Z]+\.[a-zA-Z]+\.[a-zA-Z]+) access to (?:the )?(?:Google Cloud Storage )?(?:bucket |object )?['"]?([^'"\s,.]+(?:\.[^'"\s,.]+)*))`)
+
+// permissionHint says what to grant for a 403: the permission the answer
+// names (on its resource) or, when it names none, the roles a deploy needs.
+func permissionHint(perm, resource string) string {
+	if perm == "" {
+		return "the account lacks permission: it needs the App Engine Deployer, Storage Object Admin and Logs Viewer roles on the project"
+	}
+	on := ""
+	if resource != "" {
+		on = " on " + resource
+	}
+	hint := "the account lacks the permission " + perm + on + ": grant it a role that includes it"
+	if strings.EqualFold(perm, "iam.serviceAccounts.actAs") {
+		hint += " (Service Account User, roles/iam.serviceAccountUser, on the app's runtime service account)"
+	}
+	return hint
+}
+
+// errorDetail is one entry of a Google error's details; ErrorInfo carries
+// the missing permission in its metadata.
+type errorDetail struct {
+	Type     string            `json:"@type"`
+	Reason   string            `json:"reason"`
+	Metadata map[string]string `json:"metadata"`
+}
+
+// deniedPermission returns the permission (and resource) a denial names,
+// from an ErrorInfo detail or else from the message.
+func deniedPermission(details []errorDetail, message string) (perm, resource string) {
+	for _, d := range details {
+		if p := d.Metadata["permission"]; p != "" {
+			return p, d.Metadata["resource"]
+		}
+	}
+	if m := permissionRE.FindStringSubmatch(message); m != nil {
+		if m[1] != "" {
+			return m[1], m[2]
+		}
+		return m[3], m[4]
+	}
+	return "", ""
 }
 
 // retryable reports whether a status is worth retrying.
@@ -122,7 +204,7 @@ func (b *Backend) do(ctx context.Context, r request) error {
 			if ctx.Err() != nil {
 				return fmt.Errorf("%s %s: %w", r.method, r.url, ctx.Err())
 			}
-			last = fmt.Errorf("%s: %s %s: %w", r.api, r.method, r.url, err)
+			last = fmt.Errorf("%s: %s %s: %w", r.api, r.method, r.url, backend.Classify(err, backend.ErrTransient))
 		} else {
 			last = decodeResponse(resp, r)
 			if last == nil {
@@ -172,13 +254,17 @@ func apiError(api, method, url string, code int, data []byte) *APIError {
 	e := &APIError{API: api, Method: method, URL: stripQuery(url), Code: code}
 	var env struct {
 		Error struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-			Status  string `json:"status"`
+			Code    int           `json:"code"`
+			Message string        `json:"message"`
+			Status  string        `json:"status"`
+			Details []errorDetail `json:"details"`
 		} `json:"error"`
 	}
 	if json.Unmarshal(data, &env) == nil && env.Error.Message != "" {
 		e.Message, e.Status = env.Error.Message, env.Error.Status
+		if code == http.StatusForbidden {
+			e.Permission, e.Resource = deniedPermission(env.Error.Details, env.Error.Message)
+		}
 	} else if s := strings.TrimSpace(string(data)); s != "" && len(s) < 300 {
 		e.Message = s
 	}

@@ -48,12 +48,25 @@ func (e *OperationError) Error() string {
 	return fmt.Sprintf("%s operation %s failed (code %d): %s", e.API, e.Name, e.Code, e.Message)
 }
 
-// Unwrap maps NOT_FOUND (5) to backend.ErrNotFound.
-func (e *OperationError) Unwrap() error {
+// Unwrap maps NOT_FOUND (5) to backend.ErrNotFound and the code to its
+// failure class, as an HTTP answer of the same code.
+func (e *OperationError) Unwrap() []error {
+	var errs []error
 	if e.Code == 5 {
-		return backend.ErrNotFound
+		errs = append(errs, backend.ErrNotFound)
 	}
-	return nil
+	status := map[int]string{10: "ABORTED", 6: "ALREADY_EXISTS", 8: "RESOURCE_EXHAUSTED"}[e.Code]
+	if c := failureClass(rpcHTTPStatus[e.Code], status, e.Message); c != nil {
+		errs = append(errs, c)
+	}
+	return errs
+}
+
+// rpcHTTPStatus maps google.rpc codes to the HTTP status an API answers
+// them with (google/rpc/code.proto).
+var rpcHTTPStatus = map[int]int{
+	1: 499, 2: 500, 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429,
+	9: 400, 10: 409, 11: 400, 12: 501, 13: 500, 14: 503, 15: 500, 16: 401,
 }
 
 // wait polls op until it is done, bounded by the operation timeout. The
@@ -182,13 +195,8 @@ func (b *Backend) CreateVersion(ctx context.Context, spec backend.VersionSpec) (
 	if err != nil {
 		return backend.Version{}, err
 	}
-	var op operation
-	err = b.do(ctx, request{api: apiAdmin, method: "POST", body: body, out: &op,
+	op, err := b.operate(ctx, request{api: apiAdmin, method: "POST", body: body,
 		url: b.adminURL("apps/%s/services/%s/versions", project, spec.Service)})
-	if err != nil {
-		return backend.Version{}, fmt.Errorf("creating version %s of service %s: %w", spec.Version, spec.Service, err)
-	}
-	op, err = b.wait(ctx, apiAdmin, b.ep.AppEngine, op)
 	if err != nil {
 		return backend.Version{}, fmt.Errorf("creating version %s of service %s: %w", spec.Version, spec.Service, err)
 	}
@@ -469,11 +477,7 @@ func (b *Backend) SetTraffic(ctx context.Context, app, service string, split map
 	body := map[string]any{"split": map[string]any{"allocations": alloc, "shardBy": shardBy}}
 	u := b.adminURL("apps/%s/services/%s", project, service) + "?" + url.Values{
 		"updateMask": {"split"}, "migrateTraffic": {strconv.FormatBool(migrate)}}.Encode()
-	var op operation
-	if err := b.do(ctx, request{api: apiAdmin, method: "PATCH", url: u, body: body, out: &op, idempotent: true}); err != nil {
-		return fmt.Errorf("routing the traffic of service %s: %w", service, err)
-	}
-	if _, err := b.wait(ctx, apiAdmin, b.ep.AppEngine, op); err != nil {
+	if _, err := b.operate(ctx, request{api: apiAdmin, method: "PATCH", url: u, body: body, idempotent: true}); err != nil {
 		return fmt.Errorf("routing the traffic of service %s: %w", service, err)
 	}
 	if previous != nil {
@@ -496,13 +500,9 @@ func (b *Backend) SetServingStatus(ctx context.Context, app, service, version st
 	if status != backend.Serving && status != backend.Stopped {
 		return fmt.Errorf("unknown serving status %q", status)
 	}
-	var op operation
-	err = b.do(ctx, request{api: apiAdmin, method: "PATCH", idempotent: true, out: &op,
+	_, err = b.operate(ctx, request{api: apiAdmin, method: "PATCH", idempotent: true,
 		body: map[string]any{"servingStatus": string(status)},
 		url:  b.adminURL("apps/%s/services/%s/versions/%s", project, service, version) + "?updateMask=servingStatus"})
-	if err == nil {
-		_, err = b.wait(ctx, apiAdmin, b.ep.AppEngine, op)
-	}
 	if err != nil {
 		return fmt.Errorf("setting version %s of service %s to %s: %w", version, service, status, err)
 	}
@@ -526,12 +526,8 @@ func (b *Backend) DeleteVersion(ctx context.Context, app, service, version strin
 	if share := svc.allocations()[version]; share > 0 {
 		return fmt.Errorf("version %s of service %s receives %.0f%% of the traffic; route it elsewhere first: %w", version, service, share*100, backend.ErrVersionServing)
 	}
-	var op operation
-	err = b.do(ctx, request{api: apiAdmin, method: "DELETE", out: &op,
+	_, err = b.operate(ctx, request{api: apiAdmin, method: "DELETE",
 		url: b.adminURL("apps/%s/services/%s/versions/%s", project, service, version)})
-	if err == nil {
-		_, err = b.wait(ctx, apiAdmin, b.ep.AppEngine, op)
-	}
 	if err != nil {
 		return fmt.Errorf("deleting version %s of service %s: %w", version, service, err)
 	}

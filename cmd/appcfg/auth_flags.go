@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -27,6 +28,7 @@ const (
 	flagNoLocalServer  = "noauth_local_webserver"
 	flagCreateApp      = "create_app"
 	flagKeepPrevious   = "keep_previous_version"
+	flagTimeout        = "timeout"
 )
 
 // authFlags are the OAuth2 options of appcfg.py; they apply to every
@@ -44,6 +46,8 @@ func authFlags() []cli.Flag {
 		&cli.StringFlag{Name: flagCreateApp, EnvVars: []string{"APPCFG_CREATE_APP"}, Category: "App Engine", Usage: "create the project's App Engine application in `REGION` (like us-central) if it has none; the region cannot be changed later"},
 		&cli.BoolFlag{Name: flagKeepPrevious, Category: "App Engine",
 			Usage: "keep running the version a promote takes the traffic from (by default it is stopped unless it is automatic-scaling standard, which costs nothing idle)"},
+		&cli.DurationFlag{Name: flagTimeout, EnvVars: []string{"APPCFG_TIMEOUT"}, Category: "App Engine", Value: 10 * time.Minute,
+			Usage: "how long to wait, retrying with backoff, while another operation holds the service (\"operation already in progress\"); then exit 3"},
 	}
 }
 
@@ -91,6 +95,9 @@ func stashAuth(c *cli.Context) error {
 	// A deploy lists the code bucket anyway: starting as the backend
 	// opens overlaps the listing with the walk and hashing of the files.
 	set.Prefetch = c.Args().First() == "update"
+	set.ConflictTimeout = c.Duration(flagTimeout)
+	errw := c.App.ErrWriter
+	set.Notify = func(msg string) { fmt.Fprintf(errw, "appcfg: waiting: %s\n", msg) }
 	c.Context = appengine.WithSettings(c.Context, set)
 	return nil
 }

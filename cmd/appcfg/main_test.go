@@ -117,7 +117,7 @@ func TestScripts(t *testing.T) {
 			"cpdir":     cmdCopyDir,
 			"ptyexec":   cmdPtyExec, "ttyexec": cmdTTYExec,
 			"httpget": cmdHTTPGet, "matchlines": cmdMatchLines,
-			"exitcode": cmdExitCode,
+			"exitcode": cmdExitCode, "fakegoogle": cmdFakeGoogle,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
