@@ -9,7 +9,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/internal/hashcache"
@@ -26,10 +25,9 @@ type Options struct {
 	// Files is the upload set, as chosen by package skipfiles.
 	Files []File
 
-	// Indexes and Configs are the companion files to push after the
-	// version is created; nil to push none.
-	Indexes *appconfig.IndexDefinitions
-	Configs []Config
+	// Companions are the companion files to push after the version is
+	// live; nil pushes none.
+	Companions Companions
 
 	DryRun    bool // plan only: nothing changes on the host
 	NoPromote bool // create the version but route no traffic to it
@@ -48,11 +46,17 @@ type Options struct {
 	Stale func(backend.Owner) bool
 }
 
-// Config is one companion configuration document to push.
-type Config struct {
-	Kind backend.ConfigKind
-	File string // for messages
-	Doc  []byte // validated YAML
+// Companions are the companion files (index.yaml, cron.yaml …) a deploy
+// pushes once its version is live. Package companion's Set implements it;
+// upload only calls it, so neither feature package imports the other.
+type Companions interface {
+	// Check drops the files a host that can tell says it will not take,
+	// before anything is sent, and returns a warning for each.
+	Check(b backend.Backend) []string
+	// Push pushes them, and returns what it pushed and the problems
+	// that did not stop it (also given to rep); an error means a file
+	// that decides where traffic goes was not pushed.
+	Push(ctx context.Context, b backend.Backend, rep progress.Reporter) (pushed, warnings []string, err error)
 }
 
 // Result is what a deploy did, or with DryRun would do.
@@ -157,8 +161,12 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		}
 		res.Promoted = true
 	}
-	if err := pushCompanions(ctx, b, opts, res, rep); err != nil {
-		return res, lk.cause(ctx, err)
+	if opts.Companions != nil {
+		pushed, warnings, err := opts.Companions.Push(ctx, b, rep)
+		res.Pushed, res.Warnings = pushed, append(res.Warnings, warnings...)
+		if err != nil {
+			return res, lk.cause(ctx, err)
+		}
 	}
 	return res, nil
 }
@@ -251,15 +259,12 @@ func preflight(b backend.Backend, opts *Options, res *Result, rep progress.Repor
 	if err := p.CheckVersion(spec(*opts, nil)); err != nil {
 		return err
 	}
-	kept := opts.Configs[:0:0]
-	for _, c := range opts.Configs {
-		if err := p.CheckConfig(c.Kind); err != nil {
-			warn(res, rep, fmt.Sprintf("%s is not deployed: %v", c.File, err))
-			continue
+	if opts.Companions != nil {
+		for _, w := range opts.Companions.Check(b) {
+			res.Warnings = append(res.Warnings, w)
+			rep.Warn(w)
 		}
-		kept = append(kept, c)
 	}
-	opts.Configs = kept
 	return nil
 }
 

@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/backend/local"
+	"github.com/appcfg/appcfg/companion"
 	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/internal/progress"
 )
@@ -285,10 +287,16 @@ func TestCompanionTheHostDoesNotTakeIsAWarningBeforeUpload(t *testing.T) {
 	host := newPreflighted(t)
 	_, files := writeApp(t, 5)
 	opts := baseOptions(files)
-	opts.Configs = []Config{
-		{Kind: backend.ConfigDOS, File: "dos.yaml", Doc: []byte("blacklist:\n- subnet: 1.2.3.4\n")},
-		{Kind: backend.ConfigDispatch, File: "dispatch.yaml", Doc: []byte("dispatch:\n- url: '*/a/*'\n  service: default\n")},
+	set := &companion.Set{App: "app"}
+	for path, cfg := range map[string]any{
+		"dos.yaml":      &appconfig.DOSInfo{Blacklist: []*appconfig.BlacklistEntry{{Subnet: "1.2.3.4"}}},
+		"dispatch.yaml": &appconfig.DispatchInfo{Dispatch: []*appconfig.DispatchEntry{{URL: "*/a/*", Service: "default"}}},
+	} {
+		if err := set.Add(path, cfg); err != nil {
+			t.Fatal(err)
+		}
 	}
+	opts.Companions = set
 	rep := &warnCounter{Reporter: progress.Or(nil), host: host}
 	res, err := Deploy(ctx, host, opts, rep)
 	if err != nil {

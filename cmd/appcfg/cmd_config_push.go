@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
-	"gopkg.in/yaml.v3"
 
 	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/companion"
 	"github.com/appcfg/appcfg/internal/groc"
 	"github.com/appcfg/appcfg/internal/regularfile"
 	"github.com/appcfg/appcfg/validate"
@@ -25,10 +25,10 @@ import (
 // their own, without a deploy.
 func configPushCommands(io stdio) []*cli.Command {
 	return []*cli.Command{
-		configPushCommand(io, configPush{"update_cron", validate.KindCron, backend.ConfigCron, "cron", "job", "Uploading cron entries."}),
-		configPushCommand(io, configPush{"update_queues", validate.KindQueue, backend.ConfigQueue, "queue", "queue", "Uploading task queue entries."}),
-		configPushCommand(io, configPush{"update_dispatch", validate.KindDispatch, backend.ConfigDispatch, "dispatch", "rule", "Uploading dispatch entries."}),
-		configPushCommand(io, configPush{"update_dos", validate.KindDOS, backend.ConfigDOS, "dos", "blocked subnet", "Uploading DOS entries."}),
+		configPushCommand(io, configPush{"update_cron", validate.KindCron, "cron", "job", "Uploading cron entries."}),
+		configPushCommand(io, configPush{"update_queues", validate.KindQueue, "queue", "queue", "Uploading task queue entries."}),
+		configPushCommand(io, configPush{"update_dispatch", validate.KindDispatch, "dispatch", "rule", "Uploading dispatch entries."}),
+		configPushCommand(io, configPush{"update_dos", validate.KindDOS, "dos", "blocked subnet", "Uploading DOS entries."}),
 		cronInfoCommand(io),
 	}
 }
@@ -159,16 +159,15 @@ func isYAMLFile(path string) bool {
 
 // configPush describes one update_* command.
 type configPush struct {
-	name    string
-	kind    validate.Kind
-	cfgKind backend.ConfigKind
-	noun    string // as the legacy messages name the configuration
-	entry   string // what one entry is, for the summary
-	status  string // the legacy status line
+	name   string
+	kind   validate.Kind
+	noun   string // as the legacy messages name the configuration
+	entry  string // what one entry is, for the summary
+	status string // the legacy status line
 }
 
 func configPushCommand(io stdio, p configPush) *cli.Command {
-	name, kind, cfgKind, noun, status := p.name, p.kind, p.cfgKind, p.noun, p.status
+	name, kind, noun, status := p.name, p.kind, p.noun, p.status
 	return &cli.Command{
 		Name:      name,
 		Usage:     fmt.Sprintf("validate %s.yaml and replace the application's %s configuration on the host", kind, noun),
@@ -190,55 +189,25 @@ func configPushCommand(io stdio, p configPush) *cli.Command {
 			if err != nil {
 				return err
 			}
-			doc, entries, err := pushDocument(cf.config, app)
+			f, err := companion.Document(cf.path, cf.config, app)
 			if err != nil {
-				return fmt.Errorf("serialising %s: %w", cf.path, err)
+				return err
 			}
 			return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
-				cs, err := backend.As[backend.ConfigStore](b, string(cfgKind)+" configuration")
+				cs, err := companion.Store(b, f.Kind)
 				if err != nil {
 					return err
 				}
 				g.statusf(io, "%s", status)
-				if err := cs.PutConfig(ctx, app, cfgKind, doc); err != nil {
+				if err := f.Push(ctx, cs, app); err != nil {
 					return fmt.Errorf("updating the %s configuration of app %s from %s: %w", noun, app, cf.path, err)
 				}
 				fmt.Fprintf(io.out, "Updated the %s configuration of app %s from %s (%s).\n",
-					noun, app, filepath.Base(cf.path), plural(entries, p.entry))
+					noun, app, filepath.Base(cf.path), plural(f.Entries, p.entry))
 				return nil
 			})
 		},
 	}
-}
-
-// pushDocument is the document sent for a companion model, and its number
-// of entries. As the legacy tool sent them, the body has no application:
-// key, except dispatch.yaml's, which names the resolved application.
-func pushDocument(cfg any, app string) ([]byte, int, error) {
-	var v any
-	n := 0
-	switch c := cfg.(type) {
-	case *appconfig.CronInfo:
-		cp := *c
-		cp.Application = ""
-		v, n = &cp, len(c.Cron)
-	case *appconfig.QueueInfo:
-		cp := *c
-		cp.Application = ""
-		v, n = &cp, len(c.Queue)
-	case *appconfig.DOSInfo:
-		cp := *c
-		cp.Application = ""
-		v, n = &cp, len(c.Blacklist)
-	case *appconfig.DispatchInfo:
-		cp := *c
-		cp.Application = app
-		v, n = &cp, len(c.Dispatch)
-	default:
-		return nil, 0, fmt.Errorf("no document form for %T", cfg)
-	}
-	doc, err := yaml.Marshal(v)
-	return doc, n, err
 }
 
 func cronInfoCommand(io stdio) *cli.Command {

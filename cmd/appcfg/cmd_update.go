@@ -14,8 +14,11 @@ import (
 
 	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/companion"
+	"github.com/appcfg/appcfg/indexes"
 	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/internal/human"
+	"github.com/appcfg/appcfg/internal/progress"
 	"github.com/appcfg/appcfg/upload"
 	"github.com/appcfg/appcfg/validate"
 	"github.com/urfave/cli/v2"
@@ -201,12 +204,13 @@ func pushOnly(ctx context.Context, io stdio, g globals, b backend.Backend, comps
 	if app == "" {
 		return nil, usagef("Expected -A app_id: the files named do not say which application they belong to.")
 	}
-	opts := upload.Options{App: app}
-	if err := addCompanions(&opts, comps); err != nil {
+	set, err := companionSet(app, comps)
+	if err != nil {
 		return nil, err
 	}
+	res := &upload.Result{App: app}
 	rep := newReporter(io, g, false)
-	res, err := upload.PushCompanions(ctx, b, opts, rep)
+	res.Pushed, res.Warnings, err = set.Push(ctx, b, rep)
 	finish(rep)
 	return res, err
 }
@@ -228,8 +232,10 @@ func deployService(c *cli.Context, io stdio, g globals, b backend.Backend, d *ap
 		Cache: hashcache.Open(cachePath(d.dir)),
 		Owner: deployOwner(), Stale: staleOwner,
 	}
-	if err := addCompanions(&opts, comps); err != nil {
-		return nil, err
+	if comps != nil {
+		if opts.Companions, err = companionSet(d.appID, comps); err != nil {
+			return nil, err
+		}
 	}
 	files, err := selectUploadFiles(ctx, io, g, c, d, b.Properties())
 	if err != nil {
@@ -305,28 +311,22 @@ func cachePath(dir string) string {
 	return filepath.Join(base, "appcfg", "hashes", hex.EncodeToString(sum[:8]))
 }
 
-// addCompanions adds the valid companion files comps to opts, in the
-// legacy order of pushes: dispatch last, as it names the services.
-func addCompanions(opts *upload.Options, comps map[validate.Kind]validate.FileResult) error {
-	if r, ok := comps[validate.KindIndex]; ok {
-		if defs, ok := r.Config.(*appconfig.IndexDefinitions); ok && defs != nil {
-			opts.Indexes = defs
+// companionSet is the companion files comps of app, to push; index.yaml's
+// indexes are added as update_indexes adds them.
+func companionSet(app string, comps map[validate.Kind]validate.FileResult) (*companion.Set, error) {
+	set := &companion.Set{App: app, UpdateIndexes: pushIndexes}
+	for _, r := range comps {
+		if err := set.Add(r.Path, r.Config); err != nil {
+			return nil, err
 		}
 	}
-	for _, k := range []struct {
-		kind validate.Kind
-		cfg  backend.ConfigKind
-	}{{validate.KindCron, backend.ConfigCron}, {validate.KindQueue, backend.ConfigQueue},
-		{validate.KindDOS, backend.ConfigDOS}, {validate.KindDispatch, backend.ConfigDispatch}} {
-		r, ok := comps[k.kind]
-		if !ok || r.Config == nil {
-			continue // absent, or not a regular file (validate warned)
-		}
-		doc, err := yaml.Marshal(r.Config)
-		if err != nil {
-			return fmt.Errorf("serialising %s: %w", r.Path, err)
-		}
-		opts.Configs = append(opts.Configs, upload.Config{Kind: k.cfg, File: r.Path, Doc: doc})
-	}
-	return nil
+	return set, nil
+}
+
+// pushIndexes adds the indexes the host lacks exactly as update_indexes
+// does (definitions compared as the SDK compares them), without waiting
+// for them to build.
+func pushIndexes(ctx context.Context, im backend.IndexManager, app string, defs *appconfig.IndexDefinitions, rep progress.Reporter) error {
+	_, err := indexes.Update(ctx, im, app, defs, indexes.Options{}, rep)
+	return err
 }
