@@ -204,6 +204,11 @@ func (b *Backend) do(ctx context.Context, r request) error {
 			if ctx.Err() != nil {
 				return fmt.Errorf("%s %s: %w", r.method, r.url, ctx.Err())
 			}
+			if errors.Is(err, backend.ErrDenied) {
+				// The credentials were refused (internal/auth's token
+				// source says so): asking again will not help.
+				return fmt.Errorf("%s: %s %s: %w", r.api, r.method, r.url, err)
+			}
 			last = fmt.Errorf("%s: %s %s: %w", r.api, r.method, r.url, backend.Classify(err, backend.ErrTransient))
 		} else {
 			last = decodeResponse(resp, r)

@@ -113,9 +113,13 @@ func (c *client) once(ctx context.Context, url, method string, body []byte, out 
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
+		err = fmt.Errorf("datastore %s at %s: %w", method, c.endpoint, err)
+		if errors.Is(err, backend.ErrDenied) {
+			return -1, err // a refused credential stays refused
+		}
 		// Network errors (refused, reset, EOF, this attempt's timeout)
 		// may pass.
-		return 0, fmt.Errorf("datastore %s at %s: %w", method, c.endpoint, err)
+		return 0, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))

@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/backend/appengine"
 	"github.com/appcfg/appcfg/internal/auth"
 )
@@ -25,6 +26,8 @@ const (
 	flagAccessToken    = "oauth2_access_token"
 	flagRefreshToken   = "oauth2_refresh_token"
 	flagServiceAccount = "service_account_json"
+	flagTokenFile      = "access_token_file"
+	flagImpersonate    = "impersonate_service_account"
 	flagNoLocalServer  = "noauth_local_webserver"
 	flagCreateApp      = "create_app"
 	flagKeepPrevious   = "keep_previous_version"
@@ -41,6 +44,10 @@ func authFlags() []cli.Flag {
 			Usage: "get access tokens with this OAuth2 refresh token"},
 		&cli.StringFlag{Name: flagServiceAccount, Category: "auth",
 			Usage: "authenticate as the service account whose JSON key is in this file"},
+		&cli.StringFlag{Name: flagTokenFile, EnvVars: []string{"APPCFG_ACCESS_TOKEN_FILE"}, Category: "auth",
+			Usage: "use the OAuth2 access token in this `FILE` (read again when it changes; never refreshed by appcfg)"},
+		&cli.StringFlag{Name: flagImpersonate, EnvVars: []string{"APPCFG_IMPERSONATE_SERVICE_ACCOUNT"}, Category: "auth",
+			Usage: "act as this service `EMAIL` (or a comma-separated delegation chain ending with it), with tokens the IAM Credentials API issues for the other credentials"},
 		&cli.BoolFlag{Name: flagNoLocalServer, Category: "auth",
 			Usage: "log in by pasting the browser's address instead of a redirect to a local web server"},
 		&cli.StringFlag{Name: flagCreateApp, EnvVars: []string{"APPCFG_CREATE_APP"}, Category: "App Engine", Usage: "create the project's App Engine application in `REGION` (like us-central) if it has none; the region cannot be changed later"},
@@ -73,11 +80,17 @@ func stashAuth(c *cli.Context) error {
 			AccessToken:        c.String(flagAccessToken),
 			RefreshToken:       c.String(flagRefreshToken),
 			ServiceAccountJSON: c.String(flagServiceAccount),
-			ClientID:           c.String(flagClientID),
-			ClientSecret:       c.String(flagClientSecret),
-			NoLocalWebserver:   c.Bool(flagNoLocalServer),
-			Prompt:             c.App.ErrWriter,
-			In:                 c.App.Reader,
+			AccessTokenFile:    expandHome(c.String(flagTokenFile)),
+			// The IAM Credentials endpoint is overridden like the
+			// backends' APPCFG_*_API ones (tests, private endpoints).
+			ImpersonateServiceAccount: c.String(flagImpersonate),
+			IAMCredentialsURL:         os.Getenv("APPCFG_IAMCREDENTIALS_API"),
+			ClassifyError:             classifyTokenError,
+			ClientID:                  c.String(flagClientID),
+			ClientSecret:              c.String(flagClientSecret),
+			NoLocalWebserver:          c.Bool(flagNoLocalServer),
+			Prompt:                    c.App.ErrWriter,
+			In:                        c.App.Reader,
 		},
 		errw:      c.App.ErrWriter,
 		noisy:     c.Bool(flagNoisy),
@@ -214,7 +227,8 @@ func authHTTPClient(ctx context.Context, location string) (*http.Client, error) 
 	default:
 		opts.CacheFile = s.cacheFile
 	}
-	flagsGiven := opts.AccessToken != "" || opts.RefreshToken != "" || opts.ServiceAccountJSON != ""
+	flagsGiven := opts.AccessToken != "" || opts.RefreshToken != "" || opts.ServiceAccountJSON != "" ||
+		opts.AccessTokenFile != "" || opts.ImpersonateServiceAccount != ""
 	hc, desc, err := auth.Client(ctx, opts, base)
 	if err == nil {
 		if s.noisy {
@@ -223,13 +237,23 @@ func authHTTPClient(ctx context.Context, location string) (*http.Client, error) 
 		return hc, nil
 	}
 	if flagsGiven {
-		return nil, err
+		return nil, backend.Classify(err, backend.ErrDenied)
 	}
 	if scheme == "appengine" && allLoopback(location) {
 		return &http.Client{Transport: base}, nil
 	}
 	if scheme == "appengine" {
-		return nil, err
+		return nil, backend.Classify(err, backend.ErrDenied)
 	}
 	return nil, nil
+}
+
+// classifyTokenError gives a failure to get a token its failure class (exit
+// status): a credential that was refused is ErrDenied, an issuer that could
+// not be reached ErrTransient.
+func classifyTokenError(e *auth.TokenError) error {
+	if e.Transient {
+		return backend.Classify(e, backend.ErrTransient)
+	}
+	return backend.Classify(e, backend.ErrDenied)
 }

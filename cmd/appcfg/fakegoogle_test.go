@@ -24,6 +24,7 @@ type fakeGoogle struct {
 
 	mu      sync.Mutex
 	calls   []string
+	authz   []string        // the Authorization header of each call
 	objects map[string]bool // object names stored in the buckets
 	// versions are the versions created, by "apps/P/services/S", in
 	// creation order; splits their services' traffic allocations.
@@ -125,11 +126,27 @@ func (f *fakeGoogle) addVersion(svc string, v map[string]any) {
 	}
 }
 
+// authorizations returns the distinct Authorization headers received.
+func (f *fakeGoogle) authorizations() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range f.authz {
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 func (f *fakeGoogle) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, r.Method+" "+r.URL.Path)
+	f.authz = append(f.authz, r.Header.Get("Authorization"))
 	echo := f.echo
 	if f.echoPath != "" && !strings.Contains(r.URL.Path, f.echoPath) {
 		echo = 0

@@ -38,6 +38,16 @@ type Options struct {
 	// AccessToken is used as is (--oauth2_access_token); it is never
 	// refreshed, so a long deploy may outlive it.
 	AccessToken string
+	// AccessTokenFile is a file holding the access token
+	// (--access_token_file), read again whenever it changes.
+	AccessTokenFile string
+	// ImpersonateServiceAccount (--impersonate_service_account) is a
+	// service account email, or a comma-separated delegation chain ending
+	// with it: the credentials the other options select are exchanged for
+	// its tokens at the IAM Credentials API (IAMCredentialsURL; tests point
+	// it at httptest).
+	ImpersonateServiceAccount string
+	IAMCredentialsURL         string
 	// RefreshToken (--oauth2_refresh_token) is exchanged at TokenURL with
 	// ClientID/ClientSecret.
 	RefreshToken string
@@ -63,6 +73,10 @@ type Options struct {
 	Prompt      io.Writer
 	In          io.Reader
 	OpenBrowser func(url string) error
+	// ClassifyError, if set, wraps each failure to get a token (the
+	// transport's requests then fail with what it returns): the caller
+	// adds its failure class, which internal/ cannot name.
+	ClassifyError func(*TokenError) error
 	// HTTPClient is used for token requests (tests: a TLS-trusting
 	// client); nil for http.DefaultClient.
 	HTTPClient *http.Client
@@ -104,14 +118,39 @@ func (o Options) withClient(ctx context.Context) context.Context {
 }
 
 // TokenSource returns the token source the options select, and a short
-// description of it for --verbose (never the token).
+// description of it for --verbose (never the token). Its failures are
+// *TokenError.
 func TokenSource(ctx context.Context, o Options) (oauth2.TokenSource, string, error) {
+	ts, desc, err := baseTokenSource(ctx, o)
+	if err != nil {
+		return nil, "", err
+	}
+	if o.ImpersonateServiceAccount != "" {
+		// The token requests outlive this call, as in baseTokenSource.
+		its, err := newImpersonateSource(context.WithoutCancel(ctx), o, classifyingSource{ts: ts, desc: desc})
+		if err != nil {
+			return nil, "", err
+		}
+		desc = "the service account " + o.ImpersonateServiceAccount + " impersonated with " + desc
+		ts = its
+	}
+	return classifyingSource{ts: ts, desc: desc, wrap: o.ClassifyError}, desc, nil
+}
+
+// baseTokenSource is TokenSource before impersonation.
+func baseTokenSource(ctx context.Context, o Options) (oauth2.TokenSource, string, error) {
 	// The token source outlives this call: it must not be cancelled with
 	// ctx, but it keeps ctx's values (the token-request client).
 	tctx := o.withClient(context.WithoutCancel(ctx))
 	switch {
 	case o.AccessToken != "":
 		return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: o.AccessToken, TokenType: "Bearer"}), "the access token given with --oauth2_access_token", nil
+	case o.AccessTokenFile != "":
+		ts, err := newTokenFileSource(o.AccessTokenFile)
+		if err != nil {
+			return nil, "", err
+		}
+		return ts, "the access token in " + o.AccessTokenFile, nil
 	case o.RefreshToken != "":
 		ts := o.config("").TokenSource(tctx, &oauth2.Token{RefreshToken: o.RefreshToken})
 		return ts, "the refresh token given with --oauth2_refresh_token", nil
@@ -137,7 +176,7 @@ func TokenSource(ctx context.Context, o Options) (oauth2.TokenSource, string, er
 		return creds.TokenSource, "Application Default Credentials", nil
 	}
 	if !o.Interactive {
-		return nil, "", fmt.Errorf("no Google credentials found (%v); pass --oauth2_access_token, --oauth2_refresh_token or --service_account_json, set GOOGLE_APPLICATION_CREDENTIALS, or run gcloud auth application-default login", adcErr)
+		return nil, "", fmt.Errorf("no Google credentials found (%v); pass --oauth2_access_token, --access_token_file, --oauth2_refresh_token or --service_account_json, set GOOGLE_APPLICATION_CREDENTIALS (a service account key or a workload identity federation file), or run gcloud auth application-default login", adcErr)
 	}
 	tok, err := browserLogin(ctx, o)
 	if err != nil {
