@@ -102,6 +102,9 @@ type Version struct {
 	// Traffic is the share of the service's traffic routed to the
 	// version, in [0, 1].
 	Traffic float64 `json:"traffic"`
+	// URL is where the host serves the version itself, as the host says
+	// it (App Engine's versionUrl); "" when the host does not say.
+	URL string `json:"url,omitempty"`
 }
 
 // ServingStatus says whether a version may serve.

@@ -160,6 +160,9 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 			return nil, fmt.Errorf("version %s was created, but promoting it failed: %w", opts.Version, lk.cause(ctx, err))
 		}
 		res.Promoted = true
+		// The version was read back before it was promoted: it now has
+		// all of its service's traffic.
+		v.Traffic = 1
 	}
 	if opts.Companions != nil {
 		pushed, warnings, err := opts.Companions.Push(ctx, b, rep)

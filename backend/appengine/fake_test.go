@@ -628,9 +628,19 @@ func (f *fakeCloud) createVersion(project, service string, in map[string]any) (i
 	v["createTime"] = time.Now().UTC().Format(time.RFC3339Nano)
 	v["createdBy"] = "deployer@example.com"
 	v["diskUsageBytes"] = strconv.FormatInt(disk, 10)
+	// versionUrl as the Admin API forms it: the default service's name is
+	// left out of the host name.
+	host := project + ".uc.r.appspot.com"
+	if service != "default" {
+		host = service + "-dot-" + host
+	}
 	s.versions[id] = v
 	meta := map[string]any{"@type": "type.googleapis.com/google.appengine.v1.OperationMetadataV1", "method": "google.appengine.v1.Versions.CreateVersion"}
-	return 200, f.newOp("apps/"+project, meta, view(v, ""), nil)
+	// The stored version stays what was sent (the golden tests read it);
+	// the answer adds what the server fills in.
+	created := view(v, "")
+	created["versionUrl"] = "https://" + id + "-dot-" + host
+	return 200, f.newOp("apps/"+project, meta, created, nil)
 }
 
 // view drops the fields the BASIC view leaves out.

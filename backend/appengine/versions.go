@@ -111,6 +111,7 @@ type apiVersion struct {
 	CreateTime     time.Time `json:"createTime"`
 	CreatedBy      string    `json:"createdBy"`
 	DiskUsageBytes string    `json:"diskUsageBytes"`
+	VersionURL     string    `json:"versionUrl"` // https://VERSION-dot-SERVICE-dot-PROJECT.REGION.r.appspot.com
 	// Env and the scaling blocks tell whether the version scales to
 	// zero by itself (automatic-scaling standard) or bills instances
 	// while it has no traffic.
@@ -143,6 +144,7 @@ func toVersion(project, service string, av apiVersion, split map[string]float64)
 		Created: av.CreateTime, Deployer: av.CreatedBy,
 		ServingStatus: backend.ServingStatus(av.ServingStatus),
 		Traffic:       split[av.ID],
+		URL:           av.VersionURL,
 	}
 	if v.ServingStatus == "" {
 		v.ServingStatus = backend.Serving
@@ -211,6 +213,7 @@ func (b *Backend) CreateVersion(ctx context.Context, spec backend.VersionSpec) (
 			v.ServingStatus = backend.ServingStatus(created.ServingStatus)
 		}
 		v.Deployer = created.CreatedBy
+		v.URL = created.VersionURL
 	}
 	if svc, err := b.service(ctx, project, spec.Service); err == nil {
 		v.Traffic = svc.allocations()[spec.Version]

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -15,6 +16,9 @@ import (
 // returns the exit status. Only main calls os.Exit.
 func run(ctx context.Context, args []string, io stdio) int {
 	io.err = &lockedWriter{w: io.err}
+	// Results and ndjson events of several goroutines reach stdout whole;
+	// the watch tells whether a failed command printed its document.
+	io.out = &watchedWriter{w: &lockedWriter{w: io.out}}
 	if len(args) == 2 && (args[1] == "--version" || args[1] == "-V") {
 		// -V/--version takes an app version for every command, as in
 		// appcfg.py; alone, it asks for the tool's own version.
@@ -26,14 +30,30 @@ func run(ctx context.Context, args []string, io stdio) int {
 
 // runApp runs app on args. A panic on the way is a bug of appcfg: it is
 // reported as one line asking for a report, with exit status 70, never as
-// a Go trace (see recoverBug).
+// a Go trace (see recoverBug). With --format json or ndjson a failure is
+// also a JSON error object on stdout.
 func runApp(ctx context.Context, app *cli.App, args []string, io stdio) (code int) {
-	defer recoverBug(io.err, &code)
-	args, err := normalizeArgs(app, args)
-	if err == nil {
-		err = app.RunContext(ctx, args)
+	out, _ := app.Writer.(*watchedWriter)
+	if out == nil {
+		out = &watchedWriter{w: io.out}
 	}
-	return exitCode(err, io.err)
+	f := requestedFormat(args)
+	defer func() {
+		if code == exitBug {
+			printFailure(out, f, "bug", code, errors.New("appcfg failed (a bug); see stderr"))
+		}
+	}()
+	defer recoverBug(io.err, &code)
+	norm, err := normalizeArgs(app, args)
+	if err == nil {
+		f = requestedFormat(norm)
+		err = app.RunContext(ctx, norm)
+	}
+	code, class := reportError(err, io.err)
+	if err != nil && code != exitBug {
+		printFailure(out, f, class, code, redactedError{err})
+	}
+	return code
 }
 
 // newApp builds the command tree. Everything it needs comes from io, so

@@ -87,7 +87,6 @@ func lsFilesCommand(io stdio) *cli.Command {
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: lsFlagSkipped, Usage: "list the skipped paths instead, each with the rule or check that skipped it"},
 			&cli.StringFlag{Name: lsFlagExplain, Usage: "say which rule (file, line, pattern) keeps or drops `PATH`"},
-			&cli.BoolFlag{Name: lsFlagJSON, Usage: "print the result as one JSON object"},
 		}, skipFilesFlags()...),
 		Action: func(c *cli.Context) error {
 			g, err := readGlobals(c)

@@ -24,6 +24,10 @@ import (
 // flight and for the last logs to be written.
 const shutdownGrace = 15 * time.Second
 
+// defaultServePort is where serve listens unless --port says otherwise;
+// update names the local URLs with it.
+const defaultServePort = 8080
+
 func serveCommand(io stdio) *cli.Command {
 	return &cli.Command{
 		Name:      "serve",
@@ -33,7 +37,7 @@ func serveCommand(io stdio) *cli.Command {
 			"handlers, and records every request (see request_logs). Script handlers answer 502: the\n" +
 			"local host does not run application code. Stop it with Ctrl-C or SIGTERM.",
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "port", Value: 8080, Usage: "TCP port to listen on (0 picks a free one)"},
+			&cli.IntFlag{Name: "port", Value: defaultServePort, Usage: "TCP port to listen on (0 picks a free one)"},
 			&cli.StringFlag{Name: "host", Value: "127.0.0.1", Usage: "address to listen on"},
 			&cli.StringFlag{Name: "url_file", Usage: "also write the server's URL to this file once it listens (for scripts)"},
 			&cli.BoolFlag{Name: "trust_proxy", Usage: "believe X-Forwarded-Proto, -Host and -For (only behind a reverse proxy that sets them)"},

@@ -6,11 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/backend"
@@ -41,7 +44,6 @@ func updateCommand(io stdio) *cli.Command {
 			"contents already sent are never sent twice.",
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"dry_run"}, Usage: "show the plan (files, bytes, what would be uploaded) and change nothing on the host"},
-			&cli.BoolFlag{Name: "json", Usage: "print the plan or the result as JSON on stdout"},
 			&cli.BoolFlag{Name: "no-promote", Aliases: []string{"no_promote"}, Usage: "create the version but route no traffic to it"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "parallel uploads (default: what the backend handles well)"},
 		}, append(skipFilesFlags(), legacyFlags(legacyUpdateOptions())...)...),
@@ -133,7 +135,7 @@ func runUpdate(c *cli.Context, io stdio, g globals, args []string) (err error) {
 	}
 	defer closeBackend(b, &err)
 	g.statusf(io, "Host: %s", b.Location())
-	var results []*upload.Result
+	var results []*updateResult
 	for i, d := range t.services {
 		// The companions go with the last service, so dispatch rules,
 		// pushed last, find every service they name.
@@ -141,29 +143,100 @@ func runUpdate(c *cli.Context, io stdio, g globals, args []string) (err error) {
 		if i == len(t.services)-1 {
 			comps = t.companions
 		}
+		start := time.Now()
 		res, err := deployService(c, io, g, b, d, comps)
 		if err != nil {
 			return updateFailed(err, t, i, len(args) > 1)
 		}
-		results = append(results, res)
+		results = append(results, newUpdateResult(res, b, start))
 	}
 	if len(t.services) == 0 {
+		start := time.Now()
 		res, err := pushOnly(ctx, io, g, b, t.companions)
 		if err != nil {
 			return err
 		}
-		results = append(results, res)
+		results = append(results, newUpdateResult(res, b, start))
 	}
-	if c.Bool("json") {
-		if len(results) == 1 {
-			return printJSON(io.out, results[0])
+	var v any = results
+	if len(results) == 1 {
+		v = results[0]
+	}
+	err = emit(io, g, v, func() {
+		for _, res := range results {
+			printUpdateResult(io, g, res.Result)
 		}
-		return printJSON(io.out, results)
+	})
+	if err == nil {
+		err = githubDeployOutputs(io, results)
 	}
-	for _, res := range results {
-		printUpdateResult(io, g, res)
+	return err
+}
+
+// updateResult is what update reports of one service (docs/schemas/update.json):
+// the deploy's counts and what a script needs next, where the version and
+// its service are served, and the traffic the version has now.
+type updateResult struct {
+	*upload.Result
+	// Project is the project (application) deployed to; App says the same,
+	// under the name appcfg.py used.
+	Project string `json:"project"`
+	// URL serves the version itself, ServiceURL the service by its
+	// traffic split: App Engine's versionUrl and the service's host name;
+	// on the local host the names serve answers on its default port.
+	URL        string  `json:"url,omitempty"`
+	ServiceURL string  `json:"service_url,omitempty"`
+	Traffic    float64 `json:"traffic"` // the version's share of its service's traffic after the deploy, 0 to 1
+	FilesSent  int     `json:"files_sent"`
+	BytesSent  int64   `json:"bytes_sent"`
+	Started    string  `json:"started"` // RFC 3339
+	Seconds    float64 `json:"seconds"`
+}
+
+func newUpdateResult(res *upload.Result, b backend.Backend, start time.Time) *updateResult {
+	r := &updateResult{Result: res, Project: res.App, Started: start.UTC().Format(time.RFC3339Nano),
+		Seconds: time.Since(start).Seconds()}
+	if res.DryRun || res.Version == "" {
+		return r
 	}
-	return nil
+	r.FilesSent, r.BytesSent = res.Missing, res.MissingBytes
+	if d := res.Deployed; d != nil {
+		r.Traffic, r.URL = d.Traffic, d.URL
+	}
+	switch {
+	case r.URL != "":
+		r.ServiceURL = serviceURL(r.URL, res.Version)
+	case b.Properties().Local:
+		r.URL, r.ServiceURL = localURLs(res.Service, res.Version)
+	}
+	return r
+}
+
+// serviceURL is the URL of the service a version URL names: App Engine's
+// host name without the leading "VERSION-dot-".
+func serviceURL(versionURL, version string) string {
+	u, err := url.Parse(versionURL)
+	if err != nil {
+		return ""
+	}
+	host, ok := strings.CutPrefix(u.Host, version+"-dot-")
+	if !ok {
+		return ""
+	}
+	u.Host = host
+	return u.String()
+}
+
+// localURLs are the URLs `appcfg serve` answers for a version and its
+// service on its default port: it routes by the host name's first label as
+// App Engine does, and *.localhost names the loopback address.
+func localURLs(service, version string) (versionURL, serviceURL string) {
+	host := "localhost:" + strconv.Itoa(defaultServePort)
+	svcHost := host
+	if service != "default" {
+		svcHost = service + "." + host
+	}
+	return "http://" + version + "-dot-" + service + "." + host, "http://" + svcHost
 }
 
 // updateFailed says, when an update of several services stops at the
@@ -218,7 +291,6 @@ func pushOnly(ctx context.Context, io stdio, g globals, b backend.Backend, comps
 // deployService deploys one service and pushes comps after it.
 func deployService(c *cli.Context, io stdio, g globals, b backend.Backend, d *appDir, comps map[validate.Kind]validate.FileResult) (*upload.Result, error) {
 	ctx := c.Context
-	asJSON := c.Bool("json")
 	g.statusf(io, "Application: %s; service: %s; version: %s", d.appID, d.service, d.version)
 	cfg, err := yaml.Marshal(d.app)
 	if err != nil {
@@ -243,7 +315,7 @@ func deployService(c *cli.Context, io stdio, g globals, b backend.Backend, d *ap
 	}
 	opts.Files = files
 
-	rep := newReporter(io, g, asJSON)
+	rep := newReporter(io, g, false)
 	res, err := upload.Deploy(ctx, b, opts, rep)
 	finish(rep)
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -23,7 +22,6 @@ func validateCommand(io stdio) *cli.Command {
 			"file; any other yaml file is an app or service configuration). Every problem is printed\n" +
 			"as file:line:col: message; the exit status is 1 when any file has an error.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text or json (a JSON array of problems, for CI annotations)"},
 			&cli.BoolFlag{Name: "print", Usage: "print each file's parsed, defaulted configuration as YAML"},
 		},
 		Action: func(c *cli.Context) error {
@@ -31,16 +29,12 @@ func validateCommand(io stdio) *cli.Command {
 			if err != nil {
 				return err
 			}
-			format := c.String("format")
-			if format != "text" && format != "json" {
-				return usagef("--format must be text or json, not %q", format)
-			}
 			opts := g.validateOptions()
 			results, err := validate.Paths(c.Context, c.Args().Slice(), opts)
 			if err != nil {
 				return err
 			}
-			return reportValidation(io, g, results, format, c.Bool("print"))
+			return reportValidation(io, g, results, c.Bool("print"))
 		},
 	}
 }
@@ -48,8 +42,8 @@ func validateCommand(io stdio) *cli.Command {
 // reportValidation prints the problems (stdout), the parsed configuration
 // when asked, and a summary (stderr); it returns errReported when any file
 // has an error.
-func reportValidation(io stdio, g globals, results []validate.FileResult, format string, print bool) error {
-	var all []appconfig.Problem
+func reportValidation(io stdio, g globals, results []validate.FileResult, print bool) error {
+	all := []appconfig.Problem{}
 	bad := 0
 	for _, r := range results {
 		all = append(all, r.Problems...)
@@ -57,21 +51,18 @@ func reportValidation(io stdio, g globals, results []validate.FileResult, format
 			bad++
 		}
 	}
-	if format == "json" {
-		if all == nil {
-			all = []appconfig.Problem{}
-		}
-		enc := json.NewEncoder(io.out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(all); err != nil {
-			return fmt.Errorf("write problems: %w", err)
-		}
-	} else {
+	// The result stays what --format json always printed: the array of
+	// problems (docs/schemas/validate.json).
+	err := emit(io, g, all, func() {
 		for _, p := range all {
 			fmt.Fprintln(io.out, p.String())
 		}
+	})
+	if err != nil {
+		return fmt.Errorf("write problems: %w", err)
 	}
-	if print {
+	githubAnnotate(io, g, all)
+	if print && !g.format.machine() {
 		if err := printConfigs(io, results); err != nil {
 			return err
 		}

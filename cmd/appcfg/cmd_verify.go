@@ -28,7 +28,6 @@ func verifyCommand(io stdio) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "repair", Usage: "forget damaged contents, so the next update sends them again"},
 			&cli.BoolFlag{Name: "gc", Usage: "remove contents no version names, and stray files"},
-			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout (schema " + backend.StoreReportSchema + ")"},
 		},
 		Action: func(c *cli.Context) error {
 			g, err := readGlobals(c)

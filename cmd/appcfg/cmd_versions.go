@@ -20,7 +20,6 @@ func versionCommands(io stdio) []*cli.Command {
 			Name:      "list_versions",
 			Usage:     "list the versions of every service of an application",
 			ArgsUsage: "[DIR]  (or -A APP_ID)",
-			Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print every version's details as JSON"}},
 			Action: func(c *cli.Context) error {
 				return withHost(c, io, func(ctx context.Context, g globals, b backend.Backend, id ident) error {
 					return listVersions(ctx, io, b, id.app, c.Bool("json"))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/internal/redact"
 )
@@ -47,44 +48,83 @@ func usagef(format string, args ...any) error {
 // example validate's list of problems); only the exit status is left to set.
 var errReported = errors.New("problems reported")
 
-// exitCode maps an error to its exit status and prints it once, with a hint
-// where one helps. It is the only place that decides exit statuses.
-func exitCode(err error, stderr io.Writer) int {
-	if err != nil {
-		// Errors carry server answers, URLs and file names: no credential
-		// among them reaches the screen.
-		err = redactedError{err}
-	}
+// Failure classes: each exit status a failure can have, and the word the
+// JSON error object names it by (docs/schemas/error.json).
+const (
+	exitConflict  = 3  // another operation holds what was asked for (a lock, an operation in progress)
+	exitDenied    = 4  // not authenticated, or a permission is missing
+	exitLimit     = 5  // a quota or a hard limit of the host (the version cap, 10,000 files, 32 MB)
+	exitTransient = 75 // EX_TEMPFAIL: the host could not be reached or kept failing; retry later
+)
+
+// failureClass is the one mapping from an error to its exit status and class.
+func failureClass(err error) (class string, code int) {
 	var ue usageError
 	var re refusedError
 	var ce *crash.Error
 	switch {
 	case err == nil:
-		return exitOK
-	case errors.Is(err, errReported):
-		return exitFailure
-	case errors.Is(err, errDamaged):
-		// verify printed the damage; the store's content failed, which is
-		// class 1. Code 3 is kept for conflicts (a lock held elsewhere).
-		return exitFailure
+		return "", exitOK
+	case errors.Is(err, errReported), errors.Is(err, errDamaged):
+		// The command printed what went wrong; verify's damage is the
+		// store's content failing, class 1 too.
+		return "failure", exitFailure
 	case errors.As(err, &ue):
+		return "usage", exitUsage
+	case errors.As(err, &re):
+		return "refused", exitRefused
+	case errors.As(err, &ce):
+		return "bug", exitBug
+	case errors.Is(err, context.Canceled):
+		return "interrupted", exitFailure
+	case errors.Is(err, backend.ErrConflict), errors.Is(err, backend.ErrLocked):
+		return "conflict", exitConflict
+	case errors.Is(err, backend.ErrDenied):
+		return "denied", exitDenied
+	case errors.Is(err, backend.ErrLimit):
+		return "limit", exitLimit
+	case errors.Is(err, backend.ErrTransient):
+		return "transient", exitTransient
+	}
+	return "failure", exitFailure
+}
+
+// exitCode maps an error to its exit status (failureClass) and prints it once
+// on stderr, with a hint where one helps. It is the only place that
+// decides exit statuses.
+func exitCode(err error, stderr io.Writer) int {
+	code, _ := reportError(err, stderr)
+	return code
+}
+
+// reportError is exitCode that also returns the error's class.
+func reportError(err error, stderr io.Writer) (int, string) {
+	if err != nil {
+		// Errors carry server answers, URLs and file names: no credential
+		// among them reaches the screen.
+		err = redactedError{err}
+	}
+	class, code := failureClass(err)
+	var ce *crash.Error
+	var re refusedError
+	switch {
+	case err == nil, errors.Is(err, errReported), errors.Is(err, errDamaged):
+		// Nothing to print: the command did already.
+	case class == "usage":
 		fmt.Fprintf(stderr, "appcfg: error: %v\n", err)
 		fmt.Fprintln(stderr, "Run 'appcfg help' for the list of commands, or 'appcfg help COMMAND' for one command's flags.")
-		return exitUsage
-	case errors.As(err, &re):
-		fmt.Fprintf(stderr, "appcfg: %v\n", re)
-		return exitRefused
-	case errors.As(err, &ce):
+	case class == "bug" && errors.As(err, &ce):
 		// A goroutine panicked (internal/crash): a bug, reported as
 		// recoverBug reports one in the main goroutine.
 		fmt.Fprintln(stderr, bugLine(ce))
-		return exitBug
-	case errors.Is(err, context.Canceled):
+	case class == "refused" && errors.As(err, &re):
+		fmt.Fprintf(stderr, "appcfg: %v\n", redactedError{re})
+	case class == "interrupted":
 		fmt.Fprintln(stderr, "appcfg: interrupted")
-		return exitFailure
+	default:
+		fmt.Fprintf(stderr, "appcfg: %v\n", err)
 	}
-	fmt.Fprintf(stderr, "appcfg: %v\n", err)
-	return exitFailure
+	return code, class
 }
 
 // redactedError is an error whose message has its credentials removed

@@ -114,6 +114,14 @@ func (f *fakeGoogle) addVersion(svc string, v map[string]any) {
 	v["createTime"] = f.created.Format(time.RFC3339)
 	v["createdBy"] = "deployer@example.com"
 	id := v["id"]
+	// versionUrl as the Admin API forms it: the default service's name is
+	// left out of the host name.
+	parts := strings.Split(svc, "/") // apps/P/services/S
+	host := parts[1] + ".uc.r.appspot.com"
+	if parts[3] != "default" {
+		host = parts[3] + "-dot-" + host
+	}
+	v["versionUrl"] = fmt.Sprintf("https://%v-dot-%s", id, host)
 	vs := f.versions[svc][:0:0]
 	for _, old := range f.versions[svc] {
 		if old["id"] != id {

@@ -29,6 +29,9 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, Usage: "print no status lines, only results and errors"},
 		&cli.BoolFlag{Name: flagVerbose, Aliases: []string{"v"}, Usage: "print more about what is being done"},
 		&cli.BoolFlag{Name: flagNoisy, Usage: "print everything, including each request (credentials redacted)"},
+		&cli.StringFlag{Name: flagFormat, Value: string(formatText),
+			Usage: "output: text, json (one JSON document on stdout) or ndjson (one JSON event a line: progress, warnings, the result); docs/output.md"},
+		&cli.BoolFlag{Name: flagJSON, Usage: "the same as --format json"},
 		&cli.BoolFlag{Name: flagStrict, Usage: "make warnings errors: every deliberate difference from the SDK (a value it reads through Python's bool()), .py/.pyc conflicts, an empty skip_files …; for CI"},
 		&cli.StringFlag{Name: flagApplication, Aliases: []string{"A"}, EnvVars: []string{"APPCFG_APPLICATION"},
 			Usage: "application (project) id; overrides application: in the yaml files", Category: "app"},
@@ -61,6 +64,10 @@ type globals struct {
 	// see target.go for how it and appID decide the application.
 	project string
 	strict  bool // warnings are errors (--strict)
+	// format is how results reach stdout (--format, --json); command is
+	// the command's name, which ndjson events carry.
+	format  format
+	command string
 }
 
 func readGlobals(c *cli.Context) (globals, error) {
@@ -74,6 +81,14 @@ func readGlobals(c *cli.Context) (globals, error) {
 		backend:   c.String(flagBackend),
 		strict:    c.Bool(flagStrict),
 	}
+	if c.Command != nil {
+		g.command = c.Command.Name
+	}
+	f, err := parseFormat(c.String(flagFormat), c.Bool(flagJSON))
+	if err != nil {
+		return g, err
+	}
+	g.format = f
 	g.project = locationProject(g.backend)
 	if err := g.checkTarget(); err != nil {
 		return g, err

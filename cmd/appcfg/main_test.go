@@ -191,7 +191,8 @@ func TestExitCodes(t *testing.T) {
 		{"passin refused", []string{"--email=a@example.com", "--passin", "update", "."}, exitRefused, "removed password sign-in"},
 		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
 		{"unknown flag", []string{"validate", "--nope"}, exitUsage, "flag provided but not defined"},
-		{"bad format", []string{"validate", "--format", "xml", "."}, exitUsage, "--format must be text or json"},
+		{"bad format", []string{"validate", "--format", "xml", "."}, exitUsage, "--format must be text, json or ndjson"},
+		{"json with ndjson", []string{"validate", "--json", "--format", "ndjson", "."}, exitUsage, "cannot go with --format ndjson"},
 		{"bad -E", []string{"-E", "novalue", "validate", "."}, exitUsage, "must match NAME:VALUE"},
 		{"missing dir", []string{"validate", "does-not-exist"}, exitFailure, "does-not-exist"},
 		{"tool version", []string{"--version"}, exitOK, ""},
@@ -217,9 +218,11 @@ func TestNormalizeArgs(t *testing.T) {
 	}{
 		{"validate . -A myapp", "--application myapp validate ."},
 		{"validate . --appl=myapp", "--application=myapp validate ."},
-		{"-q validate --format json dir", "--quiet validate --format json dir"},
-		{"validate dir --format json -V v1", "--version v1 validate --format json dir"},
-		{"validate --form json dir", "validate --format json dir"},
+		// --format is global: validate's own --format json of old still parses
+		{"-q validate --format json dir", "--quiet --format json validate dir"},
+		{"validate dir --format json -V v1", "--format json --version v1 validate dir"},
+		{"validate --form json dir", "--format json validate dir"},
+		{"update --json .", "--json update ."},
 		{"validate -- -odd-dir", "validate -- -odd-dir"},
 		// a command's option before the command, a global one after it
 		{"--config_file=b.yaml upload_data --filename x -q", "--quiet upload_data --config_file=b.yaml --filename x"},

@@ -19,6 +19,9 @@ type stdio struct {
 	errWidth func() int
 	// inTTY tells whether stdin is a terminal, for prompts.
 	inTTY bool
+	// getenv reads the environment (GitHub Actions' variables); nil reads
+	// nothing.
+	getenv func(string) string
 }
 
 func newStdio() stdio {
@@ -33,7 +36,8 @@ func newStdio() stdio {
 			}
 			return w
 		},
-		inTTY: term.IsTerminal(int(os.Stdin.Fd())),
+		inTTY:  term.IsTerminal(int(os.Stdin.Fd())),
+		getenv: os.Getenv,
 	}
 }
 
