@@ -102,6 +102,20 @@ func (e *Error) Has(k ProblemKind) bool {
 	return false
 }
 
+// OnlyLimits reports whether every problem is a size or count limit
+// breached (and none a rule or a file that cannot be read): the files are
+// fine, there are just too many or too large of them for the host.
+func (e *Error) OnlyLimits() bool {
+	for _, p := range e.Problems {
+		switch p.Kind {
+		case ProblemFileTooLarge, ProblemTooManyFiles, ProblemTotalTooLarge:
+		default:
+			return false
+		}
+	}
+	return len(e.Problems) > 0
+}
+
 func errorOf(probs []Problem) error {
 	if len(probs) == 0 {
 		return nil

@@ -38,6 +38,20 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("datastore %s: %d %s: %s", e.Call, e.HTTP, st, e.Message)
 }
 
+// Unwrap gives the answer its failure class, so the exit status says what
+// to do: a refused credential or permission is backend.ErrDenied, a
+// failure that may pass (overload, a server fault) backend.ErrTransient.
+func (e *APIError) Unwrap() error {
+	switch {
+	case e.HTTP == http.StatusUnauthorized || e.HTTP == http.StatusForbidden ||
+		e.Status == "UNAUTHENTICATED" || e.Status == "PERMISSION_DENIED":
+		return backend.ErrDenied
+	case e.retryable():
+		return backend.ErrTransient
+	}
+	return nil
+}
+
 // retryable reports whether the same request may succeed later. Every call
 // this backend sends is safe to repeat (see call), so this depends only on
 // the failure: overload, unavailability, contention and server faults pass;
@@ -84,7 +98,9 @@ func (c *client) call(ctx context.Context, project, method string, body []byte, 
 			return err
 		}
 		if attempt >= attempts {
-			return fmt.Errorf("datastore %s at %s failed %d times, giving up: %w", method, c.endpoint, attempts, last)
+			// Still failing after the retries allowed (a network error
+			// or a server fault): the same command may pass later.
+			return backend.Classify(fmt.Errorf("datastore %s at %s failed %d times, giving up: %w", method, c.endpoint, attempts, last), backend.ErrTransient)
 		}
 		d := backoff.Jitter(attempt-1, c.retry.BaseDelay, c.retry.MaxDelay)
 		if wait > d {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strconv"
 
 	"github.com/urfave/cli/v2"
@@ -34,6 +35,10 @@ func selectUploadFiles(ctx context.Context, io stdio, g globals, c *cli.Context,
 		}
 	}
 	res, err := skipfiles.Walk(ctx, d.dir, opts, lsReporter{io: io, verbose: g.verbosity >= 2})
+	if se := (*skipfiles.Error)(nil); errors.As(err, &se) && se.OnlyLimits() {
+		// The host's limits (10,000 files, 32 MB a file): exit status 5.
+		return nil, backend.Classify(err, backend.ErrLimit)
+	}
 	if err != nil {
 		return nil, err
 	}
