@@ -6,13 +6,16 @@ import (
 	"time"
 )
 
-// Backend is the required part of every hosting backend.
+// Backend is the required part of every hosting backend: what the
+// entities-only datastore backend does as well as a host of versions.
+// Deploying versions is the optional [Deployer] capability.
 //
-// Methods must be safe for concurrent use by several goroutines, and a backend
-// must stay consistent when several appcfg processes use the same host at
-// once. Every method honours ctx: when it is cancelled the method returns
-// promptly with an error wrapping ctx.Err(), and any change it made is either
-// complete or absent.
+// Its methods and those of every capability must be safe for concurrent use
+// by several goroutines, and a backend must stay consistent when several
+// appcfg processes use the same host at once. Every method that takes a
+// context honours it: when it is cancelled the method returns promptly with
+// an error wrapping ctx.Err(), and any change it made is either complete or
+// absent.
 type Backend interface {
 	// Location returns the location string the backend was opened with,
 	// with any secret removed, for messages.
@@ -21,6 +24,16 @@ type Backend interface {
 	// Properties describes the backend to callers that tune their work.
 	Properties() Properties
 
+	// Close releases the backend's resources. Other methods must not be
+	// called after Close.
+	Close() error
+}
+
+// Deployer is the capability to deploy versions: content addressed blobs
+// and versions made from them. A host that serves applications (local,
+// appengine) has it; one that only stores entities (datastore) does not.
+// Callers reach it with [AsDeployer].
+type Deployer interface {
 	// MissingBlobs returns, in the order given, the digests among digests
 	// whose content the host does not hold for app. Digests are lowercase hex
 	// SHA-1. A digest the host holds but is about to discard counts as
@@ -44,10 +57,6 @@ type Backend interface {
 	// *MissingBlobsError listing them and changes nothing. Replacing a
 	// version keeps its traffic share.
 	CreateVersion(ctx context.Context, spec VersionSpec) (Version, error)
-
-	// Close releases the backend's resources. Other methods must not be
-	// called after Close.
-	Close() error
 }
 
 // Properties describes a backend.

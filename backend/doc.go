@@ -4,13 +4,16 @@
 //
 // # Overview
 //
-// Every backend implements the small required interface [Backend]: content
-// addressed blobs and versions made from them. Everything else is an optional
-// capability, a separate interface a backend may implement ([Versions],
-// [Locker], [ConfigStore], [IndexManager]). Callers reach a capability with
-// [As], which returns an error wrapping [ErrUnsupported] that names the
-// backend and the missing capability, so a user reads "backend local:/x does
-// not support indexes" rather than a type assertion failure.
+// Every backend implements the small required interface [Backend]: its
+// location, its properties and Close. Everything else is an optional
+// capability, a separate interface a backend may implement: [Deployer]
+// (content addressed blobs and versions made from them), [Versions],
+// [Locker], [ConfigStore], [IndexManager], [Entities]… Callers reach a
+// capability with [As], which returns an error wrapping [ErrUnsupported]
+// that names the backend and the missing capability, so a user reads
+// "backend local:/x does not support indexes" rather than a type assertion
+// failure; [AsDeployer] does the same for deploys ("backend datastore://p
+// cannot deploy versions; …").
 //
 // Some capabilities only make a path faster, and callers fall back when a
 // backend lacks them: [LogBlockReader] and [LogLineReader] hand request

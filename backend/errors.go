@@ -116,3 +116,14 @@ type classified struct{ err, class error }
 
 func (e *classified) Error() string   { return e.err.Error() }
 func (e *classified) Unwrap() []error { return []error{e.err, e.class} }
+
+// AsDeployer returns b's Deployer, or an error wrapping ErrUnsupported
+// saying that b cannot deploy versions and where they can go: every command
+// that deploys refuses such a backend with these words, before it reads a
+// file.
+func AsDeployer(b Backend) (Deployer, error) {
+	if d, ok := b.(Deployer); ok {
+		return d, nil
+	}
+	return nil, fmt.Errorf("backend %s cannot deploy versions; deploy to a host of versions (--backend local or appengine://PROJECT): %w", b.Location(), ErrUnsupported)
+}

@@ -78,9 +78,15 @@ type Result struct {
 	Deployed *backend.Version `json:"deployed,omitempty"`
 }
 
-// Deploy runs the deploy described by opts against b.
+// Deploy runs the deploy described by opts against b. A backend that
+// cannot deploy versions (no backend.Deployer) is refused before a file is
+// read.
 func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.Reporter) (*Result, error) {
 	rep = progress.Or(rep)
+	d, err := backend.AsDeployer(b)
+	if err != nil {
+		return nil, err
+	}
 	if opts.Lease <= 0 {
 		opts.Lease = 30 * time.Second
 	}
@@ -117,7 +123,7 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 	}
 
 	rep.Status("Asking the host which files it lacks.")
-	missing, err := missingBlobs(ctx, b, opts.App, blobs)
+	missing, err := missingBlobs(ctx, d, opts.App, blobs)
 	if err != nil {
 		return nil, lk.explain(ctx, err)
 	}
@@ -130,7 +136,7 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		return res, nil
 	}
 
-	err = sendBlobs(ctx, b, opts, missing, rep)
+	err = sendBlobs(ctx, b, d, opts, missing, rep)
 	rep.Phase("", 0, 0)
 	if err != nil {
 		return nil, lk.explain(ctx, err)
@@ -144,7 +150,7 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		return nil, err
 	}
 	rep.Status(fmt.Sprintf("Creating version %s of service %s.", opts.Version, opts.Service))
-	v, err := b.CreateVersion(ctx, spec(opts, files))
+	v, err := d.CreateVersion(ctx, spec(opts, files))
 	if err != nil {
 		return nil, lk.explain(ctx, fmt.Errorf("creating version %s: %w", opts.Version, err))
 	}
@@ -357,7 +363,7 @@ func distinct(files []hashed) []hashed {
 // one huge call; 10,000 is App Engine's file limit, so most apps ask once.
 const missingChunk = 10000
 
-func missingBlobs(ctx context.Context, b backend.Backend, app string, blobs []hashed) ([]hashed, error) {
+func missingBlobs(ctx context.Context, d backend.Deployer, app string, blobs []hashed) ([]hashed, error) {
 	var out []hashed
 	for start := 0; start < len(blobs); start += missingChunk {
 		chunk := blobs[start:min(start+missingChunk, len(blobs))]
@@ -367,7 +373,7 @@ func missingBlobs(ctx context.Context, b backend.Backend, app string, blobs []ha
 			digests[i] = f.SHA1
 			byDigest[f.SHA1] = f
 		}
-		miss, err := b.MissingBlobs(ctx, app, digests)
+		miss, err := d.MissingBlobs(ctx, app, digests)
 		if err != nil {
 			return nil, fmt.Errorf("asking the host which files it lacks: %w", err)
 		}
@@ -382,7 +388,7 @@ func missingBlobs(ctx context.Context, b backend.Backend, app string, blobs []ha
 	return out, nil
 }
 
-func sendBlobs(ctx context.Context, b backend.Backend, opts Options, missing []hashed, rep progress.Reporter) error {
+func sendBlobs(ctx context.Context, b backend.Backend, d backend.Deployer, opts Options, missing []hashed, rep progress.Reporter) error {
 	var total int64
 	for _, f := range missing {
 		total += f.Size
@@ -421,7 +427,7 @@ func sendBlobs(ctx context.Context, b backend.Backend, opts Options, missing []h
 		sinceSync += f.Size + blobOverhead
 		g.Go(func() (err error) {
 			defer crash.Recover(&err)
-			return sendOne(gctx, b, opts.App, f, rep)
+			return sendOne(gctx, d, opts.App, f, rep)
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -446,7 +452,7 @@ const (
 	blobOverhead = 32 << 10
 )
 
-func sendOne(ctx context.Context, b backend.Backend, app string, f hashed, rep progress.Reporter) error {
+func sendOne(ctx context.Context, d backend.Deployer, app string, f hashed, rep progress.Reporter) error {
 	var r io.ReadCloser = io.NopCloser(bytes.NewReader(f.Data))
 	if f.Data == nil {
 		var err error
@@ -455,7 +461,7 @@ func sendOne(ctx context.Context, b backend.Backend, app string, f hashed, rep p
 		}
 	}
 	defer r.Close()
-	err := b.PutBlob(ctx, app, f.SHA1, f.Size, progress.Reader{R: r, Rep: rep})
+	err := d.PutBlob(ctx, app, f.SHA1, f.Size, progress.Reader{R: r, Rep: rep})
 	if errors.Is(err, backend.ErrDigestMismatch) {
 		return fmt.Errorf("%s changed while being deployed; run the deploy again: %w", human.Path(f.Path), err)
 	}

@@ -20,7 +20,15 @@ import (
 	"github.com/appcfg/appcfg/internal/progress"
 )
 
-func openLocal(t *testing.T) backend.Backend {
+// host is a backend that deploys: what the tests' wrappers embed, so they
+// hide the local store's other capabilities (locks, versions) unless they
+// add them.
+type host interface {
+	backend.Backend
+	backend.Deployer
+}
+
+func openLocal(t *testing.T) host {
 	t.Helper()
 	dir := t.TempDir()
 	b, err := local.NewFactory().Open(context.Background(), "local:"+dir, dir, backend.Env{User: "tester"})
@@ -28,7 +36,7 @@ func openLocal(t *testing.T) backend.Backend {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	return b
+	return b.(host)
 }
 
 // writeApp writes n files with distinct contents (and one duplicate) and
@@ -132,14 +140,14 @@ func TestDryRunChangesNothing(t *testing.T) {
 // cancelAfter cancels the deploy once n blobs have been stored, as a Ctrl-C
 // in the middle of the upload would.
 type cancelAfter struct {
-	backend.Backend
+	host
 	n      int64
 	puts   atomic.Int64
 	cancel context.CancelFunc
 }
 
 func (c *cancelAfter) PutBlob(ctx context.Context, app, digest string, size int64, r io.Reader) error {
-	if err := c.Backend.PutBlob(ctx, app, digest, size, r); err != nil {
+	if err := c.host.PutBlob(ctx, app, digest, size, r); err != nil {
 		return err
 	}
 	if c.puts.Add(1) == c.n {
@@ -152,7 +160,7 @@ func TestInterruptedDeployResumes(t *testing.T) {
 	b := openLocal(t)
 	_, files := writeApp(t, 40)
 	ctx, cancel := context.WithCancel(context.Background())
-	cut := &cancelAfter{Backend: b, n: 10, cancel: cancel}
+	cut := &cancelAfter{host: b, n: 10, cancel: cancel}
 	opts := baseOptions(files)
 	opts.UploadWorkers = 1
 	if _, err := Deploy(ctx, cut, opts, nil); !errors.Is(err, context.Canceled) {
@@ -238,7 +246,7 @@ func TestHashesAreCachedForUnchangedFiles(t *testing.T) {
 // preflighted is a host that refuses flexible versions and does not take
 // DoS configurations, and says so before anything is uploaded.
 type preflighted struct {
-	backend.Backend
+	host
 	backend.Versions
 	backend.ConfigStore
 	puts atomic.Int64
@@ -246,12 +254,12 @@ type preflighted struct {
 
 func newPreflighted(t *testing.T) *preflighted {
 	b := openLocal(t)
-	return &preflighted{Backend: b, Versions: b.(backend.Versions), ConfigStore: b.(backend.ConfigStore)}
+	return &preflighted{host: b, Versions: b.(backend.Versions), ConfigStore: b.(backend.ConfigStore)}
 }
 
 func (p *preflighted) PutBlob(ctx context.Context, app, digest string, size int64, r io.Reader) error {
 	p.puts.Add(1)
-	return p.Backend.PutBlob(ctx, app, digest, size, r)
+	return p.host.PutBlob(ctx, app, digest, size, r)
 }
 
 func (p *preflighted) CheckVersion(spec backend.VersionSpec) error {

@@ -15,7 +15,7 @@ import (
 // frozenLocker is a Backend whose lock renewals wait while the deploy is
 // "stopped", as every goroutine of a process waits under SIGSTOP.
 type frozenLocker struct {
-	backend.Backend
+	host
 	backend.Locker
 	mu     sync.Mutex
 	frozen bool
@@ -68,7 +68,7 @@ func (s *stopOnUpload) Phase(name string, files, bytes int64) {
 func TestLockTakenOverWhileStopped(t *testing.T) {
 	b := openLocal(t)
 	_, files := writeApp(t, 5)
-	f := &frozenLocker{Backend: b, Locker: b.(backend.Locker)}
+	f := &frozenLocker{host: b, Locker: b.(backend.Locker)}
 	opts := baseOptions(files)
 	opts.Lease = 300 * time.Millisecond
 	thief := backend.Owner{User: "bob", Host: "beta", PID: 4242}

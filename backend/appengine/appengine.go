@@ -395,6 +395,7 @@ func parseLocation(rest string) (project string, q url.Values, err error) {
 // Compile-time checks of the capabilities.
 var (
 	_ backend.Backend      = (*Backend)(nil)
+	_ backend.Deployer     = (*Backend)(nil)
 	_ backend.Versions     = (*Backend)(nil)
 	_ backend.IndexManager = (*Backend)(nil)
 	_ backend.LogReader    = (*Backend)(nil)

@@ -59,6 +59,7 @@ func newTestBackendOf(t testing.TB, project string) (*Backend, *fakeCloud) {
 // call against the Datastore discovery document on the way.
 type withoutConfigStore struct {
 	backend.Backend
+	backend.Deployer
 	backend.Versions
 	backend.IndexManager
 	backend.LogReader
@@ -80,7 +81,7 @@ func TestConformance(t *testing.T) {
 		// The suite names a project of its own in each call: a location
 		// naming one would refuse them.
 		b, f := newTestBackendOf(t, "")
-		w := withoutConfigStore{b, b, b, b, fakeLogWriter{f}}
+		w := withoutConfigStore{b, b, b, b, b, fakeLogWriter{f}}
 		if emulator == "" {
 			return w
 		}

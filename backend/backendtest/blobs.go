@@ -31,6 +31,7 @@ func (s suite) blobTests() []subtest {
 // version it has not created yet.
 func (s suite) testCollectSparesDeployInFlight(t *testing.T) {
 	b, app := s.open(t), newApp(t)
+	d := deployer(t, b)
 	gc := capability[backend.BlobCollector](t, b, "blob collection")
 	lk := capability[backend.Locker](t, b, "deploy locks")
 	bs := newBlobs(t, 3)
@@ -50,7 +51,7 @@ func (s suite) testCollectSparesDeployInFlight(t *testing.T) {
 	must(t, "CollectBlobs during a deploy", err)
 	spec := backend.VersionSpec{App: app, Service: "default", Version: "v2", Runtime: "python39",
 		Files: []backend.FileRef{bs[0].ref("f0"), bs[2].ref("f2")}}
-	if _, err := b.CreateVersion(t.Context(), spec); err != nil {
+	if _, err := d.CreateVersion(t.Context(), spec); err != nil {
 		t.Fatalf("CreateVersion after a collection during its deploy: %v", err)
 	}
 	must(t, "ReleaseLock", lk.ReleaseLock(t.Context(), key, tok))
@@ -64,6 +65,7 @@ func (s suite) testLostBlobIsMissing(t *testing.T) {
 		t.Skip("the backend's tests give no way to lose a blob (Options.LoseBlob)")
 	}
 	b, app := s.open(t), newApp(t)
+	d := deployer(t, b)
 	bs := newBlobs(t, 2)
 	putBlob(t, b, app, bs[0])
 	putBlob(t, b, app, bs[1])
@@ -77,7 +79,7 @@ func (s suite) testLostBlobIsMissing(t *testing.T) {
 	if got := missing(t, b, app, digests(bs)); len(got) != 0 {
 		t.Fatalf("MissingBlobs after sending the lost blob again = %v, want none", got)
 	}
-	if _, err := b.CreateVersion(t.Context(), spec); err != nil {
+	if _, err := d.CreateVersion(t.Context(), spec); err != nil {
 		t.Fatalf("CreateVersion after the repair: %v", err)
 	}
 	if c, ok := b.(backend.Contents); ok {
@@ -140,9 +142,10 @@ func (s suite) testEmptyBlob(t *testing.T) {
 
 func (s suite) testDigestMismatch(t *testing.T) {
 	b, app := s.open(t), newApp(t)
+	d := deployer(t, b)
 	bs := newBlobs(t, 2)
 	// bs[1]'s content under bs[0]'s digest, same length.
-	err := b.PutBlob(t.Context(), app, bs[0].digest, int64(len(bs[1].data)), bytes.NewReader(bs[1].data))
+	err := d.PutBlob(t.Context(), app, bs[0].digest, int64(len(bs[1].data)), bytes.NewReader(bs[1].data))
 	wantErr(t, "PutBlob with the wrong content", err, backend.ErrDigestMismatch)
 	if got := missing(t, b, app, []string{bs[0].digest}); len(got) != 1 {
 		t.Fatalf("a blob whose content did not match was stored: MissingBlobs = %v", got)
@@ -153,6 +156,7 @@ func (s suite) testDigestMismatch(t *testing.T) {
 
 func (s suite) testSizeMismatch(t *testing.T) {
 	b, app := s.open(t), newApp(t)
+	d := deployer(t, b)
 	bl := newBlobs(t, 1)[0]
 	n := int64(len(bl.data))
 	for _, tc := range []struct {
@@ -164,7 +168,7 @@ func (s suite) testSizeMismatch(t *testing.T) {
 		{"stream longer than size", n - 1, bl.data},
 		{"truncated stream", n, bl.data[:n-1]},
 	} {
-		err := b.PutBlob(t.Context(), app, bl.digest, tc.size, bytes.NewReader(tc.data))
+		err := d.PutBlob(t.Context(), app, bl.digest, tc.size, bytes.NewReader(tc.data))
 		wantErr(t, "PutBlob with "+tc.name, err, backend.ErrDigestMismatch)
 	}
 	if got := missing(t, b, app, []string{bl.digest}); len(got) != 1 {
@@ -174,15 +178,17 @@ func (s suite) testSizeMismatch(t *testing.T) {
 
 func (s suite) testBadDigestRefused(t *testing.T) {
 	b, app := s.open(t), newApp(t)
-	for _, d := range []string{"", "../../../../etc/passwd", strings.Repeat("A", 40), strings.Repeat("0", 39), strings.Repeat("g", 40)} {
-		if err := b.PutBlob(t.Context(), app, d, 0, bytes.NewReader(nil)); err == nil {
-			t.Errorf("PutBlob accepted the digest %q, want an error", d)
+	d := deployer(t, b)
+	for _, digest := range []string{"", "../../../../etc/passwd", strings.Repeat("A", 40), strings.Repeat("0", 39), strings.Repeat("g", 40)} {
+		if err := d.PutBlob(t.Context(), app, digest, 0, bytes.NewReader(nil)); err == nil {
+			t.Errorf("PutBlob accepted the digest %q, want an error", digest)
 		}
 	}
 }
 
 func (s suite) testConcurrentPuts(t *testing.T) {
 	b, app := s.open(t), newApp(t)
+	d := deployer(t, b)
 	bl := newBlob(strings.Repeat("concurrent "+t.Name()+" "+app+"\n", 20000))
 	const n = 8
 	errs := make([]error, n)
@@ -191,7 +197,7 @@ func (s suite) testConcurrentPuts(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = b.PutBlob(t.Context(), app, bl.digest, int64(len(bl.data)), bytes.NewReader(bl.data))
+			errs[i] = d.PutBlob(t.Context(), app, bl.digest, int64(len(bl.data)), bytes.NewReader(bl.data))
 		}()
 	}
 	wg.Wait()

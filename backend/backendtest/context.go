@@ -27,15 +27,16 @@ func wantCanceled(t *testing.T, what string, err error) {
 
 func (s suite) testCancelledBeforeCall(t *testing.T) {
 	b, app := s.open(t), newApp(t)
+	d := deployer(t, b)
 	bs := newBlobs(t, 2)
 	deploy(t, b, app, "default", "v1", bs[:1])
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 
-	_, err := b.MissingBlobs(ctx, app, digests(bs))
+	_, err := d.MissingBlobs(ctx, app, digests(bs))
 	wantCanceled(t, "MissingBlobs", err)
-	wantCanceled(t, "PutBlob", b.PutBlob(ctx, app, bs[1].digest, int64(len(bs[1].data)), bytes.NewReader(bs[1].data)))
-	_, err = b.CreateVersion(ctx, backend.VersionSpec{App: app, Service: "default", Version: "v2", Files: []backend.FileRef{bs[0].ref("a")}})
+	wantCanceled(t, "PutBlob", d.PutBlob(ctx, app, bs[1].digest, int64(len(bs[1].data)), bytes.NewReader(bs[1].data)))
+	_, err = d.CreateVersion(ctx, backend.VersionSpec{App: app, Service: "default", Version: "v2", Files: []backend.FileRef{bs[0].ref("a")}})
 	wantCanceled(t, "CreateVersion", err)
 	if got := missing(t, b, app, []string{bs[1].digest}); len(got) != 1 {
 		t.Errorf("a PutBlob with a cancelled context stored the blob")
@@ -96,11 +97,12 @@ func (c *cancellingReader) Read(p []byte) (int, error) {
 
 func (s suite) testCancelledDuringPut(t *testing.T) {
 	b, app := s.open(t), newApp(t)
+	d := deployer(t, b)
 	data := bytes.Repeat([]byte(app+" cancelled upload\n"), 4096)
 	bl := newBlob(string(data))
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	err := b.PutBlob(ctx, app, bl.digest, int64(len(data)), &cancellingReader{r: bytes.NewReader(data), cancel: cancel})
+	err := d.PutBlob(ctx, app, bl.digest, int64(len(data)), &cancellingReader{r: bytes.NewReader(data), cancel: cancel})
 	wantCanceled(t, "PutBlob cancelled half-way", err)
 	if got := missing(t, b, app, []string{bl.digest}); len(got) != 1 {
 		t.Fatalf("a PutBlob cancelled half-way stored the blob")

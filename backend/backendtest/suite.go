@@ -115,7 +115,8 @@ func (bl blob) ref(path string) backend.FileRef {
 
 func putBlob(t *testing.T, b backend.Backend, app string, bl blob) {
 	t.Helper()
-	if err := b.PutBlob(t.Context(), app, bl.digest, int64(len(bl.data)), bytes.NewReader(bl.data)); err != nil {
+	d := deployer(t, b)
+	if err := d.PutBlob(t.Context(), app, bl.digest, int64(len(bl.data)), bytes.NewReader(bl.data)); err != nil {
 		t.Fatalf("PutBlob(%s): %v", bl.digest, err)
 	}
 	// A blob is confirmed only after SyncBlobs on backends that batch.
@@ -136,7 +137,8 @@ func digests(bs []blob) []string {
 
 func missing(t *testing.T, b backend.Backend, app string, ds []string) []string {
 	t.Helper()
-	m, err := b.MissingBlobs(t.Context(), app, ds)
+	d := deployer(t, b)
+	m, err := d.MissingBlobs(t.Context(), app, ds)
 	if err != nil {
 		t.Fatalf("MissingBlobs: %v", err)
 	}
@@ -158,13 +160,14 @@ func equalStrings(a, b []string) bool {
 // deploy puts the blobs and creates a version of them as files f0, f1….
 func deploy(t *testing.T, b backend.Backend, app, service, version string, bs []blob) backend.Version {
 	t.Helper()
+	d := deployer(t, b)
 	spec := backend.VersionSpec{App: app, Service: service, Version: version, Runtime: "python39",
 		Config: []byte("runtime: python39\n")}
 	for i, bl := range bs {
 		putBlob(t, b, app, bl)
 		spec.Files = append(spec.Files, bl.ref(fmt.Sprintf("f%d", i)))
 	}
-	v, err := b.CreateVersion(t.Context(), spec)
+	v, err := d.CreateVersion(t.Context(), spec)
 	if err != nil {
 		t.Fatalf("CreateVersion(%s/%s): %v", service, version, err)
 	}
@@ -184,4 +187,12 @@ func must(t *testing.T, what string, err error) {
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
+}
+
+// deployer returns b's Deployer, or skips the test: the deploy promises
+// bind only the backends that deploy versions (the datastore backend
+// stores entities only).
+func deployer(t *testing.T, b backend.Backend) backend.Deployer {
+	t.Helper()
+	return capability[backend.Deployer](t, b, "deploying versions")
 }

@@ -45,11 +45,12 @@ func (s suite) testCreateReportsVersion(t *testing.T) {
 
 func (s suite) testCreateNeedsAllBlobs(t *testing.T) {
 	b, app := s.open(t), newApp(t)
+	d := deployer(t, b)
 	bs := newBlobs(t, 3)
 	putBlob(t, b, app, bs[1])
 	spec := backend.VersionSpec{App: app, Service: "default", Version: "v1", Runtime: "python39",
 		Files: []backend.FileRef{bs[0].ref("a"), bs[1].ref("b"), bs[2].ref("c")}}
-	_, err := b.CreateVersion(t.Context(), spec)
+	_, err := d.CreateVersion(t.Context(), spec)
 	var mb *backend.MissingBlobsError
 	if !errors.As(err, &mb) {
 		t.Fatalf("CreateVersion without all blobs: got %v, want a *MissingBlobsError", err)

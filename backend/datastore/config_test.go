@@ -110,14 +110,10 @@ func TestFactory(t *testing.T) {
 	if b.Properties().Connections <= 0 {
 		t.Errorf("Properties() = %+v, want some connections", b.Properties())
 	}
-	if _, err := b.MissingBlobs(t.Context(), "p", []string{"x"}); !errors.Is(err, backend.ErrUnsupported) {
-		t.Errorf("MissingBlobs: %v, want ErrUnsupported", err)
-	}
-	if err := b.PutBlob(t.Context(), "p", "x", 0, strings.NewReader("")); !errors.Is(err, backend.ErrUnsupported) {
-		t.Errorf("PutBlob: %v, want ErrUnsupported", err)
-	}
-	if _, err := b.CreateVersion(t.Context(), backend.VersionSpec{}); !errors.Is(err, backend.ErrUnsupported) {
-		t.Errorf("CreateVersion: %v, want ErrUnsupported", err)
+	// It stores entities only: deploying is a capability it lacks, and
+	// the refusal says so in words a user reads.
+	if _, err := backend.AsDeployer(b); !errors.Is(err, backend.ErrUnsupported) || !strings.Contains(err.Error(), "backend datastore://p cannot deploy versions") {
+		t.Errorf("AsDeployer: %v, want ErrUnsupported saying it cannot deploy versions", err)
 	}
 	if _, err := backend.As[backend.Entities](b, "entities"); err != nil {
 		t.Errorf("As[Entities]: %v", err)

@@ -20,9 +20,9 @@ import (
 const conformanceEnv = "APPCFG_DATASTORE_CONFORMANCE_EMULATOR"
 
 // TestConformanceChild runs the conformance suite at an emulator. The
-// datastore backend has only the Entities capability and its deploy methods
-// fail by design, so TestConformanceEntitiesOnEmulator runs this in a child
-// process selecting the Entities group.
+// datastore backend has only the Entities capability (no backend.Deployer):
+// every other group would only skip, so TestConformanceEntitiesOnEmulator
+// runs this in a child process selecting the Entities group.
 func TestConformanceChild(t *testing.T) {
 	host := os.Getenv(conformanceEnv)
 	if host == "" {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -28,11 +27,10 @@ const defaultPageSize = 500
 // makes, in case a server keeps answering NOT_FINISHED.
 const maxQueryRounds = 10000
 
-// errEntitiesOnly is what the deploy methods return.
-var errEntitiesOnly = fmt.Errorf("the datastore backend stores entities only; deploy with another backend: %w", backend.ErrUnsupported)
-
 // Backend is a Datastore (or its emulator) reached over the API v1 REST.
-// It is safe for concurrent use.
+// It is safe for concurrent use. It stores entities only: it has no
+// backend.Deployer capability, so a deploy to it is refused before a file
+// is read.
 type Backend struct {
 	location string
 	cfg      Config
@@ -109,21 +107,6 @@ func (b *Backend) Location() string { return b.location }
 // Properties: Datastore serves many concurrent commits.
 func (b *Backend) Properties() backend.Properties {
 	return backend.Properties{Connections: 8}
-}
-
-// MissingBlobs is unsupported: Datastore holds no application files.
-func (b *Backend) MissingBlobs(ctx context.Context, app string, digests []string) ([]string, error) {
-	return nil, errEntitiesOnly
-}
-
-// PutBlob is unsupported: Datastore holds no application files.
-func (b *Backend) PutBlob(ctx context.Context, app, digest string, size int64, r io.Reader) error {
-	return errEntitiesOnly
-}
-
-// CreateVersion is unsupported: Datastore serves no versions.
-func (b *Backend) CreateVersion(ctx context.Context, spec backend.VersionSpec) (backend.Version, error) {
-	return backend.Version{}, errEntitiesOnly
 }
 
 // Close releases idle connections of the backend's own HTTP client.

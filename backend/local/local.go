@@ -269,6 +269,7 @@ func checkNames(app, service, version string) error {
 var (
 	_ backend.Factory      = (*Factory)(nil)
 	_ backend.Backend      = (*Backend)(nil)
+	_ backend.Deployer     = (*Backend)(nil)
 	_ backend.Versions     = (*Backend)(nil)
 	_ backend.Locker       = (*Backend)(nil)
 	_ backend.ConfigStore  = (*Backend)(nil)

@@ -134,6 +134,13 @@ func runUpdate(c *cli.Context, io stdio, g globals, args []string) (err error) {
 		return err
 	}
 	defer closeBackend(b, &err)
+	if len(t.services) > 0 {
+		// A host that cannot deploy versions is refused before a file
+		// is listed, hashed or scanned.
+		if _, err := backend.AsDeployer(b); err != nil {
+			return err
+		}
+	}
 	g.statusf(io, "Host: %s", b.Location())
 	var results []*updateResult
 	for i, d := range t.services {
