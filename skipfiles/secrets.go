@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"unicode"
+
+	"github.com/appcfg/appcfg/internal/hashcache"
 )
 
 // The guard decides by content wherever content can decide: a PEM header
@@ -120,9 +124,17 @@ func (w *walker) checkSecrets(ctx context.Context) error {
 	buf := make([]byte, scanBufSize)
 	maxSize := w.opts.Limits.withDefaults().MaxFileSize
 	var secrets []Problem
+	cache, tag := w.opts.Cache, secretVerdictTag()
 	for _, f := range w.res.Files {
 		if maxSize > 0 && f.Size > maxSize {
 			continue // over the limit, already a problem: no need to read it
+		}
+		var st hashcache.Stat
+		cached := cache != nil && f.Info != nil && f.Data == nil
+		if cached {
+			if st = hashcache.StatOf(f.Info); cache.Passed(f.Rel, st, tag) {
+				continue
+			}
 		}
 		finding, err := fileSecret(ctx, f, buf)
 		if err != nil {
@@ -134,6 +146,11 @@ func (w *walker) checkSecrets(ctx context.Context) error {
 			continue
 		}
 		if finding == nil {
+			if cached {
+				// Only a clean verdict is kept: a finding is told again on
+				// every run until the file changes or is skipped.
+				cache.Pass(f.Rel, st, tag)
+			}
 			continue
 		}
 		msg := fmt.Sprintf("looks like %s", finding.What)
@@ -150,6 +167,29 @@ func (w *walker) checkSecrets(ctx context.Context) error {
 	w.probs = append(w.probs, collapseSecrets(secrets, w.res.Files)...)
 	return nil
 }
+
+// secretRules names the version of the detectors; raise it with any change
+// of what they find, so that verdicts cached by the guard before are not
+// trusted.
+const secretRules = "secrets1"
+
+// secretVerdictTag is how the guard's clean verdicts are marked in the stat
+// cache: the detectors' version and, when the build says it, the revision
+// appcfg was built from, so a verdict of another appcfg is never trusted.
+var secretVerdictTag = sync.OnceValue(func() string {
+	tag := secretRules
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision":
+				tag += "-" + s.Value
+			case s.Key == "vcs.modified" && s.Value == "true":
+				tag += "-modified"
+			}
+		}
+	}
+	return tag
+})
 
 // maxSecretProblems is how many secret problems are told in full; the
 // rest are counted in one problem that lists their paths.

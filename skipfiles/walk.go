@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/appcfg/appcfg/internal/crash"
+	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/internal/human"
 	"github.com/appcfg/appcfg/internal/yaml11"
 )
@@ -45,6 +46,10 @@ type Options struct {
 	FollowExternalLinks bool
 	// AllowSecrets lets files that look like credentials be uploaded.
 	AllowSecrets bool
+	// Cache, when set, keeps the secret guard's clean verdicts by stat
+	// data, as it keeps hashes: an unchanged file is not read again. The
+	// caller saves it.
+	Cache *hashcache.Cache
 	// SourceDir is the directory holding app.yaml, whose .gcloudignore
 	// (or a relative IgnoreFile) applies; "" for the walked directory.
 	// They differ for a Go module whose app.yaml is below the module

@@ -316,7 +316,7 @@ func deployService(c *cli.Context, io stdio, g globals, b backend.Backend, d *ap
 			return nil, err
 		}
 	}
-	files, err := selectUploadFiles(ctx, io, g, c, d, b.Properties())
+	files, err := selectUploadFiles(ctx, io, g, c, d, b.Properties(), opts.Cache)
 	if err != nil {
 		return nil, err
 	}

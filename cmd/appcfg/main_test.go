@@ -118,6 +118,7 @@ func TestScripts(t *testing.T) {
 			"ptyexec":   cmdPtyExec, "ttyexec": cmdTTYExec,
 			"httpget": cmdHTTPGet, "matchlines": cmdMatchLines,
 			"exitcode": cmdExitCode, "fakegoogle": cmdFakeGoogle,
+			"watchopens": cmdWatchOpens,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

@@ -8,15 +8,18 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/skipfiles"
 	"github.com/appcfg/appcfg/upload"
 )
 
 // selectUploadFiles walks the app directory with its skip rules and checks
 // (the same selection ls_files shows), within the host's size limits, and
-// returns the upload set.
-func selectUploadFiles(ctx context.Context, io stdio, g globals, c *cli.Context, d *appDir, host backend.Properties) ([]upload.File, error) {
+// returns the upload set. cache keeps the secret guard's verdicts; the
+// caller saves it.
+func selectUploadFiles(ctx context.Context, io stdio, g globals, c *cli.Context, d *appDir, host backend.Properties, cache *hashcache.Cache) ([]upload.File, error) {
 	opts := skipFilesOptions(c, d.app, d.appYAML, g.runtime)
+	opts.Cache = cache
 	// The size limits are the host's; App Engine's per-file limit applies
 	// unless the host says otherwise.
 	opts.Limits.MaxFileSize = host.MaxBlobSize

@@ -2,6 +2,7 @@ package hashcache
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -19,8 +20,9 @@ import (
 	"github.com/appcfg/appcfg/internal/privfile"
 )
 
-// formatLine identifies the file format; a file with another first line is ignored.
-const formatLine = "appcfg-hashcache 1"
+// formatLine identifies the file format; a file with another first line is
+// ignored (version 1 held hashes only, no check marks).
+const formatLine = "appcfg-hashcache 2"
 
 // racyWindow is how recent a modification may be for the hash to be trusted later.
 const racyWindow = 2 * time.Second
@@ -40,13 +42,28 @@ func StatOf(fi fs.FileInfo) Stat {
 	return s
 }
 
+// entry is what is known of a file with the stat data stat: its SHA-1
+// ("" when not hashed) and the checks its content passed, as
+// comma-separated tags ("" for none).
 type entry struct {
-	stat Stat
-	sum  string
+	stat  Stat
+	sum   string
+	marks string
 }
 
-// Cache maps paths relative to an app root to file hashes. It is safe for
-// concurrent use.
+func (e entry) passed(tag string) bool {
+	for m := range strings.SplitSeq(e.marks, ",") {
+		if m == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// Cache maps paths relative to an app root to what is known of the files'
+// contents: their hashes, and which content checks they passed. A verdict
+// holds only as long as the stat data it was taken with, by the same rules
+// as a hash. It is safe for concurrent use.
 type Cache struct {
 	path string
 	now  func() time.Time
@@ -58,7 +75,7 @@ type Cache struct {
 }
 
 // Open loads the cache file at path. A missing or unreadable cache is not an
-// error: it only means every file is hashed again.
+// error: it only means every file is hashed and checked again.
 func Open(path string) *Cache {
 	c := &Cache{path: path, now: time.Now, old: map[string]entry{}, seen: map[string]entry{}}
 	f, err := os.Open(path)
@@ -79,12 +96,24 @@ func Open(path string) *Cache {
 	return c
 }
 
+// current returns what this run or the loaded file knows of rel with the
+// stat data st; c.mu is held.
+func (c *Cache) current(rel string, st Stat) (entry, bool) {
+	if e, ok := c.seen[rel]; ok && e.stat == st {
+		return e, true
+	}
+	if e, ok := c.old[rel]; ok && e.stat == st {
+		return e, true
+	}
+	return entry{stat: st}, false
+}
+
 // Lookup returns the cached SHA-1 (hex) of rel when its stat data is unchanged.
 func (c *Cache) Lookup(rel string, st Stat) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.old[rel]
-	if !ok || e.stat != st {
+	e, ok := c.current(rel, st)
+	if !ok || e.sum == "" {
 		return "", false
 	}
 	c.seen[rel] = e
@@ -93,13 +122,56 @@ func (c *Cache) Lookup(rel string, st Stat) (string, bool) {
 
 // Store records the SHA-1 of rel, hashed when its stat data was st.
 func (c *Cache) Store(rel string, st Stat, sum string) {
-	if c.now().UnixNano()-st.MTime < int64(racyWindow) {
+	if c.racy(st) {
 		return
 	}
 	c.mu.Lock()
-	c.seen[rel] = entry{stat: st, sum: sum}
+	e, _ := c.current(rel, st)
+	e.sum = sum
+	c.seen[rel] = e
 	c.dirty = true
 	c.mu.Unlock()
+}
+
+// Passed reports whether the content of rel passed the check named tag
+// when its stat data was st, as it is now: the check need not read it
+// again.
+func (c *Cache) Passed(rel string, st Stat, tag string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.current(rel, st)
+	if !ok {
+		return false
+	}
+	c.seen[rel] = e // keeps its hash too, when Save runs
+	return e.passed(tag)
+}
+
+// Pass records that the content of rel, read when its stat data was st,
+// passed the check named tag (no commas or spaces).
+func (c *Cache) Pass(rel string, st Stat, tag string) {
+	if c.racy(st) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, _ := c.current(rel, st)
+	if e.passed(tag) {
+		c.seen[rel] = e
+		return
+	}
+	if e.marks != "" {
+		e.marks += ","
+	}
+	e.marks += tag
+	c.seen[rel] = e
+	c.dirty = true
+}
+
+// racy reports whether a file with stat data st was modified too recently
+// for what was read from it to be trusted later.
+func (c *Cache) racy(st Stat) bool {
+	return c.now().UnixNano()-st.MTime < int64(racyWindow)
 }
 
 // Save writes the entries used in this run (so deleted files drop out) to a
@@ -122,7 +194,8 @@ func (c *Cache) Save() error {
 	w := bufio.NewWriter(tmp)
 	fmt.Fprintln(w, formatLine)
 	for rel, e := range c.seen {
-		fmt.Fprintf(w, "%s %d %d %d %d %s\n", e.sum, e.stat.Size, e.stat.MTime, e.stat.CTime, e.stat.Inode, strconv.Quote(rel))
+		fmt.Fprintf(w, "%s %d %d %d %d %s %s\n", cmp.Or(e.sum, "-"), e.stat.Size, e.stat.MTime, e.stat.CTime, e.stat.Inode,
+			cmp.Or(e.marks, "-"), strconv.Quote(rel))
 	}
 	if err := w.Flush(); err != nil {
 		tmp.Close()
@@ -138,18 +211,23 @@ func (c *Cache) Save() error {
 }
 
 func parseLine(line string) (string, entry, bool) {
-	f := strings.SplitN(line, " ", 6)
-	if len(f) != 6 || len(f[0]) != 40 {
+	f := strings.SplitN(line, " ", 7)
+	if len(f) != 7 || (len(f[0]) != 40 && f[0] != "-") || f[5] == "" {
 		return "", entry{}, false
 	}
 	var e entry
 	var errs [4]error
-	e.sum = f[0]
+	if f[0] != "-" {
+		e.sum = f[0]
+	}
+	if f[5] != "-" {
+		e.marks = f[5]
+	}
 	e.stat.Size, errs[0] = strconv.ParseInt(f[1], 10, 64)
 	e.stat.MTime, errs[1] = strconv.ParseInt(f[2], 10, 64)
 	e.stat.CTime, errs[2] = strconv.ParseInt(f[3], 10, 64)
 	e.stat.Inode, errs[3] = strconv.ParseUint(f[4], 10, 64)
-	rel, err := strconv.Unquote(f[5])
+	rel, err := strconv.Unquote(f[6])
 	for _, e := range errs {
 		if e != nil {
 			err = e

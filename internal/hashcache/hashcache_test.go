@@ -77,3 +77,51 @@ func TestCorruptCacheIsIgnored(t *testing.T) {
 		t.Errorf("loaded %d entries from a corrupt file", len(c.old))
 	}
 }
+
+// A check's verdict is kept with the hash, by the same stat rules: it holds
+// while the stat data is unchanged, survives a reload, and is dropped when
+// the file changes.
+func TestCheckVerdicts(t *testing.T) {
+	dir := t.TempDir()
+	cachePath := filepath.Join(dir, "hashes")
+	old := time.Now().Add(-time.Hour).UnixNano()
+	st := Stat{Size: 5, MTime: old, CTime: old, Inode: 7}
+	c := Open(cachePath)
+	if c.Passed("a.txt", st, "secrets") {
+		t.Fatal("a verdict in an empty cache")
+	}
+	c.Store("a.txt", st, "f572d396fae9206628714fb2ce00f72e94f2258f")
+	c.Pass("a.txt", st, "secrets")
+	c.Pass("b.txt", st, "secrets") // marked, never hashed
+	c.Pass("new.txt", Stat{Size: 1, MTime: time.Now().UnixNano()}, "secrets")
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+
+	c2 := Open(cachePath)
+	if !c2.Passed("a.txt", st, "secrets") || c2.Passed("a.txt", st, "other") {
+		t.Error("the verdict of a.txt did not survive the reload as it was")
+	}
+	if sum, ok := c2.Lookup("a.txt", st); !ok || sum != "f572d396fae9206628714fb2ce00f72e94f2258f" {
+		t.Errorf("the hash of a marked file was lost: %q %v", sum, ok)
+	}
+	if !c2.Passed("b.txt", st, "secrets") {
+		t.Error("a verdict without a hash was lost")
+	}
+	if _, ok := c2.Lookup("b.txt", st); ok {
+		t.Error("a file never hashed has a hash")
+	}
+	if c2.Passed("new.txt", Stat{Size: 1, MTime: time.Now().UnixNano()}, "secrets") {
+		t.Error("a verdict on a file modified just now was kept (racily clean)")
+	}
+	changed := st
+	changed.CTime++
+	if c2.Passed("a.txt", changed, "secrets") {
+		t.Error("a verdict outlived a change of the file")
+	}
+	// Hashing after a change keeps no verdict of the old content.
+	c2.Store("a.txt", changed, "0000000000000000000000000000000000000000")
+	if c2.Passed("a.txt", changed, "secrets") {
+		t.Error("a new hash inherited the verdict of the old content")
+	}
+}
