@@ -185,3 +185,93 @@ func requestLine(text []byte) string {
 	}
 	return string(text)
 }
+
+// resumeTracker keeps the resume point of lines as they are written, oldest
+// first: the forward reading of findResume's rule (the newest request line
+// is the sentinel; request lines with its timestamp are counted; tab lines
+// and lines without a date do not count). --follow polls with it where
+// --append reads the file.
+type resumeTracker struct {
+	rp      *resumePoint // the point of the lines before last; nil for none
+	last    []byte       // the newest request line so far
+	stamp   []byte       // its timestamp field
+	sec     int64
+	count   int
+	partial []byte // a line whose newline has not been written yet
+}
+
+func newResumeTracker(rp *resumePoint) *resumeTracker {
+	t := &resumeTracker{}
+	if rp != nil {
+		t.last, t.stamp, t.sec, t.count = []byte(rp.sentinel), []byte(rp.stamp), rp.sec, rp.count
+	}
+	return t
+}
+
+func (t *resumeTracker) clone() *resumeTracker {
+	c := *t
+	c.last = append([]byte(nil), t.last...)
+	c.stamp = append([]byte(nil), t.stamp...)
+	c.partial = append([]byte(nil), t.partial...)
+	return &c
+}
+
+// point returns the resume point after everything observed; nil before
+// the first request line.
+func (t *resumeTracker) point() *resumePoint {
+	if t.count == 0 {
+		return nil
+	}
+	return &resumePoint{sentinel: string(t.last), stamp: string(t.stamp), sec: t.sec, count: t.count}
+}
+
+// observe reads written bytes.
+func (t *resumeTracker) observe(p []byte) {
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			t.partial = append(t.partial, p...)
+			return
+		}
+		line := p[:i]
+		if len(t.partial) > 0 {
+			t.partial = append(t.partial, line...)
+			line = t.partial
+		}
+		t.line(line)
+		t.partial = t.partial[:0]
+		p = p[i+1:]
+	}
+}
+
+func (t *resumeTracker) line(line []byte) {
+	if len(line) == 0 || line[0] == '\t' {
+		return
+	}
+	// Most lines share their second with the one before: compare the
+	// field before parsing it.
+	if i := bytes.IndexByte(line, '['); i >= 0 && t.count > 0 && bytes.HasPrefix(line[i:], t.stamp) {
+		t.count++
+		t.last = append(t.last[:0], line...)
+		return
+	}
+	stamp, sec, ok := lineTime(line)
+	if !ok {
+		return
+	}
+	t.last = append(t.last[:0], line...)
+	t.stamp = append(t.stamp[:0], stamp...)
+	t.sec, t.count = sec, 1
+}
+
+// trackingWriter writes to w and shows the tracker what was written.
+type trackingWriter struct {
+	w io.Writer
+	t *resumeTracker
+}
+
+func (tw trackingWriter) Write(p []byte) (int, error) {
+	n, err := tw.w.Write(p)
+	tw.t.observe(p[:n])
+	return n, err
+}

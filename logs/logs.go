@@ -34,6 +34,16 @@ type Options struct {
 	Status io.Writer
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+
+	// Follow keeps polling for new logs after the download, every
+	// FollowInterval (default 1s), until the context ends or FollowTimeout
+	// (0 for none) passes. Polls read logs at least FollowSettle old
+	// (default 2s; negative for none), the last poll at the timeout up
+	// to now.
+	Follow         bool
+	FollowTimeout  time.Duration
+	FollowInterval time.Duration
+	FollowSettle   time.Duration
 }
 
 // Result is what a download wrote.
@@ -109,6 +119,12 @@ func Download(ctx context.Context, r backend.LogReader, opts Options) (Result, e
 		module = "module " + opts.Service + " "
 	}
 	opts.statusf("Downloading request logs for app %s %sversion %s.", opts.App, module, firstNonEmpty(opts.Version, "(all)"))
+	if opts.Follow {
+		if opts.Output != "-" {
+			opts.statusf("Copying request logs to '%s' and following them.", opts.Output)
+		}
+		return follow(ctx, r, q, opts, resume)
+	}
 
 	out, err := openOutput(opts)
 	if err != nil {

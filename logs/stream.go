@@ -82,7 +82,7 @@ func stream(ctx context.Context, r backend.LogReader, q backend.LogQuery, opts O
 		return s.res, fmt.Errorf("downloading request logs of app %s: %w", q.App, readErr)
 	}
 	if err != nil {
-		return s.res, fmt.Errorf("Can't write '%s': %w.", opts.Output, err)
+		return s.res, outputError{fmt.Errorf("Can't write '%s': %w.", opts.Output, err)}
 	}
 	return s.res, nil
 }

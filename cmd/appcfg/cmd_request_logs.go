@@ -31,6 +31,9 @@ func requestLogsCommand(io stdio) *cli.Command {
 			&cli.StringFlag{Name: "vhost", Usage: "only requests for this host name"},
 			&cli.BoolFlag{Name: "include_vhost", Usage: "add the host name to each line"},
 			&cli.BoolFlag{Name: "include_all", Usage: "add everything known about each request to its line"},
+			&cli.BoolFlag{Name: "follow", Usage: "after the download, keep printing new requests as they are logged, until interrupted or --follow_timeout"},
+			&cli.DurationFlag{Name: "follow_timeout", Usage: "with --follow, stop after this long (like 10m; 0 for never), printing what was logged up to then"},
+			&cli.DurationFlag{Name: "follow_interval", Value: time.Second, Usage: "with --follow, how often to look for new requests"},
 		},
 		Action: func(c *cli.Context) error {
 			return runRequestLogs(c, io)
@@ -66,6 +69,15 @@ func runRequestLogs(c *cli.Context, io stdio) error {
 	}
 	if opts.Append && opts.Output == "-" {
 		return usagef("Can't combine --append with output to stdout.")
+	}
+	opts.Follow, opts.FollowTimeout, opts.FollowInterval = c.Bool("follow"), c.Duration("follow_timeout"), c.Duration("follow_interval")
+	switch {
+	case opts.Follow && opts.EndDate != "":
+		return usagef("--follow reads up to now: it cannot be combined with --end_date.")
+	case opts.FollowTimeout < 0 || opts.FollowInterval <= 0:
+		return usagef("--follow_timeout must be 0 (never) or more and --follow_interval more than 0.")
+	case !opts.Follow && (c.IsSet("follow_timeout") || c.IsSet("follow_interval")):
+		return usagef("--follow_timeout and --follow_interval apply to --follow only.")
 	}
 	if _, _, err := logs.Window(time.Now(), logs.Pacific(), opts.EndDate, opts.NumDays); err != nil {
 		return usagef("%v", err)

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -117,7 +118,7 @@ func TestScripts(t *testing.T) {
 			"cpdir":     cmdCopyDir,
 			"ptyexec":   cmdPtyExec, "ttyexec": cmdTTYExec,
 			"httpget": cmdHTTPGet, "matchlines": cmdMatchLines,
-			"exitcode": cmdExitCode, "fakegoogle": cmdFakeGoogle,
+			"exitcode": cmdExitCode, "fakegoogle": cmdFakeGoogle, "sleep": cmdSleep,
 			"watchopens": cmdWatchOpens,
 		},
 		Condition: func(cond string) (bool, error) {
@@ -152,6 +153,19 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
+}
+
+// cmdSleep is the script command `sleep DURATION` (at most 10s), for
+// scripts that let a background command see time pass.
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: sleep DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	if err != nil || d < 0 || d > 10*time.Second {
+		ts.Fatalf("sleep: want a duration up to 10s, not %q", args[0])
+	}
+	time.Sleep(d)
 }
 
 // cmdJSONValid is the script command `jsonvalid FILE`: FILE (or stdout,
