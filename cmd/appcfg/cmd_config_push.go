@@ -182,8 +182,9 @@ func configPushCommand(io stdio, p configPush) *cli.Command {
 				return err
 			}
 			if cf.path == "" || cf.config == nil {
-				fmt.Fprintf(io.out, "Could not find %s configuration. No action taken.\n", noun)
-				return nil
+				return emit(io, g, pushResult{Action: name, Config: noun, Entries: 0}, func() {
+					fmt.Fprintf(io.out, "Could not find %s configuration. No action taken.\n", noun)
+				})
 			}
 			app, err := cf.requireApp()
 			if err != nil {
@@ -202,9 +203,11 @@ func configPushCommand(io stdio, p configPush) *cli.Command {
 				if err := f.Push(ctx, cs, app); err != nil {
 					return fmt.Errorf("updating the %s configuration of app %s from %s: %w", noun, app, cf.path, err)
 				}
-				fmt.Fprintf(io.out, "Updated the %s configuration of app %s from %s (%s).\n",
-					noun, app, filepath.Base(cf.path), plural(f.Entries, p.entry))
-				return nil
+				res := pushResult{Action: name, App: app, Config: noun, File: cf.path, Entries: f.Entries, Pushed: true}
+				return emit(io, g, res, func() {
+					fmt.Fprintf(io.out, "Updated the %s configuration of app %s from %s (%s).\n",
+						noun, app, filepath.Base(cf.path), plural(f.Entries, p.entry))
+				})
 			})
 		},
 	}
@@ -241,8 +244,16 @@ func cronInfoCommand(io stdio) *cli.Command {
 			}
 			info, _ := cf.config.(*appconfig.CronInfo)
 			if info == nil {
-				fmt.Fprintln(io.out, "Could not find cron configuration. No action taken.")
-				return nil
+				return emit(io, g, cronInfoResult{Jobs: []cronJobRuns{}}, func() {
+					fmt.Fprintln(io.out, "Could not find cron configuration. No action taken.")
+				})
+			}
+			if g.format.machine() {
+				res, err := cronRuns(info, start, n)
+				if err != nil {
+					return err
+				}
+				return emit(io, g, res, nil)
 			}
 			return printCronInfo(io.out, info, start, n, fromNow)
 		},
@@ -290,6 +301,53 @@ func printCronInfo(w io.Writer, info *appconfig.CronInfo, start time.Time, n int
 		}
 	}
 	return nil
+}
+
+// pushResult is the result of update_cron, update_queues, update_dos and
+// update_dispatch (docs/schemas/config_push.json).
+type pushResult struct {
+	Action  string `json:"action"`
+	App     string `json:"app,omitempty"`
+	Config  string `json:"config"` // cron, queue, dos, dispatch
+	File    string `json:"file,omitempty"`
+	Entries int    `json:"entries"`
+	Pushed  bool   `json:"pushed"` // false: no such file, nothing was done
+}
+
+// cronInfoResult is cron_info's result (docs/schemas/cron_info.json).
+type cronInfoResult struct {
+	Jobs []cronJobRuns `json:"jobs"`
+}
+
+type cronJobRuns struct {
+	Description string   `json:"description"`
+	URL         string   `json:"url"`
+	Schedule    string   `json:"schedule"`
+	Timezone    string   `json:"timezone"`
+	Runs        []string `json:"runs"` // RFC 3339, in UTC; fewer than asked when the schedule ends
+}
+
+// cronRuns computes the next n runs of each job after start, as
+// printCronInfo prints them.
+func cronRuns(info *appconfig.CronInfo, start time.Time, n int) (cronInfoResult, error) {
+	start = start.UTC().Truncate(time.Second)
+	res := cronInfoResult{Jobs: []cronJobRuns{}}
+	for _, e := range info.Cron {
+		if e == nil {
+			continue
+		}
+		runs, _, err := groc.NextRuns(e.Schedule, e.Timezone, start, n)
+		if err != nil {
+			return res, fmt.Errorf("cron job %s: %w", e.URL, err)
+		}
+		j := cronJobRuns{Description: e.Description, URL: e.URL, Schedule: e.Schedule,
+			Timezone: firstNonEmpty(e.Timezone, "UTC"), Runs: []string{}}
+		for _, r := range runs {
+			j.Runs = append(j.Runs, r.UTC().Format(time.RFC3339))
+		}
+		res.Jobs = append(res.Jobs, j)
+	}
+	return res, nil
 }
 
 // pyTimedelta formats d as Python's str(timedelta), "[D day[s], ]H:MM:SS",

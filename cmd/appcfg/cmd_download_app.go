@@ -85,8 +85,14 @@ func downloadApp(ctx context.Context, io stdio, g globals, b backend.Backend, ou
 			return err
 		}
 	}
-	fmt.Fprintf(io.out, "Wrote %d files of version %s of app %s to %s.\n", len(spec.Files), version, g.app(), out)
-	return nil
+	var bytes int64
+	for _, f := range spec.Files {
+		bytes += f.Size
+	}
+	res := map[string]any{"app": g.app(), "service": service, "version": version, "dir": out, "files": len(spec.Files), "bytes": bytes}
+	return emit(io, g, res, func() {
+		fmt.Fprintf(io.out, "Wrote %d files of version %s of app %s to %s.\n", len(spec.Files), version, g.app(), out)
+	})
 }
 
 // servingVersion is the version that receives most of the service's traffic.

@@ -67,8 +67,9 @@ func updateIndexes(c *cli.Context, io stdio) error {
 	}
 	if defs == nil || len(defs.Indexes) == 0 {
 		// As appcfg.py: a missing or empty index.yaml is not an error.
-		fmt.Fprintln(io.out, "Could not find index configuration. No action taken.")
-		return nil
+		return emit(io, g, indexesResult{Indexes: []indexJSON{}, Extra: []indexJSON{}}, func() {
+			fmt.Fprintln(io.out, "Could not find index configuration. No action taken.")
+		})
 	}
 	app, err := cf.requireApp()
 	if err != nil {
@@ -85,7 +86,9 @@ func updateIndexes(c *cli.Context, io stdio) error {
 		res, err := indexes.Update(ctx, im, app, defs, indexes.Options{Wait: c.Bool("wait"), Timeout: c.Duration("timeout")}, rep)
 		finish(rep)
 		if res != nil {
-			printIndexResult(io.out, res, c.Bool("wait"), cf.arg)
+			if perr := emit(io, g, indexUpdateResult(app, res), func() { printIndexResult(io.out, res, c.Bool("wait"), cf.arg) }); perr != nil && err == nil {
+				err = perr
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("update_indexes of app %s: %w", app, err)
@@ -166,8 +169,9 @@ func vacuumIndexes(c *cli.Context, io stdio) error {
 			return err
 		}
 		if len(cands) == 0 {
-			fmt.Fprintf(io.out, "No indexes to delete: every index of app %s is in index.yaml.\n", app)
-			return nil
+			return emit(io, g, vacuumResult{App: app, Deleted: []indexJSON{}, Kept: []indexJSON{}}, func() {
+				fmt.Fprintf(io.out, "No indexes to delete: every index of app %s is in index.yaml.\n", app)
+			})
 		}
 		var confirm indexes.Confirm
 		if !force {
@@ -178,19 +182,86 @@ func vacuumIndexes(c *cli.Context, io stdio) error {
 				return fmt.Errorf("vacuum_indexes would delete %s (above) but stdin is not a terminal, so it cannot ask first; run it again with --force (-f) to delete %s without asking",
 					indexCount(len(cands)), itThem(len(cands)))
 			}
-			confirm = newPrompter(io).confirm
+			p := newPrompter(io)
+			if g.format.machine() {
+				p.out = io.err // stdout is for the JSON result
+			}
+			confirm = p.confirm
 		}
 		rep := newReporter(io, g, false)
 		res, err := indexes.Delete(ctx, im, app, cands, confirm, rep)
 		finish(rep)
 		if res != nil && (err == nil || len(res.Deleted) > 0) {
-			for _, ix := range res.Deleted {
-				fmt.Fprintf(io.out, "Deleted %s.\n", indexes.Describe(ix.Def))
+			out := vacuumResult{App: app, Deleted: indexList(res.Deleted), Kept: indexList(res.Kept)}
+			perr := emit(io, g, out, func() {
+				for _, ix := range res.Deleted {
+					fmt.Fprintf(io.out, "Deleted %s.\n", indexes.Describe(ix.Def))
+				}
+				fmt.Fprintf(io.out, "%s deleted, %d kept.\n", indexCount(len(res.Deleted)), len(res.Kept))
+			})
+			if err == nil {
+				err = perr
 			}
-			fmt.Fprintf(io.out, "%s deleted, %d kept.\n", indexCount(len(res.Deleted)), len(res.Kept))
 		}
 		return err
 	})
+}
+
+// indexJSON is one index in the results of update_indexes and
+// vacuum_indexes (docs/schemas/update_indexes.json, vacuum_indexes.json).
+type indexJSON struct {
+	ID         string `json:"id,omitempty"`
+	Definition string `json:"definition"` // as the text output names it
+	Kind       string `json:"kind"`
+	Ancestor   bool   `json:"ancestor"`
+	State      string `json:"state"`
+	Added      bool   `json:"added"`
+}
+
+func toIndexJSON(ix backend.Index) indexJSON {
+	return indexJSON{ID: ix.ID, Definition: indexes.Describe(ix.Def), Kind: ix.Def.Kind, Ancestor: ix.Def.Ancestor, State: string(ix.State)}
+}
+
+func indexList(ixs []backend.Index) []indexJSON {
+	out := []indexJSON{}
+	for _, ix := range ixs {
+		out = append(out, toIndexJSON(ix))
+	}
+	return out
+}
+
+// indexesResult is update_indexes' result: each index of index.yaml with
+// its state, the counts, and the indexes on the host it does not list.
+type indexesResult struct {
+	App      string      `json:"app,omitempty"`
+	Indexes  []indexJSON `json:"indexes"`
+	Added    int         `json:"added"`
+	Serving  int         `json:"serving"`
+	Building int         `json:"building"`
+	Error    int         `json:"error"`
+	Extra    []indexJSON `json:"extra"`
+	Skipped  []string    `json:"skipped"`
+}
+
+func indexUpdateResult(app string, res *indexes.Result) indexesResult {
+	out := indexesResult{App: app, Indexes: []indexJSON{}, Added: res.Added(), Serving: res.Count(backend.IndexServing),
+		Building: res.Count(backend.IndexBuilding), Error: res.Count(backend.IndexError), Extra: indexList(res.Extra), Skipped: []string{}}
+	for _, st := range res.Indexes {
+		j := toIndexJSON(st.Index)
+		j.Added = st.Added
+		out.Indexes = append(out.Indexes, j)
+	}
+	for _, e := range res.Skipped {
+		out.Skipped = append(out.Skipped, e.Error())
+	}
+	return out
+}
+
+// vacuumResult is vacuum_indexes' result.
+type vacuumResult struct {
+	App     string      `json:"app"`
+	Deleted []indexJSON `json:"deleted"`
+	Kept    []indexJSON `json:"kept"`
 }
 
 // prompter asks the legacy question on stdout and reads answers from

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
@@ -75,10 +76,13 @@ func resourceLimitsCommand(io stdio) *cli.Command {
 				if p.MaxVersionSize == 0 {
 					total = "0 (no limit on this host)"
 				}
-				// As appcfg.py printed them: sorted key: value lines.
-				fmt.Fprintf(io.out, "max_blob_size: %d\nmax_file_count: %d\nmax_file_size: %d\nmax_files_to_clone: 100\nmax_total_file_size: %s\n",
-					file, skipfiles.DefaultMaxFiles, file, total)
-				return nil
+				res := map[string]int64{"max_blob_size": file, "max_file_count": skipfiles.DefaultMaxFiles, "max_file_size": file,
+					"max_files_to_clone": 100, "max_total_file_size": p.MaxVersionSize}
+				return emit(io, g, res, func() {
+					// As appcfg.py printed them: sorted key: value lines.
+					fmt.Fprintf(io.out, "max_blob_size: %d\nmax_file_count: %d\nmax_file_size: %d\nmax_files_to_clone: 100\nmax_total_file_size: %s\n",
+						file, skipfiles.DefaultMaxFiles, file, total)
+				})
 			})
 		},
 	}
@@ -119,8 +123,9 @@ func createBulkloaderConfigCommand(io stdio) *cli.Command {
 				if err := writeFileAtomic(out, doc); err != nil {
 					return err
 				}
-				fmt.Fprintf(io.out, "Wrote %s: a draft for the kinds of %s; review its transforms, then load with upload_data --config_file %s.\n", out, app, out)
-				return nil
+				return emit(io, g, map[string]string{"app": app, "file": out}, func() {
+					fmt.Fprintf(io.out, "Wrote %s: a draft for the kinds of %s; review its transforms, then load with upload_data --config_file %s.\n", out, app, out)
+				})
 			})
 		},
 	}
@@ -185,10 +190,11 @@ func runBackends(c *cli.Context, io stdio, g globals, dir, verb, name string) er
 	}
 	switch verb {
 	case "list":
-		for _, e := range entries {
-			fmt.Fprintf(io.out, "%s: class %s, %d instance(s)%s\n", e.Name, firstNonEmpty(e.Class, "B2"), instances(e), optionsNote(e))
-		}
-		return nil
+		return emit(io, g, entries, func() {
+			for _, e := range entries {
+				fmt.Fprintf(io.out, "%s: class %s, %d instance(s)%s\n", e.Name, firstNonEmpty(e.Class, "B2"), instances(e), optionsNote(e))
+			}
+		})
 	case "update", "configure":
 		var sel []*appconfig.BackendEntry
 		for _, e := range entries {
@@ -200,18 +206,24 @@ func runBackends(c *cli.Context, io stdio, g globals, dir, verb, name string) er
 			return fmt.Errorf("Backend '%s' not found in backends.yaml.", name)
 		}
 		if verb == "configure" {
-			fmt.Fprintf(io.out, "The settings of backend %s take effect with `appcfg backends %s update %s`.\n", name, dir, name)
-			return nil
+			msg := fmt.Sprintf("The settings of backend %s take effect with `appcfg backends %s update %s`.", name, dir, name)
+			return emit(io, g, messageResult{Message: msg}, func() { fmt.Fprintln(io.out, msg) })
 		}
 		return onHost(c.Context, g, func(_ context.Context, b backend.Backend) error {
+			var results []*updateResult
 			for _, e := range sel {
+				start := time.Now()
 				res, err := deployService(c, io, g, b, asService(d, e), nil)
 				if err != nil {
 					return err
 				}
-				printUpdateResult(io, g, res)
+				results = append(results, newUpdateResult(res, b, start))
 			}
-			return nil
+			return emit(io, g, results, func() {
+				for _, r := range results {
+					printUpdateResult(io, g, r.Result)
+				}
+			})
 		})
 	case "rollback":
 		g.module, g.version = name, d.version
@@ -233,8 +245,8 @@ func runBackends(c *cli.Context, io stdio, g globals, dir, verb, name string) er
 		if err != nil {
 			return fmt.Errorf("backend %s (service %s, version %s): %w", name, name, d.version, err)
 		}
-		fmt.Fprintf(io.out, "Backend %s: %s done on version %s of service %s.\n", name, verb, d.version, name)
-		return nil
+		msg := fmt.Sprintf("Backend %s: %s done on version %s of service %s.", name, verb, d.version, name)
+		return emit(io, g, messageResult{Message: msg}, func() { fmt.Fprintln(io.out, msg) })
 	})
 }
 

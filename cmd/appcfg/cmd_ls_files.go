@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -25,7 +24,6 @@ const (
 	flagAllowSecrets  = "allow-secrets"
 	lsFlagSkipped     = "skipped"
 	lsFlagExplain     = "explain"
-	lsFlagJSON        = "json"
 	lsFilesUsageLines = "Prints the files of the app in DIR (default: the current directory) that an update\n" +
 		"would upload, one per line, sorted. The rules come from app.yaml's skip_files (Python regular\n" +
 		"expressions; the SDK default when absent) or, as gcloud decides, from a .gcloudignore file\n" +
@@ -160,7 +158,7 @@ func runLsFiles(c *cli.Context, io stdio, g globals, dir string) error {
 	var problems *skipfiles.Error
 	if walkErr != nil && (!errors.As(walkErr, &problems) || res == nil) {
 		if problems != nil {
-			return reportSkipProblems(io, c.Bool(lsFlagJSON), problems)
+			return reportSkipProblems(io, g, problems)
 		}
 		return walkErr
 	}
@@ -169,11 +167,7 @@ func runLsFiles(c *cli.Context, io stdio, g globals, dir string) error {
 		d := res.Explain(explainRel(res.Root, p))
 		decision = &d
 	}
-	if c.Bool(lsFlagJSON) {
-		if err := printLsJSON(io, c, res, decision, problems); err != nil {
-			return err
-		}
-	} else {
+	text := func() {
 		printLsText(io, c, res, decision)
 		if problems != nil {
 			for _, p := range problems.Problems {
@@ -181,7 +175,10 @@ func runLsFiles(c *cli.Context, io stdio, g globals, dir string) error {
 			}
 		}
 	}
-	if decision == nil && !c.Bool(lsFlagJSON) {
+	if err := emit(io, g, lsResult(c, res, decision, problems), text); err != nil {
+		return fmt.Errorf("write the file list: %w", err)
+	}
+	if decision == nil && !g.format.machine() {
 		g.statusf(io, "%s, %s to upload; %d skipped paths; rules: %s",
 			plural(len(res.Files), "file"), human.Size(res.TotalSize), len(res.Skipped), res.Matcher.Source())
 	}
@@ -224,7 +221,7 @@ func printLsText(io stdio, c *cli.Context, res *skipfiles.Result, d *skipfiles.D
 	}
 }
 
-// lsJSON is the --json output.
+// lsJSON is ls_files' result (docs/schemas/ls_files.json).
 type lsJSON struct {
 	Root     string              `json:"root"`
 	Mode     skipfiles.Mode      `json:"mode"`
@@ -236,33 +233,23 @@ type lsJSON struct {
 	Problems []skipfiles.Problem `json:"problems"`
 }
 
-func printLsJSON(io stdio, c *cli.Context, res *skipfiles.Result, d *skipfiles.Decision, problems *skipfiles.Error) error {
+func lsResult(c *cli.Context, res *skipfiles.Result, d *skipfiles.Decision, problems *skipfiles.Error) lsJSON {
 	out := lsJSON{Root: res.Root, Mode: res.Matcher.Mode(), Rules: res.Matcher.Source(), Files: res.Files,
-		Total: res.TotalSize, Explain: d, Problems: []skipfiles.Problem{}}
-	if out.Files == nil {
-		out.Files = []skipfiles.File{}
-	}
+		Total: res.TotalSize, Explain: d}
 	if c.Bool(lsFlagSkipped) {
 		out.Skipped = res.Skipped
 	}
 	if problems != nil {
 		out.Problems = problems.Problems
 	}
-	enc := json.NewEncoder(io.out)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return fmt.Errorf("write the file list: %w", err)
-	}
-	return nil
+	return out
 }
 
 // reportSkipProblems prints problems found before any file was listed (a
 // bad pattern, contradictory rule sources).
-func reportSkipProblems(io stdio, asJSON bool, e *skipfiles.Error) error {
-	if asJSON {
-		enc := json.NewEncoder(io.out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"problems": e.Problems}); err != nil {
+func reportSkipProblems(io stdio, g globals, e *skipfiles.Error) error {
+	if g.format.machine() {
+		if err := emit(io, g, map[string]any{"problems": e.Problems}, nil); err != nil {
 			return fmt.Errorf("write the problems: %w", err)
 		}
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -48,14 +47,10 @@ func verifyCommand(io stdio) *cli.Command {
 				if err != nil {
 					return fmt.Errorf("verifying %s: %w", b.Location(), err)
 				}
-				if c.Bool("json") {
-					enc := json.NewEncoder(io.out)
-					enc.SetIndent("", "  ")
-					if err := enc.Encode(rep); err != nil {
-						return err
-					}
-				} else {
-					printStoreReport(io, rep)
+				// The report's schema is backend.StoreReportSchema
+				// (docs/schemas/verify.json).
+				if err := emit(io, g, rep, func() { printStoreReport(io, rep) }); err != nil {
+					return err
 				}
 				if len(rep.Problems) > 0 {
 					return errDamaged

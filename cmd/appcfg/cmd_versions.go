@@ -22,7 +22,7 @@ func versionCommands(io stdio) []*cli.Command {
 			ArgsUsage: "[DIR]  (or -A APP_ID)",
 			Action: func(c *cli.Context) error {
 				return withHost(c, io, func(ctx context.Context, g globals, b backend.Backend, id ident) error {
-					return listVersions(ctx, io, b, id.app, c.Bool("json"))
+					return listVersions(ctx, io, g, b, id.app)
 				})
 			},
 		},
@@ -63,8 +63,17 @@ func versionCommands(io stdio) []*cli.Command {
 					if err := vs.DeleteVersion(ctx, g.app(), service, g.version); err != nil {
 						return fmt.Errorf("deleting version %s of service %s: %w", g.version, service, err)
 					}
-					fmt.Fprintf(io.out, "Deleted version %s of service %s of app %s.\n", g.version, service, g.app())
-					return collectAfterDelete(ctx, io, b, g.app())
+					res := versionResult{Action: "delete_version", App: g.app(), Services: []string{service}, Version: g.version}
+					res.Freed = collectAfterDelete(ctx, io, b, g.app())
+					return emit(io, g, res, func() {
+						fmt.Fprintf(io.out, "Deleted version %s of service %s of app %s.\n", g.version, service, g.app())
+						if c := res.Freed; c != nil {
+							fmt.Fprintf(io.out, "Freed %d content(s) no version uses any more (%s).\n", c.Files, human.Size(c.Bytes))
+							if c.Kept > 0 {
+								fmt.Fprintf(io.out, "Kept %d unused content(s) for a deploy of %s in flight; appcfg verify --gc frees them later.\n", c.Kept, g.app())
+							}
+						}
+					})
 				})
 			},
 		},
@@ -125,7 +134,9 @@ func onHost(ctx context.Context, g globals, fn func(context.Context, backend.Bac
 	return fn(ctx, b)
 }
 
-func listVersions(ctx context.Context, io stdio, b backend.Backend, app string, asJSON bool) error {
+// listVersions prints every version of app (docs/schemas/list_versions.json:
+// the array of versions, each with its share of traffic).
+func listVersions(ctx context.Context, io stdio, g globals, b backend.Backend, app string) error {
 	vs, err := backend.As[backend.Versions](b, "versions")
 	if err != nil {
 		return err
@@ -134,15 +145,13 @@ func listVersions(ctx context.Context, io stdio, b backend.Backend, app string, 
 	if err != nil {
 		return fmt.Errorf("listing versions of %s: %w", app, err)
 	}
-	if asJSON {
-		if list == nil {
-			list = []backend.Version{}
-		}
-		return printJSON(io.out, list)
-	}
+	return emit(io, g, list, func() { printVersions(io, app, list) })
+}
+
+func printVersions(io stdio, app string, list []backend.Version) {
 	if len(list) == 0 {
 		fmt.Fprintf(io.out, "No versions uploaded for app: %s.\n", app)
-		return nil
+		return
 	}
 	// As the legacy YAML reply: service → versions, the default service first.
 	byService := map[string][]backend.Version{}
@@ -173,7 +182,22 @@ func listVersions(ctx context.Context, io stdio, b backend.Backend, app string, 
 			fmt.Fprintln(io.out, line)
 		}
 	}
-	return nil
+}
+
+// versionResult is the result of the commands that change one version or
+// route traffic (docs/schemas/version_change.json).
+type versionResult struct {
+	Action   string   `json:"action"` // "set_default_version", "delete_version", "start_module_version" …
+	App      string   `json:"app"`
+	Services []string `json:"services"`
+	Version  string   `json:"version"`
+	// Traffic is the version's share after the change (routing commands).
+	Traffic *float64 `json:"traffic,omitempty"`
+	// ServingStatus is the version's status after start/stop.
+	ServingStatus backend.ServingStatus `json:"serving_status,omitempty"`
+	// Freed is what a deletion freed on a host that keeps the contents
+	// itself (the local store).
+	Freed *backend.Collected `json:"freed,omitempty"`
 }
 
 func trimFloat(f float64) string {
@@ -211,7 +235,8 @@ func setTrafficCommand(c *cli.Context, io stdio, migrate bool) error {
 				return fmt.Errorf("routing service %s to version %s: %w", s, id.version, err)
 			}
 		}
-		return nil
+		all := 1.0
+		return emit(io, g, versionResult{Action: c.Command.Name, App: id.app, Services: services, Version: id.version, Traffic: &all}, nil)
 	})
 }
 
@@ -240,18 +265,19 @@ func servingCommand(io stdio, name, usage string, status backend.ServingStatus) 
 				if err := vs.SetServingStatus(ctx, id.app, id.service, id.version, status); err != nil {
 					return fmt.Errorf("version %s of service %s: %w", id.version, id.service, err)
 				}
-				fmt.Fprintf(io.out, "Version %s of service %s of app %s is now %s.\n", id.version, id.service, id.app, strings.ToLower(string(status)))
-				return nil
+				return emit(io, g, versionResult{Action: name, App: id.app, Services: []string{id.service}, Version: id.version, ServingStatus: status}, func() {
+					fmt.Fprintf(io.out, "Version %s of service %s of app %s is now %s.\n", id.version, id.service, id.app, strings.ToLower(string(status)))
+				})
 			})
 		},
 	}
 }
 
 // collectAfterDelete frees the contents no version of app names any more,
-// where the host keeps them itself (the local store), and says what it
-// freed. The version is deleted whatever happens here: a failure is only
-// worth a warning and a way to retry.
-func collectAfterDelete(ctx context.Context, io stdio, b backend.Backend, app string) error {
+// where the host keeps them itself (the local store), and returns what it
+// freed (nil when nothing was collected). The version is deleted whatever
+// happens here: a failure is only worth a warning and a way to retry.
+func collectAfterDelete(ctx context.Context, io stdio, b backend.Backend, app string) *backend.Collected {
 	gc, ok := b.(backend.BlobCollector)
 	if !ok {
 		return nil
@@ -261,9 +287,5 @@ func collectAfterDelete(ctx context.Context, io stdio, b backend.Backend, app st
 		fmt.Fprintf(io.err, "appcfg: warning: the version was deleted, but freeing its unused contents failed (appcfg verify --gc retries): %v\n", err)
 		return nil
 	}
-	fmt.Fprintf(io.out, "Freed %d content(s) no version uses any more (%s).\n", c.Files, human.Size(c.Bytes))
-	if c.Kept > 0 {
-		fmt.Fprintf(io.out, "Kept %d unused content(s) for a deploy of %s in flight; appcfg verify --gc frees them later.\n", c.Kept, app)
-	}
-	return nil
+	return &c
 }

@@ -65,6 +65,12 @@ func emit(io stdio, g globals, v any, text func()) error {
 	return nil
 }
 
+// messageResult is the result of a command whose whole outcome is one
+// sentence (docs/schemas/message.json).
+type messageResult struct {
+	Message string `json:"message"`
+}
+
 // event is one line of --format ndjson. docs/schemas/event.json lists the
 // fields of each kind.
 type event struct {

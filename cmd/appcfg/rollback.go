@@ -58,12 +58,24 @@ func rollbackOne(c *cli.Context, io stdio, g globals, dir string) error {
 		if err != nil {
 			return fmt.Errorf("releasing the lock of version %s: %w", d.version, err)
 		}
-		if owner == nil {
-			fmt.Fprintf(io.out, "No update of version %s of service %s is in progress; nothing to roll back.\n", d.version, d.service)
-			return nil
-		}
-		fmt.Fprintf(io.out, "Released the lock of version %s of service %s held by %s@%s (pid %d) since %s.\n",
-			d.version, d.service, owner.User, owner.Host, owner.PID, owner.Acquired.Local().Format("2006-01-02 15:04:05"))
-		return nil
+		res := rollbackResult{App: d.appID, Service: d.service, Version: d.version, Released: owner != nil, Owner: owner}
+		return emit(io, g, res, func() {
+			if owner == nil {
+				fmt.Fprintf(io.out, "No update of version %s of service %s is in progress; nothing to roll back.\n", d.version, d.service)
+				return
+			}
+			fmt.Fprintf(io.out, "Released the lock of version %s of service %s held by %s@%s (pid %d) since %s.\n",
+				d.version, d.service, owner.User, owner.Host, owner.PID, owner.Acquired.Local().Format("2006-01-02 15:04:05"))
+		})
 	})
+}
+
+// rollbackResult is rollback's result (docs/schemas/rollback.json): whether
+// a deploy's lock was released, and whose it was.
+type rollbackResult struct {
+	App      string         `json:"app"`
+	Service  string         `json:"service"`
+	Version  string         `json:"version"`
+	Released bool           `json:"released"`
+	Owner    *backend.Owner `json:"owner,omitempty"`
 }
