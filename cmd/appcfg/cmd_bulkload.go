@@ -257,6 +257,11 @@ func reportBulkload(io stdio, g globals, o bulkload.Options, sum bulkload.Summar
 		}
 		return err
 	}
+	if g.format.machine() {
+		if err := emit(io, g, newBulkloadResult(o, sum, download), nil); err != nil {
+			return err
+		}
+	}
 	if sum.Failed > 0 {
 		fmt.Fprintf(io.err, "Some entities not successfully transferred: %d records failed\n", sum.Failed)
 		return errReported
@@ -266,6 +271,46 @@ func reportBulkload(io stdio, g globals, o bulkload.Options, sum bulkload.Summar
 	}
 	g.statusf(io, "All entities successfully transferred")
 	return nil
+}
+
+// bulkloadResult is the result of upload_data and download_data
+// (docs/schemas/bulkload.json): the counts the summary lines say, and the
+// failed records reported (all of them are in the progress database).
+type bulkloadResult struct {
+	Direction  string          `json:"direction"` // "upload" or "download"
+	File       string          `json:"file"`
+	DryRun     bool            `json:"dry_run"`
+	Total      int             `json:"total"`
+	Previously int             `json:"previously"`
+	Loaded     int             `json:"transferred"`
+	Failed     int             `json:"failed"`
+	Skipped    int             `json:"skipped"`
+	Bytes      int64           `json:"bytes"`
+	Seconds    float64         `json:"seconds"`
+	ProgressDB string          `json:"progress_db,omitempty"`
+	Failures   []bulkloadFault `json:"failures"`
+}
+
+type bulkloadFault struct {
+	Line    int    `json:"line"`
+	Record  int    `json:"record"`
+	Message string `json:"message"`
+}
+
+func newBulkloadResult(o bulkload.Options, sum bulkload.Summary, download bool) bulkloadResult {
+	r := bulkloadResult{Direction: "upload", File: o.Filename, DryRun: o.DryRun, Total: sum.Total, Previously: sum.Previously,
+		Loaded: sum.Loaded, Failed: sum.Failed, Skipped: sum.Skipped, Bytes: sum.Bytes, Seconds: sum.Duration.Seconds(),
+		Failures: []bulkloadFault{}}
+	if download {
+		r.Direction = "download"
+	}
+	if o.DBFilename != "skip" {
+		r.ProgressDB = o.DBFilename
+	}
+	for _, f := range sum.Failures {
+		r.Failures = append(r.Failures, bulkloadFault{Line: f.Line, Record: f.Record, Message: f.Err.Error()})
+	}
+	return r
 }
 
 // freshName is base+ext, or base-2+ext … when that file exists: two

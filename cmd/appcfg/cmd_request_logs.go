@@ -115,6 +115,9 @@ func runRequestLogs(c *cli.Context, io stdio) error {
 		if err != nil {
 			return err
 		}
+		if g.format.machine() {
+			return requestLogsMachine(ctx, io, g, lr, opts)
+		}
 		_, err = logs.Download(ctx, lr, opts)
 		if errors.Is(err, context.Canceled) && opts.Append {
 			return fmt.Errorf("request_logs interrupted; the lines appended to %s so far are whole: run it again with --append to go on: %w", opts.Output, err)
@@ -124,4 +127,47 @@ func runRequestLogs(c *cli.Context, io stdio) error {
 		}
 		return err
 	})
+}
+
+// requestLogsResult is request_logs' result with --format json
+// (docs/schemas/request_logs.json): the records themselves when the output
+// is stdout, else what was written to the file.
+type requestLogsResult struct {
+	App      string                `json:"app"`
+	Service  string                `json:"service"`
+	Version  string                `json:"version"`
+	Output   string                `json:"output"` // "-" for stdout
+	Requests int                   `json:"requests"`
+	Lines    int                   `json:"lines"`
+	Records  []*backend.RequestLog `json:"records"` // [] when they went to a file, or as ndjson events
+}
+
+// requestLogsMachine is request_logs with --format json or ndjson: to
+// stdout ("-") the records are JSON objects (in the document, or one
+// "record" event each); a file is written in the usual line format and the
+// result says what it holds.
+func requestLogsMachine(ctx context.Context, io stdio, g globals, lr backend.LogReader, opts logs.Options) error {
+	res := requestLogsResult{App: opts.App, Service: opts.Service, Version: opts.Version, Output: opts.Output}
+	var r logs.Result
+	var err error
+	if opts.Output == "-" {
+		res.Records = []*backend.RequestLog{}
+		r, err = logs.Records(ctx, lr, opts, func(l *backend.RequestLog) error {
+			if g.format == formatNDJSON {
+				return writeEvent(io.out, event{Event: "record", Record: fillNilSlices(l)})
+			}
+			res.Records = append(res.Records, l)
+			return nil
+		})
+		if g.format == formatNDJSON {
+			res.Records = nil
+		}
+	} else {
+		r, err = logs.Download(ctx, lr, opts)
+	}
+	if err != nil {
+		return fmt.Errorf("request_logs of app %s: %w", opts.App, err)
+	}
+	res.Requests, res.Lines = r.Requests, r.Lines
+	return emit(io, g, res, nil)
 }

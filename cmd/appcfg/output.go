@@ -74,7 +74,7 @@ type messageResult struct {
 // event is one line of --format ndjson. docs/schemas/event.json lists the
 // fields of each kind.
 type event struct {
-	Event   string `json:"event"` // phase, progress, phase_end, status, warning, result, error
+	Event   string `json:"event"` // phase, progress, phase_end, status, warning, record, result, error
 	Time    string `json:"time"`
 	Command string `json:"command,omitempty"`
 	Phase   string `json:"phase,omitempty"`
@@ -88,6 +88,7 @@ type event struct {
 	Complete   *bool    `json:"complete,omitempty"`
 	Seconds    *float64 `json:"seconds,omitempty"`
 	Message    string   `json:"message,omitempty"`
+	Record     any      `json:"record,omitempty"` // request_logs: one request log
 	Result     any      `json:"result,omitempty"`
 	Error      any      `json:"error,omitempty"`
 }

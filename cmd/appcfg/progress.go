@@ -18,9 +18,13 @@ import (
 // newReporter picks how progress is shown: a bar on a terminal that can
 // redraw a line, plain lines otherwise (pipes, logs, TERM=dumb), and only
 // warnings with --quiet or machine-readable output.
+// With --format ndjson every phase, progress step, status and warning is
+// an event on stdout (eventReporter).
 func newReporter(io stdio, g globals, machine bool) progress.Reporter {
 	switch {
-	case g.verbosity == 0 || machine:
+	case g.format == formatNDJSON:
+		return &eventReporter{out: io.out, now: time.Now}
+	case g.verbosity == 0 || machine || g.format.machine():
 		return &quietReporter{out: io.err}
 	case io.errTTY:
 		return &barReporter{out: io.err, now: time.Now, width: io.errWidth}
@@ -103,12 +107,88 @@ func (t *tally) noun() string {
 // of files: what a bulk load's bar counts is stored entities.
 func counting(r progress.Reporter, unit string) progress.Reporter {
 	switch r := r.(type) {
+	case *eventReporter:
+		r.t.unit = unit
 	case *barReporter:
 		r.t.unit = unit
 	case *lineReporter:
 		r.t.unit = unit
 	}
 	return r
+}
+
+// eventReporter writes --format ndjson's events: "phase" when a phase
+// starts with what it announced, "progress" at most every
+// progressEventEvery with what is done, "phase_end" with the totals and
+// whether the phase completed, "status" and "warning" lines. Each event is
+// one line (writeEvent); docs/schemas/event.json.
+type eventReporter struct {
+	mu   sync.Mutex
+	out  io.Writer
+	now  func() time.Time
+	t    tally
+	sent time.Time // when the last progress event was written
+}
+
+const progressEventEvery = 500 * time.Millisecond
+
+func (e *eventReporter) Phase(name string, files, bytes int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.endPhase()
+	if name == "" {
+		return
+	}
+	e.t.begin(name, files, bytes, e.now())
+	e.sent = e.now()
+	e.write(event{Event: "phase", Phase: name, TotalFiles: &files, TotalBytes: &bytes, Unit: e.t.noun()})
+}
+
+func (e *eventReporter) endPhase() {
+	t := &e.t
+	if t.phase == "" {
+		return
+	}
+	done, secs := t.complete(), e.now().Sub(t.start).Seconds()
+	files, bytes := t.files, t.bytes
+	e.write(event{Event: "phase_end", Phase: t.phase, Files: &files, Bytes: &bytes, Complete: &done, Seconds: &secs, Unit: t.noun()})
+	t.phase = ""
+}
+
+func (e *eventReporter) finish() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.endPhase()
+}
+
+func (e *eventReporter) Add(files, bytes int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.t.files += files
+	e.t.bytes += bytes
+	if e.t.phase == "" || e.now().Sub(e.sent) < progressEventEvery {
+		return
+	}
+	e.sent = e.now()
+	f, b, tf, tb := e.t.files, e.t.bytes, e.t.totalFiles, e.t.totalBytes
+	e.write(event{Event: "progress", Phase: e.t.phase, Files: &f, Bytes: &b, TotalFiles: &tf, TotalBytes: &tb, Unit: e.t.noun()})
+}
+
+func (e *eventReporter) Status(msg string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.write(event{Event: "status", Message: msg})
+}
+
+func (e *eventReporter) Warn(msg string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.write(event{Event: "warning", Message: msg})
+}
+
+func (e *eventReporter) write(ev event) {
+	ev.Time = e.now().UTC().Format(time.RFC3339Nano)
+	_ = writeEvent(e.out, ev)
 }
 
 // lineReporter prints a line when a phase starts and one when it ends, for
