@@ -277,3 +277,23 @@ type DamagedFile struct {
 	SHA1 string `json:"sha1"`
 	Kind string `json:"kind"`
 }
+
+// RuntimeInfo is a runtime's lifecycle as the host reports it. A zero date
+// is unknown.
+type RuntimeInfo struct {
+	Name           string
+	Stage          string // the host's word: GA, END_OF_SUPPORT, DEPRECATED …
+	EndOfSupport   time.Time
+	Deprecated     time.Time
+	Decommissioned time.Time
+}
+
+// RuntimeLister is implemented by hosts that retire runtimes (App Engine):
+// a deploy checks the app's runtime against the dates before sending
+// anything. Hosts that run every runtime (the local one) do not implement
+// it.
+type RuntimeLister interface {
+	// ListRuntimes returns the runtimes the host knows for app's
+	// standard environment, with their dates.
+	ListRuntimes(ctx context.Context, app string) ([]RuntimeInfo, error)
+}

@@ -34,6 +34,19 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
+// limitsFor are the limits of opts as Google's tools apply them by
+// runtime generation: the per-file limit of 32 MB is checked (by gcloud's
+// _MAX_FILE_SIZE_STANDARD, as by appcfg.py) for first-generation runtimes
+// only; a second-generation app's large file is left to the server. A
+// limit the host or the user set is kept.
+func limitsFor(opts Options) Limits {
+	l := opts.Limits
+	if _, second := SecondGen(opts.Runtime, opts.Env); second && l.MaxFileSize == 0 {
+		l.MaxFileSize = -1
+	}
+	return l
+}
+
 // checkLimits reports each breached limit with the offending files, largest
 // first: for the count and total limits, the files whose removal helps most.
 func checkLimits(files []File, l Limits) []Problem {

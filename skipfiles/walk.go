@@ -480,7 +480,7 @@ func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result,
 		w.res.TotalSize += f.Size
 	}
 	w.checkHandlers()
-	w.probs = append(w.probs, checkLimits(w.res.Files, opts.Limits)...)
+	w.probs = append(w.probs, checkLimits(w.res.Files, limitsFor(opts))...)
 	if !opts.AllowSecrets {
 		if err := w.checkSecrets(ctx); err != nil {
 			return nil, err

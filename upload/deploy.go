@@ -44,6 +44,12 @@ type Options struct {
 	// process on this host that no longer runs), so its lock can be taken
 	// over at once instead of after its lease. nil never takes over.
 	Stale func(backend.Owner) bool
+
+	// AllowDeprecatedRuntime skips the runtime lifecycle check (Google
+	// may still refuse the version).
+	AllowDeprecatedRuntime bool
+	// Now is the clock of the lifecycle check (nil: time.Now).
+	Now func() time.Time
 }
 
 // Companions are the companion files (index.yaml, cron.yaml …) a deploy
@@ -92,6 +98,9 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 	}
 	res := &Result{App: opts.App, Service: opts.Service, Version: opts.Version, DryRun: opts.DryRun}
 	if err := preflight(b, &opts, res, rep); err != nil {
+		return nil, err
+	}
+	if err := checkRuntime(ctx, b, opts, res, rep); err != nil {
 		return nil, err
 	}
 
@@ -270,8 +279,7 @@ func preflight(b backend.Backend, opts *Options, res *Result, rep progress.Repor
 	}
 	if opts.Companions != nil {
 		for _, w := range opts.Companions.Check(b) {
-			res.Warnings = append(res.Warnings, w)
-			rep.Warn(w)
+			warn(res, rep, w)
 		}
 	}
 	return nil

@@ -130,3 +130,19 @@ func TestOperationInProgressNeverFrees(t *testing.T) {
 		}
 	}
 }
+
+// TestListRuntimes reads apps.listRuntimes' dates (google.type.Date).
+func TestListRuntimes(t *testing.T) {
+	b, _ := newTestBackend(t)
+	rts, err := b.ListRuntimes(t.Context(), "p")
+	if err != nil || len(rts) != 2 {
+		t.Fatalf("ListRuntimes = %+v, %v", rts, err)
+	}
+	want := time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)
+	if r := rts[0]; r.Name != "python27" || !r.Deprecated.Equal(want) || r.EndOfSupport.Day() != 30 || r.Stage != "DEPRECATED" {
+		t.Errorf("python27 read as %+v", r)
+	}
+	if r := rts[1]; !r.Deprecated.IsZero() || !r.EndOfSupport.IsZero() {
+		t.Errorf("python313 has no dates, read as %+v", r)
+	}
+}

@@ -385,6 +385,16 @@ func (f *fakeCloud) dispatch(method string, r *http.Request, path string, in map
 		}
 		f.app(id).location = loc
 		return 200, f.newOp("apps/"+id, nil, map[string]any{"id": id, "locationId": loc}, nil)
+	case "appengine.apps.listRuntimes":
+		if q.Get("environment") != "STANDARD" {
+			return apiErr(400, "INVALID_ARGUMENT", "environment must be STANDARD")
+		}
+		return 200, map[string]any{"runtimes": []any{
+			map[string]any{"name": "python27", "stage": "DEPRECATED", "environment": "STANDARD",
+				"endOfSupportDate": map[string]any{"year": 2024, "month": 1, "day": 30},
+				"deprecationDate":  map[string]any{"year": 2026, "month": 1, "day": 31}},
+			map[string]any{"name": "python313", "stage": "GA", "environment": "STANDARD"},
+		}}
 	case "appengine.apps.repair":
 		p := strings.TrimSuffix(strings.TrimPrefix(path, "v1/apps/"), ":repair")
 		a := f.apps[p]

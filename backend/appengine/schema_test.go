@@ -88,12 +88,16 @@ func loadDiscovery(t testing.TB, name string) *discovery {
 
 // method finds the API method of an HTTP method and path ("v1/apps/p").
 func (d *discovery) method(httpMethod, path string) *dmethod {
+	// A custom method (apps/{appsId}:listRuntimes) also matches its
+	// resource's get, whose {appsId} takes "p:listRuntimes": the one
+	// with the most literal text wins.
+	var best *dmethod
 	for _, m := range d.methods {
-		if m.HTTPMethod == httpMethod && m.re.MatchString(path) {
-			return m
+		if m.HTTPMethod == httpMethod && m.re.MatchString(path) && (best == nil || len(m.re.String()) > len(best.re.String())) {
+			best = m
 		}
 	}
-	return nil
+	return best
 }
 
 // checkRequest validates the query parameter names and the body.

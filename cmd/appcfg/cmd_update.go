@@ -28,6 +28,9 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// flagAllowDeprecatedRuntime skips the runtime lifecycle check.
+const flagAllowDeprecatedRuntime = "allow_deprecated_runtime"
+
 func updateCommand(io stdio) *cli.Command {
 	return &cli.Command{
 		Name:      "update",
@@ -46,6 +49,7 @@ func updateCommand(io stdio) *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"dry_run"}, Usage: "show the plan (files, bytes, what would be uploaded) and change nothing on the host"},
 			&cli.BoolFlag{Name: "no-promote", Aliases: []string{"no_promote"}, Usage: "create the version but route no traffic to it"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "parallel uploads (default: what the backend handles well)"},
+			&cli.BoolFlag{Name: flagAllowDeprecatedRuntime, Usage: "deploy a runtime past its deprecation date anyway (App Engine refuses it unless its dates changed; see docs/runtimes.md)"},
 		}, append(skipFilesFlags(), legacyFlags(legacyUpdateOptions())...)...),
 		Before: func(c *cli.Context) error { return checkLegacy(c, legacyUpdateOptions()) },
 		Action: func(c *cli.Context) error {
@@ -310,6 +314,8 @@ func deployService(c *cli.Context, io stdio, g globals, b backend.Backend, d *ap
 		HashWorkers: runtime.NumCPU(), UploadWorkers: c.Int("jobs"),
 		Cache: hashcache.Open(cachePath(d.dir)),
 		Owner: deployOwner(), Stale: staleOwner,
+
+		AllowDeprecatedRuntime: c.Bool(flagAllowDeprecatedRuntime),
 	}
 	if comps != nil {
 		if opts.Companions, err = companionSet(d.appID, comps); err != nil {

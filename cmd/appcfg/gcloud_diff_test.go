@@ -108,7 +108,7 @@ func TestDeployBodiesEqualGcloud(t *testing.T) {
 			fake := newDeployFake(t)
 			var out bytes.Buffer
 			loc := "appengine://p?" + url.Values{"appengine": {fake.URL + "/"}, "storage": {fake.URL + "/"}, "logging": {fake.URL + "/"}, "datastore": {fake.URL + "/"}}.Encode()
-			code := run(context.Background(), []string{"appcfg", "update", "--backend", loc, "-A", "p", "-V", "v2",
+			code := run(context.Background(), []string{"appcfg", "update", "--backend", loc, "-A", "p", "-V", "v2", "--allow_deprecated_runtime",
 				filepath.Join(work, filepath.Dir(rec.Deployed))}, stdio{in: strings.NewReader(""), out: &out, err: &out})
 			if diff != "" {
 				intended++
