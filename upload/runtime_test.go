@@ -17,6 +17,7 @@ import (
 // answering ListRuntimes with list (or err), and counts the blobs sent.
 type retiring struct {
 	backend.Backend
+	backend.Deployer
 	backend.Versions
 	list []backend.RuntimeInfo
 	err  error
@@ -29,7 +30,7 @@ func (r *retiring) ListRuntimes(ctx context.Context, app string) ([]backend.Runt
 
 func (r *retiring) PutBlob(ctx context.Context, app, digest string, size int64, rd io.Reader) error {
 	r.puts.Add(1)
-	return r.Backend.PutBlob(ctx, app, digest, size, rd)
+	return r.Deployer.PutBlob(ctx, app, digest, size, rd)
 }
 
 func date(s string) time.Time {
@@ -48,7 +49,7 @@ func TestRuntimeLifecycle(t *testing.T) {
 	_, files := writeApp(t, 3)
 
 	lb := openLocal(t)
-	b := &retiring{Backend: lb, Versions: lb.(backend.Versions), list: []backend.RuntimeInfo{
+	b := &retiring{Backend: lb, Deployer: lb.(backend.Deployer), Versions: lb.(backend.Versions), list: []backend.RuntimeInfo{
 		{Name: "python27", EndOfSupport: date("2024-01-30"), Deprecated: date("2026-01-31")},
 		{Name: "nodejs20", EndOfSupport: date("2026-04-30"), Deprecated: date("2027-04-30")},
 		{Name: "python312"},

@@ -49,7 +49,10 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 			continue
 		}
 		name, value, hasValue := flagName(tok)
-		f, ok := resolveFlag(name, global, cmdFlags)
+		// A command's own option shadows a global one of the same name
+		// (update_indexes --timeout is how long --wait waits; the global
+		// --timeout how long to wait for an operation in progress).
+		f, ok := resolveFlag(name, cmdFlags, global)
 		if !ok {
 			if cmd == nil {
 				// An unknown command is reported as such; its options
