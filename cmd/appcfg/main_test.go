@@ -118,7 +118,7 @@ func TestScripts(t *testing.T) {
 			"cpdir":     cmdCopyDir,
 			"ptyexec":   cmdPtyExec, "ttyexec": cmdTTYExec,
 			"httpget": cmdHTTPGet, "matchlines": cmdMatchLines,
-			"exitcode": cmdExitCode, "fakegoogle": cmdFakeGoogle, "sleep": cmdSleep,
+			"exitcode": cmdExitCode, "jsonschema": cmdJSONSchema, "fakegoogle": cmdFakeGoogle, "sleep": cmdSleep,
 			"watchopens": cmdWatchOpens,
 		},
 		Condition: func(cond string) (bool, error) {
