@@ -50,9 +50,16 @@ func serveCommand(io stdio) *cli.Command {
 			// logs however the process was started.
 			ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			c.Context = ctx
-			return withHost(c, io, func(ctx context.Context, g globals, b backend.Backend, id ident) error {
-				return runServe(ctx, c, io, g, b, id.app)
+			opts, err := versionsOptionsFrom(c)
+			if err != nil {
+				return err
+			}
+			id, err := resolveIdent(ctx, io, opts, false)
+			if err != nil {
+				return err
+			}
+			return newDeps(io).onHost(ctx, opts.globals, func(ctx context.Context, b backend.Backend) error {
+				return runServe(ctx, c, io, opts.globals, b, id.app)
 			})
 		},
 	}

@@ -20,66 +20,42 @@ func versionCommands(io stdio) []*cli.Command {
 			Name:      "list_versions",
 			Usage:     "list the versions of every service of an application",
 			ArgsUsage: "[DIR]  (or -A APP_ID)",
-			Action: func(c *cli.Context) error {
-				return withHost(c, io, func(ctx context.Context, g globals, b backend.Backend, id ident) error {
-					return listVersions(ctx, io, g, b, id.app)
-				})
-			},
+			Action:    action(io, versionsOptionsFrom, runListVersions),
 		},
 		{
 			Name:      "set_default_version",
 			Usage:     "route all traffic of a service to a version",
 			ArgsUsage: "[DIR]  (or -A APP_ID -V VERSION [-M SERVICE[,SERVICE...]])",
-			Action: func(c *cli.Context) error {
-				return setTrafficCommand(c, io, false)
-			},
+			Action:    action(io, versionsOptionsFrom, runSetDefaultVersion),
 		},
 		{
 			Name:      "migrate_traffic",
 			Usage:     "move the traffic of the default service to a version gradually",
 			ArgsUsage: "[DIR]  (or -A APP_ID -V VERSION)",
-			Action: func(c *cli.Context) error {
-				return setTrafficCommand(c, io, true)
-			},
+			Action:    action(io, versionsOptionsFrom, runMigrateTraffic),
 		},
 		{
 			Name:      "delete_version",
 			Usage:     "delete a version that receives no traffic",
 			ArgsUsage: "-A APP_ID -V VERSION [-M SERVICE]",
-			Action: func(c *cli.Context) error {
-				g, err := readGlobals(c)
-				if err != nil {
-					return err
-				}
-				if g.app() == "" || g.version == "" || c.Args().Present() {
-					return usagef("Expected an <app_id> argument, a <version> argument and an optional <module> argument.")
-				}
-				return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
-					vs, err := backend.As[backend.Versions](b, "versions")
-					if err != nil {
-						return err
-					}
-					service := firstNonEmpty(g.module, "default")
-					if err := vs.DeleteVersion(ctx, g.app(), service, g.version); err != nil {
-						return fmt.Errorf("deleting version %s of service %s: %w", g.version, service, err)
-					}
-					res := versionResult{Action: "delete_version", App: g.app(), Services: []string{service}, Version: g.version}
-					res.Freed = collectAfterDelete(ctx, io, b, g.app())
-					return emit(io, g, res, func() {
-						fmt.Fprintf(io.out, "Deleted version %s of service %s of app %s.\n", g.version, service, g.app())
-						if c := res.Freed; c != nil {
-							fmt.Fprintf(io.out, "Freed %d content(s) no version uses any more (%s).\n", c.Files, human.Size(c.Bytes))
-							if c.Kept > 0 {
-								fmt.Fprintf(io.out, "Kept %d unused content(s) for a deploy of %s in flight; appcfg verify --gc frees them later.\n", c.Kept, g.app())
-							}
-						}
-					})
-				})
-			},
+			Action:    action(io, versionsOptionsFrom, runDeleteVersion),
 		},
 		servingCommand(io, "start_module_version", "start serving a stopped version", backend.Serving),
 		servingCommand(io, "stop_module_version", "stop a version from serving", backend.Stopped),
 	}
+}
+
+// versionsOptions are the options of the commands that manage versions.
+type versionsOptions struct {
+	globals
+	args []string // the DIR argument, if any
+	// status is what start_module_version and stop_module_version set.
+	status backend.ServingStatus
+}
+
+func versionsOptionsFrom(c *cli.Context) (versionsOptions, error) {
+	g, err := readGlobals(c)
+	return versionsOptions{globals: g, args: c.Args().Slice()}, err
 }
 
 // ident is the application, service and version a command acts on.
@@ -87,8 +63,8 @@ type ident struct{ app, service, version string }
 
 // resolveIdent finds the identity from a DIR argument or from -A/-M/-V, as
 // the legacy directory-or-flags commands do.
-func resolveIdent(c *cli.Context, io stdio, g globals, needVersion bool) (ident, error) {
-	args := c.Args().Slice()
+func resolveIdent(ctx context.Context, io stdio, opts versionsOptions, needVersion bool) (ident, error) {
+	g, args := opts.globals, opts.args
 	if len(args) == 0 && (g.app() == "" || (needVersion && g.version == "")) && validate.FindFile(".", "app") != "" {
 		args = []string{"."} // the app in the current directory, as the other commands
 	}
@@ -96,7 +72,7 @@ func resolveIdent(c *cli.Context, io stdio, g globals, needVersion bool) (ident,
 	case len(args) > 1:
 		return ident{}, usagef("Expected 1 argument, not %d.", len(args))
 	case len(args) == 1:
-		d, err := loadAppDir(c.Context, io, g, args[0], false)
+		d, err := loadAppDir(ctx, io, g, args[0], false)
 		if err != nil {
 			return ident{}, err
 		}
@@ -105,33 +81,52 @@ func resolveIdent(c *cli.Context, io stdio, g globals, needVersion bool) (ident,
 		}
 		return ident{d.appID, d.service, d.version}, nil
 	case g.app() == "":
-		return ident{}, usagef("%s [DIR]: the current directory has no app.yaml; give the app's directory, or -A APP_ID", c.Command.Name)
+		return ident{}, usagef("%s [DIR]: the current directory has no app.yaml; give the app's directory, or -A APP_ID", g.command)
 	case needVersion && g.version == "":
-		return ident{}, usagef("%s [DIR]: give the app's directory (the current one has no app.yaml), or both -A APP_ID and -V VERSION", c.Command.Name)
+		return ident{}, usagef("%s [DIR]: give the app's directory (the current one has no app.yaml), or both -A APP_ID and -V VERSION", g.command)
 	}
 	return ident{g.app(), firstNonEmpty(g.module, "default"), g.version}, nil
 }
 
-// withHost resolves the identity and opens the backend for fn.
-func withHost(c *cli.Context, io stdio, fn func(context.Context, globals, backend.Backend, ident) error) error {
-	g, err := readGlobals(c)
+// runListVersions prints the versions of every service of the app.
+func runListVersions(ctx context.Context, opts versionsOptions, d deps) error {
+	id, err := resolveIdent(ctx, d.io, opts, false)
 	if err != nil {
 		return err
 	}
-	id, err := resolveIdent(c, io, g, false)
-	if err != nil {
-		return err
-	}
-	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error { return fn(ctx, g, b, id) })
+	return d.onHost(ctx, opts.globals, func(ctx context.Context, b backend.Backend) error {
+		return listVersions(ctx, d.io, opts.globals, b, id.app)
+	})
 }
 
-func onHost(ctx context.Context, g globals, fn func(context.Context, backend.Backend) error) (err error) {
-	b, err := openBackend(ctx, g)
-	if err != nil {
-		return err
+// runDeleteVersion deletes -V of -M (default) of -A, then frees the
+// contents no version uses any more.
+func runDeleteVersion(ctx context.Context, opts versionsOptions, d deps) error {
+	g, io := opts.globals, d.io
+	if g.app() == "" || g.version == "" || len(opts.args) > 0 {
+		return usagef("Expected an <app_id> argument, a <version> argument and an optional <module> argument.")
 	}
-	defer closeBackend(b, &err)
-	return fn(ctx, b)
+	return d.onHost(ctx, g, func(ctx context.Context, b backend.Backend) error {
+		vs, err := backend.As[backend.Versions](b, "versions")
+		if err != nil {
+			return err
+		}
+		service := firstNonEmpty(g.module, "default")
+		if err := vs.DeleteVersion(ctx, g.app(), service, g.version); err != nil {
+			return fmt.Errorf("deleting version %s of service %s: %w", g.version, service, err)
+		}
+		res := versionResult{Action: "delete_version", App: g.app(), Services: []string{service}, Version: g.version}
+		res.Freed = collectAfterDelete(ctx, io, b, g.app())
+		return emit(io, g, res, func() {
+			fmt.Fprintf(io.out, "Deleted version %s of service %s of app %s.\n", g.version, service, g.app())
+			if c := res.Freed; c != nil {
+				fmt.Fprintf(io.out, "Freed %d content(s) no version uses any more (%s).\n", c.Files, human.Size(c.Bytes))
+				if c.Kept > 0 {
+					fmt.Fprintf(io.out, "Kept %d unused content(s) for a deploy of %s in flight; appcfg verify --gc frees them later.\n", c.Kept, g.app())
+				}
+			}
+		})
+	})
 }
 
 // listVersions prints every version of app (docs/schemas/list_versions.json:
@@ -204,12 +199,21 @@ func trimFloat(f float64) string {
 	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
 }
 
-func setTrafficCommand(c *cli.Context, io stdio, migrate bool) error {
-	g, err := readGlobals(c)
-	if err != nil {
-		return err
-	}
-	id, err := resolveIdent(c, io, g, true)
+// runSetDefaultVersion routes all traffic of each service (-M, a
+// comma-separated list) to the version.
+func runSetDefaultVersion(ctx context.Context, opts versionsOptions, d deps) error {
+	return setTraffic(ctx, opts, d, false)
+}
+
+// runMigrateTraffic moves the default service's traffic to the version
+// gradually.
+func runMigrateTraffic(ctx context.Context, opts versionsOptions, d deps) error {
+	return setTraffic(ctx, opts, d, true)
+}
+
+func setTraffic(ctx context.Context, opts versionsOptions, d deps, migrate bool) error {
+	g, io := opts.globals, d.io
+	id, err := resolveIdent(ctx, io, opts, true)
 	if err != nil {
 		return err
 	}
@@ -220,7 +224,7 @@ func setTrafficCommand(c *cli.Context, io stdio, migrate bool) error {
 	if migrate && (len(services) != 1 || services[0] != "default") {
 		return usagef("migrate_traffic does not support non-default module at this time.")
 	}
-	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+	return d.onHost(ctx, g, func(ctx context.Context, b backend.Backend) error {
 		vs, err := backend.As[backend.Versions](b, "versions")
 		if err != nil {
 			return err
@@ -236,7 +240,7 @@ func setTrafficCommand(c *cli.Context, io stdio, migrate bool) error {
 			}
 		}
 		all := 1.0
-		return emit(io, g, versionResult{Action: c.Command.Name, App: id.app, Services: services, Version: id.version, Traffic: &all}, nil)
+		return emit(io, g, versionResult{Action: g.command, App: id.app, Services: services, Version: id.version, Traffic: &all}, nil)
 	})
 }
 
@@ -245,32 +249,36 @@ func servingCommand(io stdio, name, usage string, status backend.ServingStatus) 
 		Name:      name,
 		Usage:     usage,
 		ArgsUsage: "[DIR]  (or -A APP_ID -M SERVICE -V VERSION)",
-		Action: func(c *cli.Context) error {
-			g, err := readGlobals(c)
-			if err != nil {
-				return err
-			}
-			if !c.Args().Present() && (g.app() == "" || g.version == "") {
-				return usagef("Expected at least one <file> argument or the --application, --module and --version flags to be set.")
-			}
-			id, err := resolveIdent(c, io, g, true)
-			if err != nil {
-				return err
-			}
-			return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
-				vs, err := backend.As[backend.Versions](b, "versions")
-				if err != nil {
-					return err
-				}
-				if err := vs.SetServingStatus(ctx, id.app, id.service, id.version, status); err != nil {
-					return fmt.Errorf("version %s of service %s: %w", id.version, id.service, err)
-				}
-				return emit(io, g, versionResult{Action: name, App: id.app, Services: []string{id.service}, Version: id.version, ServingStatus: status}, func() {
-					fmt.Fprintf(io.out, "Version %s of service %s of app %s is now %s.\n", id.version, id.service, id.app, strings.ToLower(string(status)))
-				})
-			})
-		},
+		Action: action(io, func(c *cli.Context) (versionsOptions, error) {
+			opts, err := versionsOptionsFrom(c)
+			opts.status = status
+			return opts, err
+		}, runSetServing),
 	}
+}
+
+// runSetServing starts or stops (opts.status) serving a version.
+func runSetServing(ctx context.Context, opts versionsOptions, d deps) error {
+	g, io, status := opts.globals, d.io, opts.status
+	if len(opts.args) == 0 && (g.app() == "" || g.version == "") {
+		return usagef("Expected at least one <file> argument or the --application, --module and --version flags to be set.")
+	}
+	id, err := resolveIdent(ctx, io, opts, true)
+	if err != nil {
+		return err
+	}
+	return d.onHost(ctx, g, func(ctx context.Context, b backend.Backend) error {
+		vs, err := backend.As[backend.Versions](b, "versions")
+		if err != nil {
+			return err
+		}
+		if err := vs.SetServingStatus(ctx, id.app, id.service, id.version, status); err != nil {
+			return fmt.Errorf("version %s of service %s: %w", id.version, id.service, err)
+		}
+		return emit(io, g, versionResult{Action: g.command, App: id.app, Services: []string{id.service}, Version: id.version, ServingStatus: status}, func() {
+			fmt.Fprintf(io.out, "Version %s of service %s of app %s is now %s.\n", id.version, id.service, id.app, strings.ToLower(string(status)))
+		})
+	})
 }
 
 // collectAfterDelete frees the contents no version of app names any more,
