@@ -873,7 +873,7 @@ func (c checker) app(a *App) {
 		}
 	}
 	c.strMap(m, "runtime_config", a.RuntimeConfig, "RuntimeConfig")
-	c.sharedFields(m, a.shared())
+	c.sharedFields(m, appShared(a))
 	if e := a.EndpointsAPIService; e != nil {
 		c.endpoints(e)
 	}

@@ -469,7 +469,9 @@ type shared struct {
 	vmSettings, betaSettings, envVars, buildEnvVars *map[string]string
 }
 
-func (a *App) shared() shared {
+// appShared is an App's shared fields (App's type lives in
+// internal/appmodel, so this cannot be a method of it).
+func appShared(a *App) shared {
 	return shared{&a.ManualScaling, &a.AdminConsole, &a.VM, &a.VMSettings, &a.BetaSettings, &a.EnvVariables, &a.BuildEnvVariables}
 }
 
@@ -563,7 +565,7 @@ func (l *loader) mergeIntoApp() {
 		hs := append(append(head, a.Handlers...), tail...)
 		a.Handlers = hs
 	}
-	mergeShared(a.shared(), inc.shared())
+	mergeShared(appShared(a), inc.shared())
 	if inc.skipFiles != nil {
 		own, ownPos := a.SkipFiles, a.SkipFilesPos
 		if own == nil {
