@@ -100,7 +100,9 @@ func newApp(io stdio) *cli.App {
 			cmd.OnUsageError = app.OnUsageError
 		}
 		tidyHelp(cmd.Flags)
-		cmd.CustomHelpTemplate = cmdHelp
+		if cmd.CustomHelpTemplate == "" { // help topics (exit-codes) keep their own
+			cmd.CustomHelpTemplate = cmdHelp
+		}
 	}
 	return app
 }
@@ -135,7 +137,7 @@ func commands(io stdio) []*cli.Command {
 	cmds = append(cmds, indexCommands(io)...)
 	cmds = append(cmds, configPushCommands(io)...)
 	cmds = append(cmds, legacyCommands(io)...)
-	return append(cmds, versionCommand(io))
+	return append(cmds, versionCommand(io), exitCodesCommand(io))
 }
 
 func versionCommand(io stdio) *cli.Command {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/internal/redact"
@@ -24,6 +26,42 @@ const (
 	// exitBug: appcfg itself failed (a panic), EX_SOFTWARE of sysexits.h.
 	exitBug = 70
 )
+
+// exitCodesText is `appcfg help exit-codes`; README.md's "Exit codes" says
+// the same.
+const exitCodesText = `Exit status of every appcfg command (with --format json a failure also prints
+{"error":{"class":…,"exit_code":…,"message":…}} on stdout; docs/output.md):
+
+   0  ok           the command did what was asked
+   1  failure      the input or the deploy failed (validation errors, a damaged
+                   store, a host's refusal of the content), or it was interrupted
+   2  usage        the command line is wrong
+   3  conflict     another operation holds what was asked for: a deploy lock held
+                   by another update, an operation in progress on the service that
+                   did not end within --timeout; wait, or release it (appcfg rollback)
+   4  denied       not authenticated, or a permission is missing (the message names
+                   it, e.g. iam.serviceAccounts.actAs on the runtime service account)
+   5  limit        a quota or a hard limit: the version cap (210), 10,000 files,
+                   32 MB a file, 150 MiB a version; remove versions or files
+   6  refused      refused on purpose (password sign-in, Managed VMs); the message
+                   says what to use instead (docs/compat.md)
+  70  bug          appcfg itself failed; please report it
+  75  transient    the host could not be reached or kept failing after the retries
+                   (network errors, 5xx answers); the same command may pass later
+`
+
+func exitCodesCommand(io stdio) *cli.Command {
+	return &cli.Command{
+		Name:               "exit-codes",
+		Usage:              "what each exit status means",
+		Hidden:             true,
+		CustomHelpTemplate: exitCodesText,
+		Action: func(*cli.Context) error {
+			fmt.Fprint(io.out, exitCodesText)
+			return nil
+		},
+	}
+}
 
 // refusedError is a legacy command or option appcfg refuses on purpose: what
 // was asked, why it cannot be done any more, and what to use instead.

@@ -60,6 +60,14 @@ func cmdFakeGoogle(ts *testscript.TestScript, neg bool, args []string) {
 			f.mu.Lock()
 			f.busy = n
 			f.mu.Unlock()
+		case "fail":
+			// Every request answered with this HTTP status (503: a
+			// server that keeps failing).
+			code, err := strconv.Atoi(val)
+			ts.Check(err)
+			f.mu.Lock()
+			f.echo = code
+			f.mu.Unlock()
 		case "deny":
 			f.mu.Lock()
 			f.deny = val

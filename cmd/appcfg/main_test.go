@@ -118,7 +118,8 @@ func TestScripts(t *testing.T) {
 			"cpdir":     cmdCopyDir,
 			"ptyexec":   cmdPtyExec, "ttyexec": cmdTTYExec,
 			"httpget": cmdHTTPGet, "matchlines": cmdMatchLines,
-			"exitcode": cmdExitCode, "jsonschema": cmdJSONSchema, "fakegoogle": cmdFakeGoogle, "sleep": cmdSleep,
+			"exitcode": cmdExitCode, "jsonschema": cmdJSONSchema,
+			"holdlock": cmdHoldLock, "fakegoogle": cmdFakeGoogle, "sleep": cmdSleep,
 			"watchopens": cmdWatchOpens,
 		},
 		Condition: func(cond string) (bool, error) {

@@ -149,7 +149,7 @@ var commandSchemas = map[string]string{
 	"create_bulkloader_config": "create_bulkloader_config", "backends": "backends",
 	// Refused on purpose (exit 6, the JSON error object).
 	"debug": "", "lock": "", "prepare_vm_runtime": "",
-	"serve": "", "version": "", "help": "",
+	"serve": "", "version": "", "help": "", "exit-codes": "",
 }
 
 // TestEveryCommandHasASchema: every command is listed in commandSchemas,
