@@ -167,50 +167,61 @@ type configPush struct {
 }
 
 func configPushCommand(io stdio, p configPush) *cli.Command {
-	name, kind, noun, status := p.name, p.kind, p.noun, p.status
 	return &cli.Command{
-		Name:      name,
-		Usage:     fmt.Sprintf("validate %s.yaml and replace the application's %s configuration on the host", kind, noun),
+		Name:      p.name,
+		Usage:     fmt.Sprintf("validate %s.yaml and replace the application's %s configuration on the host", p.kind, p.noun),
 		ArgsUsage: "[DIR]",
-		Action: func(c *cli.Context) error {
+		Action: action(io, func(c *cli.Context) (configPushOptions, error) {
 			g, err := readGlobals(c)
-			if err != nil {
-				return err
-			}
-			cf, err := loadCompanion(c.Context, io, g, c.Args().Slice(), kind, true)
-			if err != nil {
-				return err
-			}
-			if cf.path == "" || cf.config == nil {
-				return emit(io, g, pushResult{Action: name, Config: noun, Entries: 0}, func() {
-					fmt.Fprintf(io.out, "Could not find %s configuration. No action taken.\n", noun)
-				})
-			}
-			app, err := cf.requireApp()
-			if err != nil {
-				return err
-			}
-			f, err := companion.Document(cf.path, cf.config, app)
-			if err != nil {
-				return err
-			}
-			return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
-				cs, err := companion.Store(b, f.Kind)
-				if err != nil {
-					return err
-				}
-				g.statusf(io, "%s", status)
-				if err := f.Push(ctx, cs, app); err != nil {
-					return fmt.Errorf("updating the %s configuration of app %s from %s: %w", noun, app, cf.path, err)
-				}
-				res := pushResult{Action: name, App: app, Config: noun, File: cf.path, Entries: f.Entries, Pushed: true}
-				return emit(io, g, res, func() {
-					fmt.Fprintf(io.out, "Updated the %s configuration of app %s from %s (%s).\n",
-						noun, app, filepath.Base(cf.path), plural(f.Entries, p.entry))
-				})
-			})
-		},
+			return configPushOptions{globals: g, args: c.Args().Slice(), push: p}, err
+		}, runConfigPush),
 	}
+}
+
+// configPushOptions are the options of an update_* command.
+type configPushOptions struct {
+	globals
+	args []string // the DIR (or file) argument, if any
+	push configPush
+}
+
+// runConfigPush validates the command's companion file and replaces that
+// configuration of the application on the host with it.
+func runConfigPush(ctx context.Context, opts configPushOptions, d deps) error {
+	p, g, io := opts.push, opts.globals, d.io
+	name, noun := p.name, p.noun
+	cf, err := loadCompanion(ctx, io, g, opts.args, p.kind, true)
+	if err != nil {
+		return err
+	}
+	if cf.path == "" || cf.config == nil {
+		return emit(io, g, pushResult{Action: name, Config: noun, Entries: 0}, func() {
+			fmt.Fprintf(io.out, "Could not find %s configuration. No action taken.\n", noun)
+		})
+	}
+	app, err := cf.requireApp()
+	if err != nil {
+		return err
+	}
+	f, err := companion.Document(cf.path, cf.config, app)
+	if err != nil {
+		return err
+	}
+	return d.onHost(ctx, g, func(ctx context.Context, b backend.Backend) error {
+		cs, err := companion.Store(b, f.Kind)
+		if err != nil {
+			return err
+		}
+		g.statusf(io, "%s", p.status)
+		if err := f.Push(ctx, cs, app); err != nil {
+			return fmt.Errorf("updating the %s configuration of app %s from %s: %w", noun, app, cf.path, err)
+		}
+		res := pushResult{Action: name, App: app, Config: noun, File: cf.path, Entries: f.Entries, Pushed: true}
+		return emit(io, g, res, func() {
+			fmt.Fprintf(io.out, "Updated the %s configuration of app %s from %s (%s).\n",
+				noun, app, filepath.Base(cf.path), plural(f.Entries, p.entry))
+		})
+	})
 }
 
 func cronInfoCommand(io stdio) *cli.Command {
@@ -222,42 +233,61 @@ func cronInfoCommand(io stdio) *cli.Command {
 			&cli.IntFlag{Name: "num_runs", Aliases: []string{"n"}, Value: 5, Usage: "how many run times to print for each job"},
 			&cli.StringFlag{Name: "after", Usage: "compute the runs after this time (RFC 3339, e.g. 2026-01-01T00:00:00Z) instead of now"},
 		},
-		Action: func(c *cli.Context) error {
-			g, err := readGlobals(c)
-			if err != nil {
-				return err
-			}
-			n := c.Int("num_runs")
-			if n < 0 {
-				return usagef("option --num_runs: invalid value: %d (must be 0 or more)", n)
-			}
-			start, fromNow := time.Now(), true
-			if s := c.String("after"); s != "" {
-				if start, err = time.Parse(time.RFC3339, s); err != nil {
-					return usagef("option --after: invalid value: %s (use RFC 3339, such as 2026-01-01T00:00:00Z)", s)
-				}
-				fromNow = false
-			}
-			cf, err := loadCompanion(c.Context, io, g, c.Args().Slice(), validate.KindCron, false)
-			if err != nil {
-				return err
-			}
-			info, _ := cf.config.(*appconfig.CronInfo)
-			if info == nil {
-				return emit(io, g, cronInfoResult{Jobs: []cronJobRuns{}}, func() {
-					fmt.Fprintln(io.out, "Could not find cron configuration. No action taken.")
-				})
-			}
-			if g.format.machine() {
-				res, err := cronRuns(info, start, n)
-				if err != nil {
-					return err
-				}
-				return emit(io, g, res, nil)
-			}
-			return printCronInfo(io.out, info, start, n, fromNow)
-		},
+		Action: action(io, cronInfoOptionsFrom, runCronInfo),
 	}
+}
+
+// cronInfoOptions are cron_info's options.
+type cronInfoOptions struct {
+	globals
+	args    []string  // the DIR (or file) argument, if any
+	numRuns int       // runs to print for each job, 0 or more
+	after   time.Time // compute the runs after this time; zero: now
+}
+
+func cronInfoOptionsFrom(c *cli.Context) (cronInfoOptions, error) {
+	g, err := readGlobals(c)
+	if err != nil {
+		return cronInfoOptions{}, err
+	}
+	opts := cronInfoOptions{globals: g, args: c.Args().Slice(), numRuns: c.Int("num_runs")}
+	if opts.numRuns < 0 {
+		return opts, usagef("option --num_runs: invalid value: %d (must be 0 or more)", opts.numRuns)
+	}
+	if s := c.String("after"); s != "" {
+		if opts.after, err = time.Parse(time.RFC3339, s); err != nil {
+			return opts, usagef("option --after: invalid value: %s (use RFC 3339, such as 2026-01-01T00:00:00Z)", s)
+		}
+	}
+	return opts, nil
+}
+
+// runCronInfo prints the next runs of each job of cron.yaml, after
+// opts.after or else the deps' clock.
+func runCronInfo(ctx context.Context, opts cronInfoOptions, d deps) error {
+	g, io, n := opts.globals, d.io, opts.numRuns
+	start, fromNow := opts.after, opts.after.IsZero()
+	if fromNow {
+		start = d.now()
+	}
+	cf, err := loadCompanion(ctx, io, g, opts.args, validate.KindCron, false)
+	if err != nil {
+		return err
+	}
+	info, _ := cf.config.(*appconfig.CronInfo)
+	if info == nil {
+		return emit(io, g, cronInfoResult{Jobs: []cronJobRuns{}}, func() {
+			fmt.Fprintln(io.out, "Could not find cron configuration. No action taken.")
+		})
+	}
+	if g.format.machine() {
+		res, err := cronRuns(info, start, n)
+		if err != nil {
+			return err
+		}
+		return emit(io, g, res, nil)
+	}
+	return printCronInfo(io.out, info, start, n, fromNow)
 }
 
 // printCronInfo prints each job as appcfg.py's cron_info did: a blank line,

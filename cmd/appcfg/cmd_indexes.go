@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -28,7 +29,13 @@ func indexCommands(io stdio) []*cli.Command {
 				&cli.BoolFlag{Name: "wait", Usage: "wait until every index serves; exit 1 if one fails or --timeout passes"},
 				&cli.DurationFlag{Name: "timeout", Value: indexes.DefaultTimeout, Usage: "how long --wait waits"},
 			},
-			Action: func(c *cli.Context) error { return updateIndexes(c, io) },
+			Action: action(io, func(c *cli.Context) (indexOptions, error) {
+				opts, err := indexOptionsFrom(c)
+				if err == nil && opts.timeout <= 0 {
+					err = usagef("option --timeout: invalid value: %s (must be more than 0)", opts.timeout)
+				}
+				return opts, err
+			}, runUpdateIndexes),
 		},
 		{
 			Name:      "vacuum_indexes",
@@ -37,15 +44,30 @@ func indexCommands(io stdio) []*cli.Command {
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "delete without asking"},
 			},
-			Action: func(c *cli.Context) error { return vacuumIndexes(c, io) },
+			Action: action(io, indexOptionsFrom, runVacuumIndexes),
 		},
 	}
 }
 
+// indexOptions are the options of update_indexes and vacuum_indexes.
+type indexOptions struct {
+	globals
+	args    []string      // the DIR (or index.yaml) argument, if any
+	wait    bool          // update_indexes: wait until every index serves
+	timeout time.Duration // how long wait waits
+	force   bool          // vacuum_indexes: delete without asking
+}
+
+func indexOptionsFrom(c *cli.Context) (indexOptions, error) {
+	g, err := readGlobals(c)
+	return indexOptions{globals: g, args: c.Args().Slice(), wait: c.Bool("wait"),
+		timeout: c.Duration("timeout"), force: c.Bool("force")}, err
+}
+
 // indexFile loads and checks index.yaml (and app.yaml for the application
 // id); defs is nil when there is none.
-func indexFile(c *cli.Context, io stdio, g globals) (*companionFile, *appconfig.IndexDefinitions, error) {
-	cf, err := loadCompanion(c.Context, io, g, c.Args().Slice(), validate.KindIndex, true)
+func indexFile(ctx context.Context, io stdio, opts indexOptions) (*companionFile, *appconfig.IndexDefinitions, error) {
+	cf, err := loadCompanion(ctx, io, opts.globals, opts.args, validate.KindIndex, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -53,15 +75,11 @@ func indexFile(c *cli.Context, io stdio, g globals) (*companionFile, *appconfig.
 	return cf, defs, nil
 }
 
-func updateIndexes(c *cli.Context, io stdio) error {
-	g, err := readGlobals(c)
-	if err != nil {
-		return err
-	}
-	if c.Duration("timeout") <= 0 {
-		return usagef("option --timeout: invalid value: %s (must be more than 0)", c.Duration("timeout"))
-	}
-	cf, defs, err := indexFile(c, io, g)
+// runUpdateIndexes adds the indexes of index.yaml the host lacks and
+// prints each one's state.
+func runUpdateIndexes(ctx context.Context, opts indexOptions, d deps) error {
+	g, io := opts.globals, d.io
+	cf, defs, err := indexFile(ctx, io, opts)
 	if err != nil {
 		return err
 	}
@@ -75,7 +93,7 @@ func updateIndexes(c *cli.Context, io stdio) error {
 	if err != nil {
 		return err
 	}
-	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+	return d.onHost(ctx, g, func(ctx context.Context, b backend.Backend) error {
 		im, err := backend.As[backend.IndexManager](b, "indexes")
 		if err != nil {
 			return err
@@ -83,10 +101,10 @@ func updateIndexes(c *cli.Context, io stdio) error {
 		rep := newReporter(io, g, false)
 		defer finish(rep)
 		g.statusf(io, "Uploading index definitions.")
-		res, err := indexes.Update(ctx, im, app, defs, indexes.Options{Wait: c.Bool("wait"), Timeout: c.Duration("timeout")}, rep)
+		res, err := indexes.Update(ctx, im, app, defs, indexes.Options{Wait: opts.wait, Timeout: opts.timeout}, rep)
 		finish(rep)
 		if res != nil {
-			if perr := emit(io, g, indexUpdateResult(app, res), func() { printIndexResult(io.out, res, c.Bool("wait"), cf.arg) }); perr != nil && err == nil {
+			if perr := emit(io, g, indexUpdateResult(app, res), func() { printIndexResult(io.out, res, opts.wait, cf.arg) }); perr != nil && err == nil {
 				err = perr
 			}
 		}
@@ -142,12 +160,11 @@ func itThem(n int) string {
 	return "them"
 }
 
-func vacuumIndexes(c *cli.Context, io stdio) error {
-	g, err := readGlobals(c)
-	if err != nil {
-		return err
-	}
-	cf, defs, err := indexFile(c, io, g)
+// runVacuumIndexes deletes the host's indexes index.yaml no longer lists,
+// asking about each unless forced.
+func runVacuumIndexes(ctx context.Context, opts indexOptions, d deps) error {
+	g, io := opts.globals, d.io
+	cf, defs, err := indexFile(ctx, io, opts)
 	if err != nil {
 		return err
 	}
@@ -157,8 +174,8 @@ func vacuumIndexes(c *cli.Context, io stdio) error {
 	}
 	// --quiet on a non-interactive stdin answers yes, as gcloud's --quiet
 	// does; on a terminal the questions are still asked.
-	force := c.Bool("force") || (g.verbosity == 0 && !io.inTTY)
-	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+	force := opts.force || (g.verbosity == 0 && !io.inTTY)
+	return d.onHost(ctx, g, func(ctx context.Context, b backend.Backend) error {
 		im, err := backend.As[backend.IndexManager](b, "indexes")
 		if err != nil {
 			return err

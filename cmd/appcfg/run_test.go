@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/backend/local"
+	"github.com/appcfg/appcfg/validate"
 )
 
 // testDeps are deps over a local store at root, with the output in
@@ -99,5 +101,83 @@ func TestRunVersionCommandsWithoutCLI(t *testing.T) {
 	err := runDeleteVersion(ctx, versionsOptions{globals: testGlobals("runapp", "")}, d)
 	if code := exitCode(err, &bytes.Buffer{}); code != exitUsage {
 		t.Errorf("delete_version without -V: %v (exit %d), want a usage error", err, code)
+	}
+}
+
+// writeFiles writes files (path → content) under dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRunCronInfoCountsFromTheClock: cron_info's "from now" is the deps'
+// clock, so its output is exact (runs fall on whole minutes: the SDK drops
+// the start's seconds).
+func TestRunCronInfoCountsFromTheClock(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"cron.yaml": "cron:\n- description: tick\n  url: /tick\n  schedule: every 2 hours\n"})
+	d, out, _ := testDeps(t, t.TempDir())
+	d.now = func() time.Time { return time.Date(2026, 5, 1, 10, 30, 15, 0, time.UTC) }
+	if err := runCronInfo(t.Context(), cronInfoOptions{globals: testGlobals("", ""), args: []string{dir}, numRuns: 2}, d); err != nil {
+		t.Fatal(err)
+	}
+	want := "\ntick:\nURL: /tick\nSchedule: every 2 hours (UTC)\n" +
+		"2026-05-01 12:30:00Z, 1:59:45 from now\n2026-05-01 14:30:00Z, 3:59:45 from now\n"
+	if out.String() != want {
+		t.Errorf("cron_info printed\n%s\nwant\n%s", out, want)
+	}
+}
+
+// TestRunConfigPushStoresTheDocument: update_cron's run function pushes
+// cron.yaml to the host its deps open, under -A.
+func TestRunConfigPushStoresTheDocument(t *testing.T) {
+	dir, root := t.TempDir(), t.TempDir()
+	writeFiles(t, dir, map[string]string{"cron.yaml": "application: fromfile\ncron:\n- url: /tick\n  schedule: every 2 hours\n"})
+	d, out, errOut := testDeps(t, root)
+	p := configPush{"update_cron", validate.KindCron, "cron", "job", "Uploading cron entries."}
+	if err := runConfigPush(t.Context(), configPushOptions{globals: testGlobals("runapp", ""), args: []string{dir}, push: p}, d); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.String(), "Updated the cron configuration of app runapp from cron.yaml (1 job).\n"; got != want {
+		t.Errorf("stdout %q, want %q", got, want)
+	}
+	if got, want := errOut.String(), "Uploading cron entries.\n"; got != want {
+		t.Errorf("stderr %q, want %q", got, want)
+	}
+	doc := storedConfigs(t, root, "runapp", []backend.ConfigKind{backend.ConfigCron})[backend.ConfigCron]
+	if want := "cron:\n    - url: /tick\n      schedule: every 2 hours\n"; string(doc) != want {
+		t.Errorf("stored %q, want %q", doc, want)
+	}
+}
+
+// TestRunIndexCommands: update_indexes' run function adds index.yaml's
+// index, and vacuum_indexes' (forced) deletes it once index.yaml drops it.
+func TestRunIndexCommands(t *testing.T) {
+	dir, root := t.TempDir(), t.TempDir()
+	writeFiles(t, dir, map[string]string{"index.yaml": "indexes:\n- kind: Greeting\n  properties:\n  - name: date\n    direction: desc\n  - name: author\n"})
+	d, out, _ := testDeps(t, root)
+	opts := indexOptions{globals: testGlobals("ixapp", ""), args: []string{dir}, timeout: time.Minute}
+	if err := runUpdateIndexes(t.Context(), opts, d); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "(added)") || !strings.Contains(out.String(), "1 index in index.yaml: 1 added") {
+		t.Fatalf("update_indexes printed:\n%s", out)
+	}
+	writeFiles(t, dir, map[string]string{"index.yaml": "indexes: []\n"})
+	d, out, _ = testDeps(t, root)
+	opts.force = true
+	if err := runVacuumIndexes(t.Context(), opts, d); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "1 index deleted, 0 kept.") {
+		t.Fatalf("vacuum_indexes --force printed:\n%s", out)
 	}
 }
