@@ -55,7 +55,7 @@ func loadAppDir(ctx context.Context, io stdio, g globals, dir string, genVersion
 	default:
 		return nil, usagef("Not a directory: %s (give an application directory or a service's yaml file)", dir)
 	}
-	if err := reportProblems(io, results); err != nil {
+	if err := reportProblems(io, g, results); err != nil {
 		return nil, err
 	}
 	d := &appDir{dir: abs, appYAML: results[0].Path, companions: map[validate.Kind]validate.FileResult{}}
@@ -92,12 +92,13 @@ func firstNonEmpty(ss ...string) string {
 // reportProblems prints every problem of results on stderr, and returns
 // errReported when any file has an error, so a command acting on the host
 // stops before it changes anything.
-func reportProblems(io stdio, results []validate.FileResult) error {
+func reportProblems(io stdio, g globals, results []validate.FileResult) error {
 	bad := false
 	for _, r := range results {
 		for _, p := range r.Problems {
 			fmt.Fprintln(io.err, p.String())
 		}
+		githubAnnotate(io, g, r.Problems)
 		bad = bad || !r.OK()
 	}
 	if bad {

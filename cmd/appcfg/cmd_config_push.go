@@ -106,7 +106,7 @@ func loadCompanion(ctx context.Context, io stdio, g globals, args []string, kind
 	if cf.path != "" {
 		results = append(results, validate.File(ctx, cf.path, kind, opts))
 	}
-	if err := reportProblems(io, results); err != nil {
+	if err := reportProblems(io, g, results); err != nil {
 		return nil, err
 	}
 	var fromApp string

@@ -97,7 +97,7 @@ func planUpdate(ctx context.Context, io stdio, g globals, args []string) (*updat
 	for _, arg := range args {
 		if kind := validate.KindOf(arg); kind != validate.KindApp && isYAMLFile(arg) {
 			r := validate.File(ctx, arg, kind, g.validateOptions())
-			if reportProblems(io, []validate.FileResult{r}) != nil {
+			if reportProblems(io, g, []validate.FileResult{r}) != nil {
 				bad = true
 			}
 			named[kind] = r

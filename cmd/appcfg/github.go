@@ -26,9 +26,9 @@ func (io stdio) env(name string) string {
 func inGitHubActions(io stdio) bool { return io.env("GITHUB_ACTIONS") == "true" }
 
 // githubAnnotate prints each problem as a workflow command
-// (::error file=F,line=L,col=C::message). The runner reads them from
-// stdout and stderr alike: with --format json or ndjson they go to stderr,
-// so that stdout stays one JSON document.
+// (::error file=F,line=L,col=C::message) on stdout, where the runner reads
+// them. With --format json or ndjson, whose stdout is one JSON document or
+// event stream, they go to stderr, which the runner reads too.
 func githubAnnotate(io stdio, g globals, problems []appconfig.Problem) {
 	if !inGitHubActions(io) {
 		return
