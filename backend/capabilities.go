@@ -170,6 +170,19 @@ type Preflight interface {
 	CheckConfig(kind ConfigKind) error
 }
 
+// Prefetcher is implemented by a host whose MissingBlobs is cheaper when it
+// starts early: a deploy calls Prefetch before it hashes the files, so the
+// host reads what it holds while the caller works, and MissingBlobs later
+// answers from that reading. A backend that gains nothing from starting
+// early does not implement it.
+type Prefetcher interface {
+	// Prefetch starts, in the background, what MissingBlobs(ctx, app, …)
+	// will need. It returns at once and never fails: a reading that fails
+	// or is not done is simply done again by MissingBlobs. Work it starts
+	// ends when ctx ends or the backend is closed, whichever is first.
+	Prefetch(ctx context.Context, app string)
+}
+
 // BlobCollector is the capability to remove the blobs no version uses, so a
 // host that sees daily deploys does not grow without bound.
 type BlobCollector interface {

@@ -103,6 +103,11 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 	if err := checkRuntime(ctx, b, opts, res, rep); err != nil {
 		return nil, err
 	}
+	// A host that reads what it holds in the background does so while
+	// the files are hashed, not after.
+	if p, ok := b.(backend.Prefetcher); ok {
+		p.Prefetch(ctx, opts.App)
+	}
 
 	files, err := hashFiles(ctx, opts.Files, opts.HashWorkers, opts.Cache, rep)
 	rep.Phase("", 0, 0)

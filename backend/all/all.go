@@ -10,12 +10,20 @@ import (
 	"github.com/appcfg/appcfg/backend/local"
 )
 
-// Registry returns a registry holding every backend implementation.
-func Registry() *backend.Registry {
+// Options are the per-scheme settings the command line chose, each handed
+// to its backend's factory (as restic passes each backend its own options
+// struct): typed, and never carried in a context.
+type Options struct {
+	AppEngine appengine.Settings
+}
+
+// Registry returns a registry holding every backend implementation, each
+// factory built with its part of o.
+func Registry(o Options) *backend.Registry {
 	return backend.NewRegistry(
 		local.NewFactory(),
 		datastore.NewFactory(),
-		appengine.NewFactory(),
+		appengine.NewFactory(o.AppEngine),
 	)
 }
 

@@ -35,7 +35,7 @@ func TestDefaultDataDir(t *testing.T) {
 }
 
 func TestRegistryOpensLocal(t *testing.T) {
-	r := Registry()
+	r := Registry(Options{})
 	if got := r.Schemes(); !slices.Contains(got, "local") || !slices.IsSorted(got) {
 		t.Fatalf("Schemes() = %v, want a sorted list holding local", got)
 	}
@@ -82,7 +82,7 @@ func TestLocationProject(t *testing.T) {
 		{"nosuch://x", "", false},
 	}
 	for _, tt := range tests {
-		got, err := Registry().Project(tt.location)
+		got, err := Registry(Options{}).Project(tt.location)
 		if (err != nil) != tt.wantErr || got != tt.want {
 			t.Errorf("Project(%q) = %q, %v; want %q, error %v", tt.location, got, err, tt.want, tt.wantErr)
 		}

@@ -53,14 +53,11 @@ type Options struct {
 	// (nil: nothing is told).
 	ConflictTimeout time.Duration
 	Notify          func(msg string)
-	// Prefetch reads the code bucket and lists it in the background as
-	// soon as the backend opens, for a deploy: the listing then overlaps
-	// the caller's walk and hashing of the files.
-	Prefetch bool
 }
 
 // Backend is the App Engine backend. It implements backend.Backend,
-// Versions, IndexManager, LogReader and ConfigStore (dispatch only).
+// Versions, IndexManager, LogReader, ConfigStore (dispatch only) and
+// Prefetcher.
 type Backend struct {
 	location string
 	project  string
@@ -83,11 +80,13 @@ type Backend struct {
 
 	mu      sync.Mutex
 	buckets map[string]*bucketInfo // by project
-	// pending is the background listing of Options.Prefetch, by
-	// project, until MissingBlobs takes it.
-	pending      map[string]*listing
-	stopPrefetch context.CancelFunc
-	prefetching  sync.WaitGroup
+	// pending is the background listing Prefetch started, by project,
+	// until MissingBlobs takes it; stops cancels every one Close finds
+	// still running, and closed refuses new ones after Close.
+	pending     map[string]*listing
+	stops       []context.CancelFunc
+	closed      bool
+	prefetching sync.WaitGroup
 }
 
 // listing is a bucket listing under way or done.
@@ -156,11 +155,6 @@ func New(o Options) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Prefetch && o.Project != "" {
-		if _, err := b.projectOf(o.Project); err == nil {
-			b.prefetch(o.Project)
-		}
-	}
 	return b, nil
 }
 
@@ -212,21 +206,40 @@ func (b *Backend) Properties() backend.Properties {
 // Close implements backend.Backend. It stops a background listing still
 // under way and waits for it, so nothing outlives the backend.
 func (b *Backend) Close() error {
-	if b.stopPrefetch != nil {
-		b.stopPrefetch()
-		b.prefetching.Wait()
+	b.mu.Lock()
+	b.closed = true
+	for _, stop := range b.stops {
+		stop()
 	}
+	b.stops = nil
+	b.mu.Unlock()
+	b.prefetching.Wait()
 	b.hc.CloseIdleConnections()
 	return nil
 }
 
-// prefetch starts reading and listing project's code bucket in the
-// background (Options.Prefetch).
-func (b *Backend) prefetch(project string) {
-	ctx, cancel := context.WithCancel(context.Background())
-	b.stopPrefetch = cancel
+// Prefetch implements backend.Prefetcher: it reads and lists app's code
+// bucket in the background, so that listing (16 requests, seconds for a
+// big bucket) overlaps the caller's hashing of the files instead of
+// following it. An app the location forbids is left for MissingBlobs to
+// report; a listing already under way for the project is not repeated.
+func (b *Backend) Prefetch(ctx context.Context, app string) {
+	project, err := b.projectOf(app)
+	if err != nil || project == "" {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed || b.pending[project] != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	b.stops = append(b.stops, cancel)
 	l := &listing{done: make(chan struct{})}
-	b.pending = map[string]*listing{project: l}
+	if b.pending == nil {
+		b.pending = map[string]*listing{}
+	}
+	b.pending[project] = l
 	b.prefetching.Add(1)
 	go func() {
 		defer b.prefetching.Done()
@@ -304,31 +317,26 @@ func escapedf(format string, args ...any) string {
 }
 
 // Settings are the choices the command line makes for this backend beyond
-// its location (see the fields of Options of the same names). They travel
-// in the context given to Factory.Open, because the registry passes only a
-// location and a backend.Env.
+// its location (see the fields of Options of the same names). The factory
+// is built with them, as restic hands each backend its own options
+// struct: they are typed, and nothing travels in a context.
 type Settings struct {
 	CreateApp    string
 	KeepPrevious bool
 	SessionDir   string
-	Prefetch     bool
 	// ConflictTimeout and Notify: see Options.
 	ConflictTimeout time.Duration
 	Notify          func(msg string)
 }
 
-type settingsKey struct{}
-
-// WithSettings returns ctx carrying s for Factory.Open.
-func WithSettings(ctx context.Context, s Settings) context.Context {
-	return context.WithValue(ctx, settingsKey{}, s)
+// Factory opens appengine: locations with its Settings.
+type Factory struct {
+	settings Settings
 }
 
-// Factory opens appengine: locations.
-type Factory struct{}
-
-// NewFactory returns the factory for the "appengine" scheme.
-func NewFactory() Factory { return Factory{} }
+// NewFactory returns the factory for the "appengine" scheme; every backend
+// it opens gets s.
+func NewFactory(s Settings) Factory { return Factory{settings: s} }
 
 // Scheme implements backend.Factory.
 func (Factory) Scheme() string { return "appengine" }
@@ -337,8 +345,8 @@ func (Factory) Scheme() string { return "appengine" }
 // appengine:PROJECT or appengine://PROJECT, optionally followed by
 // ?appengine=URL&storage=URL&logging=URL&datastore=URL overriding the API
 // endpoints (as gcloud's api_endpoint_overrides) and create_app=REGION.
-// The Settings in ctx give the other choices.
-func (Factory) Open(ctx context.Context, location, rest string, env backend.Env) (backend.Backend, error) {
+// The factory's Settings give the other choices.
+func (f Factory) Open(ctx context.Context, location, rest string, env backend.Env) (backend.Backend, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -346,7 +354,7 @@ func (Factory) Open(ctx context.Context, location, rest string, env backend.Env)
 	if err != nil {
 		return nil, err
 	}
-	set, _ := ctx.Value(settingsKey{}).(Settings)
+	set := f.settings
 	var ep Endpoints
 	for k := range q {
 		switch k {
@@ -365,7 +373,7 @@ func (Factory) Open(ctx context.Context, location, rest string, env backend.Env)
 		}
 	}
 	b, err := New(Options{Project: project, HTTPClient: env.HTTPClient, Endpoints: ep,
-		CreateApp: set.CreateApp, KeepPrevious: set.KeepPrevious, SessionDir: set.SessionDir, Prefetch: set.Prefetch,
+		CreateApp: set.CreateApp, KeepPrevious: set.KeepPrevious, SessionDir: set.SessionDir,
 		ConflictTimeout: set.ConflictTimeout, Notify: set.Notify})
 	if err != nil {
 		return nil, err
@@ -401,6 +409,7 @@ var (
 	_ backend.LogReader    = (*Backend)(nil)
 	_ backend.ConfigStore  = (*Backend)(nil)
 	_ backend.Entities     = (*Backend)(nil)
+	_ backend.Prefetcher   = (*Backend)(nil)
 
 	_ backend.ProjectLocator = Factory{}
 )

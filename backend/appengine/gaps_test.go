@@ -265,12 +265,14 @@ func TestResumableUploadAcrossRuns(t *testing.T) {
 	mu.Unlock()
 }
 
-// TestFactorySettings: the Settings in the context reach the backend, and
-// create_app in the location wins over them.
+// TestFactorySettings: the Settings the factory is built with reach the
+// backend through a plain context (no value rides in it), and create_app
+// in the location wins over them.
 func TestFactorySettings(t *testing.T) {
-	ctx := WithSettings(t.Context(), Settings{CreateApp: "us-central", KeepPrevious: true, SessionDir: "/sessions"})
+	ctx := t.Context()
+	fac := NewFactory(Settings{CreateApp: "us-central", KeepPrevious: true, SessionDir: "/sessions"})
 	env := backend.Env{HTTPClient: http.DefaultClient}
-	bb, err := Factory{}.Open(ctx, "appengine://p", "//p", env)
+	bb, err := fac.Open(ctx, "appengine://p", "//p", env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +280,7 @@ func TestFactorySettings(t *testing.T) {
 	if b.createApp != "us-central" || !b.keepPrevious || b.sessions != "/sessions" {
 		t.Errorf("settings not applied: createApp %q, keepPrevious %v, sessions %q", b.createApp, b.keepPrevious, b.sessions)
 	}
-	bb, err = Factory{}.Open(ctx, "appengine://p?create_app=asia-northeast1", "//p?create_app=asia-northeast1", env)
+	bb, err = fac.Open(ctx, "appengine://p?create_app=asia-northeast1", "//p?create_app=asia-northeast1", env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,8 +292,8 @@ func TestFactorySettings(t *testing.T) {
 	}
 }
 
-// TestPrefetchedListing: with Prefetch the bucket is listed once, as the
-// backend opens, and MissingBlobs answers from that listing.
+// TestPrefetchedListing: after Prefetch the bucket is listed once, in the
+// background, and MissingBlobs answers from that listing.
 func TestPrefetchedListing(t *testing.T) {
 	b, f := newTestBackend(t)
 	var ds []string
@@ -312,12 +314,14 @@ func TestPrefetchedListing(t *testing.T) {
 		return n
 	}
 	before := listings()
-	pre := newBackendOn(t, f, Options{Prefetch: true})
+	pre := newBackendOn(t, f, Options{})
+	pre.Prefetch(t.Context(), "p")
+	pre.Prefetch(t.Context(), "p") // one listing under way is not repeated
 	pre.mu.Lock()
 	l := pre.pending["p"]
 	pre.mu.Unlock()
 	if l == nil {
-		t.Fatal("no listing started as the backend opened")
+		t.Fatal("Prefetch started no listing")
 	}
 	select {
 	case <-l.done:
@@ -325,7 +329,7 @@ func TestPrefetchedListing(t *testing.T) {
 		t.Fatal("the background listing did not end within 10s")
 	}
 	if got := listings() - before; got != 16 {
-		t.Errorf("%d listing calls as the backend opened, want 16 (one per hex digit)", got)
+		t.Errorf("%d listing calls by Prefetch, want 16 (one per hex digit)", got)
 	}
 	missing, err := pre.MissingBlobs(t.Context(), "p", ds)
 	if err != nil || len(missing) != len(ds)/2 {
@@ -334,6 +338,13 @@ func TestPrefetchedListing(t *testing.T) {
 	if got := listings() - before; got != 16 {
 		t.Errorf("%d listing calls in all, want 16: MissingBlobs listed again", got)
 	}
-	// Closing while a prefetch may still run leaves nothing behind.
-	newBackendOn(t, f, Options{Prefetch: true}).Close()
+	// Closing while a prefetch may still run leaves nothing behind, and
+	// a closed backend starts none.
+	running := newBackendOn(t, f, Options{})
+	running.Prefetch(t.Context(), "p")
+	running.Close()
+	running.Prefetch(t.Context(), "p")
+	if len(running.stops) > 0 {
+		t.Error("a closed backend started a listing")
+	}
 }

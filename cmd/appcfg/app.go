@@ -67,10 +67,7 @@ func newApp(io stdio) *cli.App {
 			"before or after the command and its arguments.",
 		Flags: append(append(globalFlags(), authFlags()...), legacyFlags(legacyGlobalOptions())...),
 		Before: func(c *cli.Context) error {
-			if err := checkLegacy(c, legacyGlobalOptions()); err != nil {
-				return err
-			}
-			return stashAuth(c)
+			return checkLegacy(c, legacyGlobalOptions())
 		},
 		HideVersion:          true,
 		EnableBashCompletion: false,

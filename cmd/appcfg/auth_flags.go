@@ -58,9 +58,9 @@ func authFlags() []cli.Flag {
 	}
 }
 
-// authSettings are the authentication flags and the terminal, read once
-// before the command runs and carried in the command's context, because
-// openBackend sees only the context and the global flags.
+// authSettings are the authentication flags and the terminal, read with
+// the global flags (readGlobals) and handed to authHTTPClient by
+// openBackend.
 type authSettings struct {
 	opts  auth.Options
 	errw  io.Writer
@@ -70,12 +70,10 @@ type authSettings struct {
 	cacheFile string
 }
 
-type authKey struct{}
-
-// stashAuth is the app's Before hook: it reads the authentication flags
-// into the context every command inherits.
-func stashAuth(c *cli.Context) error {
-	s := &authSettings{
+// readAuth reads the authentication flags and whether a person is at the
+// terminal.
+func readAuth(c *cli.Context) authSettings {
+	s := authSettings{
 		opts: auth.Options{
 			AccessToken:        c.String(flagAccessToken),
 			RefreshToken:       c.String(flagRefreshToken),
@@ -103,16 +101,16 @@ func stashAuth(c *cli.Context) error {
 		s.opts.Interactive = true
 		s.opts.OpenBrowser = openBrowser
 	}
-	c.Context = context.WithValue(c.Context, authKey{}, s)
+	return s
+}
+
+// readAppengineSettings reads the App Engine backend's flags.
+func readAppengineSettings(c *cli.Context) appengine.Settings {
 	set := appengineSettings(c.String(flagCreateApp), c.Bool(flagKeepPrevious), os.UserCacheDir)
-	// A deploy lists the code bucket anyway: starting as the backend
-	// opens overlaps the listing with the walk and hashing of the files.
-	set.Prefetch = c.Args().First() == "update"
 	set.ConflictTimeout = c.Duration(flagTimeout)
 	errw := c.App.ErrWriter
 	set.Notify = func(msg string) { fmt.Fprintf(errw, "appcfg: waiting: %s\n", msg) }
-	c.Context = appengine.WithSettings(c.Context, set)
-	return nil
+	return set
 }
 
 // appengineSettings are the App Engine backend's choices from the flags.
@@ -202,14 +200,13 @@ func allLoopback(location string) bool {
 // them. For a datastore location a missing credential leaves the client nil
 // (the emulator needs none); for appengine it is an error unless every
 // endpoint is a loopback fake.
-func authHTTPClient(ctx context.Context, location string) (*http.Client, error) {
+func authHTTPClient(ctx context.Context, s authSettings, location string) (*http.Client, error) {
 	scheme, _, _ := strings.Cut(location, ":")
 	if scheme == "local" {
 		return nil, nil
 	}
-	s, _ := ctx.Value(authKey{}).(*authSettings)
-	if s == nil {
-		s = &authSettings{errw: io.Discard}
+	if s.errw == nil {
+		s.errw = io.Discard
 	}
 	// The pool keeps an idle connection for each upload at once (twice
 	// the backend's 16), not http.DefaultTransport's 2.

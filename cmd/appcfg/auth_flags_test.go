@@ -39,9 +39,9 @@ func TestAuthClientNoisyNeverPrintsToken(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sawAuth = r.Header.Get("Authorization") }))
 	defer srv.Close()
 	var errw bytes.Buffer
-	s := &authSettings{opts: auth.Options{AccessToken: "ya29.flag-token"}, errw: &errw, noisy: true}
-	ctx := context.WithValue(context.Background(), authKey{}, s)
-	hc, err := authHTTPClient(ctx, "appengine://p")
+	s := authSettings{opts: auth.Options{AccessToken: "ya29.flag-token"}, errw: &errw, noisy: true}
+	ctx := context.Background()
+	hc, err := authHTTPClient(ctx, s, "appengine://p")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestAuthClientNoisyNeverPrintsToken(t *testing.T) {
 	if out := errw.String(); !strings.Contains(out, "GET "+srv.URL+"/v1/apps/p") || strings.Contains(out, "flag-token") {
 		t.Errorf("noisy output %q: want the request, never the token", out)
 	}
-	if hc, err := authHTTPClient(ctx, "local:/tmp/x"); hc != nil || err != nil {
+	if hc, err := authHTTPClient(ctx, s, "local:/tmp/x"); hc != nil || err != nil {
 		t.Errorf("a local location got a client (%v, %v)", hc, err)
 	}
 }

@@ -17,12 +17,12 @@ func openBackend(ctx context.Context, g globals) (backend.Backend, error) {
 		return nil, err
 	}
 	location := remoteLocation(g.backend, os.Getenv)
-	hc, err := authHTTPClient(ctx, location)
+	hc, err := authHTTPClient(ctx, g.auth, location)
 	if err != nil {
 		return nil, err
 	}
 	env := backend.Env{DataDir: dataDir, User: userName(), HTTPClient: hc}
-	return all.Registry().Open(ctx, location, env)
+	return all.Registry(all.Options{AppEngine: g.appengine}).Open(ctx, location, env)
 }
 
 // userName is who deploys, for lock owners and version records.

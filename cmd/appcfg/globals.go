@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/appcfg/appcfg/backend/appengine"
 	"github.com/appcfg/appcfg/validate"
 )
 
@@ -68,6 +69,10 @@ type globals struct {
 	// the command's name, which ndjson events carry.
 	format  format
 	command string
+	// auth and appengine are the authentication and App Engine flags,
+	// which openBackend hands to the backend's factory.
+	auth      authSettings
+	appengine appengine.Settings
 }
 
 func readGlobals(c *cli.Context) (globals, error) {
@@ -80,6 +85,8 @@ func readGlobals(c *cli.Context) (globals, error) {
 		anyRT:     c.Bool(flagAnyRuntime),
 		backend:   c.String(flagBackend),
 		strict:    c.Bool(flagStrict),
+		auth:      readAuth(c),
+		appengine: readAppengineSettings(c),
 	}
 	if c.Command != nil {
 		g.command = c.Command.Name

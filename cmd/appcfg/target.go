@@ -22,7 +22,7 @@ import (
 // locationProject is the project the --backend location names, "" when it
 // names none. A malformed location is left for openBackend to report.
 func locationProject(location string) string {
-	p, err := all.Registry().Project(location)
+	p, err := all.Registry(all.Options{}).Project(location)
 	if err != nil {
 		return ""
 	}
