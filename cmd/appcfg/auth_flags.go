@@ -104,8 +104,12 @@ func readAuth(c *cli.Context) authSettings {
 	return s
 }
 
-// readAppengineSettings reads the App Engine backend's flags.
+// readAppengineSettings reads the App Engine backend's flags. They are
+// read from the app's own flags: a command's flag of the same name
+// (update_indexes --timeout, how long --wait waits) is another setting.
 func readAppengineSettings(c *cli.Context) appengine.Settings {
+	lineage := c.Lineage()
+	c = lineage[len(lineage)-1]
 	set := appengineSettings(c.String(flagCreateApp), c.Bool(flagKeepPrevious), os.UserCacheDir)
 	set.ConflictTimeout = c.Duration(flagTimeout)
 	errw := c.App.ErrWriter
