@@ -108,8 +108,11 @@ func readAuth(c *cli.Context) authSettings {
 // read from the app's own flags: a command's flag of the same name
 // (update_indexes --timeout, how long --wait waits) is another setting.
 func readAppengineSettings(c *cli.Context) appengine.Settings {
-	lineage := c.Lineage()
-	c = lineage[len(lineage)-1]
+	for _, p := range c.Lineage() {
+		if p.App != nil { // the outermost is an empty holder of the Go context
+			c = p
+		}
+	}
 	set := appengineSettings(c.String(flagCreateApp), c.Bool(flagKeepPrevious), os.UserCacheDir)
 	set.ConflictTimeout = c.Duration(flagTimeout)
 	errw := c.App.ErrWriter

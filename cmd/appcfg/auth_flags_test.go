@@ -10,7 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/urfave/cli/v2"
+
+	"github.com/appcfg/appcfg/backend/appengine"
 	"github.com/appcfg/appcfg/internal/auth"
 )
 
@@ -72,5 +76,21 @@ func TestAuthFlagsAppengineSettings(t *testing.T) {
 	s = appengineSettings("", false, func() (string, error) { return "", errors.New("no home") })
 	if s.SessionDir != "" || s.CreateApp != "" || s.KeepPrevious {
 		t.Errorf("without a cache dir: %+v, want no session dir", s)
+	}
+}
+
+// TestAppengineSettingsFromAppFlags: the backend's settings come from the
+// app's flags; a command's own flag of the same name (update_indexes
+// --timeout) does not change them.
+func TestAppengineSettingsFromAppFlags(t *testing.T) {
+	var got appengine.Settings
+	app := &cli.App{Name: "appcfg", Flags: authFlags(), Writer: io.Discard, ErrWriter: io.Discard,
+		Commands: []*cli.Command{{Name: "update_indexes", Flags: []cli.Flag{&cli.DurationFlag{Name: "timeout"}},
+			Action: func(c *cli.Context) error { got = readAppengineSettings(c); return nil }}}}
+	if err := app.Run([]string{"appcfg", "--timeout", "3m", "--keep_previous_version", "update_indexes", "--timeout", "1s"}); err != nil {
+		t.Fatal(err)
+	}
+	if got.ConflictTimeout != 3*time.Minute || !got.KeepPrevious || got.Notify == nil {
+		t.Errorf("settings %+v, want the app's --timeout 3m and --keep_previous_version", got)
 	}
 }
