@@ -4,14 +4,12 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
-
-	"github.com/appcfg/appcfg/backend"
 )
 
 // prefetcher is a host with the Prefetcher capability that counts the
 // calls and notes whether each came before the deploy asked what it lacks.
 type prefetcher struct {
-	backend.Backend
+	host
 	calls, early atomic.Int64
 	asked        atomic.Bool
 	apps         []string
@@ -27,7 +25,7 @@ func (p *prefetcher) Prefetch(_ context.Context, app string) {
 
 func (p *prefetcher) MissingBlobs(ctx context.Context, app string, digests []string) ([]string, error) {
 	p.asked.Store(true)
-	return p.Backend.MissingBlobs(ctx, app, digests)
+	return p.host.MissingBlobs(ctx, app, digests)
 }
 
 // TestDeployPrefetches: a deploy (and a dry run, which also asks what the
@@ -36,7 +34,7 @@ func (p *prefetcher) MissingBlobs(ctx context.Context, app string, digests []str
 func TestDeployPrefetches(t *testing.T) {
 	_, files := writeApp(t, 5)
 	for _, dry := range []bool{false, true} {
-		h := &prefetcher{Backend: openLocal(t)}
+		h := &prefetcher{host: openLocal(t)}
 		opts := baseOptions(files)
 		opts.DryRun = dry
 		opts.NoPromote = true // the wrapper hides the Versions capability
