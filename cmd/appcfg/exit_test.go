@@ -20,7 +20,7 @@ func cmdHoldLock(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: holdlock STORE APP SERVICE VERSION")
 	}
 	ctx := context.Background()
-	b, err := all.Registry().Open(ctx, "local:"+ts.MkAbs(args[0]), backend.Env{DataDir: ts.MkAbs(".data"), User: "alice"})
+	b, err := all.Registry(all.Options{}).Open(ctx, "local:"+ts.MkAbs(args[0]), backend.Env{DataDir: ts.MkAbs(".data"), User: "alice"})
 	ts.Check(err)
 	defer b.Close()
 	l, ok := b.(backend.Locker)
