@@ -81,18 +81,32 @@ func (b *Backend) MissingBlobs(ctx context.Context, app string, digests []string
 }
 
 // dropLost removes from held every blob whose file is absent or not of the
-// recorded size. The stats run on a few goroutines: on a cold cache each
-// one waits on the disk.
+// recorded size. The blobs are checked directory by directory, each stat
+// relative to its blobs/ab directory opened once (see inPlaceIn), on a few
+// goroutines: on a cold cache each stat waits on the disk.
 func (b *Backend) dropLost(ctx context.Context, held map[string]int64) {
 	if len(held) == 0 {
 		return
 	}
-	ds := make([]string, 0, len(held))
+	byDir := make(map[string][]string)
 	for d := range held {
-		ds = append(ds, d)
+		byDir[d[:2]] = append(byDir[d[:2]], d)
 	}
-	lost := make([]bool, len(ds))
-	workers := min(4, len(ds))
+	type group struct {
+		prefix string
+		names  []string
+		sizes  []int64
+		ok     []bool
+	}
+	groups := make([]*group, 0, len(byDir))
+	for prefix, ds := range byDir {
+		g := &group{prefix: prefix, names: make([]string, len(ds)), sizes: make([]int64, len(ds)), ok: make([]bool, len(ds))}
+		for i, d := range ds {
+			g.names[i], g.sizes[i] = d[2:], held[d]
+		}
+		groups = append(groups, g)
+	}
+	workers := min(4, len(groups))
 	var wg sync.WaitGroup
 	var crashed crash.Catcher
 	for w := range workers {
@@ -100,16 +114,19 @@ func (b *Backend) dropLost(ctx context.Context, held map[string]int64) {
 		go func() {
 			defer wg.Done()
 			defer crashed.Recover()
-			for i := w; i < len(ds) && ctx.Err() == nil; i += workers {
-				lost[i] = !b.fileInPlace(ds[i], held[ds[i]])
+			for i := w; i < len(groups) && ctx.Err() == nil; i += workers {
+				g := groups[i]
+				inPlaceIn(filepath.Join(b.root, blobDir, g.prefix), g.names, g.sizes, g.ok)
 			}
 		}()
 	}
 	wg.Wait()
 	crashed.Reraise()
-	for i, d := range ds {
-		if lost[i] {
-			delete(held, d)
+	for _, g := range groups {
+		for i, ok := range g.ok {
+			if !ok {
+				delete(held, g.prefix+g.names[i])
+			}
 		}
 	}
 }
