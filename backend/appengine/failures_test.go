@@ -146,3 +146,39 @@ func TestListRuntimes(t *testing.T) {
 		t.Errorf("python313 has no dates, read as %+v", r)
 	}
 }
+
+// TestTrafficHistoryAndSplit: the previous default comes from the
+// operations' history (routing back to an old version makes the version it
+// replaced the previous one, not the newest older one), and a split can be
+// made by cookie.
+func TestTrafficHistoryAndSplit(t *testing.T) {
+	b, f := newTestBackend(t)
+	ctx := t.Context()
+	for _, id := range []string{"v1", "v2", "v3"} {
+		if _, err := b.CreateVersion(ctx, deploySpec(t, b, id)); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.SetTraffic(ctx, "p", "default", map[string]float64{id: 1}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prev, err := backend.PreviousDefault(ctx, b, "p", "default")
+	if err != nil || prev != "v2" {
+		t.Fatalf("previous default after v1, v2, v3 = %q, %v; want v2", prev, err)
+	}
+	if err := b.SetTraffic(ctx, "p", "default", map[string]float64{"v1": 1}, false); err != nil {
+		t.Fatal(err)
+	}
+	if prev, err = backend.PreviousDefault(ctx, b, "p", "default"); err != nil || prev != "v3" {
+		t.Fatalf("previous default after routing back to v1 = %q, %v; want v3 (the history), not v2", prev, err)
+	}
+	if err := b.SetTrafficSplit(ctx, "p", "default", map[string]float64{"v1": .9, "v3": .1}, backend.SplitByCookie); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	by, split := f.apps["p"].services["default"].shardBy, f.apps["p"].services["default"].split
+	f.mu.Unlock()
+	if by != "COOKIE" || split["v1"] != .9 || split["v3"] != .1 {
+		t.Errorf("the service's split is %v by %s, want v1 .9, v3 .1 by COOKIE", split, by)
+	}
+}

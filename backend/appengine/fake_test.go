@@ -70,6 +70,7 @@ type fakeApp struct {
 }
 
 type fakeService struct {
+	shardBy  string
 	split    map[string]float64
 	versions map[string]map[string]any
 }
@@ -464,7 +465,12 @@ func (f *fakeCloud) dispatch(method string, r *http.Request, path string, in map
 			return apiErr(400, "INVALID_ARGUMENT", "allocations must sum to 1")
 		}
 		s.split = next
-		return 200, f.newOp("apps/"+m[1], nil, f.serviceJSON(m[1], m[2], s), nil)
+		s.shardBy, _ = split["shardBy"].(string)
+		f.nextID++ // a distinct, increasing insertTime for the history
+		meta := map[string]any{"@type": "type.googleapis.com/google.appengine.v1.OperationMetadataV1",
+			"method": "google.appengine.v1.Services.UpdateService", "target": "apps/" + m[1] + "/services/" + m[2],
+			"insertTime": time.Date(2026, 12, 1, 0, 0, f.nextID, 0, time.UTC).Format(time.RFC3339), "user": "deployer@example.com"}
+		return 200, f.newOp("apps/"+m[1], meta, f.serviceJSON(m[1], m[2], s), nil)
 	case "appengine.apps.services.versions.create":
 		m := reVersions.FindStringSubmatch(path)
 		return f.createVersion(m[1], m[2], in)
@@ -505,6 +511,20 @@ func (f *fakeCloud) dispatch(method string, r *http.Request, path string, in map
 		}
 		delete(s.versions, m[3])
 		return 200, f.newOp("apps/"+m[1], nil, nil, nil)
+	case "appengine.apps.operations.list":
+		prefix := strings.TrimPrefix(path, "v1/") + "/"
+		var ops []any
+		for _, name := range sortedKeys(f.ops) {
+			if strings.HasPrefix(name, prefix) && f.ops[name].polls == 0 {
+				ops = append(ops, f.ops[name].op)
+			}
+		}
+		// Newest first, as the API lists them.
+		for i, j := 0, len(ops)-1; i < j; i, j = i+1, j-1 {
+			ops[i], ops[j] = ops[j], ops[i]
+		}
+		pg, next := page(ops, q)
+		return 200, map[string]any{"operations": pg, "nextPageToken": next}
 	case "appengine.apps.operations.get":
 		return f.pollOp(reAppOp.FindStringSubmatch(path)[1])
 	case "datastore.projects.operations.get":
@@ -590,8 +610,12 @@ func (f *fakeCloud) serviceJSON(project, id string, s *fakeService) map[string]a
 	for v, x := range s.split {
 		alloc[v] = x
 	}
+	by := s.shardBy
+	if by == "" {
+		by = "IP"
+	}
 	return map[string]any{"id": id, "name": "apps/" + project + "/services/" + id,
-		"split": map[string]any{"allocations": alloc, "shardBy": "IP"}}
+		"split": map[string]any{"allocations": alloc, "shardBy": by}}
 }
 
 // createVersion checks the manifest against the bucket, as the real API

@@ -431,6 +431,22 @@ func (v apiVersion) idlesForFree() bool {
 // bill idle instances (flexible, basic or manual scaling), as gcloud's
 // deploy does unless Options.KeepPrevious.
 func (b *Backend) SetTraffic(ctx context.Context, app, service string, split map[string]float64, migrate bool) error {
+	return b.setSplit(ctx, app, service, split, migrate, "")
+}
+
+// SetTrafficSplit implements backend.TrafficSplitter: the split with
+// App Engine's shardBy IP, COOKIE or RANDOM.
+func (b *Backend) SetTrafficSplit(ctx context.Context, app, service string, split map[string]float64, by backend.SplitBy) error {
+	shardBy := map[backend.SplitBy]string{backend.SplitByIP: "IP", backend.SplitByCookie: "COOKIE", backend.SplitByRandom: "RANDOM"}[by]
+	if shardBy == "" {
+		return fmt.Errorf("unknown split method %q: use ip, cookie or random", by)
+	}
+	return b.setSplit(ctx, app, service, split, false, shardBy)
+}
+
+// setSplit is SetTraffic with the shardBy to send ("" for the default:
+// IP, or UNSPECIFIED for a promote as gcloud's).
+func (b *Backend) setSplit(ctx context.Context, app, service string, split map[string]float64, migrate bool, by string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -457,7 +473,10 @@ func (b *Backend) SetTraffic(ctx context.Context, app, service string, split map
 	}
 	promote := len(alloc) == 1 && !migrate
 	shardBy := "IP"
-	if promote {
+	switch {
+	case by != "":
+		shardBy = by
+	case promote:
 		shardBy = "UNSPECIFIED" // as gcloud's promote
 	}
 	// The version to stop after a promote: the one that had all the

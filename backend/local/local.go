@@ -267,12 +267,13 @@ func checkNames(app, service, version string) error {
 
 // Compile-time checks of the capabilities the local backend claims.
 var (
-	_ backend.Factory      = (*Factory)(nil)
-	_ backend.Backend      = (*Backend)(nil)
-	_ backend.Deployer     = (*Backend)(nil)
-	_ backend.Versions     = (*Backend)(nil)
-	_ backend.Locker       = (*Backend)(nil)
-	_ backend.ConfigStore  = (*Backend)(nil)
-	_ backend.IndexManager = (*Backend)(nil)
-	_ backend.Contents     = (*Backend)(nil)
+	_ backend.Factory        = (*Factory)(nil)
+	_ backend.Backend        = (*Backend)(nil)
+	_ backend.Deployer       = (*Backend)(nil)
+	_ backend.Versions       = (*Backend)(nil)
+	_ backend.TrafficHistory = (*Backend)(nil)
+	_ backend.Locker         = (*Backend)(nil)
+	_ backend.ConfigStore    = (*Backend)(nil)
+	_ backend.IndexManager   = (*Backend)(nil)
+	_ backend.Contents       = (*Backend)(nil)
 )

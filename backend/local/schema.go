@@ -8,7 +8,21 @@ import (
 
 // migrations[i] brings a store from user_version i to i+1. Released entries
 // never change; a new schema appends one.
-var migrations = []migration{{sql: schemaV1}, {sql: schemaLogs}, {sql: schemaEntities}, entityKeysV2, {sql: schemaLogLines}, {sql: schemaLineFormats}}
+var migrations = []migration{{sql: schemaV1}, {sql: schemaLogs}, {sql: schemaEntities}, entityKeysV2, {sql: schemaLogLines}, {sql: schemaLineFormats}, {sql: schemaTrafficHistory}}
+
+// schemaTrafficHistory records each service's splits, so the previous
+// default version is known (set_default_version --previous, and the
+// version a clean-up keeps). Versions are named, not referenced: a split
+// outlives the deletion of its versions.
+const schemaTrafficHistory = `
+CREATE TABLE traffic_history (
+	id         INTEGER PRIMARY KEY,
+	service_id INTEGER NOT NULL REFERENCES services(id),
+	at         INTEGER NOT NULL,
+	split      TEXT    NOT NULL
+);
+CREATE INDEX traffic_history_by_service ON traffic_history (service_id, id);
+`
 
 // migration is one schema step: SQL, then, for data SQL cannot convert, Go
 // code in the same transaction.

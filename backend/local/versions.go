@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -324,8 +325,46 @@ func (b *Backend) SetTraffic(ctx context.Context, app, service string, split map
 				return dbErr(ctx, "setting traffic", err)
 			}
 		}
+		doc, err := json.Marshal(split)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO traffic_history (service_id, at, split) VALUES (?, ?, ?)`,
+			serviceID, b.now().UnixNano(), string(doc)); err != nil {
+			return dbErr(ctx, "recording the traffic history", err)
+		}
 		return nil
 	})
+}
+
+// TrafficHistory implements backend.TrafficHistory: every split SetTraffic
+// made, newest first.
+func (b *Backend) TrafficHistory(ctx context.Context, app, service string) ([]backend.TrafficChange, error) {
+	rows, err := b.db.QueryContext(ctx, `
+SELECT h.at, h.split FROM traffic_history h
+JOIN services s ON s.id = h.service_id JOIN apps a ON a.id = s.app_id
+WHERE a.name = ? AND s.name = ? ORDER BY h.id DESC`, app, service)
+	if err != nil {
+		return nil, dbErr(ctx, "reading the traffic history", err)
+	}
+	defer rows.Close()
+	var out []backend.TrafficChange
+	for rows.Next() {
+		var at int64
+		var doc string
+		if err := rows.Scan(&at, &doc); err != nil {
+			return nil, dbErr(ctx, "reading the traffic history", err)
+		}
+		c := backend.TrafficChange{At: time.Unix(0, at)}
+		if err := json.Unmarshal([]byte(doc), &c.Split); err != nil {
+			return nil, fmt.Errorf("the traffic history of service %s holds a damaged split: %w", service, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(ctx, "reading the traffic history", err)
+	}
+	return out, nil
 }
 
 // SetServingStatus starts or stops a version.

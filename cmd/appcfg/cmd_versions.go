@@ -25,9 +25,15 @@ func versionCommands(io stdio) []*cli.Command {
 		{
 			Name:      "set_default_version",
 			Usage:     "route all traffic of a service to a version",
-			ArgsUsage: "[DIR]  (or -A APP_ID -V VERSION [-M SERVICE[,SERVICE...]])",
-			Action:    action(io, versionsOptionsFrom, runSetDefaultVersion),
+			ArgsUsage: "[DIR]  (or -A APP_ID -V VERSION [-M SERVICE[,SERVICE...]], or --previous)",
+			Flags:     []cli.Flag{&cli.BoolFlag{Name: "previous", Usage: "route the traffic back to the version that was the default before the current one (the one-line revert)"}},
+			Action: action(io, func(c *cli.Context) (versionsOptions, error) {
+				opts, err := versionsOptionsFrom(c)
+				opts.previous = c.Bool("previous")
+				return opts, err
+			}, runSetDefaultVersion),
 		},
+		setTrafficCmd(io),
 		{
 			Name:      "migrate_traffic",
 			Usage:     "move the traffic of the default service to a version gradually",
@@ -51,6 +57,11 @@ type versionsOptions struct {
 	args []string // the DIR argument, if any
 	// status is what start_module_version and stop_module_version set.
 	status backend.ServingStatus
+	// previous: set_default_version --previous (the revert).
+	previous bool
+	// split and splitBy are set_traffic's --splits and --split_by.
+	split   map[string]float64
+	splitBy backend.SplitBy
 }
 
 func versionsOptionsFrom(c *cli.Context) (versionsOptions, error) {
@@ -193,6 +204,12 @@ type versionResult struct {
 	// Freed is what a deletion freed on a host that keeps the contents
 	// itself (the local store).
 	Freed *backend.Collected `json:"freed,omitempty"`
+	// Split and SplitBy are the split set_traffic made.
+	Split   map[string]float64 `json:"split,omitempty"`
+	SplitBy string             `json:"split_by,omitempty"`
+	// Previous says the version was found as the previous default
+	// (set_default_version --previous).
+	Previous bool `json:"previous,omitempty"`
 }
 
 func trimFloat(f float64) string {
@@ -213,7 +230,11 @@ func runMigrateTraffic(ctx context.Context, opts versionsOptions, d deps) error 
 
 func setTraffic(ctx context.Context, opts versionsOptions, d deps, migrate bool) error {
 	g, io := opts.globals, d.io
-	id, err := resolveIdent(ctx, io, opts, true)
+	previous := !migrate && opts.previous
+	if previous && g.version != "" {
+		return usagef("set_default_version: give -V VERSION or --previous, not both")
+	}
+	id, err := resolveIdent(ctx, io, opts, !previous)
 	if err != nil {
 		return err
 	}
@@ -224,10 +245,19 @@ func setTraffic(ctx context.Context, opts versionsOptions, d deps, migrate bool)
 	if migrate && (len(services) != 1 || services[0] != "default") {
 		return usagef("migrate_traffic does not support non-default module at this time.")
 	}
+	if previous && len(services) != 1 {
+		return usagef("set_default_version --previous reverts one service at a time: give one -M SERVICE")
+	}
 	return d.onHost(ctx, g, func(ctx context.Context, b backend.Backend) error {
 		vs, err := backend.As[backend.Versions](b, "versions")
 		if err != nil {
 			return err
+		}
+		if previous {
+			if id.version, err = backend.PreviousDefault(ctx, b, id.app, services[0]); err != nil {
+				return fmt.Errorf("finding the previous default version: %w", err)
+			}
+			g.statusf(io, "The previous default version of service %s is %s.", services[0], id.version)
 		}
 		for _, s := range services {
 			if s == "default" {
@@ -240,7 +270,7 @@ func setTraffic(ctx context.Context, opts versionsOptions, d deps, migrate bool)
 			}
 		}
 		all := 1.0
-		return emit(io, g, versionResult{Action: g.command, App: id.app, Services: services, Version: id.version, Traffic: &all}, nil)
+		return emit(io, g, versionResult{Action: g.command, App: id.app, Services: services, Version: id.version, Traffic: &all, Previous: previous}, nil)
 	})
 }
 

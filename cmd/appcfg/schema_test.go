@@ -142,6 +142,7 @@ var commandSchemas = map[string]string{
 	"request_logs": "request_logs", "verify": "verify", "list_versions": "list_versions",
 	"set_default_version": "version_change", "migrate_traffic": "version_change", "delete_version": "version_change",
 	"start_module_version": "version_change", "stop_module_version": "version_change",
+	"set_traffic": "version_change",
 	"upload_data": "bulkload", "download_data": "bulkload",
 	"update_indexes": "update_indexes", "vacuum_indexes": "vacuum_indexes",
 	"update_cron": "config_push", "update_queues": "config_push", "update_dos": "config_push", "update_dispatch": "config_push",
