@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -134,31 +132,5 @@ func commands(io stdio) []*cli.Command {
 	cmds = append(cmds, indexCommands(io)...)
 	cmds = append(cmds, configPushCommands(io)...)
 	cmds = append(cmds, legacyCommands(io)...)
-	return append(cmds, versionCommand(io), exitCodesCommand(io))
-}
-
-func versionCommand(io stdio) *cli.Command {
-	return &cli.Command{
-		Name:  "version",
-		Usage: "print appcfg's own version",
-		Action: func(*cli.Context) error {
-			fmt.Fprintln(io.out, versionLine())
-			return nil
-		},
-	}
-}
-
-func versionLine() string {
-	v := "(devel)"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				v += " " + s.Value[:12]
-			}
-		}
-	}
-	return "appcfg " + strings.TrimSpace(v)
+	return append(cmds, versionCommand(io), completionCommand(io), exitCodesCommand(io))
 }
