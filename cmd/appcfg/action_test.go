@@ -15,8 +15,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// action is the part of action.yml the test runs.
-type action struct {
+// ghAction is the part of action.yml the test runs.
+type ghAction struct {
 	Inputs map[string]struct {
 		Default string `yaml:"default"`
 	} `yaml:"inputs"`
@@ -58,7 +58,7 @@ func TestAction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var a action
+	var a ghAction
 	if err := yaml.Unmarshal(data, &a); err != nil {
 		t.Fatalf("action.yml: %v", err)
 	}
@@ -127,7 +127,7 @@ func TestAction(t *testing.T) {
 // result as "ID.NAME", and each script's combined output under its id (or
 // "install" for the step that installs). With "expect failure", the last
 // step must fail.
-func runAction(t *testing.T, a action, inputs, env map[string]string, work string, expect ...string) map[string]string {
+func runAction(t *testing.T, a ghAction, inputs, env map[string]string, work string, expect ...string) map[string]string {
 	t.Helper()
 	outputs := map[string]string{}
 	pathFile := filepath.Join(work, "github_path")

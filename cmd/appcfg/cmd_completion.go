@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -17,18 +18,30 @@ func completionCommand(io stdio) *cli.Command {
 		Description: "bash:  source <(appcfg completion bash)   (or save it as /etc/bash_completion.d/appcfg)\n" +
 			"zsh:   source <(appcfg completion zsh)    (or save it as _appcfg in a directory of $fpath)\n" +
 			"fish:  appcfg completion fish > ~/.config/fish/completions/appcfg.fish",
-		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usagef("completion: name the shell: bash, zsh or fish")
-			}
-			script, err := completionScript(c.App, c.Args().First())
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprint(io.out, script)
-			return err
-		},
+		Action: action(io, parseCompletion, runCompletion),
 	}
+}
+
+// completionOptions: the shell, and the command tree to complete.
+type completionOptions struct {
+	shell string
+	app   *cli.App
+}
+
+func parseCompletion(c *cli.Context) (completionOptions, error) {
+	if c.NArg() != 1 {
+		return completionOptions{}, usagef("completion: name the shell: bash, zsh or fish")
+	}
+	return completionOptions{shell: c.Args().First(), app: c.App}, nil
+}
+
+func runCompletion(_ context.Context, o completionOptions, d deps) error {
+	script, err := completionScript(o.app, o.shell)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprint(d.io.out, script)
+	return err
 }
 
 // completionScript is the completion script of app for shell. bash and zsh

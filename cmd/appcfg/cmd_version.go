@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -10,13 +11,15 @@ import (
 
 func versionCommand(io stdio) *cli.Command {
 	return &cli.Command{
-		Name:  "version",
-		Usage: "print appcfg's own version: the module version and the commit it was built from",
-		Action: func(*cli.Context) error {
-			fmt.Fprintln(io.out, versionLine())
-			return nil
-		},
+		Name:   "version",
+		Usage:  "print appcfg's own version: the module version and the commit it was built from",
+		Action: action(io, func(*cli.Context) (struct{}, error) { return struct{}{}, nil }, runVersion),
 	}
+}
+
+func runVersion(_ context.Context, _ struct{}, d deps) error {
+	_, err := fmt.Fprintln(d.io.out, versionLine())
+	return err
 }
 
 func versionLine() string {
