@@ -70,6 +70,10 @@ type Properties struct {
 	// MaxVersionSize is the most bytes one version may hold, 0 for no
 	// limit.
 	MaxVersionSize int64
+	// MaxVersions is the most versions an application may hold, all
+	// services together, 0 for no limit (App Engine:
+	// MaxVersionsPerApp). A deploy counts them before sending anything.
+	MaxVersions int
 	// Local is set for a host on this machine, with no network or quota
 	// between: the remote_api-era rate limits of bulk loads (20 entities
 	// a second …) only slow it down, so they apply only when asked for.

@@ -302,3 +302,8 @@ func KeyString(k Key) string {
 	}
 	return b.String()
 }
+
+// MaxVersionsPerApp is App Engine's cap on an application's versions, all
+// services together ("Your app may not have more than 210 versions").
+// Backends report the cap they enforce in Properties.MaxVersions.
+const MaxVersionsPerApp = 210

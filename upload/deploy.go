@@ -45,6 +45,11 @@ type Options struct {
 	// over at once instead of after its lease. nil never takes over.
 	Stale func(backend.Owner) bool
 
+	// KeepVersions, when above 0, deletes the service's oldest versions
+	// beyond that many (this one counts) that receive no traffic and are
+	// not the previous default, before anything is sent.
+	KeepVersions int
+
 	// AllowDeprecatedRuntime skips the runtime lifecycle check (Google
 	// may still refuse the version).
 	AllowDeprecatedRuntime bool
@@ -80,6 +85,9 @@ type Result struct {
 	Promoted     bool     `json:"promoted"`
 	Pushed       []string `json:"pushed,omitempty"`   // companion configurations pushed
 	Warnings     []string `json:"warnings,omitempty"` // problems that did not stop the deploy
+	// DeletedVersions are the old versions --keep_versions deleted (or,
+	// on a dry run, would delete).
+	DeletedVersions []string `json:"deleted_versions,omitempty"`
 	// Deployed is the version as the host reports it; nil on a dry run.
 	Deployed *backend.Version `json:"deployed,omitempty"`
 }
@@ -101,6 +109,9 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		return nil, err
 	}
 	if err := checkRuntime(ctx, b, opts, res, rep); err != nil {
+		return nil, err
+	}
+	if err := makeRoom(ctx, b, opts, res, rep); err != nil {
 		return nil, err
 	}
 	// A host that reads what it holds in the background does so while

@@ -200,7 +200,7 @@ func (b *Backend) Location() string { return b.location }
 
 // Properties implements backend.Backend.
 func (b *Backend) Properties() backend.Properties {
-	return backend.Properties{Connections: b.uploads.max}
+	return backend.Properties{Connections: b.uploads.max, MaxVersions: backend.MaxVersionsPerApp}
 }
 
 // Close implements backend.Backend. It stops a background listing still

@@ -49,6 +49,7 @@ func updateCommand(io stdio) *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"dry_run"}, Usage: "show the plan (files, bytes, what would be uploaded) and change nothing on the host"},
 			&cli.BoolFlag{Name: "no-promote", Aliases: []string{"no_promote"}, Usage: "create the version but route no traffic to it"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "parallel uploads (default: what the backend handles well)"},
+			&cli.IntFlag{Name: "keep_versions", Usage: "before deploying, delete the service's oldest versions beyond `N` (this one counts) that receive no traffic and are not the previous default; makes room under App Engine's 210-version cap"},
 			&cli.BoolFlag{Name: flagAllowDeprecatedRuntime, Usage: "deploy a runtime past its deprecation date anyway (App Engine refuses it unless its dates changed; see docs/runtimes.md)"},
 		}, append(skipFilesFlags(), legacyFlags(legacyUpdateOptions())...)...),
 		Before: func(c *cli.Context) error { return checkLegacy(c, legacyUpdateOptions()) },
@@ -302,6 +303,9 @@ func pushOnly(ctx context.Context, io stdio, g globals, b backend.Backend, comps
 // deployService deploys one service and pushes comps after it.
 func deployService(c *cli.Context, io stdio, g globals, b backend.Backend, d *appDir, comps map[validate.Kind]validate.FileResult) (*upload.Result, error) {
 	ctx := c.Context
+	if n := c.Int("keep_versions"); n < 0 {
+		return nil, usagef("option --keep_versions: invalid value: %d (give the number of versions to keep, at least 1)", n)
+	}
 	g.statusf(io, "Application: %s; service: %s; version: %s", d.appID, d.service, d.version)
 	cfg, err := yaml.Marshal(d.app)
 	if err != nil {
@@ -316,6 +320,7 @@ func deployService(c *cli.Context, io stdio, g globals, b backend.Backend, d *ap
 		Owner: deployOwner(), Stale: staleOwner,
 
 		AllowDeprecatedRuntime: c.Bool(flagAllowDeprecatedRuntime),
+		KeepVersions:           c.Int("keep_versions"),
 	}
 	if comps != nil {
 		if opts.Companions, err = companionSet(d.appID, comps); err != nil {
