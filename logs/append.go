@@ -119,11 +119,17 @@ func lineTime(line []byte) (stamp string, sec int64, ok bool) {
 }
 
 // skipper holds back the logs of the resume second until it can tell which
-// of them the file already has. It keeps only that second's lines.
+// of them the file already has. It keeps only that second's logs.
 type skipper struct {
 	rp   *resumePoint
 	fm   *formatter
-	logs [][]byte // formatted text of each log of the second
+	held []heldLog
+}
+
+// heldLog is a log of the resume second and its formatted text.
+type heldLog struct {
+	text []byte
+	log  backend.RequestLog
 }
 
 func newSkipper(rp *resumePoint, fm *formatter) *skipper {
@@ -140,25 +146,36 @@ func (s *skipper) add(l *backend.RequestLog) bool {
 		return false
 	}
 	text, _ := s.fm.appendLog(nil, l)
-	s.logs = append(s.logs, text)
+	s.held = append(s.held, heldLog{text: text, log: *l})
 	return true
 }
 
 // emit appends the held logs the file lacks to buf, counting them in res.
-// The file normally holds the first count of them, the last being the
-// sentinel; if it does not (the file was written with other options or
-// edited), the logs after the last line equal to the sentinel are kept, and
-// when none is equal all are kept and a warning goes to status.
 func (s *skipper) emit(buf []byte, res *Result, status io.Writer) []byte {
-	if len(s.logs) == 0 {
-		return buf // nothing at or after the file's last second
+	s.each(status, func(h *heldLog) error {
+		buf = append(buf, h.text...)
+		res.Requests++
+		res.Lines += bytes.Count(h.text, []byte{'\n'})
+		return nil
+	})
+	return buf
+}
+
+// each hands fn the held logs the output lacks, oldest first. The output
+// normally holds the first count of them, the last being the sentinel; if
+// it does not (the file was written with other options or edited), the logs
+// after the last line equal to the sentinel are kept, and when none is
+// equal all are kept and a warning goes to status.
+func (s *skipper) each(status io.Writer, fn func(*heldLog) error) error {
+	if len(s.held) == 0 {
+		return nil // nothing at or after the file's last second
 	}
 	skip := -1
-	if c := s.rp.count; c <= len(s.logs) && requestLine(s.logs[c-1]) == s.rp.sentinel {
+	if c := s.rp.count; c <= len(s.held) && requestLine(s.held[c-1].text) == s.rp.sentinel {
 		skip = c
 	} else {
-		for i := len(s.logs) - 1; i >= 0; i-- {
-			if requestLine(s.logs[i]) == s.rp.sentinel {
+		for i := len(s.held) - 1; i >= 0; i-- {
+			if requestLine(s.held[i].text) == s.rp.sentinel {
 				skip = i + 1
 				break
 			}
@@ -171,12 +188,12 @@ func (s *skipper) emit(buf []byte, res *Result, status io.Writer) []byte {
 				s.rp.stamp, s.rp.stamp)
 		}
 	}
-	for _, text := range s.logs[skip:] {
-		buf = append(buf, text...)
-		res.Requests++
-		res.Lines += bytes.Count(text, []byte{'\n'})
+	for i := range s.held[skip:] {
+		if err := fn(&s.held[skip+i]); err != nil {
+			return err
+		}
 	}
-	return buf
+	return nil
 }
 
 func requestLine(text []byte) string {

@@ -38,7 +38,7 @@ func (e outputError) Unwrap() error { return e.err }
 // file's (the same resume point and skipper), so nothing is printed twice
 // and nothing is left out; a poll that fails is retried with backoff from
 // the same point.
-func follow(ctx context.Context, r backend.LogReader, q backend.LogQuery, opts Options, resume *resumePoint) (Result, error) {
+func follow(ctx context.Context, q backend.LogQuery, opts Options, resume *resumePoint, pass passFunc) (Result, error) {
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
@@ -74,7 +74,7 @@ func follow(ctx context.Context, r backend.LogReader, q backend.LogQuery, opts O
 		}
 		popts := opts
 		popts.Append = replaced
-		res, err := followPass(ctx, r, pq, popts, tr, rp)
+		res, err := pass(ctx, pq, popts, tr, rp)
 		total.Requests += res.Requests
 		total.Lines += res.Lines
 		switch {
@@ -112,6 +112,11 @@ func follow(ctx context.Context, r backend.LogReader, q backend.LogQuery, opts O
 	return total, nil
 }
 
+// passFunc is one poll: the logs of q after rp, shown to tr as the lines
+// of the default format. opts.Append is set for every poll but a first one
+// that replaces its file.
+type passFunc func(ctx context.Context, q backend.LogQuery, opts Options, tr *resumeTracker, rp *resumePoint) (Result, error)
+
 // followPass writes one poll's logs. A new file (the first poll without
 // --append) is written whole or not at all, as Download writes it; later
 // polls append. On failure the tracker is put back to rp when the output
@@ -140,4 +145,43 @@ func retryable(err error) bool {
 	var oe outputError
 	return !errors.As(err, &oe) && !errors.Is(err, backend.ErrDenied) &&
 		!errors.Is(err, backend.ErrUnsupported) && !errors.Is(err, backend.ErrLimit)
+}
+
+// recordsPass is one poll of Records: each log goes to fn, and its default
+// line to tr, so a poll resumes as --append does whatever the output.
+func recordsPass(ctx context.Context, r backend.LogReader, q backend.LogQuery, opts Options, tr *resumeTracker, rp *resumePoint, fn func(*backend.RequestLog) error) (Result, error) {
+	fm := newFormatter(defaultFormat())
+	sk := newSkipper(rp, fm)
+	var res Result
+	deliver := func(h *heldLog) error {
+		tr.observe(h.text)
+		l := h.log
+		keepAppLogs(&l, opts.Severity)
+		res.Requests++
+		res.Lines += 1 + len(l.AppLogs)
+		if err := fn(&l); err != nil {
+			return outputError{err}
+		}
+		return nil
+	}
+	err := r.ReadLogs(ctx, q, func(l backend.RequestLog) error {
+		if !matchesVHost(l.Host, opts.VHost) {
+			return nil
+		}
+		if sk != nil {
+			if sk.add(&l) {
+				return nil
+			}
+			if err := sk.each(opts.Status, deliver); err != nil {
+				return err
+			}
+			sk = nil
+		}
+		text, _ := fm.appendLog(nil, &l)
+		return deliver(&heldLog{text: text, log: l})
+	})
+	if err == nil && sk != nil {
+		err = sk.each(opts.Status, deliver)
+	}
+	return res, err
 }

@@ -180,3 +180,27 @@ func lineDiff(got, want string) string {
 	}
 	return ""
 }
+
+// TestFollowRecords: the records of --format ndjson follow the same way:
+// each once, in order, through failing polls.
+func TestFollowRecords(t *testing.T) {
+	m := &memLogs{failEvery: 3}
+	done := make(chan struct{})
+	go func() { defer close(done); writeLogs(m, 60, 600*time.Millisecond) }()
+	var got []string
+	res, err := logs.Records(t.Context(), m, logs.Options{App: "a", Version: "v1", Output: "-", Format: logs.Format{Severity: -1},
+		Follow: true, FollowTimeout: time.Second, FollowInterval: 15 * time.Millisecond, FollowSettle: -1},
+		func(l *backend.RequestLog) error { got = append(got, l.ID); return nil })
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 60 || res.Requests != 60 {
+		t.Fatalf("%d records (Result %d), want 60: %q", len(got), res.Requests, got)
+	}
+	for i, id := range got {
+		if id != fmt.Sprintf("%08d", i) {
+			t.Fatalf("record %d is %s: duplicated or out of order: %q", i, id, got)
+		}
+	}
+}

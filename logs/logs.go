@@ -123,7 +123,9 @@ func Download(ctx context.Context, r backend.LogReader, opts Options) (Result, e
 		if opts.Output != "-" {
 			opts.statusf("Copying request logs to '%s' and following them.", opts.Output)
 		}
-		return follow(ctx, r, q, opts, resume)
+		return follow(ctx, q, opts, resume, func(ctx context.Context, q backend.LogQuery, opts Options, tr *resumeTracker, rp *resumePoint) (Result, error) {
+			return followPass(ctx, r, q, opts, tr, rp)
+		})
 	}
 
 	out, err := openOutput(opts)

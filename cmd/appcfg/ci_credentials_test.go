@@ -67,8 +67,8 @@ func TestCICredentialsRefused(t *testing.T) {
 	t.Setenv("APPCFG_IAMCREDENTIALS_API", iam.URL)
 	code, _, stderr := runCLI(t, "list_versions", "--backend", "appengine://p",
 		"--oauth2_access_token", "ya29.caller", "--impersonate_service_account", "deployer@p.iam.gserviceaccount.com")
-	if code == exitOK || !strings.Contains(stderr, "roles/iam.serviceAccountTokenCreator") {
-		t.Errorf("exit %d, want a failure naming the role to grant:\n%s", code, stderr)
+	if code != exitDenied || !strings.Contains(stderr, "roles/iam.serviceAccountTokenCreator") {
+		t.Errorf("exit %d, want %d naming the role to grant:\n%s", code, exitDenied, stderr)
 	}
 	if n := len(iam.Log()); n != 1 {
 		t.Errorf("%d generateAccessToken requests, want 1 (a refusal is not retried)", n)
@@ -78,8 +78,15 @@ func TestCICredentialsRefused(t *testing.T) {
 	}
 	missing := filepath.Join(t.TempDir(), "no-token")
 	code, _, stderr = runCLI(t, "list_versions", "--backend", "appengine://p", "--access_token_file", missing)
-	if code == exitOK || !strings.Contains(stderr, missing) {
-		t.Errorf("missing token file: exit %d, want a failure naming %s:\n%s", code, missing, stderr)
+	if code != exitDenied || !strings.Contains(stderr, missing) {
+		t.Errorf("missing token file: exit %d, want %d naming %s:\n%s", code, exitDenied, missing, stderr)
+	}
+	// The IAM API down: transient (75), retry later.
+	iam.SetFail(503)
+	code, _, stderr = runCLI(t, "list_versions", "--backend", "appengine://p",
+		"--oauth2_access_token", "ya29.caller", "--impersonate_service_account", "deployer@p.iam.gserviceaccount.com")
+	if code != exitTransient {
+		t.Errorf("IAM Credentials answering 503: exit %d, want %d:\n%s", code, exitTransient, stderr)
 	}
 
 	// The classes, as the exit status reads them.
