@@ -310,3 +310,13 @@ type RuntimeLister interface {
 	// standard environment, with their dates.
 	ListRuntimes(ctx context.Context, app string) ([]RuntimeInfo, error)
 }
+
+// VersionMatcher is implemented by hosts that can tell whether a deployed
+// version already holds exactly what a spec would create: an unchanged
+// redeploy then creates nothing (on App Engine, no build).
+type VersionMatcher interface {
+	// SameVersion reports whether spec's version exists with the same
+	// manifest (paths and digests), runtime and configuration. A missing
+	// version is not the same (false, nil).
+	SameVersion(ctx context.Context, spec VersionSpec) (bool, error)
+}

@@ -88,6 +88,9 @@ type Result struct {
 	// DeletedVersions are the old versions --keep_versions deleted (or,
 	// on a dry run, would delete).
 	DeletedVersions []string `json:"deleted_versions,omitempty"`
+	// Unchanged says the version existed with the same files and
+	// configuration: nothing was sent or created.
+	Unchanged bool `json:"unchanged,omitempty"`
 	// Deployed is the version as the host reports it; nil on a dry run.
 	Deployed *backend.Version `json:"deployed,omitempty"`
 }
@@ -136,6 +139,23 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		res.Bytes += f.Size
 	}
 
+	if same, err := unchanged(ctx, b, opts, files); err != nil || same {
+		if err != nil {
+			return nil, err
+		}
+		res.Unchanged = true
+		rep.Status(fmt.Sprintf("Version %s of service %s is unchanged (the same files and configuration): nothing is sent or created.", opts.Version, opts.Service))
+		if opts.DryRun {
+			return res, nil
+		}
+		if vs, ok := b.(backend.Versions); ok {
+			if v, err := vs.Version(ctx, opts.App, opts.Service, opts.Version); err == nil {
+				res.Deployed = &v
+			}
+		}
+		return promoteAndPush(ctx, b, nil, opts, res, rep)
+	}
+
 	var lk *heldLock
 	if !opts.DryRun {
 		if l, ok := b.(backend.Locker); ok {
@@ -180,7 +200,12 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		return nil, lk.explain(ctx, fmt.Errorf("creating version %s: %w", opts.Version, err))
 	}
 	res.Deployed = &v
+	return promoteAndPush(ctx, b, lk, opts, res, rep)
+}
 
+// promoteAndPush routes the service's traffic to the version (unless
+// NoPromote) and pushes the companion files, once the version exists.
+func promoteAndPush(ctx context.Context, b backend.Backend, lk *heldLock, opts Options, res *Result, rep progress.Reporter) (*Result, error) {
 	if !opts.NoPromote {
 		vs, err := backend.As[backend.Versions](b, "routing traffic (use --no-promote)")
 		if err != nil {
@@ -188,12 +213,18 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		}
 		rep.Status(fmt.Sprintf("Routing all traffic of service %s to version %s.", opts.Service, opts.Version))
 		if err := vs.SetTraffic(ctx, opts.App, opts.Service, map[string]float64{opts.Version: 1}, false); err != nil {
-			return nil, fmt.Errorf("version %s was created, but promoting it failed: %w", opts.Version, lk.cause(ctx, err))
+			what := "created"
+			if res.Unchanged {
+				what = "unchanged"
+			}
+			return nil, fmt.Errorf("version %s was %s, but promoting it failed: %w", opts.Version, what, lk.cause(ctx, err))
 		}
 		res.Promoted = true
-		// The version was read back before it was promoted: it now has
-		// all of its service's traffic.
-		v.Traffic = 1
+		// The version was read before it was promoted: it now has all
+		// of its service's traffic.
+		if res.Deployed != nil {
+			res.Deployed.Traffic = 1
+		}
 	}
 	if opts.Companions != nil {
 		pushed, warnings, err := opts.Companions.Push(ctx, b, rep)
@@ -494,6 +525,28 @@ func sendOne(ctx context.Context, d backend.Deployer, app string, f hashed, rep 
 	}
 	rep.Add(1, 0)
 	return nil
+}
+
+// unchanged reports whether the host already holds the version with the
+// same manifest and configuration (backend.VersionMatcher). A host that
+// cannot tell, or fails to, gets the version created as usual.
+func unchanged(ctx context.Context, b backend.Backend, opts Options, files []hashed) (bool, error) {
+	m, ok := b.(backend.VersionMatcher)
+	if !ok {
+		return false, nil
+	}
+	same, err := m.SameVersion(ctx, spec(opts, files))
+	if err != nil {
+		return false, ctx.Err() // only a cancellation stops the deploy
+	}
+	// A stopped version is created again, which starts it, as a
+	// redeploy always did.
+	if vs, ok := b.(backend.Versions); same && ok {
+		if v, err := vs.Version(ctx, opts.App, opts.Service, opts.Version); err == nil && v.ServingStatus == backend.Stopped {
+			return false, nil
+		}
+	}
+	return same, nil
 }
 
 func spec(opts Options, files []hashed) backend.VersionSpec {

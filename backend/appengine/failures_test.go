@@ -182,3 +182,30 @@ func TestTrafficHistoryAndSplit(t *testing.T) {
 		t.Errorf("the service's split is %v by %s, want v1 .9, v3 .1 by COOKIE", split, by)
 	}
 }
+
+// TestSameVersion: a version holding the spec's files and configuration
+// is the same; another file, digest or setting is not; a missing one is not.
+func TestSameVersion(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := t.Context()
+	spec := deploySpec(t, b, "v1")
+	if same, err := b.SameVersion(ctx, spec); same || err != nil {
+		t.Fatalf("SameVersion before the version exists = %v, %v", same, err)
+	}
+	if _, err := b.CreateVersion(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	if same, err := b.SameVersion(ctx, spec); !same || err != nil {
+		t.Fatalf("SameVersion of the version just created = %v, %v; want true", same, err)
+	}
+	other := spec
+	other.Config = []byte("runtime: python312\nenv_variables:\n  A: b\n")
+	if same, _ := b.SameVersion(ctx, other); same {
+		t.Error("another configuration is the same")
+	}
+	other = spec
+	other.Files = append([]backend.FileRef{{Path: "x.py", SHA1: spec.Files[0].SHA1, Size: spec.Files[0].Size}}, spec.Files...)
+	if same, _ := b.SameVersion(ctx, other); same {
+		t.Error("another manifest is the same")
+	}
+}

@@ -272,6 +272,7 @@ var (
 	_ backend.Deployer       = (*Backend)(nil)
 	_ backend.Versions       = (*Backend)(nil)
 	_ backend.TrafficHistory = (*Backend)(nil)
+	_ backend.VersionMatcher = (*Backend)(nil)
 	_ backend.Locker         = (*Backend)(nil)
 	_ backend.ConfigStore    = (*Backend)(nil)
 	_ backend.IndexManager   = (*Backend)(nil)

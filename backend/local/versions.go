@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"database/sql"
@@ -258,6 +259,25 @@ func (b *Backend) Version(ctx context.Context, app, service, version string) (ba
 		return backend.Version{}, fmt.Errorf("reading version %s: %w", version, err)
 	}
 	return readVersion(ctx, b.db, app, service, version)
+}
+
+// SameVersion implements backend.VersionMatcher: the version exists with
+// the manifest (by its sum), runtime and configuration of spec.
+func (b *Backend) SameVersion(ctx context.Context, spec backend.VersionSpec) (bool, error) {
+	var sum, runtime string
+	var config []byte
+	err := b.db.QueryRowContext(ctx, `
+SELECT v.manifest_sum, v.runtime, v.config FROM versions v
+JOIN services s ON s.id = v.service_id
+JOIN apps a ON a.id = s.app_id
+WHERE a.name = ? AND s.name = ? AND v.name = ?`, spec.App, spec.Service, spec.Version).Scan(&sum, &runtime, &config)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, dbErr(ctx, "reading version "+spec.Version, err)
+	}
+	return sum == manifestSum(spec.Files) && runtime == spec.Runtime && bytes.Equal(config, spec.Config), nil
 }
 
 // versionIDs returns the ids of a version and its service, or an error
