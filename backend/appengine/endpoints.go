@@ -2,9 +2,10 @@ package appengine
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
+
+	"github.com/appcfg/appcfg/internal/loopback"
 )
 
 // Endpoints are the API base URLs, each ending in "/". The zero value of a
@@ -66,7 +67,7 @@ func (e Endpoints) resolve() (Endpoints, error) {
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 			return e, fmt.Errorf("the %s endpoint %q (%s) is not an http(s) URL with a host", f.name, *f.v, f.env)
 		}
-		if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		if u.Scheme == "http" && !loopback.Host(u.Hostname()) {
 			return e, fmt.Errorf("the %s endpoint %q (%s) uses plain http to a non-loopback host; credentials would travel in clear: use https", f.name, *f.v, f.env)
 		}
 		if u.RawQuery != "" || u.Fragment != "" {
@@ -77,12 +78,4 @@ func (e Endpoints) resolve() (Endpoints, error) {
 		}
 	}
 	return e, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -2,11 +2,12 @@ package datastore
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/appcfg/appcfg/internal/loopback"
 )
 
 // DefaultEndpoint is the production Datastore API root.
@@ -123,22 +124,13 @@ func parseEndpoint(s string) (string, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopback(u.Hostname()) {
+		if !loopback.Host(u.Hostname()) {
 			return "", fmt.Errorf("endpoint %q uses plain http to a host that is not loopback; use https, or run the emulator on 127.0.0.1", s)
 		}
 	default:
 		return "", fmt.Errorf("endpoint %q: the scheme must be http or https", s)
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
-}
-
-// isLoopback reports whether host is "localhost" or a loopback address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // projectFor returns the project a call for app uses. A legacy app id's

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/loopback"
 )
 
 // maxCommitBytes is the byte budget of one commit body: the API takes at
@@ -79,7 +80,7 @@ func New(location string, cfg Config, hc *http.Client) (*Backend, error) {
 	}
 	own := false
 	if hc == nil {
-		if !isLoopback(u.Hostname()) {
+		if !loopback.Host(u.Hostname()) {
 			return nil, fmt.Errorf("the datastore backend at %s needs Google credentials and none were given; log in (gcloud auth application-default login) or point it at an emulator with datastore://PROJECT?endpoint=127.0.0.1:8081", cfg.Endpoint)
 		}
 		tr := http.DefaultTransport.(*http.Transport).Clone()

@@ -19,6 +19,7 @@ import (
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/backend/appengine"
 	"github.com/appcfg/appcfg/internal/auth"
+	"github.com/appcfg/appcfg/internal/loopback"
 )
 
 // Names of the authentication flags, as appcfg.py spelled them.
@@ -194,8 +195,7 @@ func allLoopback(location string) bool {
 		if err != nil || u.Host == "" {
 			return false
 		}
-		h := u.Hostname()
-		if h != "localhost" && h != "127.0.0.1" && h != "::1" {
+		if !loopback.Host(u.Hostname()) {
 			return false
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/appcfg/appcfg/internal/loopback"
 	"github.com/appcfg/appcfg/internal/redact"
 )
 
@@ -127,7 +128,7 @@ func newImpersonateSource(ctx context.Context, o Options, base oauth2.TokenSourc
 	if !strings.HasSuffix(ep, "/") {
 		ep += "/"
 	}
-	if u, err := url.Parse(ep); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+	if u, err := url.Parse(ep); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback.Host(u.Hostname()))) {
 		// The caller's token goes there.
 		return nil, fmt.Errorf("IAM Credentials endpoint %q: must be an https URL (plain http only to loopback)", ep)
 	}
@@ -254,7 +255,3 @@ func transientTokenError(err error) bool {
 }
 
 var statusCodeRE = regexp.MustCompile(`oauth2/google: status code (\d{3})`)
-
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "127.0.0.1" || host == "::1"
-}
