@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
@@ -149,38 +148,50 @@ func backendsCommand(io stdio) *cli.Command {
 			&cli.BoolFlag{Name: "no-promote", Aliases: []string{"no_promote"}, Usage: "create the version but route no traffic to it"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "parallel uploads"},
 		}, skipFilesFlags()...),
-		Action: func(c *cli.Context) error {
-			g, err := readGlobals(c)
-			if err != nil {
-				return err
-			}
-			// The verb may come before or after DIR (both were seen).
-			dir, verb, name := "", "", ""
-			for _, a := range c.Args().Slice() {
-				st, err := os.Stat(a)
-				switch {
-				case verb == "" && backendsVerbs[a]:
-					verb = a
-				case dir == "" && name == "" && err == nil && st.IsDir():
-					dir = a
-				case name == "" && verb != "":
-					name = a
-				default:
-					return usagef("Expected: backends [DIR] VERB [NAME], not %q", strings.Join(c.Args().Slice(), " "))
-				}
-			}
-			dir, verb = firstNonEmpty(dir, "."), firstNonEmpty(verb, "list")
-			if verb != "list" && verb != "update" && name == "" {
-				return usagef("Expected a <backend> argument after 'backends %s'.", verb)
-			}
-			fmt.Fprintln(io.err, "Note: backends are deprecated (appcfg.py 1.9.91 removed them): each backends.yaml entry is deployed as a service of the same name; move it into a service yaml file.")
-			return runBackends(c, io, g, dir, verb, name)
-		},
+		Action: action(io, backendsOptionsFrom, runBackends),
 	}
 }
 
-func runBackends(c *cli.Context, io stdio, g globals, dir, verb, name string) error {
-	d, err := loadAppDir(c.Context, io, g, dir, true)
+// backendsOptions are the backends command's options: update's, with the
+// directory, the verb and the backend's name.
+type backendsOptions struct {
+	updateOptions
+	dir, verb, name string
+}
+
+func backendsOptionsFrom(c *cli.Context) (backendsOptions, error) {
+	uo, err := updateOptionsFrom(c)
+	if err != nil {
+		return backendsOptions{}, err
+	}
+	// The verb may come before or after DIR (both were seen).
+	dir, verb, name := "", "", ""
+	for _, a := range c.Args().Slice() {
+		st, err := os.Stat(a)
+		switch {
+		case verb == "" && backendsVerbs[a]:
+			verb = a
+		case dir == "" && name == "" && err == nil && st.IsDir():
+			dir = a
+		case name == "" && verb != "":
+			name = a
+		default:
+			return backendsOptions{}, usagef("Expected: backends [DIR] VERB [NAME], not %q", strings.Join(c.Args().Slice(), " "))
+		}
+	}
+	dir, verb = firstNonEmpty(dir, "."), firstNonEmpty(verb, "list")
+	if verb != "list" && verb != "update" && name == "" {
+		return backendsOptions{}, usagef("Expected a <backend> argument after 'backends %s'.", verb)
+	}
+	return backendsOptions{updateOptions: uo, dir: dir, verb: verb, name: name}, nil
+}
+
+// runBackends does the verb to the backends.yaml entries of opts.dir, each
+// deployed as the service of its name.
+func runBackends(ctx context.Context, opts backendsOptions, deps deps) error {
+	g, io, dir, verb, name := opts.globals, deps.io, opts.dir, opts.verb, opts.name
+	fmt.Fprintln(io.err, "Note: backends are deprecated (appcfg.py 1.9.91 removed them): each backends.yaml entry is deployed as a service of the same name; move it into a service yaml file.")
+	d, err := loadAppDir(ctx, io, g, dir, true)
 	if err != nil {
 		return err
 	}
@@ -209,11 +220,11 @@ func runBackends(c *cli.Context, io stdio, g globals, dir, verb, name string) er
 			msg := fmt.Sprintf("The settings of backend %s take effect with `appcfg backends %s update %s`.", name, dir, name)
 			return emit(io, g, messageResult{Message: msg}, func() { fmt.Fprintln(io.out, msg) })
 		}
-		return onHost(c.Context, g, func(_ context.Context, b backend.Backend) error {
+		return deps.onHost(ctx, g, func(ctx context.Context, b backend.Backend) error {
 			var results []*updateResult
 			for _, e := range sel {
-				start := time.Now()
-				res, err := deployService(c, io, g, b, asService(d, e), nil)
+				start := deps.now()
+				res, err := deployService(ctx, opts.updateOptions, deps, b, asService(d, e), nil)
 				if err != nil {
 					return err
 				}
@@ -227,9 +238,9 @@ func runBackends(c *cli.Context, io stdio, g globals, dir, verb, name string) er
 		})
 	case "rollback":
 		g.module, g.version = name, d.version
-		return rollbackOne(c, io, g, d.appYAML)
+		return rollbackOne(ctx, deps, g, d.appYAML)
 	}
-	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+	return deps.onHost(ctx, g, func(ctx context.Context, b backend.Backend) error {
 		vs, err := backend.As[backend.Versions](b, "versions")
 		if err != nil {
 			return err

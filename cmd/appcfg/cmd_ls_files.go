@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -45,19 +46,32 @@ func skipFilesFlags() []cli.Flag {
 	}
 }
 
+// selectionOptions are what skipFilesFlags (and update's --max_size) say.
+type selectionOptions struct {
+	ignoreFile   string
+	followLinks  bool
+	allowSecrets bool
+	maxSize      string // update's --max_size, as given; "" for none
+}
+
+func selectionOptionsFrom(c *cli.Context) selectionOptions {
+	return selectionOptions{ignoreFile: c.String(flagIgnoreFile), followLinks: c.Bool(flagFollowLinks),
+		allowSecrets: c.Bool(flagAllowSecrets), maxSize: c.String(flagMaxSize)}
+}
+
 // skipFilesOptions turns an app's configuration and the flags into the
-// options of skipfiles.Walk; runtime overrides app.yaml's (the -r flag).
-func skipFilesOptions(c *cli.Context, app *appconfig.App, appYAML, runtime string) skipfiles.Options {
+// options of skipfiles.Walk; g.runtime overrides app.yaml's (the -r flag).
+func skipFilesOptions(g globals, sel selectionOptions, app *appconfig.App, appYAML string) skipfiles.Options {
 	opts := skipfiles.Options{
 		Runtime:             app.Runtime,
 		Env:                 app.Env,
 		SkipFiles:           app.SkipFiles,
 		SkipFilesSource:     appYAML,
 		SkipFilesPos:        app.SkipFilesPos,
-		IgnoreFile:          c.String(flagIgnoreFile),
-		Strict:              c.Bool(flagStrict),
-		FollowExternalLinks: c.Bool(flagFollowLinks),
-		AllowSecrets:        c.Bool(flagAllowSecrets),
+		IgnoreFile:          sel.ignoreFile,
+		Strict:              g.strict,
+		FollowExternalLinks: sel.followLinks,
+		AllowSecrets:        sel.allowSecrets,
 	}
 	if app.Runtime == "vm" {
 		opts.Runtime = app.EffectiveRuntime()
@@ -65,8 +79,8 @@ func skipFilesOptions(c *cli.Context, app *appconfig.App, appYAML, runtime strin
 	if app.IsVM() {
 		opts.Env = "flex"
 	}
-	if runtime != "" {
-		opts.Runtime = runtime
+	if g.runtime != "" {
+		opts.Runtime = g.runtime
 	}
 	for _, h := range app.Handlers {
 		if h != nil && h.Script != "" {
@@ -87,21 +101,33 @@ func lsFilesCommand(io stdio) *cli.Command {
 			&cli.BoolFlag{Name: lsFlagSkipped, Usage: "list the skipped paths instead, each with the rule or check that skipped it"},
 			&cli.StringFlag{Name: lsFlagExplain, Usage: "say which rule (file, line, pattern) keeps or drops `PATH`"},
 		}, skipFilesFlags()...),
-		Action: func(c *cli.Context) error {
-			g, err := readGlobals(c)
-			if err != nil {
-				return err
-			}
-			if c.NArg() > 1 {
-				return usagef("Expected a single <directory> argument after 'ls_files'.")
-			}
-			dir := "."
-			if c.NArg() == 1 {
-				dir = c.Args().First()
-			}
-			return runLsFiles(c, io, g, dir)
-		},
+		Action: action(io, lsFilesOptionsFrom, runLsFiles),
 	}
+}
+
+// lsFilesOptions are ls_files' options.
+type lsFilesOptions struct {
+	globals
+	dir     string // the app directory
+	skipped bool   // list the skipped paths instead
+	explain string // say why this path is kept or dropped
+	sel     selectionOptions
+}
+
+func lsFilesOptionsFrom(c *cli.Context) (lsFilesOptions, error) {
+	g, err := readGlobals(c)
+	if err != nil {
+		return lsFilesOptions{}, err
+	}
+	if c.NArg() > 1 {
+		return lsFilesOptions{}, usagef("Expected a single <directory> argument after 'ls_files'.")
+	}
+	opts := lsFilesOptions{globals: g, dir: ".", skipped: c.Bool(lsFlagSkipped), explain: c.String(lsFlagExplain),
+		sel: selectionOptionsFrom(c)}
+	if c.NArg() == 1 {
+		opts.dir = c.Args().First()
+	}
+	return opts, nil
 }
 
 // lsReporter prints warnings always and the per-path details with -v.
@@ -118,8 +144,10 @@ func (r lsReporter) Status(msg string) {
 
 func (r lsReporter) Warn(msg string) { fmt.Fprintln(r.io.err, "warning: "+msg) }
 
-func runLsFiles(c *cli.Context, io stdio, g globals, dir string) error {
-	ctx := c.Context
+// runLsFiles prints the files of the app in opts.dir that an update
+// uploads (or those it skips, or why one path is kept or dropped).
+func runLsFiles(ctx context.Context, lo lsFilesOptions, d deps) error {
+	g, io, dir := lo.globals, d.io, lo.dir
 	st, err := os.Stat(dir)
 	if err != nil {
 		return fmt.Errorf("application directory %s does not exist", dir)
@@ -143,7 +171,7 @@ func runLsFiles(c *cli.Context, io stdio, g globals, dir string) error {
 	for _, p := range vr.Problems {
 		fmt.Fprintln(io.err, p.String())
 	}
-	opts := skipFilesOptions(c, app, appYAML, g.runtime)
+	opts := skipFilesOptions(g, lo.sel, app, appYAML)
 	// The stat cache update uses: the secret guard's verdicts found here
 	// spare the next ls_files or update a read of every unchanged file.
 	if abs, err := filepath.Abs(dir); err == nil {
@@ -163,19 +191,19 @@ func runLsFiles(c *cli.Context, io stdio, g globals, dir string) error {
 		return walkErr
 	}
 	var decision *skipfiles.Decision
-	if p := c.String(lsFlagExplain); p != "" {
+	if p := lo.explain; p != "" {
 		d := res.Explain(explainRel(res.Root, p))
 		decision = &d
 	}
 	text := func() {
-		printLsText(io, c, res, decision)
+		printLsText(io, lo.skipped, res, decision)
 		if problems != nil {
 			for _, p := range problems.Problems {
 				fmt.Fprintln(io.err, "error: "+p.String())
 			}
 		}
 	}
-	if err := emit(io, g, lsResult(c, res, decision, problems), text); err != nil {
+	if err := emit(io, g, lsResult(lo.skipped, res, decision, problems), text); err != nil {
 		return fmt.Errorf("write the file list: %w", err)
 	}
 	if decision == nil && !g.format.machine() {
@@ -202,11 +230,11 @@ func explainRel(root, p string) string {
 	return filepath.ToSlash(p)
 }
 
-func printLsText(io stdio, c *cli.Context, res *skipfiles.Result, d *skipfiles.Decision) {
+func printLsText(io stdio, skipped bool, res *skipfiles.Result, d *skipfiles.Decision) {
 	switch {
 	case d != nil:
 		fmt.Fprintf(io.out, "%s: %s\n", human.Path(d.Path), d.Reason)
-	case c.Bool(lsFlagSkipped):
+	case skipped:
 		for _, s := range res.Skipped {
 			p := s.Rel
 			if s.Dir {
@@ -233,10 +261,10 @@ type lsJSON struct {
 	Problems []skipfiles.Problem `json:"problems"`
 }
 
-func lsResult(c *cli.Context, res *skipfiles.Result, d *skipfiles.Decision, problems *skipfiles.Error) lsJSON {
+func lsResult(skipped bool, res *skipfiles.Result, d *skipfiles.Decision, problems *skipfiles.Error) lsJSON {
 	out := lsJSON{Root: res.Root, Mode: res.Matcher.Mode(), Rules: res.Matcher.Source(), Files: res.Files,
 		Total: res.TotalSize, Explain: d}
-	if c.Bool(lsFlagSkipped) {
+	if skipped {
 		out.Skipped = res.Skipped
 	}
 	if problems != nil {

@@ -35,25 +35,39 @@ func requestLogsCommand(io stdio) *cli.Command {
 			&cli.DurationFlag{Name: "follow_timeout", Usage: "with --follow, stop after this long (like 10m; 0 for never), printing what was logged up to then"},
 			&cli.DurationFlag{Name: "follow_interval", Value: time.Second, Usage: "with --follow, how often to look for new requests"},
 		},
-		Action: func(c *cli.Context) error {
-			return runRequestLogs(c, io)
-		},
+		Action: action(io, requestLogsOptionsFrom, runRequestLogs),
 	}
 }
 
-func runRequestLogs(c *cli.Context, io stdio) error {
+// requestLogsOptions are request_logs' options.
+type requestLogsOptions struct {
+	globals
+	args []string // [DIR] OUTPUT_FILE
+	// logs is what the flags say of the download; the application,
+	// version, streams and clock are filled in by runRequestLogs.
+	logs logs.Options
+}
+
+func requestLogsOptionsFrom(c *cli.Context) (requestLogsOptions, error) {
 	g, err := readGlobals(c)
 	if err != nil {
-		return err
+		return requestLogsOptions{}, err
 	}
 	args := c.Args().Slice()
+	opts, err := logsOptionsFrom(c, args)
+	return requestLogsOptions{globals: g, args: args, logs: opts}, err
+}
+
+// logsOptionsFrom reads request_logs' flags and checks how they combine.
+func logsOptionsFrom(c *cli.Context, args []string) (logs.Options, error) {
+	var opts logs.Options
 	switch {
 	case len(args) == 0:
-		return usagef("request_logs [DIR] OUTPUT_FILE: OUTPUT_FILE is missing; name the file to write the logs to ('-' for stdout)")
+		return opts, usagef("request_logs [DIR] OUTPUT_FILE: OUTPUT_FILE is missing; name the file to write the logs to ('-' for stdout)")
 	case len(args) > 2:
-		return usagef("request_logs [DIR] OUTPUT_FILE: %d arguments given; give at most the app's directory and the output file", len(args))
+		return opts, usagef("request_logs [DIR] OUTPUT_FILE: %d arguments given; give at most the app's directory and the output file", len(args))
 	}
-	opts := logs.Options{Output: args[len(args)-1], Stdout: io.out, Append: c.Bool("append"),
+	opts = logs.Options{Output: args[len(args)-1], Append: c.Bool("append"),
 		EndDate: c.String("end_date"), VHost: c.String("vhost")}
 	opts.IncludeVHost, opts.IncludeAll = c.Bool("include_vhost"), c.Bool("include_all")
 	opts.NumDays = c.Int("num_days")
@@ -61,45 +75,53 @@ func runRequestLogs(c *cli.Context, io stdio) error {
 		opts.NumDays = 0
 	}
 	if opts.NumDays < 0 {
-		return usagef("--num_days must be 0 (all) or more, not %d.", opts.NumDays)
+		return opts, usagef("--num_days must be 0 (all) or more, not %d.", opts.NumDays)
 	}
 	opts.Severity = backend.Severity(c.Int("severity"))
 	if c.IsSet("severity") && (opts.Severity < backend.Debug || opts.Severity > backend.Critical) {
-		return usagef("Severity range is 0 (DEBUG) through 4 (CRITICAL).")
+		return opts, usagef("Severity range is 0 (DEBUG) through 4 (CRITICAL).")
 	}
 	if opts.Append && opts.Output == "-" {
-		return usagef("Can't combine --append with output to stdout.")
+		return opts, usagef("Can't combine --append with output to stdout.")
 	}
 	opts.Follow, opts.FollowTimeout, opts.FollowInterval = c.Bool("follow"), c.Duration("follow_timeout"), c.Duration("follow_interval")
 	switch {
 	case opts.Follow && opts.EndDate != "":
-		return usagef("--follow reads up to now: it cannot be combined with --end_date.")
+		return opts, usagef("--follow reads up to now: it cannot be combined with --end_date.")
 	case opts.FollowTimeout < 0 || opts.FollowInterval <= 0:
-		return usagef("--follow_timeout must be 0 (never) or more and --follow_interval more than 0.")
+		return opts, usagef("--follow_timeout must be 0 (never) or more and --follow_interval more than 0.")
 	case !opts.Follow && (c.IsSet("follow_timeout") || c.IsSet("follow_interval")):
-		return usagef("--follow_timeout and --follow_interval apply to --follow only.")
+		return opts, usagef("--follow_timeout and --follow_interval apply to --follow only.")
 	}
-	if _, _, err := logs.Window(time.Now(), logs.Pacific(), opts.EndDate, opts.NumDays); err != nil {
+	return opts, nil
+}
+
+// runRequestLogs writes the request logs of the version that DIR, or -A
+// and -V, name to the output file.
+func runRequestLogs(ctx context.Context, ro requestLogsOptions, d deps) error {
+	g, io, args, opts := ro.globals, d.io, ro.args, ro.logs
+	opts.Stdout, opts.Now = io.out, d.now
+	if _, _, err := logs.Window(d.now(), logs.Pacific(), opts.EndDate, opts.NumDays); err != nil {
 		return usagef("%v", err)
 	}
 	if len(args) == 2 {
-		d, err := loadAppDir(c.Context, io, g, args[0], false)
+		dir, err := loadAppDir(ctx, io, g, args[0], false)
 		if err != nil {
 			return err
 		}
-		opts.App, opts.Service, opts.Version = d.appID, d.service, d.version
+		opts.App, opts.Service, opts.Version = dir.appID, dir.service, dir.version
 		if opts.Version == "" {
-			return usagef("%s has no version: set version: or give -V", d.appYAML)
+			return usagef("%s has no version: set version: or give -V", dir.appYAML)
 		}
 	} else if (g.app() == "" || g.version == "") && validate.FindFile(".", "app") != "" {
 		// Like the other commands, the app in the current directory.
-		d, err := loadAppDir(c.Context, io, g, ".", false)
+		dir, err := loadAppDir(ctx, io, g, ".", false)
 		if err != nil {
 			return err
 		}
-		opts.App, opts.Service, opts.Version = d.appID, d.service, d.version
+		opts.App, opts.Service, opts.Version = dir.appID, dir.service, dir.version
 		if opts.Version == "" {
-			return usagef("%s has no version: set version: or give -V", d.appYAML)
+			return usagef("%s has no version: set version: or give -V", dir.appYAML)
 		}
 	} else {
 		if g.app() == "" || g.version == "" {
@@ -110,7 +132,7 @@ func runRequestLogs(c *cli.Context, io stdio) error {
 	if g.verbosity > 0 {
 		opts.Status = io.err
 	}
-	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+	return d.onHost(ctx, g, func(ctx context.Context, b backend.Backend) error {
 		lr, err := backend.As[backend.LogReader](b, "reading request logs")
 		if err != nil {
 			return err

@@ -53,29 +53,37 @@ func updateCommand(io stdio) *cli.Command {
 			&cli.BoolFlag{Name: flagAllowDeprecatedRuntime, Usage: "deploy a runtime past its deprecation date anyway (App Engine refuses it unless its dates changed; see docs/runtimes.md)"},
 		}, append(skipFilesFlags(), legacyFlags(legacyUpdateOptions())...)...),
 		Before: func(c *cli.Context) error { return checkLegacy(c, legacyUpdateOptions()) },
-		Action: func(c *cli.Context) error {
-			g, err := readGlobals(c)
-			if err != nil {
-				return err
-			}
-			args := c.Args().Slice()
-			if len(args) == 0 {
-				args = []string{"."}
-			}
-			return runUpdate(c, io, g, args)
-		},
+		Action: action(io, updateOptionsFrom, runUpdate),
 	}
 }
 
-// dirArg returns the single optional DIR argument (default ".").
-func dirArg(c *cli.Context, action string) (string, error) {
-	switch c.NArg() {
-	case 0:
-		return ".", nil
-	case 1:
-		return c.Args().First(), nil
+// updateOptions are update's options.
+type updateOptions struct {
+	globals
+	args      []string // DIR | FILE.yaml ..., at least one
+	dryRun    bool     // plan only
+	noPromote bool     // route no traffic to the new versions
+	jobs      int      // parallel uploads; 0 for the backend's choice
+	// allowDeprecated deploys a runtime past its deprecation date.
+	allowDeprecated bool
+	// keepVersions deletes the oldest versions beyond it (0: keep all).
+	keepVersions int
+	sel          selectionOptions
+}
+
+func updateOptionsFrom(c *cli.Context) (updateOptions, error) {
+	g, err := readGlobals(c)
+	if err != nil {
+		return updateOptions{}, err
 	}
-	return "", usagef("Expected a single <directory> argument after '%s'.", action)
+	opts := updateOptions{globals: g, args: c.Args().Slice(), dryRun: c.Bool("dry-run"),
+		noPromote: c.Bool("no-promote"), jobs: c.Int("jobs"),
+		allowDeprecated: c.Bool(flagAllowDeprecatedRuntime), keepVersions: c.Int("keep_versions"),
+		sel: selectionOptionsFrom(c)}
+	if len(opts.args) == 0 {
+		opts.args = []string{"."}
+	}
+	return opts, nil
 }
 
 // updateTargets are what one update deploys: the services (each an app
@@ -128,13 +136,15 @@ func planUpdate(ctx context.Context, io stdio, g globals, args []string) (*updat
 	return t, nil
 }
 
-func runUpdate(c *cli.Context, io stdio, g globals, args []string) (err error) {
-	ctx := c.Context
+// runUpdate deploys each service opts.args names, then pushes the
+// companion files with the last one.
+func runUpdate(ctx context.Context, opts updateOptions, d deps) (err error) {
+	g, io, args := opts.globals, d.io, opts.args
 	t, err := planUpdate(ctx, io, g, args)
 	if err != nil {
 		return err
 	}
-	b, err := openBackend(ctx, g)
+	b, err := d.open(ctx, g)
 	if err != nil {
 		return err
 	}
@@ -148,22 +158,22 @@ func runUpdate(c *cli.Context, io stdio, g globals, args []string) (err error) {
 	}
 	g.statusf(io, "Host: %s", b.Location())
 	var results []*updateResult
-	for i, d := range t.services {
+	for i, dir := range t.services {
 		// The companions go with the last service, so dispatch rules,
 		// pushed last, find every service they name.
 		var comps map[validate.Kind]validate.FileResult
 		if i == len(t.services)-1 {
 			comps = t.companions
 		}
-		start := time.Now()
-		res, err := deployService(c, io, g, b, d, comps)
+		start := d.now()
+		res, err := deployService(ctx, opts, d, b, dir, comps)
 		if err != nil {
 			return updateFailed(err, t, i, len(args) > 1)
 		}
 		results = append(results, newUpdateResult(res, b, start))
 	}
 	if len(t.services) == 0 {
-		start := time.Now()
+		start := d.now()
 		res, err := pushOnly(ctx, io, g, b, t.companions)
 		if err != nil {
 			return err
@@ -301,9 +311,9 @@ func pushOnly(ctx context.Context, io stdio, g globals, b backend.Backend, comps
 }
 
 // deployService deploys one service and pushes comps after it.
-func deployService(c *cli.Context, io stdio, g globals, b backend.Backend, d *appDir, comps map[validate.Kind]validate.FileResult) (*upload.Result, error) {
-	ctx := c.Context
-	if n := c.Int("keep_versions"); n < 0 {
+func deployService(ctx context.Context, uo updateOptions, deps deps, b backend.Backend, d *appDir, comps map[validate.Kind]validate.FileResult) (*upload.Result, error) {
+	g, io := uo.globals, deps.io
+	if n := uo.keepVersions; n < 0 {
 		return nil, usagef("option --keep_versions: invalid value: %d (give the number of versions to keep, at least 1)", n)
 	}
 	g.statusf(io, "Application: %s; service: %s; version: %s", d.appID, d.service, d.version)
@@ -314,20 +324,20 @@ func deployService(c *cli.Context, io stdio, g globals, b backend.Backend, d *ap
 	opts := upload.Options{
 		App: d.appID, Service: d.service, Version: d.version, Runtime: d.app.Runtime,
 		Config: cfg,
-		DryRun: c.Bool("dry-run"), NoPromote: c.Bool("no-promote"),
-		HashWorkers: runtime.NumCPU(), UploadWorkers: c.Int("jobs"),
+		DryRun: uo.dryRun, NoPromote: uo.noPromote,
+		HashWorkers: runtime.NumCPU(), UploadWorkers: uo.jobs,
 		Cache: hashcache.Open(cachePath(d.dir)),
 		Owner: deployOwner(), Stale: staleOwner,
 
-		AllowDeprecatedRuntime: c.Bool(flagAllowDeprecatedRuntime),
-		KeepVersions:           c.Int("keep_versions"),
+		AllowDeprecatedRuntime: uo.allowDeprecated,
+		KeepVersions:           uo.keepVersions,
 	}
 	if comps != nil {
 		if opts.Companions, err = companionSet(d.appID, comps); err != nil {
 			return nil, err
 		}
 	}
-	files, err := selectUploadFiles(ctx, io, g, c, d, b.Properties(), opts.Cache)
+	files, err := selectUploadFiles(ctx, io, g, uo.sel, d, b.Properties(), opts.Cache)
 	if err != nil {
 		return nil, err
 	}

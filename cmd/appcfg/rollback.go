@@ -17,37 +17,47 @@ func rollbackCommand(io stdio) *cli.Command {
 		Description: "A crashed update's lock expires by itself within its lease; rollback frees it now and\n" +
 			"says whose it was. Blobs the interrupted update already sent stay on the host, so the\n" +
 			"next update does not send them again.",
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "force_rollback", Usage: "accepted for compatibility; rollback always releases the lock"}},
-		Action: func(c *cli.Context) error {
-			g, err := readGlobals(c)
-			if err != nil {
-				return err
-			}
-			args := c.Args().Slice()
-			if len(args) == 0 {
-				args = []string{"."}
-			}
-			// Several service yaml files roll back each one, as update
-			// deploys each one.
-			for _, arg := range args {
-				if err := rollbackOne(c, io, g, arg); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
+		Flags:  []cli.Flag{&cli.BoolFlag{Name: "force_rollback", Usage: "accepted for compatibility; rollback always releases the lock"}},
+		Action: action(io, rollbackOptionsFrom, runRollback),
 	}
 }
 
-func rollbackOne(c *cli.Context, io stdio, g globals, dir string) error {
-	d, err := loadAppDir(c.Context, io, g, dir, false)
+// rollbackOptions are rollback's options.
+type rollbackOptions struct {
+	globals
+	args []string // DIR | FILE.yaml ..., at least one
+}
+
+func rollbackOptionsFrom(c *cli.Context) (rollbackOptions, error) {
+	g, err := readGlobals(c)
+	opts := rollbackOptions{globals: g, args: c.Args().Slice()}
+	if len(opts.args) == 0 {
+		opts.args = []string{"."}
+	}
+	return opts, err
+}
+
+// runRollback releases the deploy lock of each service named. Several
+// service yaml files roll back each one, as update deploys each one.
+func runRollback(ctx context.Context, opts rollbackOptions, d deps) error {
+	for _, arg := range opts.args {
+		if err := rollbackOne(ctx, d, opts.globals, arg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func rollbackOne(ctx context.Context, deps deps, g globals, dir string) error {
+	io := deps.io
+	d, err := loadAppDir(ctx, io, g, dir, false)
 	if err != nil {
 		return err
 	}
 	if d.version == "" {
 		return usagef("%s has no version: set version: or give -V", d.appYAML)
 	}
-	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+	return deps.onHost(ctx, g, func(ctx context.Context, b backend.Backend) error {
 		l, err := backend.As[backend.Locker](b, "deploy locks")
 		if err != nil {
 			return err

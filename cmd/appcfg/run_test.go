@@ -33,7 +33,8 @@ func testGlobals(app, version string) globals {
 }
 
 // deployedStore deploys a one-file app as version v1 of service default of
-// app runapp into a new local store and returns the store's root.
+// app runapp into a new local store with update's run function, and
+// returns the store's root.
 func deployedStore(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -54,8 +55,12 @@ func deployedStore(t *testing.T) string {
 	}
 	root := filepath.Join(dir, "store")
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
-	if code, _, stderr := runCLI(t, "--backend", "local:"+root, "-q", "update", app); code != exitOK {
-		t.Fatalf("update: exit %d: %s", code, stderr)
+	d, out, _ := testDeps(t, root)
+	if err := runUpdate(t.Context(), updateOptions{globals: testGlobals("", ""), args: []string{app}}, d); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	if want := "Completed update of app: runapp, version: v1\n"; !strings.Contains(out.String(), want) {
+		t.Fatalf("update printed %q, want %q", out, want)
 	}
 	return root
 }
@@ -179,5 +184,59 @@ func TestRunIndexCommands(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "1 index deleted, 0 kept.") {
 		t.Fatalf("vacuum_indexes --force printed:\n%s", out)
+	}
+}
+
+// TestRunUpdateDryRunChangesNothing: update --dry-run's run function
+// prints the plan and the host its deps open gets no version.
+func TestRunUpdateDryRunChangesNothing(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"app/app.yaml":     "application: dryapp\nversion: v1\nruntime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n- url: /.*\n  static_dir: static\n",
+		"app/static/a.txt": "a\n", "app/static/b.txt": "bb\n",
+	})
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+	root := filepath.Join(dir, "store")
+	d, out, _ := testDeps(t, root)
+	opts := updateOptions{globals: testGlobals("", ""), args: []string{filepath.Join(dir, "app")}, dryRun: true}
+	if err := runUpdate(t.Context(), opts, d); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Dry run: version v1 of service default of app dryapp would have 3 files") ||
+		!strings.Contains(out.String(), "Nothing was changed on the host.") {
+		t.Errorf("update --dry-run printed:\n%s", out)
+	}
+	d, out, _ = testDeps(t, root)
+	if err := runListVersions(t.Context(), versionsOptions{globals: testGlobals("dryapp", "")}, d); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.String(), "No versions uploaded for app: dryapp.\n"; got != want {
+		t.Errorf("after a dry run list_versions printed %q, want %q", got, want)
+	}
+}
+
+// TestRunLsFilesSkipped: ls_files' run function lists what skip_files
+// drops, with the rule that dropped it.
+func TestRunLsFilesSkipped(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"app.yaml": "application: lsapp\nruntime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n- url: /.*\n  script: main.app\nskip_files:\n- ^notes\\.txt$\n",
+		"main.py":  "app = None\n", "notes.txt": "x\n",
+	})
+	d, out, _ := testDeps(t, t.TempDir())
+	opts := lsFilesOptions{globals: testGlobals("", ""), dir: dir}
+	if err := runLsFiles(t.Context(), opts, d); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "app.yaml\nmain.py\n" {
+		t.Errorf("ls_files printed %q, want app.yaml and main.py", got)
+	}
+	d, out, _ = testDeps(t, t.TempDir())
+	opts.skipped = true
+	if err := runLsFiles(t.Context(), opts, d); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); !strings.HasPrefix(got, "notes.txt\t") || !strings.Contains(got, `^notes\.txt$`) {
+		t.Errorf("ls_files --skipped printed %q, want notes.txt and its rule", got)
 	}
 }

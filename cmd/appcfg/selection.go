@@ -5,8 +5,6 @@ import (
 	"errors"
 	"strconv"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/skipfiles"
@@ -17,8 +15,8 @@ import (
 // (the same selection ls_files shows), within the host's size limits, and
 // returns the upload set. cache keeps the secret guard's verdicts; the
 // caller saves it.
-func selectUploadFiles(ctx context.Context, io stdio, g globals, c *cli.Context, d *appDir, host backend.Properties, cache *hashcache.Cache) ([]upload.File, error) {
-	opts := skipFilesOptions(c, d.app, d.appYAML, g.runtime)
+func selectUploadFiles(ctx context.Context, io stdio, g globals, sel selectionOptions, d *appDir, host backend.Properties, cache *hashcache.Cache) ([]upload.File, error) {
+	opts := skipFilesOptions(g, sel, d.app, d.appYAML)
 	opts.Cache = cache
 	// The size limits are the host's; App Engine's per-file limit applies
 	// unless the host says otherwise.
@@ -27,7 +25,7 @@ func selectUploadFiles(ctx context.Context, io stdio, g globals, c *cli.Context,
 	if host.MaxVersionSize == 0 {
 		opts.Limits.MaxTotalSize = -1
 	}
-	if s := c.String(flagMaxSize); s != "" {
+	if s := sel.maxSize; s != "" {
 		// appcfg.py 1.6's --max_size: a lower per-file limit than the host's.
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n <= 0 {
