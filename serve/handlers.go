@@ -51,6 +51,12 @@ func (s *Server) dispatch(x *exchange) {
 		}
 		return
 	}
+	if s.runsCode(x.site) {
+		// A second-generation app answers every URL its static handlers
+		// leave.
+		s.proxy(x)
+		return
+	}
 	x.logf(backend.Info, "No handlers matched this URL.")
 	s.fail(x, http.StatusNotFound, "The requested URL "+p+" was not found on this server.")
 }
@@ -75,6 +81,9 @@ func isTrue(b *bool) bool { return b != nil && *b }
 // started with: the Host header is the client's to choose, and a redirect
 // built from it could be cached for others (or a proxy's, with TrustProxy).
 func (s *Server) redirectSecure(x *exchange, h *handler) bool {
+	if !s.cfg.EnforceSecure {
+		return false
+	}
 	https := x.r.TLS != nil || s.cfg.TrustProxy && strings.EqualFold(x.r.Header.Get("X-Forwarded-Proto"), "https")
 	var scheme string
 	switch {
@@ -143,16 +152,25 @@ func requestURL(r *http.Request) string {
 	return scheme + "://" + r.Host + r.URL.RequestURI()
 }
 
-// script answers for a script handler: the local host has no runtime.
+// script answers for a script handler: the version's instance, or 502
+// saying why the local host cannot run it.
 func (s *Server) script(x *exchange, h *handler) {
+	if s.runsCode(x.site) {
+		s.proxy(x)
+		return
+	}
 	target := firstNonEmpty(h.m.Script, "the api_endpoint")
-	x.logf(backend.Error, "Script %s was not run: the local host serves static files only.", target)
+	why := x.site.run.whyNot
+	if s.inst == nil {
+		why = "this server was started without instances"
+	}
+	x.logf(backend.Error, "Script %s was not run: %s.", target, why)
 	x.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	x.Header().Set("X-Content-Type-Options", "nosniff")
 	x.WriteHeader(http.StatusBadGateway)
-	fmt.Fprintf(x, "502 Bad Gateway\n\nThe handler for %s runs the script %s, and the local host does not run application code:\n"+
-		"it serves the static files of deployed versions only. Deploy to App Engine, or run the app with its runtime, to serve this URL.\n",
-		x.r.URL.Path, target)
+	fmt.Fprintf(x, "502 Bad Gateway\n\nThe handler for %s runs the script %s, and the local host does not run application code here: %s.\n"+
+		"It serves the version's static files. Deploy to App Engine, or run the app with its runtime, to serve this URL.\n",
+		x.r.URL.Path, target, why)
 }
 
 // static serves a deployed file with the handler's type, caching and

@@ -25,6 +25,7 @@ const loginCookie = "dev_appserver_login"
 type user struct {
 	email string
 	admin bool
+	id    string
 }
 
 func readUser(r *http.Request) (user, bool) {
@@ -40,7 +41,7 @@ func readUser(r *http.Request) (user, bool) {
 	if len(parts) != 3 || !strings.Contains(parts[0], "@") {
 		return user{}, false
 	}
-	return user{email: parts[0], admin: parts[1] == "True"}, true
+	return user{email: parts[0], admin: parts[1] == "True", id: parts[2]}, true
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

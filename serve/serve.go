@@ -2,6 +2,8 @@ package serve
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/crash"
+	"github.com/appcfg/appcfg/serve/instance"
 )
 
 // Config is what a Server serves and where it records.
@@ -43,6 +46,24 @@ type Config struct {
 	TrustProxy bool
 	// Timeouts bound each connection; zero fields take the defaults.
 	Timeouts Timeouts
+	// EnforceSecure applies handlers' secure: settings (redirects between
+	// http and https). Off, as in the SDK's dev server, a plain-http local
+	// host serves secure: always pages as they are; serve turns it on when
+	// it speaks https (--https) or sits behind a trusted proxy.
+	EnforceSecure bool
+
+	// Instances, when set, runs the versions' code: requests for script
+	// handlers, and every URL no static handler takes, go to an instance of
+	// the version (package instance). Files lays versions out for them and
+	// is then required. Nil: script handlers answer 502.
+	Instances *instance.Config
+	Files     backend.Materializer
+	// WatchEvery is how often Watch looks for stopped, redeployed and idle
+	// versions (default 1s).
+	WatchEvery time.Duration
+	// Configs, when set, gives dispatch.yaml's rules, which pick the
+	// service of a request to the application's own host names.
+	Configs backend.ConfigStore
 }
 
 // Timeouts bound how long a client may hold a connection.
@@ -71,6 +92,10 @@ type Server struct {
 	// checked holds the digests of blobs whose content this server has
 	// verified (see verified).
 	checked sync.Map
+
+	inst      *instance.Manager // nil: no code runs
+	transport *http.Transport
+	rules     dispatchCache
 }
 
 // New returns a server; Close it to drain the request logs.
@@ -84,8 +109,23 @@ func New(cfg Config) (*Server, error) {
 	if cfg.OnError == nil {
 		cfg.OnError = func(error) {}
 	}
+	if cfg.WatchEvery <= 0 {
+		cfg.WatchEvery = time.Second
+	}
 	cfg.Timeouts = cfg.Timeouts.withDefaults()
-	s := &Server{cfg: cfg, sites: map[string]*site{}}
+	s := &Server{cfg: cfg, sites: map[string]*site{}, transport: newTransport()}
+	if cfg.Instances != nil {
+		if cfg.Files == nil {
+			return nil, errors.New("serve: running instances needs a store that lays versions out as files")
+		}
+		ic := *cfg.Instances
+		ic.OnStart = s.onStart
+		m, err := instance.NewManager(ic)
+		if err != nil {
+			return nil, err
+		}
+		s.inst = m
+	}
 	if cfg.Logs != nil {
 		s.rec = newRecorder(cfg)
 	}
@@ -111,9 +151,14 @@ func (s *Server) HTTPServer() *http.Server {
 		WriteTimeout: t.Write, IdleTimeout: t.Idle}
 }
 
-// Close waits for every recorded request to be written, or for ctx to end.
-// The Server must receive no request after Close.
+// Close stops the instances (SIGTERM, then SIGKILL after their grace
+// period), then waits for every recorded request to be written, or for ctx
+// to end. The Server must receive no request after Close.
 func (s *Server) Close(ctx context.Context) error {
+	if s.inst != nil {
+		s.inst.Close()
+	}
+	s.transport.CloseIdleConnections()
 	if s.rec == nil {
 		return nil
 	}
@@ -138,7 +183,15 @@ type exchange struct {
 	service string
 	appLogs []backend.AppLogLine
 	now     func() time.Time
+	// platform: the request comes from the host itself (a start request,
+	// a cron run), so the App Engine headers it carries are kept.
+	platform bool
+	logID    string
 }
+
+// Unwrap lets http.ResponseController (and the proxy's flushes) reach the
+// connection's writer.
+func (x *exchange) Unwrap() http.ResponseWriter { return x.w }
 
 func (x *exchange) Header() http.Header { return x.w.Header() }
 
@@ -166,9 +219,27 @@ func (x *exchange) logf(level backend.Severity, format string, args ...any) {
 
 // ServeHTTP routes, serves and records one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.serveHTTP(w, r, false)
+}
+
+// ServePlatform serves a request the host itself makes, as App Engine's
+// cron service and task queues do: routed, served and recorded as any
+// other, but the X-Appengine-* headers it carries (X-Appengine-Cron: true)
+// reach the app instead of being removed as a client's would be. r's Host
+// picks the version (VERSION-dot-SERVICE-dot-APP) or, with dispatch.yaml,
+// the service.
+func (s *Server) ServePlatform(w http.ResponseWriter, r *http.Request) {
+	s.serveHTTP(w, r, true)
+}
+
+func (s *Server) newExchange(w http.ResponseWriter, r *http.Request, platform bool) *exchange {
+	return &exchange{w: w, r: r, now: s.cfg.Now, service: "default", platform: platform, logID: newLogID()}
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request, platform bool) {
 	crash.Point("serve.handler")
 	start := s.cfg.Now()
-	x := &exchange{w: w, r: r, now: s.cfg.Now, service: "default"}
+	x := s.newExchange(w, r, platform)
 	if r.ContentLength > MaxRequestBody {
 		x.logf(backend.Info, "Request body of %d bytes refused: App Engine's limit is %d.", r.ContentLength, MaxRequestBody)
 		s.plainError(x, http.StatusRequestEntityTooLarge, tooLarge)
@@ -176,6 +247,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(x, r.Body, MaxRequestBody)
 		s.serve(x)
 	}
+	s.finish(x, start)
+}
+
+// finish completes a response and records its log.
+func (s *Server) finish(x *exchange, start time.Time) {
+	r := x.r
 	if x.status == 0 {
 		x.WriteHeader(http.StatusOK)
 	}
@@ -227,6 +304,9 @@ func (s *Server) serve(x *exchange) {
 		return
 	}
 	if site.status == backend.Stopped {
+		if s.inst != nil {
+			s.inst.Stop(instance.Key{Service: site.service, Version: site.version}, "the version was stopped")
+		}
 		msg := fmt.Sprintf("Version %s of service %s is stopped; start it with appcfg start_module_version.", site.version, site.service)
 		x.logf(backend.Warning, "%s", msg)
 		s.fail(x, http.StatusServiceUnavailable, msg)
@@ -250,6 +330,11 @@ func (s *Server) route(x *exchange) (*site, int, string) {
 		return nil, http.StatusNotFound, fmt.Sprintf("The application %s has no deployed version: deploy one with appcfg update.", s.cfg.App)
 	}
 	service, version := s.hostTarget(x.r.Host, vs)
+	if service == "default" && version == "" {
+		if d := s.dispatchService(ctx, x.r.Host, x.r.URL.Path); d != "" {
+			service = d
+		}
+	}
 	x.service = service
 	var v *backend.Version
 	if version != "" {
@@ -350,4 +435,11 @@ func (s *Server) site(ctx context.Context, v backend.Version) (*site, error) {
 	s.sites[key] = loaded
 	s.mu.Unlock()
 	return loaded, nil
+}
+
+// newLogID is a request log id for X-Appengine-Request-Log-Id.
+func newLogID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

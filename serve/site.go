@@ -21,6 +21,7 @@ type site struct {
 	handlers         []*handler
 	files            map[string]backend.FileRef
 	errorPage        *errorPage // error_handlers' default entry, if its file was deployed
+	run              *runSpec   // what its instances run
 }
 
 // handlerKind says what a handler does.
@@ -63,7 +64,7 @@ func loadSite(ctx context.Context, c backend.Contents, app string, v backend.Ver
 		return nil, fmt.Errorf("%s cannot be read (%s): deploy the version again", where, msg)
 	}
 	s := &site{service: v.Service, version: v.ID, created: v.Created, status: v.ServingStatus,
-		files: make(map[string]backend.FileRef, len(spec.Files))}
+		files: make(map[string]backend.FileRef, len(spec.Files)), run: newRunSpec(app, v, cfg)}
 	for _, f := range spec.Files {
 		s.files[f.Path] = f
 	}

@@ -68,10 +68,10 @@ func LogFilter(project string, q backend.LogQuery) string {
 	return strings.Join(parts, " AND ")
 }
 
-var lineSeverity = map[string]backend.Severity{
-	"DEBUG": backend.Debug, "INFO": backend.Info, "NOTICE": backend.Info, "DEFAULT": backend.Info,
-	"WARNING": backend.Warning, "ERROR": backend.Error,
-	"CRITICAL": backend.Critical, "ALERT": backend.Critical, "EMERGENCY": backend.Critical,
+// lineSeverity is an app log line's level; an unknown name reads as debug.
+func lineSeverity(name string) backend.Severity {
+	level, _ := backend.ParseSeverity(name)
+	return level
 }
 
 func (e logEntry) toRequestLog(project string) (backend.RequestLog, bool) {
@@ -95,7 +95,7 @@ func (e logEntry) toRequestLog(project string) (backend.RequestLog, bool) {
 		l.Latency = d
 	}
 	for _, ln := range p.Line {
-		l.AppLogs = append(l.AppLogs, backend.AppLogLine{Time: ln.Time, Level: lineSeverity[ln.Severity], Message: ln.LogMessage})
+		l.AppLogs = append(l.AppLogs, backend.AppLogLine{Time: ln.Time, Level: lineSeverity(ln.Severity), Message: ln.LogMessage})
 	}
 	return l, true
 }
