@@ -78,14 +78,28 @@ func appEngineHeader(name string) bool {
 
 // proxy sends the request to the version's instance, starting it when
 // none runs, with App Engine's request headers, and adds the lines the
-// instance wrote meanwhile to the request's log.
+// instance wrote meanwhile to the request's log. A request that could not
+// even connect (the instance just died) goes to a new instance, once, when
+// it has no body to replay.
 func (s *Server) proxy(x *exchange) {
-	inst, err := s.instanceFor(x.r.Context(), x.site)
-	if err != nil {
-		s.instanceError(x, err)
-		return
-	}
 	trace := traceContext(x.r.Header.Get("X-Cloud-Trace-Context"))
+	for attempt := 0; ; attempt++ {
+		inst, err := s.instanceFor(x.r.Context(), x.site)
+		if err != nil {
+			s.instanceError(x, err)
+			return
+		}
+		retry := attempt == 0 && (x.r.Body == nil || x.r.Body == http.NoBody || x.r.ContentLength == 0)
+		if !s.proxyTo(x, inst, trace, retry) {
+			return
+		}
+		inst.WaitExit(time.Second)
+	}
+}
+
+// proxyTo sends the request to inst. It reports true, having answered
+// nothing, when mayRetry and the instance refused the connection.
+func (s *Server) proxyTo(x *exchange, inst *instance.Instance, trace string, mayRetry bool) (refused bool) {
 	req := inst.Begin(strings.SplitN(trace, "/", 2)[0])
 	defer func() {
 		x.appLogs = append(x.appLogs, inst.End(req, s.cfg.Now())...)
@@ -99,6 +113,11 @@ func (s *Server) proxy(x *exchange) {
 			s.appEngineHeaders(x, pr.Out.Header, trace)
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			var op *net.OpError
+			if mayRetry && errors.As(err, &op) && op.Op == "dial" {
+				refused = true
+				return
+			}
 			if errors.Is(err, context.Canceled) {
 				return
 			}
@@ -108,6 +127,7 @@ func (s *Server) proxy(x *exchange) {
 		},
 	}
 	rp.ServeHTTP(x, x.r)
+	return refused
 }
 
 // appEngineHeaders replaces whatever App Engine's own headers the client
@@ -243,22 +263,7 @@ func (s *Server) serveInstance(w http.ResponseWriter, r *http.Request, inst *ins
 	st := s.sites[inst.Spec.Service+"\x00"+inst.Spec.Version]
 	s.mu.Unlock()
 	x.site = st
-	trace := traceContext("")
-	req := inst.Begin(strings.SplitN(trace, "/", 2)[0])
-	rp := &httputil.ReverseProxy{
-		Transport: s.transport,
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.Out.URL.Scheme = "http"
-			pr.Out.URL.Host = inst.Addr
-			s.appEngineHeaders(x, pr.Out.Header, trace)
-		},
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			x.logf(backend.Error, "The instance %s did not answer %s: %v", inst.ID, r.URL.Path, err)
-			w.WriteHeader(http.StatusBadGateway)
-		},
-	}
-	rp.ServeHTTP(x, x.r)
-	x.appLogs = append(x.appLogs, inst.End(req, s.cfg.Now())...)
+	s.proxyTo(x, inst, traceContext(""), false)
 	s.finish(x, start)
 }
 

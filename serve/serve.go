@@ -120,6 +120,9 @@ func New(cfg Config) (*Server, error) {
 		}
 		ic := *cfg.Instances
 		ic.OnStart = s.onStart
+		if ic.Now == nil {
+			ic.Now = cfg.Now
+		}
 		m, err := instance.NewManager(ic)
 		if err != nil {
 			return nil, err
@@ -219,6 +222,7 @@ func (x *exchange) logf(level backend.Severity, format string, args ...any) {
 
 // ServeHTTP routes, serves and records one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	crash.Point("serve.handler")
 	s.serveHTTP(w, r, false)
 }
 
@@ -237,7 +241,6 @@ func (s *Server) newExchange(w http.ResponseWriter, r *http.Request, platform bo
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request, platform bool) {
-	crash.Point("serve.handler")
 	start := s.cfg.Now()
 	x := s.newExchange(w, r, platform)
 	if r.ContentLength > MaxRequestBody {

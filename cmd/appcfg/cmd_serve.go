@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -33,14 +34,17 @@ func serveCommand(io stdio) *cli.Command {
 		Name:      "serve",
 		Usage:     "serve the deployed versions of an application over HTTP, recording request logs",
 		ArgsUsage: "[DIR]  (or -A APP_ID)",
-		Description: "Serves the static files of the versions deployed to the backend, routed by app.yaml's\n" +
-			"handlers, and records every request (see request_logs). Script handlers answer 502: the\n" +
-			"local host does not run application code. Stop it with Ctrl-C or SIGTERM.",
+		Description: "Serves the versions deployed to the backend, routed by app.yaml's handlers and dispatch.yaml,\n" +
+			"and records every request (see request_logs). Static files are served from the store; every\n" +
+			"other URL of a second-generation runtime (python3, nodejs, go, java …) goes to an instance of\n" +
+			"the version, started on its first request. Stop it with Ctrl-C or SIGTERM.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "port", Value: defaultServePort, Usage: "TCP port to listen on (0 picks a free one)"},
 			&cli.StringFlag{Name: "host", Value: "127.0.0.1", Usage: "address to listen on"},
 			&cli.StringFlag{Name: "url_file", Usage: "also write the server's URL to this file once it listens (for scripts)"},
 			&cli.BoolFlag{Name: "trust_proxy", Usage: "believe X-Forwarded-Proto, -Host and -For (only behind a reverse proxy that sets them)"},
+			&cli.BoolFlag{Name: "https", Usage: "speak https with a self-signed certificate made for this run, and enforce secure: (plain http does not, as the SDK's dev server)"},
+			&cli.BoolFlag{Name: "warm", Usage: "start an instance of every version with traffic (and every manual-scaling one) at once, not on its first request"},
 		},
 		Action: func(c *cli.Context) error {
 			if p := c.Int("port"); p < 0 || p > 65535 {
@@ -83,14 +87,31 @@ func runServe(ctx context.Context, c *cli.Context, io stdio, g globals, b backen
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w (pick another --port)", addr, err)
 	}
-	srv, err := serve.New(serve.Config{App: app, Versions: vs, Contents: contents, Logs: logs.KeepLines(lw),
-		Addr: publicAddr(ln.Addr()), TrustProxy: c.Bool("trust_proxy"),
-		OnError: func(err error) { fmt.Fprintf(io.err, "appcfg serve: %v\n", err) }})
+	cfg, err := instanceSettings(b, app, io, g)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	url := "http://" + ln.Addr().String() + "/"
+	scheme := "http"
+	if c.Bool("https") {
+		tc, err := selfSignedTLS()
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("making the self-signed certificate of --https: %w", err)
+		}
+		ln = tls.NewListener(ln, tc)
+		scheme = "https"
+	}
+	cfg.App, cfg.Versions, cfg.Contents, cfg.Logs = app, vs, contents, logs.KeepLines(lw)
+	cfg.Addr, cfg.TrustProxy = publicAddr(ln.Addr()), c.Bool("trust_proxy")
+	cfg.EnforceSecure = c.Bool("https") || c.Bool("trust_proxy")
+	cfg.OnError = func(err error) { fmt.Fprintf(io.err, "appcfg serve: %v\n", err) }
+	srv, err := serve.New(cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	url := scheme + "://" + ln.Addr().String() + "/"
 	if f := c.String("url_file"); f != "" {
 		if err := writeFileAtomic(f, []byte(url+"\n")); err != nil {
 			ln.Close()
@@ -102,6 +123,15 @@ func runServe(ctx context.Context, c *cli.Context, io stdio, g globals, b backen
 		fmt.Fprintf(io.err, "%s\n", w)
 	}
 	g.statusf(io, "Host: %s. Press Ctrl-C to stop.", b.Location())
+
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go srv.Watch(watchCtx)
+	if c.Bool("warm") {
+		if err := srv.Warm(ctx); err != nil {
+			fmt.Fprintf(io.err, "appcfg serve: --warm: %v\n", err)
+		}
+	}
 
 	hs := srv.HTTPServer()
 	served := make(chan error, 1)

@@ -94,6 +94,12 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	goCache := os.Getenv("GOCACHE")
+	if goCache == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			goCache = filepath.Join(d, "go-build")
+		}
+	}
 	corpusDir, _ := filepath.Abs("../../../shared/corpus")
 	if _, err := os.Stat(corpusDir); err != nil {
 		corpusDir = ""
@@ -111,6 +117,9 @@ func TestScripts(t *testing.T) {
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(work, ".cache"))
 			env.Setenv("EXAMPLES", examples)
 			env.Setenv("CORPUS", corpusDir)
+			// The user's Go build cache, so the Go app a serve script
+			// deploys builds in seconds, not minutes.
+			env.Setenv("GOCACHE", goCache)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -120,6 +129,7 @@ func TestScripts(t *testing.T) {
 			"httpget": cmdHTTPGet, "matchlines": cmdMatchLines,
 			"exitcode": cmdExitCode, "jsonschema": cmdJSONSchema,
 			"holdlock": cmdHoldLock, "fakegoogle": cmdFakeGoogle, "sleep": cmdSleep,
+			"httpbody": cmdHTTPBody,
 			"watchopens": cmdWatchOpens,
 		},
 		Condition: func(cond string) (bool, error) {

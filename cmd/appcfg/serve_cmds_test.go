@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"regexp"
@@ -39,6 +40,23 @@ func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
 	if loc := resp.Header.Get("Location"); loc != "" {
 		fmt.Fprintf(ts.Stdout(), "-> %s\n", loc)
 	}
+}
+
+// cmdHTTPBody is the script command `httpbody URLFILE PATH`: a GET of
+// PATH on the server whose URL is in URLFILE, printing the status and the
+// body. Its timeout allows an instance's first start (a build, a venv).
+func cmdHTTPBody(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: httpbody URLFILE PATH")
+	}
+	base := waitURL(ts, ts.MkAbs(args[0]))
+	client := &http.Client{Timeout: 90 * time.Second}
+	resp, err := client.Get(strings.TrimSuffix(base, "/") + args[1])
+	ts.Check(err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	ts.Check(err)
+	fmt.Fprintf(ts.Stdout(), "%d\n%s\n", resp.StatusCode, body)
 }
 
 // waitURL reads the server's URL from file, polling while the server starts.

@@ -161,14 +161,14 @@ func (m *Manager) Get(ctx context.Context, spec Spec) (*Instance, error) {
 		}
 		m.stop(old, "replaced")
 	}
-	if err := sl.backoff(ctx, m.cfg.Now()); err != nil {
+	if err := sl.backoff(ctx, time.Now()); err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.Key, err)
 	}
 	inst, err := m.start(ctx, spec)
 	if err != nil {
 		sl.mu.Lock()
 		sl.crashes++
-		sl.crashed = m.cfg.Now()
+		sl.crashed = time.Now()
 		sl.lastErr = err.Error()
 		sl.mu.Unlock()
 		return nil, err
@@ -275,16 +275,29 @@ func (m *Manager) watch(sl *slot, inst *Instance) {
 	if inst.stopping.Load() {
 		return
 	}
-	now := m.cfg.Now()
+	now := time.Now()
 	sl.mu.Lock()
 	if now.Sub(inst.p.started) > crashWindow {
 		sl.crashes = 0
 	}
 	sl.crashes++
 	sl.crashed = now
-	sl.lastErr = fmt.Sprintf("instance %s exited: %s", inst.ID, exitText(inst.p.exitErr))
+	sl.lastErr = fmt.Sprintf("instance %s exited: %s%s", inst.ID, exitText(inst.p.exitErr), inst.lastWords())
 	sl.mu.Unlock()
 	m.cfg.Notify(fmt.Sprintf("%s: instance %s exited (%s); the next request starts a new one", inst.Spec.Key, inst.ID, exitText(inst.p.exitErr)))
+}
+
+// WaitExit waits up to d for the instance's process to end, and reports
+// whether it did.
+func (inst *Instance) WaitExit(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-inst.p.done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // Begin marks a request the instance starts serving; End returns the log

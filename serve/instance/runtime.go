@@ -193,10 +193,12 @@ func (m *Manager) nodeModules(ctx context.Context, s Spec) (string, error) {
 }
 
 // goBinary builds the version's main package (app.yaml's main:, else the
-// root) with go build, once per version layout; modules come through the
+// root) with go build, once per content; modules come through the
 // user's Go module cache.
 func (m *Manager) goBinary(ctx context.Context, s Spec) (string, error) {
-	sum := sha256.Sum256([]byte(s.Dir + "\x00" + s.Main))
+	// The layout's name hashes the deployed files, so services deploying
+	// the same files share one build.
+	sum := sha256.Sum256([]byte(deploymentID(s.Dir) + "\x00" + s.Main))
 	dir := filepath.Join(m.cfg.CacheDir, "go", hex.EncodeToString(sum[:12]))
 	bin := filepath.Join(dir, "app")
 	pkg := "."
