@@ -76,6 +76,8 @@ func (m *Manager) prepare(ctx context.Context, s Spec) (launch, error) {
 			l.shell = pythonDefault
 		}
 	case strings.HasPrefix(rt, "nodejs"):
+		// npm start would otherwise ask the registry for a newer npm.
+		l.env["npm_config_update_notifier"] = "false"
 		pkg, err := readPackageJSON(s.Dir)
 		if err != nil {
 			return l, fmt.Errorf("%s: %w", s.Key, err)
