@@ -129,7 +129,7 @@ func TestScripts(t *testing.T) {
 			"httpget": cmdHTTPGet, "matchlines": cmdMatchLines,
 			"exitcode": cmdExitCode, "jsonschema": cmdJSONSchema,
 			"holdlock": cmdHoldLock, "fakegoogle": cmdFakeGoogle, "sleep": cmdSleep,
-			"httpbody": cmdHTTPBody,
+			"httpbody":   cmdHTTPBody,
 			"watchopens": cmdWatchOpens,
 		},
 		Condition: func(cond string) (bool, error) {
