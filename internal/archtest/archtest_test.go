@@ -100,7 +100,7 @@ func broken(from, to string) string {
 		return "a backend returns data; presenting it is the commands' and features' job"
 	case lf == "backend" && (lt == "feature" || lt == "model"):
 		return "backends implement the contract for the features, never use them"
-	case lf == "feature" && lt == "feature":
+	case lf == "feature" && lt == "feature" && root(from, features) != root(to, features):
 		return "feature packages do not import each other: cmd/appcfg wires them, or what both need moves to a leaf package"
 	case lf == "feature" && lt == "backend" && to != "backend":
 		return "feature packages reach hosts through the backend contract, never a backend implementation"
@@ -124,6 +124,18 @@ func layer(p string) string {
 		return "backend"
 	case strings.HasPrefix(p, "internal/"):
 		return "internal"
+	}
+	return ""
+}
+
+// root is the one of roots p is or is below ("" for none): a feature's
+// sub-packages (serve/instance) are parts of that feature, which it may
+// import.
+func root(p string, roots []string) string {
+	for _, r := range roots {
+		if p == r || strings.HasPrefix(p, r+"/") {
+			return r
+		}
 	}
 	return ""
 }
