@@ -75,6 +75,9 @@ func newHost(t *testing.T, start time.Time) *host {
 	}
 	spec := backend.VersionSpec{App: "guestbook", Service: "default", Version: "v1", Runtime: "python27",
 		Config: []byte(appYAML), Files: []backend.FileRef{{Path: "static/style.css", SHA1: digest, Size: int64(len(css))}}}
+	if err := store.SyncBlobs(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := store.CreateVersion(t.Context(), spec); err != nil {
 		t.Fatal(err)
 	}

@@ -86,6 +86,9 @@ func deploy(t *testing.T, store *local.Backend, service, version, config string,
 		}
 		spec.Files = append(spec.Files, backend.FileRef{Path: p, SHA1: d, Size: int64(len(content))})
 	}
+	if err := store.SyncBlobs(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := store.CreateVersion(t.Context(), spec); err != nil {
 		t.Fatal(err)
 	}

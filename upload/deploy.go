@@ -458,7 +458,19 @@ func sendBlobs(ctx context.Context, b backend.Backend, d backend.Deployer, opts 
 	copy(order, missing)
 	sort.SliceStable(order, func(i, j int) bool { return order[i].Size > order[j].Size })
 
-	syncer, _ := b.(backend.BlobSyncer)
+	syncer, ok := d.(backend.BlobSyncer)
+	if !ok {
+		syncer, _ = b.(backend.BlobSyncer)
+	}
+	// stopped confirms what was sent before a failure or an interruption
+	// stops the deploy (on a fresh context: the deploy's may be
+	// cancelled), so that running it again does not send it again.
+	stopped := func(err error) error {
+		if syncer != nil {
+			_ = syncer.SyncBlobs(context.WithoutCancel(ctx)) // err says why the deploy stopped
+		}
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
 	var sinceSync int64
@@ -470,7 +482,7 @@ func sendBlobs(ctx context.Context, b backend.Backend, d backend.Deployer, opts 
 			// Confirm what was sent so far: wait for the blobs in flight,
 			// then sync, so an interruption later loses at most one batch.
 			if err := g.Wait(); err != nil {
-				return err
+				return stopped(err)
 			}
 			if err := syncer.SyncBlobs(ctx); err != nil {
 				return fmt.Errorf("confirming uploaded files: %w", err)
@@ -486,10 +498,10 @@ func sendBlobs(ctx context.Context, b backend.Backend, d backend.Deployer, opts 
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return err
+		return stopped(err)
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return stopped(err)
 	}
 	if syncer != nil {
 		if err := syncer.SyncBlobs(ctx); err != nil {

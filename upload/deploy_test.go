@@ -26,6 +26,7 @@ import (
 type host interface {
 	backend.Backend
 	backend.Deployer
+	backend.BlobSyncer
 }
 
 func openLocal(t *testing.T) host {

@@ -18,6 +18,7 @@ import (
 type retiring struct {
 	backend.Backend
 	backend.Deployer
+	backend.BlobSyncer
 	backend.Versions
 	list []backend.RuntimeInfo
 	err  error
@@ -49,7 +50,7 @@ func TestRuntimeLifecycle(t *testing.T) {
 	_, files := writeApp(t, 3)
 
 	lb := openLocal(t)
-	b := &retiring{Backend: lb, Deployer: lb.(backend.Deployer), Versions: lb.(backend.Versions), list: []backend.RuntimeInfo{
+	b := &retiring{Backend: lb, Deployer: lb.(backend.Deployer), BlobSyncer: lb.(backend.BlobSyncer), Versions: lb.(backend.Versions), list: []backend.RuntimeInfo{
 		{Name: "python27", EndOfSupport: date("2024-01-30"), Deprecated: date("2026-01-31")},
 		{Name: "nodejs20", EndOfSupport: date("2026-04-30"), Deprecated: date("2027-04-30")},
 		{Name: "python312"},

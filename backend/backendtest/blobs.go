@@ -206,6 +206,7 @@ func (s suite) testConcurrentPuts(t *testing.T) {
 			t.Errorf("concurrent PutBlob %d: %v", i, err)
 		}
 	}
+	confirm(t, b)
 	if got := missing(t, b, app, []string{bl.digest}); len(got) != 0 {
 		t.Fatalf("MissingBlobs after concurrent puts = %v, want none", got)
 	}

@@ -119,7 +119,13 @@ func putBlob(t *testing.T, b backend.Backend, app string, bl blob) {
 	if err := d.PutBlob(t.Context(), app, bl.digest, int64(len(bl.data)), bytes.NewReader(bl.data)); err != nil {
 		t.Fatalf("PutBlob(%s): %v", bl.digest, err)
 	}
-	// A blob is confirmed only after SyncBlobs on backends that batch.
+	confirm(t, b)
+}
+
+// confirm calls SyncBlobs on a backend that batches: a blob is confirmed
+// only then.
+func confirm(t *testing.T, b backend.Backend) {
+	t.Helper()
 	if bs, ok := b.(backend.BlobSyncer); ok {
 		if err := bs.SyncBlobs(t.Context()); err != nil {
 			t.Fatalf("SyncBlobs: %v", err)

@@ -46,14 +46,18 @@ func putSmall(b *testing.B, st *Backend, is []int) []string {
 	}
 	close(work)
 	wg.Wait()
+	if err := st.SyncBlobs(b.Context()); err != nil {
+		b.Error(err)
+	}
 	if b.Failed() {
 		b.FailNow()
 	}
 	return ds
 }
 
-// BenchmarkPutBlob stores distinct 16 KiB blobs one after another: the
-// cost of a first deploy per file (hash, write, two fsyncs, one commit).
+// BenchmarkPutBlob stores distinct 16 KiB blobs one after another and
+// confirms them every 64 MiB, as a deploy does: the cost of a first deploy
+// per file (hash, write, a share of the syncs and of the commit).
 func BenchmarkPutBlob(b *testing.B) {
 	st := openAt(b, b.TempDir())
 	const size = 16 << 10
@@ -65,6 +69,14 @@ func BenchmarkPutBlob(b *testing.B) {
 		if err := st.PutBlob(b.Context(), "bench", sha1hex(data), size, bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
 		}
+		if i%(64<<20/size) == 0 {
+			if err := st.SyncBlobs(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := st.SyncBlobs(b.Context()); err != nil {
+		b.Fatal(err)
 	}
 }
 
@@ -88,6 +100,9 @@ func BenchmarkPutBlobParallel(b *testing.B) {
 			}
 		}
 	})
+	if err := st.SyncBlobs(b.Context()); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // BenchmarkMissingBlobs10k asks about 10,000 digests of which half are held:

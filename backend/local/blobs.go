@@ -206,11 +206,12 @@ WHERE app_id = ? AND sha1 IN (SELECT value FROM json_each(?))`, appID, string(li
 }
 
 // PutBlob stores a blob: written to a temporary file beside its final name
-// and verified while written; then, in the commit it shares with concurrent
-// PutBlob calls, synced, renamed into place, its directory synced, and only
-// then recorded for app (see committer). A blob whose file is in place and
-// recorded (for any app) is only verified: its durable file is never
-// replaced.
+// and verified while written; then, at the next SyncBlobs, in one commit
+// with every blob stored since, synced, renamed into place, its directory
+// synced, and only then recorded for app (see committer). Until then the
+// blob is not confirmed: MissingBlobs reports it. A blob whose file is in
+// place and recorded (for any app) is only verified: its durable file is
+// never replaced.
 func (b *Backend) PutBlob(ctx context.Context, app, digest string, size int64, r io.Reader) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storing blob %s: %w", digest, err)
@@ -237,7 +238,8 @@ func (b *Backend) PutBlob(ctx context.Context, app, digest string, size int64, r
 	} else if rec.tmp, err = b.writeBlobFile(ctx, digest, size, r); err != nil {
 		return b.noSpace("storing blob "+digest, err)
 	}
-	return b.noSpace("storing blob "+digest, b.record(ctx, rec))
+	b.commit.add(rec)
+	return nil
 }
 
 // isDurable reports whether the blob's file is in place with its size and

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -19,53 +18,67 @@ type blobRecord struct {
 	dir         string // the blobs/ab directory of path
 	synced      bool   // the file was already durable (recorded for another app)
 	err         error  // why this record failed, set by flush
-	done        chan error
 }
 
-// committer batches blob records from concurrent PutBlob calls: the first
-// caller to arrive commits, for itself and for everyone queued behind it, one
-// sync of the files and directories and one transaction. A deploy uploading many small
-// files then pays for a commit per batch instead of per file, while each
-// PutBlob still returns only once its blob is durable.
+// committer holds the blobs PutBlob stored until SyncBlobs confirms them
+// all with one sync of the files and directories and one transaction. A
+// deploy uploading thousands of files then pays for a few commits (one per
+// SyncBlobs, which upload.Deploy calls every few tens of megabytes and
+// before creating the version), not one per file or per handful of files:
+// a flush syncs the whole file system (syncfs), whose cost on a busy disk
+// does not shrink with the batch.
 type committer struct {
-	mu       sync.Mutex
-	pending  []*blobRecord
-	flushing bool
+	mu      sync.Mutex
+	pending []*blobRecord
+	// flushing is held by the SyncBlobs that flushes, so a second one
+	// returns only after the blobs stored before it are durable.
+	flushing sync.Mutex
 }
 
-// record makes rec durable and recorded, or returns why not.
-func (b *Backend) record(ctx context.Context, rec *blobRecord) error {
-	rec.done = make(chan error, 1)
-	c := &b.commit
+// add queues rec for the next SyncBlobs.
+func (c *committer) add(rec *blobRecord) {
 	c.mu.Lock()
 	c.pending = append(c.pending, rec)
-	if c.flushing {
-		c.mu.Unlock()
-		select {
-		case err := <-rec.done:
-			return err
-		case <-ctx.Done():
-			// The record may still commit, which is allowed: the blob is
-			// then complete, only reported late.
-			return fmt.Errorf("recording blob %s: %w", rec.digest, ctx.Err())
-		}
-	}
-	c.flushing = true
-	for len(c.pending) > 0 {
-		batch := c.pending
-		c.pending = nil
-		c.mu.Unlock()
-		// Others' records ride on this flush, so the caller's cancellation
-		// must not fail them; a flush is one short transaction.
-		err := b.flush(context.WithoutCancel(ctx), batch)
-		for _, r := range batch {
-			r.done <- cmp.Or(r.err, err)
-		}
-		c.mu.Lock()
-	}
-	c.flushing = false
 	c.mu.Unlock()
-	return <-rec.done
+}
+
+// take returns the queued records and empties the queue.
+func (c *committer) take() []*blobRecord {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	batch := c.pending
+	c.pending = nil
+	return batch
+}
+
+// SyncBlobs implements backend.BlobSyncer: every blob stored by a PutBlob
+// that returned before it is made durable and recorded, or it returns why
+// not (the first failed blob; the others stay confirmed).
+func (b *Backend) SyncBlobs(ctx context.Context) error {
+	c := &b.commit
+	c.flushing.Lock()
+	defer c.flushing.Unlock()
+	batch := c.take()
+	if len(batch) == 0 {
+		return nil
+	}
+	// A flush is one short transaction; a cancellation half-way would
+	// only leave temporary files to sweep.
+	if err := b.flush(context.WithoutCancel(ctx), batch); err != nil {
+		return b.noSpace(fmt.Sprintf("storing %d blob(s)", len(batch)), err)
+	}
+	for _, r := range batch {
+		if r.err != nil {
+			return b.noSpace("storing blob "+r.digest, r.err)
+		}
+	}
+	return nil
+}
+
+// dropPending removes the temporary files of blobs never confirmed, when
+// the store closes.
+func (c *committer) dropPending() {
+	removeTemps(c.take())
 }
 
 // flush makes the batch durable, then records it, in the order that lets

@@ -55,6 +55,9 @@ func work(ctx context.Context, b *Backend, who string) error {
 		}
 		files = append(files, backend.FileRef{Path: fmt.Sprintf("f%d", i), SHA1: d, Size: int64(len(data))})
 	}
+	if err := b.SyncBlobs(ctx); err != nil {
+		return err
+	}
 	for r := range rounds {
 		if _, err := b.CreateVersion(ctx, backend.VersionSpec{App: "race", Service: "default",
 			Version: fmt.Sprintf("%s-%d", who, r), Runtime: "python39", Files: files}); err != nil {

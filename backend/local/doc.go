@@ -17,12 +17,13 @@
 // wait (busy_timeout) rather than fail when another process writes, so several
 // appcfg processes can use one store at once. A blob file is written to a
 // temporary file (.tmp-…) in its final directory and checked against its
-// digest and size while written. Concurrent uploads then share one commit:
-// one caller syncs the temporary files (syncfs on Linux; each file
-// elsewhere), renames them into place, syncs the directories, and records
-// every upload waiting at that moment in one transaction, so a deploy pays
-// for a few syncs per batch, not per file, and each PutBlob still returns
-// only once its blob is durable. A name in blobs/ therefore never holds
+// digest and size while written. The uploads then share one commit: SyncBlobs
+// (backend.BlobSyncer, which a deploy calls every few tens of megabytes and
+// before it creates the version) syncs the temporary files (syncfs on Linux;
+// each file elsewhere), renames them into place, syncs the directories, and
+// records every blob stored since the last one in one transaction, so a
+// deploy pays for a few syncs in all, not per file. A blob is confirmed (no
+// longer missing) only once SyncBlobs returned. A name in blobs/ therefore never holds
 // unsynced content, and a record never names a file a crash left partial:
 // a crash leaves at worst a temporary file (swept by the next open once it
 // is older than any lease) or an unrecorded blob file (sent again by the

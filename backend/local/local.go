@@ -140,7 +140,7 @@ func dsn(path string, exclusive bool) string {
 	}
 	q.Set("_busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()))
 	q.Set("_journal_mode", "WAL")
-	// FULL: a commit is on disk when it returns, as PutBlob promises.
+	// FULL: a commit is on disk when it returns, as SyncBlobs promises.
 	q.Set("_synchronous", "FULL")
 	q.Set("_foreign_keys", "1")
 	q.Set("_txlock", "immediate")
@@ -163,6 +163,7 @@ func (b *Backend) Properties() backend.Properties {
 
 // Close closes the database.
 func (b *Backend) Close() error {
+	b.commit.dropPending() // stored, never confirmed by SyncBlobs
 	b.entities.closeStmts()
 	syncErr := b.closeLogSync()
 	if err := b.db.Close(); err != nil {

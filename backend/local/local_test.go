@@ -71,6 +71,9 @@ func put(t testing.TB, b *Backend, app string, data []byte) string {
 	if err := b.PutBlob(t.Context(), app, d, int64(len(data)), bytes.NewReader(data)); err != nil {
 		t.Fatal(err)
 	}
+	if err := b.SyncBlobs(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	return d
 }
 

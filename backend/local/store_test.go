@@ -158,6 +158,12 @@ func TestBlobDurableBeforeRename(t *testing.T) {
 	if err := b.PutBlob(t.Context(), "app", d, int64(len(data)), bytes.NewReader(data)); err != nil {
 		t.Fatal(err)
 	}
+	if len(steps) != 0 {
+		t.Fatalf("PutBlob alone took steps %v: its blob waits for SyncBlobs", steps)
+	}
+	if err := b.SyncBlobs(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	want := []string{"sync files", "rename " + d, "sync dirs", "commit"}
 	if !slices.Equal(steps, want) {
 		t.Fatalf("steps %v, want %v", steps, want)

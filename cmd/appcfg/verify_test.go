@@ -24,6 +24,9 @@ func TestVerifyExitStatus(t *testing.T) {
 	if err := b.PutBlob(context.Background(), "a", digest, int64(len(body)), strings.NewReader(body)); err != nil {
 		t.Fatal(err)
 	}
+	if err := b.SyncBlobs(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := b.CreateVersion(context.Background(), backend.VersionSpec{App: "a", Service: "default", Version: "v1",
 		Files: []backend.FileRef{{Path: "main.py", SHA1: digest, Size: int64(len(body))}}}); err != nil {
 		t.Fatal(err)
