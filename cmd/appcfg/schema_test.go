@@ -135,7 +135,7 @@ func cmdJSONSchema(ts *testscript.TestScript, neg bool, args []string) {
 
 // commandSchemas names the schema of each command's result; "" for the
 // commands that print no result (serve runs until stopped, help and
-// version print text for people). A command added without an entry fails
+// version, completion print text for people). A command added without an entry fails
 // TestEveryCommandHasASchema.
 var commandSchemas = map[string]string{
 	"validate": "validate", "ls_files": "ls_files", "update": "update", "rollback": "rollback",
@@ -150,7 +150,7 @@ var commandSchemas = map[string]string{
 	"create_bulkloader_config": "create_bulkloader_config", "backends": "backends",
 	// Refused on purpose (exit 6, the JSON error object).
 	"debug": "", "lock": "", "prepare_vm_runtime": "",
-	"serve": "", "version": "", "help": "", "exit-codes": "",
+	"serve": "", "version": "", "help": "", "exit-codes": "", "completion": "",
 }
 
 // TestEveryCommandHasASchema: every command is listed in commandSchemas,
