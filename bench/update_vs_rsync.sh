@@ -22,8 +22,14 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/appcfg-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-echo "building appcfg"
-(cd "$repo" && go build -o "$work/appcfg" ./cmd/appcfg)
+# APPCFG=PATH measures that binary instead of building this tree (to
+# compare two versions on the same machine).
+if [ -n "${APPCFG:-}" ]; then
+	cp "$APPCFG" "$work/appcfg"
+else
+	echo "building appcfg"
+	(cd "$repo" && go build -o "$work/appcfg" ./cmd/appcfg)
+fi
 
 echo "generating $files files, $total_mb MB in $work/app"
 python3 - "$work/app" "$files" "$total_mb" <<'PY'

@@ -19,6 +19,11 @@ import (
 // scanBufSize is the scratch memory of a scan: the window, and a
 // lower-case copy of it.
 const (
+	// binarySniff is how much of a file's start tells a binary file (a
+	// NUL byte in it), which the guard does not read further; maxDER is
+	// the largest binary key file it parses.
+	binarySniff = 8 << 10
+	maxDER      = 16 << 10
 	scanChunk   = 64 << 10
 	scanOverlap = maxPEMBlock
 	scanBufSize = 2 * (scanChunk + scanOverlap)
@@ -72,6 +77,18 @@ func scanSecrets(ctx context.Context, f File, rules contentRules, scratch []byte
 	buf := scratch[:scanChunk+scanOverlap]
 	s := &fileScan{rules: rules, line: 1, lower: scratch[scanChunk+scanOverlap:]}
 	keep := 0
+	if !derCandidate(f.Rel, []byte{0x30}) || f.Size > maxDER {
+		// It cannot be a DER key: a binary file is known by its first
+		// bytes, so read those before the whole window.
+		n, err := io.ReadFull(r, buf[:binarySniff])
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return nil, err
+		}
+		if bytes.IndexByte(buf[:n], 0) >= 0 {
+			return nil, nil // binary
+		}
+		keep = n
+	}
 	for first := true; ; first = false {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -87,7 +104,7 @@ func scanSecrets(ctx context.Context, f File, rules contentRules, scratch []byte
 				return []secretFinding{{What: what}}, nil
 			}
 		}
-		if first && bytes.IndexByte(buf[:min(end, 8<<10)], 0) >= 0 {
+		if first && bytes.IndexByte(buf[:min(end, binarySniff)], 0) >= 0 {
 			return nil, nil // binary, and not a DER key
 		}
 		limit := end - scanOverlap
@@ -387,7 +404,7 @@ func randomLooking(s string) bool {
 func derCandidate(rel string, data []byte) bool {
 	switch strings.ToLower(path.Ext(stripBackupSuffix(strings.ToLower(path.Base(rel))))) {
 	case ".der", ".key", ".pk8", ".p8", "":
-		return len(data) > 0 && len(data) <= 16<<10 && data[0] == 0x30
+		return len(data) > 0 && len(data) <= maxDER && data[0] == 0x30
 	}
 	return false
 }
