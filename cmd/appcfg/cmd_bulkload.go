@@ -8,7 +8,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -29,7 +28,7 @@ func bulkloadCommands(io stdio) []*cli.Command {
 				&cli.BoolFlag{Name: "has_header", Usage: "skip one more input record (legacy; with a config the connector already skips the header)"},
 				&cli.StringFlag{Name: "loader_opts", Usage: "legacy loader options (accepted, part of the progress signature)"},
 			),
-			Action: func(c *cli.Context) error { return runBulkload(c, io, false) },
+			Action: action(io, bulkloadOptionsFrom, runBulkload),
 		},
 		{
 			Name:      "download_data",
@@ -39,7 +38,11 @@ func bulkloadCommands(io stdio) []*cli.Command {
 				&cli.StringFlag{Name: "exporter_opts", Usage: "legacy exporter options (accepted)"},
 				&cli.StringFlag{Name: "result_db_filename", Usage: "result database for resuming (default bulkloader-results-YYYYMMDD.HHMMSS.sql3; 'skip' disables)"},
 			),
-			Action: func(c *cli.Context) error { return runBulkload(c, io, true) },
+			Action: action(io, func(c *cli.Context) (bulkloadOptions, error) {
+				opts, err := bulkloadOptionsFrom(c)
+				opts.download = true
+				return opts, err
+			}, runBulkload),
 		},
 	}
 }
@@ -68,25 +71,24 @@ func bulkloadFlags() []cli.Flag {
 // app of the DIR argument, else the app --url names (APP.appspot.com, as
 // appcfg.py asked the remote_api there), else the app in the current
 // directory (a --url on localhost pointed at the dev server running it).
-func bulkloadApp(c *cli.Context, io stdio, g globals) (string, error) {
-	args := c.Args().Slice()
+func bulkloadApp(ctx context.Context, io stdio, g globals, args []string, remoteURL string) (string, error) {
 	switch {
 	case len(args) > 1:
 		return "", usagef("Expected either -A APP_ID or a single <directory> argument.")
 	case g.app() != "":
 		return g.app(), nil // the --backend location's project, else -A (target.go)
 	case len(args) == 1:
-		d, err := loadAppDir(c.Context, io, g, args[0], false)
+		d, err := loadAppDir(ctx, io, g, args[0], false)
 		if err != nil {
 			return "", err
 		}
 		return d.appID, nil
 	}
-	if app := appFromURL(c.String("url")); app != "" {
+	if app := appFromURL(remoteURL); app != "" {
 		return app, nil
 	}
 	if validate.FindFile(".", "app") != "" {
-		d, err := loadAppDir(c.Context, io, g, ".", false)
+		d, err := loadAppDir(ctx, io, g, ".", false)
 		if err != nil {
 			return "", err
 		}
@@ -113,22 +115,30 @@ func appFromURL(raw string) string {
 	return rest
 }
 
-func runBulkload(c *cli.Context, io stdio, download bool) error {
+// bulkloadOptions are the options of upload_data and download_data.
+type bulkloadOptions struct {
+	globals
+	args     []string // the DIR argument, if any
+	url      string   // the legacy --url, for the application id
+	download bool     // download_data
+	// bulk is what the flags say of the transfer; the application and
+	// the config are filled in by runBulkload.
+	bulk       bulkload.Options
+	configFile string // --config_file
+	resultDB   string // download_data's --result_db_filename
+	// limitsGiven names the rate limit flags given on the command line:
+	// on the local store only those hold.
+	limitsGiven map[string]bool
+}
+
+func bulkloadOptionsFrom(c *cli.Context) (bulkloadOptions, error) {
 	g, err := readGlobals(c)
 	if err != nil {
-		return err
+		return bulkloadOptions{}, err
 	}
-	// A bulk transfer makes short-lived garbage at a high rate while its
-	// live heap stays bounded (the batches in flight): collecting at 5x the
-	// live heap instead of 2x cut a 1,000,000-row load's time by a sixth,
-	// and a soft limit of 128 MiB keeps the peak where a short load's is
-	// (140 MB at a million rows, 126 MB at 100,000). Unless the user set
-	// GOGC or GOMEMLIMIT.
-	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(128 << 20))
-	}
-	o := bulkload.Options{
+	opts := bulkloadOptions{globals: g, args: c.Args().Slice(), url: c.String("url"),
+		configFile: c.String("config_file"), resultDB: c.String("result_db_filename"), limitsGiven: map[string]bool{}}
+	opts.bulk = bulkload.Options{
 		App:            g.app(),
 		Namespace:      c.String("namespace"),
 		Kind:           c.String("kind"),
@@ -145,7 +155,27 @@ func runBulkload(c *cli.Context, io stdio, download bool) error {
 		ExporterOpts:   c.String("exporter_opts"),
 		Backend:        g.backend,
 	}
-	if o.App, err = bulkloadApp(c, io, g); err != nil {
+	for _, name := range []string{"rps_limit", "bandwidth_limit", "http_limit"} {
+		opts.limitsGiven[name] = c.IsSet(name)
+	}
+	return opts, nil
+}
+
+// runBulkload loads entities from a file into the host, or exports them to
+// one (opts.download).
+func runBulkload(ctx context.Context, bo bulkloadOptions, d deps) (err error) {
+	g, io, download, o := bo.globals, d.io, bo.download, bo.bulk
+	// A bulk transfer makes short-lived garbage at a high rate while its
+	// live heap stays bounded (the batches in flight): collecting at 5x the
+	// live heap instead of 2x cut a 1,000,000-row load's time by a sixth,
+	// and a soft limit of 128 MiB keeps the peak where a short load's is
+	// (140 MB at a million rows, 126 MB at 100,000). Unless the user set
+	// GOGC or GOMEMLIMIT.
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(128 << 20))
+	}
+	if o.App, err = bulkloadApp(ctx, io, g, bo.args, bo.url); err != nil {
 		return err
 	}
 	if o.Filename == "" {
@@ -157,7 +187,7 @@ func runBulkload(c *cli.Context, io stdio, download bool) error {
 	if backend.ValidNamespace(o.Namespace) != nil { // Datastore's syntax: one place for it
 		return usagef("namespace parameter %q: up to 100 letters, digits, '.', '-' and '_'", o.Namespace)
 	}
-	if cf := c.String("config_file"); cf != "" {
+	if cf := bo.configFile; cf != "" {
 		if !strings.HasSuffix(cf, ".yaml") && !strings.HasSuffix(cf, ".yml") {
 			return fmt.Errorf("%s: only the bulkloader.yaml config form is supported (a Python config module cannot be run)", cf)
 		}
@@ -169,24 +199,24 @@ func runBulkload(c *cli.Context, io stdio, download bool) error {
 		}
 	}
 	if !download && !o.DryRun && o.DBFilename == "" {
-		o.DBFilename = "bulkloader-progress-" + time.Now().Format("20060102.150405") + ".sql3"
+		o.DBFilename = "bulkloader-progress-" + d.now().Format("20060102.150405") + ".sql3"
 	}
 	autoResults := false // a result database named here, removed after success
 	if download {
-		o.ResultDBFilename = c.String("result_db_filename")
+		o.ResultDBFilename = bo.resultDB
 		if !o.DryRun && o.ResultDBFilename == "" {
-			o.ResultDBFilename, autoResults = freshName("bulkloader-results-"+time.Now().Format("20060102.150405"), ".sql3"), true
+			o.ResultDBFilename, autoResults = freshName("bulkloader-results-"+d.now().Format("20060102.150405"), ".sql3"), true
 		}
 	}
 	rep := counting(newReporter(io, g, false), "entity")
 	o.Progress = rep
-	return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
+	return d.onHost(ctx, g, func(ctx context.Context, b backend.Backend) error {
 		if b.Properties().Local {
 			// The legacy limits were made for remote_api; on this
 			// machine they only throttle (20 entities/s), so they
 			// hold here only when given.
 			for name, limit := range map[string]*float64{"rps_limit": &o.RPSLimit, "bandwidth_limit": &o.BandwidthLimit, "http_limit": &o.HTTPLimit} {
-				if !c.IsSet(name) {
+				if !bo.limitsGiven[name] {
 					*limit = 0
 				}
 			}

@@ -22,34 +22,48 @@ func downloadAppCommand(io stdio) *cli.Command {
 			"OUTPUT_DIR, which must not exist or be empty (default: a new directory named after the\n" +
 			"app). Each file is checked against its SHA-1 before it is named; a path that would leave\n" +
 			"OUTPUT_DIR is refused. Hosts that cannot give files back say so.",
-		Action: func(c *cli.Context) error {
-			g, err := readGlobals(c)
-			if err != nil {
-				return err
-			}
-			args := c.Args().Slice()
-			if g.appID == "" && len(args) == 2 {
-				// "download_app APP_ID DIR": the id where -A was meant.
-				g.appID, args = projectID(args[0]), args[1:]
-				if err := g.checkTarget(); err != nil {
-					return err
-				}
-			}
-			if g.app() == "" {
-				return usagef("You must specify an app ID via -A or --application.")
-			}
-			if len(args) > 1 {
-				return usagef("\"download_app\" expects one non-option argument, found %d.", len(args))
-			}
-			out := g.app()
-			if len(args) == 1 {
-				out = args[0]
-			}
-			return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
-				return downloadApp(ctx, io, g, b, out)
-			})
-		},
+		Action: action(io, downloadAppOptionsFrom, runDownloadApp),
 	}
+}
+
+// downloadAppOptions are download_app's options.
+type downloadAppOptions struct {
+	globals
+	out string // the directory to write, the application id by default
+}
+
+func downloadAppOptionsFrom(c *cli.Context) (downloadAppOptions, error) {
+	g, err := readGlobals(c)
+	if err != nil {
+		return downloadAppOptions{}, err
+	}
+	args := c.Args().Slice()
+	if g.appID == "" && len(args) == 2 {
+		// "download_app APP_ID DIR": the id where -A was meant.
+		g.appID, args = projectID(args[0]), args[1:]
+		if err := g.checkTarget(); err != nil {
+			return downloadAppOptions{}, err
+		}
+	}
+	if g.app() == "" {
+		return downloadAppOptions{}, usagef("You must specify an app ID via -A or --application.")
+	}
+	if len(args) > 1 {
+		return downloadAppOptions{}, usagef("\"download_app\" expects one non-option argument, found %d.", len(args))
+	}
+	out := g.app()
+	if len(args) == 1 {
+		out = args[0]
+	}
+	return downloadAppOptions{globals: g, out: out}, nil
+}
+
+// runDownloadApp writes the files of the application's serving version
+// to opts.out.
+func runDownloadApp(ctx context.Context, opts downloadAppOptions, d deps) error {
+	return d.onHost(ctx, opts.globals, func(ctx context.Context, b backend.Backend) error {
+		return downloadApp(ctx, d.io, opts.globals, b, opts.out)
+	})
 }
 
 func downloadApp(ctx context.Context, io stdio, g globals, b backend.Backend, out string) error {

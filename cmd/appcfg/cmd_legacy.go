@@ -55,36 +55,40 @@ func resourceLimitsCommand(io stdio) *cli.Command {
 		Name:      "resource_limits_info",
 		Usage:     "print the limits the host puts on a version's files",
 		ArgsUsage: "[DIR]",
-		Action: func(c *cli.Context) error {
+		Action: action(io, func(c *cli.Context) (globals, error) {
 			g, err := readGlobals(c)
-			if err != nil {
-				return err
+			if err == nil && c.NArg() > 1 {
+				err = usagef("Expected a single <directory> argument after 'resource_limits_info'.")
 			}
-			if c.NArg() > 1 {
-				return usagef("Expected a single <directory> argument after 'resource_limits_info'.")
-			}
-			return onHost(c.Context, g, func(_ context.Context, b backend.Backend) error {
-				p := b.Properties()
-				// The limits update applies (selection.go): the host's, else
-				// App Engine's.
-				file := int64(skipfiles.DefaultMaxFileSize)
-				if p.MaxBlobSize > 0 {
-					file = p.MaxBlobSize
-				}
-				total := fmt.Sprint(p.MaxVersionSize)
-				if p.MaxVersionSize == 0 {
-					total = "0 (no limit on this host)"
-				}
-				res := map[string]int64{"max_blob_size": file, "max_file_count": skipfiles.DefaultMaxFiles, "max_file_size": file,
-					"max_files_to_clone": 100, "max_total_file_size": p.MaxVersionSize}
-				return emit(io, g, res, func() {
-					// As appcfg.py printed them: sorted key: value lines.
-					fmt.Fprintf(io.out, "max_blob_size: %d\nmax_file_count: %d\nmax_file_size: %d\nmax_files_to_clone: 100\nmax_total_file_size: %s\n",
-						file, skipfiles.DefaultMaxFiles, file, total)
-				})
-			})
-		},
+			return g, err
+		}, runResourceLimitsInfo),
 	}
+}
+
+// runResourceLimitsInfo prints the limits the host puts on a version's
+// files, as appcfg.py's resource_limits_info did.
+func runResourceLimitsInfo(ctx context.Context, g globals, d deps) error {
+	io := d.io
+	return d.onHost(ctx, g, func(_ context.Context, b backend.Backend) error {
+		p := b.Properties()
+		// The limits update applies (selection.go): the host's, else
+		// App Engine's.
+		file := int64(skipfiles.DefaultMaxFileSize)
+		if p.MaxBlobSize > 0 {
+			file = p.MaxBlobSize
+		}
+		total := fmt.Sprint(p.MaxVersionSize)
+		if p.MaxVersionSize == 0 {
+			total = "0 (no limit on this host)"
+		}
+		res := map[string]int64{"max_blob_size": file, "max_file_count": skipfiles.DefaultMaxFiles, "max_file_size": file,
+			"max_files_to_clone": 100, "max_total_file_size": p.MaxVersionSize}
+		return emit(io, g, res, func() {
+			// As appcfg.py printed them: sorted key: value lines.
+			fmt.Fprintf(io.out, "max_blob_size: %d\nmax_file_count: %d\nmax_file_size: %d\nmax_files_to_clone: 100\nmax_total_file_size: %s\n",
+				file, skipfiles.DefaultMaxFiles, file, total)
+		})
+	})
 }
 
 func createBulkloaderConfigCommand(io stdio) *cli.Command {
@@ -94,40 +98,41 @@ func createBulkloaderConfigCommand(io stdio) *cli.Command {
 		ArgsUsage: "[DIR]  (or -A APP_ID) --filename bulkloader.yaml",
 		Flags: append(bulkloadFlags(),
 			&cli.StringFlag{Name: "result_db_filename", Usage: "legacy result database (accepted; not used)"}),
-		Action: func(c *cli.Context) error {
-			g, err := readGlobals(c)
-			if err != nil {
-				return err
-			}
-			app, err := bulkloadApp(c, io, g)
-			if err != nil {
-				return err
-			}
-			out := c.String("filename")
-			if out == "" {
-				return usagef("Option 'filename' is required.")
-			}
-			if _, err := os.Lstat(out); err == nil {
-				return fmt.Errorf("%s: output file exists: create_bulkloader_config never overwrites; remove it or choose another --filename", out)
-			}
-			return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
-				ents, err := backend.As[backend.Entities](b, "entities")
-				if err != nil {
-					return err
-				}
-				doc, err := bulkload.DraftConfig(ctx, ents, app, c.String("namespace"))
-				if err != nil {
-					return err
-				}
-				if err := writeFileAtomic(out, doc); err != nil {
-					return err
-				}
-				return emit(io, g, map[string]string{"app": app, "file": out}, func() {
-					fmt.Fprintf(io.out, "Wrote %s: a draft for the kinds of %s; review its transforms, then load with upload_data --config_file %s.\n", out, app, out)
-				})
-			})
-		},
+		Action: action(io, bulkloadOptionsFrom, runCreateBulkloaderConfig),
 	}
+}
+
+// runCreateBulkloaderConfig writes a draft bulkloader.yaml for the kinds
+// and properties the host's datastore holds.
+func runCreateBulkloaderConfig(ctx context.Context, opts bulkloadOptions, d deps) error {
+	g, io := opts.globals, d.io
+	app, err := bulkloadApp(ctx, io, g, opts.args, opts.url)
+	if err != nil {
+		return err
+	}
+	out := opts.bulk.Filename
+	if out == "" {
+		return usagef("Option 'filename' is required.")
+	}
+	if _, err := os.Lstat(out); err == nil {
+		return fmt.Errorf("%s: output file exists: create_bulkloader_config never overwrites; remove it or choose another --filename", out)
+	}
+	return d.onHost(ctx, g, func(ctx context.Context, b backend.Backend) error {
+		ents, err := backend.As[backend.Entities](b, "entities")
+		if err != nil {
+			return err
+		}
+		doc, err := bulkload.DraftConfig(ctx, ents, app, opts.bulk.Namespace)
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(out, doc); err != nil {
+			return err
+		}
+		return emit(io, g, map[string]string{"app": app, "file": out}, func() {
+			fmt.Fprintf(io.out, "Wrote %s: a draft for the kinds of %s; review its transforms, then load with upload_data --config_file %s.\n", out, app, out)
+		})
+	})
 }
 
 // backendsVerbs are the subcommands of appcfg.py's backends command.

@@ -46,30 +46,48 @@ func serveCommand(io stdio) *cli.Command {
 			&cli.BoolFlag{Name: "https", Usage: "speak https with a self-signed certificate made for this run, and enforce secure: (plain http does not, as the SDK's dev server)"},
 			&cli.BoolFlag{Name: "warm", Usage: "start an instance of every version with traffic (and every manual-scaling one) at once, not on its first request"},
 		},
-		Action: func(c *cli.Context) error {
-			if p := c.Int("port"); p < 0 || p > 65535 {
-				return usagef("--port %d is not a TCP port (0 to 65535)", p)
-			}
-			// The signal context is set here too, so the server drains its
-			// logs however the process was started.
-			ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			opts, err := versionsOptionsFrom(c)
-			if err != nil {
-				return err
-			}
-			id, err := resolveIdent(ctx, io, opts, false)
-			if err != nil {
-				return err
-			}
-			return newDeps(io).onHost(ctx, opts.globals, func(ctx context.Context, b backend.Backend) error {
-				return runServe(ctx, c, io, opts.globals, b, id.app)
-			})
-		},
+		Action: action(io, serveOptionsFrom, runServe),
 	}
 }
 
-func runServe(ctx context.Context, c *cli.Context, io stdio, g globals, b backend.Backend, app string) error {
+// serveOptions are serve's options.
+type serveOptions struct {
+	versionsOptions
+	host, urlFile string
+	port          int
+	trustProxy    bool // believe the X-Forwarded-* headers
+	https         bool // speak https with a certificate made for this run
+	warm          bool // start the instances at once
+}
+
+func serveOptionsFrom(c *cli.Context) (serveOptions, error) {
+	if p := c.Int("port"); p < 0 || p > 65535 {
+		return serveOptions{}, usagef("--port %d is not a TCP port (0 to 65535)", p)
+	}
+	vo, err := versionsOptionsFrom(c)
+	return serveOptions{versionsOptions: vo, host: c.String("host"), port: c.Int("port"), urlFile: c.String("url_file"),
+		trustProxy: c.Bool("trust_proxy"), https: c.Bool("https"), warm: c.Bool("warm")}, err
+}
+
+// runServe serves the application's deployed versions until ctx ends or
+// the process is signalled.
+func runServe(ctx context.Context, opts serveOptions, d deps) error {
+	// The signal context is set here too, so the server drains its
+	// logs however the process was started.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	id, err := resolveIdent(ctx, d.io, opts.versionsOptions, false)
+	if err != nil {
+		return err
+	}
+	return d.onHost(ctx, opts.globals, func(ctx context.Context, b backend.Backend) error {
+		return serveHost(ctx, opts, d.io, b, id.app)
+	})
+}
+
+// serveHost serves app from b until ctx ends.
+func serveHost(ctx context.Context, opts serveOptions, io stdio, b backend.Backend, app string) error {
+	g := opts.globals
 	vs, err := backend.As[backend.Versions](b, "versions")
 	if err != nil {
 		return err
@@ -82,7 +100,7 @@ func runServe(ctx context.Context, c *cli.Context, io stdio, g globals, b backen
 	if err != nil {
 		return err
 	}
-	addr := net.JoinHostPort(c.String("host"), strconv.Itoa(c.Int("port")))
+	addr := net.JoinHostPort(opts.host, strconv.Itoa(opts.port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w (pick another --port)", addr, err)
@@ -93,7 +111,7 @@ func runServe(ctx context.Context, c *cli.Context, io stdio, g globals, b backen
 		return err
 	}
 	scheme := "http"
-	if c.Bool("https") {
+	if opts.https {
 		tc, err := selfSignedTLS()
 		if err != nil {
 			ln.Close()
@@ -103,8 +121,8 @@ func runServe(ctx context.Context, c *cli.Context, io stdio, g globals, b backen
 		scheme = "https"
 	}
 	cfg.App, cfg.Versions, cfg.Contents, cfg.Logs = app, vs, contents, logs.KeepLines(lw)
-	cfg.Addr, cfg.TrustProxy = publicAddr(ln.Addr()), c.Bool("trust_proxy")
-	cfg.EnforceSecure = c.Bool("https") || c.Bool("trust_proxy")
+	cfg.Addr, cfg.TrustProxy = publicAddr(ln.Addr()), opts.trustProxy
+	cfg.EnforceSecure = opts.https || opts.trustProxy
 	cfg.OnError = func(err error) { fmt.Fprintf(io.err, "appcfg serve: %v\n", err) }
 	srv, err := serve.New(cfg)
 	if err != nil {
@@ -112,7 +130,7 @@ func runServe(ctx context.Context, c *cli.Context, io stdio, g globals, b backen
 		return err
 	}
 	url := scheme + "://" + ln.Addr().String() + "/"
-	if f := c.String("url_file"); f != "" {
+	if f := opts.urlFile; f != "" {
 		if err := writeFileAtomic(f, []byte(url+"\n")); err != nil {
 			ln.Close()
 			return err
@@ -127,7 +145,7 @@ func runServe(ctx context.Context, c *cli.Context, io stdio, g globals, b backen
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go srv.Watch(watchCtx)
-	if c.Bool("warm") {
+	if opts.warm {
 		if err := srv.Warm(ctx); err != nil {
 			fmt.Fprintf(io.err, "appcfg serve: --warm: %v\n", err)
 		}

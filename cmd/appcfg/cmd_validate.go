@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -24,19 +25,30 @@ func validateCommand(io stdio) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "print", Usage: "print each file's parsed, defaulted configuration as YAML"},
 		},
-		Action: func(c *cli.Context) error {
-			g, err := readGlobals(c)
-			if err != nil {
-				return err
-			}
-			opts := g.validateOptions()
-			results, err := validate.Paths(c.Context, c.Args().Slice(), opts)
-			if err != nil {
-				return err
-			}
-			return reportValidation(io, g, results, c.Bool("print"))
-		},
+		Action: action(io, validateOptionsFrom, runValidate),
 	}
+}
+
+// validateCmdOptions are validate's options.
+type validateCmdOptions struct {
+	globals
+	paths []string // the directories and files to check
+	print bool     // also print the configuration as read
+}
+
+func validateOptionsFrom(c *cli.Context) (validateCmdOptions, error) {
+	g, err := readGlobals(c)
+	return validateCmdOptions{globals: g, paths: c.Args().Slice(), print: c.Bool("print")}, err
+}
+
+// runValidate checks the configuration files of opts.paths and reports
+// every problem.
+func runValidate(ctx context.Context, opts validateCmdOptions, d deps) error {
+	results, err := validate.Paths(ctx, opts.paths, opts.validateOptions())
+	if err != nil {
+		return err
+	}
+	return reportValidation(d.io, opts.globals, results, opts.print)
 }
 
 // reportValidation prints the problems (stdout), the parsed configuration

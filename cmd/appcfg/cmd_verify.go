@@ -28,37 +28,48 @@ func verifyCommand(io stdio) *cli.Command {
 			&cli.BoolFlag{Name: "repair", Usage: "forget damaged contents, so the next update sends them again"},
 			&cli.BoolFlag{Name: "gc", Usage: "remove contents no version names, and stray files"},
 		},
-		Action: func(c *cli.Context) error {
-			g, err := readGlobals(c)
-			if err != nil {
-				return err
-			}
-			if c.Args().Present() {
-				return usagef("verify takes no argument: it checks the store --backend names.")
-			}
-			opts := backend.VerifyOptions{Repair: c.Bool("repair"), Collect: c.Bool("gc")}
-			return onHost(c.Context, g, func(ctx context.Context, b backend.Backend) error {
-				v, err := backend.As[backend.StoreVerifier](b, "verify (it checks a local store; a remote host checks its own storage)")
-				if err != nil {
-					return err
-				}
-				g.statusf(io, "Checking every content and record of %s.", b.Location())
-				rep, err := v.VerifyStore(ctx, opts)
-				if err != nil {
-					return fmt.Errorf("verifying %s: %w", b.Location(), err)
-				}
-				// The report's schema is backend.StoreReportSchema
-				// (docs/schemas/verify.json).
-				if err := emit(io, g, rep, func() { printStoreReport(io, rep) }); err != nil {
-					return err
-				}
-				if len(rep.Problems) > 0 {
-					return errDamaged
-				}
-				return nil
-			})
-		},
+		Action: action(io, verifyOptionsFrom, runVerify),
 	}
+}
+
+// verifyOptions are verify's options.
+type verifyOptions struct {
+	globals
+	store backend.VerifyOptions
+}
+
+func verifyOptionsFrom(c *cli.Context) (verifyOptions, error) {
+	g, err := readGlobals(c)
+	if err == nil && c.Args().Present() {
+		err = usagef("verify takes no argument: it checks the store --backend names.")
+	}
+	return verifyOptions{globals: g, store: backend.VerifyOptions{Repair: c.Bool("repair"), Collect: c.Bool("gc")}}, err
+}
+
+// runVerify checks every content and record of the store, repairing or
+// collecting as opts say.
+func runVerify(ctx context.Context, vo verifyOptions, d deps) error {
+	g, io, opts := vo.globals, d.io, vo.store
+	return d.onHost(ctx, g, func(ctx context.Context, b backend.Backend) error {
+		v, err := backend.As[backend.StoreVerifier](b, "verify (it checks a local store; a remote host checks its own storage)")
+		if err != nil {
+			return err
+		}
+		g.statusf(io, "Checking every content and record of %s.", b.Location())
+		rep, err := v.VerifyStore(ctx, opts)
+		if err != nil {
+			return fmt.Errorf("verifying %s: %w", b.Location(), err)
+		}
+		// The report's schema is backend.StoreReportSchema
+		// (docs/schemas/verify.json).
+		if err := emit(io, g, rep, func() { printStoreReport(io, rep) }); err != nil {
+			return err
+		}
+		if len(rep.Problems) > 0 {
+			return errDamaged
+		}
+		return nil
+	})
 }
 
 // printStoreReport prints a verify report for people: the damage by

@@ -51,9 +51,3 @@ func (d deps) onHost(ctx context.Context, g globals, fn func(context.Context, ba
 	defer closeBackend(b, &err)
 	return fn(ctx, b)
 }
-
-// onHost is deps.onHost with the real process's backend, for the commands
-// whose Action still does the work itself.
-func onHost(ctx context.Context, g globals, fn func(context.Context, backend.Backend) error) error {
-	return newDeps(stdio{}).onHost(ctx, g, fn)
-}
