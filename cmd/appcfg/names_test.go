@@ -26,15 +26,7 @@ func TestFileNamesWithControlCharactersAreQuoted(t *testing.T) {
 		"d\x1b[31m/only.pyc":       "",          // a directory whose only file is skipped
 		"d\x1b[31m/ok.txt\x1b[0m":  "also kept", //
 	}
-	for name, content := range files {
-		p := filepath.Join(app, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, app, files)
 	if err := os.Symlink("nowhere\x1b[0m", filepath.Join(app, "dead\x1b[31m")); err != nil {
 		t.Fatal(err)
 	}

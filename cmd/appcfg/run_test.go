@@ -39,20 +39,10 @@ func deployedStore(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	app := filepath.Join(dir, "app")
-	if err := os.MkdirAll(app, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, body := range map[string]string{
+	writeFiles(t, app, map[string]string{
 		"app.yaml":     "application: runapp\nversion: v1\nruntime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n- url: /.*\n  static_dir: static\n",
 		"static/a.txt": "a\n",
-	} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(app, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(app, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	root := filepath.Join(dir, "store")
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	d, out, _ := testDeps(t, root)
@@ -238,5 +228,34 @@ func TestRunLsFilesSkipped(t *testing.T) {
 	}
 	if got := out.String(); !strings.HasPrefix(got, "notes.txt\t") || !strings.Contains(got, `^notes\.txt$`) {
 		t.Errorf("ls_files --skipped printed %q, want notes.txt and its rule", got)
+	}
+}
+
+// TestRunBulkloadChecksBeforeTheHost: upload_data's run function refuses
+// a missing --filename as a usage error without opening the host.
+func TestRunBulkloadChecksBeforeTheHost(t *testing.T) {
+	d, _, _ := testDeps(t, t.TempDir())
+	d.open = func(context.Context, globals) (backend.Backend, error) {
+		t.Fatal("the host was opened for a bad command line")
+		return nil, nil
+	}
+	opts := bulkloadOptions{globals: testGlobals("bulkapp", ""), limitsGiven: map[string]bool{}}
+	opts.bulk.BatchSize = 10
+	err := runBulkload(t.Context(), opts, d)
+	if code := exitCode(err, &bytes.Buffer{}); code != exitUsage || !strings.Contains(err.Error(), "filename") {
+		t.Errorf("upload_data without --filename: %v (exit %d), want a usage error naming filename", err, code)
+	}
+}
+
+// TestRunValidateReportsEveryProblem: validate's run function names the
+// file and line of a bad value and fails.
+func TestRunValidateReportsEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"cron.yaml": "cron:\n- url: /a\n  schedule: every 5 fortnights\n"})
+	d, out, errOut := testDeps(t, t.TempDir())
+	err := runValidate(t.Context(), validateCmdOptions{globals: testGlobals("", ""), paths: []string{filepath.Join(dir, "cron.yaml")}}, d)
+	if err == nil || !strings.Contains(out.String(), "cron.yaml:3:") || !strings.Contains(out.String(), "fortnights") ||
+		!strings.Contains(errOut.String(), "1 error in 1 file") {
+		t.Errorf("validate returned %v and printed %q, %q; want cron.yaml:3, the bad schedule and the count", err, out, errOut)
 	}
 }
