@@ -129,6 +129,19 @@ func isNil(cfg any) bool {
 	return false
 }
 
+// Names are what Push pushes, in its order: "indexes", then the kinds of
+// the files ("cron", "queue", "dos", "dispatch").
+func (s *Set) Names() []string {
+	var names []string
+	if s.Indexes != nil {
+		names = append(names, "indexes")
+	}
+	for _, f := range s.Files {
+		names = append(names, string(f.Kind))
+	}
+	return names
+}
+
 // Empty reports whether the set pushes nothing.
 func (s *Set) Empty() bool { return s == nil || s.Indexes == nil && len(s.Files) == 0 }
 

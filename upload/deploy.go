@@ -83,7 +83,7 @@ type Result struct {
 	MissingBytes int64    `json:"missing_bytes"` // their size
 	Uploaded     []string `json:"uploaded"`      // a path for each content sent (or to send)
 	Promoted     bool     `json:"promoted"`
-	Pushed       []string `json:"pushed,omitempty"`   // companion configurations pushed
+	Pushed       []string `json:"pushed,omitempty"`   // companion configurations pushed (on a dry run of companion files alone: to push)
 	Warnings     []string `json:"warnings,omitempty"` // problems that did not stop the deploy
 	// DeletedVersions are the old versions --keep_versions deleted (or,
 	// on a dry run, would delete).

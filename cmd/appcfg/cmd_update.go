@@ -174,7 +174,7 @@ func runUpdate(ctx context.Context, opts updateOptions, d deps) (err error) {
 	}
 	if len(t.services) == 0 {
 		start := d.now()
-		res, err := pushOnly(ctx, io, g, b, t.companions)
+		res, err := pushOnly(ctx, io, g, b, t.companions, opts.dryRun)
 		if err != nil {
 			return err
 		}
@@ -288,7 +288,7 @@ func updateFailed(err error, t *updateTargets, i int, several bool) error {
 }
 
 // pushOnly pushes companion files named without any service to deploy.
-func pushOnly(ctx context.Context, io stdio, g globals, b backend.Backend, comps map[validate.Kind]validate.FileResult) (*upload.Result, error) {
+func pushOnly(ctx context.Context, io stdio, g globals, b backend.Backend, comps map[validate.Kind]validate.FileResult, dryRun bool) (*upload.Result, error) {
 	fromFile, file := "", ""
 	for _, r := range comps {
 		if a := companionApp(r.Config); a != "" && fromFile == "" {
@@ -304,6 +304,12 @@ func pushOnly(ctx context.Context, io stdio, g globals, b backend.Backend, comps
 		return nil, err
 	}
 	res := &upload.Result{App: app}
+	if dryRun {
+		// What would be pushed, as a deploy's dry run lists what would be
+		// uploaded; the host is not touched.
+		res.DryRun, res.Pushed = true, set.Names()
+		return res, nil
+	}
 	rep := newReporter(io, g, false)
 	res.Pushed, res.Warnings, err = set.Push(ctx, b, rep)
 	finish(rep)
@@ -361,6 +367,11 @@ func deployService(ctx context.Context, uo updateOptions, deps deps, b backend.B
 }
 
 func printUpdateResult(io stdio, g globals, res *upload.Result) {
+	if res.DryRun && res.Version == "" { // companion files only
+		fmt.Fprintf(io.out, "Dry run: app %s would be updated: %s\n", res.App, strings.Join(res.Pushed, ", "))
+		fmt.Fprintln(io.out, "Nothing was changed on the host.")
+		return
+	}
 	if res.DryRun {
 		fmt.Fprintf(io.out, "Dry run: version %s of service %s of app %s would have %d files (%s, %d distinct contents).\n",
 			res.Version, res.Service, res.App, res.Files, human.Size(res.Bytes), res.Blobs)

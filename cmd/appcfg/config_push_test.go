@@ -1,7 +1,7 @@
 package main
 
 import (
-	"os"
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -26,14 +26,7 @@ func TestUpdateAndUpdateCronPushTheSameDocuments(t *testing.T) {
 		"dos.yaml":      "application: pushapp\nblacklist:\n- subnet: 192.0.2.0/24\n",
 		"dispatch.yaml": "dispatch:\n- url: \"*/favicon.ico\"\n  service: default\n",
 	}
-	if err := os.MkdirAll(app, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(app, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, app, files)
 	store := filepath.Join(dir, "store")
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	kinds := []backend.ConfigKind{backend.ConfigCron, backend.ConfigQueue, backend.ConfigDOS, backend.ConfigDispatch}
@@ -71,4 +64,28 @@ func storedConfigs(t *testing.T, root, app string, kinds []backend.ConfigKind) m
 		}
 	}
 	return docs
+}
+
+// TestUpdateDryRunOfCompanionFilesPushesNothing: update --dry-run naming
+// only companion files says what it would push and leaves the host as it
+// was (it once pushed them).
+func TestUpdateDryRunOfCompanionFilesPushesNothing(t *testing.T) {
+	dir, root := t.TempDir(), t.TempDir()
+	writeFiles(t, dir, map[string]string{"cron.yaml": "application: dryapp\ncron:\n- url: /a\n  schedule: every 5 minutes\n"})
+	d, out, _ := testDeps(t, root)
+	opts := updateOptions{globals: testGlobals("", ""), args: []string{filepath.Join(dir, "cron.yaml")}, dryRun: true}
+	if err := runUpdate(t.Context(), opts, d); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.String(), "Dry run: app dryapp would be updated: cron\nNothing was changed on the host.\n"; got != want {
+		t.Errorf("update --dry-run cron.yaml printed %q, want %q", got, want)
+	}
+	b, err := local.Open(t.Context(), "", local.Config{Root: root}, backend.Env{User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if doc, err := b.Config(t.Context(), "dryapp", backend.ConfigCron); !errors.Is(err, backend.ErrNotFound) {
+		t.Errorf("after a dry run the host holds cron %q (err %v); want none", doc, err)
+	}
 }
