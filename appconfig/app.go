@@ -38,7 +38,9 @@ const (
 	HandlerAPIEndpoint = appmodel.HandlerAPIEndpoint
 )
 
-// DefaultSkipFiles is the SDK's skip_files when app.yaml gives none.
+// DefaultSkipFiles is the SDK's skip_files when app.yaml gives none
+// (appinfo.DEFAULT_SKIP_FILES, unchanged from SDK 1.7 to 1.9.91): include
+// merging starts from it, and skipfiles applies it.
 const DefaultSkipFiles = `^(.*/)?((#.*#)|(.*~)|(.*\.py[co])|(.*/RCS/.*)|(\..*)|)$`
 
 // DefaultNobuildFiles is the SDK's nobuild_files when app.yaml gives none.

@@ -2,8 +2,8 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -133,32 +133,20 @@ func compileHandler(m *appconfig.URLMap, defExpiry time.Duration) (*handler, err
 	return h, nil
 }
 
-// pattern is a compiled url or upload regex: Go's regexp, or for a
-// pattern RE2 cannot run the backtracking engine of internal/pyre.
-type pattern interface {
-	MatchString(s string) bool
-	FindStringSubmatch(s string) []string
-	SubexpIndex(name string) int
-}
+// pattern is a compiled url or upload regex (internal/pyre: Go's regexp,
+// or for a pattern RE2 cannot run the backtracking engine).
+type pattern = *pyre.Regexp
 
-// pyRegex compiles a Python regex between prefix and suffix. A regex Go's
-// regexp can only approximate (look-around, back-references) is run by the
-// backtracking engine instead, so requests are routed as App Engine routes
-// them.
+// pyRegex compiles a Python regex between prefix and suffix, as validate
+// and ls_files read Python patterns, so requests are routed as App Engine
+// routes them.
 func pyRegex(re, prefix, suffix string) (pattern, error) {
-	g, exact, err := appconfig.PyRegexToGo(re)
-	if err != nil {
-		return nil, fmt.Errorf("regex %q: %w", re, err)
-	}
-	if !exact {
-		bt, err := pyre.Compile(re, prefix, suffix)
-		if err != nil {
-			return nil, fmt.Errorf("regex %q uses a construct neither Go's regular expressions nor the backtracking engine can run, so the local host cannot route it as App Engine would; rewrite the pattern without it (%v)", re, err)
-		}
-		return bt, nil
-	}
-	c, err := regexp.Compile(prefix + g + suffix)
-	if err != nil {
+	c, err := pyre.Compile(re, prefix, suffix)
+	var ue *pyre.UnsupportedError
+	switch {
+	case errors.As(err, &ue):
+		return nil, fmt.Errorf("regex %q uses a construct neither Go's regular expressions nor the backtracking engine can run, so the local host cannot route it as App Engine would; rewrite the pattern without it (%v)", re, err)
+	case err != nil:
 		return nil, fmt.Errorf("regex %q: %w", re, err)
 	}
 	return c, nil

@@ -3,15 +3,11 @@ package skipfiles
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/internal/pyre"
 )
-
-// DefaultSkipFiles is the SDK's default skip_files (appinfo.DEFAULT_SKIP_FILES,
-// unchanged from SDK 1.7 to 1.9.91), used when app.yaml has no skip_files.
-const DefaultSkipFiles = `^(.*/)?((#.*#)|(.*~)|(.*\.py[co])|(.*/RCS/.*)|(\..*)|)$`
 
 // DefaultSkipFilesFlex is gcloud's default for the flexible environment
 // (yaml_parsing.DEFAULT_SKIP_FILES_FLEX), which uploads dot-files except .git.
@@ -63,8 +59,8 @@ func (r Rule) String() string {
 // matches, plus each item alone to tell which one matched. An empty list
 // has no regexp at all and skips nothing.
 type regexRules struct {
-	all   *prefixMatcher // nil for an empty list
-	items []*prefixMatcher
+	all   *pyre.Regexp // nil for an empty list
+	items []*pyre.Regexp
 	rules []Rule
 	// kind and source say where the list comes from (the rules' Kind and
 	// File), also when it is empty.
@@ -78,7 +74,7 @@ func compileSkipFiles(patterns []string, source string, pos []Pos, flex bool) (*
 	kind := KindSkipFiles
 	if patterns == nil {
 		kind, source, pos = KindDefaultSkipFiles, "", nil
-		patterns = []string{DefaultSkipFiles}
+		patterns = []string{appconfig.DefaultSkipFiles}
 		if flex {
 			patterns = DefaultSkipFilesFlex
 		}
@@ -121,35 +117,10 @@ func compileSkipFiles(patterns []string, source string, pos []Pos, flex bool) (*
 	return r, nil
 }
 
-// compileMatcher compiles a Python pattern for re.match semantics: through
-// RE2 and the DFA where RE2 can run it, else (look-around,
-// back-references …) with the backtracking engine, which runs it as
-// Python's re does.
-func compileMatcher(pattern string) (*prefixMatcher, error) {
-	re, err := compilePython(pattern)
-	if err == nil {
-		return newPrefixMatcher(re), nil
-	}
-	var ue *UnsupportedError
-	if !errors.As(err, &ue) {
-		return nil, err
-	}
-	bt, berr := pyre.Compile(pattern, `\A(?:`, `)`)
-	if berr != nil {
-		return nil, fmt.Errorf("%w (%v)", err, berr)
-	}
-	return &prefixMatcher{bt: bt}, nil
-}
-
-// compilePython compiles a Python pattern for re.match semantics (anchored
-// at the start only) as Go's regexp. The error is an *UnsupportedError for
-// constructs RE2 cannot run, else the syntax error.
-func compilePython(pattern string) (*regexp.Regexp, error) {
-	flags, body, err := translatePython(pattern)
-	if err != nil {
-		return nil, err
-	}
-	return regexp.Compile(flags + `\A(?:` + body + `)`)
+// compileMatcher compiles a Python pattern for re.match semantics
+// (anchored at the start only), through internal/pyre as every caller does.
+func compileMatcher(pattern string) (*pyre.Regexp, error) {
+	return pyre.Compile(pattern, `\A(?:`, `)`)
 }
 
 func patternProblem(rule Rule, err error) Problem {
@@ -158,7 +129,7 @@ func patternProblem(rule Rule, err error) Problem {
 		file = "skip_files"
 	}
 	hint := "fix the regular expression; skip_files items are Python regular expressions matched against the path from the app root"
-	var ue *UnsupportedError
+	var ue *pyre.UnsupportedError
 	if errors.As(err, &ue) {
 		hint = "neither Go's regular expressions nor the backtracking engine can run this construct; express the rule with plain alternatives and character classes, or list the paths explicitly"
 	}

@@ -1,54 +1,117 @@
-// Package pyre runs Python regular expressions that Go's RE2 engine cannot
-// (look-around, back-references, conditionals): app.yaml's skip_files and
-// handler urls are Python patterns, and a real app that uses one must
-// select the files and route the requests Python's re does. The patterns
-// RE2 can run keep their fast paths; this backtracking engine
+// Package pyre is the one place Python regular expressions become Go:
+// app.yaml's skip_files, handler urls and upload patterns, the SDK's own
+// attribute patterns and the bulkloader's regexp transforms are Python
+// patterns, and validate, ls_files/update, serve and bulkload must read
+// each one alike.
+//
+// A pattern is translated to Go's RE2 syntax (Translate) where that is
+// exact; a match anchored at the start (Python's re.match, which skip_files
+// and every full match use) then runs on a lazily built DFA, a walk over
+// the bytes of the input. A pattern RE2 cannot run (look-around,
+// back-references, conditionals) is run by a backtracking engine
 // (github.com/dlclark/regexp2 in its default, .NET-compatible syntax,
-// neither RE2 nor ECMAScript mode) takes only the rest.
+// neither RE2 nor ECMAScript mode), as Python's re runs it.
 package pyre
 
 import (
+	"errors"
+	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/dlclark/regexp2"
 )
 
-// matchTimeout bounds one match: a backtracking engine can take exponential
-// time on a hostile pattern, and a deploy must not hang on one path.
+// matchTimeout bounds one backtracking match: such an engine can take
+// exponential time on a hostile pattern, and a deploy must not hang on one
+// path.
 const matchTimeout = time.Second
 
-// Regexp is a compiled Python pattern, run by backtracking.
+// Regexp is a compiled Python pattern: Go's regexp (with the DFA for
+// anchored matches) when the translation is exact, else the backtracking
+// engine. It is safe for concurrent use.
 type Regexp struct {
-	re *regexp2.Regexp
+	re  *regexp.Regexp  // the exact translation; nil with bt
+	dfa *lazyDFA        // MatchString's fast path over re; nil when it does not apply
+	bt  *regexp2.Regexp // set only for patterns RE2 cannot run
 }
 
-// Compile compiles the Python pattern between prefix and suffix (Go/RE2
-// syntax such as `\A(?:` and `)`, or `^(?:` and `)(?P<file>.*)$`).
+// Compile compiles the Python pattern between prefix and suffix, which
+// are written in the syntax both engines read alike (`\A(?:` and `)` for
+// re.match, `^(?:` and `)$`, `(?i)`, `(?P<name>.*)`). The pattern's global
+// inline flags apply to the whole, as in Python. The error is Python's
+// refusal (a bad escape, an unbalanced group …), or an *UnsupportedError
+// (wrapped) for a construct neither engine can run.
 func Compile(pattern, prefix, suffix string) (*Regexp, error) {
-	re, err := regexp2.Compile(toDotNet(prefix)+toDotNet(pattern)+toDotNet(suffix), regexp2.None)
-	if err != nil {
+	flags, body, err := translate(pattern)
+	if err == nil {
+		re, err := regexp.Compile(flags + prefix + body + suffix)
+		if err != nil {
+			return nil, err
+		}
+		return &Regexp{re: re, dfa: newLazyDFA(re.String())}, nil
+	}
+	var ue *UnsupportedError
+	if !errors.As(err, &ue) {
 		return nil, err
 	}
-	re.MatchTimeout = matchTimeout
-	return &Regexp{re: re}, nil
+	bt, berr := regexp2.Compile(toDotNet(prefix)+toDotNet(pattern)+toDotNet(suffix), regexp2.None)
+	if berr != nil {
+		return nil, fmt.Errorf("%w (%v)", err, berr)
+	}
+	bt.MatchTimeout = matchTimeout
+	return &Regexp{bt: bt}, nil
 }
 
-// MatchString reports whether s matches; a match that runs out of time
-// counts as no match.
+// Backtracks reports whether the pattern needs the backtracking engine.
+func (r *Regexp) Backtracks() bool { return r.bt != nil }
+
+// MatchString reports whether s matches; a backtracking match that runs
+// out of time counts as no match.
 func (r *Regexp) MatchString(s string) bool {
-	ok, err := r.re.MatchString(s)
-	return ok && err == nil
+	if r.bt != nil {
+		ok, err := r.bt.MatchString(s)
+		return ok && err == nil
+	}
+	if r.dfa != nil {
+		if ok, done := r.dfa.match(s); done {
+			return ok
+		}
+	}
+	return r.re.MatchString(s)
 }
 
-// FindStringSubmatch is regexp.Regexp's: the match and its groups by
-// number, "" for a group that took no part; nil when s does not match.
+// FindStringSubmatch is regexp.Regexp's: the leftmost match and its groups
+// by number, "" for a group that took no part; nil when s does not match.
 func (r *Regexp) FindStringSubmatch(s string) []string {
-	m, err := r.re.FindStringMatch(s)
+	if r.re != nil {
+		return r.re.FindStringSubmatch(s)
+	}
+	m, err := r.bt.FindStringMatch(s)
 	if err != nil || m == nil {
 		return nil
 	}
-	nums := r.re.GetGroupNumbers()
+	return r.groups(m)
+}
+
+// FindAllStringSubmatch is regexp.Regexp's with n < 0: every successive
+// non-overlapping match, as Python's findall and finditer walk them.
+func (r *Regexp) FindAllStringSubmatch(s string, n int) [][]string {
+	if r.re != nil {
+		return r.re.FindAllStringSubmatch(s, n)
+	}
+	var out [][]string
+	m, err := r.bt.FindStringMatch(s)
+	for err == nil && m != nil && (n < 0 || len(out) < n) {
+		out = append(out, r.groups(m))
+		m, err = r.bt.FindNextMatch(m)
+	}
+	return out
+}
+
+func (r *Regexp) groups(m *regexp2.Match) []string {
+	nums := r.bt.GetGroupNumbers()
 	top := 0
 	for _, n := range nums {
 		top = max(top, n)
@@ -62,9 +125,24 @@ func (r *Regexp) FindStringSubmatch(s string) []string {
 	return out
 }
 
+// NumSubexp is the number of groups.
+func (r *Regexp) NumSubexp() int {
+	if r.re != nil {
+		return r.re.NumSubexp()
+	}
+	n := 0
+	for _, g := range r.bt.GetGroupNumbers() {
+		n = max(n, g)
+	}
+	return n
+}
+
 // SubexpIndex is the number of the group with that name, -1 when none.
 func (r *Regexp) SubexpIndex(name string) int {
-	return r.re.GroupNumberFromName(name)
+	if r.re != nil {
+		return r.re.SubexpIndex(name)
+	}
+	return r.bt.GroupNumberFromName(name)
 }
 
 // toDotNet rewrites the Python (and Go) spellings .NET syntax lacks:

@@ -1,53 +1,25 @@
-package skipfiles
+package pyre
 
 import (
 	"encoding/binary"
-	"regexp"
 	"regexp/syntax"
 	"sort"
 	"sync"
 	"unicode/utf8"
-
-	"github.com/appcfg/appcfg/internal/pyre"
 )
-
-// prefixMatcher answers re.match (does a prefix of s match?) for one
-// translated pattern. Go's regexp runs a backtracker or an NFA, which costs
-// microseconds per path for skip_files-style patterns ("^(.*/)?(...)$"), too
-// slow for 100,000 paths; a lazily built DFA makes each match a walk over
-// the bytes of the path. Patterns with assertions the DFA does not model
-// (word boundaries, multi-line anchors) use regexp.
-//
-// A pattern RE2 cannot run at all (look-around, back-references) is run
-// by a backtracking engine instead (bt), as Python's re runs it.
-type prefixMatcher struct {
-	re  *regexp.Regexp // the fallback and the reference; nil with bt
-	dfa *lazyDFA       // nil when the pattern needs the fallback
-	bt  *pyre.Regexp   // set only for patterns RE2 cannot run
-}
-
-func newPrefixMatcher(re *regexp.Regexp) *prefixMatcher {
-	return &prefixMatcher{re: re, dfa: newLazyDFA(re.String())}
-}
-
-// MatchString reports whether a prefix of s matches.
-func (m *prefixMatcher) MatchString(s string) bool {
-	if m.bt != nil {
-		return m.bt.MatchString(s)
-	}
-	if m.dfa != nil {
-		if ok, done := m.dfa.match(s); done {
-			return ok
-		}
-	}
-	return m.re.MatchString(s)
-}
 
 // maxDFAStates bounds the cache; past it the DFA gives up on the call and
 // regexp answers, so memory stays bounded whatever the pattern.
 const maxDFAStates = 4096
 
-// lazyDFA is a DFA over runes built on demand from the NFA program.
+// lazyDFA answers MatchString for a pattern anchored at the start (re.match,
+// and every full match): does a prefix of the input match? Go's regexp runs
+// a backtracker or an NFA, which costs microseconds per path for
+// skip_files-style patterns ("^(.*/)?(...)$"), too slow for 100,000 paths;
+// a lazily built DFA makes each match a walk over the bytes of the input.
+// Patterns with assertions the DFA does not model (word boundaries,
+// multi-line anchors), or not anchored at the start, use regexp.
+// It is a DFA over runes, built on demand from the NFA program.
 type lazyDFA struct {
 	prog   *syntax.Prog
 	mu     sync.Mutex
@@ -75,7 +47,8 @@ func newLazyDFA(pattern string) *lazyDFA {
 		return nil
 	}
 	prog, err := syntax.Compile(re.Simplify())
-	if err != nil {
+	if err != nil || prog.StartCond()&syntax.EmptyBeginText == 0 {
+		// Unanchored (a search): the DFA only tries the match at 0.
 		return nil
 	}
 	for _, in := range prog.Inst {

@@ -1,4 +1,4 @@
-package skipfiles
+package pyre
 
 import (
 	"math/rand/v2"
@@ -9,16 +9,16 @@ import (
 // TestLazyDFAAgreesWithRegexp checks the DFA against Go's regexp on random
 // paths over a small alphabet, where patterns and paths collide often.
 func TestLazyDFAAgreesWithRegexp(t *testing.T) {
-	patterns := append([]string{DefaultSkipFiles, `^a*$`, `(a|b)*c`, `.*\.py[co]?$`, `^(.*/)?x/`, `caf\u00e9`, `(?i)AB+`, `^$`, `\bx`},
-		benchUserList...)
+	patterns := []string{sdkDefaultSkipFiles, `^a*$`, `(a|b)*c`, `.*\.py[co]?$`, `^(.*/)?x/`, `caf\u00e9`, `(?i)AB+`, `^$`, `\bx`,
+		`^(.*/)?#.*#$`, `^(.*/)?.*~$`, `^node_modules/.*`, `^tests?/.*`, `^(.*/)?(?i)readme(\.md)?$`, `^build/`}
 	alphabet := []rune("ab/.cxpyé~#\nAB")
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, p := range patterns {
-		re, err := compilePython(p)
-		if err != nil {
-			t.Fatalf("%q: %v", p, err)
+		pm, err := Compile(p, `\A(?:`, `)`)
+		if err != nil || pm.dfa == nil && p != `\bx` {
+			t.Fatalf("%q: %v, or no DFA", p, err)
 		}
-		pm := newPrefixMatcher(re)
+		re := pm.re
 		for i := 0; i < 3000; i++ {
 			n := rng.IntN(12)
 			rs := make([]rune, n)
@@ -34,16 +34,19 @@ func TestLazyDFAAgreesWithRegexp(t *testing.T) {
 	if newLazyDFA(regexp.MustCompile(`\bx`).String()) != nil {
 		t.Error("word boundaries must fall back to regexp")
 	}
+	if newLazyDFA(`ab`) != nil {
+		t.Error("an unanchored pattern (a search) must fall back to regexp")
+	}
 }
 
 // TestLazyDFABudget: a pattern whose DFA would be huge falls back to regexp
 // once the state budget is spent, with the same answers.
 func TestLazyDFABudget(t *testing.T) {
-	re, err := compilePython(`.*a.{13}$`)
+	pm, err := Compile(`.*a.{13}$`, `\A(?:`, `)`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pm := newPrefixMatcher(re)
+	re := pm.re
 	rng := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 20000; i++ {
 		b := make([]byte, 14+rng.IntN(10))
@@ -58,3 +61,7 @@ func TestLazyDFABudget(t *testing.T) {
 		t.Errorf("%d DFA states, over the budget of %d", n, maxDFAStates)
 	}
 }
+
+// sdkDefaultSkipFiles is the SDK's default skip_files, a pattern of the
+// shape the DFA exists for.
+const sdkDefaultSkipFiles = `^(.*/)?((#.*#)|(.*~)|(.*\.py[co])|(.*/RCS/.*)|(\..*)|)$`

@@ -1,4 +1,4 @@
-package skipfiles
+package pyre
 
 import (
 	"fmt"
@@ -39,21 +39,21 @@ type pyTranslator struct {
 // the MULTILINE flag Python's "$" also matches before a final newline.
 const dollarMark = '\uE000'
 
-// TranslatePython converts a Python `re` pattern into an equivalent Go
-// regexp (RE2) pattern, without anchoring it. It fails with an
+// Translate converts a Python `re` pattern into an equivalent Go regexp
+// (RE2) pattern, without anchoring it. It fails with an
 // *UnsupportedError for look-around, back-references, conditionals, atomic
 // groups, possessive quantifiers and the verbose or locale flags.
 //
 // Known approximation: inside a character class, \D, \W and \S use ASCII
 // meanings (Python's Unicode meanings cannot be expressed there in RE2).
-func TranslatePython(pattern string) (string, error) {
-	flags, body, err := translatePython(pattern)
+func Translate(pattern string) (string, error) {
+	flags, body, err := translate(pattern)
 	return flags + body, err
 }
 
-// translatePython returns the hoisted global flags ("(?i)" or "") apart from
-// the body, so callers can anchor the body behind them.
-func translatePython(pattern string) (flags, body string, err error) {
+// translate returns the hoisted global flags ("(?i)" or "") apart from
+// the body, so Compile can anchor the body behind them.
+func translate(pattern string) (flags, body string, err error) {
 	t := &pyTranslator{src: pattern, global: map[rune]bool{}}
 	if err := t.run(); err != nil {
 		return "", "", err
