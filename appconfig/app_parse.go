@@ -8,10 +8,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/appcfg/appcfg/internal/expiration"
+	"github.com/appcfg/appcfg/internal/pyre"
 	"github.com/appcfg/appcfg/internal/redact"
 	"github.com/appcfg/appcfg/internal/yaml11"
 	"gopkg.in/yaml.v3"
@@ -232,64 +232,19 @@ type pyRegex struct {
 
 // newRegex compiles on first use: there are dozens of these, and compiling
 // them all at start-up would delay every command, not only the ones that
-// check an app.yaml.
+// check an app.yaml. The pattern is Python's, read by internal/pyre as
+// every Python pattern is (\d, \w and \s with their Unicode meanings, $
+// also before a final newline).
 func newRegex(re string) pyRegex {
-	compiled := sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^(?:` + unicodeClasses(re) + `)$`)
+	shown := "^(?:" + re + ")$"
+	compiled := sync.OnceValue(func() *pyre.Regexp {
+		c, err := pyre.Compile(shown, "", "")
+		if err != nil {
+			panic(fmt.Sprintf("appconfig: the SDK pattern %s: %v", shown, err))
+		}
+		return c
 	})
-	return pyRegex{shown: "^(?:" + re + ")$", match: func(s string) bool { return compiled().MatchString(s) }}
-}
-
-// Python 3's \d, \w and \s are Unicode-aware for str patterns; Go's are
-// ASCII. These are their Unicode forms, to put inside a character class.
-const (
-	pyDigit = `\p{Nd}`
-	pyWord  = `\p{L}\p{N}_`
-	pySpace = `\t\n\v\f\r \x1c-\x1f\x85\p{Z}`
-)
-
-// unicodeClasses rewrites \d, \w, \s and \S of one of the SDK's patterns
-// with their Unicode meaning.
-func unicodeClasses(re string) string {
-	var b strings.Builder
-	inClass := false
-	for i := 0; i < len(re); i++ {
-		c := re[i]
-		if c == '\\' && i+1 < len(re) {
-			i++
-			var class string
-			switch re[i] {
-			case 'd':
-				class = pyDigit
-			case 'w':
-				class = pyWord
-			case 's':
-				class = pySpace
-			case 'S':
-				if !inClass {
-					b.WriteString("[^" + pySpace + "]")
-					continue
-				}
-			}
-			switch {
-			case class == "":
-				b.WriteByte('\\')
-				b.WriteByte(re[i])
-			case inClass:
-				b.WriteString(class)
-			default:
-				b.WriteString("[" + class + "]")
-			}
-			continue
-		}
-		if c == '[' {
-			inClass = true
-		} else if c == ']' {
-			inClass = false
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
+	return pyRegex{shown: shown, match: func(s string) bool { return compiled().MatchString(s) }}
 }
 
 // customRegex is an SDK regex with lookaheads, which Go's regexp lacks; the
@@ -610,10 +565,10 @@ func (c checker) regexStr(n *yaml.Node, key string) ([]string, []Pos) {
 		return nil, nil
 	}
 	joined := strings.Join(pats, "|")
-	if err := PyRegexCompiles(joined); err != nil {
+	if err := pyRegexCompiles(joined); err != nil {
 		pos := yaml11.NodePos(n)
 		for i, p := range pats {
-			if PyRegexCompiles(p) != nil {
+			if pyRegexCompiles(p) != nil {
 				pos = poss[i]
 				break
 			}
@@ -628,170 +583,12 @@ func stripCRLF(s string) string {
 	return strings.NewReplacer("\n", "", "\r", "").Replace(s)
 }
 
-// PyRegexCompiles reports whether Python's re.compile accepts re, which is
-// what the SDK asks of skip_files and nobuild_files. It translates the
-// pattern to Go's syntax (PyRegexToGo) and compiles that.
-func PyRegexCompiles(re string) error {
-	g, _, err := PyRegexToGo(re)
-	if err != nil {
-		return err
-	}
-	_, err = regexp.Compile(g)
+// pyRegexCompiles reports whether Python's re.compile accepts re, as the
+// SDK asks of skip_files and nobuild_files, and whether ls_files and update
+// can run it: one answer, from internal/pyre, for validate and deploy.
+func pyRegexCompiles(re string) error {
+	_, err := pyre.Compile(re, `\A(?:`, `)`)
 	return err
-}
-
-func isHex(s string) bool {
-	for _, r := range s {
-		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
-			return false
-		}
-	}
-	return true
-}
-
-// pyEscapes are the letters Python's re takes after a backslash; any other
-// ASCII letter is an error there ("bad escape").
-const pyEscapes = "abBdDfnrsStvwWZAxuUN"
-
-// PyRegexToGo rewrites a Python regular expression in Go's RE2 syntax. Where
-// Python has constructs RE2 lacks (lookarounds, back references,
-// conditionals, atomic groups, possessive quantifiers) they are replaced by
-// neutral forms so that the pattern still compiles, and exact is false: the
-// Go pattern then matches more or less than Python's. err is Python's own
-// refusal (a bad escape), found before Go sees the pattern.
-func PyRegexToGo(re string) (goRe string, exact bool, err error) {
-	var b strings.Builder
-	exact = true
-	inClass := false
-	rs := []rune(re)
-	for i := 0; i < len(rs); i++ {
-		c := rs[i]
-		switch {
-		case c == '\\' && i+1 < len(rs):
-			n := rs[i+1]
-			i++
-			switch {
-			case n == 'Z':
-				b.WriteString(`\z`)
-			case n == 'u' || n == 'U':
-				width := 4
-				if n == 'U' {
-					width = 8
-				}
-				if i+width >= len(rs) || !isHex(string(rs[i+1:i+1+width])) {
-					return "", false, fmt.Errorf("incomplete escape \\%c at position %d", n, i-1)
-				}
-				b.WriteString(`\x{` + string(rs[i+1:i+1+width]) + `}`)
-				i += width
-			case n == 'N':
-				end := strings.IndexRune(string(rs[i+1:]), '}')
-				if i+1 >= len(rs) || rs[i+1] != '{' || end < 0 {
-					return "", false, fmt.Errorf("missing {name} after \\N")
-				}
-				b.WriteString("x")
-				i += len([]rune(string(rs[i+1:])[:end+1]))
-				exact = false
-			case n >= '1' && n <= '9' && !inClass:
-				// A back reference (or a \1xx octal, which Go reads alike).
-				j := i
-				for j+1 < len(rs) && j-i < 1 && rs[j+1] >= '0' && rs[j+1] <= '9' {
-					j++
-				}
-				b.WriteString("x")
-				i = j
-				exact = false
-			case n < 128 && unicode.IsLetter(n) && !strings.ContainsRune(pyEscapes, n):
-				return "", false, fmt.Errorf("bad escape \\%c at position %d", n, i-1)
-			default:
-				b.WriteRune('\\')
-				b.WriteRune(n)
-			}
-		case inClass:
-			if c == ']' {
-				inClass = false
-			}
-			b.WriteRune(c)
-		case c == '[':
-			inClass = true
-			b.WriteRune(c)
-			// A ']' first in a class is a literal in both dialects.
-			if i+1 < len(rs) && rs[i+1] == '^' {
-				b.WriteRune('^')
-				i++
-			}
-			if i+1 < len(rs) && rs[i+1] == ']' {
-				b.WriteString(`\]`)
-				i++
-			}
-		case c == '(' && i+1 < len(rs) && rs[i+1] == '?':
-			rest := string(rs[i:])
-			switch {
-			case strings.HasPrefix(rest, "(?#"):
-				end := strings.IndexRune(rest, ')')
-				if end < 0 {
-					return "", false, fmt.Errorf("missing ), unterminated comment")
-				}
-				i += len([]rune(rest[:end]))
-			case strings.HasPrefix(rest, "(?P="):
-				end := strings.IndexRune(rest, ')')
-				if end < 0 {
-					return "", false, fmt.Errorf("missing ), unterminated name")
-				}
-				b.WriteString("x")
-				i += len([]rune(rest[:end]))
-				exact = false
-			case strings.HasPrefix(rest, "(?="), strings.HasPrefix(rest, "(?!"), strings.HasPrefix(rest, "(?>"):
-				b.WriteString("(?:")
-				i += 2
-				exact = false
-			case strings.HasPrefix(rest, "(?<="), strings.HasPrefix(rest, "(?<!"):
-				b.WriteString("(?:")
-				i += 3
-				exact = false
-			case strings.HasPrefix(rest, "(?("):
-				end := strings.IndexRune(rest[3:], ')')
-				if end < 0 {
-					return "", false, fmt.Errorf("missing ), unterminated condition")
-				}
-				b.WriteString("(?:")
-				i += 2 + len([]rune(rest[3:3+end])) + 1
-				exact = false
-			default:
-				// Inline flags: Go lacks x (verbose), a, L and u; dropping
-				// them keeps the pattern compilable.
-				j := i + 2
-				var flags strings.Builder
-				for j < len(rs) && strings.ContainsRune("imsxaLu-", rs[j]) {
-					if !strings.ContainsRune("xaLu", rs[j]) {
-						flags.WriteRune(rs[j])
-					} else {
-						exact = false
-					}
-					j++
-				}
-				if j < len(rs) && (rs[j] == ')' || rs[j] == ':') && j > i+2 {
-					f := flags.String()
-					switch {
-					case f == "" && rs[j] == ')':
-						// all flags dropped: nothing left to write
-					case f == "":
-						b.WriteString("(?:")
-					default:
-						b.WriteString("(?" + f + string(rs[j]))
-					}
-					i = j
-				} else {
-					b.WriteRune(c)
-				}
-			}
-		case c == '+' && i > 0 && strings.ContainsRune("*+?}", rs[i-1]) && !(i > 1 && rs[i-2] == '\\'):
-			// A possessive quantifier (Python 3.11+) is greedy in RE2.
-			exact = false
-		default:
-			b.WriteRune(c)
-		}
-	}
-	return b.String(), exact, nil
 }
 
 // dropNil removes null items from a list of mappings, reporting each as

@@ -237,26 +237,3 @@ func TestLoadAppCorpusColumns(t *testing.T) {
 		t.Errorf("only %d valid app entries found", n)
 	}
 }
-
-func TestPyRegexCompiles(t *testing.T) {
-	// Verdicts of Python 3.12's re.compile.
-	for re, ok := range map[string]bool{
-		`a\Z`: true, `\z`: false, `\pL`: false, `a++`: true, `(?>a)`: true, `(?x) a b`: true,
-		`\u0041`: true, `\u00G1`: false, `\N{LATIN SMALL LETTER A}`: true, `(?#c)a`: true, `(a)(?(1)b|c)`: true,
-		`[[:alpha:]]`: true, `a{,3}`: true, `(a)\1`: true, `\012`: true, `\e`: false, `\Q`: false,
-		`(?i)a`: true, `(?a)a`: true, `(?i:a)`: true, `(?-i:a)`: true, `(foo`: false, `foo)`: false,
-		`^(?!keep).*\.bak$`: true, `(?<=a)b`: true, `(?P<n>a)(?P=n)`: true, `[]a]`: true, `[^]a]`: true,
-		`^(.*/)?((#.*#)|(.*~)|(.*\.py[co])|(.*/RCS/.*)|(\..*)|)$`: true, `*a`: false, `a**`: false,
-	} {
-		if err := PyRegexCompiles(re); (err == nil) != ok {
-			t.Errorf("PyRegexCompiles(%q) = %v, Python compiles it: %v", re, err, ok)
-		}
-	}
-	g, exact, err := PyRegexToGo(`^static/.*\Z`)
-	if err != nil || !exact || g != `^static/.*\z` {
-		t.Errorf("PyRegexToGo = %q %v %v", g, exact, err)
-	}
-	if _, exact, _ := PyRegexToGo(`^(?!keep)`); exact {
-		t.Error("a lookahead cannot translate exactly")
-	}
-}

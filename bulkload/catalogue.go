@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/pyre"
 )
 
 // Values flowing through transforms mirror the Python objects the SDK's
@@ -472,7 +472,7 @@ func buildCatalogue() map[string]any {
 			return strftime(t, format), nil
 		}), err
 	}))
-	re := func(name string, params []string, build func(re *regexp.Regexp, a []any) (func(s string) any, error)) {
+	re := func(name string, params []string, build func(re *pyre.Regexp, a []any) (func(s string) any, error)) {
 		add(factory("transform."+name, params, 1, func(a []any) (fnValue, error) {
 			pat, err := strArg(a, 0, params[0])
 			if err != nil {
@@ -492,7 +492,7 @@ func buildCatalogue() map[string]any {
 			}), err
 		}))
 	}
-	re("regexp_extract", []string{"pattern", "flags"}, func(rx *regexp.Regexp, _ []any) (func(string) any, error) {
+	re("regexp_extract", []string{"pattern", "flags"}, func(rx *pyre.Regexp, _ []any) (func(string) any, error) {
 		if rx.NumSubexp() < 1 {
 			return nil, fmt.Errorf("the pattern needs a group: regexp_extract returns group 1")
 		}
@@ -504,7 +504,7 @@ func buildCatalogue() map[string]any {
 			return m[1]
 		}, nil
 	})
-	re("regexp_to_list", []string{"pattern", "flags"}, func(rx *regexp.Regexp, _ []any) (func(string) any, error) {
+	re("regexp_to_list", []string{"pattern", "flags"}, func(rx *pyre.Regexp, _ []any) (func(string) any, error) {
 		return func(s string) any {
 			var out []any
 			for _, m := range rx.FindAllStringSubmatch(s, -1) {
@@ -517,7 +517,7 @@ func buildCatalogue() map[string]any {
 			return out
 		}, nil
 	})
-	re("regexp_bool", []string{"regexp", "flags"}, func(rx *regexp.Regexp, _ []any) (func(string) any, error) {
+	re("regexp_bool", []string{"regexp", "flags"}, func(rx *pyre.Regexp, _ []any) (func(string) any, error) {
 		return func(s string) any { return rx.MatchString(s) }, nil
 	})
 	add(factory("transform.split_string", []string{"delimeter"}, 1, func(a []any) (fnValue, error) {
@@ -592,10 +592,10 @@ const (
 	reS int64 = 16
 )
 
-// compilePython compiles a Python regular expression; RE2 lacks
-// backreferences and lookaround, which are refused with RE2's message.
-// anchored gives re.match's implicit anchor at the start.
-func compilePython(pat string, flags int64, anchored bool) (*regexp.Regexp, error) {
+// compilePython compiles a Python regular expression with re's flags
+// through internal/pyre, as every Python pattern is read. anchored gives
+// re.match's implicit anchor at the start.
+func compilePython(pat string, flags int64, anchored bool) (*pyre.Regexp, error) {
 	prefix := ""
 	if flags&reI != 0 {
 		prefix += "i"
@@ -609,12 +609,11 @@ func compilePython(pat string, flags int64, anchored bool) (*regexp.Regexp, erro
 	if prefix != "" {
 		prefix = "(?" + prefix + ")"
 	}
-	// Python's named groups (?P<n>...) are RE2 syntax too.
-	src := prefix + pat
+	suffix := ""
 	if anchored {
-		src = prefix + `\A(?:` + pat + `)`
+		prefix, suffix = prefix+`\A(?:`, `)`
 	}
-	rx, err := regexp.Compile(src)
+	rx, err := pyre.Compile(pat, prefix, suffix)
 	if err != nil {
 		return nil, fmt.Errorf("pattern %q: %w", pat, err)
 	}

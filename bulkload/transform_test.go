@@ -65,6 +65,9 @@ func TestTransforms(t *testing.T) {
 		{"transform.regexp_bool('True')", "True!", true},
 		{"transform.regexp_extract('id=(\\d+)')", "x id=77 y", "77"},
 		{"transform.regexp_extract('id=(\\d+)')", "none", nil},
+		// Python runs look-around and back-references; so does the catalogue.
+		{"transform.regexp_extract('(?<=id=)(\\d+)')", "x id=77 y", "77"},
+		{"transform.regexp_to_list('(\\w)\\1')", "aab bbc", []any{"a", "b"}},
 		{"transform.regexp_to_list('(\\w+)@')", "a@ b@", []any{"a", "b"}},
 		{"transform.split_string('|')", "a|b|", []any{"a", "b", ""}},
 		{"transform.join_list(', ')", []any{"a", int64(2)}, "a, 2"},
@@ -126,7 +129,7 @@ func TestResolveRefuses(t *testing.T) {
 		"transform.create_foreign_key()":         "needs the argument kind",
 		"transform.create_foreign_key('K', x=1)": "unexpected keyword",
 		"transform.import_date_time('%Q')":       "not supported",
-		"transform.regexp_extract('(?<=a)b')":    "pattern",
+		"transform.regexp_extract('(?<n>a)')":    "pattern",
 		"int + 1":                                "unexpected",
 		"'just a string'":                        "did not return a callable",
 		"transform.none_if_empty(int":            "expected",

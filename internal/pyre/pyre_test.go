@@ -1,6 +1,9 @@
 package pyre
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 func TestPythonConstructs(t *testing.T) {
 	tests := []struct {
@@ -39,5 +42,32 @@ func TestSubmatch(t *testing.T) {
 	}
 	if re.FindStringSubmatch("/api/x") != nil {
 		t.Errorf("/api/x matched")
+	}
+}
+
+// TestCompileVerdicts: Compile accepts what Python 3.12's re.compile
+// accepts and refuses what it refuses; the few constructs Python accepts
+// that neither engine runs are refused with an *UnsupportedError naming
+// them, never run as something else.
+func TestCompileVerdicts(t *testing.T) {
+	unsupported := map[string]bool{`a++`: true, `\N{LATIN SMALL LETTER A}`: true, `(?a)a`: true}
+	for re, ok := range map[string]bool{
+		`a\Z`: true, `\z`: false, `\pL`: false, `a++`: true, `(?>a)`: true, `(?x) a b`: true,
+		`\u0041`: true, `\u00G1`: false, `\N{LATIN SMALL LETTER A}`: true, `(?#c)a`: true, `(a)(?(1)b|c)`: true,
+		`[[:alpha:]]`: true, `a{,3}`: true, `(a)\1`: true, `\012`: true, `\e`: false, `\Q`: false,
+		`(?i)a`: true, `(?a)a`: true, `(?i:a)`: true, `(?-i:a)`: true, `(foo`: false, `foo)`: false,
+		`^(?!keep).*\.bak$`: true, `(?<=a)b`: true, `(?P<n>a)(?P=n)`: true, `[]a]`: true, `[^]a]`: true,
+		sdkDefaultSkipFiles: true, `*a`: false, `a**`: false, `(?<n>a)`: false, `a{1001}`: true,
+	} {
+		_, err := Compile(re, `\A(?:`, `)`)
+		var ue *UnsupportedError
+		switch {
+		case unsupported[re]:
+			if !errors.As(err, &ue) {
+				t.Errorf("Compile(%q) = %v, want an UnsupportedError", re, err)
+			}
+		case (err == nil) != ok:
+			t.Errorf("Compile(%q) = %v, Python compiles it: %v", re, err, ok)
+		}
 	}
 }
