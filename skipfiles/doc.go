@@ -11,10 +11,11 @@
 // always use a glob file; this package then uses gcloud's default contents
 // in memory and never writes a .gcloudignore, unlike gcloud.
 //
-// Python regular expressions are translated to Go's RE2 syntax (pyregex.go)
-// and matched through a lazy DFA (dfa.go); a pattern with constructs RE2
-// cannot run (look-around, back-references) is run by a backtracking engine
-// instead (internal/pyre), so it selects what Python's re selects.
+// skip_files patterns are compiled by internal/pyre, the one reader of
+// Python regular expressions (validate and serve use it too): translated to
+// Go's RE2 syntax and matched through a lazy DFA, or for constructs RE2
+// cannot run (look-around, back-references) by a backtracking engine, so a
+// list selects what Python's re selects.
 //
 // Walk lists the directory once, iteratively, following symbolic links once
 // each (loops and links leaving the app directory are reported), and then
