@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -231,20 +232,25 @@ func explainRel(root, p string) string {
 }
 
 func printLsText(io stdio, skipped bool, res *skipfiles.Result, d *skipfiles.Decision) {
+	// Buffered: a write per line of a 10,000-file list costs more than
+	// the walk that found them.
+	out := bufio.NewWriter(io.out)
+	defer out.Flush()
 	switch {
 	case d != nil:
-		fmt.Fprintf(io.out, "%s: %s\n", human.Path(d.Path), d.Reason)
+		fmt.Fprintf(out, "%s: %s\n", human.Path(d.Path), d.Reason)
 	case skipped:
 		for _, s := range res.Skipped {
 			p := s.Rel
 			if s.Dir {
 				p += "/"
 			}
-			fmt.Fprintf(io.out, "%s\t%s\n", human.Path(p), s.Reason)
+			fmt.Fprintf(out, "%s\t%s\n", human.Path(p), s.Reason)
 		}
 	default:
 		for _, f := range res.Files {
-			fmt.Fprintln(io.out, human.Path(f.Rel))
+			out.WriteString(human.Path(f.Rel))
+			out.WriteByte('\n')
 		}
 	}
 }
