@@ -139,23 +139,6 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		res.Bytes += f.Size
 	}
 
-	if same, err := unchanged(ctx, b, opts, files); err != nil || same {
-		if err != nil {
-			return nil, err
-		}
-		res.Unchanged = true
-		rep.Status(fmt.Sprintf("Version %s of service %s is unchanged (the same files and configuration): nothing is sent or created.", opts.Version, opts.Service))
-		if opts.DryRun {
-			return res, nil
-		}
-		if vs, ok := b.(backend.Versions); ok {
-			if v, err := vs.Version(ctx, opts.App, opts.Service, opts.Version); err == nil {
-				res.Deployed = &v
-			}
-		}
-		return promoteAndPush(ctx, b, nil, opts, res, rep)
-	}
-
 	var lk *heldLock
 	if !opts.DryRun {
 		if l, ok := b.(backend.Locker); ok {
@@ -176,6 +159,26 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 	for _, m := range missing {
 		res.MissingBytes += m.Size
 		res.Uploaded = append(res.Uploaded, m.Path)
+	}
+	// Nothing to send and the version as the host holds it: nothing to
+	// create either (a content the host lost, which verify --repair
+	// forgets, is sent again first).
+	if len(missing) == 0 {
+		if same, err := unchanged(ctx, b, opts, files); err != nil {
+			return nil, lk.explain(ctx, err)
+		} else if same {
+			res.Unchanged = true
+			rep.Status(fmt.Sprintf("Version %s of service %s is unchanged (the same files and configuration): nothing is sent or created.", opts.Version, opts.Service))
+			if opts.DryRun {
+				return res, nil
+			}
+			if vs, ok := b.(backend.Versions); ok {
+				if v, err := vs.Version(ctx, opts.App, opts.Service, opts.Version); err == nil {
+					res.Deployed = &v
+				}
+			}
+			return promoteAndPush(ctx, b, lk, opts, res, rep)
+		}
 	}
 	if opts.DryRun {
 		return res, nil

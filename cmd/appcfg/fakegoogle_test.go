@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -216,7 +217,7 @@ func (f *fakeGoogle) serve(w http.ResponseWriter, r *http.Request) {
 	case len(parts) == 4 && parts[3] == "services":
 		var svcs []any
 		prefix := strings.Join(parts[1:3], "/") + "/services/"
-		for _, k := range sortedKeys(f.versions) {
+		for _, k := range slices.Sorted(maps.Keys(f.versions)) {
 			if strings.HasPrefix(k, prefix) {
 				svcs = append(svcs, f.serviceJSON(k))
 			}
@@ -296,15 +297,6 @@ func basicView(v map[string]any) map[string]any {
 		}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // fakeOp answers a finished operation with response.
