@@ -3,6 +3,7 @@ package logs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
@@ -22,6 +23,9 @@ const (
 	// shownFailures is how many failed polls are reported one by one;
 	// the rest are counted.
 	shownFailures = 3
+	// maxFinalRetries is how often the poll at --follow_timeout is tried
+	// again before following ends with its error.
+	maxFinalRetries = 5
 )
 
 // outputError is a failure to write the output: following stops on it,
@@ -58,7 +62,7 @@ func follow(ctx context.Context, q backend.LogQuery, opts Options, resume *resum
 	tr := newResumeTracker(resume)
 	replaced := opts.Append || opts.Output == "-" // later polls append
 	var total Result
-	failures, failed := 0, 0
+	failures, failed, finalFailures := 0, 0, 0
 	for {
 		final := !deadline.IsZero() && !now().Before(deadline)
 		pq := q
@@ -91,14 +95,21 @@ func follow(ctx context.Context, q backend.LogQuery, opts Options, resume *resum
 				opts.statusf("Reading the request logs failed (%v); trying again.", err)
 			}
 		}
-		if final {
+		if final && err == nil {
 			break
+		}
+		if final {
+			// The last poll must succeed, or what was logged since the
+			// one before is missing: it is retried a few times.
+			if finalFailures++; finalFailures > maxFinalRetries {
+				return total, fmt.Errorf("following the request logs: the last poll failed %d times: %w", finalFailures, err)
+			}
 		}
 		wait := interval
 		if failures > 0 {
 			wait = max(wait, backoff.Jitter(failures-1, interval, maxFollowBackoff))
 		}
-		if !deadline.IsZero() {
+		if !deadline.IsZero() && !final {
 			wait = min(wait, deadline.Sub(now()))
 		}
 		if err := backoff.Sleep(ctx, max(wait, 0)); err != nil {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,34 @@ type memLogs struct {
 	logs      []backend.RequestLog
 	reads     int
 	failEvery int
+	failNext  int // reads that fail from now on, whatever failEvery says
+}
+
+// failReads makes the next n reads fail.
+func (m *memLogs) failReads(n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.failNext = n
+}
+
+// endAfter returns a clock for Options.Now that runs with time.Now until
+// fn has returned, then jumps an hour ahead: following ends at its next
+// poll (its timeout passed) once the logs are all written, however slow
+// the machine.
+func endAfter(fn func()) (now func() time.Time, done <-chan struct{}) {
+	var finished atomic.Bool
+	ch := make(chan struct{})
+	go func() {
+		defer close(ch)
+		fn()
+		finished.Store(true)
+	}()
+	return func() time.Time {
+		if finished.Load() {
+			return time.Now().Add(time.Hour)
+		}
+		return time.Now()
+	}, ch
 }
 
 func (m *memLogs) add(l backend.RequestLog) {
@@ -37,6 +66,10 @@ func (m *memLogs) ReadLogs(ctx context.Context, q backend.LogQuery, fn func(back
 	m.mu.Lock()
 	m.reads++
 	fail := m.failEvery > 0 && m.reads%m.failEvery == 0
+	if m.failNext > 0 {
+		m.failNext--
+		fail = true
+	}
 	var sel []backend.RequestLog
 	for _, l := range m.logs {
 		if l.Time.Before(q.Start) || (!q.End.IsZero() && !l.Time.Before(q.End)) {
@@ -89,13 +122,14 @@ func TestFollow(t *testing.T) {
 			m := &memLogs{failEvery: 4}
 			var stdout, status bytes.Buffer
 			opts := logs.Options{App: "a", Service: "default", Version: "v1", Output: output, Stdout: &stdout, Status: &status,
-				Follow: true, FollowTimeout: 1500 * time.Millisecond, FollowInterval: 20 * time.Millisecond, FollowSettle: -1}
+				Follow: true, FollowTimeout: time.Minute, FollowInterval: 20 * time.Millisecond, FollowSettle: -1}
 			if output == "file" {
 				opts.Output = filepath.Join(t.TempDir(), "out.log")
 				os.WriteFile(opts.Output, []byte("an old file, replaced\n"), 0o644)
 			}
-			done := make(chan struct{})
-			go func() { defer close(done); writeLogs(m, 120, time.Second) }()
+			// The poll at the timeout fails twice: it is retried.
+			now, done := endAfter(func() { writeLogs(m, 120, time.Second); m.failReads(2) })
+			opts.Now = now
 			res, err := logs.Download(t.Context(), m, opts)
 			<-done
 			if err != nil {
@@ -185,11 +219,10 @@ func lineDiff(got, want string) string {
 // each once, in order, through failing polls.
 func TestFollowRecords(t *testing.T) {
 	m := &memLogs{failEvery: 3}
-	done := make(chan struct{})
-	go func() { defer close(done); writeLogs(m, 60, 600*time.Millisecond) }()
+	now, done := endAfter(func() { writeLogs(m, 60, 600*time.Millisecond) })
 	var got []string
 	res, err := logs.Records(t.Context(), m, logs.Options{App: "a", Version: "v1", Output: "-", Format: logs.Format{Severity: -1},
-		Follow: true, FollowTimeout: time.Second, FollowInterval: 15 * time.Millisecond, FollowSettle: -1},
+		Follow: true, FollowTimeout: time.Minute, FollowInterval: 15 * time.Millisecond, FollowSettle: -1, Now: now},
 		func(l *backend.RequestLog) error { got = append(got, l.ID); return nil })
 	<-done
 	if err != nil {

@@ -3,6 +3,7 @@ package appengine
 import (
 	"bytes"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,9 +25,11 @@ func TestFollowLogs(t *testing.T) {
 		}
 	}
 	write("/before")
+	var finished atomic.Bool
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer finished.Store(true)
 		for i := range 30 {
 			if i == 10 {
 				// More failures than the backend's retries: the
@@ -39,7 +42,15 @@ func TestFollowLogs(t *testing.T) {
 	}()
 	var out, status bytes.Buffer
 	_, err := logs.Download(t.Context(), b, logs.Options{App: "p", Service: "default", Version: "v1", Output: "-", Stdout: &out, Status: &status,
-		Follow: true, FollowTimeout: 1500 * time.Millisecond, FollowInterval: 30 * time.Millisecond, FollowSettle: -1})
+		Follow: true, FollowTimeout: time.Minute, FollowInterval: 30 * time.Millisecond, FollowSettle: -1,
+		// The timeout passes once every log is written, however slow the
+		// machine.
+		Now: func() time.Time {
+			if finished.Load() {
+				return time.Now().Add(time.Hour)
+			}
+			return time.Now()
+		}})
 	<-done
 	if err != nil {
 		t.Fatalf("follow: %v\n%s", err, &status)
