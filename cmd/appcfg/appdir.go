@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -94,16 +95,45 @@ func firstNonEmpty(ss ...string) string {
 // stops before it changes anything.
 func reportProblems(io stdio, g globals, results []validate.FileResult) error {
 	bad := false
+	var all []appconfig.Problem
 	for _, r := range results {
 		for _, p := range r.Problems {
 			fmt.Fprintln(io.err, p.String())
 		}
 		githubAnnotate(io, g, r.Problems)
+		all = append(all, r.Problems...)
 		bad = bad || !r.OK()
 	}
 	if bad {
 		fmt.Fprintln(io.err, "appcfg: the configuration has errors (above); fix them and run again. `appcfg validate` checks it alone.")
-		return errReported
+		return &problemsError{problems: all}
 	}
 	return nil
+}
+
+// problemsError is errReported with the problems that were reported: the
+// JSON error object lists them.
+type problemsError struct{ problems []appconfig.Problem }
+
+func (e *problemsError) Error() string {
+	for _, p := range e.problems {
+		if !p.Warning {
+			return "the configuration has errors: " + p.String()
+		}
+	}
+	return "the configuration has errors"
+}
+
+func (e *problemsError) Unwrap() error { return errReported }
+
+// joinProblems adds the problems err reported (a *problemsError) to acc.
+func joinProblems(acc *problemsError, err error) *problemsError {
+	if acc == nil {
+		acc = &problemsError{}
+	}
+	var pe *problemsError
+	if errors.As(err, &pe) {
+		acc.problems = append(acc.problems, pe.problems...)
+	}
+	return acc
 }

@@ -102,19 +102,19 @@ type updateTargets struct {
 func planUpdate(ctx context.Context, io stdio, g globals, args []string) (*updateTargets, error) {
 	t := &updateTargets{companions: map[validate.Kind]validate.FileResult{}}
 	named := map[validate.Kind]validate.FileResult{}
-	bad := false
+	var bad *problemsError // the problems of every argument, reported
 	for _, arg := range args {
 		if kind := validate.KindOf(arg); kind != validate.KindApp && isYAMLFile(arg) {
 			r := validate.File(ctx, arg, kind, g.validateOptions())
-			if reportProblems(io, g, []validate.FileResult{r}) != nil {
-				bad = true
+			if err := reportProblems(io, g, []validate.FileResult{r}); err != nil {
+				bad = joinProblems(bad, err)
 			}
 			named[kind] = r
 			continue
 		}
 		d, err := loadAppDir(ctx, io, g, arg, true)
 		if errors.Is(err, errReported) {
-			bad = true
+			bad = joinProblems(bad, err)
 			continue
 		}
 		if err != nil {
@@ -127,8 +127,8 @@ func planUpdate(ctx context.Context, io stdio, g globals, args []string) (*updat
 			}
 		}
 	}
-	if bad {
-		return nil, errReported
+	if bad != nil {
+		return nil, bad
 	}
 	for k, r := range named {
 		t.companions[k] = r

@@ -2,11 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"reflect"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/appcfg/appcfg/appconfig"
 )
 
 // The output layer: every command hands its result here, and --format
@@ -234,6 +237,9 @@ type errorObject struct {
 	Class    string `json:"class"`
 	ExitCode int    `json:"exit_code"`
 	Message  string `json:"message"`
+	// Problems are the configuration's problems that stopped the command
+	// (update, the config pushes), as validate lists them.
+	Problems []appconfig.Problem `json:"problems,omitempty"`
 }
 
 // printFailure prints the JSON error object of a failed command on stdout:
@@ -244,6 +250,10 @@ func printFailure(out *watchedWriter, f format, class string, code int, err erro
 		return
 	}
 	obj := errorObject{Class: class, ExitCode: code, Message: err.Error()}
+	var pe *problemsError
+	if errors.As(err, &pe) {
+		obj.Problems = pe.problems
+	}
 	switch {
 	case f == formatNDJSON:
 		_ = writeEvent(out, event{Event: "error", Error: obj})
