@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"time"
+
+	"github.com/appcfg/appcfg/internal/appmodel"
 )
 
 // Backend is the required part of every hosting backend: what the
@@ -94,9 +96,16 @@ type VersionSpec struct {
 	Service string // "default" for the default service
 	Version string
 	Runtime string
-	// Config is the application's configuration as deployed: the
-	// app.yaml with its includes merged, serialised as YAML. Hosts that
-	// serve the version read handlers from it.
+	// Model is the service's configuration as deployed: its yaml file
+	// parsed, includes and builtins merged, as validate checked it. A
+	// deploy hands it to CreateVersion (and Preflight.CheckVersion) as it
+	// is: a host converts it to what it keeps, never re-parsing YAML. nil
+	// in a spec read back with Contents.Manifest.
+	Model *appmodel.App
+	// Config is the configuration as a host that keeps it stored it (the
+	// local store serialises Model as YAML), returned by
+	// Contents.Manifest so a version can be served or downloaded;
+	// CreateVersion does not read it.
 	Config []byte
 	Files  []FileRef
 }

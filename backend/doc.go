@@ -34,6 +34,7 @@
 // Write a package under backend/, give it a Factory, add it to backend/all,
 // and run the conformance suite in backend/backendtest from its tests.
 //
-// This package imports only the standard library: backends and commands
-// both depend on it, never the other way round.
+// This package imports only the standard library and internal/appmodel, the
+// typed app.yaml a deploy carries ([VersionSpec].Model): backends and
+// commands both depend on it, never the other way round.
 package backend

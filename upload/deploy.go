@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/appmodel"
 	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/internal/human"
@@ -20,8 +21,9 @@ import (
 // Options describe one deploy.
 type Options struct {
 	App, Service, Version, Runtime string
-	// Config is the app.yaml as deployed (includes merged), as YAML.
-	Config []byte
+	// Model is the service's configuration as deployed (its yaml file
+	// parsed, includes merged): the host gets it as it is.
+	Model *appmodel.App
 	// Files is the upload set, as chosen by package skipfiles.
 	Files []File
 
@@ -567,7 +569,7 @@ func unchanged(ctx context.Context, b backend.Backend, opts Options, files []has
 func spec(opts Options, files []hashed) backend.VersionSpec {
 	s := backend.VersionSpec{
 		App: opts.App, Service: opts.Service, Version: opts.Version,
-		Runtime: opts.Runtime, Config: opts.Config,
+		Runtime: opts.Runtime, Model: opts.Model,
 		Files: make([]backend.FileRef, len(files)),
 	}
 	for i, f := range files {

@@ -16,6 +16,7 @@ import (
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/backend/local"
 	"github.com/appcfg/appcfg/companion"
+	"github.com/appcfg/appcfg/internal/appmodel"
 	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/internal/progress"
 )
@@ -71,7 +72,7 @@ func writeFile(t *testing.T, dir, rel, body string) File {
 
 func baseOptions(files []File) Options {
 	return Options{App: "app", Service: "default", Version: "v1", Runtime: "python27",
-		Config: []byte("runtime: python27\n"), Files: files, HashWorkers: 4, UploadWorkers: 4,
+		Model: &appmodel.App{Runtime: "python27"}, Files: files, HashWorkers: 4, UploadWorkers: 4,
 		Owner: backend.Owner{User: "tester", Host: "here", PID: 1}}
 }
 
@@ -264,7 +265,7 @@ func (p *preflighted) PutBlob(ctx context.Context, app, digest string, size int6
 }
 
 func (p *preflighted) CheckVersion(spec backend.VersionSpec) error {
-	if strings.Contains(string(spec.Config), "env: flex") {
+	if spec.Model.Env == "flex" {
 		return errors.New("this host does not deploy the flexible environment; deploy it with `gcloud app deploy`")
 	}
 	return nil
@@ -327,7 +328,7 @@ func TestVersionTheHostRefusesStopsBeforeUpload(t *testing.T) {
 	host := newPreflighted(t)
 	_, files := writeApp(t, 5)
 	opts := baseOptions(files)
-	opts.Config = []byte("runtime: custom\nenv: flex\n")
+	opts.Model = &appmodel.App{Runtime: "custom", Env: "flex"}
 	_, err := Deploy(ctx, host, opts, nil)
 	if err == nil || !strings.Contains(err.Error(), "gcloud app deploy") {
 		t.Fatalf("flexible deploy returned %v; want the host's refusal", err)

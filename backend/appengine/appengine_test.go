@@ -166,7 +166,7 @@ func TestGoldenVersionBody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := backend.VersionSpec{App: "p", Service: "default", Version: "v2", Runtime: "python312", Config: cfg}
+	spec := backend.VersionSpec{App: "p", Service: "default", Version: "v2", Runtime: "python312", Model: model(t, "testdata/golden/app/app.yaml", string(cfg))}
 	for _, p := range []string{"app.yaml", "main.py", "requirements.txt", "static/empty.txt", "static/style.css"} {
 		content, err := os.ReadFile("testdata/golden/app/" + p)
 		if err != nil {
@@ -249,8 +249,10 @@ func TestConversionRules(t *testing.T) {
 			`{"runtime":"python27","runtimeApiVersion":"1","threadsafe":true,"libraries":[{"name":"jinja2","version":"2.6"}],"entrypoint":{"shell":""}}`},
 		{"runtime: java8\nbasic_scaling:\n  max_instances: 3\n  idle_timeout: 10m\ninstance_class: B2\n",
 			`{"runtime":"java8","basicScaling":{"maxInstances":3,"idleTimeout":"600s"},"instanceClass":"B2","entrypoint":{"shell":""}}`},
+		// beta_settings values are str() of what YAML 1.1 read (the SDK's
+		// VALUE_VALIDATOR = str): yes is "True".
 		{"runtime: php83\nmanual_scaling:\n  instances: 2\ndefault_expiration: 4d 5h\nbeta_settings:\n  a: yes\nvm_settings:\n  b: 1\n",
-			`{"runtime":"php83","manualScaling":{"instances":2},"defaultExpiration":"363600s","betaSettings":{"a":"true","b":"1"},"entrypoint":{"shell":""}}`},
+			`{"runtime":"php83","manualScaling":{"instances":2},"defaultExpiration":"363600s","betaSettings":{"a":"True","b":"1"},"entrypoint":{"shell":""}}`},
 		// beta_settings wins over what vm_settings merges into it, whatever
 		// order the map is read in.
 		{"runtime: php82\nbeta_settings:\n  a: x\nvm_settings:\n  a: y\n  c: 2\n",
@@ -272,7 +274,7 @@ func TestConversionRules(t *testing.T) {
 			`{"runtime":"go112","entrypoint":{"shell":""},"nobuildFilesRegex":"node_modules|src"}`},
 		{"runtime: go112\nnobuild_files: ^$\n", `{"runtime":"go112","entrypoint":{"shell":""}}`},
 	} {
-		got, err := VersionResource([]byte(tc.yaml))
+		got, err := VersionResource(model(t, "app.yaml", tc.yaml))
 		if err != nil {
 			t.Fatalf("%q: %v", tc.yaml, err)
 		}
@@ -282,7 +284,7 @@ func TestConversionRules(t *testing.T) {
 		}
 		t.Run(strings.SplitN(tc.yaml, "\n", 2)[0], func(t *testing.T) { compareJSON(t, "", want, got) })
 	}
-	if _, err := VersionResource([]byte("runtime: x\nhandlers:\n- url: /(a)\n  static_dir: s\n")); err == nil {
+	if _, err := VersionResource(model(t, "app.yaml", "runtime: x\nhandlers:\n- url: /(a)\n  static_dir: s\n")); err == nil {
 		t.Error("a static_dir url with a regex group converted without error")
 	}
 }

@@ -1,26 +1,24 @@
 package appengine
 
 import (
-	"errors"
 	"fmt"
-	"math/big"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/appcfg/appcfg/internal/appmodel"
 	"github.com/appcfg/appcfg/internal/expiration"
 	"github.com/appcfg/appcfg/internal/yaml11"
 )
 
-// This file turns app.yaml into the Admin API's Version resource the way
-// gcloud does (googlecloudsdk/appengine/admin/tools/conversion/
-// yaml_schema_v1.py with schema.py and converters.py): an allow-list of
-// keys, each renamed to lowerCamelCase (some to other names), with value
-// converters for enums, durations and strings; unknown keys are dropped
-// silently, as gcloud drops them.
+// This file turns the parsed app.yaml (the typed model a deploy carries)
+// into the Admin API's Version resource the way gcloud does
+// (googlecloudsdk/appengine/admin/tools/conversion/yaml_schema_v1.py with
+// schema.py and converters.py, applied to AppInfoExternal.ToDict()): an
+// allow-list of keys, each renamed to lowerCamelCase (some to other names),
+// with value converters for enums, durations and strings; unknown keys are
+// dropped silently, as gcloud drops them.
 
 // rule says how one app.yaml key is converted.
 type rule struct {
@@ -224,22 +222,16 @@ var versionSchema = schema{
 	"zones": {list: true, conv: str},
 }
 
-// VersionResource converts an app.yaml document to the Version resource
-// gcloud would send, without id and deployment, which the caller adds. The
-// result marshals to the Admin API's JSON.
-func VersionResource(appYAML []byte) (map[string]any, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(appYAML, &doc); err != nil {
-		return nil, fmt.Errorf("reading the app.yaml to deploy: %w", err)
-	}
-	var top any = map[string]any{}
-	if len(doc.Content) > 0 {
-		top = nodeValue(doc.Content[0])
-	}
-	m, ok := top.(map[string]any)
-	if !ok {
-		return nil, errors.New("the app.yaml to deploy is not a mapping of keys to values")
-	}
+// VersionResource converts a service's configuration to the Version
+// resource gcloud would send, without id and deployment, which the caller
+// adds (and the runtime, from the spec, when the configuration has none). The result marshals to the Admin API's JSON.
+func VersionResource(app *appmodel.App) (map[string]any, error) {
+	return versionResource(app.Dict()) // a nil app is an empty configuration
+}
+
+// versionResource converts the configuration's key/value form, as gcloud
+// converts AppInfoExternal.ToDict().
+func versionResource(m map[string]any) (map[string]any, error) {
 	// gcloud forces an entrypoint key (empty when absent) before converting.
 	if _, ok := m["entrypoint"]; !ok {
 		m["entrypoint"] = ""
@@ -325,7 +317,14 @@ func isDefault(r rule, v any) bool {
 		return false
 	}
 	if l, ok := v.([]any); ok {
-		return r.dflt == "[]" && len(l) == 0
+		if r.dflt == "[]" {
+			return len(l) == 0
+		}
+		// A RegexStr (nobuild_files) is a list in the model and one
+		// pattern, joined with |, to the SDK: `nobuild_files: ^$` is the
+		// default.
+		j, _ := regexStr(l)
+		return j == r.dflt
 	}
 	return toJSONString(v) == r.dflt
 }
@@ -384,46 +383,6 @@ func convertValue(r rule, v any, path string) (any, error) {
 	return v, nil
 }
 
-// nodeValue reads a YAML node with the SDK's YAML 1.1 meaning.
-func nodeValue(n *yaml.Node) any {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) > 0 {
-			return nodeValue(n.Content[0])
-		}
-		return nil
-	case yaml.AliasNode:
-		return nodeValue(n.Alias)
-	case yaml.MappingNode:
-		m := make(map[string]any, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			m[yaml11.Resolve(n.Content[i]).PyStr()] = nodeValue(n.Content[i+1])
-		}
-		return m
-	case yaml.SequenceNode:
-		l := make([]any, 0, len(n.Content))
-		for _, c := range n.Content {
-			l = append(l, nodeValue(c))
-		}
-		return l
-	}
-	s := yaml11.Resolve(n)
-	switch s.Kind {
-	case yaml11.Null:
-		return nil
-	case yaml11.Bool:
-		return s.Bool
-	case yaml11.Int:
-		if s.Int != nil && s.Int.IsInt64() {
-			return s.Int.Int64()
-		}
-		return new(big.Int).Set(s.Int)
-	case yaml11.Float:
-		return s.Float
-	}
-	return s.Text
-}
-
 // toJSONString is converters.ToJsonString: booleans lowercase, numbers as
 // Python prints them.
 func toJSONString(v any) string {
@@ -437,8 +396,6 @@ func toJSONString(v any) string {
 		return "false"
 	case int64:
 		return strconv.FormatInt(x, 10)
-	case *big.Int:
-		return x.String()
 	case float64:
 		return yaml11.PyFloat(x)
 	case nil:

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/appmodel"
 )
 
 // deployV1 puts one file and returns the spec of version id of service
@@ -17,7 +18,7 @@ func deploySpec(t *testing.T, b *Backend, id string) backend.VersionSpec {
 	data := []byte("print(1)\n")
 	d := putBytes(t, b, data)
 	return backend.VersionSpec{App: "p", Service: "default", Version: id, Runtime: "python312",
-		Config: []byte("runtime: python312\n"), Files: []backend.FileRef{{Path: "main.py", SHA1: d, Size: int64(len(data))}}}
+		Model: &appmodel.App{Runtime: "python312"}, Files: []backend.FileRef{{Path: "main.py", SHA1: d, Size: int64(len(data))}}}
 }
 
 // TestPermissionDeniedNamesPermission: a 403 from the Admin API names the

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/appmodel"
 )
 
 // TestLocationProjectIsNeverContradicted: a backend opened for
@@ -13,7 +14,7 @@ import (
 func TestLocationProjectIsNeverContradicted(t *testing.T) {
 	b, f := newTestBackendOf(t, "staging-proj")
 	ctx := t.Context()
-	spec := backend.VersionSpec{App: "a1", Service: "default", Version: "v1", Runtime: "python312", Config: []byte("runtime: python312\n")}
+	spec := backend.VersionSpec{App: "a1", Service: "default", Version: "v1", Runtime: "python312", Model: &appmodel.App{Runtime: "python312"}}
 	if _, err := b.CreateVersion(ctx, spec); err == nil || !strings.Contains(err.Error(), `"staging-proj"`) {
 		t.Errorf("CreateVersion for app a1 on appengine://staging-proj: %v, want a refusal naming staging-proj", err)
 	}

@@ -228,7 +228,7 @@ func (b *Backend) CreateVersion(ctx context.Context, spec backend.VersionSpec) (
 // versions.create, an exchange this backend does not speak; sending the
 // files as a standard deploy does would make a body the API rejects.
 func (b *Backend) CheckVersion(spec backend.VersionSpec) error {
-	res, err := VersionResource(spec.Config)
+	res, err := VersionResource(spec.Model)
 	if err != nil {
 		return err
 	}
@@ -247,7 +247,7 @@ func (b *Backend) CheckVersion(spec backend.VersionSpec) error {
 
 // versionBody is the versions.create request body.
 func versionBody(spec backend.VersionSpec, bucket string) (map[string]any, error) {
-	res, err := VersionResource(spec.Config)
+	res, err := VersionResource(spec.Model)
 	if err != nil {
 		return nil, err
 	}

@@ -23,8 +23,10 @@ func (s suite) testManifestAsCreated(t *testing.T) {
 	deploy(t, b, app, "default", "v1", bs)
 	spec, err := c.Manifest(t.Context(), app, "default", "v1")
 	must(t, "Manifest", err)
+	// The host keeps the model it was given in a form it hands back: the
+	// local store as YAML, which the commands parse.
 	if spec.Runtime != "python39" || string(spec.Config) != "runtime: python39\n" {
-		t.Fatalf("Manifest runtime %q config %q, want those of CreateVersion", spec.Runtime, spec.Config)
+		t.Fatalf("Manifest runtime %q config %q, want those of CreateVersion (the model runtime: python39)", spec.Runtime, spec.Config)
 	}
 	if len(spec.Files) != len(bs) {
 		t.Fatalf("Manifest has %d files, want %d", len(spec.Files), len(bs))

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/appmodel"
 )
 
 // Run runs the whole conformance suite against the backends open returns.
@@ -168,7 +169,7 @@ func deploy(t *testing.T, b backend.Backend, app, service, version string, bs []
 	t.Helper()
 	d := deployer(t, b)
 	spec := backend.VersionSpec{App: app, Service: service, Version: version, Runtime: "python39",
-		Config: []byte("runtime: python39\n")}
+		Model: &appmodel.App{Runtime: "python39"}}
 	for i, bl := range bs {
 		putBlob(t, b, app, bl)
 		spec.Files = append(spec.Files, bl.ref(fmt.Sprintf("f%d", i)))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/backend/backendtest"
+	"github.com/appcfg/appcfg/internal/appmodel"
 )
 
 func TestMain(m *testing.M) {
@@ -168,7 +169,7 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	}
 	data := []byte("durable\n")
 	d := put(t, b1, "app", data)
-	spec := backend.VersionSpec{App: "app", Service: "default", Version: "v1", Runtime: "go122", Config: []byte("runtime: go122\n"),
+	spec := backend.VersionSpec{App: "app", Service: "default", Version: "v1", Runtime: "go122", Model: &appmodel.App{Runtime: "go122"},
 		Files: []backend.FileRef{{Path: "main.go", SHA1: d, Size: int64(len(data)), MimeType: "text/x-go"}}}
 	if _, err := b1.CreateVersion(t.Context(), spec); err != nil {
 		t.Fatal(err)
@@ -188,7 +189,7 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Files) != 1 || got.Files[0] != spec.Files[0] || got.Runtime != "go122" || string(got.Config) != string(spec.Config) {
+	if len(got.Files) != 1 || got.Files[0] != spec.Files[0] || got.Runtime != "go122" || string(got.Config) != "runtime: go122\n" {
 		t.Fatalf("reopened manifest = %+v, want %+v", got, spec)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/appmodel"
 	"golang.org/x/sys/unix"
 )
 
@@ -64,7 +65,7 @@ func TestFullDisk(t *testing.T) {
 	}
 	d := put(t, b, "app", []byte("index"))
 	if _, err := b.CreateVersion(t.Context(), backend.VersionSpec{App: "app", Service: "default", Version: "v1", Runtime: "python27",
-		Config: []byte("runtime: python27\n"), Files: []backend.FileRef{{Path: "index.html", SHA1: d, Size: 5}}}); err != nil {
+		Model: &appmodel.App{Runtime: "python27"}, Files: []backend.FileRef{{Path: "index.html", SHA1: d, Size: 5}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.WriteLogs(t.Context(), "app", []backend.RequestLog{{Time: time.Now(), Method: "GET", Resource: "/", Status: 200, Service: "default", Version: "v1"}}); err != nil {

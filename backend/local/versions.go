@@ -13,6 +13,8 @@ import (
 	"sort"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/appcfg/appcfg/backend"
 )
 
@@ -32,6 +34,10 @@ func (b *Backend) CreateVersion(ctx context.Context, spec backend.VersionSpec) (
 	// reaches this backend through a wrapper hiding SyncBlobs still
 	// creates its version from what it sent.
 	if err := b.SyncBlobs(ctx); err != nil {
+		return backend.Version{}, err
+	}
+	config, err := storedConfig(spec)
+	if err != nil {
 		return backend.Version{}, err
 	}
 	what := fmt.Sprintf("creating version %s of service %s", spec.Version, spec.Service)
@@ -63,7 +69,7 @@ func (b *Backend) CreateVersion(ctx context.Context, spec backend.VersionSpec) (
 				return err
 			}
 		}
-		versionID, err := b.upsertVersion(ctx, tx, spec, bytes, sum)
+		versionID, err := b.upsertVersion(ctx, tx, spec, config, bytes, sum)
 		if err != nil {
 			return err
 		}
@@ -76,6 +82,20 @@ func (b *Backend) CreateVersion(ctx context.Context, spec backend.VersionSpec) (
 		return err
 	})
 	return v, err
+}
+
+// storedConfig is the configuration the store keeps with the version: the
+// model serialised as YAML, which Manifest hands back so that serve can
+// route requests and download_app can write the app out.
+func storedConfig(spec backend.VersionSpec) ([]byte, error) {
+	if spec.Model == nil {
+		return []byte{}, nil
+	}
+	config, err := yaml.Marshal(spec.Model)
+	if err != nil {
+		return nil, fmt.Errorf("recording the configuration of version %s: %w", spec.Version, err)
+	}
+	return config, nil
 }
 
 // checkManifest refuses a malformed manifest and returns its distinct
@@ -129,7 +149,7 @@ func checkHeld(spec backend.VersionSpec, digests []string, held map[string]int64
 
 // upsertVersion creates or replaces the version row, keeping its id (and so
 // its traffic), and returns the id.
-func (b *Backend) upsertVersion(ctx context.Context, tx *sql.Tx, spec backend.VersionSpec, bytes int64, sum string) (int64, error) {
+func (b *Backend) upsertVersion(ctx context.Context, tx *sql.Tx, spec backend.VersionSpec, config []byte, bytes int64, sum string) (int64, error) {
 	appID, err := ensureApp(ctx, tx, spec.App)
 	if err != nil {
 		return 0, err
@@ -141,10 +161,6 @@ func (b *Backend) upsertVersion(ctx context.Context, tx *sql.Tx, spec backend.Ve
 		appID, spec.Service).Scan(&serviceID)
 	if err != nil {
 		return 0, dbErr(ctx, "recording service "+spec.Service, err)
-	}
-	config := spec.Config
-	if config == nil {
-		config = []byte{}
 	}
 	var versionID int64
 	err = tx.QueryRowContext(ctx, `

@@ -25,7 +25,6 @@ import (
 	"github.com/appcfg/appcfg/upload"
 	"github.com/appcfg/appcfg/validate"
 	"github.com/urfave/cli/v2"
-	"gopkg.in/yaml.v3"
 )
 
 // flagAllowDeprecatedRuntime skips the runtime lifecycle check.
@@ -323,13 +322,9 @@ func deployService(ctx context.Context, uo updateOptions, deps deps, b backend.B
 		return nil, usagef("option --keep_versions: invalid value: %d (give the number of versions to keep, at least 1)", n)
 	}
 	g.statusf(io, "Application: %s; service: %s; version: %s", d.appID, d.service, d.version)
-	cfg, err := yaml.Marshal(d.app)
-	if err != nil {
-		return nil, fmt.Errorf("serialising %s: %w", d.appYAML, err)
-	}
 	opts := upload.Options{
 		App: d.appID, Service: d.service, Version: d.version, Runtime: d.app.Runtime,
-		Config: cfg,
+		Model:  d.app,
 		DryRun: uo.dryRun, NoPromote: uo.noPromote,
 		HashWorkers: runtime.NumCPU(), UploadWorkers: uo.jobs,
 		Cache: hashcache.Open(cachePath(d.dir)),
@@ -339,6 +334,7 @@ func deployService(ctx context.Context, uo updateOptions, deps deps, b backend.B
 		KeepVersions:           uo.keepVersions,
 	}
 	if comps != nil {
+		var err error
 		if opts.Companions, err = companionSet(d.appID, comps); err != nil {
 			return nil, err
 		}

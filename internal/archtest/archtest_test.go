@@ -28,6 +28,10 @@ var (
 	tops = []string{"cmd", "bench"}
 )
 
+// appModel is the typed app.yaml, the one internal/ leaf the backend
+// contract names: a deploy carries the parsed model to the host.
+const appModel = "internal/appmodel"
+
 // allowed lists today's violations, each with why it is still there and
 // what removes it. The test prints them on every run and fails when one is
 // gone, so the list only shrinks.
@@ -94,8 +98,8 @@ func broken(from, to string) string {
 		return "only the commands' own packages import a command"
 	case lf == "internal" && lt != "internal":
 		return "internal/ packages are leaves: they import only other internal/ packages"
-	case lf == "backend" && from == "backend":
-		return "the backend contract imports only the standard library"
+	case lf == "backend" && from == "backend" && to != appModel:
+		return "the backend contract imports only the standard library and " + appModel
 	case lf == "backend" && in(to, presentation):
 		return "a backend returns data; presenting it is the commands' and features' job"
 	case lf == "backend" && (lt == "feature" || lt == "model"):
