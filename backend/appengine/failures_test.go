@@ -200,7 +200,7 @@ func TestSameVersion(t *testing.T) {
 		t.Fatalf("SameVersion of the version just created = %v, %v; want true", same, err)
 	}
 	other := spec
-	other.Config = []byte("runtime: python312\nenv_variables:\n  A: b\n")
+	other.Model = model(t, "app.yaml", "runtime: python312\nenv_variables:\n  A: b\n")
 	if same, _ := b.SameVersion(ctx, other); same {
 		t.Error("another configuration is the same")
 	}

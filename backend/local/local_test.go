@@ -249,3 +249,26 @@ func TestMissingBlobsFewOfMany(t *testing.T) {
 		t.Fatalf("MissingBlobs = %v, want only %s", got, absent)
 	}
 }
+
+// TestSameVersionComparesTheModel: an unchanged redeploy is recognised
+// from the model the deploy carries (the store compares what it would
+// keep), and a changed configuration is a new deploy.
+func TestSameVersionComparesTheModel(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	data := []byte("print(1)\n")
+	d := put(t, b, "app", data)
+	spec := func(env string) backend.VersionSpec {
+		return backend.VersionSpec{App: "app", Service: "default", Version: "v1", Runtime: "python312",
+			Model: &appmodel.App{Runtime: "python312", Env: env},
+			Files: []backend.FileRef{{Path: "main.py", SHA1: d, Size: int64(len(data))}}}
+	}
+	if _, err := b.CreateVersion(t.Context(), spec("standard")); err != nil {
+		t.Fatal(err)
+	}
+	if same, err := b.SameVersion(t.Context(), spec("standard")); err != nil || !same {
+		t.Errorf("SameVersion of the spec just created = %v, %v; want true", same, err)
+	}
+	if same, err := b.SameVersion(t.Context(), spec("")); err != nil || same {
+		t.Errorf("SameVersion with another configuration = %v, %v; want false", same, err)
+	}
+}

@@ -299,7 +299,11 @@ WHERE a.name = ? AND s.name = ? AND v.name = ?`, spec.App, spec.Service, spec.Ve
 	if err != nil {
 		return false, dbErr(ctx, "reading version "+spec.Version, err)
 	}
-	return sum == manifestSum(spec.Files) && runtime == spec.Runtime && bytes.Equal(config, spec.Config), nil
+	want, err := storedConfig(spec)
+	if err != nil {
+		return false, err
+	}
+	return sum == manifestSum(spec.Files) && runtime == spec.Runtime && bytes.Equal(config, want), nil
 }
 
 // versionIDs returns the ids of a version and its service, or an error
