@@ -51,7 +51,7 @@ func (s *Server) dispatch(x *exchange) {
 		}
 		return
 	}
-	if s.runsCode(x.site) {
+	if s.runsCode(x.site) && x.site.run.catchAll {
 		// A second-generation app answers every URL its static handlers
 		// leave.
 		s.proxy(x)
@@ -156,6 +156,7 @@ func requestURL(r *http.Request) string {
 // saying why the local host cannot run it.
 func (s *Server) script(x *exchange, h *handler) {
 	if s.runsCode(x.site) {
+		x.script = h.m.Script
 		s.proxy(x)
 		return
 	}

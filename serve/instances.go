@@ -28,6 +28,9 @@ type runSpec struct {
 	code    bool
 	whyNot  string
 	runtime string
+	// catchAll: URLs no handler takes go to the instance too (second
+	// generation); python27 instances take their script handlers only.
+	catchAll bool
 
 	mu     sync.Mutex
 	layout string // materialized directory, once known
@@ -57,6 +60,8 @@ func newRunSpec(app string, v backend.Version, cfg *appconfig.App) *runSpec {
 	}
 	switch {
 	case cfg.IsSecondGen() || strings.HasPrefix(rt, "ruby"):
+		r.code, r.catchAll = true, true
+	case rt == "python27":
 		r.code = true
 	default:
 		r.whyNot = fmt.Sprintf("the local host runs the code of second-generation runtimes only, not %s", rt)
@@ -73,7 +78,7 @@ func (s *Server) runsCode(st *site) bool { return s.inst != nil && st.run.code }
 // X-Appengine-* names, compared without case.
 func appEngineHeader(name string) bool {
 	n := strings.ToLower(name)
-	return strings.HasPrefix(n, "x-google-") || strings.HasPrefix(n, "x-appengine-")
+	return strings.HasPrefix(n, "x-google-") || strings.HasPrefix(n, "x-appengine-") || strings.EqualFold(name, instance.ScriptHeader)
 }
 
 // proxy sends the request to the version's instance, starting it when
@@ -125,6 +130,9 @@ func (s *Server) proxyTo(x *exchange, inst *instance.Instance, trace string, may
 			if errors.Is(err, context.Canceled) {
 				return
 			}
+			// An instance that died with the request is known dead before
+			// the client hears of it, so its next request starts another.
+			inst.WaitExit(500 * time.Millisecond)
 			x.logf(backend.Error, "The instance %s did not answer: %v", inst.ID, err)
 			s.plainError(x, http.StatusBadGateway, fmt.Sprintf("The instance of version %s of service %s did not answer the request (%v); it may have crashed: see serve's output and request_logs --include_all.",
 				inst.Spec.Version, inst.Spec.Service, err))
@@ -159,6 +167,9 @@ func (s *Server) appEngineHeaders(x *exchange, h http.Header, trace string) {
 	set("X-Appengine-Default-Version-Hostname", firstNonEmpty(s.cfg.Addr, x.r.Host))
 	set("X-Appengine-Request-Log-Id", x.logID)
 	h.Set("X-Cloud-Trace-Context", trace)
+	if x.script != "" {
+		h.Set(instance.ScriptHeader, x.script)
+	}
 	proto := "http"
 	if x.r.TLS != nil {
 		proto = "https"

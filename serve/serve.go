@@ -190,6 +190,7 @@ type exchange struct {
 	// a cron run), so the App Engine headers it carries are kept.
 	platform bool
 	logID    string
+	script   string // the script handler's module.app, for a python27 instance
 }
 
 // Unwrap lets http.ResponseController (and the proxy's flushes) reach the

@@ -64,6 +64,10 @@ type Manager struct {
 	cfg    Config
 	prepMu sync.Mutex // one install or build at a time
 
+	py27Once sync.Once // findPython27's answer
+	py27     string
+	py27Err  error
+
 	mu     sync.Mutex
 	slots  map[Key]*slot
 	closed bool
@@ -293,7 +297,7 @@ func (inst *Instance) WaitExit(d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case <-inst.p.done:
+	case <-inst.p.reaped:
 		return true
 	case <-t.C:
 		return false

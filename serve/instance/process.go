@@ -18,6 +18,7 @@ type proc struct {
 	cmd     *exec.Cmd
 	started time.Time
 	done    chan struct{} // closed once the process exited and its output was read
+	reaped  chan struct{} // closed once the process exited
 	exitErr error         // set before done closes
 	outs    [2]*os.File   // stdout and stderr, read by pump
 }
@@ -51,7 +52,7 @@ func startProc(shell, dir string, env []string, router *logRouter) (*proc, error
 		readers[1].Close()
 		return nil, err
 	}
-	p := &proc{cmd: cmd, started: time.Now(), done: make(chan struct{}), outs: readers}
+	p := &proc{cmd: cmd, started: time.Now(), done: make(chan struct{}), reaped: make(chan struct{}), outs: readers}
 	var wg sync.WaitGroup
 	for i, r := range readers {
 		wg.Add(1)
@@ -63,6 +64,7 @@ func startProc(shell, dir string, env []string, router *logRouter) (*proc, error
 	}
 	go func() {
 		p.exitErr = cmd.Wait()
+		close(p.reaped)
 		// The output after the exit (its last words) is read before done.
 		waitOrTimeout(&wg, time.Second)
 		close(p.done)
@@ -79,7 +81,7 @@ func (p *proc) flush(r *logRouter) {
 
 func (p *proc) exited() bool {
 	select {
-	case <-p.done:
+	case <-p.reaped:
 		return true
 	default:
 		return false

@@ -95,6 +95,13 @@ func (m *Manager) prepare(ctx context.Context, s Spec) (launch, error) {
 				l.shell = nodeStart
 			}
 		}
+	case rt == "python27":
+		l.env["PYTHONUNBUFFERED"] = "1"
+		shell, err := m.python27(ctx, s)
+		if err != nil {
+			return l, err
+		}
+		l.shell = shell
 	case strings.HasPrefix(rt, "go1"):
 		if l.shell == "" {
 			bin, err := m.goBinary(ctx, s)
