@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -32,6 +33,7 @@ func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
 	client := &http.Client{
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport:     selfSignedOK,
 	}
 	resp, err := client.Do(req)
 	ts.Check(err)
@@ -50,7 +52,7 @@ func cmdHTTPBody(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: httpbody URLFILE PATH")
 	}
 	base := waitURL(ts, ts.MkAbs(args[0]))
-	client := &http.Client{Timeout: 90 * time.Second}
+	client := &http.Client{Timeout: 90 * time.Second, Transport: selfSignedOK}
 	resp, err := client.Get(strings.TrimSuffix(base, "/") + args[1])
 	ts.Check(err)
 	defer resp.Body.Close()
@@ -58,6 +60,10 @@ func cmdHTTPBody(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	fmt.Fprintf(ts.Stdout(), "%d\n%s\n", resp.StatusCode, body)
 }
+
+// selfSignedOK is a transport that accepts serve --https's self-signed
+// certificate (the scripts talk to their own server on loopback).
+var selfSignedOK = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
 
 // waitURL reads the server's URL from file, polling while the server starts.
 func waitURL(ts *testscript.TestScript, file string) string {
