@@ -40,16 +40,15 @@ func newRegex(re string) pyRegex {
 // customRegex is an SDK regex with lookaheads, which Go's regexp lacks; the
 // match function implements it by hand.
 func customRegex(re string, match func(string) bool) pyRegex {
-	return pyRegex{shown: "^(?:" + re + ")$", match: match}
+	return pyRegex{shown: "^(?:" + re + ")$", match: func(s string) bool {
+		// Python's $ also matches just before a trailing newline.
+		return match(s) || strings.HasSuffix(s, "\n") && match(strings.TrimSuffix(s, "\n"))
+	}}
 }
 
-func (p pyRegex) Match(s string) bool {
-	if p.match(s) {
-		return true
-	}
-	// Python's $ also matches just before a trailing newline.
-	return strings.HasSuffix(s, "\n") && p.match(strings.TrimSuffix(s, "\n"))
-}
+// Match reports whether s matches the whole pattern, as validation.Regex
+// does.
+func (p pyRegex) Match(s string) bool { return p.match(s) }
 
 var (
 	reLowerDigitDash = regexp.MustCompile(`^[a-z\p{Nd}-]*$`)
