@@ -96,7 +96,7 @@ func BenchmarkDeployVsGcloud(b *testing.B) {
 		}
 		remote := ":gcs:rclone-bench/app"
 		flags := []string{"--gcs-endpoint", f.storage.URL + "/storage/v1/", "--gcs-anonymous", "--config", "/dev/null", "-q"}
-		run("rclone mkdir", exec.Command(rclone, append([]string{"mkdir", ":gcs:rclone-bench"}, flags...)...))
+		run("rclone mkdir", exec.Command(rclone, append([]string{"mkdir", ":gcs:rclone-bench", "--gcs-project-number", "1"}, flags...)...))
 		return run("rclone copy", exec.Command(rclone, append([]string{"copy", ours, remote}, flags...)...))
 	}
 	b.ResetTimer()
