@@ -10,8 +10,13 @@ import (
 )
 
 // setGroup puts the process in a group of its own, so a stop reaches what
-// its shell started (gunicorn's workers, npm's node).
-func setGroup(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
+// its shell started (gunicorn's workers, npm's node); where the system
+// can, the instance is also killed when serve dies without stopping it
+// (SIGKILL).
+func setGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dieWithParent(cmd.SysProcAttr)
+}
 
 func signalGroup(cmd *exec.Cmd, sig syscall.Signal) {
 	if cmd.Process != nil {
