@@ -110,6 +110,12 @@ func (m *Manager) prepare(ctx context.Context, s Spec) (launch, error) {
 			}
 			l.shell = "exec " + shellQuote(bin)
 		}
+	case strings.HasPrefix(rt, "php"):
+		pl, err := m.php(ctx, s, path)
+		if err != nil {
+			return l, err
+		}
+		l = pl
 	case strings.HasPrefix(rt, "java"):
 		if l.shell == "" {
 			jars, _ := filepath.Glob(filepath.Join(s.Dir, "*.jar"))
