@@ -334,7 +334,7 @@ func (s *Server) Watch(ctx context.Context) {
 func (s *Server) reconcile(ctx context.Context) {
 	running := s.inst.Running()
 	if len(running) > 0 {
-		vs, err := s.cfg.Versions.ListVersions(ctx, s.cfg.App, "")
+		vs, err := s.versions(ctx)
 		if err != nil {
 			s.cfg.OnError(fmt.Errorf("listing versions of %s: %w", s.cfg.App, err))
 			return

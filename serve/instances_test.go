@@ -63,7 +63,7 @@ func runTestApp() {
 }
 
 // appYAML is a second-generation version whose entrypoint is this binary.
-func appYAML(t *testing.T, extra string) string {
+func appYAML(t testing.TB, extra string) string {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -88,15 +88,20 @@ var appFiles = map[string]string{"static/site.css": "body{}"}
 
 // instanceFixture deploys the test app as version v1 of service default
 // and serves it with instances.
-func instanceFixture(t *testing.T, extra string) *fixture {
+func instanceFixture(t testing.TB, extra string) *fixture {
+	return instanceFixtureWith(t, extra, instance.Config{})
+}
+
+// instanceFixtureWith is instanceFixture with ic's hooks (Notify, Orphan).
+func instanceFixtureWith(t testing.TB, extra string, ic instance.Config) *fixture {
 	t.Helper()
 	f := newFixture(t)
 	deploy(t, f.store, "default", "v2", appYAML(t, extra), appFiles)
 	if err := f.store.SetTraffic(t.Context(), "shop", "default", map[string]float64{"v2": 1}, false); err != nil {
 		t.Fatal(err)
 	}
-	f.srv = f.server(t, serve.Config{Files: f.store, Configs: f.store,
-		Instances: &instance.Config{CacheDir: t.TempDir(), Grace: 2 * time.Second, StartTimeout: 20 * time.Second}})
+	ic.CacheDir, ic.Grace, ic.StartTimeout = t.TempDir(), 2*time.Second, 20*time.Second
+	f.srv = f.server(t, serve.Config{Files: f.store, Configs: f.store, Instances: &ic})
 	return f
 }
 

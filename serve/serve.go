@@ -96,6 +96,43 @@ type Server struct {
 	inst      *instance.Manager // nil: no code runs
 	transport *http.Transport
 	rules     dispatchCache
+	listed    versionList
+}
+
+// versionList is the version list read last, kept while the store's stamp
+// (backend.VersionsStamper) says no version changed: every request is
+// routed by it, and a query per request cost more than the proxying.
+type versionList struct {
+	mu    sync.Mutex
+	stamp string
+	vs    []backend.Version // shared by the requests routed by it: read-only
+}
+
+// versions lists the application's versions, as the store has them now.
+func (s *Server) versions(ctx context.Context) ([]backend.Version, error) {
+	st, ok := s.cfg.Versions.(backend.VersionsStamper)
+	if !ok {
+		return s.cfg.Versions.ListVersions(ctx, s.cfg.App, "")
+	}
+	// The stamp is read before the list, so a list is never kept under a
+	// stamp older than itself.
+	stamp := st.VersionsStamp()
+	c := &s.listed
+	if stamp != "" {
+		c.mu.Lock()
+		vs, hit := c.vs, c.stamp == stamp
+		c.mu.Unlock()
+		if hit {
+			return vs, nil
+		}
+	}
+	vs, err := s.cfg.Versions.ListVersions(ctx, s.cfg.App, "")
+	if err == nil && stamp != "" {
+		c.mu.Lock()
+		c.stamp, c.vs = stamp, vs
+		c.mu.Unlock()
+	}
+	return vs, err
 }
 
 // New returns a server; Close it to drain the request logs.
@@ -325,7 +362,7 @@ func (s *Server) serve(x *exchange) {
 // returns the status and message to answer.
 func (s *Server) route(x *exchange) (*site, int, string) {
 	ctx := x.r.Context()
-	vs, err := s.cfg.Versions.ListVersions(ctx, s.cfg.App, "")
+	vs, err := s.versions(ctx)
 	if err != nil {
 		s.cfg.OnError(fmt.Errorf("listing versions of %s: %w", s.cfg.App, err))
 		return nil, http.StatusInternalServerError, "The local host could not read the deployed versions: " + err.Error()

@@ -78,7 +78,7 @@ type fixture struct {
 
 // appModel reads an app.yaml as update does, into the typed model a deploy
 // carries to the host.
-func appModel(t *testing.T, yaml string) *appconfig.App {
+func appModel(t testing.TB, yaml string) *appconfig.App {
 	t.Helper()
 	app, problems := appconfig.LoadAppData("app.yaml", []byte(yaml))
 	if app == nil {
@@ -87,7 +87,7 @@ func appModel(t *testing.T, yaml string) *appconfig.App {
 	return app
 }
 
-func deploy(t *testing.T, store *local.Backend, service, version, config string, files map[string]string) {
+func deploy(t testing.TB, store *local.Backend, service, version, config string, files map[string]string) {
 	t.Helper()
 	spec := backend.VersionSpec{App: "shop", Service: service, Version: version, Runtime: "python27", Model: appModel(t, config)}
 	for p, content := range files {
@@ -115,7 +115,7 @@ var siteFiles = map[string]string{
 	"main.py":                "app = None",
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	store, err := local.Open(t.Context(), "", local.Config{Root: t.TempDir()}, backend.Env{User: "tester"})
 	if err != nil {
@@ -133,7 +133,7 @@ func newFixture(t *testing.T) *fixture {
 
 // server returns a server of the fixture's store with cfg's other
 // settings, closed when the test ends.
-func (f *fixture) server(t *testing.T, cfg serve.Config) *serve.Server {
+func (f *fixture) server(t testing.TB, cfg serve.Config) *serve.Server {
 	t.Helper()
 	cfg.App, cfg.Versions, cfg.Contents, cfg.Logs = "shop", f.store, f.store, f.store
 	cfg.Now = func() time.Time { return f.now }

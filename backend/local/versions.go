@@ -43,7 +43,7 @@ func (b *Backend) CreateVersion(ctx context.Context, spec backend.VersionSpec) (
 	what := fmt.Sprintf("creating version %s of service %s", spec.Version, spec.Service)
 	sum := manifestSum(spec.Files)
 	var v backend.Version
-	err = b.update(ctx, what, func(tx *sql.Tx) error {
+	err = b.updateVersions(ctx, what, func(tx *sql.Tx) error {
 		// An unchanged redeploy names the manifest the version already has,
 		// whose blobs were checked when it was written and are never
 		// deleted: it skips both the blob check and the rewrite.
@@ -352,7 +352,7 @@ func (b *Backend) SetTraffic(ctx context.Context, app, service string, split map
 		names = append(names, v)
 	}
 	sort.Strings(names)
-	return b.update(ctx, "setting the traffic of service "+service, func(tx *sql.Tx) error {
+	return b.updateVersions(ctx, "setting the traffic of service "+service, func(tx *sql.Tx) error {
 		ids := make(map[string]int64, len(names))
 		var serviceID int64
 		for _, v := range names {
@@ -418,7 +418,7 @@ func (b *Backend) SetServingStatus(ctx context.Context, app, service, version st
 	if status != backend.Serving && status != backend.Stopped {
 		return fmt.Errorf("serving status %q is unknown: use %s or %s", status, backend.Serving, backend.Stopped)
 	}
-	return b.update(ctx, fmt.Sprintf("setting version %s to %s", version, status), func(tx *sql.Tx) error {
+	return b.updateVersions(ctx, fmt.Sprintf("setting version %s to %s", version, status), func(tx *sql.Tx) error {
 		_, versionID, err := versionIDs(ctx, tx, app, service, version)
 		if err != nil {
 			return err
@@ -434,7 +434,7 @@ func (b *Backend) SetServingStatus(ctx context.Context, app, service, version st
 // manifest. Its blobs stay: other versions may share them, and a redeploy
 // then sends nothing.
 func (b *Backend) DeleteVersion(ctx context.Context, app, service, version string) error {
-	return b.update(ctx, "deleting version "+version, func(tx *sql.Tx) error {
+	return b.updateVersions(ctx, "deleting version "+version, func(tx *sql.Tx) error {
 		_, versionID, err := versionIDs(ctx, tx, app, service, version)
 		if err != nil {
 			return err

@@ -251,7 +251,8 @@ func (m *Manager) start(ctx context.Context, spec Spec) (*Instance, error) {
 		p.stop(m.cfg.Grace)
 		return nil, fmt.Errorf("starting %s with `%s`: %w%s", spec.Key, l.shell, err, inst.lastWords())
 	}
-	m.cfg.Notify(fmt.Sprintf("%s: instance %s started (%s)", spec.Key, id, l.shell))
+	// The address lets a user (or a benchmark) reach the instance directly.
+	m.cfg.Notify(fmt.Sprintf("%s: instance %s started on %s (%s)", spec.Key, id, inst.Addr, l.shell))
 	if m.cfg.OnStart != nil {
 		if err := m.cfg.OnStart(ctx, inst); err != nil {
 			inst.stopping.Store(true)

@@ -1,0 +1,245 @@
+// Command loadgen is the serve benchmark's load generator (bench/serve.sh):
+// a bounded HTTP client for loopback addresses, with keep-alive
+// connections, that prints what it measured on one line of "key=value"
+// pairs for the script to read.
+//
+//	loadgen latency -n N URL_A URL_B   N sequential requests to each URL,
+//	                                   alternating A and B (both see the
+//	                                   same load): p50_a p99_a p50_b p99_b
+//	                                   in microseconds
+//	loadgen rate -c C -n N URL         N requests over C connections at
+//	                                   once: reqs, secs, rps, p50, p99
+//	loadgen once [-want CODE] URL      one request on a new connection: us
+//
+// Every answer must be 200 with a body (once: -want's status); anything
+// else, or a non-loopback URL, fails the run (exit 1). -t bounds the
+// whole run (default 60s).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
+	n := fs.Int("n", 1000, "requests (latency: to each URL)")
+	c := fs.Int("c", 8, "connections at once (rate)")
+	limit := fs.Duration("t", time.Minute, "bound on the whole run")
+	want := fs.Int("want", http.StatusOK, "the status once expects")
+	_ = fs.Parse(os.Args[2:])
+	ctx, cancel := context.WithTimeout(context.Background(), *limit)
+	defer cancel()
+	var err error
+	switch os.Args[1] {
+	case "latency":
+		if fs.NArg() != 2 {
+			usage()
+		}
+		err = latency(ctx, *n, fs.Arg(0), fs.Arg(1))
+	case "rate":
+		if fs.NArg() != 1 {
+			usage()
+		}
+		err = rate(ctx, *n, *c, fs.Arg(0))
+	case "once":
+		if fs.NArg() != 1 {
+			usage()
+		}
+		err = once(ctx, fs.Arg(0), *want)
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: loadgen latency [-n N] URL_A URL_B | rate [-c C] [-n N] URL | once [-want CODE] URL  [-t LIMIT]")
+	os.Exit(2)
+}
+
+// client is a keep-alive client for conns connections at once.
+func client(conns int) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:               nil,
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		DisableCompression:  true,
+	}, Timeout: 10 * time.Second}
+}
+
+// loopback refuses any URL whose host is not a loopback address: the
+// benchmark sends traffic to this machine only.
+func loopback(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("%s is not a loopback address: loadgen sends requests to this machine only", raw)
+}
+
+// get sends one GET and reads the whole answer, which must be a 200 with
+// a body; it returns how long that took.
+func get(ctx context.Context, c *http.Client, u string) (time.Duration, error) {
+	return getWant(ctx, c, u, http.StatusOK)
+}
+
+// getWant is get expecting status want.
+func getWant(ctx context.Context, c *http.Client, u string, want int) (time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("reading %s: %w", u, err)
+	}
+	if resp.StatusCode != want || n == 0 {
+		return 0, fmt.Errorf("%s answered %s with %d bytes, want %d with a body", u, resp.Status, n, want)
+	}
+	return d, nil
+}
+
+// pct is the p-th percentile (0..100) of sorted ds in microseconds.
+func pct(ds []time.Duration, p float64) int64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	i := int(float64(len(ds)-1) * p / 100)
+	return ds[i].Microseconds()
+}
+
+func latency(ctx context.Context, n int, a, b string) error {
+	for _, u := range []string{a, b} {
+		if err := loopback(u); err != nil {
+			return err
+		}
+	}
+	ca, cb := client(1), client(1)
+	// One request each first: the connections are open before timing.
+	for _, x := range []struct {
+		c *http.Client
+		u string
+	}{{ca, a}, {cb, b}} {
+		if _, err := get(ctx, x.c, x.u); err != nil {
+			return err
+		}
+	}
+	da := make([]time.Duration, 0, n)
+	db := make([]time.Duration, 0, n)
+	for i := 0; i < n; i++ {
+		d, err := get(ctx, ca, a)
+		if err != nil {
+			return err
+		}
+		da = append(da, d)
+		if d, err = get(ctx, cb, b); err != nil {
+			return err
+		}
+		db = append(db, d)
+	}
+	slices.Sort(da)
+	slices.Sort(db)
+	fmt.Printf("p50_a=%d p99_a=%d p50_b=%d p99_b=%d\n", pct(da, 50), pct(da, 99), pct(db, 50), pct(db, 99))
+	return nil
+}
+
+func rate(ctx context.Context, n, conns int, u string) error {
+	if err := loopback(u); err != nil {
+		return err
+	}
+	if conns < 1 || n < conns {
+		return errors.New("rate needs 1 <= -c <= -n")
+	}
+	c := client(conns)
+	// Open the connections first, so the run measures requests, not dials.
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	for i := 0; i < conns; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := get(ctx, c, u); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	var left atomic.Int64
+	left.Store(int64(n))
+	lat := make([][]time.Duration, conns)
+	start := time.Now()
+	for i := 0; i < conns; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for left.Add(-1) >= 0 {
+				d, err := get(ctx, c, u)
+				if err != nil {
+					errs <- err
+					return
+				}
+				lat[i] = append(lat[i], d)
+			}
+		}()
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	fmt.Printf("reqs=%d secs=%.3f rps=%.0f p50=%d p99=%d\n", len(all), secs, float64(len(all))/secs, pct(all, 50), pct(all, 99))
+	return nil
+}
+
+func once(ctx context.Context, u string, want int) error {
+	if err := loopback(u); err != nil {
+		return err
+	}
+	d, err := getWant(ctx, client(1), u, want)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("us=%d\n", d.Microseconds())
+	return nil
+}

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Benchmark: `appcfg serve`'s proxy against the instance it proxies to
+# (issue 17). A hello-world Go version is deployed to a temporary local
+# store and served with request logging on (as always); bench/loadgen
+# then measures, in interleaved rounds:
+#   - latency: N sequential keep-alive requests alternately straight to the
+#     instance's own port (which serve prints when it starts one) and
+#     through serve: p50 and p99 of each, and the p50 ratio (goal <= 1.2x);
+#   - throughput: M requests over C connections at once through serve
+#     (goal >= 2,000 req/s on 2 cores), and the same straight to the
+#     instance for reference;
+#   - cold start: the version is stopped (stop_module_version, and a
+#     request that serve answers 503 stops its instance), started again,
+#     and the first request's time is taken: serve starting the built
+#     binary and proxying to it (goal <= 1 s).
+# Prints the medians of ROUNDS rounds, the ratio and the load average. At
+# the end serve is stopped and must have recorded every request sent to it.
+#
+# Usage: bench/serve.sh   (ROUNDS=R, default 5; N=500 sequential requests a
+# side; C=16 connections and M=5000 requests for the throughput run)
+# APPCFG=PATH measures that binary instead of building this tree.
+# Needs: go, bc. Loopback only; every run of loadgen is bounded in requests and
+# time.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+for tool in go bc; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is required (e.g. apt-get install $tool)" >&2; exit 2; }
+done
+rounds=${ROUNDS:-5}
+n=${N:-500}
+c=${C:-16}
+m=${M:-5000}
+work=$(mktemp -d "${TMPDIR:-/tmp}/appcfg-servebench.XXXXXX")
+serve_pid=
+cleanup() {
+	if [ -n "$serve_pid" ]; then
+		kill -INT "$serve_pid" 2>/dev/null || true
+		wait "$serve_pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "building appcfg and loadgen"
+if [ -n "${APPCFG:-}" ]; then
+	cp "$APPCFG" "$work/appcfg"
+else
+	(cd "$repo" && go build -o "$work/appcfg" ./cmd/appcfg)
+fi
+(cd "$repo" && go build -o "$work/loadgen" ./bench/loadgen)
+
+mkdir "$work/app"
+cat >"$work/app/app.yaml" <<'EOF'
+runtime: go125
+EOF
+cat >"$work/app/go.mod" <<'EOF'
+module example.com/hello
+
+go 1.22
+EOF
+cat >"$work/app/main.go" <<'EOF'
+package main
+
+import (
+	"net/http"
+	"os"
+)
+
+func main() {
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("Hello, World!\n"))
+	})
+	if err := http.ListenAndServe(":"+os.Getenv("PORT"), nil); err != nil {
+		os.Exit(1)
+	}
+}
+EOF
+
+# The store, serve's cache (the built binary) and nothing else are the
+# run's own; Go's build and module caches stay the user's, so the one build
+# of the version is quick.
+export GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)" GOPROXY=off GOFLAGS=-mod=mod
+export XDG_CACHE_HOME="$work/cache" APPCFG_BACKEND="local:$work/store"
+"$work/appcfg" -q update "$work/app" -A bench -V v1 >/dev/null
+
+"$work/appcfg" serve -A bench --port 0 --url_file "$work/url" >"$work/serve.out" 2>"$work/serve.err" &
+serve_pid=$!
+for _ in $(seq 300); do
+	[ -s "$work/url" ] && break
+	kill -0 "$serve_pid" 2>/dev/null || { echo "bench: serve exited:" >&2; cat "$work/serve.err" >&2; exit 1; }
+	sleep 0.1
+done
+[ -s "$work/url" ] || { echo "bench: serve wrote no URL in 30 s" >&2; exit 1; }
+url=$(cat "$work/url")
+sent=0
+
+# The first request builds the version (once) and starts its instance.
+"$work/loadgen" once -t 5m "$url" >/dev/null
+sent=$((sent + 1))
+
+# instance_url is the address serve printed for the instance it started last.
+instance_url() {
+	local addr
+	addr=$(grep -o 'instance [0-9a-f]* started on [0-9.]*:[0-9]*' "$work/serve.err" | tail -1 | awk '{print $NF}')
+	[ -n "$addr" ] || { echo "bench: serve named no instance address:" >&2; cat "$work/serve.err" >&2; exit 1; }
+	echo "http://$addr/"
+}
+# field KEY LINE: the value of KEY=value in LINE.
+field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
+
+: >"$work/lat"; : >"$work/rps"; : >"$work/rps_direct"; : >"$work/cold"
+for ((i = 1; i <= rounds; i++)); do
+	direct=$(instance_url)
+	line=$("$work/loadgen" latency -n "$n" "$direct" "$url")
+	echo "$line" >>"$work/lat"
+	sent=$((sent + n + 1))
+	line=$("$work/loadgen" rate -c "$c" -n "$m" "$url")
+	field rps "$line" >>"$work/rps"
+	sent=$((sent + m + c))
+	line=$("$work/loadgen" rate -c "$c" -n "$m" "$direct")
+	field rps "$line" >>"$work/rps_direct"
+
+	"$work/appcfg" -q stop_module_version -A bench -V v1 >/dev/null
+	"$work/loadgen" once -want 503 "$url" >/dev/null # serve stops the instance before answering
+	"$work/appcfg" -q start_module_version -A bench -V v1 >/dev/null
+	line=$("$work/loadgen" once -t 30s "$url")
+	echo "$(field us "$line") / 1000000" | bc -l >>"$work/cold"
+	sent=$((sent + 2))
+	echo "round $i: $(tail -1 "$work/lat"), $(tail -1 "$work/rps") req/s through serve, cold start $(tail -1 "$work/cold") s"
+done
+
+kill -INT "$serve_pid"
+wait "$serve_pid" || { echo "bench: serve failed:" >&2; cat "$work/serve.err" >&2; exit 1; }
+serve_pid=
+recorded=$(sed -n 's/^Stopped\. \([0-9]*\) requests recorded\.$/\1/p' "$work/serve.err")
+[ "$recorded" = "$sent" ] || { echo "bench: serve recorded ${recorded:-?} requests of the $sent sent to it" >&2; exit 1; }
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+col() { while read -r line; do field "$1" "$line"; done <"$work/lat" | median; }
+p50d=$(col p50_a); p99d=$(col p99_a); p50s=$(col p50_b); p99s=$(col p99_b)
+rps=$(median <"$work/rps"); rpsd=$(median <"$work/rps_direct"); cold=$(median <"$work/cold")
+echo
+echo "hello-world Go version, median of $rounds rounds ($n sequential requests a side; $m requests over $c connections):"
+printf '%-36s p50 %7.3f ms   p99 %7.3f ms\n' "straight to the instance" "$(echo "$p50d / 1000" | bc -l)" "$(echo "$p99d / 1000" | bc -l)"
+printf '%-36s p50 %7.3f ms   p99 %7.3f ms\n' "through serve (request logs on)" "$(echo "$p50s / 1000" | bc -l)" "$(echo "$p99s / 1000" | bc -l)"
+printf 'p50 through serve / straight:  %.2fx (goal <= 1.2x)\n' "$(echo "$p50s / $p50d" | bc -l)"
+printf 'throughput through serve:      %.0f req/s (goal >= 2000; straight to the instance: %.0f req/s)\n' "$rps" "$rpsd"
+printf 'cold start of the built version: %.3f s (goal <= 1 s)\n' "$cold"
+echo "requests recorded by serve: $recorded of $sent"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"

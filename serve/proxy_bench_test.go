@@ -1,0 +1,65 @@
+package serve_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/appcfg/appcfg/serve/instance"
+)
+
+// BenchmarkProxy sends a hello-world request to the test app's instance
+// through serve (request logs on, to the local store) and, for scale,
+// straight to the instance: the proxy's cost per request is the
+// difference. bench/serve.sh measures the same with the real binary.
+func BenchmarkProxy(b *testing.B) {
+	var addr string
+	started := regexp.MustCompile(`started on (127\.0\.0\.1:\d+) `)
+	f := instanceFixtureWith(b, "", instance.Config{Notify: func(msg string) {
+		if m := started.FindStringSubmatch(msg); m != nil {
+			addr = m[1]
+		}
+	}})
+	hs := httptest.NewServer(f.srv)
+	b.Cleanup(hs.Close)
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.Cleanup(c.CloseIdleConnections)
+	get(b, c, hs.URL+"/") // starts the instance
+	if addr == "" {
+		b.Fatal("serve named no instance address")
+	}
+	direct := "http://" + addr + "/"
+	b.Run("direct", func(b *testing.B) {
+		for b.Loop() {
+			get(b, c, direct)
+		}
+	})
+	b.Run("serve", func(b *testing.B) {
+		for b.Loop() {
+			get(b, c, hs.URL+"/")
+		}
+	})
+	b.Run("serve-parallel", func(b *testing.B) {
+		b.SetParallelism(4)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				get(b, c, hs.URL+"/")
+			}
+		})
+	})
+}
+
+func get(b *testing.B, c *http.Client, u string) {
+	resp, err := c.Get(u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(string(body), "hello") {
+		b.Fatalf("%s: %d %q", u, resp.StatusCode, body)
+	}
+}
