@@ -121,7 +121,9 @@ func (s *Server) publicHost(r *http.Request) string {
 // allowed enforces login: required and admin, answering itself when the
 // request may not go on.
 func (s *Server) allowed(x *exchange, h *handler) bool {
-	if h.m.Login != "required" && h.m.Login != "admin" {
+	// The host's own requests (cron, /_ah/start, warmup) pass: App Engine
+	// lets its cron service reach login: admin URLs.
+	if x.platform || h.m.Login != "required" && h.m.Login != "admin" {
 		return true
 	}
 	u, ok := readUser(x.r)

@@ -358,8 +358,9 @@ func (s *Server) serve(x *exchange) {
 
 // route picks the version that serves the request: VERSION-dot-SERVICE or
 // SERVICE (or VERSION of the default service) as the host name's first
-// label, else the default service; then the traffic split. On failure it
-// returns the status and message to answer.
+// label, with or without App Engine's -dot-APP after them, else the
+// default service; then the traffic split. On failure it returns the
+// status and message to answer.
 func (s *Server) route(x *exchange) (*site, int, string) {
 	ctx := x.r.Context()
 	vs, err := s.versions(ctx)
@@ -406,6 +407,11 @@ func (s *Server) hostTarget(host string, vs []backend.Version) (service, version
 	}
 	label, _, _ := strings.Cut(host, ".")
 	parts := strings.Split(strings.ToLower(label), "-dot-")
+	if n := len(parts); n >= 2 && parts[n-1] == strings.ToLower(s.cfg.App) {
+		// App Engine's names end with the application: SERVICE-dot-APP,
+		// VERSION-dot-SERVICE-dot-APP.
+		parts = parts[:n-1]
+	}
 	has := func(service, version string) bool {
 		for _, v := range vs {
 			if v.Service == service && (version == "" || v.ID == version) {

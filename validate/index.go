@@ -1,12 +1,10 @@
 package validate
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -224,55 +222,23 @@ func (c *checker) floatAtLeast(m *appconfig.Meta, key string, v *float64) {
 	}
 }
 
-// timeValue checks a duration such as 1h or 3.5d (validation.TimeValue).
+// timeValue checks a duration such as 1h or 3.5d (validation.TimeValue),
+// read by appconfig.ParseTimeValue.
 func (c *checker) timeValue(m *appconfig.Meta, key, v string) {
 	if !given(m, key) || !c.isText(m, key) {
 		return
 	}
 	const hint = "write a number followed by a unit, such as 30s, 10m, 2h or 1.5d"
 	pos, field := m.At(key), m.Field(key)
-	switch {
-	case v == "":
+	_, fault := appconfig.ParseTimeValue(v)
+	switch fault {
+	case appconfig.TimeValueEmpty:
 		c.r.Errorf(pos, field, "Value for %s is empty (%s)", key, appconfig.TimeValueSyntax).Hint = hint
-		return
-	case !strings.ContainsRune("smhd", rune(v[len(v)-1])):
+	case appconfig.TimeValueNoUnit:
 		c.r.Errorf(pos, field, "Value '%s' for %s must end with a time unit, one of s (seconds), m (minutes), h (hours), or d (days)", v, key).Hint = hint
-		return
-	}
-	f, ok := pyFloat(v[:len(v)-1])
-	switch {
-	case !ok:
+	case appconfig.TimeValueNotFloat:
 		c.r.Errorf(pos, field, "Value '%s' for %s is not a valid time value (%s)", v, key, appconfig.TimeValueSyntax).Hint = hint
-	case f < 0:
+	case appconfig.TimeValueNegative:
 		c.r.Errorf(pos, field, "Value '%s' for %s is negative (%s)", v, key, appconfig.TimeValueSyntax).Hint = hint
 	}
-}
-
-var underscoreDigits = regexp.MustCompile(`^[0-9]+(?:_[0-9]+)*$`)
-
-// pyFloat converts text as Python's float() does: surrounding blanks,
-// inf/infinity/nan in any case, and underscores between digits are
-// accepted; hexadecimal is not.
-func pyFloat(s string) (float64, bool) {
-	s = strings.TrimSpace(s)
-	if strings.ContainsAny(s, "xXpP") && !strings.Contains(strings.ToLower(s), "inf") {
-		return 0, false
-	}
-	if strings.Contains(s, "_") {
-		for _, part := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune("+-.eE", r) }) {
-			if strings.Contains(part, "_") && !underscoreDigits.MatchString(part) {
-				return 0, false
-			}
-		}
-		s = strings.ReplaceAll(s, "_", "")
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		var ne *strconv.NumError
-		if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
-			return f, true
-		}
-		return 0, false
-	}
-	return f, true
 }
