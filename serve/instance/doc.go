@@ -10,9 +10,9 @@
 // appcfg's own settings or credentials reaches the app. What a runtime
 // needs first is prepared once per version and kept in a cache: a Go
 // version's binary, a venv for requirements.txt, node_modules for
-// package.json, vendor/ for composer.json, each keyed by the hash of the
-// files it comes from. A php version runs its front controller as the
-// router script of PHP's built-in server.
+// package.json, vendor/ for composer.json, gems for a Gemfile, each keyed
+// by the hash of the files it comes from. A php version runs its front
+// controller as the router script of PHP's built-in server.
 //
 // An instance that exits on its own is started again on the next request,
 // after a backoff that grows with each crash in a row; after maxCrashes it

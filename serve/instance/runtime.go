@@ -116,6 +116,12 @@ func (m *Manager) prepare(ctx context.Context, s Spec) (launch, error) {
 			return l, err
 		}
 		l = pl
+	case strings.HasPrefix(rt, "ruby"):
+		rl, err := m.ruby(ctx, s)
+		if err != nil {
+			return l, err
+		}
+		l = rl
 	case strings.HasPrefix(rt, "java"):
 		if l.shell == "" {
 			jars, _ := filepath.Glob(filepath.Join(s.Dir, "*.jar"))

@@ -1,0 +1,70 @@
+package instance
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// ruby returns how to start a ruby version: its entrypoint (App Engine has
+// no default for Ruby), with Gemfile's gems installed first when it has a
+// Gemfile.
+func (m *Manager) ruby(ctx context.Context, s Spec) (launch, error) {
+	l := launch{shell: s.Entrypoint, env: map[string]string{}}
+	if l.shell == "" {
+		// ../shared/docs/runtimes.md §2, in its words.
+		return l, fmt.Errorf("%s is %s, and App Engine's Ruby runtimes have no default command: entrypoint is required. "+
+			"It must start a process serving $PORT, e.g. `entrypoint: bundle exec rackup -s Puma -p $PORT`", s.Key, s.Runtime)
+	}
+	if exists(s.Dir, "Gemfile") {
+		gemfile, gems, err := m.rubyGems(ctx, s)
+		if err != nil {
+			return l, err
+		}
+		l.env["BUNDLE_GEMFILE"] = gemfile
+		l.env["BUNDLE_PATH"] = gems
+		l.env["BUNDLE_WITHOUT"] = bundleWithout
+	}
+	return l, nil
+}
+
+// bundleWithout are the Gemfile groups left out, as App Engine's build
+// leaves them out.
+const bundleWithout = "development:test"
+
+// rubyGems installs Gemfile's gems (bundle install) once per Gemfile and
+// Gemfile.lock content, in a cache directory holding a copy of both (the
+// app's files are read-only, and bundler writes the lock it resolves);
+// it returns that Gemfile and the gems' directory.
+func (m *Manager) rubyGems(ctx context.Context, s Spec) (gemfile, gems string, err error) {
+	files := []string{filepath.Join(s.Dir, "Gemfile")}
+	file := "Gemfile"
+	if exists(s.Dir, "Gemfile.lock") {
+		files = append(files, filepath.Join(s.Dir, "Gemfile.lock"))
+		file = "Gemfile.lock"
+	}
+	key, err := hashFiles(files...)
+	if err != nil {
+		return "", "", err
+	}
+	dir := filepath.Join(m.cfg.CacheDir, "ruby", key)
+	gemfile, gems = filepath.Join(dir, "Gemfile"), filepath.Join(dir, "bundle")
+	return gemfile, gems, m.once(dir, func() error {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		for _, f := range files {
+			if err := copyFile(f, filepath.Join(dir, filepath.Base(f))); err != nil {
+				return err
+			}
+		}
+		bs := s
+		bs.BuildEnv = map[string]string{}
+		for k, v := range s.BuildEnv {
+			bs.BuildEnv[k] = v
+		}
+		bs.BuildEnv["BUNDLE_GEMFILE"], bs.BuildEnv["BUNDLE_PATH"], bs.BuildEnv["BUNDLE_WITHOUT"] = gemfile, gems, bundleWithout
+		return m.run(ctx, bs, file, dir, "bundle", "install")
+	})
+}
