@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -177,6 +178,32 @@ func (b *Backend) Close() error {
 // are returned as they are; database errors are worded with what.
 func (b *Backend) update(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
 	return b.updateOn(ctx, b.db, what, fn)
+}
+
+// updateUnsynced is update on a connection that commits without waiting
+// for the disk (synchronous=NORMAL): the commit reaches SQLite's
+// write-ahead log through the page cache, so it survives the process being
+// killed, and reaches the disk with the next synced commit, the next
+// checkpoint or writeLazily's background sync. Only for rows a power cut
+// may lose without harm: request logs (see logSyncer) and deploy locks,
+// whose holder a power cut stops too.
+func (b *Backend) updateUnsynced(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	conn, err := b.db.Conn(ctx)
+	if err != nil {
+		return dbErr(ctx, what, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		return dbErr(ctx, what, err)
+	}
+	err = b.updateOn(ctx, conn, what, fn)
+	// The connection goes back to the pool, whose other users count on
+	// FULL (a commit is on disk when it returns); if it cannot be reset,
+	// it is dropped instead.
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`); rerr != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // discards it
+	}
+	return err
 }
 
 // updateOn is update on db, a connection of b.db when its settings differ.

@@ -272,3 +272,52 @@ func TestSameVersionComparesTheModel(t *testing.T) {
 		t.Errorf("SameVersion with another configuration = %v, %v; want false", same, err)
 	}
 }
+
+// TestSetTrafficUnchangedWritesNothing: promoting the version that already
+// has all of the service's traffic (every unchanged redeploy does) changes
+// nothing, so it writes nothing: no history entry, no commit to wait for.
+func TestSetTrafficUnchangedWritesNothing(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	data := []byte("print(1)\n")
+	d := put(t, b, "app", data)
+	for _, v := range []string{"v1", "v2"} {
+		spec := backend.VersionSpec{App: "app", Service: "default", Version: v, Runtime: "python312",
+			Model: &appmodel.App{Runtime: "python312"}, Files: []backend.FileRef{{Path: "main.py", SHA1: d, Size: int64(len(data))}}}
+		if _, err := b.CreateVersion(t.Context(), spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set := func(split map[string]float64) {
+		t.Helper()
+		if err := b.SetTraffic(t.Context(), "app", "default", split, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	walSize := func() int64 {
+		t.Helper()
+		fi, err := os.Stat(filepath.Join(b.root, dbName+"-wal"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	set(map[string]float64{"v1": 1})
+	before := walSize()
+	set(map[string]float64{"v1": 1})
+	if after := walSize(); after != before {
+		t.Errorf("the same split again grew the write-ahead log from %d to %d bytes: it committed a change", before, after)
+	}
+	set(map[string]float64{"v1": 0.5, "v2": 0.5})
+	set(map[string]float64{"v1": 0.5, "v2": 0.5})
+	set(map[string]float64{"v2": 1})
+	h, err := b.TrafficHistory(t.Context(), "app", "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 3 || h[0].Split["v2"] != 1 || h[1].Split["v1"] != 0.5 || h[2].Split["v1"] != 1 {
+		t.Fatalf("history = %+v, want three changes: v1, then half each, then v2", h)
+	}
+	if prev, err := backend.PreviousDefault(t.Context(), b, "app", "default"); err != nil || prev != "v1" {
+		t.Errorf("PreviousDefault = %q, %v; want v1", prev, err)
+	}
+}

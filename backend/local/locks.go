@@ -12,6 +12,11 @@ import (
 	"github.com/appcfg/appcfg/backend"
 )
 
+// A lock row commits without waiting for the disk (updateUnsynced): a
+// lease is only worth anything while its holder runs, and a power cut that
+// loses the row stops the holder too. An unchanged redeploy so takes and
+// frees its lock without an fsync.
+
 // lockWhat words a lock key for messages.
 func lockWhat(key backend.LockKey) string {
 	return fmt.Sprintf("the deploy lock of version %s of service %s", key.Version, key.Service)
@@ -48,7 +53,7 @@ func (b *Backend) AcquireLock(ctx context.Context, key backend.LockKey, owner ba
 	if err != nil {
 		return "", fmt.Errorf("taking %s: %w", lockWhat(key), err)
 	}
-	err = b.update(ctx, "taking "+lockWhat(key), func(tx *sql.Tx) error {
+	err = b.updateUnsynced(ctx, "taking "+lockWhat(key), func(tx *sql.Tx) error {
 		now := b.now()
 		_, held, ok, err := readLock(ctx, tx, key)
 		if err != nil {
@@ -93,7 +98,7 @@ func (b *Backend) RenewLock(ctx context.Context, key backend.LockKey, token stri
 	if lease <= 0 {
 		return fmt.Errorf("renewing %s: the lease %v is not positive", lockWhat(key), lease)
 	}
-	return b.update(ctx, "renewing "+lockWhat(key), func(tx *sql.Tx) error {
+	return b.updateUnsynced(ctx, "renewing "+lockWhat(key), func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `
 UPDATE locks SET expires = ? WHERE app = ? AND service = ? AND version = ? AND token = ?`,
 			b.now().Add(lease).UnixNano(), key.App, key.Service, key.Version, token)
@@ -119,7 +124,7 @@ UPDATE locks SET expires = ? WHERE app = ? AND service = ? AND version = ? AND t
 
 // ReleaseLock frees the holding token names, if it still exists.
 func (b *Backend) ReleaseLock(ctx context.Context, key backend.LockKey, token string) error {
-	return b.update(ctx, "releasing "+lockWhat(key), func(tx *sql.Tx) error {
+	return b.updateUnsynced(ctx, "releasing "+lockWhat(key), func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM locks WHERE app = ? AND service = ? AND version = ? AND token = ?`,
 			key.App, key.Service, key.Version, token)
 		if err != nil {
@@ -133,7 +138,7 @@ func (b *Backend) ReleaseLock(ctx context.Context, key backend.LockKey, token st
 // it had.
 func (b *Backend) BreakLock(ctx context.Context, key backend.LockKey) (*backend.Owner, error) {
 	var had *backend.Owner
-	err := b.update(ctx, "breaking "+lockWhat(key), func(tx *sql.Tx) error {
+	err := b.updateUnsynced(ctx, "breaking "+lockWhat(key), func(tx *sql.Tx) error {
 		_, o, ok, err := readLock(ctx, tx, key)
 		if err != nil || !ok {
 			return err

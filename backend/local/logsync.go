@@ -3,7 +3,6 @@ package local
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -42,21 +41,7 @@ type logSyncer struct {
 // writeLazily runs fn, a transaction recording request logs, on a
 // connection that commits without syncing, then schedules the sync.
 func (b *Backend) writeLazily(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
-	conn, err := b.db.Conn(ctx)
-	if err != nil {
-		return dbErr(ctx, what, err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
-		return dbErr(ctx, what, err)
-	}
-	err = b.updateOn(ctx, conn, what, fn)
-	// The connection goes back to the pool, whose other users count on
-	// FULL (a commit is on disk when it returns); if it cannot be reset,
-	// it is dropped instead.
-	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`); rerr != nil {
-		conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // discards it
-	}
+	err := b.updateUnsynced(ctx, what, fn)
 	b.scheduleLogSync()
 	return err
 }

@@ -114,12 +114,18 @@ CREATE TABLE indexes (
 // migrate brings the database to the newest schema. It runs in one IMMEDIATE
 // transaction, so two processes opening a new store at once create it once.
 func migrate(ctx context.Context, db *sql.DB) error {
+	// A current store, the usual case, needs no write lock: a read says so.
+	// Anything else (older, newer, unreadable) takes the transaction below,
+	// which reads the version again under the lock and words any error.
+	var have int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err == nil && have == len(migrations) {
+		return nil
+	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("reading the store's schema version: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	var have int
 	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
 		return fmt.Errorf("reading the store's schema version: %w", err)
 	}

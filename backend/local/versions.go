@@ -362,6 +362,12 @@ func (b *Backend) SetTraffic(ctx context.Context, app, service string, split map
 			}
 			serviceID, ids[v] = sid, vid
 		}
+		if same, err := splitIs(ctx, tx, serviceID, ids, split); err != nil || same {
+			// The split is already the service's: nothing changes, so
+			// nothing is written (an unchanged redeploy promotes its
+			// version again) and the history gains no repeated entry.
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM traffic WHERE service_id = ?`, serviceID); err != nil {
 			return dbErr(ctx, "setting traffic", err)
 		}
@@ -381,6 +387,37 @@ func (b *Backend) SetTraffic(ctx context.Context, app, service string, split map
 		}
 		return nil
 	})
+}
+
+// splitIs reports whether the service's traffic is split exactly as split
+// is, whose versions have the ids ids.
+func splitIs(ctx context.Context, tx *sql.Tx, serviceID int64, ids map[string]int64, split map[string]float64) (bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT version_id, share FROM traffic WHERE service_id = ?`, serviceID)
+	if err != nil {
+		return false, dbErr(ctx, "reading traffic", err)
+	}
+	defer rows.Close()
+	have := make(map[int64]float64, len(split))
+	for rows.Next() {
+		var id int64
+		var share float64
+		if err := rows.Scan(&id, &share); err != nil {
+			return false, dbErr(ctx, "reading traffic", err)
+		}
+		have[id] = share
+	}
+	if err := rows.Err(); err != nil {
+		return false, dbErr(ctx, "reading traffic", err)
+	}
+	if len(have) != len(split) {
+		return false, nil
+	}
+	for v, share := range split {
+		if got, ok := have[ids[v]]; !ok || got != share {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // TrafficHistory implements backend.TrafficHistory: every split SetTraffic
