@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"regexp"
@@ -29,7 +28,7 @@ var pycVersions = map[uint16]string{
 
 // checkPython applies the python27 rules to a kept file; false means the
 // file is dropped.
-func (w *walker) checkPython(rel, full string, siblings []fs.DirEntry) bool {
+func (w *walker) checkPython(rel, full string, siblings []listed) bool {
 	name := path.Base(rel)
 	switch strings.ToLower(path.Ext(name)) {
 	case ".pyc":
@@ -56,9 +55,9 @@ func (w *walker) checkPython(rel, full string, siblings []fs.DirEntry) bool {
 	return true
 }
 
-func hasEntry(entries []fs.DirEntry, name string) bool {
-	i := sort.Search(len(entries), func(i int) bool { return entries[i].Name() >= name })
-	return i < len(entries) && entries[i].Name() == name
+func hasEntry(entries []listed, name string) bool {
+	i := sort.Search(len(entries), func(i int) bool { return entries[i].name >= name })
+	return i < len(entries) && entries[i].name == name
 }
 
 // pycMagicProblem checks that a .pyc was written by Python 2.7, the only

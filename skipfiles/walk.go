@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -63,6 +64,9 @@ type Options struct {
 	// afterLinkStat, in tests, runs between a link's stat and its
 	// resolution: where a swapped link would slip through.
 	afterLinkStat func(rel string)
+	// unknownTypes, in tests, makes every listed entry's type unknown, as
+	// some file systems list them (DT_UNKNOWN), so the walk must lstat.
+	unknownTypes bool
 }
 
 // Handler is a script handler of app.yaml, for the CGI script check.
@@ -119,6 +123,7 @@ type Result struct {
 	Files     []File
 	Skipped   []Skip
 	TotalSize int64
+	lstats    int // lstat calls the listing made, for tests
 }
 
 // Mode is the rule system that decides the upload set.
@@ -424,6 +429,7 @@ type walker struct {
 	res      *Result
 	probs    []Problem
 	ahead    chan struct{} // read-ahead slots; see prefetch
+	bufs     sync.Pool     // getdents buffers (*[]byte), one per reader at a time
 }
 
 // Walk lists the upload set of dir. Directories are listed one at a time
@@ -464,6 +470,7 @@ func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result,
 		python27: opts.Runtime == "python27",
 		res:      &Result{Root: m.root, Matcher: m},
 		ahead:    make(chan struct{}, 2*runtime.NumCPU())}
+	w.bufs.New = func() any { b := make([]byte, 32<<10); return &b }
 	w.checkEmptySkipFiles()
 	stack := []*dirNode{{rel: "", real: rootReal}}
 	for len(stack) > 0 {
@@ -523,46 +530,54 @@ func (w *walker) skip(rel string, isDir bool, reason string, rule *Rule) {
 	w.res.Skipped = append(w.res.Skipped, Skip{Rel: rel, Dir: isDir, Reason: reason, Rule: rule})
 }
 
-// listDir lists one directory, records its files and returns the
-// subdirectories to visit.
+// listDir records the files of one directory and returns the
+// subdirectories to visit, in name order.
 func (w *walker) listDir(d *dirNode) []*dirNode {
 	abs := filepath.Join(w.m.root, filepath.FromSlash(d.rel))
 	l := d.listing
 	if l == nil {
-		l = readListing(abs)
+		l = w.readListing(d.rel, abs)
 	} else {
 		<-l.done
 		<-w.ahead // its slot is free once it is consumed
 		l.crashed.Reraise()
 	}
-	entries, infos, err := l.entries, l.infos, l.err
-	if err != nil {
+	w.res.lstats += l.lstats
+	if l.err != nil {
 		w.probs = append(w.probs, Problem{Kind: ProblemUnreadable, Path: displayRel(d.rel),
-			Message: fmt.Sprintf("cannot list the directory: %v", unwrapPath(err)),
+			Message: fmt.Sprintf("cannot list the directory: %v", unwrapPath(l.err)),
 			Hint:    "fix its permissions, or skip it with a rule"})
 		return nil
 	}
 	var subdirs []*dirNode
-	for i, e := range entries {
-		rel := e.Name()
-		if d.rel != "" {
-			rel = d.rel + "/" + e.Name()
-		}
-		full := filepath.Join(abs, e.Name())
-		info, real, ok := w.resolve(d, rel, full, e, infos[i])
-		if !ok {
+	for i := range l.ents {
+		e := &l.ents[i]
+		rel := e.rel
+		if e.err != nil {
+			w.skip(rel, false, fmt.Sprintf("vanished while listing: %v", unwrapPath(e.err)), nil)
 			continue
 		}
-		isDir := info.IsDir()
-		if isDir && w.goStaged && e.Name() == ".git" {
+		info, real, isDir := e.info, "", e.isDir()
+		if e.isSymlink() {
+			var ok bool
+			if info, real, ok = w.resolve(d, rel, joinPath(abs, e.name)); !ok {
+				continue
+			}
+			isDir = info.IsDir()
+		}
+		if isDir && w.goStaged && e.name == ".git" {
 			w.skip(rel, true, "gcloud's Go stager does not copy .git directories", nil)
 			continue
 		}
-		if !isDir && !info.Mode().IsRegular() {
+		if !isDir && (info == nil && e.typ != 0 || info != nil && !info.Mode().IsRegular()) {
 			w.skip(rel, false, "not a regular file", nil)
 			continue
 		}
-		if skip, rule := w.m.Match(rel, isDir); skip {
+		skip, rule := e.skip, e.rule
+		if !e.decided {
+			skip, rule = w.m.Match(rel, isDir)
+		}
+		if skip {
 			what := "file"
 			if isDir {
 				what = "directory"
@@ -572,11 +587,11 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 			continue
 		} else if isDir {
 			if real == "" {
-				real = d.real + "/" + e.Name()
+				real = d.real + "/" + e.name
 			}
 			subdirs = append(subdirs, &dirNode{rel: rel, real: real, parent: d})
 		} else {
-			w.addFile(rel, full, info, rule, entries)
+			w.addFile(rel, joinPath(abs, e.name), info, rule, l.ents)
 		}
 	}
 	for _, sd := range subdirs {
@@ -589,17 +604,19 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 	return subdirs
 }
 
-// resolve returns what an entry is, following a symbolic link once. real is
-// the resolved real path for a link ("" otherwise). ok is false when the
-// entry was dropped or is a problem.
-func (w *walker) resolve(d *dirNode, rel, full string, e fs.DirEntry, li listedInfo) (info fs.FileInfo, real string, ok bool) {
-	if e.Type()&fs.ModeSymlink == 0 {
-		if li.err != nil {
-			w.skip(rel, false, fmt.Sprintf("vanished while listing: %v", unwrapPath(li.err)), nil)
-			return nil, "", false
-		}
-		return li.info, "", true
+// joinPath is filepath.Join for a clean directory and one name, without
+// Join's cleaning, which costs more than the rest of an entry's handling.
+func joinPath(dir, name string) string {
+	if strings.HasSuffix(dir, string(filepath.Separator)) {
+		return dir + name
 	}
+	return dir + string(filepath.Separator) + name
+}
+
+// resolve follows the symbolic link full once: info describes its target
+// and real is the target's real path. ok is false when the link was dropped
+// or is a problem.
+func (w *walker) resolve(d *dirNode, rel, full string) (info fs.FileInfo, real string, ok bool) {
 	info, err := os.Stat(full)
 	if w.opts.afterLinkStat != nil {
 		w.opts.afterLinkStat(rel)
@@ -671,7 +688,7 @@ func displayRel(rel string) string {
 	return rel
 }
 
-func (w *walker) addFile(rel, full string, info fs.FileInfo, rule *Rule, siblings []fs.DirEntry) {
+func (w *walker) addFile(rel, full string, info fs.FileInfo, rule *Rule, siblings []listed) {
 	if msg := invalidName(rel); msg != "" {
 		w.rep.Warn(msg)
 		w.skip(rel, false, msg, &Rule{Kind: KindBuiltin, Pattern: "file name check"})
@@ -684,40 +701,86 @@ func (w *walker) addFile(rel, full string, info fs.FileInfo, rule *Rule, sibling
 		Mode: info.Mode(), ModTime: info.ModTime(), Rule: rule, Info: info})
 }
 
-// listing is one directory read: its entries and each entry's lstat.
+// listing is one directory read and decided: its entries in name order,
+// the rules' verdict on each that the name and type decide, and the lstat
+// of each file the rules keep (and of entries of unknown type) — nothing
+// else is stat'ed, as git reads a tree. Reading ahead (prefetch) makes it
+// on another goroutine, so it touches nothing of the walk's but the
+// matcher, which is safe for concurrent use.
 type listing struct {
-	entries []fs.DirEntry
-	infos   []listedInfo
-	err     error
-	done    chan struct{}
+	ents   []listed
+	err    error
+	lstats int // lstat calls made, for tests
+	done   chan struct{}
 	// crashed holds a panic of the goroutine reading ahead, raised again
 	// by the walk: a bug, not a directory that cannot be read.
 	crashed crash.Catcher
 }
 
-type listedInfo struct {
-	info fs.FileInfo
-	err  error
+// listed is one entry of a listing.
+type listed struct {
+	dirent
+	rel string
+	// decided: skip and rule are the rules' verdict. A symbolic link is
+	// decided by the walk, on what it leads to.
+	decided bool
+	skip    bool
+	rule    *Rule
+	info    fs.FileInfo // the lstat, when one was made
+	err     error       // the lstat's error: the entry vanished
 }
 
-// readListing reads a directory and lstats its entries. The lstats are most
-// of a walk's time, and are what prefetch runs ahead on other cores.
-func readListing(abs string) *listing {
+// readListing lists the directory abs (rel from the root) and decides its
+// entries by name before any stat.
+func (w *walker) readListing(rel, abs string) *listing {
 	l := &listing{done: make(chan struct{})}
 	defer close(l.done)
-	l.entries, l.err = os.ReadDir(abs)
-	l.infos = make([]listedInfo, len(l.entries))
-	for i, e := range l.entries {
-		if e.Type()&fs.ModeSymlink == 0 {
-			l.infos[i].info, l.infos[i].err = e.Info()
+	h, err := openDir(abs)
+	if err != nil {
+		l.err = err
+		return l
+	}
+	defer h.close()
+	bp := w.bufs.Get().(*[]byte)
+	ents, err := h.read(*bp, w.opts.unknownTypes)
+	w.bufs.Put(bp)
+	if err != nil {
+		l.err = err
+		return l
+	}
+	l.ents = make([]listed, len(ents))
+	for i, e := range ents {
+		le := &l.ents[i]
+		le.dirent, le.rel = e, e.name
+		if rel != "" {
+			le.rel = rel + "/" + e.name
 		}
+		if e.unknown {
+			// The file system did not say what the entry is: ask it.
+			l.lstats++
+			if le.info, le.err = h.lstat(e.name); le.err != nil {
+				continue
+			}
+			le.typ, le.unknown = le.info.Mode().Type(), false
+		}
+		isDir := le.isDir()
+		if le.isSymlink() || !isDir && le.typ != 0 || isDir && w.goStaged && e.name == ".git" {
+			continue // links, special files and .git: the walk's own checks
+		}
+		le.decided = true
+		if le.skip, le.rule = w.m.Match(le.rel, isDir); le.skip || isDir || le.info != nil {
+			continue
+		}
+		l.lstats++
+		le.info, le.err = h.lstat(e.name)
 	}
 	return l
 }
 
 // prefetch starts reading d ahead of the walk when a read-ahead slot is free.
-// The walk itself stays sequential and in order; only the system calls run
-// ahead, and at most cap(w.ahead) listings wait in memory.
+// The walk itself stays sequential and in order; only the listing, the
+// matching and the stats run ahead, and at most cap(w.ahead) listings wait
+// in memory.
 func (w *walker) prefetch(d *dirNode) {
 	select {
 	case w.ahead <- struct{}{}:
@@ -731,7 +794,7 @@ func (w *walker) prefetch(d *dirNode) {
 		defer close(l.done)
 		defer l.crashed.Recover()
 		crash.Point("skipfiles.prefetch")
-		r := readListing(abs)
-		l.entries, l.infos, l.err = r.entries, r.infos, r.err
+		r := w.readListing(d.rel, abs)
+		l.ents, l.err, l.lstats = r.ents, r.err, r.lstats
 	}()
 }

@@ -258,7 +258,7 @@ func OpenListed(path string, listed fs.FileInfo) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	if !os.SameFile(listed, got) {
+	if !sameFile(listed, got) {
 		f.Close()
 		return nil, ErrChanged
 	}

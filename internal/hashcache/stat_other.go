@@ -2,6 +2,11 @@
 
 package hashcache
 
-import "io/fs"
+import (
+	"io/fs"
+	"os"
+)
 
 func fillSys(*Stat, fs.FileInfo) {}
+
+func sameFile(a, b fs.FileInfo) bool { return os.SameFile(a, b) }

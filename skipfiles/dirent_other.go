@@ -1,0 +1,32 @@
+//go:build !linux
+
+package skipfiles
+
+import (
+	"io/fs"
+	"os"
+)
+
+// dirHandle is a directory to list, by path: os.ReadDir gives each entry's
+// type (from d_type where the system has it, else by an lstat of its own).
+type dirHandle struct{ path string }
+
+func openDir(abs string) (*dirHandle, error) { return &dirHandle{path: abs}, nil }
+
+func (h *dirHandle) close() {}
+
+func (h *dirHandle) read(_ []byte, forceUnknown bool) ([]dirent, error) {
+	es, err := os.ReadDir(h.path)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]dirent, len(es))
+	for i, e := range es {
+		out[i] = dirent{name: e.Name(), typ: e.Type(), unknown: forceUnknown}
+	}
+	return out, nil
+}
+
+func (h *dirHandle) lstat(name string) (fs.FileInfo, error) {
+	return os.Lstat(h.path + string(os.PathSeparator) + name)
+}

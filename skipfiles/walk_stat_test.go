@@ -1,0 +1,113 @@
+package skipfiles
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/appcfg/appcfg/internal/hashcache"
+)
+
+// statTree is an app whose rules skip a file beside each kept one, a
+// directory, and dot-files: what the walk must decide without a stat.
+func statTree(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, p := range []string{"app.yaml", "main.py", "main.pyc", ".env.swp", "lib/a.py", "lib/a.pyc", "lib/b.py",
+		"lib/sub/c.py", "lib/sub/#c#", ".cache/x/1", ".cache/x/2", "static/s.css", "static/s.css~", "static/.hidden/k"} {
+		write(t, dir, p, "content of "+p)
+	}
+	mustLink(t, "lib", filepath.Join(dir, "alias"))
+	return dir
+}
+
+// TestWalkStatsOnlyKeptFiles: the rules decide by name and type, so the
+// walk stats the files it lists and nothing else (issue 19: it used to
+// lstat every entry of every directory it read, skipped ones included).
+func TestWalkStatsOnlyKeptFiles(t *testing.T) {
+	dir := statTree(t)
+	res, err := Walk(context.Background(), dir, Options{Runtime: "python27"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"alias/a.py", "alias/b.py", "alias/sub/c.py", "app.yaml", "lib/a.py", "lib/b.py", "lib/sub/c.py", "main.py", "static/s.css"}
+	if got := rels(res); !reflect.DeepEqual(got, want) {
+		t.Fatalf("files %v, want %v", got, want)
+	}
+	// The link is stat'ed by path (it is followed), not by the listing.
+	if kept := len(res.Files); res.lstats != kept {
+		t.Errorf("the listing made %d lstat calls for %d listed files; want one per listed file, none for skipped entries or directories", res.lstats, kept)
+	}
+}
+
+// TestWalkUnknownDirentType: where the file system does not give an
+// entry's type in the listing, the walk lstats each entry and decides
+// exactly as with the type given.
+func TestWalkUnknownDirentType(t *testing.T) {
+	dir := statTree(t)
+	known, err := Walk(context.Background(), dir, Options{Runtime: "python27"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown, err := Walk(context.Background(), dir, Options{Runtime: "python27", unknownTypes: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rels(unknown), rels(known)) {
+		t.Errorf("with unknown types the files are %v, with types %v", rels(unknown), rels(known))
+	}
+	if !reflect.DeepEqual(unknown.Skipped, known.Skipped) {
+		t.Errorf("with unknown types the skipped paths are %+v, with types %+v", unknown.Skipped, known.Skipped)
+	}
+	for i, f := range unknown.Files {
+		k := known.Files[i]
+		if f.Size != k.Size || f.Mode != k.Mode || !f.ModTime.Equal(k.ModTime) || f.Abs != k.Abs {
+			t.Errorf("%s: %+v with unknown types, %+v with types", f.Rel, f, k)
+		}
+	}
+	// Every entry of every directory read: 13 in all (app.yaml, main.py,
+	// main.pyc, .env.swp, .cache, lib, static, alias; a.py, a.pyc, b.py,
+	// sub; c.py, #c#; twice for lib, through alias; s.css, s.css~, .hidden).
+	if want := 8 + 2*(4+2) + 3; unknown.lstats != want {
+		t.Errorf("with unknown types the listing made %d lstat calls, want %d (one per entry of each directory read)", unknown.lstats, want)
+	}
+}
+
+// TestWalkInfoIsTheListedFile: a file's Info is its lstat, which the
+// upload and the secret guard use to open exactly the listed file and to
+// key the stat cache.
+func TestWalkInfoIsTheListedFile(t *testing.T) {
+	dir := statTree(t)
+	res, err := Walk(context.Background(), dir, Options{Runtime: "python27"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Files {
+		st, err := os.Stat(f.Abs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hashcache.StatOf(f.Info) != hashcache.StatOf(st) || f.Info.Mode() != st.Mode() || f.Info.Name() != st.Name() || f.Info.IsDir() {
+			t.Errorf("%s: Info %v %v %v, the file is %v %v %v", f.Rel, f.Info.Mode(), f.Info.Size(), f.Info.ModTime(), st.Mode(), st.Size(), st.ModTime())
+		}
+		r, err := hashcache.OpenListed(f.Abs, f.Info)
+		if err != nil {
+			t.Errorf("%s: opening the listed file: %v", f.Rel, err)
+			continue
+		}
+		r.Close()
+	}
+	// Another file in its place is not the listed one (renamed over it,
+	// so that it cannot reuse the inode).
+	f := res.Files[len(res.Files)-1]
+	write(t, dir, f.Rel+".new", "replaced")
+	if err := os.Rename(f.Abs+".new", f.Abs); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := hashcache.OpenListed(f.Abs, f.Info); err == nil {
+		r.Close()
+		t.Errorf("%s: replaced, yet opened as the listed file", f.Rel)
+	}
+}
