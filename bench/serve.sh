@@ -105,17 +105,24 @@ instance_url() {
 	[ -n "$addr" ] || { echo "bench: serve named no instance address:" >&2; cat "$work/serve.err" >&2; exit 1; }
 	echo "http://$addr/"
 }
+# cpu_ticks is the CPU time serve used so far (user + system), in clock
+# ticks: per request, a figure the machine's load moves much less than times.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$serve_pid/stat"; }
+hz=$(getconf CLK_TCK)
 # field KEY LINE: the value of KEY=value in LINE.
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 
-: >"$work/lat"; : >"$work/rps"; : >"$work/rps_direct"; : >"$work/cold"
+: >"$work/lat"; : >"$work/rps"; : >"$work/cpu"; : >"$work/rps_direct"; : >"$work/cold"
 for ((i = 1; i <= rounds; i++)); do
 	direct=$(instance_url)
 	line=$("$work/loadgen" latency -n "$n" "$direct" "$url")
 	echo "$line" >>"$work/lat"
 	sent=$((sent + n + 1))
+	cpu0=$(cpu_ticks)
 	line=$("$work/loadgen" rate -c "$c" -n "$m" "$url")
+	cpu1=$(cpu_ticks)
 	field rps "$line" >>"$work/rps"
+	echo "($cpu1 - $cpu0) * 1000000 / $hz / ($m + $c)" | bc -l >>"$work/cpu"
 	sent=$((sent + m + c))
 	line=$("$work/loadgen" rate -c "$c" -n "$m" "$direct")
 	field rps "$line" >>"$work/rps_direct"
@@ -126,7 +133,7 @@ for ((i = 1; i <= rounds; i++)); do
 	line=$("$work/loadgen" once -t 30s "$url")
 	echo "$(field us "$line") / 1000000" | bc -l >>"$work/cold"
 	sent=$((sent + 2))
-	echo "round $i: $(tail -1 "$work/lat"), $(tail -1 "$work/rps") req/s through serve, cold start $(tail -1 "$work/cold") s"
+	printf 'round %d: %s, %s req/s through serve (%.0f us of serve CPU a request), cold start %.3f s\n' "$i" "$(tail -1 "$work/lat")" "$(tail -1 "$work/rps")" "$(tail -1 "$work/cpu")" "$(tail -1 "$work/cold")"
 done
 
 kill -INT "$serve_pid"
@@ -138,13 +145,14 @@ recorded=$(sed -n 's/^Stopped\. \([0-9]*\) requests recorded\.$/\1/p' "$work/ser
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 col() { while read -r line; do field "$1" "$line"; done <"$work/lat" | median; }
 p50d=$(col p50_a); p99d=$(col p99_a); p50s=$(col p50_b); p99s=$(col p99_b)
-rps=$(median <"$work/rps"); rpsd=$(median <"$work/rps_direct"); cold=$(median <"$work/cold")
+rps=$(median <"$work/rps"); cpu=$(median <"$work/cpu"); rpsd=$(median <"$work/rps_direct"); cold=$(median <"$work/cold")
 echo
 echo "hello-world Go version, median of $rounds rounds ($n sequential requests a side; $m requests over $c connections):"
 printf '%-36s p50 %7.3f ms   p99 %7.3f ms\n' "straight to the instance" "$(echo "$p50d / 1000" | bc -l)" "$(echo "$p99d / 1000" | bc -l)"
 printf '%-36s p50 %7.3f ms   p99 %7.3f ms\n' "through serve (request logs on)" "$(echo "$p50s / 1000" | bc -l)" "$(echo "$p99s / 1000" | bc -l)"
 printf 'p50 through serve / straight:  %.2fx (goal <= 1.2x)\n' "$(echo "$p50s / $p50d" | bc -l)"
 printf 'throughput through serve:      %.0f req/s (goal >= 2000; straight to the instance: %.0f req/s)\n' "$rps" "$rpsd"
+printf 'serve CPU per request:         %.0f us (user + system, in the throughput run)\n' "$cpu"
 printf 'cold start of the built version: %.3f s (goal <= 1 s)\n' "$cold"
 echo "requests recorded by serve: $recorded of $sent"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"

@@ -39,6 +39,7 @@ type Backend struct {
 	commit   committer
 	entities entityCommitter
 	logSync  logSyncer
+	logApps  appIDCache // the apps request logs were written for
 	// onStep, when set (by tests), hears each step of making blobs
 	// durable, in order.
 	onStep func(step string)

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -65,10 +66,16 @@ func (b *Backend) writeLogs(ctx context.Context, app string, logs []backend.Requ
 		order[i] = i
 	}
 	sort.SliceStable(order, func(i, j int) bool { return logs[order[i]].Time.Before(logs[order[j]].Time) })
-	return b.writeLazily(ctx, "recording request logs of app "+app, func(tx *sql.Tx) error {
-		appID, err := ensureApp(ctx, tx, app)
-		if err != nil {
-			return err
+	// The app's row id, once a write committed it: apps are never deleted,
+	// and recording the app again was a quarter of a small write, which
+	// serve makes for every request it answers.
+	appID, known := b.logApps.Load(app)
+	err := b.writeLazily(ctx, "recording request logs of app "+app, func(tx *sql.Tx) error {
+		var err error
+		if !known {
+			if appID, err = ensureApp(ctx, tx, app); err != nil {
+				return err
+			}
 		}
 		var next int64
 		err = tx.QueryRowContext(ctx, `
@@ -113,7 +120,25 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		}
 		return nil
 	})
+	if err == nil && !known {
+		b.logApps.Store(app, appID)
+	}
+	return err
 }
+
+// appIDCache maps app names to their row ids, each stored once the
+// transaction that recorded the app committed.
+type appIDCache struct{ m sync.Map }
+
+func (c *appIDCache) Load(app string) (int64, bool) {
+	id, ok := c.m.Load(app)
+	if !ok {
+		return 0, false
+	}
+	return id.(int64), true
+}
+
+func (c *appIDCache) Store(app string, id int64) { c.m.Store(app, id) }
 
 // logDir is the directory of the lines files inside a store's root.
 const logDir = "logs"

@@ -21,19 +21,30 @@ const stampName = "versions.stamp"
 // it later changes it again, so no caller keeps a list older than its
 // stamp.
 func (b *Backend) VersionsStamp() string {
-	data, err := os.ReadFile(filepath.Join(b.root, stampName))
-	if err == nil && len(data) > 0 {
-		return string(data)
+	if s := b.readStamp(); s != "" {
+		return s
 	}
 	if b.bumpVersionsStamp() != nil {
 		return ""
 	}
-	data, err = os.ReadFile(filepath.Join(b.root, stampName))
+	return b.readStamp()
+}
+
+// readStamp reads the stamp in three system calls (os.ReadFile takes five:
+// serve reads it for every request), or "" when there is none.
+func (b *Backend) readStamp() string {
+	f, err := os.Open(filepath.Join(b.root, stampName))
 	if err != nil {
 		return ""
 	}
-	return string(data)
+	defer f.Close()
+	var buf [2 * stampBytes]byte
+	n, _ := f.Read(buf[:])
+	return string(buf[:n])
 }
+
+// stampBytes is the size of a stamp's random value.
+const stampBytes = 16
 
 // bumpVersionsStamp gives the stamp a new random value, after a change to
 // the versions has committed: written beside and renamed over, so a
@@ -42,7 +53,7 @@ func (b *Backend) VersionsStamp() string {
 // when neither works does the change's caller hear of it, since readers
 // would keep routing by the old versions.
 func (b *Backend) bumpVersionsStamp() error {
-	var rnd [16]byte
+	var rnd [stampBytes]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return err
 	}
