@@ -44,6 +44,16 @@ func newRunSpec(app string, v backend.Version, cfg *appconfig.App) *runSpec {
 		Entrypoint: cfg.Entrypoint, Main: cfg.Main, Env: cfg.EnvVariables, BuildEnv: cfg.BuildEnvVariables,
 		InstanceClass: cfg.InstanceClass,
 	}}
+	for _, l := range cfg.Libraries {
+		if r.spec.Libraries == nil {
+			r.spec.Libraries = map[string]string{}
+		}
+		version := l.Version
+		if sl, ok := appconfig.LookupLibrary(l.Name); ok && version == "latest" {
+			version = sl.Latest
+		}
+		r.spec.Libraries[l.Name] = version
+	}
 	for _, s := range cfg.InboundServices {
 		if s == "warmup" {
 			r.spec.Warmup = true

@@ -40,8 +40,16 @@ func (m *Manager) python27(ctx context.Context, s Spec) (string, error) {
 		}
 	}
 	args := []string{"exec", shellQuote(py), shellQuote(runner)}
-	for _, d := range m.sdkLibs() {
-		args = append(args, shellQuote(d))
+	if lib := m.sdkLib(); lib != "" {
+		args = append(args, "--sdk-lib", shellQuote(lib))
+	}
+	names := make([]string, 0, len(s.Libraries))
+	for name := range s.Libraries {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		args = append(args, "--library", shellQuote(name+"="+s.Libraries[name]))
 	}
 	return strings.Join(args, " "), nil
 }
@@ -88,34 +96,31 @@ func (m *Manager) findPython27(ctx context.Context) (string, error) {
 	return m.py27, m.py27Err
 }
 
-// sdkLibs lists the library directories of an App Engine SDK found on
-// this machine (webapp2, webob, jinja2 …; each directory holds one), so
-// python27 apps import them as on App Engine; none when no SDK is found.
-func (m *Manager) sdkLibs() []string {
+// sdkLib finds the library directory of an App Engine SDK on this
+// machine (lib/NAME or lib/NAME-VERSION, each holding one library:
+// webapp2, webob, jinja2 …), so python27 apps import them as on App
+// Engine; "" when no SDK is found. The runner picks each library's version.
+func (m *Manager) sdkLib() string {
+	// A standalone SDK unpacked in the home directory first: the user
+	// chose it, and it is older than gcloud's, so more of its libraries
+	// still run on Python 2.7.
 	var roots []string
+	if home := m.cfg.Getenv("HOME"); home != "" {
+		roots = append(roots, filepath.Join(home, "google_appengine"))
+	}
 	if g, err := lookPath("gcloud", m.cfg.Getenv("PATH")); err == nil {
 		if real, err := filepath.EvalSymlinks(g); err == nil {
 			roots = append(roots, filepath.Join(filepath.Dir(filepath.Dir(real)), "platform", "google_appengine"))
 		}
 	}
 	roots = append(roots, "/usr/lib/google-cloud-sdk/platform/google_appengine", "/usr/local/google_appengine")
-	if home := m.cfg.Getenv("HOME"); home != "" {
-		roots = append(roots, filepath.Join(home, "google_appengine"))
-	}
 	for _, r := range roots {
-		entries, err := os.ReadDir(filepath.Join(r, "lib"))
-		if err != nil {
-			continue
+		lib := filepath.Join(r, "lib")
+		if fi, err := os.Stat(lib); err == nil && fi.IsDir() {
+			return lib
 		}
-		var dirs []string
-		for _, e := range entries {
-			if e.IsDir() {
-				dirs = append(dirs, filepath.Join(r, "lib", e.Name()))
-			}
-		}
-		return dirs
 	}
-	return nil
+	return ""
 }
 
 // writeFileAtomic writes a file whole or not at all.

@@ -38,6 +38,9 @@ type Spec struct {
 	// Env is env_variables; BuildEnv is build_env_variables, given to the
 	// dependency install and the build only.
 	Env, BuildEnv map[string]string
+	// Libraries is a python27 version's libraries: (name to version,
+	// "latest" resolved), the SDK's bundled library versions it asks for.
+	Libraries map[string]string
 	// InstanceClass decides GAE_MEMORY_MB.
 	InstanceClass string
 	// Dir is the version's files, laid out read-only

@@ -3,12 +3,14 @@
 apps (app.yaml's `script: main.app`) under Python 2.7, as the SDK's dev
 server did, on $PORT.
 
-argv: the runner, then the SDK's bundled library directories to add (each
-holding one library), if any were found. serve names the script of each
-request in X-Appcfg-Script. google.appengine's bundled services (ndb,
-memcache, users, taskqueue ...) are not provided: a call into one answers
-502 naming it.
+argv: the runner, then `--sdk-lib DIR` (the SDK's lib directory, when one
+was found) and `--library NAME=VERSION` for each of app.yaml's libraries:.
+serve names the script of each request in X-Appcfg-Script.
+google.appengine's bundled services (ndb, memcache, users, taskqueue ...)
+are not provided: a call into one while serving a request answers 502
+naming it (at import time, models and decorators are only placeholders).
 """
+import imp
 import json
 import logging
 import os
@@ -28,13 +30,28 @@ class BundledServiceMissing(BaseException):
         self.name = name
 
 
+# importing is true while a script's module is imported: defining a model
+# or decorating a function with a service's names is not calling it.
+_state = {'importing': False}
+
+
 class _Missing(object):
-    """Any name of a bundled service's module: using it raises."""
+    """Any name of a bundled service's module: calling it while serving a
+    request raises."""
 
     def __init__(self, name, *rest):
+        # `class Greeting(ndb.Model)` makes a _Missing through the base's
+        # type: it stands for the base's service.
+        if rest and isinstance(rest[0], tuple):
+            for base in rest[0]:
+                if isinstance(base, _Missing):
+                    name = base._name
+                    break
         self._name = name
 
     def __call__(self, *args, **kwargs):
+        if _state['importing']:
+            return _Missing(self._name)
         raise BundledServiceMissing(self._name)
 
     def __getattr__(self, attr):
@@ -74,6 +91,104 @@ class _BundledImporter(object):
         return m
 
 
+def _version_key(version):
+    """Sorts versions newest first ('' last)."""
+    parts = []
+    for p in version.split('.'):
+        digits = ''.join(c for c in p if c.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(-x for x in parts) + (1,) if parts and version else (1,)
+
+
+class _SDKLibraries(object):
+    """Imports the SDK's bundled libraries (lib/NAME or lib/NAME-VERSION,
+    each holding its library's top-level modules) that neither the app nor
+    the interpreter has: app.yaml's version first, then the others newest
+    first, skipping each that fails to import under Python 2.7 (the SDKs
+    of today ship Python 3-only versions of some, jinja2 3 for one)."""
+
+    def __init__(self, root, wanted):
+        self.wanted = wanted
+        self.candidates = {}  # top-level module -> [(library, version, dir)]
+        libs = {}
+        for entry in sorted(os.listdir(root)):
+            d = os.path.join(root, entry)
+            if os.path.isdir(d):
+                name, _, version = entry.partition('-')
+                libs.setdefault(name, []).append((version, d))
+        for name, versions in sorted(libs.items()):
+            want = wanted.get(name)
+            versions.sort(key=lambda v: (v[0] != want, _version_key(v[0])))
+            for version, d in versions:
+                for module in self._modules(d):
+                    self.candidates.setdefault(module, []).append((name, version, d))
+
+    @staticmethod
+    def _modules(d):
+        out = []
+        for f in os.listdir(d):
+            p = os.path.join(d, f)
+            if os.path.isdir(p) and os.path.exists(os.path.join(p, '__init__.py')):
+                out.append(f)
+            elif f.endswith('.py') and f != 'setup.py':
+                out.append(f[:-3])
+            elif f.endswith('.so'):
+                out.append(f.split('.')[0])
+        return out
+
+    def find_module(self, name, path=None):
+        if path is not None or name not in self.candidates:
+            return None
+        try:
+            # The app's own and the interpreter's come first.
+            f, _, _ = imp.find_module(name)
+            if f:
+                f.close()
+            return None
+        except ImportError:
+            return self
+
+    def load_module(self, name):
+        if name in sys.modules:
+            return sys.modules[name]
+        failures = []
+        for library, version, d in self.candidates[name]:
+            try:
+                f, p, desc = imp.find_module(name, [d])
+            except ImportError:
+                continue
+            before = set(sys.modules)
+            try:
+                try:
+                    module = imp.load_module(name, f, p, desc)
+                finally:
+                    if f:
+                        f.close()
+            except Exception as e:
+                for k in set(sys.modules) - before:
+                    del sys.modules[k]
+                failures.append(('lib/' + os.path.basename(d), '%s: %s' % (
+                    type(e).__name__, str(e).splitlines()[0] if str(e) else '')))
+                continue
+            want = self.wanted.get(library)
+            if want and version != want:
+                sys.stderr.write(json.dumps({'severity': 'WARNING', 'message':
+                    "app.yaml's libraries: asks for %s %s; this SDK has no such version, so %s runs (%s)" % (
+                        library, want, os.path.basename(d), getattr(module, '__version__', 'version unknown'))}) + '\n')
+                sys.stderr.flush()
+            return module
+        library = self.candidates[name][0][0]
+        want = self.wanted.get(library)
+        if not failures:
+            sdk = 'the App Engine SDK has none'
+        elif len(failures) == 1:
+            sdk = "the App Engine SDK's %s fails under it (%s)" % failures[0]
+        else:
+            sdk = "the App Engine SDK's %s fail under it" % ', '.join('%s (%s)' % f for f in failures)
+        raise ImportError('No %s that runs on Python 2.7: %s. Install %s%s into this Python 2.7 (python2.7 -m pip install %s%s).' % (
+            name, sdk, library, ' ' + want if want else '', library, '==' + want if want else ''))
+
+
 def _service(name):
     parts = name.split('.')
     return parts[3] if len(parts) > 3 else name
@@ -102,7 +217,11 @@ def _load(script):
         if script in _apps:
             return _apps[script]
         module, _, attr = script.rpartition('.')
-        __import__(module)
+        _state['importing'] = True
+        try:
+            __import__(module)
+        finally:
+            _state['importing'] = False
         app = getattr(sys.modules[module], attr)
         _apps[script] = app
         return app
@@ -165,8 +284,16 @@ class _Quiet(WSGIRequestHandler):
 def main():
     here = os.getcwd()
     sys.path.insert(0, here)
-    for d in sys.argv[1:]:
-        sys.path.append(d)
+    args, wanted, sdk_lib = sys.argv[1:], {}, None
+    while args:
+        flag, value, args = args[0], args[1], args[2:]
+        if flag == '--sdk-lib':
+            sdk_lib = value
+        elif flag == '--library':
+            name, _, version = value.partition('=')
+            wanted[name] = version
+    if sdk_lib:
+        sys.meta_path.append(_SDKLibraries(sdk_lib, wanted))
     sys.meta_path.append(_BundledImporter())
     os.environ.setdefault('SERVER_SOFTWARE', 'Development/2.0')
     os.environ['APPLICATION_ID'] = os.environ.get('GAE_APPLICATION', '')
