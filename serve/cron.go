@@ -60,6 +60,10 @@ type CronOptions struct {
 	// Reload is how often the deployed cron.yaml is read again (5s when
 	// zero).
 	Reload time.Duration
+	// Grace is how long runs in flight when ctx ends may still take
+	// before their requests are cancelled (none when zero), so a stopping
+	// serve records how they ended.
+	Grace time.Duration
 	// OnRun hears each run of a job, retries included.
 	OnRun func(CronRun)
 	// Notify hears what the runner does besides runs (jobs started,
@@ -131,7 +135,15 @@ func (s *Server) RunCron(ctx context.Context, opts CronOptions) {
 		opts.Notify = func(string) {}
 	}
 	c := &cronRunner{s: s, opts: opts, clock: opts.Clock}
-	c.run(ctx)
+	// Runs outlive ctx by the grace period; scheduling stops with it.
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(opts.Grace, cancel)
+		context.AfterFunc(runCtx, func() { t.Stop() })
+	})
+	defer stop()
+	c.run(ctx, runCtx)
 }
 
 // running is a job's goroutine.
@@ -140,7 +152,7 @@ type running struct {
 	done   chan struct{}
 }
 
-func (c *cronRunner) run(ctx context.Context) {
+func (c *cronRunner) run(ctx, runCtx context.Context) {
 	jobs := map[string]*running{}
 	defer func() {
 		for _, r := range jobs {
@@ -161,7 +173,7 @@ func (c *cronRunner) run(ctx context.Context) {
 			}
 		case first || string(doc) != string(last):
 			last, known = doc, true
-			c.apply(ctx, jobs, doc, first)
+			c.apply(ctx, runCtx, jobs, doc, first)
 		}
 		first = false
 		if !c.clock.SleepUntil(ctx, c.clock.Now().Add(c.opts.Reload)) {
@@ -185,7 +197,7 @@ func (c *cronRunner) deployed(ctx context.Context) ([]byte, error) {
 // apply starts the jobs of doc not running yet and stops those doc no
 // longer lists; a job that stays keeps its schedule (and its run in
 // flight).
-func (c *cronRunner) apply(ctx context.Context, jobs map[string]*running, doc []byte, first bool) {
+func (c *cronRunner) apply(ctx, runCtx context.Context, jobs map[string]*running, doc []byte, first bool) {
 	want := c.jobs(doc)
 	for key, r := range jobs {
 		if _, ok := want[key]; !ok {
@@ -205,7 +217,7 @@ func (c *cronRunner) apply(ctx context.Context, jobs map[string]*running, doc []
 		started++
 		go func() {
 			defer close(r.done)
-			c.runJob(ctx, jctx, j, first && c.opts.RunNow)
+			c.runJob(runCtx, jctx, j, first && c.opts.RunNow)
 		}()
 	}
 	switch {
@@ -280,7 +292,8 @@ func (c *cronRunner) host(target string) string {
 }
 
 // runJob runs one job on its schedule until jctx ends; runs use ctx, so a
-// job dropped from cron.yaml finishes the run it is in.
+// job dropped from cron.yaml, or a stopping serve, lets the run in flight
+// finish.
 func (c *cronRunner) runJob(ctx, jctx context.Context, j cronJob, now bool) {
 	if now {
 		c.runWithRetries(ctx, jctx, j)

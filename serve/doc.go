@@ -8,7 +8,10 @@
 // handlers are served (upload regexes, MIME types, expiration, http_headers);
 // login: and secure: are enforced with a local sign-in page and cookie, as
 // the dev server does; error_handlers replace the host's own error pages.
-// Script handlers answer 502: the local host does not run application code.
+// Script handlers, and with second-generation runtimes every URL no static
+// handler takes, go to an instance of the version (package instance).
+// RunCron runs the deployed cron.yaml's jobs as App Engine's cron service
+// does, each run a request through the server, recorded as any other.
 //
 // Logs are written by one goroutine, by group commit, and each handler
 // waits for its own log before its response completes, so even a killed

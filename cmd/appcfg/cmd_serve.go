@@ -45,6 +45,8 @@ func serveCommand(io stdio) *cli.Command {
 			&cli.BoolFlag{Name: "trust_proxy", Usage: "believe X-Forwarded-Proto, -Host and -For (only behind a reverse proxy that sets them)"},
 			&cli.BoolFlag{Name: "https", Usage: "speak https with a self-signed certificate made for this run, and enforce secure: (plain http does not, as the SDK's dev server)"},
 			&cli.BoolFlag{Name: "warm", Usage: "start an instance of every version with traffic (and every manual-scaling one) at once, not on its first request"},
+			&cli.BoolFlag{Name: "cron", Usage: "run the jobs of the deployed cron.yaml on their schedules, as App Engine's cron service (X-Appengine-Cron: true); each run is a request in the logs"},
+			&cli.BoolFlag{Name: "cron_run_now", Usage: "with --cron: run every job once at start, then on its schedule (to try cron handlers without waiting)"},
 		},
 		Action: action(io, serveOptionsFrom, runServe),
 	}
@@ -58,15 +60,21 @@ type serveOptions struct {
 	trustProxy    bool // believe the X-Forwarded-* headers
 	https         bool // speak https with a certificate made for this run
 	warm          bool // start the instances at once
+	cron          bool // run cron.yaml's jobs
+	cronRunNow    bool // and each once at start
 }
 
 func serveOptionsFrom(c *cli.Context) (serveOptions, error) {
 	if p := c.Int("port"); p < 0 || p > 65535 {
 		return serveOptions{}, usagef("--port %d is not a TCP port (0 to 65535)", p)
 	}
+	if c.Bool("cron_run_now") && !c.Bool("cron") {
+		return serveOptions{}, usagef("--cron_run_now runs cron jobs at start: give --cron too")
+	}
 	vo, err := versionsOptionsFrom(c)
 	return serveOptions{versionsOptions: vo, host: c.String("host"), port: c.Int("port"), urlFile: c.String("url_file"),
-		trustProxy: c.Bool("trust_proxy"), https: c.Bool("https"), warm: c.Bool("warm")}, err
+		trustProxy: c.Bool("trust_proxy"), https: c.Bool("https"), warm: c.Bool("warm"),
+		cron: c.Bool("cron"), cronRunNow: c.Bool("cron_run_now")}, err
 }
 
 // runServe serves the application's deployed versions until ctx ends or
@@ -120,6 +128,16 @@ func serveHost(ctx context.Context, opts serveOptions, io stdio, b backend.Backe
 		ln = tls.NewListener(ln, tc)
 		scheme = "https"
 	}
+	if cfg.Configs == nil {
+		// dispatch.yaml's rules and cron.yaml's jobs, where the host keeps
+		// them (a static-only host too).
+		if cs, err := backend.As[backend.ConfigStore](b, "dispatch.yaml"); err == nil {
+			cfg.Configs = cs
+		} else if opts.cron {
+			ln.Close()
+			return fmt.Errorf("--cron: %w", err)
+		}
+	}
 	cfg.App, cfg.Versions, cfg.Contents, cfg.Logs = app, vs, contents, logs.KeepLines(lw)
 	cfg.Addr, cfg.TrustProxy = publicAddr(ln.Addr()), opts.trustProxy
 	cfg.EnforceSecure = opts.https || opts.trustProxy
@@ -151,6 +169,18 @@ func serveHost(ctx context.Context, opts serveOptions, io stdio, b backend.Backe
 		}
 	}
 
+	cronDone := make(chan struct{})
+	if opts.cron {
+		go func() {
+			defer close(cronDone)
+			srv.RunCron(watchCtx, serve.CronOptions{RunNow: opts.cronRunNow, Grace: shutdownGrace,
+				OnRun:  func(r serve.CronRun) { g.statusf(io, "%s", cronRunLine(r)) },
+				Notify: func(msg string) { g.statusf(io, "%s", msg) }})
+		}()
+	} else {
+		close(cronDone)
+	}
+
 	hs := srv.HTTPServer()
 	served := make(chan error, 1)
 	// A handler's panic answers 500 and is logged in one line, not
@@ -172,6 +202,9 @@ func serveHost(ctx context.Context, opts serveOptions, io stdio, b backend.Backe
 	// last logs: in that order, no served request goes unrecorded.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
+	// Cron runs in flight end (and are recorded) before the logs close.
+	stopWatch()
+	<-cronDone
 	if serr := hs.Shutdown(sctx); serr != nil && err == nil {
 		err = fmt.Errorf("stopping the server: %w", serr)
 	}
@@ -224,4 +257,23 @@ func writeFileAtomic(name string, data []byte) error {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	return nil
+}
+
+// cronRunLine is serve's line for one cron run.
+func cronRunLine(r serve.CronRun) string {
+	what := "cron: GET " + r.URL
+	if r.Target != "" {
+		what += " (target " + r.Target + ")"
+	}
+	if r.Retry > 0 {
+		what += fmt.Sprintf(" retry %d", r.Retry)
+	}
+	line := fmt.Sprintf("%s: %d in %s", what, r.Status, r.Latency.Round(time.Millisecond))
+	if r.Failed() {
+		line += ", failed"
+	}
+	if r.Next.IsZero() {
+		return line + "; its schedule runs no more"
+	}
+	return line + "; next at " + r.Next.Format(time.RFC3339)
 }
