@@ -63,6 +63,8 @@ type rowState struct {
 	// slab hands out the keys of a batch's entities, allocated a few
 	// hundred at a time rather than one by one.
 	slab *keySlab
+	// set counts the properties the record's conversion stored.
+	set int
 }
 
 type keySlab struct {
@@ -348,7 +350,7 @@ func buildCatalogue() map[string]any {
 			}
 			return &backend.Key{Namespace: st.namespace(), Path: []backend.PathElement{pe}}, nil
 		}, fromTextKey: func(s string) (backend.PathElement, error) {
-			return pathElement(kind, s, isID)
+			return pathElementText(kind, s, isID)
 		}}, err
 	}))
 	add(factory("transform.create_deep_key", []string{"*"}, 0, func(a []any) (fnValue, error) {
@@ -635,15 +637,7 @@ func pathElement(kind string, v any, isID bool) (backend.PathElement, error) {
 	case int64:
 		pe.ID = x
 	case string:
-		if isID {
-			n, err := intFromText(x)
-			if err != nil {
-				return pe, err
-			}
-			pe.ID = n
-		} else {
-			pe.Name = x
-		}
+		return pathElementText(kind, x, isID)
 	default:
 		if isID {
 			n, err := toInt(v)
@@ -655,8 +649,28 @@ func pathElement(kind string, v any, isID bool) (backend.PathElement, error) {
 			pe.Name = pyStr(v)
 		}
 	}
+	return checkPathElement(pe)
+}
+
+// pathElementText is pathElement of a column's text. A function of its own:
+// passing the text as an any cost an allocation per record.
+func pathElementText(kind, s string, isID bool) (backend.PathElement, error) {
+	pe := backend.PathElement{Kind: kind}
+	if isID {
+		n, err := intFromText(s)
+		if err != nil {
+			return pe, err
+		}
+		pe.ID = n
+	} else {
+		pe.Name = s
+	}
+	return checkPathElement(pe)
+}
+
+func checkPathElement(pe backend.PathElement) (backend.PathElement, error) {
 	if pe.ID == 0 && pe.Name == "" {
-		return pe, fmt.Errorf("a key of kind %s needs a non-empty name or a non-zero id", kind)
+		return pe, fmt.Errorf("a key of kind %s needs a non-empty name or a non-zero id", pe.Kind)
 	}
 	if pe.ID < 0 {
 		return pe, fmt.Errorf("a key id must be positive, not %d", pe.ID)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -174,7 +175,13 @@ type csvReader struct {
 	num       int
 	skip      int   // extra records to skip (--has_header with a config)
 	lastOff   int64 // input offset after the previous record, for its size
+	// slab holds the fields of many records, each record's row a capped
+	// slice of it: a slice per record was a tenth of a load's allocations.
+	slab []string
 }
+
+// csvSlab is how many fields a csvReader's slab holds.
+const csvSlab = 4096
 
 // latin1 reading: the csv package needs UTF-8, so non-UTF-8 input is
 // decoded as a whole stream first.
@@ -225,7 +232,9 @@ func newCSVReader(in io.Reader, o ConnectorOptions, hasHeader bool) (*csvReader,
 	r.TrimLeadingSpace = o.ImportOptions.SkipInitialSpace
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true // as Python's csv, which accepts stray quotes
-	r.ReuseRecord = false
+	// The reader's slice of fields is reused; next copies the fields
+	// into a slab shared by many records (see csvReader.slab).
+	r.ReuseRecord = true
 	cr := &csvReader{r: r, checkUTF8: src == io.Reader(br)}
 	if o.FromHeader {
 		hdr, err := r.Read()
@@ -235,7 +244,7 @@ func newCSVReader(in io.Reader, o ConnectorOptions, hasHeader bool) (*csvReader,
 		if err != nil {
 			return nil, fmt.Errorf("reading the CSV header: %w", err)
 		}
-		cr.cols = hdr
+		cr.cols = slices.Clone(hdr) // the reader reuses hdr's array
 	} else {
 		cr.cols = o.ColumnList
 		if o.SkipImportHeaderRow {
@@ -260,9 +269,15 @@ func (c *csvReader) next() (record, error) {
 		off := c.r.InputOffset()
 		size := int(off - c.lastOff)
 		c.lastOff = off
-		var pe *csv.ParseError
-		if err != nil && !errors.As(err, &pe) {
-			return record{}, fmt.Errorf("reading CSV: %w", err)
+		line := 0
+		if err != nil {
+			// Declared here: taking its address for errors.As moved
+			// it to the heap, an allocation per record.
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return record{}, fmt.Errorf("reading CSV: %w", err)
+			}
+			line = pe.StartLine
 		}
 		if c.skip > 0 {
 			c.skip--
@@ -271,7 +286,7 @@ func (c *csvReader) next() (record, error) {
 		c.num++
 		rec := record{num: c.num, size: size}
 		if err != nil {
-			rec.line = pe.StartLine
+			rec.line = line
 			rec.err = err
 			return rec, nil
 		}
@@ -286,7 +301,12 @@ func (c *csvReader) next() (record, error) {
 				return rec, nil
 			}
 		}
-		rec.cols, rec.row = c.cols, row
+		if cap(c.slab)-len(c.slab) < len(row) {
+			c.slab = make([]string, 0, max(csvSlab, len(row)))
+		}
+		n := len(c.slab)
+		c.slab = append(c.slab, row...)
+		rec.cols, rec.row = c.cols, c.slab[n:len(c.slab):len(c.slab)]
 		return rec, nil
 	}
 }

@@ -18,14 +18,35 @@ func (t *Transformer) importRecord(rec record, ns string) (backend.Entity, error
 }
 
 // importInto is importRecord with the caller's rowState, which a batch's
-// conversion reuses rather than allocating one per record, and props, an
-// emptied map of an entity already stored (nil: a new one). The property
-// map was half of a bulk load's allocations (a Value is 168 bytes).
+// conversion reuses rather than allocating one per record, and props, the
+// map of an entity already stored, still holding its properties (nil: a new
+// one). The property map was half of a bulk load's allocations: a Value is
+// 168 bytes, more than a map keeps in its slots, so each value inserted
+// into an empty slot is an allocation of its own, while one stored over an
+// existing key reuses that key's value. Records of one transformer set the
+// same properties, so a map of the previous record is overwritten in place;
+// a property this record lacks is then removed (see below).
 func (t *Transformer) importInto(st *rowState, rec *record, ns string, props map[string]backend.Value) (backend.Entity, error) {
 	*st = rowState{rec: rec, ns: ns, slab: st.slab}
 	if props == nil {
 		props = make(map[string]backend.Value, len(t.Properties))
 	}
+	held := len(props) // properties of the previous record
+	e, err := t.fill(st, rec, ns, props)
+	if err == nil && held > 0 && len(props) != st.set {
+		// A property of the previous record this one does not set
+		// (a missing column): start again from an empty map. Property
+		// names are unique in a transformer (the config refuses
+		// duplicates), so the count tells.
+		clear(props)
+		return t.fill(st, rec, ns, props)
+	}
+	return e, err
+}
+
+// fill converts rec into props, counting the properties it sets in st.set.
+func (t *Transformer) fill(st *rowState, rec *record, ns string, props map[string]backend.Value) (backend.Entity, error) {
+	st.set = 0
 	e := backend.Entity{Properties: props}
 	var keyVal any
 	hasKey := false
@@ -58,6 +79,7 @@ func (t *Transformer) importInto(st *rowState, rec *record, ns string, props map
 			case p.Property == "__key__":
 			case tr == nil:
 				e.Properties[p.Property] = textValue(s)
+				st.set++
 				continue
 			case tr.fn.fromText != nil:
 				v, err := tr.fn.fromText(s)
@@ -65,6 +87,7 @@ func (t *Transformer) importInto(st *rowState, rec *record, ns string, props map
 					return e, fmt.Errorf("property %s: %s: %w", p.Property, exprOf(tr), err)
 				}
 				e.Properties[p.Property] = v
+				st.set++
 				continue
 			}
 			raw = s
@@ -84,6 +107,7 @@ func (t *Transformer) importInto(st *rowState, rec *record, ns string, props map
 			return e, fmt.Errorf("property %s: %w", p.Property, err)
 		}
 		e.Properties[p.Property] = val
+		st.set++
 	}
 	if textKey != nil {
 		e.Key = textKey

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+
+	"github.com/appcfg/appcfg/backend"
 )
 
 // The text fast paths of importInto (no transform, int, float,
@@ -77,4 +79,51 @@ func general(tr *Transformer) *Transformer {
 		c.Properties = append(c.Properties, &q)
 	}
 	return &c
+}
+
+// A recycled property map is overwritten in place and gives what a new map
+// gives: a short row's missing column is null, and a property the previous
+// entity held that this record does not set is not carried over.
+func TestImportIntoReusedMapDropsStaleProperties(t *testing.T) {
+	cfg, err := ParseConfig("bulkloader.yaml", []byte(`transformers:
+- kind: Row
+  connector: csv
+  property_map:
+  - property: a
+    external_name: a
+  - property: b
+    external_name: b
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := cfg.Transformer("Row")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := []string{"a", "b"}
+	var st rowState
+	first := record{num: 1, line: 2, cols: cols, row: []string{"x", "1"}}
+	e, err := tr.importInto(&st, &first, "", nil)
+	if err != nil || len(e.Properties) != 2 {
+		t.Fatalf("first record: %v, %v", e.Properties, err)
+	}
+	props := e.Properties
+	props["stale"] = backend.Value{Type: backend.StringType, String: "from another entity"}
+	for _, rec := range []record{
+		{num: 2, line: 3, cols: cols, row: []string{"y", "2"}},
+		{num: 3, line: 4, cols: cols, row: []string{"z"}},
+	} {
+		got, err := tr.importInto(&st, &rec, "", props)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := tr.importInto(&st, &rec, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Properties, want.Properties) {
+			t.Fatalf("record %d: a reused map gives\n%#v\na new one\n%#v", rec.num, got.Properties, want.Properties)
+		}
+	}
 }

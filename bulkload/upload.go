@@ -207,6 +207,10 @@ type uploader struct {
 	// later batches to fill. A channel rather than a sync.Pool: the load's
 	// own garbage triggers collections often, and each would empty a pool.
 	propMaps chan []map[string]backend.Value
+	// recSlices holds the record slices of converted batches, emptied,
+	// for the reader's next batches: allocating one per batch was a
+	// tenth of a load's garbage.
+	recSlices chan []record
 }
 
 // Upload loads the input file into ents (nil with DryRun). It resumes from
@@ -221,8 +225,11 @@ func Upload(ctx context.Context, ents backend.Entities, o Options) (sum Summary,
 		return sum, errors.New("no backend to load into")
 	}
 	u := &uploader{o: o, ents: ents, thr: newThrottle(o), rep: progress.Or(o.Progress), kind: "*",
-		// Batches in flight: converting, queued, storing.
-		propMaps: make(chan []map[string]backend.Value, 3*o.NumThreads+1)}
+		// Batches in flight (see inFlight in run): converting, queued,
+		// storing. Room for all of them, so no map is dropped and
+		// allocated again.
+		propMaps:  make(chan []map[string]backend.Value, max(5*maxGroup, 2*o.NumThreads)+2*o.NumThreads),
+		recSlices: make(chan []record, 2*o.NumThreads+1)}
 	var open func(io.Reader) (recordReader, error)
 	if o.Config != nil {
 		tr, err := o.Config.Transformer(o.Kind)
@@ -452,7 +459,11 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 				if fresh.recs == nil {
 					// Sized once: growing it by appends was most of
 					// the reader's allocation.
-					fresh.recs = make([]record, 0, u.o.BatchSize)
+					select {
+					case fresh.recs = <-u.recSlices:
+					default:
+						fresh.recs = make([]record, 0, u.o.BatchSize)
+					}
 				}
 				fresh.recs = append(fresh.recs, rec)
 				if len(fresh.recs) >= u.o.BatchSize {
@@ -572,6 +583,15 @@ func (u *uploader) convertBatch(ctx context.Context, b batch) (converted, error)
 	if len(incomplete) > 0 {
 		if err := u.completeKeys(ctx, b.resend, c.ents, incomplete, incRecs); err != nil {
 			return c, err
+		}
+	}
+	if cap(b.recs) >= u.o.BatchSize {
+		// Nothing converted refers to the records themselves (their
+		// texts live on in the entities), so the slice is free.
+		clear(b.recs)
+		select {
+		case u.recSlices <- b.recs[:0]:
+		default:
 		}
 	}
 	return c, nil
@@ -701,6 +721,8 @@ func lowestFailures(fs []RowError) []RowError {
 // recycle keeps the property maps of stored entities for later batches. Only
 // a successful PutEntities is done with them (see backend.Entities); after a
 // failure a store may still be reading them, so they are left to the GC.
+// The maps keep their properties: the next records overwrite them in place
+// (see Transformer.importInto), which allocates nothing.
 func (u *uploader) recycle(ents []backend.Entity) {
 	if u.tr == nil {
 		return
@@ -708,7 +730,6 @@ func (u *uploader) recycle(ents []backend.Entity) {
 	maps := make([]map[string]backend.Value, 0, len(ents))
 	for _, e := range ents {
 		if e.Properties != nil {
-			clear(e.Properties)
 			maps = append(maps, e.Properties)
 		}
 	}
