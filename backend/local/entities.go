@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -211,6 +212,8 @@ type entityCommitter struct {
 	stmtMu sync.Mutex
 	full   *sql.Stmt // the prepared upsert of MaxEntityBatch rows
 
+	ckpt checkpointer
+
 	prepared preparedPool
 
 	// appIDs caches apps' row ids: apps are never deleted, and looking
@@ -261,60 +264,19 @@ func (c *entityCommitter) write(ctx context.Context, b *Backend, app string, bat
 }
 
 func (c *entityCommitter) flush(ctx context.Context, b *Backend, batch []*entityWrite) error {
-	var apps map[string]*appIDs
-	err := b.update(ctx, fmt.Sprintf("storing entities (%d batch(es))", len(batch)), func(tx *sql.Tx) error {
-		// The id allocator is read and written once per app and
-		// transaction, not once per call.
-		apps = map[string]*appIDs{}
-		for _, w := range batch {
-			a := apps[w.app]
-			if a == nil {
-				var err error
-				if a, err = c.loadAppIDs(ctx, tx, w.app); err != nil {
-					return err
-				}
-				apps[w.app] = a
-			}
-			w.keys = make([][]backend.Key, len(w.batches))
-			for i, rows := range w.batches {
-				keys, err := c.insert(ctx, b.db, tx, a, rows)
-				if err != nil {
-					return err
-				}
-				w.keys[i] = keys
-			}
-		}
-		for _, a := range apps {
-			if next := a.next; next > a.loaded {
-				if next == a.maxComplete && next < math.MaxInt64-next/8 {
-					// Moved by stored ids, not by allocations:
-					// reserve an eighth ahead, so a load storing
-					// rising ids writes this row in a few commits
-					// rather than in every one. Allocated ids need
-					// only be above every stored one (gaps are
-					// allowed, as on Datastore).
-					next += next / 8
-				}
-				if _, err := tx.ExecContext(ctx, `INSERT INTO entity_ids (app_id, next) VALUES (?, ?)
-		ON CONFLICT (app_id) DO UPDATE SET next = max(next, excluded.next)`, a.id, next); err != nil {
-					return dbErr(ctx, "recording allocated ids", err)
-				}
-			}
-			for nk := range a.kinds {
-				if c.knownKind(a.id, nk) {
-					continue
-				}
-				if _, err := tx.ExecContext(ctx, `INSERT INTO entity_kinds (app_id, namespace, kind) VALUES (?, ?, ?)
-		ON CONFLICT DO NOTHING`, a.id, nk[0], nk[1]); err != nil {
-					return dbErr(ctx, "recording the kinds stored", err)
-				}
-			}
-		}
-		return nil
+	apps := map[string]*appIDs{}
+	written := 0
+	err := c.withoutCheckpoint(ctx, b, func(conn *sql.Conn) error {
+		return b.updateOn(ctx, conn, fmt.Sprintf("storing entities (%d batch(es))", len(batch)), func(tx *sql.Tx) error {
+			clear(apps) // a retried transaction starts over
+			written = 0
+			return c.store(ctx, b, tx, batch, apps, &written)
+		})
 	})
 	if err != nil {
 		return err
 	}
+	c.checkpointSoon(b, written)
 	// Only committed app rows are cached: a rolled-back one may come back
 	// with another id.
 	c.appMu.Lock()
@@ -333,6 +295,132 @@ func (c *entityCommitter) flush(ctx context.Context, b *Backend, batch []*entity
 	}
 	return nil
 }
+
+// store writes the batches' rows in tx, filling apps with the apps they
+// belong to and adding the bytes of their rows to *written.
+func (c *entityCommitter) store(ctx context.Context, b *Backend, tx *sql.Tx, batch []*entityWrite, apps map[string]*appIDs, written *int) error {
+	// The id allocator is read and written once per app and
+	// transaction, not once per call.
+	for _, w := range batch {
+		a := apps[w.app]
+		if a == nil {
+			var err error
+			if a, err = c.loadAppIDs(ctx, tx, w.app); err != nil {
+				return err
+			}
+			apps[w.app] = a
+		}
+		w.keys = make([][]backend.Key, len(w.batches))
+		for i, rows := range w.batches {
+			keys, err := c.insert(ctx, b.db, tx, a, rows)
+			if err != nil {
+				return err
+			}
+			w.keys[i] = keys
+			for j := range rows {
+				*written += len(rows[j].order) + len(rows[j].data)
+			}
+		}
+	}
+	for _, a := range apps {
+		if next := a.next; next > a.loaded {
+			if next == a.maxComplete && next < math.MaxInt64-next/8 {
+				// Moved by stored ids, not by allocations:
+				// reserve an eighth ahead, so a load storing
+				// rising ids writes this row in a few commits
+				// rather than in every one. Allocated ids need
+				// only be above every stored one (gaps are
+				// allowed, as on Datastore).
+				next += next / 8
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO entity_ids (app_id, next) VALUES (?, ?)
+		ON CONFLICT (app_id) DO UPDATE SET next = max(next, excluded.next)`, a.id, next); err != nil {
+				return dbErr(ctx, "recording allocated ids", err)
+			}
+		}
+		for nk := range a.kinds {
+			if c.knownKind(a.id, nk) {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO entity_kinds (app_id, namespace, kind) VALUES (?, ?, ?)
+		ON CONFLICT DO NOTHING`, a.id, nk[0], nk[1]); err != nil {
+				return dbErr(ctx, "recording the kinds stored", err)
+			}
+		}
+	}
+	return nil
+}
+
+// Checkpoints. A commit that makes SQLite's write-ahead log pass
+// wal_autocheckpoint pages (1,000 by default) copies the log into the
+// database file before it returns: the copy, its reads and its two fsyncs
+// then sit in the one committer every writer of a bulk load waits for, a
+// tenth of a load's time there. The committer's transactions run with the
+// automatic checkpoint off instead, and a checkpoint of its own (PASSIVE:
+// it never waits for a lock, nor makes a writer wait) runs beside the next
+// commits once about as much has been written, so the log stays about as
+// short as it was. The copy is a checkpoint like any other: a commit is
+// durable in the log already, so a crash at any point loses nothing.
+
+// checkpointBytes is how much the committer writes between its checkpoints:
+// about wal_autocheckpoint's 1,000 pages of 4 KiB.
+const checkpointBytes = 4 << 20
+
+// checkpointer runs the committer's checkpoints, one at a time.
+type checkpointer struct {
+	mu      sync.Mutex
+	written int  // bytes of rows committed since the last checkpoint began
+	running bool // a checkpoint is under way
+	done    sync.WaitGroup
+}
+
+// withoutCheckpoint runs fn on a connection whose commits leave the
+// checkpoint to checkpointSoon, restoring the connection's setting after.
+func (c *entityCommitter) withoutCheckpoint(ctx context.Context, b *Backend, fn func(conn *sql.Conn) error) error {
+	conn, err := b.db.Conn(ctx)
+	if err != nil {
+		return dbErr(ctx, "storing entities", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+		return dbErr(ctx, "storing entities", err)
+	}
+	err = fn(conn)
+	// The connection goes back to the pool, whose other users count on
+	// the automatic checkpoint; if it cannot be reset, it is dropped.
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA wal_autocheckpoint = 1000`); rerr != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // discards it
+	}
+	return err
+}
+
+// checkpointSoon counts written bytes just committed and, past
+// checkpointBytes, starts a checkpoint unless one is under way.
+func (c *entityCommitter) checkpointSoon(b *Backend, written int) {
+	k := &c.ckpt
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.written += written
+	if k.running || k.written < checkpointBytes {
+		return
+	}
+	k.running, k.written = true, 0
+	k.done.Add(1)
+	go func() {
+		defer k.done.Done()
+		defer func() {
+			k.mu.Lock()
+			k.running = false
+			k.mu.Unlock()
+		}()
+		// An error leaves the log to the next checkpoint (this one's, or
+		// any connection's automatic one, or the last close's).
+		b.db.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`) //nolint:errcheck // see above
+	}()
+}
+
+// waitCheckpoint waits for a checkpoint under way, before the database closes.
+func (c *entityCommitter) waitCheckpoint() { c.ckpt.done.Wait() }
 
 // kindKey names a kind of an app's namespace.
 type kindKey struct {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"testing"
@@ -239,4 +241,40 @@ func TestPutEntityBatches(t *testing.T) {
 func encodeEntityV1(b []byte, e backend.Entity) []byte {
 	b = append(b, codecWithKeyV1)
 	return appendEntity(b, e)
+}
+
+// The committer turns SQLite's automatic checkpoint off for its commits and
+// runs its own beside them: the entities still reach the database file as
+// the load goes, not only at close, so the write-ahead log stays short; and
+// the pool's connections get their automatic checkpoint back.
+func TestEntityCommitsCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	b := openAt(t, dir)
+	pad := string(bytes.Repeat([]byte("x"), 1000))
+	written := 0
+	for i := 0; written < 3*checkpointBytes; i++ {
+		ents := make([]backend.Entity, backend.MaxEntityBatch)
+		for j := range ents {
+			ents[j] = backend.Entity{
+				Key:        &backend.Key{Path: []backend.PathElement{{Kind: "Pad", ID: int64(i*len(ents) + j + 1)}}},
+				Properties: map[string]backend.Value{"p": {Type: backend.StringType, String: pad, ExcludeFromIndexes: true}},
+			}
+			written += len(pad)
+		}
+		if _, err := b.PutEntities(t.Context(), "app", ents); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.entities.waitCheckpoint()
+	fi, err := os.Stat(filepath.Join(dir, dbName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() < int64(written)/3 {
+		t.Fatalf("the database file holds %d bytes after %d bytes of entities were committed: no checkpoint ran", fi.Size(), written)
+	}
+	var n int
+	if err := b.db.QueryRowContext(t.Context(), `PRAGMA wal_autocheckpoint`).Scan(&n); err != nil || n != 1000 {
+		t.Fatalf("a pool connection's wal_autocheckpoint = %d, %v; want 1000", n, err)
+	}
 }
