@@ -124,7 +124,8 @@ func (s *Server) proxyTo(x *exchange, inst *instance.Instance, trace string, may
 		x.appLogs = append(x.appLogs, inst.End(req, s.cfg.Now())...)
 	}()
 	rp := &httputil.ReverseProxy{
-		Transport: s.transport,
+		Transport:  s.transport,
+		BufferPool: &s.buffers,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL.Scheme = "http"
 			pr.Out.URL.Host = inst.Addr
@@ -308,6 +309,19 @@ func (d *discard) Write(p []byte) (int, error) {
 	d.WriteHeader(http.StatusOK)
 	return len(p), nil
 }
+
+// bufferPool lends the proxy its copy buffers: without one, every proxied
+// response allocated 32 KiB, most of a request's garbage.
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte {
+	if buf, ok := b.p.Get().(*[]byte); ok {
+		return *buf
+	}
+	return make([]byte, 32<<10)
+}
+
+func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
 
 // newTransport is the proxy's connection pool to instances: loopback only,
 // no proxy, no compression added.

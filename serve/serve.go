@@ -95,6 +95,7 @@ type Server struct {
 
 	inst      *instance.Manager // nil: no code runs
 	transport *http.Transport
+	buffers   bufferPool
 	rules     dispatchCache
 	listed    versionList
 }
