@@ -158,3 +158,37 @@ func diffAt(a, b []byte) int {
 	}
 	return min(len(a), len(b))
 }
+
+// A listing reads chunk descriptions from an index alone, whichever of
+// service and version it names: from the table, each would cost the page
+// its chunk's data starts on.
+func TestChunkListingUsesCoveringIndex(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	for _, c := range []struct{ service, version bool }{{true, true}, {true, false}, {false, true}, {false, false}} {
+		args := []any{1}
+		if c.service {
+			args = append(args, "default")
+		}
+		if c.version {
+			args = append(args, "v1")
+		}
+		args = append(args, 0, 0, 1, 0, chunkPage)
+		rows, err := b.db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+chunkListingSQL(c.service, c.version), args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if len(plan) != 1 || !strings.Contains(plan[0], "USING COVERING INDEX") {
+			t.Errorf("service %t, version %t: plan %q, want one search of a covering index", c.service, c.version, plan)
+		}
+	}
+}
