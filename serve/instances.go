@@ -189,6 +189,9 @@ func (s *Server) appEngineHeaders(x *exchange, h http.Header, trace string) {
 		set("X-Appengine-Https", "off")
 	}
 	h.Set("X-Forwarded-Proto", proto)
+	// The client's address, as App Engine's front end passes it (the
+	// proxy drops what the client sent; a cron run's is 0.1.0.2).
+	h.Set("X-Forwarded-For", ip)
 	if u, ok := readUser(x.r); ok {
 		// The signed-in user, as the dev server passes it to the app.
 		name, domain, _ := strings.Cut(u.email, "@")

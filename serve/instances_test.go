@@ -32,6 +32,7 @@ func TestMain(m *testing.M) {
 // runTestApp is the app: it answers with what it was told, logs on
 // demand and crashes on demand.
 func runTestApp() {
+	onTerm(os.Getenv("SERVE_TEST_TERM"))
 	mux := http.NewServeMux()
 	hello := func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello from %s/%s pid %d", os.Getenv("GAE_SERVICE"), os.Getenv("GAE_VERSION"), os.Getpid())
