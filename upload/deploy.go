@@ -408,11 +408,11 @@ func keepLock(ctx context.Context, l backend.Locker, key backend.LockKey, token 
 
 // distinct returns one file per content, first by path.
 func distinct(files []hashed) []hashed {
-	seen := make(map[string]bool, len(files))
-	var out []hashed
+	seen := make(map[string]struct{}, len(files))
+	out := make([]hashed, 0, len(files))
 	for _, f := range files {
-		if !seen[f.SHA1] {
-			seen[f.SHA1] = true
+		if _, dup := seen[f.SHA1]; !dup {
+			seen[f.SHA1] = struct{}{}
 			out = append(out, f)
 		}
 	}
@@ -428,21 +428,26 @@ func missingBlobs(ctx context.Context, d backend.Deployer, app string, blobs []h
 	for start := 0; start < len(blobs); start += missingChunk {
 		chunk := blobs[start:min(start+missingChunk, len(blobs))]
 		digests := make([]string, len(chunk))
-		byDigest := make(map[string]hashed, len(chunk))
 		for i, f := range chunk {
 			digests[i] = f.SHA1
-			byDigest[f.SHA1] = f
 		}
 		miss, err := d.MissingBlobs(ctx, app, digests)
 		if err != nil {
 			return nil, fmt.Errorf("asking the host which files it lacks: %w", err)
 		}
+		if len(miss) == 0 {
+			continue // an unchanged redeploy: no index of the chunk needed
+		}
+		byDigest := make(map[string]int, len(chunk))
+		for i, f := range chunk {
+			byDigest[f.SHA1] = i
+		}
 		for _, d := range miss {
-			f, ok := byDigest[d]
+			i, ok := byDigest[d]
 			if !ok {
 				return nil, fmt.Errorf("the host reported an unknown missing digest %s", d)
 			}
-			out = append(out, f)
+			out = append(out, chunk[i])
 		}
 	}
 	return out, nil

@@ -2,6 +2,7 @@ package upload
 
 import (
 	"context"
+	"crypto/sha1"
 	"errors"
 	"fmt"
 	"io"
@@ -338,5 +339,73 @@ func TestVersionTheHostRefusesStopsBeforeUpload(t *testing.T) {
 	}
 	if vs, _ := host.ListVersions(ctx, "app", ""); len(vs) != 0 {
 		t.Errorf("versions after the refusal: %+v", vs)
+	}
+}
+
+// TestRedeployResendsLostBlobs: an unchanged redeploy whose hashes all come
+// from the stat cache still sends again every content the store lost
+// behind its back (a blob file removed, truncated, or grown while its
+// record stayed), and leaves the store whole.
+func TestRedeployResendsLostBlobs(t *testing.T) {
+	ctx := context.Background()
+	store := t.TempDir()
+	lb, err := local.NewFactory().Open(ctx, "local:"+store, store, backend.Env{User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lb.Close() })
+	_, files := writeApp(t, 6)
+	old := time.Now().Add(-time.Hour)
+	for i := range files {
+		if err := os.Chtimes(files[i].Abs, old, old); err != nil {
+			t.Fatal(err)
+		}
+		if files[i].Info, err = os.Lstat(files[i].Abs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := baseOptions(files)
+	cachePath := filepath.Join(t.TempDir(), "hashes")
+	opts.Cache = hashcache.Open(cachePath)
+	first, err := Deploy(ctx, lb, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobFile := func(f File) string {
+		body, err := os.ReadFile(f.Abs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := fmt.Sprintf("%x", sha1.Sum(body))
+		return filepath.Join(store, "blobs", d[:2], d[2:])
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Remove(blobFile(files[0])))
+	must(os.Truncate(blobFile(files[1]), 3))
+	must(os.Truncate(blobFile(files[2]), files[2].Size+5))
+
+	opts.Cache = hashcache.Open(cachePath)
+	res, err := Deploy(ctx, lb, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Missing != 3 || res.Unchanged || !res.Promoted {
+		t.Fatalf("redeploy after losing 3 blob files: missing %d (uploaded %v), unchanged %v, promoted %v; want the 3 sent again and the version promoted (first deploy: %d missing)",
+			res.Missing, res.Uploaded, res.Unchanged, res.Promoted, first.Missing)
+	}
+	for _, f := range files[:3] {
+		want, _ := os.ReadFile(f.Abs)
+		if got, err := os.ReadFile(blobFile(f)); err != nil || string(got) != string(want) {
+			t.Errorf("%s: store holds %q (%v) after the redeploy, want %q", f.Path, got, err, want)
+		}
+	}
+	again, err := Deploy(ctx, lb, opts, nil)
+	if err != nil || again.Missing != 0 || !again.Unchanged {
+		t.Fatalf("third deploy: %+v, %v; want nothing sent, unchanged", again, err)
 	}
 }

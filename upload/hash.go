@@ -54,6 +54,14 @@ func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.
 		if gctx.Err() != nil {
 			break
 		}
+		// A file the stat cache knows needs no read, so no worker: on an
+		// unchanged redeploy, starting one per file cost more than the
+		// lookups.
+		if sum, ok := cachedSum(f, cache); ok {
+			out[i] = hashed{File: f, SHA1: sum}
+			rep.Add(1, f.Size)
+			continue
+		}
 		g.Go(func() (err error) {
 			defer crash.Recover(&err)
 			crash.Point("upload.hash")
@@ -78,6 +86,19 @@ func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.
 		return nil, err
 	}
 	return out, nil
+}
+
+// cachedSum returns the digest the stat cache holds for f, listed with its
+// metadata, when that metadata is unchanged.
+func cachedSum(f File, cache *hashcache.Cache) (string, bool) {
+	if cache == nil || f.Data != nil || f.Info == nil {
+		return "", false
+	}
+	st := hashcache.StatOf(f.Info)
+	if st.Size != f.Size {
+		return "", false // changed since listed: hashOne reads it and says so
+	}
+	return cache.Lookup(f.Path, st)
 }
 
 func hashOne(ctx context.Context, f File, cache *hashcache.Cache) (string, int64, error) {

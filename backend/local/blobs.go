@@ -155,13 +155,16 @@ func recordedBlobs(ctx context.Context, q queryer, app string, digests []string)
 	if err != nil {
 		return nil, err
 	}
-	want := make(map[string]bool, len(digests))
+	want := make(map[string]struct{}, len(digests))
 	for _, d := range digests {
-		want[d] = true
+		want[d] = struct{}{}
 	}
-	for _, rec := range strings.Split(found, ",") {
+	held = make(map[string]int64, len(digests))
+	for rest := found; rest != ""; {
+		var rec string
+		rec, rest, _ = strings.Cut(rest, ",")
 		d, size, ok := strings.Cut(rec, " ")
-		if !ok || !want[d] {
+		if _, asked := want[d]; !ok || !asked {
 			continue
 		}
 		n, err := strconv.ParseInt(size, 10, 64)

@@ -16,6 +16,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/appcfg/appcfg/internal/privfile"
 )
@@ -44,11 +47,13 @@ func StatOf(fi fs.FileInfo) Stat {
 
 // entry is what is known of a file with the stat data stat: its SHA-1
 // ("" when not hashed) and the checks its content passed, as
-// comma-separated tags ("" for none).
+// comma-separated tags ("" for none). used says it was looked up or stored
+// in this run, which keeps it in the file Save writes.
 type entry struct {
 	stat  Stat
 	sum   string
 	marks string
+	used  bool
 }
 
 func (e entry) passed(tag string) bool {
@@ -68,44 +73,60 @@ type Cache struct {
 	path string
 	now  func() time.Time
 
-	mu    sync.Mutex
-	old   map[string]entry // as loaded
-	seen  map[string]entry // looked up or stored in this run; what Save writes
-	dirty bool             // an entry was stored that the file lacks
+	mu sync.Mutex
+	// entries holds the file's entries as loaded, updated in place by
+	// this run: one map, not one per source, since an unchanged redeploy
+	// touches every entry and each map of thousands costs its memory.
+	entries map[string]entry
+	used    int  // entries with used set
+	dirty   bool // an entry was stored that the file lacks
 }
 
 // Open loads the cache file at path. A missing or unreadable cache is not an
 // error: it only means every file is hashed and checked again.
 func Open(path string) *Cache {
-	c := &Cache{path: path, now: time.Now, old: map[string]entry{}, seen: map[string]entry{}}
-	f, err := os.Open(path)
+	c := &Cache{path: path, now: time.Now, entries: map[string]entry{}}
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return c
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	if !sc.Scan() || sc.Text() != formatLine {
+	// One string for the whole file: the entries' paths, digests and marks
+	// are slices of it, not an allocation each. It shares data's memory
+	// rather than copying it (a copy of a 5,000-entry cache costs as much
+	// as parsing it): data is never written again.
+	text := unsafe.String(unsafe.SliceData(data), len(data))
+	first, rest, _ := strings.Cut(text, "\n")
+	if first != formatLine {
 		return c
 	}
-	for sc.Scan() {
-		if rel, e, ok := parseLine(sc.Text()); ok {
-			c.old[rel] = e
+	// Sized for every line at once: growing a map of thousands of entries
+	// step by step costs more than the parsing.
+	c.entries = make(map[string]entry, strings.Count(rest, "\n")+1)
+	for line := range strings.Lines(rest) {
+		if rel, e, ok := parseLine(strings.TrimSuffix(line, "\n")); ok {
+			c.entries[rel] = e
 		}
 	}
 	return c
 }
 
-// current returns what this run or the loaded file knows of rel with the
-// stat data st; c.mu is held.
-func (c *Cache) current(rel string, st Stat) (entry, bool) {
-	if e, ok := c.seen[rel]; ok && e.stat == st {
+// current returns what is known of rel with the stat data st (ok false: a
+// fresh entry for st); c.mu is held.
+func (c *Cache) current(rel string, st Stat) (e entry, ok bool) {
+	e, found := c.entries[rel]
+	if found && e.stat == st {
 		return e, true
 	}
-	if e, ok := c.old[rel]; ok && e.stat == st {
-		return e, true
+	return entry{stat: st, used: e.used}, false
+}
+
+// keep stores e as what is known of rel and marks it used; c.mu is held.
+func (c *Cache) keep(rel string, e entry) {
+	if !e.used {
+		e.used = true
+		c.used++
 	}
-	return entry{stat: st}, false
+	c.entries[rel] = e
 }
 
 // Lookup returns the cached SHA-1 (hex) of rel when its stat data is unchanged.
@@ -116,7 +137,7 @@ func (c *Cache) Lookup(rel string, st Stat) (string, bool) {
 	if !ok || e.sum == "" {
 		return "", false
 	}
-	c.seen[rel] = e
+	c.keep(rel, e)
 	return e.sum, true
 }
 
@@ -128,7 +149,7 @@ func (c *Cache) Store(rel string, st Stat, sum string) {
 	c.mu.Lock()
 	e, _ := c.current(rel, st)
 	e.sum = sum
-	c.seen[rel] = e
+	c.keep(rel, e)
 	c.dirty = true
 	c.mu.Unlock()
 }
@@ -143,7 +164,7 @@ func (c *Cache) Passed(rel string, st Stat, tag string) bool {
 	if !ok {
 		return false
 	}
-	c.seen[rel] = e // keeps its hash too, when Save runs
+	c.keep(rel, e) // keeps its hash too, when Save runs
 	return e.passed(tag)
 }
 
@@ -157,14 +178,14 @@ func (c *Cache) Pass(rel string, st Stat, tag string) {
 	defer c.mu.Unlock()
 	e, _ := c.current(rel, st)
 	if e.passed(tag) {
-		c.seen[rel] = e
+		c.keep(rel, e)
 		return
 	}
 	if e.marks != "" {
 		e.marks += ","
 	}
 	e.marks += tag
-	c.seen[rel] = e
+	c.keep(rel, e)
 	c.dirty = true
 }
 
@@ -179,7 +200,7 @@ func (c *Cache) racy(st Stat) bool {
 func (c *Cache) Save() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.dirty && len(c.seen) == len(c.old) {
+	if !c.dirty && c.used == len(c.entries) {
 		// Every entry was looked up unchanged: the file already says it.
 		return nil
 	}
@@ -193,7 +214,10 @@ func (c *Cache) Save() error {
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriter(tmp)
 	fmt.Fprintln(w, formatLine)
-	for rel, e := range c.seen {
+	for rel, e := range c.entries {
+		if !e.used {
+			continue
+		}
 		fmt.Fprintf(w, "%s %d %d %d %d %s %s\n", cmp.Or(e.sum, "-"), e.stat.Size, e.stat.MTime, e.stat.CTime, e.stat.Inode,
 			cmp.Or(e.marks, "-"), strconv.Quote(rel))
 	}
@@ -210,9 +234,18 @@ func (c *Cache) Save() error {
 	return nil
 }
 
+// parseLine parses one entry: "SUM SIZE MTIME CTIME INODE MARKS PATH", SUM and
+// MARKS "-" for none, PATH quoted.
 func parseLine(line string) (string, entry, bool) {
-	f := strings.SplitN(line, " ", 7)
-	if len(f) != 7 || (len(f[0]) != 40 && f[0] != "-") || f[5] == "" {
+	var f [6]string
+	rest := line
+	for i := range f {
+		var ok bool
+		if f[i], rest, ok = strings.Cut(rest, " "); !ok {
+			return "", entry{}, false
+		}
+	}
+	if (len(f[0]) != 40 && f[0] != "-") || f[5] == "" {
 		return "", entry{}, false
 	}
 	var e entry
@@ -227,13 +260,24 @@ func parseLine(line string) (string, entry, bool) {
 	e.stat.MTime, errs[1] = strconv.ParseInt(f[2], 10, 64)
 	e.stat.CTime, errs[2] = strconv.ParseInt(f[3], 10, 64)
 	e.stat.Inode, errs[3] = strconv.ParseUint(f[4], 10, 64)
-	rel, err := strconv.Unquote(f[6])
+	rel, err := unquote(rest)
 	for _, e := range errs {
 		if e != nil {
 			err = e
 		}
 	}
 	return rel, e, err == nil
+}
+
+// unquote is strconv.Unquote without its copy for the usual path, which
+// needs no escape: that one is returned as a slice of s.
+func unquote(s string) (string, error) {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' && !strings.ContainsAny(s[1:len(s)-1], "\\\"") {
+		if inner := s[1 : len(s)-1]; utf8.ValidString(inner) && strings.IndexFunc(inner, unicode.IsControl) < 0 {
+			return inner, nil
+		}
+	}
+	return strconv.Unquote(s)
 }
 
 // bufPool holds read buffers, so hashing many files in parallel allocates

@@ -2,6 +2,7 @@ package hashcache
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -63,7 +64,7 @@ func TestRecentFilesAreNotCached(t *testing.T) {
 	c := Open(filepath.Join(t.TempDir(), "h"))
 	st := Stat{Size: 3, MTime: time.Now().UnixNano()}
 	c.Store("new.txt", st, "0000000000000000000000000000000000000000")
-	if _, ok := c.seen["new.txt"]; ok {
+	if _, ok := c.entries["new.txt"]; ok {
 		t.Error("a file modified just now was cached")
 	}
 }
@@ -73,8 +74,8 @@ func TestCorruptCacheIsIgnored(t *testing.T) {
 	if err := os.WriteFile(p, []byte("garbage\nmore"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if c := Open(p); len(c.old) != 0 {
-		t.Errorf("loaded %d entries from a corrupt file", len(c.old))
+	if c := Open(p); len(c.entries) != 0 {
+		t.Errorf("loaded %d entries from a corrupt file", len(c.entries))
 	}
 }
 
@@ -123,5 +124,63 @@ func TestCheckVerdicts(t *testing.T) {
 	c2.Store("a.txt", changed, "0000000000000000000000000000000000000000")
 	if c2.Passed("a.txt", changed, "secrets") {
 		t.Error("a new hash inherited the verdict of the old content")
+	}
+}
+
+// BenchmarkOpenLookupSave is an unchanged redeploy's use of the cache:
+// load 5,000 entries, look every one up (the secret guard's verdict, then
+// the hash), save (which writes nothing).
+func BenchmarkOpenLookupSave(b *testing.B) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "hashes")
+	c := Open(path)
+	c.now = func() time.Time { return time.Unix(1e6, 0) }
+	const n = 5000
+	rels := make([]string, n)
+	for i := range rels {
+		rels[i] = fmt.Sprintf("static/d%03d/f%05d.bin", i%97, i)
+		st := Stat{Size: int64(i), MTime: int64(i), CTime: int64(i), Inode: uint64(i)}
+		c.Store(rels[i], st, fmt.Sprintf("%040x", i))
+		c.Pass(rels[i], st, "secrets-1")
+	}
+	if err := c.Save(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		c := Open(path)
+		for i, rel := range rels {
+			st := Stat{Size: int64(i), MTime: int64(i), CTime: int64(i), Inode: uint64(i)}
+			if !c.Passed(rel, st, "secrets-1") {
+				b.Fatal("verdict lost")
+			}
+			if _, ok := c.Lookup(rel, st); !ok {
+				b.Fatal("hash lost")
+			}
+		}
+		if err := c.Save(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestOddPathsRoundTrip: paths that need quoting (and those that do not)
+// come back as stored.
+func TestOddPathsRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hashes")
+	c := Open(path)
+	c.now = func() time.Time { return time.Unix(1e6, 0) }
+	rels := []string{"plain/a.txt", `q"uote.txt`, `back\slash.txt`, "tab\there", "new\nline", "é/ü.txt", "sp ace/x y", "\x7f.bin", "bad\xffutf8"}
+	for i, rel := range rels {
+		c.Store(rel, Stat{Size: int64(i), MTime: 1}, fmt.Sprintf("%040x", i))
+	}
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	c = Open(path)
+	for i, rel := range rels {
+		if got, ok := c.Lookup(rel, Stat{Size: int64(i), MTime: 1}); !ok || got != fmt.Sprintf("%040x", i) {
+			t.Errorf("Lookup(%q) = %q, %v after a reload", rel, got, ok)
+		}
 	}
 }
