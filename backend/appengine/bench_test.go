@@ -108,7 +108,13 @@ func BenchmarkDeployVsGcloud(b *testing.B) {
 		env := append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"),
 			"XDG_CACHE_HOME="+filepath.Join(home, "cache"), "XDG_DATA_HOME="+filepath.Join(home, "data"),
 			"CLOUDSDK_CONFIG="+filepath.Join(home, "gcloud"))
-		s := &benchStep{ctx: ctx, b: b, f: f, env: env, bound: step}
+		s := &benchStep{ctx: ctx, f: f, env: env, bound: step}
+		must := func(r benchResult, err error) benchResult {
+			if err != nil {
+				b.Fatal(err)
+			}
+			return r
+		}
 		loc := fmt.Sprintf("appengine://p?appengine=%s/&storage=%s/&logging=%s/&datastore=%s/", f.admin.URL, f.storage.URL, f.admin.URL, f.admin.URL)
 		// gcloud's properties through its environment variables
 		// (CLOUDSDK_SECTION_PROPERTY): another project, so another bucket
@@ -118,10 +124,10 @@ func BenchmarkDeployVsGcloud(b *testing.B) {
 		gcloudEnv := []string{"CLOUDSDK_CORE_PROJECT=q", "CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true", "CLOUDSDK_CORE_CHECK_GCE_METADATA=false",
 			"CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK=true", "CLOUDSDK_CORE_DISABLE_USAGE_REPORTING=true",
 			"CLOUDSDK_API_ENDPOINT_OVERRIDES_APPENGINE=" + f.admin.URL + "/", "CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE=" + f.storage.URL + "/storage/v1/"}
-		s.cmd("gcloud config list", "", gcloudEnv, gcloud, "config", "list")
+		must(s.cmd("gcloud config list", "", gcloudEnv, gcloud, "config", "list"))
 		rcloneFlags := []string{"--gcs-endpoint", f.storage.URL + "/storage/v1/", "--gcs-anonymous", "--gcs-project-number", "1", "--config", "/dev/null", "-q"}
 		if rclone != "" {
-			s.cmd("rclone mkdir", "", nil, rclone, append([]string{"mkdir", ":gcs:rclone-bench"}, rcloneFlags...)...)
+			must(s.cmd("rclone mkdir", "", nil, rclone, append([]string{"mkdir", ":gcs:rclone-bench"}, rcloneFlags...)...))
 		}
 		// Rotate the order each round, so no tool always goes first
 		// (or always after the same one).
@@ -131,19 +137,19 @@ func BenchmarkDeployVsGcloud(b *testing.B) {
 			case "appcfg":
 				for _, v := range []string{"v1", "v2"} {
 					name := map[string]string{"v1": "appcfg-first", "v2": "appcfg-unchanged"}[v]
-					res[name] = append(res[name], s.cmd(name, "", nil, appcfg, "update", ours, "-A", "p", "-V", v, "--quiet", "--backend", loc))
+					res[name] = append(res[name], must(s.cmd(name, "", nil, appcfg, "update", ours, "-A", "p", "-V", v, "--quiet", "--backend", loc)))
 				}
 			case "gcloud":
 				for _, v := range []string{"g1", "g2"} {
 					name := map[string]string{"g1": "gcloud-first", "g2": "gcloud-unchanged"}[v]
-					res[name] = append(res[name], s.cmd(name, theirs, gcloudEnv, gcloud, "app", "deploy", "app.yaml", "--version", v, "--quiet"))
+					res[name] = append(res[name], must(s.cmd(name, theirs, gcloudEnv, gcloud, "app", "deploy", "app.yaml", "--version", v, "--quiet")))
 				}
 			case "rclone":
 				// rclone copying the same files into a bucket of the
 				// same fake: no hashing, no manifest, no version.
-				res["rclone"] = append(res["rclone"], s.cmd("rclone", "", nil, rclone, append([]string{"copy", ours, ":gcs:rclone-bench/app"}, rcloneFlags...)...))
+				res["rclone"] = append(res["rclone"], must(s.cmd("rclone", "", nil, rclone, append([]string{"copy", ours, ":gcs:rclone-bench/app"}, rcloneFlags...)...)))
 			case "floor":
-				res["floor"] = append(res["floor"], s.floor(paths))
+				res["floor"] = append(res["floor"], must(s.floor(paths)))
 			}
 		}
 		// Closed again by its cleanup, harmlessly; its storage goes now.
@@ -215,7 +221,6 @@ func (r benchResult) String(name string) string {
 // benchStep runs the steps of one round against its fakes.
 type benchStep struct {
 	ctx   context.Context
-	b     *testing.B
 	f     *fakeCloud
 	env   []string
 	bound time.Duration
@@ -239,7 +244,7 @@ func (s *benchStep) measure(fn func() time.Duration) benchResult {
 
 // cmd runs one command in dir with the round's environment and extra,
 // bounded by s.bound, in its own process group.
-func (s *benchStep) cmd(name, dir string, extra []string, bin string, args ...string) benchResult {
+func (s *benchStep) cmd(name, dir string, extra []string, bin string, args ...string) (benchResult, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.bound)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
@@ -264,13 +269,53 @@ func (s *benchStep) cmd(name, dir string, extra []string, bin string, args ...st
 	}
 	switch {
 	case s.ctx.Err() != nil:
-		s.b.Fatalf("%s: interrupted", name)
+		return r, fmt.Errorf("%s: interrupted", name)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		s.b.Fatalf("%s: still running after %s (load %s), killed; a loaded machine needs a longer bound (STEP= of bench/appengine_deploy.sh, APPCFG_BENCH_STEP)\n%s", name, s.bound, loadAvg(), tail(out.Bytes()))
+		return r, fmt.Errorf("%s: still running after %s (load %s), killed; a loaded machine needs a longer bound (STEP= of bench/appengine_deploy.sh, APPCFG_BENCH_STEP)\n%s", name, s.bound, loadAvg(), tail(out.Bytes()))
 	case err != nil:
-		s.b.Fatalf("%s: %v\n%s", name, err, tail(out.Bytes()))
+		return r, fmt.Errorf("%s: %v\n%s", name, err, tail(out.Bytes()))
 	}
-	return r
+	return r, nil
+}
+
+// TestBenchStepBound: a step that outlives its bound is stopped with the
+// processes it started (a run once outlived its bound by minutes, and a
+// killed run left gcloud running), and says which step and why.
+func TestBenchStepBound(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	s := &benchStep{ctx: context.Background(), f: newFakeCloud(t), env: os.Environ(), bound: 300 * time.Millisecond}
+	start := time.Now()
+	_, err := s.cmd("sleeper", "", nil, "sh", "-c", "sleep 60 & echo $! >"+pidFile+"; wait")
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("the step took %s, bound 300ms", took)
+	}
+	if err == nil || !strings.Contains(err.Error(), "sleeper: still running after 300ms") {
+		t.Errorf("err = %v, want the step named and its bound", err)
+	}
+	data, rerr := os.ReadFile(pidFile)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	// The orphaned sleep is reaped by init once killed: a few seconds
+	// at most.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if syscall.Kill(pid, 0) != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the step's child %d outlived it", pid)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	s.ctx = ctx
+	s.bound = time.Minute
+	time.AfterFunc(100*time.Millisecond, cancel)
+	if _, err := s.cmd("interrupted", "", nil, "sleep", "60"); err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Errorf("err = %v, want interrupted", err)
+	}
 }
 
 // floor uploads the files into a bucket of the same fake as plainly as the
@@ -278,7 +323,7 @@ func (s *benchStep) cmd(name, dir string, extra []string, bin string, args ...st
 // and appcfg's parallelism) on reused connections, no listing, no retries,
 // no manifest. It is the transfer floor of this fake; rclone is not one
 // here, as its per-file client cost is many times the fake's.
-func (s *benchStep) floor(paths []string) benchResult {
+func (s *benchStep) floor(paths []string) (benchResult, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.bound)
 	defer cancel()
 	const bucket = "floor-bench"
@@ -323,13 +368,13 @@ func (s *benchStep) floor(paths []string) benchResult {
 	})
 	switch {
 	case s.ctx.Err() != nil:
-		s.b.Fatal("floor: interrupted")
+		return r, errors.New("floor: interrupted")
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		s.b.Fatalf("floor: still running after %s (load %s)", s.bound, loadAvg())
+		return r, fmt.Errorf("floor: still running after %s (load %s)", s.bound, loadAvg())
 	case firstErr != nil:
-		s.b.Fatalf("floor: %v", firstErr)
+		return r, fmt.Errorf("floor: %w", firstErr)
 	}
-	return r
+	return r, nil
 }
 
 func floorUpload(ctx context.Context, hc *http.Client, base, bucket, path string) error {
