@@ -16,6 +16,10 @@
 # Prints the medians of ROUNDS rounds, the ratio and the load average. At
 # the end serve is stopped and must have recorded every request sent to it.
 #
+# The Python 3 example (examples/hello) is measured beside it, latency (PN
+# sequential requests a side, default 200) and cold start only: its server
+# takes one request at a time. PYTHON=0 leaves it out.
+#
 # Usage: bench/serve.sh   (ROUNDS=R, default 5; N=500 sequential requests a
 # side; C=16 connections and M=5000 requests for the throughput run)
 # APPCFG=PATH measures that binary instead of building this tree.
@@ -30,6 +34,7 @@ rounds=${ROUNDS:-5}
 n=${N:-500}
 c=${C:-16}
 m=${M:-5000}
+pn=${PN:-200}
 work=$(mktemp -d "${TMPDIR:-/tmp}/appcfg-servebench.XXXXXX")
 serve_pid=
 cleanup() {
@@ -82,6 +87,16 @@ EOF
 export GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)" GOPROXY=off GOFLAGS=-mod=mod
 export XDG_CACHE_HOME="$work/cache" APPCFG_BACKEND="local:$work/store"
 "$work/appcfg" -q update "$work/app" -A bench -V v1 >/dev/null
+# The Python 3 example (examples/hello: python3 main.py, the standard
+# library's single-threaded WSGI server) as service py of the same app,
+# for latency and cold start only. PYTHON=0 leaves it out.
+py=${PYTHON:-1}
+command -v python3 >/dev/null || py=0
+if [ "$py" = 1 ]; then
+	cp -r "$repo/examples/hello" "$work/py"
+	echo "service: py" >>"$work/py/app.yaml"
+	"$work/appcfg" -q update "$work/py" -A bench -V v1 >/dev/null
+fi
 
 "$work/appcfg" serve -A bench --port 0 --url_file "$work/url" >"$work/serve.out" 2>"$work/serve.err" &
 serve_pid=$!
@@ -97,11 +112,16 @@ sent=0
 # The first request builds the version (once) and starts its instance.
 "$work/loadgen" once -t 5m "$url" >/dev/null
 sent=$((sent + 1))
+if [ "$py" = 1 ]; then
+	"$work/loadgen" once -t 1m -host py.localhost "$url" >/dev/null
+	sent=$((sent + 1))
+fi
 
-# instance_url is the address serve printed for the instance it started last.
+# instance_url SERVICE is the address serve printed for the instance of
+# SERVICE it started last.
 instance_url() {
 	local addr
-	addr=$(grep -o 'instance [0-9a-f]* started on [0-9.]*:[0-9]*' "$work/serve.err" | tail -1 | awk '{print $NF}')
+	addr=$(grep -o "service $1: instance [0-9a-f]* started on [0-9.]*:[0-9]*" "$work/serve.err" | tail -1 | awk '{print $NF}')
 	[ -n "$addr" ] || { echo "bench: serve named no instance address:" >&2; cat "$work/serve.err" >&2; exit 1; }
 	echo "http://$addr/"
 }
@@ -112,9 +132,9 @@ hz=$(getconf CLK_TCK)
 # field KEY LINE: the value of KEY=value in LINE.
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 
-: >"$work/lat"; : >"$work/rps"; : >"$work/cpu"; : >"$work/rps_direct"; : >"$work/cold"
+: >"$work/lat"; : >"$work/pylat"; : >"$work/pycold"; : >"$work/rps"; : >"$work/cpu"; : >"$work/rps_direct"; : >"$work/cold"
 for ((i = 1; i <= rounds; i++)); do
-	direct=$(instance_url)
+	direct=$(instance_url default)
 	line=$("$work/loadgen" latency -n "$n" "$direct" "$url")
 	echo "$line" >>"$work/lat"
 	sent=$((sent + n + 1))
@@ -134,6 +154,19 @@ for ((i = 1; i <= rounds; i++)); do
 	echo "$(field us "$line") / 1000000" | bc -l >>"$work/cold"
 	sent=$((sent + 2))
 	printf 'round %d: %s, %s req/s through serve (%.0f us of serve CPU a request), cold start %.3f s\n' "$i" "$(tail -1 "$work/lat")" "$(tail -1 "$work/rps")" "$(tail -1 "$work/cpu")" "$(tail -1 "$work/cold")"
+
+	if [ "$py" = 1 ]; then
+		line=$("$work/loadgen" latency -n "$pn" -host py.localhost "$(instance_url py)" "$url")
+		echo "$line" >>"$work/pylat"
+		sent=$((sent + pn + 1))
+		"$work/appcfg" -q stop_module_version -A bench -M py -V v1 >/dev/null
+		"$work/loadgen" once -want 503 -host py.localhost "$url" >/dev/null
+		"$work/appcfg" -q start_module_version -A bench -M py -V v1 >/dev/null
+		line=$("$work/loadgen" once -t 30s -host py.localhost "$url")
+		echo "$(field us "$line") / 1000000" | bc -l >>"$work/pycold"
+		sent=$((sent + 2))
+		printf 'round %d, Python example: %s, cold start %.3f s\n' "$i" "$(tail -1 "$work/pylat")" "$(tail -1 "$work/pycold")"
+	fi
 done
 
 kill -INT "$serve_pid"
@@ -143,7 +176,7 @@ recorded=$(sed -n 's/^Stopped\. \([0-9]*\) requests recorded\.$/\1/p' "$work/ser
 [ "$recorded" = "$sent" ] || { echo "bench: serve recorded ${recorded:-?} requests of the $sent sent to it" >&2; exit 1; }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-col() { while read -r line; do field "$1" "$line"; done <"$work/lat" | median; }
+col() { while read -r line; do field "$1" "$line"; done <"$work/${2:-lat}" | median; }
 p50d=$(col p50_a); p99d=$(col p99_a); p50s=$(col p50_b); p99s=$(col p99_b)
 rps=$(median <"$work/rps"); cpu=$(median <"$work/cpu"); rpsd=$(median <"$work/rps_direct"); cold=$(median <"$work/cold")
 echo
@@ -154,5 +187,15 @@ printf 'p50 through serve / straight:  %.2fx (goal <= 1.2x)\n' "$(echo "$p50s / 
 printf 'throughput through serve:      %.0f req/s (goal >= 2000; straight to the instance: %.0f req/s)\n' "$rps" "$rpsd"
 printf 'serve CPU per request:         %.0f us (user + system, in the throughput run)\n' "$cpu"
 printf 'cold start of the built version: %.3f s (goal <= 1 s)\n' "$cold"
+if [ "$py" = 1 ]; then
+	echo
+	echo "the Python 3 example (examples/hello, one request at a time), median of $rounds rounds ($pn sequential requests a side):"
+	pd=$(col p50_a pylat); ps=$(col p50_b pylat)
+	printf '%-36s p50 %7.3f ms   p99 %7.3f ms\n' "straight to the instance" "$(echo "$pd / 1000" | bc -l)" "$(echo "$(col p99_a pylat) / 1000" | bc -l)"
+	printf '%-36s p50 %7.3f ms   p99 %7.3f ms\n' "through serve (request logs on)" "$(echo "$ps / 1000" | bc -l)" "$(echo "$(col p99_b pylat) / 1000" | bc -l)"
+	printf 'p50 through serve / straight:  %.2fx\n' "$(echo "$ps / $pd" | bc -l)"
+	printf 'cold start:                    %.3f s\n' "$(median <"$work/pycold")"
+fi
+echo
 echo "requests recorded by serve: $recorded of $sent"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"

@@ -13,7 +13,8 @@
 //
 // Every answer must be 200 with a body (once: -want's status); anything
 // else, or a non-loopback URL, fails the run (exit 1). -t bounds the
-// whole run (default 60s).
+// whole run (default 60s); -host sets the Host header, which picks the
+// service serve routes to.
 package main
 
 import (
@@ -41,6 +42,7 @@ func main() {
 	c := fs.Int("c", 8, "connections at once (rate)")
 	limit := fs.Duration("t", time.Minute, "bound on the whole run")
 	want := fs.Int("want", http.StatusOK, "the status once expects")
+	fs.StringVar(&hostHeader, "host", "", "the Host header of every request (the URL's host when empty), to pick a service")
 	_ = fs.Parse(os.Args[2:])
 	ctx, cancel := context.WithTimeout(context.Background(), *limit)
 	defer cancel()
@@ -71,9 +73,12 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: loadgen latency [-n N] URL_A URL_B | rate [-c C] [-n N] URL | once [-want CODE] URL  [-t LIMIT]")
+	fmt.Fprintln(os.Stderr, "usage: loadgen latency [-n N] URL_A URL_B | rate [-c C] [-n N] URL | once [-want CODE] URL  [-t LIMIT] [-host HOST]")
 	os.Exit(2)
 }
+
+// hostHeader is -host.
+var hostHeader string
 
 // client is a keep-alive client for conns connections at once.
 func client(conns int) *http.Client {
@@ -113,6 +118,9 @@ func getWant(ctx context.Context, c *http.Client, u string, want int) (time.Dura
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return 0, err
+	}
+	if hostHeader != "" {
+		req.Host = hostHeader
 	}
 	start := time.Now()
 	resp, err := c.Do(req)
