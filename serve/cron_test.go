@@ -368,12 +368,8 @@ func TestCronBadScheduleReportedOnce(t *testing.T) {
 // target names the service (or MODULE:VERSION); no target lets
 // dispatch.yaml pick the service as for any request.
 func TestCronTargetRoutes(t *testing.T) {
-	f := newFixture(t)
-	deploy(t, f.store, "api", "a1", "runtime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n- url: /(.*)\n  static_files: api/\\1\n  upload: api/.*\n", map[string]string{"api/hello": "from api"})
-	deploy(t, f.store, "api", "a2", "runtime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n- url: /(.*)\n  static_files: api/\\1\n  upload: api/.*\n", map[string]string{"api/hello": "from api"})
-	if err := f.store.SetTraffic(t.Context(), "shop", "api", map[string]float64{"a1": 1}, false); err != nil {
-		t.Fatal(err)
-	}
+	f := routingFixture(t)
+	deployStaticPrefix(t, f, "api", "a2", "api", map[string]string{"api/hello": "from api"})
 	if err := f.store.PutConfig(t.Context(), "shop", backend.ConfigDispatch, []byte("dispatch:\n- url: \"*/hello\"\n  service: api\n")); err != nil {
 		t.Fatal(err)
 	}
@@ -442,5 +438,33 @@ func TestCronRunNow(t *testing.T) {
 	r := c.run(t)
 	if r.Status != 200 || r.Next.Weekday() != time.Monday || r.Next.Hour() != 9 {
 		t.Errorf("run %+v: want 200 at once, next on a Monday at 09:00", r)
+	}
+}
+
+// A run in flight when the runner's context ends may finish within the
+// grace period and is recorded; RunCron returns once it has.
+func TestCronStopLetsRunInFlightFinish(t *testing.T) {
+	f := newFixture(t)
+	bc := &blockingContents{Contents: f.store, entered: make(chan struct{}, 10), release: make(chan struct{})}
+	c := startCron(t, f, "cron:\n- url: /static/css/site.css\n  schedule: every 1 minutes\n", serve.Config{Contents: bc},
+		serve.CronOptions{RunNow: true, Grace: 10 * time.Second})
+	select {
+	case <-bc.entered:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the run did not start")
+	}
+	c.cancel()
+	select {
+	case <-c.done:
+		t.Fatal("RunCron returned with a run in flight")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(bc.release)
+	c.stop(t)
+	if r := c.run(t); r.Status != 200 {
+		t.Errorf("the run in flight at stop: %+v, want 200", r)
+	}
+	if logs := c.logs(t); len(logs) != 1 || logs[0].Status != 200 {
+		t.Errorf("logs %+v, want the run's 200", logs)
 	}
 }

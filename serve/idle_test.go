@@ -96,6 +96,17 @@ func lifecycleFixtureStarts(t *testing.T, extra string, traffic bool) (*fixture,
 // settle lets Watch look at the instances a few times (it runs every 5ms).
 func settle() { time.Sleep(100 * time.Millisecond) }
 
+// aliveAfter advances the clock by d, lets Watch look, and fails unless
+// pid still runs.
+func aliveAfter(t *testing.T, clock *stepClock, d time.Duration, pid int, why string) {
+	t.Helper()
+	clock.Advance(d)
+	settle()
+	if !alive(pid) {
+		t.Fatalf("instance %d stopped %s", pid, why)
+	}
+}
+
 // waitDead waits (bounded) for pid to end.
 func waitDead(t *testing.T, pid int, why string) {
 	t.Helper()
@@ -113,20 +124,12 @@ func waitDead(t *testing.T, pid int, why string) {
 func TestIdleAutomaticInstanceStopsAndRestarts(t *testing.T) {
 	f, clock := lifecycleFixture(t, "", true)
 	pid := pidOf(t, f.do(t, http.MethodGet, "http://localhost/").body)
-	clock.Advance(14*time.Minute + 59*time.Second)
-	settle()
-	if !alive(pid) {
-		t.Fatalf("instance %d stopped before its 15 idle minutes", pid)
-	}
+	aliveAfter(t, clock, 14*time.Minute+59*time.Second, pid, "before its 15 idle minutes")
 	r := f.do(t, http.MethodGet, "http://localhost/") // a request resets the idle time
 	if got := pidOf(t, r.body); got != pid {
 		t.Fatalf("a second instance (%d) answered while %d ran", got, pid)
 	}
-	clock.Advance(14 * time.Minute)
-	settle()
-	if !alive(pid) {
-		t.Fatalf("instance %d stopped 14 minutes after its last request", pid)
-	}
+	aliveAfter(t, clock, 14*time.Minute, pid, "14 minutes after its last request")
 	clock.Advance(time.Minute)
 	waitDead(t, pid, "15 idle minutes")
 	r = f.do(t, http.MethodGet, "http://localhost/")
@@ -142,11 +145,7 @@ func TestIdleAutomaticInstanceStopsAndRestarts(t *testing.T) {
 func TestIdleBasicScalingHonoursIdleTimeout(t *testing.T) {
 	f, clock := lifecycleFixture(t, "basic_scaling:\n  max_instances: 1\n  idle_timeout: 3m\n", true)
 	pid := pidOf(t, f.do(t, http.MethodGet, "http://localhost/").body)
-	clock.Advance(2*time.Minute + 59*time.Second)
-	settle()
-	if !alive(pid) {
-		t.Fatalf("instance %d stopped before idle_timeout", pid)
-	}
+	aliveAfter(t, clock, 2*time.Minute+59*time.Second, pid, "before idle_timeout")
 	clock.Advance(time.Second)
 	waitDead(t, pid, "idle_timeout: 3m")
 }
@@ -155,11 +154,7 @@ func TestIdleBasicScalingHonoursIdleTimeout(t *testing.T) {
 func TestIdleManualScalingNeverStops(t *testing.T) {
 	f, clock := lifecycleFixture(t, "manual_scaling:\n  instances: 1\n", true)
 	pid := pidOf(t, f.do(t, http.MethodGet, "http://localhost/").body)
-	clock.Advance(72 * time.Hour)
-	settle()
-	if !alive(pid) {
-		t.Errorf("manual-scaling instance %d stopped after 3 idle days", pid)
-	}
+	aliveAfter(t, clock, 72*time.Hour, pid, "after 3 idle days, with manual scaling")
 }
 
 // Warm starts the instances before any request: with inbound_services:

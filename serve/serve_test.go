@@ -279,12 +279,7 @@ func signIn(t *testing.T, f *fixture, admin bool) *http.Cookie {
 }
 
 func TestRouting(t *testing.T) {
-	f := newFixture(t)
-	deploy(t, f.store, "default", "v2", "runtime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n- url: /(.*)\n  static_files: v2/\\1\n  upload: v2/.*\n", map[string]string{"v2/hello": "from v2"})
-	deploy(t, f.store, "api", "a1", "runtime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n- url: /(.*)\n  static_files: api/\\1\n  upload: api/.*\n", map[string]string{"api/hello": "from api"})
-	if err := f.store.SetTraffic(t.Context(), "shop", "api", map[string]float64{"a1": 1}, false); err != nil {
-		t.Fatal(err)
-	}
+	f := routingFixture(t)
 	tests := []struct{ host, body string }{
 		{"v2-dot-default.localhost:8080", "from v2"},
 		{"api.localhost:8080", "from api"},
