@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -430,6 +431,7 @@ type walker struct {
 	probs    []Problem
 	ahead    chan struct{} // read-ahead slots; see prefetch
 	bufs     sync.Pool     // getdents buffers (*[]byte), one per reader at a time
+	kept     []*listed     // the files kept, in walk order; see files
 }
 
 // Walk lists the upload set of dir. Directories are listed one at a time
@@ -480,9 +482,10 @@ func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result,
 		d := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		stack = append(stack, w.listDir(d)...)
+		w.readAhead(stack)
 	}
-	sort.Slice(w.res.Files, func(i, j int) bool { return w.res.Files[i].Rel < w.res.Files[j].Rel })
-	sort.Slice(w.res.Skipped, func(i, j int) bool { return w.res.Skipped[i].Rel < w.res.Skipped[j].Rel })
+	w.res.Files = w.files()
+	slices.SortFunc(w.res.Skipped, func(a, b Skip) int { return strings.Compare(a.Rel, b.Rel) })
 	for _, f := range w.res.Files {
 		w.res.TotalSize += f.Size
 	}
@@ -591,11 +594,9 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 			}
 			subdirs = append(subdirs, &dirNode{rel: rel, real: real, parent: d})
 		} else {
-			w.addFile(rel, joinPath(abs, e.name), info, rule, l.ents)
+			e.info, e.rule = info, rule
+			w.addFile(e, joinPath(abs, e.name), l.ents)
 		}
-	}
-	for _, sd := range subdirs {
-		w.prefetch(sd)
 	}
 	// Pushed in reverse so the stack pops them in name order.
 	for i, j := 0, len(subdirs)-1; i < j; i, j = i+1, j-1 {
@@ -688,7 +689,9 @@ func displayRel(rel string) string {
 	return rel
 }
 
-func (w *walker) addFile(rel, full string, info fs.FileInfo, rule *Rule, siblings []listed) {
+// addFile keeps the file e (full is where it is) unless a check drops it.
+func (w *walker) addFile(e *listed, full string, siblings []listed) {
+	rel := e.rel
 	if msg := invalidName(rel); msg != "" {
 		w.rep.Warn(msg)
 		w.skip(rel, false, msg, &Rule{Kind: KindBuiltin, Pattern: "file name check"})
@@ -697,8 +700,22 @@ func (w *walker) addFile(rel, full string, info fs.FileInfo, rule *Rule, sibling
 	if w.python27 && !w.checkPython(rel, full, siblings) {
 		return
 	}
-	w.res.Files = append(w.res.Files, File{Rel: rel, Abs: full, Size: info.Size(),
-		Mode: info.Mode(), ModTime: info.ModTime(), Rule: rule, Info: info})
+	w.kept = append(w.kept, e)
+}
+
+// files makes the upload set of the files kept, sorted by path. It is
+// built once, at its final size, from pointers sorted first: a list of
+// File values grown by append was copied whole into fresh memory at each
+// growth, and sorted by moving 120-byte values, which for 10,000 files
+// cost a tenth of ls_files' time (mostly page faults).
+func (w *walker) files() []File {
+	slices.SortFunc(w.kept, func(a, b *listed) int { return strings.Compare(a.rel, b.rel) })
+	files := make([]File, len(w.kept))
+	for i, e := range w.kept {
+		files[i] = File{Rel: e.rel, Abs: joinPath(w.m.root, filepath.FromSlash(e.rel)), Size: e.info.Size(),
+			Mode: e.info.Mode(), ModTime: e.info.ModTime(), Rule: e.rule, Info: e.info}
+	}
+	return files
 }
 
 // listing is one directory read and decided: its entries in name order,
@@ -726,8 +743,10 @@ type listed struct {
 	decided bool
 	skip    bool
 	rule    *Rule
-	info    fs.FileInfo // the lstat, when one was made
-	err     error       // the lstat's error: the entry vanished
+	// info is the lstat, when one was made; for a kept symbolic link, the
+	// stat of what it leads to.
+	info fs.FileInfo
+	err  error // the lstat's error: the entry vanished
 }
 
 // readListing lists the directory abs (rel from the root) and decides its
@@ -775,6 +794,18 @@ func (w *walker) readListing(rel, abs string) *listing {
 		le.info, le.err = h.lstat(e.name)
 	}
 	return l
+}
+
+// readAhead fills the free read-ahead slots with the directories the walk
+// visits next: the top of its stack. (Starting only the subdirectories of
+// the directory just listed left most directories to the walk itself: in
+// a tree of many leaf directories, the slots were taken by the first few.)
+func (w *walker) readAhead(stack []*dirNode) {
+	for i := len(stack) - 1; i >= 0 && len(w.ahead) < cap(w.ahead); i-- {
+		if stack[i].listing == nil {
+			w.prefetch(stack[i])
+		}
+	}
 }
 
 // prefetch starts reading d ahead of the walk when a read-ahead slot is free.
