@@ -2,7 +2,7 @@ package appconfig
 
 import (
 	"fmt"
-	"regexp"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -51,9 +51,9 @@ func customRegex(re string, match func(string) bool) pyRegex {
 func (p pyRegex) Match(s string) bool { return p.match(s) }
 
 var (
-	reLowerDigitDash = regexp.MustCompile(`^[a-z\p{Nd}-]*$`)
-	reDomain         = regexp.MustCompile(`^[a-z\p{Nd}.-]{1,100}$`)
-	reNoNewline      = regexp.MustCompile(`^[^\n]*$`)
+	reLowerDigitDash = lazyre.New(`^[a-z\p{Nd}-]*$`)
+	reDomain         = lazyre.New(`^[a-z\p{Nd}.-]{1,100}$`)
+	reNoNewline      = lazyre.New(`^[^\n]*$`)
 )
 
 // matchDisplayID is (?!-)[a-z\d\-]{0,max-1}[a-z\d].

@@ -2,8 +2,8 @@ package appconfig
 
 import (
 	"errors"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -61,7 +61,7 @@ func ParseTimeValue(v string) (time.Duration, TimeValueFault) {
 	return time.Duration(secs * float64(time.Second)), TimeValueOK
 }
 
-var underscoreDigits = regexp.MustCompile(`^[0-9]+(?:_[0-9]+)*$`)
+var underscoreDigits = lazyre.New(`^[0-9]+(?:_[0-9]+)*$`)
 
 // pyFloat converts text as Python's float() does: surrounding blanks,
 // inf/infinity/nan in any case, and underscores between digits are

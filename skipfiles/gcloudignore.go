@@ -3,10 +3,10 @@ package skipfiles
 import (
 	"errors"
 	"fmt"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -38,15 +38,15 @@ const defaultIgnoreFile = `# This file specifies files that are *not* uploaded t
 // (source_files_util._GCLOUDIGNORE_REGISTRY), matched at the start of the
 // runtime string as gcloud does, with the default file it would write.
 var secondGen = []struct {
-	runtime *regexp.Regexp
+	runtime *lazyre.Regexp
 	extra   string
 }{
-	{regexp.MustCompile(`^nodejs\d*`), "# Node.js dependencies:\nnode_modules/"},
-	{regexp.MustCompile(`^php[789]\d*`), "# PHP Composer dependencies:\n/vendor/"},
-	{regexp.MustCompile(`^python3\d*`), "# Python pycache:\n__pycache__/\n# Ignored by the build system\n/setup.cfg"},
-	{regexp.MustCompile(`^go1\d\d(\w+\d)?`), "# Binaries for programs and plugins\n*.exe\n*.exe~\n*.dll\n*.so\n*.dylib\n" +
+	{lazyre.New(`^nodejs\d*`), "# Node.js dependencies:\nnode_modules/"},
+	{lazyre.New(`^php[789]\d*`), "# PHP Composer dependencies:\n/vendor/"},
+	{lazyre.New(`^python3\d*`), "# Python pycache:\n__pycache__/\n# Ignored by the build system\n/setup.cfg"},
+	{lazyre.New(`^go1\d\d(\w+\d)?`), "# Binaries for programs and plugins\n*.exe\n*.exe~\n*.dll\n*.so\n*.dylib\n" +
 		"# Test binary, build with `go test -c`\n*.test\n# Output of the go coverage tool, specifically when used with LiteIDE\n*.out"},
-	{regexp.MustCompile(`^java[123456]\d*`), "# Target directory for maven builds\ntarget/"},
+	{lazyre.New(`^java[123456]\d*`), "# Target directory for maven builds\ntarget/"},
 }
 
 // SecondGen reports whether gcloud refuses skip_files for this runtime and
@@ -168,8 +168,8 @@ func splitLines(text string) []string {
 }
 
 var (
-	oddBackslashes = regexp.MustCompile(`(?:^|[^\\])\\(?:\\\\)*$`)
-	escapedChar    = regexp.MustCompile(`\\([^\\])`)
+	oddBackslashes = lazyre.New(`(?:^|[^\\])\\(?:\\\\)*$`)
+	escapedChar    = lazyre.New(`\\([^\\])`)
 )
 
 // parseIgnoreLine follows Pattern.FromString and glob.Glob.FromString;

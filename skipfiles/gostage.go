@@ -1,9 +1,9 @@
 package skipfiles
 
 import (
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"os"
 	"path/filepath"
-	"regexp"
 )
 
 // MainPackageFile is the file gcloud's Go stager (go-app-stager) adds to a
@@ -15,7 +15,7 @@ const MainPackageFile = "_main-package-path"
 // goStaged is gcloud's staging registry entry for Go in the standard
 // environment (command_lib/app/staging.py, env.GO_TI_RUNTIME_EXPR), matched
 // as runtime_registry does: from the start, to the end.
-var goStaged = regexp.MustCompile(`^(?:go|go1\..+|go1\d\d(?:\w+\d)?)$`)
+var goStaged = lazyre.New(`^(?:go|go1\..+|go1\d\d(?:\w+\d)?)$`)
 
 // goStage is what go-app-stager makes of the Go app in appDir before
 // gcloud chooses the files: in module mode (a go.mod in appDir or a parent)

@@ -3,10 +3,10 @@ package skipfiles
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"io"
 	"os"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -89,7 +89,7 @@ func pycMagicProblem(rel, full string) *Problem {
 }
 
 // cgiScript tells a CGI handler ("main.py") from a WSGI one ("main.app").
-var cgiScript = regexp.MustCompile(`\.py$`)
+var cgiScript = lazyre.New(`\.py$`)
 
 // checkHandlers warns about a python27 CGI script handler whose file is not
 // uploaded as .py or .pyc; naming the .py is right even when only the .pyc

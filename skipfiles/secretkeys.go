@@ -8,7 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
-	"regexp"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -17,7 +17,7 @@ import (
 // A PEM header alone proves nothing: libraries that read keys hold it as a
 // string constant. A key counts only when the block after it decodes and
 // parses as one, so the guard needs the whole block in view.
-var pemBegin = regexp.MustCompile(`-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----`)
+var pemBegin = lazyre.New(`-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----`)
 
 // maxPEMBlock bounds how far after a BEGIN line its END is looked for; an
 // RSA key of 16384 bits takes about 12 KiB of PEM.

@@ -3,6 +3,7 @@ package skipfiles
 import (
 	"context"
 	"fmt"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"path"
 	"regexp"
 	"runtime/debug"
@@ -35,7 +36,7 @@ var (
 	backupSuffixes = []string{".bak", ".backup", ".orig", ".old", ".save", ".sav", ".swp", ".tmp", ".copy", "~"}
 	// envTemplate marks environment files meant to be shared:
 	// .env.example, sample.env, .env-template …
-	envTemplate = regexp.MustCompile(`(^|[._-])(example|sample|template|tmpl|tpl|dist|defaults?|schema)($|[._-])`)
+	envTemplate = lazyre.New(`(^|[._-])(example|sample|template|tmpl|tpl|dist|defaults?|schema)($|[._-])`)
 	// binaryExts are formats that cannot hold a text credential; the guard
 	// does not read them.
 	binaryExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".bmp": true,

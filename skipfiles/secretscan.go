@@ -3,10 +3,10 @@ package skipfiles
 import (
 	"bytes"
 	"context"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"io"
 	"math"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/appcfg/appcfg/internal/hashcache"
@@ -37,12 +37,12 @@ type secretFinding struct {
 }
 
 var (
-	credType    = regexp.MustCompile(`^"type"\s*:\s*"(service_account|authorized_user|external_account|impersonated_service_account)"`)
-	jsonValue   = regexp.MustCompile(`^\s*:\s*"`)
-	jsonObject  = regexp.MustCompile(`^\s*:\s*\{`)
-	npmToken    = regexp.MustCompile(`(?m)^[ \t]*(?://\S*:)?_(?:authToken|auth|password)[ \t]*[=:][ \t]*`)
-	iniPassword = regexp.MustCompile(`(?m)^[ \t]*password[ \t]*[=:][ \t]*`)
-	envAssign   = regexp.MustCompile(`(?m)^[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.]*[ \t]*=[ \t]*`)
+	credType    = lazyre.New(`^"type"\s*:\s*"(service_account|authorized_user|external_account|impersonated_service_account)"`)
+	jsonValue   = lazyre.New(`^\s*:\s*"`)
+	jsonObject  = lazyre.New(`^\s*:\s*\{`)
+	npmToken    = lazyre.New(`(?m)^[ \t]*(?://\S*:)?_(?:authToken|auth|password)[ \t]*[=:][ \t]*`)
+	iniPassword = lazyre.New(`(?m)^[ \t]*password[ \t]*[=:][ \t]*`)
+	envAssign   = lazyre.New(`(?m)^[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.]*[ \t]*=[ \t]*`)
 )
 
 // contentRules says which detectors beyond the general ones (private keys,
@@ -127,7 +127,7 @@ func scanSecrets(ctx context.Context, f File, rules contentRules, scratch []byte
 
 // window runs the detectors on w, judging what starts before limit.
 func (s *fileScan) window(w []byte, limit int) {
-	starts := func(re *regexp.Regexp, fn func(loc []int)) {
+	starts := func(re *lazyre.Regexp, fn func(loc []int)) {
 		for _, loc := range re.FindAllIndex(w, -1) {
 			if loc[0] < limit {
 				fn(loc)
@@ -186,7 +186,7 @@ func (s *fileScan) window(w []byte, limit int) {
 	}
 	for _, r := range []struct {
 		on   bool
-		re   *regexp.Regexp
+		re   *lazyre.Regexp
 		what string
 	}{
 		{s.rules.npm, npmToken, "a package registry token"},

@@ -2,7 +2,7 @@ package validate
 
 import (
 	"fmt"
-	"regexp"
+	"github.com/appcfg/appcfg/internal/lazyre"
 
 	"github.com/appcfg/appcfg/appconfig"
 )
@@ -156,6 +156,6 @@ var legacyRuntimes = map[string]bool{
 
 // currentRuntime matches the runtimes of today's hosts (python312, go122,
 // java21, nodejs22, php83, ruby33 …), which appcfg.py could not know.
-var currentRuntime = regexp.MustCompile(`^(python3|go1|java|nodejs|php|ruby)[0-9]+$`)
+var currentRuntime = lazyre.New(`^(python3|go1|java|nodejs|php|ruby)[0-9]+$`)
 
 func knownRuntime(r string) bool { return legacyRuntimes[r] || currentRuntime.MatchString(r) }

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,10 +23,10 @@ func checkDispatch(path string, data []byte, opts Options) FileResult {
 }
 
 var (
-	urlSplitter      = regexp.MustCompile(`^([^/]+)(/.*)$`)
-	hostExactPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9\-]*[a-z0-9])*\.)*([a-z0-9]([a-z0-9\-]*[a-z0-9])*)$`)
-	ipv4Pattern      = regexp.MustCompile(`^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$`)
-	hostSuffix       = regexp.MustCompile(`^([*]|[*][a-z0-9\-]*[a-z0-9]|[*](\.|[a-z0-9\-]*[a-z0-9]\.)([a-z0-9]([a-z0-9\-]*[a-z0-9])*\.)*([a-z0-9]([a-z0-9\-]*[a-z0-9])*))$`)
+	urlSplitter      = lazyre.New(`^([^/]+)(/.*)$`)
+	hostExactPattern = lazyre.New(`^([a-z0-9]([a-z0-9\-]*[a-z0-9])*\.)*([a-z0-9]([a-z0-9\-]*[a-z0-9])*)$`)
+	ipv4Pattern      = lazyre.New(`^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$`)
+	hostSuffix       = lazyre.New(`^([*]|[*][a-z0-9\-]*[a-z0-9]|[*](\.|[a-z0-9\-]*[a-z0-9]\.)([a-z0-9]([a-z0-9\-]*[a-z0-9])*\.)*([a-z0-9]([a-z0-9\-]*[a-z0-9])*))$`)
 	// appinfo.MODULE_ID_RE_STRING
 	serviceID = sdkPattern(`^(?!-)[a-z\d\-]{0,62}[a-z\d]$`, `[a-z\d]|[a-z\d][a-z\d\-]{0,61}[a-z\d]`)
 )
@@ -56,18 +57,18 @@ func (c *checker) dispatchEntry(e *appconfig.DispatchEntry) {
 
 // dispatchURLError is the SDK's complaint about a url pattern, or "".
 func dispatchURLError(url string) string {
-	parts := pyMatch(urlSplitter, url)
+	parts := pyMatch(urlSplitter.Regexp(), url)
 	if parts == nil {
 		return "invalid url '" + url + "'"
 	}
 	host := parts[1]
 	if strings.HasPrefix(host, "*") {
-		if pyMatch(hostSuffix, host) == nil {
+		if pyMatch(hostSuffix.Regexp(), host) == nil {
 			return "invalid host_pattern '" + host + "'"
 		}
 		return ""
 	}
-	if pyMatch(hostExactPattern, host) == nil {
+	if pyMatch(hostExactPattern.Regexp(), host) == nil {
 		return "invalid host_pattern '" + host + "'"
 	}
 	if ip := ipv4Pattern.FindStringSubmatch(host); ip != nil {

@@ -1,8 +1,8 @@
 package validate
 
 import (
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -34,7 +34,7 @@ func (c *checker) blacklistEntry(e *appconfig.BlacklistEntry) {
 	c.regex(m, "description", e.Description, descriptionText, "a description is one line of at most 499 characters")
 }
 
-var allDigits = regexp.MustCompile(`^[0-9]+$`)
+var allDigits = lazyre.New(`^[0-9]+$`)
 
 // subnetError is the SDK's complaint about a blacklist subnet, or "".
 func subnetError(s string) string {

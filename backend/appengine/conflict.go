@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"strings"
 	"time"
 
@@ -62,7 +62,7 @@ func inProgress(err error) bool {
 // heldByRE finds the operation holding a service in the Admin API's
 // refusal: "Cannot operate on apps/P/services/S because an operation is
 // already in progress for apps/P/services/S by OPID."
-var heldByRE = regexp.MustCompile(`in progress for (\S+?) by ([A-Za-z0-9_./-]+?)\.?(?:\s|$)`)
+var heldByRE = lazyre.New(`in progress for (\S+?) by ([A-Za-z0-9_./-]+?)\.?(?:\s|$)`)
 
 // holder says who holds the service, as far as the refusal and the holding
 // operation (its metadata: method, user, start) tell.

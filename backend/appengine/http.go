@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -84,14 +84,14 @@ func failureClass(code int, status, message string) error {
 
 // The Admin API's words for its hard limits on a version.
 var (
-	versionCapRE   = regexp.MustCompile(`may not have more than \d+ versions`)
-	tooManyFilesRE = regexp.MustCompile(`too many files`)
+	versionCapRE   = lazyre.New(`may not have more than \d+ versions`)
+	tooManyFilesRE = lazyre.New(`too many files`)
 )
 
 // permissionRE finds the permission in a denial's message, as IAM words
 // it: "Permission 'iam.serviceaccounts.actAs' denied on service account …",
 // "… does not have storage.objects.create access to …".
-var permissionRE = regexp.MustCompile(`(?:[Pp]ermission ['"]?([a-zA-Z]+\.[a-zA-Z]+\.[a-zA-Z]+)['"]? denied(?: on (?:resource |service account )?['"]?([^'"\s(]+))?)|(?:does not have ([a-zA-Z]+\.[a-zA-Z]+\.[a-zA-Z]+) access to (?:the )?(?:Google Cloud Storage )?(?:bucket |object )?['"]?([^'"\s,.]+(?:\.[^'"\s,.]+)*))`)
+var permissionRE = lazyre.New(`(?:[Pp]ermission ['"]?([a-zA-Z]+\.[a-zA-Z]+\.[a-zA-Z]+)['"]? denied(?: on (?:resource |service account )?['"]?([^'"\s(]+))?)|(?:does not have ([a-zA-Z]+\.[a-zA-Z]+\.[a-zA-Z]+) access to (?:the )?(?:Google Cloud Storage )?(?:bucket |object )?['"]?([^'"\s,.]+(?:\.[^'"\s,.]+)*))`)
 
 // permissionHint says what to grant for a 403: the permission the answer
 // names (on its resource) or, when it names none, the roles a deploy needs.

@@ -2,8 +2,8 @@ package datastore
 
 import (
 	"fmt"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -54,8 +54,8 @@ func DefaultRetry() Retry {
 // ("example.com:proj"); partitionIdRE matches namespace and database ids as
 // the API documents them.
 var (
-	projectRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.\-_:]{0,99}$`)
-	partitionIDRE = regexp.MustCompile(`^[A-Za-z0-9.\-_]{0,100}$`)
+	projectRE     = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9.\-_:]{0,99}$`)
+	partitionIDRE = lazyre.New(`^[A-Za-z0-9.\-_]{0,100}$`)
 )
 
 // ParseConfig parses what follows "datastore:" in a location:

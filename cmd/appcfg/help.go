@@ -1,7 +1,7 @@
 package main
 
 import (
-	"regexp"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"strings"
 	"text/tabwriter"
 
@@ -10,7 +10,7 @@ import (
 
 // usageDefault is a default written in a flag's usage text; the help
 // shows it once, in urfave/cli's "(default: …)" place.
-var usageDefault = regexp.MustCompile(`\s*\(default:? ([^()]*(\([^()]*\))?[^()]*)\)`)
+var usageDefault = lazyre.New(`\s*\(default:? ([^()]*(\([^()]*\))?[^()]*)\)`)
 
 // tidyHelp makes each flag print its default once: a default the usage
 // text spells out replaces the raw value, and booleans (false unless given)

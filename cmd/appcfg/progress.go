@@ -2,8 +2,8 @@ package main
 
 import (
 	"fmt"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"io"
-	"regexp"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -415,7 +415,7 @@ type clipWriter struct {
 	col  int
 }
 
-var csi = regexp.MustCompile(`^\x1b\[[0-9;]*[A-Za-z]`)
+var csi = lazyre.New(`^\x1b\[[0-9;]*[A-Za-z]`)
 
 func (c *clipWriter) Write(p []byte) (int, error) {
 	limit := c.cols() - 1

@@ -1,7 +1,7 @@
 package appmodel
 
 import (
-	"regexp"
+	"github.com/appcfg/appcfg/internal/lazyre"
 
 	"github.com/appcfg/appcfg/internal/yaml11"
 )
@@ -109,12 +109,12 @@ func (a *App) IsVM() bool {
 
 // The second-generation ("Ti") runtimes of gcloud's env.py, matched at the
 // start of the runtime name as Python's re.match does.
-var secondGenRuntimes = []*regexp.Regexp{
-	regexp.MustCompile(`^nodejs[0-9]*`),
-	regexp.MustCompile(`^php[789][0-9]*`),
-	regexp.MustCompile(`^python3[0-9]*`),
-	regexp.MustCompile(`^go1[0-9][0-9](?:\w+[0-9])?`),
-	regexp.MustCompile(`^java[123456][0-9]*`),
+var secondGenRuntimes = []*lazyre.Regexp{
+	lazyre.New(`^nodejs[0-9]*`),
+	lazyre.New(`^php[789][0-9]*`),
+	lazyre.New(`^python3[0-9]*`),
+	lazyre.New(`^go1[0-9][0-9](?:\w+[0-9])?`),
+	lazyre.New(`^java[123456][0-9]*`),
 }
 
 // IsSecondGen reports whether the app uses a second-generation standard

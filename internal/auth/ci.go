@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -254,4 +254,4 @@ func transientTokenError(err error) bool {
 		strings.Contains(msg, "unable to generate access token")
 }
 
-var statusCodeRE = regexp.MustCompile(`oauth2/google: status code (\d{3})`)
+var statusCodeRE = lazyre.New(`oauth2/google: status code (\d{3})`)

@@ -2,8 +2,8 @@ package expiration
 
 import (
 	"fmt"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +14,7 @@ import (
 // a longer max-age means nothing more to a cache.
 const MaxHTTP = 365 * 24 * time.Hour
 
-var term = regexp.MustCompile(`^([0-9]+)([DdHhMmSs]?)$`)
+var term = lazyre.New(`^([0-9]+)([DdHhMmSs]?)$`)
 
 // Seconds reads an expiration: whitespace-separated terms, each a number
 // with an optional unit d, h, m or s (seconds when absent, either case),

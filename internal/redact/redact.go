@@ -1,7 +1,7 @@
 package redact
 
 import (
-	"regexp"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"strings"
 	"unicode/utf8"
 )
@@ -11,26 +11,26 @@ const Replacement = "REDACTED"
 
 // keyed are credentials after a name that says what they are: group 1, the
 // name and separator, is kept.
-var keyed = []*regexp.Regexp{
+var keyed = []*lazyre.Regexp{
 	// Header values: "Authorization: Bearer X", "authorization=X".
-	regexp.MustCompile(`(?i)((?:proxy-)?authorization\s*[:=]\s*)(?:(?:bearer|basic)\s+)?[^\s,"';&]+`),
+	lazyre.New(`(?i)((?:proxy-)?authorization\s*[:=]\s*)(?:(?:bearer|basic)\s+)?[^\s,"';&]+`),
 	// Query, form, JSON and environment-file parameters.
 	// A name holding one of the words counts ("API_TOKEN", "db_password").
-	regexp.MustCompile(`(?i)(\b[a-z0-9_.\-]*(?:token|secret|password|passwd|apikey|api_key|private_key|access_key|credential|assertion|upload_id)[a-z0-9_.\-]*["']?\s*[:=]\s*["']?)[^\s&,"'}]+`),
+	lazyre.New(`(?i)(\b[a-z0-9_.\-]*(?:token|secret|password|passwd|apikey|api_key|private_key|access_key|credential|assertion|upload_id)[a-z0-9_.\-]*["']?\s*[:=]\s*["']?)[^\s&,"'}]+`),
 	// Names too common in prose to take with ":": only as "name=value".
-	regexp.MustCompile(`(?i)([?&\s]\b(?:code|key|sig|signature)=)[^\s&,"'}]+`),
+	lazyre.New(`(?i)([?&\s]\b(?:code|key|sig|signature)=)[^\s&,"'}]+`),
 }
 
 // shaped are credentials recognised by their own shape, replaced whole.
-var shaped = []*regexp.Regexp{
+var shaped = []*lazyre.Regexp{
 	// PEM blocks (keys, certificates' keys), to their END line or, cut
 	// short, to the end of the text.
-	regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*-----(?s:.*?)(?:-----END [A-Z0-9 ]*-----|$)`),
-	regexp.MustCompile(`ya29\.[A-Za-z0-9_\-.]+`),
-	regexp.MustCompile(`\b1//[A-Za-z0-9_\-]+`),
-	regexp.MustCompile(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`),
-	regexp.MustCompile(`\bAIza[0-9A-Za-z_\-]{35}\b`),
-	regexp.MustCompile(`\bGOCSPX-[0-9A-Za-z_\-]+`),
+	lazyre.New(`-----BEGIN [A-Z0-9 ]*-----(?s:.*?)(?:-----END [A-Z0-9 ]*-----|$)`),
+	lazyre.New(`ya29\.[A-Za-z0-9_\-.]+`),
+	lazyre.New(`\b1//[A-Za-z0-9_\-]+`),
+	lazyre.New(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`),
+	lazyre.New(`\bAIza[0-9A-Za-z_\-]{35}\b`),
+	lazyre.New(`\bGOCSPX-[0-9A-Za-z_\-]+`),
 }
 
 // String returns s with every credential it holds replaced by REDACTED.
@@ -49,7 +49,7 @@ func String(s string) string {
 const maxQuote = 60
 
 // credentialWords mark a value that names a credential.
-var credentialWords = regexp.MustCompile(`(?i)-----BEGIN|PRIVATE KEY|ssh-(?:rsa|ed25519|dss)|ecdsa-sha2|"type"\s*:\s*"service_account"|aws_secret|client_secret|private_key|password|passwd|secret|token|api_?key`)
+var credentialWords = lazyre.New(`(?i)-----BEGIN|PRIVATE KEY|ssh-(?:rsa|ed25519|dss)|ecdsa-sha2|"type"\s*:\s*"service_account"|aws_secret|client_secret|private_key|password|passwd|secret|token|api_?key`)
 
 // LooksLikeCredential reports whether s holds, or looks like, a credential:
 // a key, a token, a name that says so, or a long run of random-looking

@@ -2,7 +2,7 @@ package runtimes
 
 import (
 	"fmt"
-	"regexp"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"sort"
 	"strings"
 	"time"
@@ -72,15 +72,15 @@ func Lookup(name string) (Runtime, bool) {
 // successors are the newest runtime of each language Google's runtime
 // pages call the latest generally available one.
 var successors = []struct {
-	family *regexp.Regexp
+	family *lazyre.Regexp
 	next   string
 }{
-	{regexp.MustCompile(`^python`), "python314"},
-	{regexp.MustCompile(`^java`), "java25"},
-	{regexp.MustCompile(`^go`), "go125"},
-	{regexp.MustCompile(`^nodejs`), "nodejs22"},
-	{regexp.MustCompile(`^php`), "php84"},
-	{regexp.MustCompile(`^ruby`), "ruby34"},
+	{lazyre.New(`^python`), "python314"},
+	{lazyre.New(`^java`), "java25"},
+	{lazyre.New(`^go`), "go125"},
+	{lazyre.New(`^nodejs`), "nodejs22"},
+	{lazyre.New(`^php`), "php84"},
+	{lazyre.New(`^ruby`), "ruby34"},
 }
 
 // Successor is the runtime to move name to: the newest of its language.

@@ -3,8 +3,8 @@ package yaml11
 import (
 	"bytes"
 	"errors"
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -81,7 +81,7 @@ func checkNodes(n *yaml.Node, r *Report) {
 	}
 }
 
-var reYAMLLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var reYAMLLine = lazyre.New(`^yaml: line (\d+): (.*)$`)
 
 // syntaxError extracts the position yaml.v3 puts in its message text.
 func syntaxError(err error) (Pos, string) {

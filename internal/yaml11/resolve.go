@@ -1,9 +1,9 @@
 package yaml11
 
 import (
+	"github.com/appcfg/appcfg/internal/lazyre"
 	"math"
 	"math/big"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -39,20 +39,20 @@ type Scalar struct {
 // The implicit resolvers of ruamel.yaml for YAML 1.1, which the SDK selects
 // explicitly; the (?x)-style whitespace of the originals is removed.
 var (
-	reBool  = regexp.MustCompile(`^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$`)
-	reFloat = regexp.MustCompile(`^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?` +
+	reBool  = lazyre.New(`^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$`)
+	reFloat = lazyre.New(`^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?` +
 		`|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)` +
 		`|\.[0-9_]+(?:[eE][-+][0-9]+)?` +
 		`|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*` +
 		`|[-+]?\.(?:inf|Inf|INF)` +
 		`|\.(?:nan|NaN|NAN))$`)
-	reInt = regexp.MustCompile(`^(?:[-+]?0b[0-1_]+` +
+	reInt = lazyre.New(`^(?:[-+]?0b[0-1_]+` +
 		`|[-+]?0?[0-7_]+` +
 		`|[-+]?(?:0|[1-9][0-9_]*)` +
 		`|[-+]?0x[0-9a-fA-F_]+` +
 		`|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$`)
-	reNull      = regexp.MustCompile(`^(?:~|null|Null|NULL|)$`)
-	reTimestamp = regexp.MustCompile(`^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]` +
+	reNull      = lazyre.New(`^(?:~|null|Null|NULL|)$`)
+	reTimestamp = lazyre.New(`^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]` +
 		`|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?` +
 		`(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?` +
 		`(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$`)
@@ -297,6 +297,6 @@ func pyTimestamp(t string) string {
 	return out
 }
 
-var reTimestampParts = regexp.MustCompile(`^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})` +
+var reTimestampParts = lazyre.New(`^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})` +
 	`(?:(?:[Tt]|[ \t]+)([0-9]{1,2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]*))?` +
 	`(?:[ \t]*(Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$`)
