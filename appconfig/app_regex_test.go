@@ -40,3 +40,29 @@ func TestSDKPatterns(t *testing.T) {
 		}
 	}
 }
+
+// TestBoundedClassPatterns: api_version's and source_language's patterns,
+// a character class repeated 1 to 32 times, are matched by counting runes
+// and testing each against the class (compiling [\w.]{1,32} with Unicode
+// \w cost tens of milliseconds on every update); the answers are those of
+// the whole pattern compiled by internal/pyre.
+func TestBoundedClassPatterns(t *testing.T) {
+	inputs := []string{"", "1", "python27", "1.0", "go1.22", "a-b", "a b", "_", ".", "-",
+		"héllo", "日本語", "١٢٣", "x\u0301", "a\n", "a\n\n", "\n", "a\tb", "a\u00a0b", "Ⅻ", "²",
+		"abcdefghijklmnopqrstuvwxyz012345", "abcdefghijklmnopqrstuvwxyz0123456",
+		"abcdefghijklmnopqrstuvwxyz012345\n", "ééééééééééééééééééééééééééééééé", "éééééééééééééééééééééééééééééééééé"}
+	for _, tt := range []struct {
+		fast  pyRegex
+		class string
+	}{{reAPIVersion, `[\w.]`}, {reSourceLang, `[\w.\-]`}} {
+		full := newRegex(tt.class + `{1,32}`)
+		if tt.fast.shown != full.shown {
+			t.Errorf("pattern shown as %s, want %s", tt.fast.shown, full.shown)
+		}
+		for _, s := range inputs {
+			if got, want := tt.fast.Match(s), full.Match(s); got != want {
+				t.Errorf("%s on %q = %v, the whole pattern says %v", full.shown, s, got, want)
+			}
+		}
+	}
+}
