@@ -41,11 +41,7 @@ type dstate struct {
 	endOK uint8
 }
 
-func newLazyDFA(pattern string) *lazyDFA {
-	re, err := syntax.Parse(pattern, syntax.Perl)
-	if err != nil {
-		return nil
-	}
+func newLazyDFA(re *syntax.Regexp) *lazyDFA {
 	prog, err := syntax.Compile(re.Simplify())
 	if err != nil || prog.StartCond()&syntax.EmptyBeginText == 0 {
 		// Unanchored (a search): the DFA only tries the match at 0.

@@ -2,7 +2,7 @@ package pyre
 
 import (
 	"math/rand/v2"
-	"regexp"
+	"regexp/syntax"
 	"testing"
 )
 
@@ -18,7 +18,7 @@ func TestLazyDFAAgreesWithRegexp(t *testing.T) {
 		if err != nil || pm.dfa == nil && p != `\bx` {
 			t.Fatalf("%q: %v, or no DFA", p, err)
 		}
-		re := pm.re
+		re := pm.re()
 		for i := 0; i < 3000; i++ {
 			n := rng.IntN(12)
 			rs := make([]rune, n)
@@ -31,10 +31,10 @@ func TestLazyDFAAgreesWithRegexp(t *testing.T) {
 			}
 		}
 	}
-	if newLazyDFA(regexp.MustCompile(`\bx`).String()) != nil {
+	if newLazyDFA(mustParse(t, `\bx`)) != nil {
 		t.Error("word boundaries must fall back to regexp")
 	}
-	if newLazyDFA(`ab`) != nil {
+	if newLazyDFA(mustParse(t, `ab`)) != nil {
 		t.Error("an unanchored pattern (a search) must fall back to regexp")
 	}
 }
@@ -46,7 +46,7 @@ func TestLazyDFABudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	re := pm.re
+	re := pm.re()
 	rng := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 20000; i++ {
 		b := make([]byte, 14+rng.IntN(10))
@@ -65,3 +65,12 @@ func TestLazyDFABudget(t *testing.T) {
 // sdkDefaultSkipFiles is the SDK's default skip_files, a pattern of the
 // shape the DFA exists for.
 const sdkDefaultSkipFiles = `^(.*/)?((#.*#)|(.*~)|(.*\.py[co])|(.*/RCS/.*)|(\..*)|)$`
+
+func mustParse(t *testing.T, pattern string) *syntax.Regexp {
+	t.Helper()
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return re
+}

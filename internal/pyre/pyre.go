@@ -17,7 +17,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dlclark/regexp2"
@@ -32,7 +34,11 @@ const matchTimeout = time.Second
 // anchored matches) when the translation is exact, else the backtracking
 // engine. It is safe for concurrent use.
 type Regexp struct {
-	re  *regexp.Regexp  // the exact translation; nil with bt
+	// re is the exact translation, compiled on first use (nil with bt):
+	// MatchString mostly runs on the DFA, and compiling for regexp (its
+	// one-pass analysis above all) cost milliseconds for the SDK's
+	// [\w.]{1,32}, on every command that reads an app.yaml.
+	re  func() *regexp.Regexp
 	dfa *lazyDFA        // MatchString's fast path over re; nil when it does not apply
 	bt  *regexp2.Regexp // set only for patterns RE2 cannot run
 }
@@ -46,11 +52,13 @@ type Regexp struct {
 func Compile(pattern, prefix, suffix string) (*Regexp, error) {
 	flags, body, err := translate(pattern)
 	if err == nil {
-		re, err := regexp.Compile(flags + prefix + body + suffix)
+		expr := flags + prefix + body + suffix
+		// Parsing finds every error regexp.Compile would.
+		parsed, err := syntax.Parse(expr, syntax.Perl)
 		if err != nil {
 			return nil, err
 		}
-		return &Regexp{re: re, dfa: newLazyDFA(re.String())}, nil
+		return &Regexp{re: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) }), dfa: newLazyDFA(parsed)}, nil
 	}
 	var ue *UnsupportedError
 	if !errors.As(err, &ue) {
@@ -79,14 +87,14 @@ func (r *Regexp) MatchString(s string) bool {
 			return ok
 		}
 	}
-	return r.re.MatchString(s)
+	return r.re().MatchString(s)
 }
 
 // FindStringSubmatch is regexp.Regexp's: the leftmost match and its groups
 // by number, "" for a group that took no part; nil when s does not match.
 func (r *Regexp) FindStringSubmatch(s string) []string {
-	if r.re != nil {
-		return r.re.FindStringSubmatch(s)
+	if r.bt == nil {
+		return r.re().FindStringSubmatch(s)
 	}
 	m, err := r.bt.FindStringMatch(s)
 	if err != nil || m == nil {
@@ -98,8 +106,8 @@ func (r *Regexp) FindStringSubmatch(s string) []string {
 // FindAllStringSubmatch is regexp.Regexp's with n < 0: every successive
 // non-overlapping match, as Python's findall and finditer walk them.
 func (r *Regexp) FindAllStringSubmatch(s string, n int) [][]string {
-	if r.re != nil {
-		return r.re.FindAllStringSubmatch(s, n)
+	if r.bt == nil {
+		return r.re().FindAllStringSubmatch(s, n)
 	}
 	var out [][]string
 	m, err := r.bt.FindStringMatch(s)
@@ -127,8 +135,8 @@ func (r *Regexp) groups(m *regexp2.Match) []string {
 
 // NumSubexp is the number of groups.
 func (r *Regexp) NumSubexp() int {
-	if r.re != nil {
-		return r.re.NumSubexp()
+	if r.bt == nil {
+		return r.re().NumSubexp()
 	}
 	n := 0
 	for _, g := range r.bt.GetGroupNumbers() {
@@ -139,8 +147,8 @@ func (r *Regexp) NumSubexp() int {
 
 // SubexpIndex is the number of the group with that name, -1 when none.
 func (r *Regexp) SubexpIndex(name string) int {
-	if r.re != nil {
-		return r.re.SubexpIndex(name)
+	if r.bt == nil {
+		return r.re().SubexpIndex(name)
 	}
 	return r.bt.GroupNumberFromName(name)
 }
