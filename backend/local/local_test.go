@@ -321,3 +321,23 @@ func TestSetTrafficUnchangedWritesNothing(t *testing.T) {
 		t.Errorf("PreviousDefault = %q, %v; want v1", prev, err)
 	}
 }
+
+// TestManifestSumIsStable: stores keep manifest sums (an unchanged redeploy
+// compares against them), so the bytes hashed never change, whatever the
+// order the files come in.
+func TestManifestSumIsStable(t *testing.T) {
+	files := []backend.FileRef{{Path: "z/main.py", SHA1: "8c4d1a1c4f4f0c76e0b6c6c2a0d9c6f0f0a1b2c3", Size: 12, MimeType: "text/x-python"},
+		{Path: "a b/é.txt", SHA1: "0000000000000000000000000000000000000000", Size: 0},
+		{Path: "static/x.png", SHA1: "ffffffffffffffffffffffffffffffffffffffff", Size: 1 << 40, MimeType: "image/png"}}
+	const want = "575a6aaf59db0614f25ffd73a375c8ba019727d6" // the sum as first released
+	if got := manifestSum(files); got != want {
+		t.Errorf("manifestSum = %s, want %s", got, want)
+	}
+	sorted := []backend.FileRef{files[1], files[2], files[0]}
+	if got := manifestSum(sorted); got != want {
+		t.Errorf("manifestSum of the files in path order = %s, want %s", got, want)
+	}
+	if files[0].Path != "z/main.py" {
+		t.Error("manifestSum reordered its caller's slice")
+	}
+}

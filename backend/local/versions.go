@@ -10,7 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -201,12 +204,31 @@ func replaceManifest(ctx context.Context, tx *sql.Tx, versionID int64, files []b
 // version so an unchanged redeploy is recognised by one column rather than
 // by reading every row of the manifest back.
 func manifestSum(files []backend.FileRef) string {
-	sorted := make([]backend.FileRef, len(files))
-	copy(sorted, files)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
+	byPath := func(a, b backend.FileRef) int { return strings.Compare(a.Path, b.Path) }
+	sorted := files
+	if !slices.IsSortedFunc(files, byPath) { // a deploy's list comes sorted
+		sorted = slices.Clone(files)
+		slices.SortFunc(sorted, byPath)
+	}
+	// Each line is "len:path NUL sha1 NUL size NUL len:mime", appended to
+	// one buffer rather than formatted (fmt costs more than the hashing);
+	// the bytes must never change, stores keep the sums.
 	h := sha1.New()
+	var line []byte
 	for _, f := range sorted {
-		fmt.Fprintf(h, "%d:%s\x00%s\x00%d\x00%d:%s\n", len(f.Path), f.Path, f.SHA1, f.Size, len(f.MimeType), f.MimeType)
+		line = strconv.AppendInt(line[:0], int64(len(f.Path)), 10)
+		line = append(line, ':')
+		line = append(line, f.Path...)
+		line = append(line, 0)
+		line = append(line, f.SHA1...)
+		line = append(line, 0)
+		line = strconv.AppendInt(line, f.Size, 10)
+		line = append(line, 0)
+		line = strconv.AppendInt(line, int64(len(f.MimeType)), 10)
+		line = append(line, ':')
+		line = append(line, f.MimeType...)
+		line = append(line, '\n')
+		h.Write(line)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
