@@ -20,8 +20,18 @@ type dirent struct {
 func (e dirent) isDir() bool     { return e.typ&fs.ModeDir != 0 }
 func (e dirent) isSymlink() bool { return e.typ&fs.ModeSymlink != 0 }
 
-// sortDirents puts a listing in name order (byte order), as os.ReadDir
+// sortListed puts a listing in name order (byte order), as os.ReadDir
 // does: the walk's output and hasEntry depend on it.
-func sortDirents(ents []dirent) {
-	slices.SortFunc(ents, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
+func sortListed(ents []listed) {
+	slices.SortFunc(ents, func(a, b listed) int { return strings.Compare(a.name, b.name) })
+}
+
+// newListed is the entry name of the directory rel ("" for the root):
+// one string holds its path, and its name is the end of it.
+func newListed(rel, name string) listed {
+	if rel == "" {
+		return listed{dirent: dirent{name: name}, rel: name}
+	}
+	p := rel + "/" + name
+	return listed{dirent: dirent{name: p[len(rel)+1:]}, rel: p}
 }

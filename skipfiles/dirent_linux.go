@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io/fs"
+	"slices"
 	"syscall"
 	"time"
 	"unsafe"
@@ -19,7 +20,12 @@ import (
 type dirHandle struct {
 	fd   int
 	path string
+	// slab holds the FileInfos of the stats to come, allocated at once.
+	slab []statInfo
 }
+
+// reserve makes room for the FileInfos of n stats in one allocation.
+func (h *dirHandle) reserve(n int) { h.slab = make([]statInfo, 0, n) }
 
 func openDir(abs string) (*dirHandle, error) {
 	for {
@@ -44,10 +50,10 @@ const (
 	direntName   = unsafe.Offsetof(unix.Dirent{}.Name)
 )
 
-// read lists the directory (without "." and ".."), sorted by name; buf is
-// the scratch space for getdents64.
-func (h *dirHandle) read(buf []byte, forceUnknown bool) ([]dirent, error) {
-	var out []dirent
+// read lists the directory (without "." and ".."), sorted by name; rel is
+// its path from the root, buf the scratch space for getdents64.
+func (h *dirHandle) read(buf []byte, rel string, forceUnknown bool) ([]listed, error) {
+	var out []listed
 	for {
 		n, err := unix.Getdents(h.fd, buf)
 		if err == unix.EINTR {
@@ -59,16 +65,19 @@ func (h *dirHandle) read(buf []byte, forceUnknown bool) ([]dirent, error) {
 		if n <= 0 {
 			break
 		}
-		for b := buf[:n]; len(b) > 0; {
-			if len(b) < int(direntName) {
-				return nil, &fs.PathError{Op: "readdirent", Path: h.path, Err: syscall.EIO}
-			}
+		// Counted first, so the listing grows once per getdents call.
+		count := 0
+		for b := buf[:n]; len(b) >= int(direntName); count++ {
 			reclen := int(binary.NativeEndian.Uint16(b[direntReclen:]))
 			if reclen < int(direntName) || reclen > len(b) {
 				return nil, &fs.PathError{Op: "readdirent", Path: h.path, Err: syscall.EIO}
 			}
-			rec := b[:reclen]
 			b = b[reclen:]
+		}
+		out = slices.Grow(out, count)
+		for b := buf[:n]; len(b) >= int(direntName); {
+			rec := b[:binary.NativeEndian.Uint16(b[direntReclen:])]
+			b = b[len(rec):]
 			if binary.NativeEndian.Uint64(rec[direntIno:]) == 0 {
 				continue // a deleted entry, as os.ReadDir skips it
 			}
@@ -79,7 +88,7 @@ func (h *dirHandle) read(buf []byte, forceUnknown bool) ([]dirent, error) {
 			if string(name) == "." || string(name) == ".." {
 				continue
 			}
-			e := dirent{name: string(name)}
+			e := newListed(rel, string(name))
 			e.typ, e.unknown = direntMode(rec[direntType])
 			if forceUnknown {
 				e.typ, e.unknown = 0, true
@@ -87,7 +96,7 @@ func (h *dirHandle) read(buf []byte, forceUnknown bool) ([]dirent, error) {
 			out = append(out, e)
 		}
 	}
-	sortDirents(out)
+	sortListed(out)
 	return out, nil
 }
 
@@ -120,7 +129,14 @@ var _ = [1]struct{}{}[unsafe.Sizeof(unix.Stat_t{})-unsafe.Sizeof(syscall.Stat_t{
 
 // lstat stats the entry name of the directory, not following a symbolic link.
 func (h *dirHandle) lstat(name string) (fs.FileInfo, error) {
-	fi := &statInfo{name: name}
+	var fi *statInfo
+	if len(h.slab) < cap(h.slab) {
+		h.slab = h.slab[:len(h.slab)+1]
+		fi = &h.slab[len(h.slab)-1]
+		fi.name = name
+	} else {
+		fi = &statInfo{name: name}
+	}
 	for {
 		err := unix.Fstatat(h.fd, name, (*unix.Stat_t)(unsafe.Pointer(&fi.sys)), unix.AT_SYMLINK_NOFOLLOW)
 		if err == unix.EINTR {

@@ -15,14 +15,17 @@ func openDir(abs string) (*dirHandle, error) { return &dirHandle{path: abs}, nil
 
 func (h *dirHandle) close() {}
 
-func (h *dirHandle) read(_ []byte, forceUnknown bool) ([]dirent, error) {
+func (h *dirHandle) reserve(int) {}
+
+func (h *dirHandle) read(_ []byte, rel string, forceUnknown bool) ([]listed, error) {
 	es, err := os.ReadDir(h.path)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]dirent, len(es))
+	out := make([]listed, len(es))
 	for i, e := range es {
-		out[i] = dirent{name: e.Name(), typ: e.Type(), unknown: forceUnknown}
+		out[i] = newListed(rel, e.Name())
+		out[i].typ, out[i].unknown = e.Type(), forceUnknown
 	}
 	return out, nil
 }

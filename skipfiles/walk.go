@@ -761,37 +761,37 @@ func (w *walker) readListing(rel, abs string) *listing {
 	}
 	defer h.close()
 	bp := w.bufs.Get().(*[]byte)
-	ents, err := h.read(*bp, w.opts.unknownTypes)
+	l.ents, l.err = h.read(*bp, rel, w.opts.unknownTypes)
 	w.bufs.Put(bp)
-	if err != nil {
-		l.err = err
+	if l.err != nil {
 		return l
 	}
-	l.ents = make([]listed, len(ents))
-	for i, e := range ents {
+	need := 0 // files to stat
+	for i := range l.ents {
 		le := &l.ents[i]
-		le.dirent, le.rel = e, e.name
-		if rel != "" {
-			le.rel = rel + "/" + e.name
-		}
-		if e.unknown {
+		if le.unknown {
 			// The file system did not say what the entry is: ask it.
 			l.lstats++
-			if le.info, le.err = h.lstat(e.name); le.err != nil {
+			if le.info, le.err = h.lstat(le.name); le.err != nil {
 				continue
 			}
 			le.typ, le.unknown = le.info.Mode().Type(), false
 		}
 		isDir := le.isDir()
-		if le.isSymlink() || !isDir && le.typ != 0 || isDir && w.goStaged && e.name == ".git" {
+		if le.isSymlink() || !isDir && le.typ != 0 || isDir && w.goStaged && le.name == ".git" {
 			continue // links, special files and .git: the walk's own checks
 		}
 		le.decided = true
-		if le.skip, le.rule = w.m.Match(le.rel, isDir); le.skip || isDir || le.info != nil {
-			continue
+		if le.skip, le.rule = w.m.Match(le.rel, isDir); !le.skip && !isDir && le.info == nil {
+			need++
 		}
-		l.lstats++
-		le.info, le.err = h.lstat(e.name)
+	}
+	h.reserve(need)
+	for i := range l.ents {
+		if le := &l.ents[i]; le.decided && !le.skip && !le.isDir() && le.info == nil {
+			l.lstats++
+			le.info, le.err = h.lstat(le.name)
+		}
 	}
 	return l
 }
