@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Benchmark: `appcfg upload_data` of a CSV into a fresh local backend against
-# `sqlite3 .import` of the same CSV into an empty table, one run each. Prints
-# both rates and the ratio (goal: appcfg >= 0.5x sqlite3), and appcfg's peak
-# memory at a tenth of the rows and at all of them (goal: flat). CPU seconds
-# (user + system) are printed too: on a shared machine they vary less than
-# the elapsed times, and appcfg uses several cores where sqlite3 uses one.
+# `sqlite3 .import` of the same CSV (the same rows, from the page cache) into
+# an empty table. Prints both rates and the ratio of appcfg's rate to
+# sqlite3's (1.0: as fast as sqlite3; higher is faster; goal issue 19:
+# >= 0.6, median of 5), and appcfg's peak memory at a tenth of the rows and
+# at all of them (goal: flat). CPU seconds (user + system) are printed too:
+# on a shared machine they vary less than the elapsed times, and appcfg uses
+# several cores where sqlite3 uses one. appcfg's load is crash-safe as it
+# goes (every commit synced, a progress database to resume from); sqlite3's
+# is one transaction.
 #
 # Usage: bench/bulkload_vs_sqlite.sh [ROWS]   (default 1000000)
-# ROUNDS=R (default 1, the issue's one run) runs both tools R times,
+# ROUNDS=R (default 5, the issue's median of 5) runs both tools R times,
 # interleaved so they share the machine's ups and downs, and reports the
 # medians: on a shared VM the same sqlite3 import took 1.5 s or 2.9 s.
+# APPCFG=PATH measures that binary instead of building this tree.
 # Needs: go, sqlite3, awk, bc, GNU time (/usr/bin/time). Run from anywhere.
 set -euo pipefail
 rows=${1:-1000000}
@@ -20,8 +25,12 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/appcfg-bulkbench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-echo "building appcfg"
-(cd "$repo" && go build -o "$work/appcfg" ./cmd/appcfg)
+if [ -n "${APPCFG:-}" ]; then
+	cp "$APPCFG" "$work/appcfg"
+else
+	echo "building appcfg"
+	(cd "$repo" && go build -o "$work/appcfg" ./cmd/appcfg)
+fi
 
 gen() { # gen ROWS FILE
 	awk -v n="$1" 'BEGIN { print "id,name,age,score,city"
@@ -62,7 +71,7 @@ upload() { # upload CSV STORE -> prints "seconds peak_kb cpu_seconds"
 
 echo "appcfg upload_data: $((rows / 10)) rows (memory reference)"
 read -r _ mem10 _ < <(upload "$work/rows10.csv" "$work/store10")
-rounds=${ROUNDS:-1}
+rounds=${ROUNDS:-5}
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 : >"$work/t_appcfg"; : >"$work/t_sqlite"
 for r in $(seq "$rounds"); do
@@ -88,5 +97,6 @@ rate() { echo "scale=0; $rows / $1" | bc; }
 echo
 echo "appcfg upload_data: $t_appcfg s, $(rate "$t_appcfg") rows/s, peak RSS $((mem / 1024)) MiB ($((mem10 / 1024)) MiB at $((rows / 10)) rows), $cpu_appcfg s CPU"
 echo "sqlite3 .import:    $t_sqlite s, $(rate "$t_sqlite") rows/s, $cpu_sqlite s CPU"
-echo "ratio (appcfg rate / sqlite3 rate): $(echo "scale=3; $t_sqlite / $t_appcfg" | bc)  (goal >= 0.5)"
+echo "ratio (appcfg rate / sqlite3 rate, 1.0 = as fast, higher is faster): $(echo "scale=3; $t_sqlite / $t_appcfg" | bc)  (goal >= 0.6)"
 echo "peak memory growth for 10x the rows: $(echo "scale=2; $mem / $mem10" | bc)x  (goal: flat, ~1x)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows the wall times)"
