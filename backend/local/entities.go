@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -213,6 +214,7 @@ type entityCommitter struct {
 	full   *sql.Stmt // the prepared upsert of MaxEntityBatch rows
 
 	ckpt checkpointer
+	wal  walSyncer
 
 	prepared preparedPool
 
@@ -249,9 +251,12 @@ func (c *entityCommitter) write(ctx context.Context, b *Backend, app string, bat
 		c.mu.Unlock()
 		// Others' writes ride on this commit, so this caller's
 		// cancellation must not fail them.
-		err := c.flush(context.WithoutCancel(ctx), b, batch)
-		for _, bw := range batch {
-			bw.done <- err
+		if err := c.flush(context.WithoutCancel(ctx), b, batch); err != nil {
+			for _, bw := range batch {
+				bw.done <- err
+			}
+		} else {
+			c.wal.syncThenDone(b, batch)
 		}
 		c.mu.Lock()
 	}
@@ -266,7 +271,7 @@ func (c *entityCommitter) write(ctx context.Context, b *Backend, app string, bat
 func (c *entityCommitter) flush(ctx context.Context, b *Backend, batch []*entityWrite) error {
 	apps := map[string]*appIDs{}
 	written := 0
-	err := c.withoutCheckpoint(ctx, b, func(conn *sql.Conn) error {
+	err := c.onCommitterConn(ctx, b, func(conn *sql.Conn) error {
 		return b.updateOn(ctx, conn, fmt.Sprintf("storing entities (%d batch(es))", len(batch)), func(tx *sql.Tx) error {
 			clear(apps) // a retried transaction starts over
 			written = 0
@@ -351,16 +356,30 @@ func (c *entityCommitter) store(ctx context.Context, b *Backend, tx *sql.Tx, bat
 	return nil
 }
 
-// Checkpoints. A commit that makes SQLite's write-ahead log pass
-// wal_autocheckpoint pages (1,000 by default) copies the log into the
-// database file before it returns: the copy, its reads and its two fsyncs
-// then sit in the one committer every writer of a bulk load waits for, a
-// tenth of a load's time there. The committer's transactions run with the
-// automatic checkpoint off instead, and a checkpoint of its own (PASSIVE:
-// it never waits for a lock, nor makes a writer wait) runs beside the next
-// commits once about as much has been written, so the log stays about as
-// short as it was. The copy is a checkpoint like any other: a commit is
-// durable in the log already, so a crash at any point loses nothing.
+// The committer's connection. Every writer of a bulk load waits for the
+// one committer, so what its commits wait for is what a load waits for.
+//
+// Syncs: a commit at synchronous=FULL fsyncs the write-ahead log before it
+// returns, a wait of a millisecond or more in which no other batch is
+// written. The committer commits at synchronous=NORMAL instead (the commit
+// is in the log, which survives a crash of the process, and SQLite replays
+// it on the next open) and hands the batch to walSyncer, which fsyncs the
+// log and only then releases the batch's callers, while the committer
+// writes the next batch: a call still returns only once its entities are
+// on disk, as a FULL commit would, and the syncs overlap the writing. An
+// fsync covers every commit before it, so one sync releases every batch
+// waiting.
+//
+// Checkpoints: a commit that makes the log pass wal_autocheckpoint pages
+// (1,000 by default) copies the log into the database file before it
+// returns: the copy, its reads and its two fsyncs were a tenth of a load's
+// time in the committer. Its commits run with the automatic checkpoint off,
+// and a checkpoint of its own (PASSIVE: it never waits for a lock, nor
+// makes a writer wait) runs beside the next commits once about as much has
+// been written, so the log stays about as short as it was. It is a
+// checkpoint like any other: it syncs the log before copying it and the
+// database file after, so nothing committed depends on the log's sync
+// after a checkpoint let a writer start the log over.
 
 // checkpointBytes is how much the committer writes between its checkpoints:
 // about wal_autocheckpoint's 1,000 pages of 4 KiB.
@@ -374,24 +393,68 @@ type checkpointer struct {
 	done    sync.WaitGroup
 }
 
-// withoutCheckpoint runs fn on a connection whose commits leave the
-// checkpoint to checkpointSoon, restoring the connection's setting after.
-func (c *entityCommitter) withoutCheckpoint(ctx context.Context, b *Backend, fn func(conn *sql.Conn) error) error {
+// onCommitterConn runs fn on a connection set as the committer needs it (see
+// above), restoring the pool's settings after.
+func (c *entityCommitter) onCommitterConn(ctx context.Context, b *Backend, fn func(conn *sql.Conn) error) error {
 	conn, err := b.db.Conn(ctx)
 	if err != nil {
 		return dbErr(ctx, "storing entities", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0`); err != nil {
 		return dbErr(ctx, "storing entities", err)
 	}
 	err = fn(conn)
 	// The connection goes back to the pool, whose other users count on
-	// the automatic checkpoint; if it cannot be reset, it is dropped.
-	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA wal_autocheckpoint = 1000`); rerr != nil {
+	// FULL (a commit is on disk when it returns) and on the automatic
+	// checkpoint; if it cannot be reset, it is dropped instead.
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000`); rerr != nil {
 		conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // discards it
 	}
 	return err
+}
+
+// walSyncer releases committed batches once the log holding them is synced.
+type walSyncer struct {
+	mu      sync.Mutex
+	waiting []*entityWrite // committed, not yet synced
+	running bool           // a goroutine is syncing
+	done    sync.WaitGroup
+}
+
+// syncThenDone queues committed writes, to be released after a sync of the
+// write-ahead log, starting the syncing goroutine unless it runs already.
+func (s *walSyncer) syncThenDone(b *Backend, ws []*entityWrite) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waiting = append(s.waiting, ws...)
+	if s.running {
+		return
+	}
+	s.running = true
+	s.done.Add(1)
+	go func() {
+		defer s.done.Done()
+		for {
+			s.mu.Lock()
+			ws := s.waiting
+			s.waiting = nil
+			if len(ws) == 0 {
+				s.running = false
+				s.mu.Unlock()
+				return
+			}
+			s.mu.Unlock()
+			err := syncFile(filepath.Join(b.root, dbName+"-wal"))
+			if err != nil {
+				err = fmt.Errorf("storing entities: syncing the database's log to disk: %w", err)
+			}
+			b.step("sync entities")
+			for _, w := range ws {
+				w.done <- err
+			}
+		}
+	}()
 }
 
 // checkpointSoon counts written bytes just committed and, past
@@ -419,8 +482,12 @@ func (c *entityCommitter) checkpointSoon(b *Backend, written int) {
 	}()
 }
 
-// waitCheckpoint waits for a checkpoint under way, before the database closes.
-func (c *entityCommitter) waitCheckpoint() { c.ckpt.done.Wait() }
+// wait waits for a checkpoint and a sync under way, before the database
+// closes.
+func (c *entityCommitter) wait() {
+	c.wal.done.Wait()
+	c.ckpt.done.Wait()
+}
 
 // kindKey names a kind of an app's namespace.
 type kindKey struct {

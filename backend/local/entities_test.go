@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -265,7 +266,7 @@ func TestEntityCommitsCheckpoint(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b.entities.waitCheckpoint()
+	b.entities.wait()
 	fi, err := os.Stat(filepath.Join(dir, dbName))
 	if err != nil {
 		t.Fatal(err)
@@ -276,5 +277,40 @@ func TestEntityCommitsCheckpoint(t *testing.T) {
 	var n int
 	if err := b.db.QueryRowContext(t.Context(), `PRAGMA wal_autocheckpoint`).Scan(&n); err != nil || n != 1000 {
 		t.Fatalf("a pool connection's wal_autocheckpoint = %d, %v; want 1000", n, err)
+	}
+}
+
+// Entity commits do not sync the log themselves, but a call returns only
+// after a sync of the log that holds its commit; the connection goes back
+// to the pool syncing at commit again, as every other writer expects.
+func TestEntityPutReturnsAfterLogSync(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	b.db.SetMaxOpenConns(1) // so the check below sees the committer's connection
+	var mu sync.Mutex
+	var steps []string
+	b.onStep = func(step string) {
+		mu.Lock()
+		steps = append(steps, step)
+		mu.Unlock()
+	}
+	for i := range 3 {
+		ents := []backend.Entity{{Key: &backend.Key{Path: []backend.PathElement{{Kind: "K", ID: int64(i + 1)}}}, Properties: map[string]backend.Value{}}}
+		if _, err := b.PutEntities(t.Context(), "app", ents); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		n := len(steps)
+		last := ""
+		if n > 0 {
+			last = steps[n-1]
+		}
+		mu.Unlock()
+		if n != i+1 || last != "sync entities" {
+			t.Fatalf("after put %d the steps are %q; want one log sync per put, before it returned", i+1, steps)
+		}
+	}
+	var mode int
+	if err := b.db.QueryRowContext(t.Context(), `PRAGMA synchronous`).Scan(&mode); err != nil || mode != 2 {
+		t.Errorf("after an entity put the pooled connection has synchronous=%d (%v), want 2 (FULL)", mode, err)
 	}
 }

@@ -167,7 +167,7 @@ func (b *Backend) Properties() backend.Properties {
 // Close closes the database.
 func (b *Backend) Close() error {
 	b.commit.dropPending() // stored, never confirmed by SyncBlobs
-	b.entities.waitCheckpoint()
+	b.entities.wait()
 	b.entities.closeStmts()
 	syncErr := b.closeLogSync()
 	if err := b.db.Close(); err != nil {
