@@ -225,10 +225,9 @@ func Upload(ctx context.Context, ents backend.Entities, o Options) (sum Summary,
 		return sum, errors.New("no backend to load into")
 	}
 	u := &uploader{o: o, ents: ents, thr: newThrottle(o), rep: progress.Or(o.Progress), kind: "*",
-		// Batches in flight (see inFlight in run): converting, queued,
-		// storing. Room for all of them, so no map is dropped and
-		// allocated again.
-		propMaps:  make(chan []map[string]backend.Value, max(5*maxGroup, 2*o.NumThreads)+2*o.NumThreads),
+		// Batches in flight: converting, queued, storing. Room for
+		// more would keep more memory for a few allocations less.
+		propMaps:  make(chan []map[string]backend.Value, 3*o.NumThreads+1),
 		recSlices: make(chan []record, 2*o.NumThreads+1)}
 	var open func(io.Reader) (recordReader, error)
 	if o.Config != nil {
