@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -445,7 +446,7 @@ func (s *walSyncer) syncThenDone(b *Backend, ws []*entityWrite) {
 				return
 			}
 			s.mu.Unlock()
-			err := syncFile(filepath.Join(b.root, dbName+"-wal"))
+			err := syncLog(filepath.Join(b.root, dbName+"-wal"))
 			if err != nil {
 				err = fmt.Errorf("storing entities: syncing the database's log to disk: %w", err)
 			}
@@ -480,6 +481,21 @@ func (c *entityCommitter) checkpointSoon(b *Backend, written int) {
 		// any connection's automatic one, or the last close's).
 		b.db.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`) //nolint:errcheck // see above
 	}()
+}
+
+// syncLog syncs the write-ahead log's data; a log gone (checkpointed away
+// and removed by the last connection's close, which synced the database
+// file) has nothing left to sync.
+func syncLog(name string) error {
+	f, err := os.OpenFile(name, os.O_RDWR, 0) // writable: Windows syncs no read-only handle
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return syncData(f)
 }
 
 // wait waits for a checkpoint and a sync under way, before the database

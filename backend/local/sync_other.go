@@ -42,3 +42,7 @@ func (b *Backend) syncBatch(batch []*blobRecord, files bool) error {
 	}
 	return nil
 }
+
+// syncData makes f's content durable (an fsync where fdatasync is not
+// available).
+func syncData(f *os.File) error { return f.Sync() }
