@@ -163,19 +163,24 @@ func (c *cronRunner) run(ctx, runCtx context.Context) {
 		}
 	}()
 	var last []byte
-	first, known := true, false
+	first, failing := true, false
 	for {
 		doc, err := c.deployed(ctx)
 		switch {
 		case err != nil:
-			if ctx.Err() == nil && (!known || first) {
-				c.s.cfg.OnError(fmt.Errorf("reading %s of %s: %w", deployedCron, c.s.cfg.App, err))
+			// Once per failure streak; the jobs known keep running.
+			if ctx.Err() == nil && !failing {
+				c.s.cfg.OnError(fmt.Errorf("reading %s of %s: %w (the jobs known keep running; it is read again every %s)",
+					deployedCron, c.s.cfg.App, err, c.opts.Reload))
 			}
+			failing = true
 		case first || string(doc) != string(last):
-			last, known = doc, true
+			last = doc
 			c.apply(ctx, runCtx, jobs, doc, first)
+			first, failing = false, false
+		default:
+			failing = false
 		}
-		first = false
 		if !c.clock.SleepUntil(ctx, c.clock.Now().Add(c.opts.Reload)) {
 			return
 		}
@@ -243,7 +248,7 @@ func (c *cronRunner) jobs(doc []byte) map[string]cronJob {
 			deployedCron, c.s.cfg.App, joinProblems(problems)))
 		return out
 	}
-	for i, e := range info.Cron {
+	for _, e := range info.Cron {
 		if e == nil {
 			continue
 		}
@@ -255,12 +260,9 @@ func (c *cronRunner) jobs(doc []byte) map[string]cronJob {
 		j := cronJob{entry: e, host: c.host(e.Target), retry: newCronRetry(e.RetryParameters)}
 		key, _ := yaml.Marshal(e)
 		k := string(key)
-		for n := 2; ; n++ {
-			if _, dup := out[k]; !dup {
-				break
-			}
+		for n := 2; out[k].entry != nil; n++ {
 			// The same job twice runs twice, as App Engine would.
-			k = fmt.Sprintf("%s#%d %d", key, n, i)
+			k = fmt.Sprintf("%s#%d", key, n)
 		}
 		out[k] = j
 	}

@@ -2,10 +2,12 @@ package serve_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,7 +110,13 @@ func startCron(t *testing.T, f *fixture, cronYAML string, cfg serve.Config, opts
 		}
 	}
 	c := &cronFixture{fixture: f, clock: newFakeClock(f.now), runs: make(chan serve.CronRun, 100), errs: make(chan error, 100), done: make(chan struct{})}
-	cfg.App, cfg.Versions, cfg.Contents, cfg.Logs, cfg.Configs = "shop", f.store, firstContents(cfg.Contents, f.store), f.store, f.store
+	cfg.App, cfg.Versions, cfg.Logs = "shop", f.store, f.store
+	if cfg.Contents == nil {
+		cfg.Contents = f.store
+	}
+	if cfg.Configs == nil {
+		cfg.Configs = f.store
+	}
 	cfg.Now = c.clock.Now
 	cfg.Addr = "localhost:8080"
 	cfg.OnError = func(err error) { c.errs <- err }
@@ -135,13 +143,6 @@ func startCron(t *testing.T, f *fixture, cronYAML string, cfg serve.Config, opts
 		}
 	})
 	return c
-}
-
-func firstContents(a, b backend.Contents) backend.Contents {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // stop ends the runner and waits (bounded) for it to return.
@@ -466,5 +467,48 @@ func TestCronStopLetsRunInFlightFinish(t *testing.T) {
 	}
 	if logs := c.logs(t); len(logs) != 1 || logs[0].Status != 200 {
 		t.Errorf("logs %+v, want the run's 200", logs)
+	}
+}
+
+// failingConfigs is a config store that cannot be read while failing.
+type failingConfigs struct {
+	backend.ConfigStore
+	failing atomic.Bool
+}
+
+func (f *failingConfigs) Config(ctx context.Context, app string, kind backend.ConfigKind) ([]byte, error) {
+	if f.failing.Load() {
+		return nil, errors.New("disk on fire")
+	}
+	return f.ConfigStore.Config(ctx, app, kind)
+}
+
+// A store that cannot be read is reported once, not at every reload; the
+// jobs start once it can be read.
+func TestCronUnreadableStoreReportedOnce(t *testing.T) {
+	f := newFixture(t)
+	fc := &failingConfigs{ConfigStore: f.store}
+	fc.failing.Store(true)
+	c := startCron(t, f, "cron:\n- url: /static/css/site.css\n  schedule: every 1 minutes\n", serve.Config{Configs: fc}, serve.CronOptions{})
+	select {
+	case err := <-c.errs:
+		if !strings.Contains(err.Error(), "disk on fire") {
+			t.Errorf("report %q does not say why", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the unreadable store was not reported")
+	}
+	for range 3 {
+		c.clock.waitSleeping(t, 1)
+		c.clock.Advance(time.Minute)
+	}
+	c.clock.waitSleeping(t, 1)
+	c.noRun(t) // and no second report
+	fc.failing.Store(false)
+	c.clock.Advance(time.Minute)
+	c.clock.waitSleeping(t, 2)
+	c.clock.Advance(time.Minute)
+	if r := c.run(t); r.Status != 200 {
+		t.Errorf("run %+v after the store recovered", r)
 	}
 }
