@@ -342,7 +342,9 @@ func (m *Manager) Stop(k Key, why string) {
 }
 
 func (m *Manager) stop(inst *Instance, why string) {
-	if inst.stopping.Swap(true) || inst.p.exited() {
+	// One that exited on its own is its watcher's to report, with its
+	// status: marked stopping, its crash went unreported.
+	if inst.p.exited() || inst.stopping.Swap(true) {
 		return
 	}
 	inst.p.stop(m.cfg.Grace)
