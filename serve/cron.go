@@ -281,7 +281,8 @@ func joinProblems(ps []appconfig.Problem) string {
 // version of the default service), or is MODULE:VERSION in the legacy
 // form; App Engine prepends it to the app's host name, which is what
 // route reads. No target: the address serve was started with, so
-// dispatch.yaml picks the service as for any request.
+// dispatch.yaml picks the service as for any request (runOnce applies it
+// to the others).
 func (c *cronRunner) host(target string) string {
 	if target == "" {
 		return firstNonEmpty(c.s.cfg.Addr, "localhost")
@@ -357,7 +358,16 @@ func (c *cronRunner) runOnce(ctx context.Context, j cronJob) CronRun {
 	e := j.entry
 	run := CronRun{URL: e.URL, Schedule: e.Schedule, Target: e.Target}
 	start := c.clock.Now()
-	r, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+j.host+e.URL, nil)
+	host := j.host
+	if e.Target != "" {
+		// dispatch.yaml re-routes a job whatever its target, as the
+		// cron.yaml reference warns; without a target route applies it.
+		path, _, _ := strings.Cut(e.URL, "?")
+		if service := c.s.dispatchService(ctx, c.host(""), path); service != "" {
+			host = c.host(service)
+		}
+	}
+	r, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+host+e.URL, nil)
 	if err != nil {
 		// validate refuses such a url; a stored one is reported, not run.
 		c.s.cfg.OnError(fmt.Errorf("cron job %s: %w", e.URL, err))

@@ -370,36 +370,46 @@ func TestCronBadScheduleReportedOnce(t *testing.T) {
 // dispatch.yaml pick the service as for any request.
 func TestCronTargetRoutes(t *testing.T) {
 	f := routingFixture(t)
-	deployStaticPrefix(t, f, "api", "a2", "api", map[string]string{"api/hello": "from api"})
+	deployStaticPrefix(t, f, "api", "a2", "api", map[string]string{"api/hello": "from api", "api/other": "other"})
 	if err := f.store.PutConfig(t.Context(), "shop", backend.ConfigDispatch, []byte("dispatch:\n- url: \"*/hello\"\n  service: api\n")); err != nil {
 		t.Fatal(err)
 	}
 	c := startCron(t, f, `cron:
-- url: /hello
+- url: /hello?via=api
   schedule: every 1 minutes
   target: api
-- url: /hello
+- url: /other
   schedule: every 2 minutes
   target: api:a2
-- url: /hello
+- url: /hello?via=none
   schedule: every 3 minutes
+- url: /hello?via=v2
+  schedule: every 4 minutes
+  target: v2
 `, serve.Config{}, serve.CronOptions{RunNow: true})
-	for range 3 {
+	for range 4 {
 		if r := c.run(t); r.Status != 200 {
 			t.Errorf("run %+v: want 200", r)
 		}
 	}
 	got := map[string]string{}
 	for _, l := range c.logs(t) {
-		got[l.Host] = l.Service + "/" + l.Version
+		got[l.Resource] = l.Host + " " + l.Service + "/" + l.Version
 	}
-	want := map[string]string{"api-dot-shop.localhost": "api/a1", "a2-dot-api-dot-shop.localhost": "api/a2", "localhost:8080": "api/a1"}
+	want := map[string]string{
+		"/hello?via=api":  "api-dot-shop.localhost api/a1",
+		"/other":          "a2-dot-api-dot-shop.localhost api/a2",
+		"/hello?via=none": "localhost:8080 api/a1",
+		// dispatch.yaml re-routes a job whatever its target, as the
+		// cron.yaml reference warns.
+		"/hello?via=v2": "api-dot-shop.localhost api/a1",
+	}
 	if len(got) != len(want) {
-		t.Errorf("logged hosts %v, want %v", got, want)
+		t.Errorf("logged runs %v, want %v", got, want)
 	}
-	for h, sv := range want {
-		if got[h] != sv {
-			t.Errorf("host %s served by %q, want %s", h, got[h], sv)
+	for res, hs := range want {
+		if got[res] != hs {
+			t.Errorf("%s: host and version %q, want %q", res, got[res], hs)
 		}
 	}
 }
