@@ -111,28 +111,10 @@ func (m *Manager) php(ctx context.Context, s Spec, path string) (launch, error) 
 // composer.json and lock content, without the autoloader: each version's
 // tree gets its own, made from its own files.
 func (m *Manager) phpVendor(ctx context.Context, s Spec) (dir, file string, err error) {
-	files := []string{filepath.Join(s.Dir, "composer.json")}
-	file = "composer.json"
-	if exists(s.Dir, "composer.lock") {
-		files = append(files, filepath.Join(s.Dir, "composer.lock"))
-		file = "composer.lock"
-	}
-	key, err := hashFiles(files...)
-	if err != nil {
-		return "", "", err
-	}
-	dir = filepath.Join(m.cfg.CacheDir, "php", key)
-	return dir, file, m.once(dir, func() error {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
-		}
-		for _, f := range files {
-			if err := copyFile(f, filepath.Join(dir, filepath.Base(f))); err != nil {
-				return err
-			}
-		}
+	dir, file, err = m.installOnce(s, "php", "composer.json", "composer.lock", func(dir, file string) error {
 		return m.run(ctx, s, file, dir, "composer", "install", "--no-dev", "--no-interaction", "--no-progress", "--no-scripts", "--no-autoloader")
 	})
+	return dir, file, err
 }
 
 // phpTree lays out, once per deployment and composer content, the tree a
@@ -147,62 +129,27 @@ func (m *Manager) phpTree(ctx context.Context, s Spec) (string, error) {
 	tree := filepath.Join(m.cfg.CacheDir, "php", "run", deploymentID(s.Dir)+"-"+filepath.Base(vendor))
 	return tree, m.once(tree, func() error {
 		// A vendor/ the app deployed gives way to the installed one.
-		if err := linkTree(s.Dir, tree, func(rel string) bool { return rel == "vendor" }); err != nil {
+		if err := mirrorTree(s.Dir, tree, true, func(rel string) bool { return rel == "vendor" }); err != nil {
 			return fmt.Errorf("%s: laying out its files with vendor/: %w", s.Key, err)
 		}
 		src := filepath.Join(vendor, "vendor")
-		if _, err := os.Stat(src); err == nil {
-			if err := linkTree(src, filepath.Join(tree, "vendor"), func(rel string) bool { return rel == "composer" }); err != nil {
-				return fmt.Errorf("%s: laying out vendor/: %w", s.Key, err)
-			}
-			// dump-autoload rewrites vendor/composer: a copy, so the cache
-			// stays as installed.
-			if err := copyTree(filepath.Join(src, "composer"), filepath.Join(tree, "vendor", "composer")); err != nil {
-				return fmt.Errorf("%s: laying out vendor/composer: %w", s.Key, err)
-			}
+		if err := mirrorTree(src, filepath.Join(tree, "vendor"), true, func(rel string) bool { return rel == "composer" }); err != nil {
+			return fmt.Errorf("%s: laying out vendor/: %w", s.Key, err)
+		}
+		// dump-autoload rewrites vendor/composer: a copy, so the cache
+		// stays as installed.
+		if err := mirrorTree(filepath.Join(src, "composer"), filepath.Join(tree, "vendor", "composer"), false, nil); err != nil {
+			return fmt.Errorf("%s: laying out vendor/composer: %w", s.Key, err)
 		}
 		return m.run(ctx, s, file, tree, "composer", "dump-autoload", "--no-dev", "--optimize", "--no-interaction")
 	})
 }
 
-// linkTree recreates src's files under dst as hard links (a copy where
-// links cannot cross file systems), leaving out the top-level entries skip
-// names.
-func linkTree(src, dst string, skip func(rel string) bool) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		if rel != "." && !strings.Contains(filepath.ToSlash(rel), "/") && skip(filepath.ToSlash(rel)) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		target := filepath.Join(dst, rel)
-		switch {
-		case d.IsDir():
-			return os.MkdirAll(target, 0o700)
-		case d.Type()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		}
-		if err := os.Link(p, target); err == nil {
-			return nil
-		}
-		return copyFile(p, target)
-	})
-}
-
-// copyTree copies src's files under dst.
-func copyTree(src, dst string) error {
+// mirrorTree recreates src's files under dst, as hard links when link
+// is set (a copy where links cannot cross file systems), else as copies,
+// leaving out the top-level entries skip names. A missing src is an empty
+// tree.
+func mirrorTree(src, dst string, link bool, skip func(rel string) bool) error {
 	if _, err := os.Stat(src); os.IsNotExist(err) {
 		return os.MkdirAll(dst, 0o700)
 	}
@@ -214,10 +161,29 @@ func copyTree(src, dst string) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o700)
+		if rel != "." && !strings.Contains(filepath.ToSlash(rel), "/") && skip != nil && skip(filepath.ToSlash(rel)) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
-		return copyFile(p, filepath.Join(dst, rel))
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o700)
+		case d.Type()&fs.ModeSymlink != 0:
+			to, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(to, target)
+		}
+		if link {
+			if err := os.Link(p, target); err == nil {
+				return nil
+			}
+		}
+		return copyFile(p, target)
 	})
 }
 

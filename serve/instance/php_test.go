@@ -110,11 +110,7 @@ func TestComposerInstallOncePerLock(t *testing.T) {
 install) mkdir -p vendor/acme/lib vendor/composer && echo 'lib' > vendor/acme/lib/Lib.php && echo installed > vendor/composer/installed.json ;;
 dump-autoload) echo "<?php // autoload of $(ls src 2>/dev/null)" > vendor/autoload.php && echo dumped > vendor/composer/installed.json ;;
 esac`)
-	m, err := NewManager(Config{CacheDir: t.TempDir(), StartTimeout: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newTestManager(t)
 	app := map[string]string{"composer.json": `{"require": {"acme/lib": "1.0"}}`, "composer.lock": `{"packages": []}`,
 		"public/index.php": "<?php require __DIR__ . '/../vendor/autoload.php';\n", "src/App.php": "<?php\n"}
 	deployments := []string{"d1", "d2"}
@@ -167,37 +163,66 @@ esac`)
 	}
 }
 
-// A composer install that fails, or no composer at all, is an InstallError
-// naming the lock file and the command, and leaves no cache behind.
-func TestComposerFailureNamesFileAndCommand(t *testing.T) {
-	for _, tc := range []struct{ name, composer, reason string }{
-		{"fails", "echo 'Your requirements could not be resolved' >&2; exit 2", "could not be resolved"},
-		{"absent", "", "executable file not found"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.composer != "" {
-				fakeTool(t, "composer", tc.composer)
-			} else {
-				t.Setenv("PATH", t.TempDir())
+// newTestManager is a manager with its own cache, closed with the test.
+func newTestManager(t *testing.T) *Manager {
+	t.Helper()
+	m, err := NewManager(Config{CacheDir: t.TempDir(), StartTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return m
+}
+
+// An install that fails, or whose tool is not installed, is an
+// InstallError naming the lock file and the command, and leaves no cache
+// behind: composer for composer.json, bundle for a Gemfile.
+func TestInstallToolFailureNamesFileAndCommand(t *testing.T) {
+	type tool struct {
+		name, kind, failure, reason, file, command string
+		files                                      map[string]string
+		spec                                       Spec
+	}
+	tools := []tool{
+		{name: "composer", kind: "php", failure: "echo 'Your requirements could not be resolved' >&2; exit 2", reason: "could not be resolved",
+			file: "composer.lock", command: "composer install --no-dev --no-interaction --no-progress --no-scripts --no-autoloader",
+			files: map[string]string{"composer.json": `{}`, "composer.lock": `{}`, "index.php": "<?php\n"},
+			spec:  Spec{Runtime: "php83", Entrypoint: "exec php index.php"}},
+		{name: "bundle", kind: "ruby", failure: "echo 'Could not find gem puma in rubygems repository' >&2; exit 7", reason: "Could not find gem puma",
+			file: "Gemfile.lock", command: "bundle install",
+			files: map[string]string{"Gemfile": "gem 'puma'\n", "Gemfile.lock": "GEM\n"},
+			spec:  Spec{Runtime: "ruby33", Entrypoint: "exec ruby app.rb"}},
+	}
+	for _, tl := range tools {
+		for _, absent := range []bool{false, true} {
+			name := tl.name + " fails"
+			if absent {
+				name = tl.name + " absent"
 			}
-			dir := t.TempDir()
-			writeFiles(t, dir, map[string]string{"composer.json": `{}`, "composer.lock": `{}`, "index.php": "<?php\n"})
-			m, err := NewManager(Config{CacheDir: t.TempDir()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			_, err = m.php(t.Context(), Spec{Key: Key{Service: "default", Version: "v1"}, Runtime: "php83", Entrypoint: "exec php index.php", Dir: dir}, os.Getenv("PATH"))
-			var ie *InstallError
-			if !errors.As(err, &ie) {
-				t.Fatalf("err = %v, want an InstallError", err)
-			}
-			if ie.File != "composer.lock" || !strings.HasPrefix(ie.Command, "composer install") || !strings.Contains(err.Error(), tc.reason) {
-				t.Errorf("error %q: want composer.lock, the composer command and %q", err, tc.reason)
-			}
-			if left, _ := filepath.Glob(filepath.Join(m.cfg.CacheDir, "php", "*")); len(left) != 0 {
-				t.Errorf("the failed install left %v", left)
-			}
-		})
+			t.Run(name, func(t *testing.T) {
+				reason := tl.reason
+				if absent {
+					t.Setenv("PATH", t.TempDir())
+					reason = "executable file not found"
+				} else {
+					fakeTool(t, tl.name, tl.failure)
+				}
+				s := tl.spec
+				s.Key, s.Dir = Key{Service: "default", Version: "v1"}, t.TempDir()
+				writeFiles(t, s.Dir, tl.files)
+				m := newTestManager(t)
+				_, err := m.prepare(t.Context(), s)
+				var ie *InstallError
+				if !errors.As(err, &ie) {
+					t.Fatalf("err = %v, want an InstallError", err)
+				}
+				if ie.File != tl.file || ie.Command != tl.command || !strings.Contains(err.Error(), reason) {
+					t.Errorf("error %q: want %s, `%s` and %q", err, tl.file, tl.command, reason)
+				}
+				if left, _ := filepath.Glob(filepath.Join(m.cfg.CacheDir, tl.kind, "*")); len(left) != 0 {
+					t.Errorf("the failed install left %v", left)
+				}
+			})
+		}
 	}
 }

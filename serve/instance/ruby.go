@@ -3,7 +3,6 @@ package instance
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 )
 
@@ -38,33 +37,14 @@ const bundleWithout = "development:test"
 // app's files are read-only, and bundler writes the lock it resolves);
 // it returns that Gemfile and the gems' directory.
 func (m *Manager) rubyGems(ctx context.Context, s Spec) (gemfile, gems string, err error) {
-	files := []string{filepath.Join(s.Dir, "Gemfile")}
-	file := "Gemfile"
-	if exists(s.Dir, "Gemfile.lock") {
-		files = append(files, filepath.Join(s.Dir, "Gemfile.lock"))
-		file = "Gemfile.lock"
-	}
-	key, err := hashFiles(files...)
-	if err != nil {
-		return "", "", err
-	}
-	dir := filepath.Join(m.cfg.CacheDir, "ruby", key)
-	gemfile, gems = filepath.Join(dir, "Gemfile"), filepath.Join(dir, "bundle")
-	return gemfile, gems, m.once(dir, func() error {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
-		}
-		for _, f := range files {
-			if err := copyFile(f, filepath.Join(dir, filepath.Base(f))); err != nil {
-				return err
-			}
-		}
+	dir, _, err := m.installOnce(s, "ruby", "Gemfile", "Gemfile.lock", func(dir, file string) error {
 		bs := s
 		bs.BuildEnv = map[string]string{}
 		for k, v := range s.BuildEnv {
 			bs.BuildEnv[k] = v
 		}
-		bs.BuildEnv["BUNDLE_GEMFILE"], bs.BuildEnv["BUNDLE_PATH"], bs.BuildEnv["BUNDLE_WITHOUT"] = gemfile, gems, bundleWithout
+		bs.BuildEnv["BUNDLE_GEMFILE"], bs.BuildEnv["BUNDLE_PATH"], bs.BuildEnv["BUNDLE_WITHOUT"] = filepath.Join(dir, "Gemfile"), filepath.Join(dir, "bundle"), bundleWithout
 		return m.run(ctx, bs, file, dir, "bundle", "install")
 	})
+	return filepath.Join(dir, "Gemfile"), filepath.Join(dir, "bundle"), err
 }

@@ -12,12 +12,8 @@ import (
 func TestRubyNeedsEntrypoint(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"config.ru": "run ->(env) { [200, {}, ['hi']] }\n"})
-	m, err := NewManager(Config{CacheDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	_, err = m.prepare(t.Context(), Spec{Key: Key{Service: "default", Version: "v1"}, Runtime: "ruby33", Dir: dir})
+	m := newTestManager(t)
+	_, err := m.prepare(t.Context(), Spec{Key: Key{Service: "default", Version: "v1"}, Runtime: "ruby33", Dir: dir})
 	want := "version v1 of service default is ruby33, and App Engine's Ruby runtimes have no default command: entrypoint is required. " +
 		"It must start a process serving $PORT, e.g. `entrypoint: bundle exec rackup -s Puma -p $PORT`"
 	if err == nil || err.Error() != want {
@@ -30,11 +26,7 @@ func TestRubyNeedsEntrypoint(t *testing.T) {
 // BUNDLE_GEMFILE and BUNDLE_PATH.
 func TestBundleInstallOncePerLock(t *testing.T) {
 	calls := fakeTool(t, "bundle", `echo "gemfile=$BUNDLE_GEMFILE path=$BUNDLE_PATH without=$BUNDLE_WITHOUT pwd=$(pwd)" >> "$(dirname "$0")/calls"`)
-	m, err := NewManager(Config{CacheDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newTestManager(t)
 	app := map[string]string{"Gemfile": "source 'https://rubygems.org'\ngem 'puma'\n", "Gemfile.lock": "GEM\n  specs:\n    puma (6.4.2)\n", "config.ru": "run App\n"}
 	var envs []map[string]string
 	for _, d := range []string{"d1", "d2"} {
@@ -68,53 +60,14 @@ func TestBundleInstallOncePerLock(t *testing.T) {
 	}
 }
 
-// A bundle install that fails, or no bundler at all, is an InstallError
-// naming Gemfile.lock and the command, and leaves no cache behind.
-func TestBundleFailureNamesFileAndCommand(t *testing.T) {
-	for _, tc := range []struct{ name, bundle, reason string }{
-		{"fails", "echo 'Could not find gem puma in rubygems repository' >&2; exit 7", "Could not find gem puma"},
-		{"absent", "", "executable file not found"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.bundle != "" {
-				fakeTool(t, "bundle", tc.bundle)
-			} else {
-				t.Setenv("PATH", t.TempDir())
-			}
-			dir := t.TempDir()
-			writeFiles(t, dir, map[string]string{"Gemfile": "gem 'puma'\n", "Gemfile.lock": "GEM\n"})
-			m, err := NewManager(Config{CacheDir: t.TempDir()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			_, err = m.prepare(t.Context(), Spec{Key: Key{Service: "default", Version: "v1"}, Runtime: "ruby33", Entrypoint: "exec ruby app.rb", Dir: dir})
-			var ie *InstallError
-			if !errors.As(err, &ie) {
-				t.Fatalf("err = %v, want an InstallError", err)
-			}
-			if ie.File != "Gemfile.lock" || ie.Command != "bundle install" || !strings.Contains(err.Error(), tc.reason) {
-				t.Errorf("error %q: want Gemfile.lock, `bundle install` and %q", err, tc.reason)
-			}
-			if left, _ := filepath.Glob(filepath.Join(m.cfg.CacheDir, "ruby", "*")); len(left) != 0 {
-				t.Errorf("the failed install left %v", left)
-			}
-		})
-	}
-}
-
 // Without Gemfile.lock, bundle install resolves Gemfile (in the cache's
 // copy, as the app's files are read-only), and the error names Gemfile.
 func TestBundleWithoutLock(t *testing.T) {
 	fakeTool(t, "bundle", "exit 1")
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"Gemfile": "gem 'puma'\n"})
-	m, err := NewManager(Config{CacheDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	_, err = m.prepare(t.Context(), Spec{Key: Key{Service: "default", Version: "v1"}, Runtime: "ruby33", Entrypoint: "exec ruby app.rb", Dir: dir})
+	m := newTestManager(t)
+	_, err := m.prepare(t.Context(), Spec{Key: Key{Service: "default", Version: "v1"}, Runtime: "ruby33", Entrypoint: "exec ruby app.rb", Dir: dir})
 	var ie *InstallError
 	if !errors.As(err, &ie) || ie.File != "Gemfile" {
 		t.Errorf("err = %v, want an InstallError naming Gemfile", err)

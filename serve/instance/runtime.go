@@ -182,34 +182,42 @@ func readPackageJSON(dir string) (packageJSON, error) {
 // directory kept per package.json and lock content; the app's files stay
 // read-only, so the instance finds them through NODE_PATH.
 func (m *Manager) nodeModules(ctx context.Context, s Spec) (string, error) {
-	files := []string{filepath.Join(s.Dir, "package.json")}
-	lock := filepath.Join(s.Dir, "package-lock.json")
-	hasLock := exists(s.Dir, "package-lock.json")
-	if hasLock {
-		files = append(files, lock)
+	dir, _, err := m.installOnce(s, "node", "package.json", "package-lock.json", func(dir, file string) error {
+		if file == "package-lock.json" {
+			return m.run(ctx, s, file, dir, "npm", "ci", "--omit=dev", "--no-audit", "--no-fund")
+		}
+		return m.run(ctx, s, file, dir, "npm", "install", "--omit=dev", "--no-audit", "--no-fund")
+	})
+	return filepath.Join(dir, "node_modules"), err
+}
+
+// installOnce runs install, once per content of the version's manifest
+// and lock file (when it has one), in a cache directory holding a copy of
+// both (the app's files are read-only, and installers write beside
+// them). install hears the directory and the file it installs from: the
+// lock, else the manifest.
+func (m *Manager) installOnce(s Spec, kind, manifest, lock string, install func(dir, file string) error) (dir, file string, err error) {
+	files := []string{filepath.Join(s.Dir, manifest)}
+	file = manifest
+	if exists(s.Dir, lock) {
+		files = append(files, filepath.Join(s.Dir, lock))
+		file = lock
 	}
 	key, err := hashFiles(files...)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	dir := filepath.Join(m.cfg.CacheDir, "node", key)
-	return filepath.Join(dir, "node_modules"), m.once(dir, func() error {
+	dir = filepath.Join(m.cfg.CacheDir, kind, key)
+	return dir, file, m.once(dir, func() error {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
 		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o600); err != nil {
+			if err := copyFile(f, filepath.Join(dir, filepath.Base(f))); err != nil {
 				return err
 			}
 		}
-		if hasLock {
-			return m.run(ctx, s, "package-lock.json", dir, "npm", "ci", "--omit=dev", "--no-audit", "--no-fund")
-		}
-		return m.run(ctx, s, "package.json", dir, "npm", "install", "--omit=dev", "--no-audit", "--no-fund")
+		return install(dir, file)
 	})
 }
 
