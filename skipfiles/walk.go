@@ -546,6 +546,12 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 		l.crashed.Reraise()
 	}
 	w.res.lstats += l.lstats
+	if l.err != nil && d.rel != "" && errors.Is(l.err, fs.ErrNotExist) {
+		// Listed by its parent, gone before it was read: nothing of it
+		// can be uploaded, as for a file that vanished.
+		w.skip(d.rel, true, fmt.Sprintf("vanished while listing: %v", unwrapPath(l.err)), nil)
+		return nil
+	}
 	if l.err != nil {
 		w.probs = append(w.probs, Problem{Kind: ProblemUnreadable, Path: displayRel(d.rel),
 			Message: fmt.Sprintf("cannot list the directory: %v", unwrapPath(l.err)),

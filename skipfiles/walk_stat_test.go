@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/appcfg/appcfg/internal/hashcache"
@@ -109,5 +110,25 @@ func TestWalkInfoIsTheListedFile(t *testing.T) {
 	if r, err := hashcache.OpenListed(f.Abs, f.Info); err == nil {
 		r.Close()
 		t.Errorf("%s: replaced, yet opened as the listed file", f.Rel)
+	}
+}
+
+// TestWalkDirectoryVanished: a directory its parent listed but which is
+// gone when the walk reads it is skipped as vanished, as a file is (no
+// stat stands between the two reads any more to notice it earlier).
+func TestWalkDirectoryVanished(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "app.yaml", "runtime: python27\n")
+	m, err := NewMatcher(dir, Options{Runtime: "python27"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &walker{m: m, rep: nopReporter{}, res: &Result{Root: m.root, Matcher: m}, ahead: make(chan struct{}, 1)}
+	w.bufs.New = func() any { b := make([]byte, 4096); return &b }
+	if sub := w.listDir(&dirNode{rel: "gone", real: filepath.Join(dir, "gone")}); sub != nil || w.probs != nil {
+		t.Errorf("a vanished directory gave subdirectories %v, problems %v", sub, w.probs)
+	}
+	if len(w.res.Skipped) != 1 || w.res.Skipped[0].Rel != "gone" || !w.res.Skipped[0].Dir || !strings.HasPrefix(w.res.Skipped[0].Reason, "vanished while listing") {
+		t.Errorf("skipped %+v, want gone/ as vanished while listing", w.res.Skipped)
 	}
 }
