@@ -6,8 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/appcfg/appcfg/backend"
 )
 
 // python27For finds a Python 2.7 as the manager does (pyenv's versions,
@@ -87,13 +90,19 @@ def app(environ, start_response):
 	})
 	t.Setenv("HOME", home)
 	t.Setenv("PATH", filepath.Dir(py)+string(os.PathListSeparator)+os.Getenv("PATH"))
-	m, err := NewManager(Config{CacheDir: t.TempDir(), StartTimeout: time.Minute})
+	var mu sync.Mutex
+	var orphans []string
+	m, err := NewManager(Config{CacheDir: t.TempDir(), StartTimeout: time.Minute, Orphan: func(_ Key, l backend.AppLogLine) {
+		mu.Lock()
+		defer mu.Unlock()
+		orphans = append(orphans, l.Message)
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
 	inst, err := m.Get(t.Context(), Spec{Project: "p", Key: Key{Service: "default", Version: "v1"}, Runtime: "python27", Dir: app,
-		Libraries: map[string]string{"jinja2": "2.6", "webapp2": "2.3"}})
+		Libraries: map[string]string{"jinja2": "2.6", "webapp2": "2.3", "webob": "1.0"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,10 +122,24 @@ def app(environ, start_response):
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, strings.TrimSpace(string(body))
 	}
-	// jinja2 and webapp2 as app.yaml asks; webob, not named, the newest
-	// that runs on 2.7.
+	// jinja2 and webapp2 as app.yaml asks; webob, whose 1.0 the SDK lacks,
+	// the newest that runs on 2.7, with a warning saying so.
 	if code, body := get("main.app", "/"); code != 200 || body != "jinja2 2.6 (utils of 2.6), webapp2 2.3, webob 1.2.3" {
 		t.Errorf("/: %d %q, want the app's answer with jinja2 2.6, webapp2 2.3, webob 1.2.3", code, body)
+	}
+	warning := "app.yaml's libraries: asks for webob 1.0; this SDK has no such version, so webob-1.2.3 runs (1.2.3)"
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		inst.p.flush(inst.router)
+		mu.Lock()
+		got := strings.Join(orphans, "\n")
+		mu.Unlock()
+		if strings.Contains(got, warning) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the instance's log lines %q lack %q", got, warning)
+			break
+		}
 	}
 	for _, svc := range []string{"ndb", "memcache", "users"} {
 		code, body := get("main.app", "/"+svc)
