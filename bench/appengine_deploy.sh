@@ -14,8 +14,8 @@
 #   APPCFG=PATH      measure this appcfg binary instead of building the tree
 #   STEP=DURATION    the bound of one deploy or copy (default 3m)
 #   BOUND=SECONDS    the bound of the whole run after the build (default
-#                    120 + 150 per round: a round takes about 60 s on a quiet
-#                    2-core machine, 3 rounds about 3 minutes)
+#                    120 + 150 per round: on this 2-core machine a round
+#                    took 80 s at load 16-20 and 120 s at load 33-41)
 #   APPCFG_BENCH_GCS=tmpfs|disk|memory   the fake's storage (see bench_test.go)
 # Needs: go, gcloud (google-cloud-cli); rclone is optional. Loopback only.
 # Whatever it starts (gcloud, rclone, appcfg, the fakes) dies with it: each
