@@ -131,7 +131,7 @@ func serveHost(ctx context.Context, opts serveOptions, io stdio, b backend.Backe
 	if cfg.Configs == nil {
 		// dispatch.yaml's rules and cron.yaml's jobs, where the host keeps
 		// them (a static-only host too).
-		if cs, err := backend.As[backend.ConfigStore](b, "dispatch.yaml"); err == nil {
+		if cs, err := backend.As[backend.ConfigStore](b, "cron.yaml and dispatch.yaml"); err == nil {
 			cfg.Configs = cs
 		} else if opts.cron {
 			ln.Close()
