@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/appcfg/appcfg/internal/corpus"
@@ -141,31 +142,36 @@ func TestGcloudListFilesForUpload(t *testing.T) {
 			runs = append(runs, run{name: filepath.Base(app), dir: app, ignore: ignore})
 		}
 	}
-	agree := 0
-	for _, r := range runs {
-		tmp := t.TempDir()
-		copyTree(t, r.dir, tmp)
-		if _, err := os.Stat(filepath.Join(tmp, ".gitignore")); err != nil && strings.Contains(r.ignore, ".gitignore\n") {
-			write(t, tmp, ".gitignore", "")
+	// One subtest per case, in parallel: a gcloud run is a second or more
+	// of Python start-up, mostly spent waiting on the disk.
+	var agree atomic.Int64
+	t.Run("cases", func(t *testing.T) {
+		for _, r := range runs {
+			t.Run(r.name, func(t *testing.T) {
+				t.Parallel()
+				tmp := t.TempDir()
+				copyTree(t, r.dir, tmp)
+				if _, err := os.Stat(filepath.Join(tmp, ".gitignore")); err != nil && strings.Contains(r.ignore, ".gitignore\n") {
+					write(t, tmp, ".gitignore", "")
+				}
+				write(t, tmp, ".gcloudignore", r.ignore)
+				want := gcloudList(t, gcloud, tmp)
+				res, err := Walk(context.Background(), tmp, Options{Limits: Limits{-1, -1, -1}, AllowSecrets: true}, nil)
+				if err != nil {
+					t.Fatalf("%s: %v", r.name, err)
+				}
+				got := make([]string, len(res.Files))
+				for i, f := range res.Files {
+					got[i] = f.Rel
+				}
+				if d := diffSets(got, want); d != "" {
+					t.Fatalf("%s with .gcloudignore %q: differs from gcloud:\n%s", r.name, r.ignore, d)
+				}
+				agree.Add(1)
+			})
 		}
-		write(t, tmp, ".gcloudignore", r.ignore)
-		want := gcloudList(t, gcloud, tmp)
-		res, err := Walk(context.Background(), tmp, Options{Limits: Limits{-1, -1, -1}, AllowSecrets: true}, nil)
-		if err != nil {
-			t.Errorf("%s: %v", r.name, err)
-			continue
-		}
-		got := make([]string, len(res.Files))
-		for i, f := range res.Files {
-			got[i] = f.Rel
-		}
-		if d := diffSets(got, want); d != "" {
-			t.Errorf("%s with .gcloudignore %q: differs from gcloud:\n%s", r.name, r.ignore, d)
-			continue
-		}
-		agree++
-	}
-	t.Logf("gcloud meta list-files-for-upload: %d of %d cases agree", agree, len(runs))
+	})
+	t.Logf("gcloud meta list-files-for-upload: %d of %d cases agree", agree.Load(), len(runs))
 }
 
 func findGcloud() string {

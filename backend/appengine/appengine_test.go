@@ -77,7 +77,9 @@ func TestConformance(t *testing.T) {
 	if emulator == "" {
 		t.Logf("the Entities group will skip: %s", why)
 	}
-	backendtest.Run(t, func(t *testing.T) backend.Backend {
+	// In parallel: most of the suite's time is spent waiting on the
+	// fakes and the emulator, and every case has a fake of its own.
+	backendtest.RunWith(t, func(t *testing.T) backend.Backend {
 		// The suite names a project of its own in each call: a location
 		// naming one would refuse them.
 		b, f := newTestBackendOf(t, "")
@@ -87,7 +89,7 @@ func TestConformance(t *testing.T) {
 		}
 		f.emulator = emulator
 		return withEntities{w, b}
-	})
+	}, backendtest.Options{Parallel: true})
 }
 
 // fakeLogWriter stores request logs in the fake as the LogEntry JSON App

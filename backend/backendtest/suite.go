@@ -26,6 +26,12 @@ type Options struct {
 	// truncates) the stored content of digest, as a disk error or a user
 	// would. nil skips the tests that need it.
 	LoseBlob func(t *testing.T, b backend.Backend, digest string)
+	// Parallel runs the groups, and the cases within each, at the same
+	// time. Every case already works under an application id of its own;
+	// a backend whose calls wait on a server (a fake, an emulator) spends
+	// most of the suite's time waiting, and this overlaps those waits.
+	// open must then be safe to call from several goroutines.
+	Parallel bool
 }
 
 // RunWith is Run with options.
@@ -47,8 +53,16 @@ func RunWith(t *testing.T, open func(t *testing.T) backend.Backend, opts Options
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
+			if opts.Parallel {
+				t.Parallel()
+			}
 			for _, st := range g.tests {
-				t.Run(st.name, st.run)
+				t.Run(st.name, func(t *testing.T) {
+					if opts.Parallel {
+						t.Parallel()
+					}
+					st.run(t)
+				})
 			}
 		})
 	}

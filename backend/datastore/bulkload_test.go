@@ -191,14 +191,16 @@ func readDump(t *testing.T, path string) []backend.Entity {
 // lossless dump (every entity equal to its row) and through the same
 // config's CSV export (the file equal to the input).
 func TestBulkloadCSV10kThroughEmulator(t *testing.T) {
+	t.Parallel() // the emulator is shared; each test has its own project
 	host := datastore.StartEmulator(t)
 	b := openBackend(t, host)
+	app := datastore.EmulatorApp("bulk-10k")
 	dir := t.TempDir()
 	rows := genRows(10000)
 	in := filepath.Join(dir, "rows.csv")
 	writeCSV(t, in, rows)
 	cfg := writeConfig(t, dir)
-	opts := bulkload.Options{App: "bulk-10k", Kind: "Row", Filename: in, Config: cfg, BatchSize: 500, NumThreads: 4,
+	opts := bulkload.Options{App: app, Kind: "Row", Filename: in, Config: cfg, BatchSize: 500, NumThreads: 4,
 		DBFilename: filepath.Join(dir, "progress.db"), Backend: b.Location()}
 
 	start := time.Now()
@@ -213,7 +215,7 @@ func TestBulkloadCSV10kThroughEmulator(t *testing.T) {
 
 	start = time.Now()
 	dump := filepath.Join(dir, "dump.jsonl")
-	dopts := bulkload.Options{App: "bulk-10k", Kind: "Row", Filename: dump, BatchSize: 1000, NumThreads: 1, Backend: b.Location()}
+	dopts := bulkload.Options{App: app, Kind: "Row", Filename: dump, BatchSize: 1000, NumThreads: 1, Backend: b.Location()}
 	if _, err := bulkload.Download(t.Context(), b, dopts); err != nil {
 		t.Fatalf("download (dump): %v", err)
 	}

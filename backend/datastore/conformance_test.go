@@ -28,10 +28,13 @@ func TestConformanceChild(t *testing.T) {
 	if host == "" {
 		t.Skip("run by TestConformanceEntitiesOnEmulator, which selects the Entities group of the suite")
 	}
-	backendtest.Run(t, func(t *testing.T) backend.Backend { return openBackend(t, host) })
+	// In parallel: each case waits on the emulator, under a project of
+	// its own.
+	backendtest.RunWith(t, func(t *testing.T) backend.Backend { return openBackend(t, host) }, backendtest.Options{Parallel: true})
 }
 
 func TestConformanceEntitiesOnEmulator(t *testing.T) {
+	t.Parallel() // the emulator is shared; each test has its own project
 	host := datastore.StartEmulator(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()

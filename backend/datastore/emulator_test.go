@@ -3,122 +3,35 @@
 package datastore
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
-	"strconv"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/dsemulator"
 )
 
-// emulatorScript is where google-cloud-cli-datastore-emulator installs the
-// emulator; $APPCFG_DATASTORE_EMULATOR overrides it.
-const emulatorScript = "/usr/lib/google-cloud-sdk/platform/cloud-datastore-emulator/cloud_datastore_emulator"
+// emulator is the package's one Datastore emulator: the first test that
+// needs it starts it, the others share it under projects of their own
+// (emulator.App), and TestMain stops it after the last test.
+var emulator dsemulator.Shared
 
-// emulatorStartTimeout bounds the JVM start (about 2 s when idle, more
-// under the race detector on two cores).
-const emulatorStartTimeout = 120 * time.Second
+func TestMain(m *testing.M) {
+	code := m.Run()
+	emulator.Stop()
+	os.Exit(code)
+}
 
-// startEmulator starts the real Datastore emulator on a free loopback port
-// (in memory, strongly consistent) and returns its host:port. It stops the
-// emulator, and every process it started, at the end of the test. It skips
-// the test when the emulator or Java is absent.
+// startEmulator returns the host:port of the package's Datastore emulator
+// (the real one, in memory, strongly consistent, on a loopback port),
+// started on first use. It skips the test when the emulator or Java is
+// absent, and with -short.
 func startEmulator(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("the Datastore emulator takes seconds to start; skipped with -short")
-	}
-	script := os.Getenv("APPCFG_DATASTORE_EMULATOR")
-	if script == "" {
-		script = emulatorScript
-	}
-	if _, err := os.Stat(script); err != nil {
-		t.Skipf("the Datastore emulator is not installed (%v); install google-cloud-cli-datastore-emulator or set APPCFG_DATASTORE_EMULATOR to its cloud_datastore_emulator script", err)
-	}
-	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "CloudDatastore.jar")); err != nil {
-		t.Skipf("the Datastore emulator's CloudDatastore.jar is missing next to %s", script)
-	}
-	if _, err := exec.LookPath("java"); err != nil {
-		t.Skip("the Datastore emulator needs Java (17 or later), and java is not on PATH")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	host := "127.0.0.1:" + strconv.Itoa(port)
-
-	cmd := exec.Command(script, "start", "--testing", "--host=127.0.0.1", "--port="+strconv.Itoa(port))
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	// The script runs java as a child: a process group lets the test stop
-	// both by the group id it created.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the emulator: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		pgid := cmd.Process.Pid
-		syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			syscall.Kill(-pgid, syscall.SIGKILL)
-			<-exited
-		}
-	})
-
-	deadline := time.Now().Add(emulatorStartTimeout)
-	for {
-		resp, err := http.Get("http://" + host + "/")
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == 200 && bytes.HasPrefix(body, []byte("Ok")) {
-				return host
-			}
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("the emulator exited before it was ready (%v):\n%s", err, out.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the emulator was not ready after %s:\n%s", emulatorStartTimeout, out.String())
-		}
-	}
-}
-
-// syncBuffer collects a child's output from two goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	return emulator.Host(t)
 }
 
 // openAt opens the backend at an emulator (or a proxy in front of one)
@@ -253,19 +166,21 @@ func equalEntity(a, b backend.Entity) bool {
 // once, equal. (The 10,000-row CSV load through package bulkload is
 // TestBulkloadCSV10kThroughEmulator.)
 func TestEmulatorPutQueryRows(t *testing.T) {
+	t.Parallel() // the emulator is shared; each test has its own project
 	host := startEmulator(t)
 	b := openAt(t, host)
+	app := emulator.App("put-query")
 	rows := testRows(3000)
 	start := time.Now()
-	if err := putAll(t.Context(), b, "put-query", rows); err != nil {
+	if err := putAll(t.Context(), b, app, rows); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("uploaded %d rows in %s", len(rows), time.Since(start).Round(time.Millisecond))
 	start = time.Now()
-	got := downloadAll(t, b, "put-query", "", "Row", 700)
+	got := downloadAll(t, b, app, "", "Row", 700)
 	t.Logf("downloaded %d rows in %s", len(got), time.Since(start).Round(time.Millisecond))
 	sameRows(t, got, rows)
-	kinds, err := b.Kinds(t.Context(), "put-query", "")
+	kinds, err := b.Kinds(t.Context(), app, "")
 	if err != nil || fmt.Sprint(kinds) != "[Row]" {
 		t.Fatalf("Kinds = %v, %v; want [Row] (Group exists only as a parent)", kinds, err)
 	}
@@ -275,6 +190,7 @@ func TestEmulatorPutQueryRows(t *testing.T) {
 // emulator through package bulkload.
 var (
 	StartEmulator = startEmulator
+	EmulatorApp   = emulator.App
 	DownloadAll   = downloadAll
 	EqualEntity   = equalEntity
 )

@@ -168,13 +168,13 @@ func drop(w http.ResponseWriter) {
 // upload_data run through the proxy, killed by the parent mid-run.
 const childEnv = "APPCFG_DATASTORE_FAULT_CHILD"
 
-func faultOptions(dir, proxy string) bulkload.Options {
+func faultOptions(dir, app string) bulkload.Options {
 	return bulkload.Options{
-		App: "fault-test", Kind: "Row", Filename: filepath.Join(dir, "rows.csv"),
+		App: app, Kind: "Row", Filename: filepath.Join(dir, "rows.csv"),
 		BatchSize: 100, NumThreads: 2, DBFilename: filepath.Join(dir, "progress.db"),
 		// The signature names a fixed location: the resumed run is the
 		// same load even though it reaches the proxy again.
-		Backend: "datastore://fault-test",
+		Backend: "datastore://" + app,
 	}
 }
 
@@ -183,9 +183,10 @@ func TestFaultChild(t *testing.T) {
 	if spec == "" {
 		t.Skip("the child of TestFaultyNetworkKilledClientResumes; it runs only when that test starts it")
 	}
-	dir, proxy, _ := strings.Cut(spec, "|")
+	dir, rest, _ := strings.Cut(spec, "|")
+	proxy, app, _ := strings.Cut(rest, "|")
 	b := openBackend(t, proxy)
-	o := faultOptions(dir, proxy)
+	o := faultOptions(dir, app)
 	cfg, err := bulkload.LoadConfig(filepath.Join(dir, "bulkloader.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -202,9 +203,11 @@ func TestFaultChild(t *testing.T) {
 // process (SIGKILL) after some commits, resumes with the same command, and
 // then checks that every row is stored exactly once and equal.
 func TestFaultyNetworkKilledClientResumes(t *testing.T) {
+	t.Parallel() // the emulator is shared; each test has its own project
 	host := datastore.StartEmulator(t)
 	proxy, proxyAddr := newFaultProxy(t, host, 20261126)
 	dir := t.TempDir()
+	app := datastore.EmulatorApp("fault-test")
 	rows := genRows(5000)
 	writeCSV(t, filepath.Join(dir, "rows.csv"), rows)
 	cfg := writeConfig(t, dir)
@@ -212,7 +215,7 @@ func TestFaultyNetworkKilledClientResumes(t *testing.T) {
 	// Run 1: a child process, killed once the emulator applied 10 commits.
 	var out bytes.Buffer
 	cmd := exec.Command(os.Args[0], "-test.run=^TestFaultChild$", "-test.v")
-	cmd.Env = append(os.Environ(), childEnv+"="+dir+"|"+proxyAddr)
+	cmd.Env = append(os.Environ(), childEnv+"="+dir+"|"+proxyAddr+"|"+app)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -242,7 +245,7 @@ wait:
 	// Run 2: the same command again, in this process, through the same
 	// faulty proxy.
 	b := openBackend(t, proxyAddr)
-	o := faultOptions(dir, proxyAddr)
+	o := faultOptions(dir, app)
 	o.Config = cfg
 	sum, err := bulkload.Upload(t.Context(), b, o)
 	if err != nil {
@@ -264,6 +267,6 @@ wait:
 
 	// Check directly at the emulator, not through the proxy.
 	direct := openBackend(t, host)
-	got := datastore.DownloadAll(t, direct, "fault-test", "", "Row", 700)
+	got := datastore.DownloadAll(t, direct, app, "", "Row", 700)
 	checkRows(t, got, rows)
 }
