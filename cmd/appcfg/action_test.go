@@ -46,6 +46,7 @@ type ghAction struct {
 // reporting the module version are all checked), then its update step deploys
 // the guestbook to a local store and the action's outputs are read back.
 func TestAction(t *testing.T) {
+	t.Parallel() // runs beside the other long tests: it mostly waits on go install and the deploy
 	if testing.Short() {
 		t.Skip("builds appcfg with go install (-short)")
 	}

@@ -23,6 +23,7 @@ import (
 // manifest must name every file, every blob must hash to its name, and no
 // lock may be left behind.
 func TestUpdateSurvivesKill(t *testing.T) {
+	t.Parallel() // runs beside the other long tests: it mostly waits on its child deploys
 	if testing.Short() {
 		t.Skip("kills 20 deploys; skipped with -short")
 	}
