@@ -18,6 +18,10 @@ for tool in go python3 bc; do
 done
 work=$(mktemp -d "${TMPDIR:-/tmp}/appcfg-suitebench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# The base tree is unpacked elsewhere, with no shared/ beside it: point
+# the corpus tests of both trees at this one's.
+[ ! -d "$repo/../shared/corpus" ] || export APPCFG_CORPUS="${APPCFG_CORPUS:-$(cd "$repo/../shared/corpus" && pwd)}"
+[ ! -d "$repo/../shared/compat" ] || export APPCFG_COMPAT="${APPCFG_COMPAT:-$(cd "$repo/../shared/compat" && pwd)}"
 trees=("$repo")
 if [ -n "${BASE:-}" ]; then
 	mkdir -p "$work/base"
