@@ -363,6 +363,11 @@ func (s *Server) reconcile(ctx context.Context) {
 	if len(running) > 0 {
 		vs, err := s.versions(ctx)
 		if err != nil {
+			// A listing cut short because serve is stopping is not a
+			// failure to report.
+			if ctx.Err() != nil {
+				return
+			}
 			s.cfg.OnError(fmt.Errorf("listing versions of %s: %w", s.cfg.App, err))
 			return
 		}
