@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -68,7 +69,7 @@ func rollbackOne(ctx context.Context, deps deps, g globals, dir string) error {
 		if err != nil {
 			return fmt.Errorf("releasing the lock of version %s: %w", d.version, err)
 		}
-		res := rollbackResult{App: d.appID, Service: d.service, Version: d.version, Released: owner != nil, Owner: owner}
+		res := rollbackResult{App: d.appID, Service: d.service, Version: d.version, Released: owner != nil, Owner: lockOwnerOf(owner)}
 		return emit(io, g, res, func() {
 			if owner == nil {
 				fmt.Fprintf(io.out, "No update of version %s of service %s is in progress; nothing to roll back.\n", d.version, d.service)
@@ -87,5 +88,23 @@ type rollbackResult struct {
 	Service  string         `json:"service"`
 	Version  string         `json:"version"`
 	Released bool           `json:"released"`
-	Owner    *backend.Owner `json:"owner,omitempty"`
+	Owner    *lockOwner `json:"owner,omitempty"`
+}
+
+// lockOwner is a released lock's holder in rollback's JSON, with the
+// lower-case snake_case keys of every other JSON output (backend.Owner
+// carries no JSON names: how a backend stores it is its own affair).
+type lockOwner struct {
+	User     string    `json:"user"`
+	Host     string    `json:"host"`
+	PID      int       `json:"pid"`
+	Acquired time.Time `json:"acquired"`
+	Expires  time.Time `json:"expires"`
+}
+
+func lockOwnerOf(o *backend.Owner) *lockOwner {
+	if o == nil {
+		return nil
+	}
+	return &lockOwner{User: o.User, Host: o.Host, PID: o.PID, Acquired: o.Acquired, Expires: o.Expires}
 }
