@@ -84,10 +84,10 @@ func rollbackOne(ctx context.Context, deps deps, g globals, dir string) error {
 // rollbackResult is rollback's result (docs/schemas/rollback.json): whether
 // a deploy's lock was released, and whose it was.
 type rollbackResult struct {
-	App      string         `json:"app"`
-	Service  string         `json:"service"`
-	Version  string         `json:"version"`
-	Released bool           `json:"released"`
+	App      string     `json:"app"`
+	Service  string     `json:"service"`
+	Version  string     `json:"version"`
+	Released bool       `json:"released"`
 	Owner    *lockOwner `json:"owner,omitempty"`
 }
 
