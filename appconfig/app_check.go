@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/appcfg/appcfg/internal/expiration"
+	"github.com/appcfg/appcfg/internal/runtimes"
 	"github.com/appcfg/appcfg/internal/yaml11"
 )
 
@@ -245,6 +246,12 @@ func (c checker) app(a *App) {
 	c.regex(m, "env", a.Env, reEnv)
 	c.regex(m, "source_language", a.SourceLanguage, reSourceLang)
 	c.expiration(m, "default_expiration", a.DefaultExpiration)
+	if !given(m, "entrypoint") && !a.IsVM() && runtimes.NeedsEntrypoint(a.Runtime) {
+		// The SDK's parser accepts it; App Engine then has nothing to run,
+		// so this is a warning here (--strict: an error) and serve's error.
+		c.r.Warnf(m.At("runtime"), "entrypoint", "runtime %s has no default command: App Engine's Ruby runtimes require an entrypoint, and this app.yaml has none", a.Runtime).
+			Hint = "add an entrypoint; " + runtimes.EntrypointHint
+	}
 	if given(m, "entrypoint") && !strings.HasPrefix(a.Entrypoint, "[") && !strings.HasPrefix(a.Entrypoint, "exec") {
 		a.Entrypoint = "exec " + a.Entrypoint
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+
+	"github.com/appcfg/appcfg/internal/runtimes"
 )
 
 // ruby returns how to start a ruby version: its entrypoint (App Engine has
@@ -13,8 +15,8 @@ func (m *Manager) ruby(ctx context.Context, s Spec) (launch, error) {
 	l := launch{shell: s.Entrypoint, env: map[string]string{}}
 	if l.shell == "" {
 		// ../shared/docs/runtimes.md §2, in its words.
-		return l, fmt.Errorf("%s is %s, and App Engine's Ruby runtimes have no default command: entrypoint is required. "+
-			"It must start a process serving $PORT, e.g. `entrypoint: bundle exec rackup -s Puma -p $PORT`", s.Key, s.Runtime)
+		return l, fmt.Errorf("%s is %s, and App Engine's Ruby runtimes have no default command: entrypoint is required; %s",
+			s.Key, s.Runtime, runtimes.EntrypointHint)
 	}
 	if exists(s.Dir, "Gemfile") {
 		gemfile, gems, err := m.rubyGems(ctx, s)

@@ -14,8 +14,8 @@ func TestRubyNeedsEntrypoint(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"config.ru": "run ->(env) { [200, {}, ['hi']] }\n"})
 	m := newTestManager(t)
 	_, err := m.prepare(t.Context(), Spec{Key: Key{Service: "default", Version: "v1"}, Runtime: "ruby33", Dir: dir})
-	want := "version v1 of service default is ruby33, and App Engine's Ruby runtimes have no default command: entrypoint is required. " +
-		"It must start a process serving $PORT, e.g. `entrypoint: bundle exec rackup -s Puma -p $PORT`"
+	want := "version v1 of service default is ruby33, and App Engine's Ruby runtimes have no default command: entrypoint is required; " +
+		"it must start a process serving $PORT, e.g. `entrypoint: bundle exec rackup -s Puma -p $PORT`"
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)
 	}
