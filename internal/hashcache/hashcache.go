@@ -2,7 +2,6 @@ package hashcache
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -12,13 +11,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
-	"unsafe"
 
 	"github.com/appcfg/appcfg/internal/privfile"
 )
@@ -47,13 +42,11 @@ func StatOf(fi fs.FileInfo) Stat {
 
 // entry is what is known of a file with the stat data stat: its SHA-1
 // ("" when not hashed) and the checks its content passed, as
-// comma-separated tags ("" for none). used says it was looked up or stored
-// in this run, which keeps it in the file Save writes.
+// comma-separated tags ("" for none).
 type entry struct {
 	stat  Stat
 	sum   string
 	marks string
-	used  bool
 }
 
 func (e entry) passed(tag string) bool {
@@ -69,75 +62,75 @@ func (e entry) passed(tag string) bool {
 // contents: their hashes, and which content checks they passed. A verdict
 // holds only as long as the stat data it was taken with, by the same rules
 // as a hash. It is safe for concurrent use.
+//
+// The file's entries are not loaded into a map: they stay lines of the
+// file's text, sorted by path, found by their position (see file.go). A
+// map of 10,000 entries cost ls_files a tenth of its time to build, mostly
+// in page faults, for one lookup of each entry.
 type Cache struct {
 	path string
 	now  func() time.Time
 
-	mu sync.Mutex
-	// entries holds the file's entries as loaded, updated in place by
-	// this run: one map, not one per source, since an unchanged redeploy
-	// touches every entry and each map of thousands costs its memory.
-	entries map[string]entry
-	used    int  // entries with used set
-	dirty   bool // an entry was stored that the file lacks
+	mu    sync.Mutex
+	file  lines            // the file's entries, as loaded
+	fresh map[string]entry // entries stored or changed in this run; they replace the file's
+	dirty bool             // the file must be rewritten even if every line was used
 }
 
 // Open loads the cache file at path. A missing or unreadable cache is not an
 // error: it only means every file is hashed and checked again.
 func Open(path string) *Cache {
-	c := &Cache{path: path, now: time.Now, entries: map[string]entry{}}
+	c := &Cache{path: path, now: time.Now}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return c
 	}
-	// One string for the whole file: the entries' paths, digests and marks
-	// are slices of it, not an allocation each. It shares data's memory
-	// rather than copying it (a copy of a 5,000-entry cache costs as much
-	// as parsing it): data is never written again.
-	text := unsafe.String(unsafe.SliceData(data), len(data))
-	first, rest, _ := strings.Cut(text, "\n")
-	if first != formatLine {
-		return c
-	}
-	// Sized for every line at once: growing a map of thousands of entries
-	// step by step costs more than the parsing.
-	c.entries = make(map[string]entry, strings.Count(rest, "\n")+1)
-	for line := range strings.Lines(rest) {
-		if rel, e, ok := parseLine(strings.TrimSuffix(line, "\n")); ok {
-			c.entries[rel] = e
-		}
-	}
+	// A file of an older appcfg, whose lines were not in order, is put in
+	// order once and written so.
+	c.file, c.dirty = loadLines(data)
 	return c
 }
 
 // current returns what is known of rel with the stat data st (ok false: a
-// fresh entry for st); c.mu is held.
-func (c *Cache) current(rel string, st Stat) (e entry, ok bool) {
-	e, found := c.entries[rel]
-	if found && e.stat == st {
-		return e, true
+// fresh entry for st) and the line of the file it is, -1 for none; c.mu is
+// held.
+func (c *Cache) current(rel string, st Stat) (e entry, line int, ok bool) {
+	if e, found := c.fresh[rel]; found {
+		if e.stat == st {
+			return e, -1, true
+		}
+		return entry{stat: st}, -1, false
 	}
-	return entry{stat: st, used: e.used}, false
+	if i, found := c.file.find(rel); found {
+		if e, ok := c.file.entry(i); ok && e.stat == st {
+			return e, i, true
+		}
+	}
+	return entry{stat: st}, -1, false
 }
 
-// keep stores e as what is known of rel and marks it used; c.mu is held.
-func (c *Cache) keep(rel string, e entry) {
-	if !e.used {
-		e.used = true
-		c.used++
+// keep stores e as what is known of rel, which Save then writes: the file's
+// line when e is line's unchanged, else a fresh entry; c.mu is held.
+func (c *Cache) keep(rel string, e entry, line int) {
+	if line >= 0 {
+		c.file.use(line)
+		return
 	}
-	c.entries[rel] = e
+	if c.fresh == nil {
+		c.fresh = map[string]entry{}
+	}
+	c.fresh[rel] = e
 }
 
 // Lookup returns the cached SHA-1 (hex) of rel when its stat data is unchanged.
 func (c *Cache) Lookup(rel string, st Stat) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.current(rel, st)
+	e, line, ok := c.current(rel, st)
 	if !ok || e.sum == "" {
 		return "", false
 	}
-	c.keep(rel, e)
+	c.keep(rel, e, line)
 	return e.sum, true
 }
 
@@ -147,9 +140,9 @@ func (c *Cache) Store(rel string, st Stat, sum string) {
 		return
 	}
 	c.mu.Lock()
-	e, _ := c.current(rel, st)
+	e, _, _ := c.current(rel, st)
 	e.sum = sum
-	c.keep(rel, e)
+	c.keep(rel, e, -1)
 	c.dirty = true
 	c.mu.Unlock()
 }
@@ -160,11 +153,11 @@ func (c *Cache) Store(rel string, st Stat, sum string) {
 func (c *Cache) Passed(rel string, st Stat, tag string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.current(rel, st)
+	e, line, ok := c.current(rel, st)
 	if !ok {
 		return false
 	}
-	c.keep(rel, e) // keeps its hash too, when Save runs
+	c.keep(rel, e, line) // keeps its hash too, when Save runs
 	return e.passed(tag)
 }
 
@@ -176,16 +169,16 @@ func (c *Cache) Pass(rel string, st Stat, tag string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, _ := c.current(rel, st)
+	e, line, _ := c.current(rel, st)
 	if e.passed(tag) {
-		c.keep(rel, e)
+		c.keep(rel, e, line)
 		return
 	}
 	if e.marks != "" {
 		e.marks += ","
 	}
 	e.marks += tag
-	c.keep(rel, e)
+	c.keep(rel, e, -1)
 	c.dirty = true
 }
 
@@ -200,7 +193,7 @@ func (c *Cache) racy(st Stat) bool {
 func (c *Cache) Save() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.dirty && c.used == len(c.entries) {
+	if !c.dirty && c.file.allUsed() {
 		// Every entry was looked up unchanged: the file already says it.
 		return nil
 	}
@@ -213,14 +206,7 @@ func (c *Cache) Save() error {
 	}
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriter(tmp)
-	fmt.Fprintln(w, formatLine)
-	for rel, e := range c.entries {
-		if !e.used {
-			continue
-		}
-		fmt.Fprintf(w, "%s %d %d %d %d %s %s\n", cmp.Or(e.sum, "-"), e.stat.Size, e.stat.MTime, e.stat.CTime, e.stat.Inode,
-			cmp.Or(e.marks, "-"), strconv.Quote(rel))
-	}
+	c.file.write(w, c.fresh)
 	if err := w.Flush(); err != nil {
 		tmp.Close()
 		return fmt.Errorf("save hash cache: %w", err)
@@ -232,52 +218,6 @@ func (c *Cache) Save() error {
 		return fmt.Errorf("save hash cache: %w", err)
 	}
 	return nil
-}
-
-// parseLine parses one entry: "SUM SIZE MTIME CTIME INODE MARKS PATH", SUM and
-// MARKS "-" for none, PATH quoted.
-func parseLine(line string) (string, entry, bool) {
-	var f [6]string
-	rest := line
-	for i := range f {
-		var ok bool
-		if f[i], rest, ok = strings.Cut(rest, " "); !ok {
-			return "", entry{}, false
-		}
-	}
-	if (len(f[0]) != 40 && f[0] != "-") || f[5] == "" {
-		return "", entry{}, false
-	}
-	var e entry
-	var errs [4]error
-	if f[0] != "-" {
-		e.sum = f[0]
-	}
-	if f[5] != "-" {
-		e.marks = f[5]
-	}
-	e.stat.Size, errs[0] = strconv.ParseInt(f[1], 10, 64)
-	e.stat.MTime, errs[1] = strconv.ParseInt(f[2], 10, 64)
-	e.stat.CTime, errs[2] = strconv.ParseInt(f[3], 10, 64)
-	e.stat.Inode, errs[3] = strconv.ParseUint(f[4], 10, 64)
-	rel, err := unquote(rest)
-	for _, e := range errs {
-		if e != nil {
-			err = e
-		}
-	}
-	return rel, e, err == nil
-}
-
-// unquote is strconv.Unquote without its copy for the usual path, which
-// needs no escape: that one is returned as a slice of s.
-func unquote(s string) (string, error) {
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' && !strings.ContainsAny(s[1:len(s)-1], "\\\"") {
-		if inner := s[1 : len(s)-1]; utf8.ValidString(inner) && strings.IndexFunc(inner, unicode.IsControl) < 0 {
-			return inner, nil
-		}
-	}
-	return strconv.Unquote(s)
 }
 
 // bufPool holds read buffers, so hashing many files in parallel allocates

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -64,7 +66,7 @@ func TestRecentFilesAreNotCached(t *testing.T) {
 	c := Open(filepath.Join(t.TempDir(), "h"))
 	st := Stat{Size: 3, MTime: time.Now().UnixNano()}
 	c.Store("new.txt", st, "0000000000000000000000000000000000000000")
-	if _, ok := c.entries["new.txt"]; ok {
+	if _, ok := c.fresh["new.txt"]; ok {
 		t.Error("a file modified just now was cached")
 	}
 }
@@ -74,8 +76,8 @@ func TestCorruptCacheIsIgnored(t *testing.T) {
 	if err := os.WriteFile(p, []byte("garbage\nmore"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if c := Open(p); len(c.entries) != 0 {
-		t.Errorf("loaded %d entries from a corrupt file", len(c.entries))
+	if c := Open(p); len(c.file.at) != 0 {
+		t.Errorf("loaded %d entries from a corrupt file", len(c.file.at))
 	}
 }
 
@@ -181,6 +183,153 @@ func TestOddPathsRoundTrip(t *testing.T) {
 	for i, rel := range rels {
 		if got, ok := c.Lookup(rel, Stat{Size: int64(i), MTime: 1}); !ok || got != fmt.Sprintf("%040x", i) {
 			t.Errorf("Lookup(%q) = %q, %v after a reload", rel, got, ok)
+		}
+	}
+}
+
+// writeEntries writes a cache file of n entries (hashed, and passed by the
+// secret guard) and returns their paths and stat data.
+func writeEntries(t testing.TB, path string, n int) ([]string, []Stat) {
+	c := Open(path)
+	c.now = func() time.Time { return time.Unix(1e6, 0) }
+	rels, sts := make([]string, n), make([]Stat, n)
+	for i := range rels {
+		rels[i] = fmt.Sprintf("static/d%03d/f%05d.bin", i%97, i)
+		sts[i] = Stat{Size: int64(i), MTime: int64(i), CTime: int64(i), Inode: uint64(i)}
+		c.Store(rels[i], sts[i], fmt.Sprintf("%040x", i))
+		c.Pass(rels[i], sts[i], "secrets-1")
+	}
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	return rels, sts
+}
+
+// Loading the cache allocates little beyond the file itself: its entries
+// stay lines of the file, found where they lie. A map of the entries (and
+// its growth) cost ls_files a tenth of its time, mostly in page faults.
+func TestOpenAllocatesLittleBeyondTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hashes")
+	writeEntries(t, path, 5000)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	c := Open(path)
+	runtime.ReadMemStats(&after)
+	if len(c.file.at) != 5000 {
+		t.Fatalf("loaded %d entries, want 5000", len(c.file.at))
+	}
+	// The file, the index of its lines (12 bytes a line) and a flag a line.
+	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(fi.Size())+5000*16+64<<10; got > limit {
+		t.Errorf("Open allocated %d bytes for a %d-byte file of 5,000 entries, want at most %d", got, fi.Size(), limit)
+	}
+}
+
+// The file's lines are in path order (so they can be looked up where they
+// lie); a file of an older appcfg, in no order and perhaps with a path
+// twice, is read as it was meant (the last line of a path wins) and
+// written in order.
+func TestFileOrder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hashes")
+	sum := func(i int) string { return fmt.Sprintf("%040x", i) }
+	old := formatLine + "\n" +
+		sum(1) + " 1 1 1 1 - \"b.txt\"\n" +
+		sum(2) + " 2 2 2 2 secrets-1 \"a b.txt\"\n" +
+		"not an entry\n" +
+		sum(3) + " 3 3 3 3 - \"a.txt\"\n" +
+		sum(4) + " 4 4 4 4 - \"b.txt\"\n" +
+		sum(5) + " 5 5 5 5 - \"a!.txt\"\n"
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Open(path)
+	for _, tc := range []struct {
+		rel string
+		i   int
+	}{{"a.txt", 3}, {"b.txt", 4}, {"a b.txt", 2}, {"a!.txt", 5}} {
+		st := Stat{Size: int64(tc.i), MTime: int64(tc.i), CTime: int64(tc.i), Inode: uint64(tc.i)}
+		if got, ok := c.Lookup(tc.rel, st); !ok || got != sum(tc.i) {
+			t.Errorf("Lookup(%q) = %q, %v; want %s", tc.rel, got, ok, sum(tc.i))
+		}
+	}
+	if _, ok := c.Lookup("b.txt", Stat{Size: 1, MTime: 1, CTime: 1, Inode: 1}); ok {
+		t.Error("the earlier line of a path twice in the file was taken")
+	}
+	if !c.Passed("a b.txt", Stat{Size: 2, MTime: 2, CTime: 2, Inode: 2}, "secrets-1") {
+		t.Error("a verdict was lost")
+	}
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := formatLine + "\n" +
+		sum(2) + " 2 2 2 2 secrets-1 \"a b.txt\"\n" +
+		sum(5) + " 5 5 5 5 - \"a!.txt\"\n" +
+		sum(3) + " 3 3 3 3 - \"a.txt\"\n" +
+		sum(4) + " 4 4 4 4 - \"b.txt\"\n"
+	if string(data) != want {
+		t.Errorf("saved file:\n%s\nwant:\n%s", data, want)
+	}
+}
+
+// Entries stored in a run land in order among the file's unchanged lines,
+// replace the lines of their paths, and lookups in any order find them all.
+func TestStoreAmongFileLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hashes")
+	rels, sts := writeEntries(t, path, 300)
+	c := Open(path)
+	c.now = func() time.Time { return time.Unix(1e6, 0) }
+	// Backwards, so the lookups never find their line where the last
+	// one ended.
+	for i := len(rels) - 1; i >= 0; i-- {
+		if i%3 == 0 {
+			sts[i].Size++ // changed: hashed again
+			if _, ok := c.Lookup(rels[i], sts[i]); ok {
+				t.Fatalf("%s: a changed file was found", rels[i])
+			}
+			c.Store(rels[i], sts[i], fmt.Sprintf("%040x", i+1000))
+			continue
+		}
+		if !c.Passed(rels[i], sts[i], "secrets-1") {
+			t.Fatalf("%s: verdict lost", rels[i])
+		}
+	}
+	c.Store("new/file.txt", Stat{Size: 1, MTime: 1}, fmt.Sprintf("%040x", 7))
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	c = Open(path)
+	if c.dirty {
+		t.Error("Save wrote a file out of order")
+	}
+	for i, rel := range rels {
+		want := fmt.Sprintf("%040x", i)
+		if i%3 == 0 {
+			want = fmt.Sprintf("%040x", i+1000)
+		}
+		if got, ok := c.Lookup(rel, sts[i]); !ok || got != want {
+			t.Errorf("Lookup(%s) = %q, %v; want %s", rel, got, ok, want)
+		}
+		if c.Passed(rel, sts[i], "secrets-1") != (i%3 != 0) {
+			t.Errorf("%s: the verdict is not as it was left", rel)
+		}
+	}
+	if _, ok := c.Lookup("new/file.txt", Stat{Size: 1, MTime: 1}); !ok {
+		t.Error("the new entry was lost")
+	}
+}
+
+func TestAppendQuoteIsStrconvs(t *testing.T) {
+	for _, s := range []string{"", "a/b.txt", "sp ace", `q"uote`, `back\slash`, "tab\t", "\x7f", "~", "é", "bad\xff", "new\nline"} {
+		if got, want := string(appendQuote([]byte("x"), s)), "x"+strconv.Quote(s); got != want {
+			t.Errorf("appendQuote(%q) = %s, want %s", s, got, want)
 		}
 	}
 }
