@@ -166,6 +166,26 @@ func (s *Set) Check(b backend.Backend) []string {
 	return warnings
 }
 
+// Unsupported returns an error naming the first part of the set b has no
+// way to take at all (wrapping backend.ErrUnsupported), nil when b takes
+// every part. An update of companion files alone asks it before pushing
+// anything: with no service deployed there is no "your app was updated",
+// so a host that cannot take what was named is a failure, as update_cron
+// and the other single pushes report it, not a warning after a partial push.
+func (s *Set) Unsupported(b backend.Backend) error {
+	if s.Indexes != nil {
+		if _, err := backend.As[backend.IndexManager](b, "indexes"); err != nil {
+			return err
+		}
+	}
+	for _, f := range s.Files {
+		if _, err := Store(b, f.Kind); err != nil {
+			return fmt.Errorf("%s is not pushed: %w", human.Path(f.Path), err)
+		}
+	}
+	return nil
+}
+
 // Push pushes the set to b: indexes first, then the files in the legacy
 // order. As there, failing to push indexes, cron or queues leaves a working
 // app and is only a warning (given to rep and returned); dispatch and DoS

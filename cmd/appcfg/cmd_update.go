@@ -309,6 +309,9 @@ func pushOnly(ctx context.Context, io stdio, g globals, b backend.Backend, comps
 		res.DryRun, res.Pushed = true, set.Names()
 		return res, nil
 	}
+	if err := set.Unsupported(b); err != nil {
+		return nil, err
+	}
 	rep := newReporter(io, g, false)
 	res.Pushed, res.Warnings, err = set.Push(ctx, b, rep)
 	finish(rep)
