@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/appcfg/appcfg/appconfig"
+	"github.com/appcfg/appcfg/appconfig/appconfigtest"
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/backend/local"
 	"github.com/appcfg/appcfg/logs"
@@ -61,17 +61,6 @@ type host struct {
 	clock *clock
 }
 
-// appModel reads an app.yaml as update does, into the typed model a deploy
-// carries to the host.
-func appModel(t *testing.T, yaml string) *appconfig.App {
-	t.Helper()
-	app, problems := appconfig.LoadAppData("app.yaml", []byte(yaml))
-	if app == nil {
-		t.Fatalf("app.yaml does not parse: %v", problems)
-	}
-	return app
-}
-
 func newHost(t *testing.T, start time.Time) *host {
 	t.Helper()
 	store, err := local.Open(t.Context(), "", local.Config{Root: t.TempDir()}, backend.Env{User: "tester"})
@@ -86,7 +75,7 @@ func newHost(t *testing.T, start time.Time) *host {
 		t.Fatal(err)
 	}
 	spec := backend.VersionSpec{App: "guestbook", Service: "default", Version: "v1", Runtime: "python27",
-		Model: appModel(t, appYAML), Files: []backend.FileRef{{Path: "static/style.css", SHA1: digest, Size: int64(len(css))}}}
+		Model: appconfigtest.Model(t, "app.yaml", appYAML), Files: []backend.FileRef{{Path: "static/style.css", SHA1: digest, Size: int64(len(css))}}}
 	if err := store.SyncBlobs(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/appcfg/appcfg/appconfig"
+	"github.com/appcfg/appcfg/appconfig/appconfigtest"
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/backend/local"
 	"github.com/appcfg/appcfg/serve"
@@ -76,20 +76,9 @@ type fixture struct {
 	errorsExpected bool
 }
 
-// appModel reads an app.yaml as update does, into the typed model a deploy
-// carries to the host.
-func appModel(t testing.TB, yaml string) *appconfig.App {
-	t.Helper()
-	app, problems := appconfig.LoadAppData("app.yaml", []byte(yaml))
-	if app == nil {
-		t.Fatalf("app.yaml does not parse: %v", problems)
-	}
-	return app
-}
-
 func deploy(t testing.TB, store *local.Backend, service, version, config string, files map[string]string) {
 	t.Helper()
-	spec := backend.VersionSpec{App: "shop", Service: service, Version: version, Runtime: "python27", Model: appModel(t, config)}
+	spec := backend.VersionSpec{App: "shop", Service: service, Version: version, Runtime: "python27", Model: appconfigtest.Model(t, "app.yaml", config)}
 	for p, content := range files {
 		sum := sha1.Sum([]byte(content))
 		d := hex.EncodeToString(sum[:])

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/appcfg/appcfg/appconfig/appconfigtest"
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/backend/backendtest"
 )
@@ -168,7 +169,7 @@ func TestGoldenVersionBody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := backend.VersionSpec{App: "p", Service: "default", Version: "v2", Runtime: "python312", Model: model(t, "testdata/golden/app/app.yaml", string(cfg))}
+	spec := backend.VersionSpec{App: "p", Service: "default", Version: "v2", Runtime: "python312", Model: appconfigtest.Model(t, "testdata/golden/app/app.yaml", string(cfg))}
 	for _, p := range []string{"app.yaml", "main.py", "requirements.txt", "static/empty.txt", "static/style.css"} {
 		content, err := os.ReadFile("testdata/golden/app/" + p)
 		if err != nil {
@@ -276,7 +277,7 @@ func TestConversionRules(t *testing.T) {
 			`{"runtime":"go112","entrypoint":{"shell":""},"nobuildFilesRegex":"node_modules|src"}`},
 		{"runtime: go112\nnobuild_files: ^$\n", `{"runtime":"go112","entrypoint":{"shell":""}}`},
 	} {
-		got, err := VersionResource(model(t, "app.yaml", tc.yaml))
+		got, err := VersionResource(appconfigtest.Model(t, "app.yaml", tc.yaml))
 		if err != nil {
 			t.Fatalf("%q: %v", tc.yaml, err)
 		}
@@ -286,7 +287,7 @@ func TestConversionRules(t *testing.T) {
 		}
 		t.Run(strings.SplitN(tc.yaml, "\n", 2)[0], func(t *testing.T) { compareJSON(t, "", want, got) })
 	}
-	if _, err := VersionResource(model(t, "app.yaml", "runtime: x\nhandlers:\n- url: /(a)\n  static_dir: s\n")); err == nil {
+	if _, err := VersionResource(appconfigtest.Model(t, "app.yaml", "runtime: x\nhandlers:\n- url: /(a)\n  static_dir: s\n")); err == nil {
 		t.Error("a static_dir url with a regex group converted without error")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appcfg/appcfg/appconfig/appconfigtest"
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/appmodel"
 )
@@ -200,7 +201,7 @@ func TestSameVersion(t *testing.T) {
 		t.Fatalf("SameVersion of the version just created = %v, %v; want true", same, err)
 	}
 	other := spec
-	other.Model = model(t, "app.yaml", "runtime: python312\nenv_variables:\n  A: b\n")
+	other.Model = appconfigtest.Model(t, "app.yaml", "runtime: python312\nenv_variables:\n  A: b\n")
 	if same, _ := b.SameVersion(ctx, other); same {
 		t.Error("another configuration is the same")
 	}

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/appcfg/appcfg/appconfig/appconfigtest"
 	"github.com/appcfg/appcfg/backend"
 )
 
@@ -41,7 +42,7 @@ func TestDeployFlow(t *testing.T) {
 	b, f := newTestBackend(t)
 	ctx := t.Context()
 	files := map[string][]byte{"main.py": []byte("print(1)\n"), "app.yaml": []byte("runtime: python312\n")}
-	var spec = backend.VersionSpec{App: "p", Service: "default", Version: "v1", Runtime: "python312", Model: model(t, "app.yaml", string(files["app.yaml"]))}
+	var spec = backend.VersionSpec{App: "p", Service: "default", Version: "v1", Runtime: "python312", Model: appconfigtest.Model(t, "app.yaml", string(files["app.yaml"]))}
 	var ds []string
 	for p, c := range files {
 		ds = append(ds, sha1hex(c))
@@ -414,13 +415,13 @@ func TestPreflight(t *testing.T) {
 		t.Errorf("CheckConfig(dispatch) = %v", err)
 	}
 	for _, cfg := range []string{"runtime: custom\nenv: flex\n", "runtime: python\nenv: flexible\n", "runtime: custom\nvm: true\n"} {
-		err := p.CheckVersion(backend.VersionSpec{App: "p", Service: "default", Version: "v1", Model: model(t, "app.yaml", cfg)})
+		err := p.CheckVersion(backend.VersionSpec{App: "p", Service: "default", Version: "v1", Model: appconfigtest.Model(t, "app.yaml", cfg)})
 		if err == nil || !strings.Contains(err.Error(), "gcloud app deploy") {
 			t.Errorf("CheckVersion(%q) = %v, want a refusal naming gcloud app deploy", cfg, err)
 		}
 	}
 	for _, cfg := range []string{"runtime: python312\n", "runtime: go122\nenv: standard\n"} {
-		if err := p.CheckVersion(backend.VersionSpec{App: "p", Service: "default", Version: "v1", Model: model(t, "app.yaml", cfg)}); err != nil {
+		if err := p.CheckVersion(backend.VersionSpec{App: "p", Service: "default", Version: "v1", Model: appconfigtest.Model(t, "app.yaml", cfg)}); err != nil {
 			t.Errorf("CheckVersion(%q) = %v", cfg, err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/appcfg/appcfg/appconfig/appconfigtest"
 	"github.com/appcfg/appcfg/backend"
 )
 
@@ -95,7 +96,7 @@ func TestPromoteStopsPreviousVersion(t *testing.T) {
 	d := putBytes(t, b, content)
 	create := func(b *Backend, service, version, yaml string) {
 		t.Helper()
-		spec := backend.VersionSpec{App: "p", Service: service, Version: version, Runtime: "python312", Model: model(t, "app.yaml", "runtime: python312\n"+yaml),
+		spec := backend.VersionSpec{App: "p", Service: service, Version: version, Runtime: "python312", Model: appconfigtest.Model(t, "app.yaml", "runtime: python312\n"+yaml),
 			Files: []backend.FileRef{{Path: "main.py", SHA1: d, Size: int64(len(content))}}}
 		if _, err := b.CreateVersion(ctx, spec); err != nil {
 			t.Fatal(err)
