@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -171,10 +170,7 @@ func runBulkload(ctx context.Context, bo bulkloadOptions, d deps) (err error) {
 	// and a soft limit of 128 MiB keeps the peak where a short load's is
 	// (140 MB at a million rows, 126 MB at 100,000). Unless the user set
 	// GOGC or GOMEMLIMIT.
-	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(128 << 20))
-	}
+	defer paceGC(400, 128<<20)()
 	if o.App, err = bulkloadApp(ctx, io, g, bo.args, bo.url); err != nil {
 		return err
 	}

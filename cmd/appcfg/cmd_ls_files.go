@@ -149,6 +149,12 @@ func (r lsReporter) Warn(msg string) { fmt.Fprintln(r.io.err, "warning: "+msg) }
 // uploads (or those it skips, or why one path is kept or dropped).
 func runLsFiles(ctx context.Context, lo lsFilesOptions, d deps) error {
 	g, io, dir := lo.globals, d.io, lo.dir
+	// A listing keeps nearly all it allocates (about 0.7 KB a file): at
+	// the default pace the collector ran twice for 10,000 files, a tenth
+	// of the CPU time, to free almost nothing. At 5x the live heap it does
+	// not run below some 20,000 files; the soft limit bounds the peak of
+	// a far larger tree.
+	defer paceGC(400, 256<<20)()
 	st, err := os.Stat(dir)
 	if err != nil {
 		return fmt.Errorf("application directory %s does not exist", dir)
