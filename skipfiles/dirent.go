@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // dirent is one name a directory lists, with its type as the listing gives
@@ -26,12 +27,35 @@ func sortListed(ents []listed) {
 	slices.SortFunc(ents, func(a, b listed) int { return strings.Compare(a.name, b.name) })
 }
 
-// newListed is the entry name of the directory rel ("" for the root):
-// one string holds its path, and its name is the end of it.
-func newListed(rel, name string) listed {
-	if rel == "" {
-		return listed{dirent: dirent{name: name}, rel: name}
+// pathArena makes many paths in one allocation: the paths of a listing,
+// the upload set's absolute paths. An allocation per path cost ls_files a
+// twentieth of its time for 10,000 files. The strings share the arena's
+// memory, which is only ever appended to.
+type pathArena []byte
+
+// newPathArena is an arena for n bytes of paths (more only costs a
+// reallocation, which leaves the strings made before as they are).
+func newPathArena(n int) pathArena { return make(pathArena, 0, n) }
+
+// join returns dir, sep and name joined; no separator after an empty dir,
+// or after a dir that ends with one (the root, "/").
+func (a *pathArena) join(dir string, sep byte, name string) (p string, nameAt int) {
+	start := len(*a)
+	*a = append(*a, dir...)
+	if dir != "" && dir[len(dir)-1] != sep {
+		*a = append(*a, sep)
 	}
-	p := rel + "/" + name
-	return listed{dirent: dirent{name: p[len(rel)+1:]}, rel: p}
+	nameAt = len(*a) - start
+	*a = append(*a, name...)
+	if len(*a) == start {
+		return "", 0
+	}
+	return unsafe.String(&(*a)[start], len(*a)-start), nameAt
+}
+
+// listed is the entry name of the directory rel ("" for the root): one
+// string, made in a, holds its path, and its name is the end of it.
+func (a *pathArena) listed(rel, name string) listed {
+	p, at := a.join(rel, '/', name)
+	return listed{dirent: dirent{name: p[at:]}, rel: p}
 }

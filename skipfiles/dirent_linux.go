@@ -65,16 +65,19 @@ func (h *dirHandle) read(buf []byte, rel string, forceUnknown bool) ([]listed, e
 		if n <= 0 {
 			break
 		}
-		// Counted first, so the listing grows once per getdents call.
-		count := 0
+		// Counted first, so the listing grows once per getdents call and
+		// its paths take one allocation (names are at most reclen long).
+		count, names := 0, 0
 		for b := buf[:n]; len(b) >= int(direntName); count++ {
 			reclen := int(binary.NativeEndian.Uint16(b[direntReclen:]))
 			if reclen < int(direntName) || reclen > len(b) {
 				return nil, &fs.PathError{Op: "readdirent", Path: h.path, Err: syscall.EIO}
 			}
+			names += reclen - int(direntName)
 			b = b[reclen:]
 		}
 		out = slices.Grow(out, count)
+		paths := newPathArena(count*(len(rel)+1) + names)
 		for b := buf[:n]; len(b) >= int(direntName); {
 			rec := b[:binary.NativeEndian.Uint16(b[direntReclen:])]
 			b = b[len(rec):]
@@ -88,7 +91,8 @@ func (h *dirHandle) read(buf []byte, rel string, forceUnknown bool) ([]listed, e
 			if string(name) == "." || string(name) == ".." {
 				continue
 			}
-			e := newListed(rel, string(name))
+			// Copied into paths at once: buf is read into again.
+			e := paths.listed(rel, unsafe.String(unsafe.SliceData(name), len(name)))
 			e.typ, e.unknown = direntMode(rec[direntType])
 			if forceUnknown {
 				e.typ, e.unknown = 0, true

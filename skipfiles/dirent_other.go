@@ -23,8 +23,13 @@ func (h *dirHandle) read(_ []byte, rel string, forceUnknown bool) ([]listed, err
 		return nil, err
 	}
 	out := make([]listed, len(es))
+	n := 0
+	for _, e := range es {
+		n += len(rel) + 1 + len(e.Name())
+	}
+	paths := newPathArena(n)
 	for i, e := range es {
-		out[i] = newListed(rel, e.Name())
+		out[i] = paths.listed(rel, e.Name())
 		out[i].typ, out[i].unknown = e.Type(), forceUnknown
 	}
 	return out, nil

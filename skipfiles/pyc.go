@@ -26,9 +26,9 @@ var pycVersions = map[uint16]string{
 	3495: "3.11", 3531: "3.12", 3571: "3.13", 3625: "3.14",
 }
 
-// checkPython applies the python27 rules to a kept file; false means the
-// file is dropped.
-func (w *walker) checkPython(rel, full string, siblings []listed) bool {
+// checkPython applies the python27 rules to a kept file of the directory
+// dir; false means the file is dropped.
+func (w *walker) checkPython(rel, dir string, siblings []listed) bool {
 	name := path.Base(rel)
 	switch strings.ToLower(path.Ext(name)) {
 	case ".pyc":
@@ -46,7 +46,7 @@ func (w *walker) checkPython(rel, full string, siblings []listed) bool {
 			}
 			return false
 		}
-		if p := pycMagicProblem(rel, full); p != nil {
+		if p := pycMagicProblem(rel, joinPath(dir, name)); p != nil {
 			w.probs = append(w.probs, *p)
 		}
 	case ".so", ".pyd":

@@ -601,7 +601,7 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 			subdirs = append(subdirs, &dirNode{rel: rel, real: real, parent: d})
 		} else {
 			e.info, e.rule = info, rule
-			w.addFile(e, joinPath(abs, e.name), l.ents)
+			w.addFile(e, abs, l.ents)
 		}
 	}
 	// Pushed in reverse so the stack pops them in name order.
@@ -695,15 +695,15 @@ func displayRel(rel string) string {
 	return rel
 }
 
-// addFile keeps the file e (full is where it is) unless a check drops it.
-func (w *walker) addFile(e *listed, full string, siblings []listed) {
+// addFile keeps the file e of the directory dir unless a check drops it.
+func (w *walker) addFile(e *listed, dir string, siblings []listed) {
 	rel := e.rel
 	if msg := invalidName(rel); msg != "" {
 		w.rep.Warn(msg)
 		w.skip(rel, false, msg, &Rule{Kind: KindBuiltin, Pattern: "file name check"})
 		return
 	}
-	if w.python27 && !w.checkPython(rel, full, siblings) {
+	if w.python27 && !w.checkPython(rel, dir, siblings) {
 		return
 	}
 	w.kept = append(w.kept, e)
@@ -717,8 +717,14 @@ func (w *walker) addFile(e *listed, full string, siblings []listed) {
 func (w *walker) files() []File {
 	slices.SortFunc(w.kept, func(a, b *listed) int { return strings.Compare(a.rel, b.rel) })
 	files := make([]File, len(w.kept))
+	n := 0
+	for _, e := range w.kept {
+		n += len(w.m.root) + 1 + len(e.rel)
+	}
+	paths := newPathArena(n)
 	for i, e := range w.kept {
-		files[i] = File{Rel: e.rel, Abs: joinPath(w.m.root, filepath.FromSlash(e.rel)), Size: e.info.Size(),
+		abs, _ := paths.join(w.m.root, filepath.Separator, filepath.FromSlash(e.rel))
+		files[i] = File{Rel: e.rel, Abs: abs, Size: e.info.Size(),
 			Mode: e.info.Mode(), ModTime: e.info.ModTime(), Rule: e.rule, Info: e.info}
 	}
 	return files
