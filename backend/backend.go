@@ -148,3 +148,22 @@ type BlobSyncer interface {
 	// that returned before SyncBlobs was called durable and confirmed.
 	SyncBlobs(ctx context.Context) error
 }
+
+// BlobIngester is implemented by BlobSyncer backends that can store a
+// content whose digest they compute themselves as they read it. A deploy
+// whose files are all new to the host then reads each file once, hashing
+// it while the host copies it, instead of hashing every file first and
+// reading it again to send it.
+type BlobIngester interface {
+	// IngestsFor reports whether ingesting app's files is worth it: true
+	// when the host holds no content for app yet (its first deploy), so
+	// that no file read is a copy the host did not need.
+	IngestsFor(ctx context.Context, app string) (bool, error)
+
+	// IngestBlob reads r to its end and stores what it read as a blob for
+	// app, returning its digest (lowercase hex SHA-1). A content that is
+	// not size bytes long is refused with an error wrapping
+	// ErrDigestMismatch and stores nothing. The blob is confirmed as a
+	// PutBlob's is: by the next SyncBlobs.
+	IngestBlob(ctx context.Context, app string, size int64, r io.Reader) (string, error)
+}

@@ -35,18 +35,34 @@ func (c *ContentCheck) Write(p []byte) (int, error) {
 // Err returns nil when what was written is the blob, else an error wrapping
 // ErrDigestMismatch that says what differs.
 func (c *ContentCheck) Err() error {
-	if c.n != c.size {
-		more := ""
-		if c.n > c.size {
-			more = " or more" // readers stop one byte past size
-		}
-		return fmt.Errorf("blob %s: got %d bytes%s, want %d: %w", c.digest, c.n, more, c.size, ErrDigestMismatch)
+	if err := c.SizeErr(); err != nil {
+		return err
 	}
-	if got := hex.EncodeToString(c.h.Sum(nil)); got != c.digest {
+	if got := c.Sum(); got != c.digest {
 		return fmt.Errorf("blob %s: the content's SHA-1 is %s: %w", c.digest, got, ErrDigestMismatch)
 	}
 	return nil
 }
+
+// SizeErr is Err's check of the length alone, for a host that learns the
+// digest of a content from what was written (Sum) rather than beforehand.
+func (c *ContentCheck) SizeErr() error {
+	if c.n == c.size {
+		return nil
+	}
+	more := ""
+	if c.n > c.size {
+		more = " or more" // readers stop one byte past size
+	}
+	what := "blob " + c.digest
+	if c.digest == "" {
+		what = "content"
+	}
+	return fmt.Errorf("%s: got %d bytes%s, want %d: %w", what, c.n, more, c.size, ErrDigestMismatch)
+}
+
+// Sum returns the SHA-1 (lowercase hex) of what was written.
+func (c *ContentCheck) Sum() string { return hex.EncodeToString(c.h.Sum(nil)) }
 
 // ReaderForCheck bounds r to one byte past size, enough to tell a longer
 // stream from an exact one without reading a huge one to its end, and stops

@@ -125,10 +125,23 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		p.Prefetch(ctx, opts.App)
 	}
 
-	files, err := hashFiles(ctx, opts.Files, opts.HashWorkers, opts.Cache, rep)
-	rep.Phase("", 0, 0)
+	ing, err := ingesterFor(ctx, b, d, opts)
 	if err != nil {
 		return nil, err
+	}
+	var lk *heldLock
+	if ing != nil {
+		// The host stores the files as they are hashed: the version
+		// lock must be held from the first one (see store.md).
+		if lk, ctx, err = lockVersion(ctx, b, opts, rep); err != nil {
+			return nil, err
+		}
+		defer lk.release(ctx, rep)
+	}
+	files, err := hashFiles(ctx, opts.Files, opts.HashWorkers, opts.Cache, ing, rep)
+	rep.Phase("", 0, 0)
+	if err != nil {
+		return nil, lk.explain(ctx, err)
 	}
 	if opts.Cache != nil && !opts.DryRun {
 		if err := opts.Cache.Save(); err != nil {
@@ -141,31 +154,37 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		res.Bytes += f.Size
 	}
 
-	var lk *heldLock
-	if !opts.DryRun {
-		if l, ok := b.(backend.Locker); ok {
-			rep.Status(fmt.Sprintf("Locking version %s of service %s.", opts.Version, opts.Service))
-			if lk, ctx, err = takeLock(ctx, l, opts, rep); err != nil {
-				return nil, err
-			}
-			defer lk.release(ctx, rep)
+	if lk == nil {
+		if lk, ctx, err = lockVersion(ctx, b, opts, rep); err != nil {
+			return nil, err
 		}
+		defer lk.release(ctx, rep)
 	}
 
+	// Contents the host stored while they were hashed count as sent; the
+	// host is asked about the others.
+	var stored, ask []hashed
+	for _, f := range blobs {
+		if f.Stored {
+			stored = append(stored, f)
+		} else {
+			ask = append(ask, f)
+		}
+	}
 	rep.Status("Asking the host which files it lacks.")
-	missing, err := missingBlobs(ctx, d, opts.App, blobs)
+	missing, err := missingBlobs(ctx, d, opts.App, ask)
 	if err != nil {
 		return nil, lk.explain(ctx, err)
 	}
-	res.Missing = len(missing)
-	for _, m := range missing {
+	res.Missing = len(stored) + len(missing)
+	for _, m := range append(stored, missing...) {
 		res.MissingBytes += m.Size
 		res.Uploaded = append(res.Uploaded, m.Path)
 	}
 	// Nothing to send and the version as the host holds it: nothing to
 	// create either (a content the host lost, which verify --repair
 	// forgets, is sent again first).
-	if len(missing) == 0 {
+	if res.Missing == 0 {
 		if same, err := unchanged(ctx, b, opts, files); err != nil {
 			return nil, lk.explain(ctx, err)
 		} else if same {
@@ -186,7 +205,7 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		return res, nil
 	}
 
-	err = sendBlobs(ctx, b, d, opts, missing, rep)
+	err = sendBlobs(ctx, b, d, opts, missing, len(stored) > 0, rep)
 	rep.Phase("", 0, 0)
 	if err != nil {
 		return nil, lk.explain(ctx, err)
@@ -250,6 +269,17 @@ type heldLock struct {
 	token string
 	lease time.Duration
 	stop  func() error
+}
+
+// lockVersion takes the version lock where the host has locks, except on a
+// dry run; a nil *heldLock holds nothing.
+func lockVersion(ctx context.Context, b backend.Backend, opts Options, rep progress.Reporter) (*heldLock, context.Context, error) {
+	l, ok := b.(backend.Locker)
+	if opts.DryRun || !ok {
+		return nil, ctx, nil
+	}
+	rep.Status(fmt.Sprintf("Locking version %s of service %s.", opts.Version, opts.Service))
+	return takeLock(ctx, l, opts, rep)
 }
 
 // takeLock takes the version lock and keeps it renewed; the returned
@@ -406,14 +436,19 @@ func keepLock(ctx context.Context, l backend.Locker, key backend.LockKey, token 
 	}
 }
 
-// distinct returns one file per content, first by path.
+// distinct returns one file per content, first by path, marked Stored when
+// the host stored that content from any of its files.
 func distinct(files []hashed) []hashed {
-	seen := make(map[string]struct{}, len(files))
+	seen := make(map[string]int, len(files))
 	out := make([]hashed, 0, len(files))
 	for _, f := range files {
-		if _, dup := seen[f.SHA1]; !dup {
-			seen[f.SHA1] = struct{}{}
+		i, dup := seen[f.SHA1]
+		if !dup {
+			seen[f.SHA1] = len(out)
 			out = append(out, f)
+		} else if f.Stored {
+			// The host stored this content from another file.
+			out[i].Stored = true
 		}
 	}
 	return out
@@ -453,12 +488,17 @@ func missingBlobs(ctx context.Context, d backend.Deployer, app string, blobs []h
 	return out, nil
 }
 
-func sendBlobs(ctx context.Context, b backend.Backend, d backend.Deployer, opts Options, missing []hashed, rep progress.Reporter) error {
+// sendBlobs sends the missing contents and confirms them with those the host
+// stored while hashing (stored: there were some; then an empty upload shows
+// no phase of its own).
+func sendBlobs(ctx context.Context, b backend.Backend, d backend.Deployer, opts Options, missing []hashed, stored bool, rep progress.Reporter) error {
 	var total int64
 	for _, f := range missing {
 		total += f.Size
 	}
-	rep.Phase("uploading", int64(len(missing)), total)
+	if len(missing) > 0 || !stored {
+		rep.Phase("uploading", int64(len(missing)), total)
+	}
 	workers := opts.UploadWorkers
 	if workers <= 0 {
 		workers = max(b.Properties().Connections, 1)
@@ -468,57 +508,98 @@ func sendBlobs(ctx context.Context, b backend.Backend, d backend.Deployer, opts 
 	copy(order, missing)
 	sort.SliceStable(order, func(i, j int) bool { return order[i].Size > order[j].Size })
 
-	syncer, ok := d.(backend.BlobSyncer)
-	if !ok {
-		syncer, _ = b.(backend.BlobSyncer)
-	}
-	// stopped confirms what was sent before a failure or an interruption
-	// stops the deploy (on a fresh context: the deploy's may be
-	// cancelled), so that running it again does not send it again.
-	stopped := func(err error) error {
-		if syncer != nil {
-			_ = syncer.SyncBlobs(context.WithoutCancel(ctx)) // err says why the deploy stopped
-		}
-		return err
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(workers)
-	var sinceSync int64
+	p := newStorePool(ctx, blobSyncer(b, d), workers)
 	for _, f := range order {
-		if gctx.Err() != nil {
-			break
-		}
-		if syncer != nil && sinceSync >= syncEvery {
-			// Confirm what was sent so far: wait for the blobs in flight,
-			// then sync, so an interruption later loses at most one batch.
-			if err := g.Wait(); err != nil {
-				return stopped(err)
-			}
-			if err := syncer.SyncBlobs(ctx); err != nil {
-				return fmt.Errorf("confirming uploaded files: %w", err)
-			}
-			g, gctx = errgroup.WithContext(ctx)
-			g.SetLimit(workers)
-			sinceSync = 0
-		}
-		sinceSync += f.Size + blobOverhead
-		g.Go(func() (err error) {
-			defer crash.Recover(&err)
-			return sendOne(gctx, d, opts.App, f, rep)
+		err := p.Go(f.Size+blobOverhead, func(ctx context.Context) error {
+			return sendOne(ctx, d, opts.App, f, rep)
 		})
+		if err != nil {
+			return err
+		}
 	}
-	if err := g.Wait(); err != nil {
-		return stopped(err)
+	return p.Wait()
+}
+
+// blobSyncer returns the host's BlobSyncer, nil when it has none.
+func blobSyncer(b backend.Backend, d backend.Deployer) backend.BlobSyncer {
+	if s, ok := d.(backend.BlobSyncer); ok {
+		return s
 	}
-	if err := ctx.Err(); err != nil {
-		return stopped(err)
+	s, _ := b.(backend.BlobSyncer)
+	return s
+}
+
+// storePool runs a deploy's stores of blobs on a bounded number of
+// goroutines and, on a BlobSyncer host, confirms what they stored every
+// syncEvery (weighted) and at the end, so an interruption later loses at
+// most one batch.
+type storePool struct {
+	ctx     context.Context
+	syncer  backend.BlobSyncer // nil: the host confirms each store itself
+	workers int
+	g       *errgroup.Group
+	gctx    context.Context
+	since   int64 // weight stored since the last confirmation
+}
+
+func newStorePool(ctx context.Context, syncer backend.BlobSyncer, workers int) *storePool {
+	p := &storePool{ctx: ctx, syncer: syncer, workers: workers}
+	p.g, p.gctx = errgroup.WithContext(ctx)
+	p.g.SetLimit(workers)
+	return p
+}
+
+// Go runs store on a worker, first confirming the stores before it when a
+// batch is due (waiting for those in flight). It returns an error once a
+// store failed or ctx ended; the caller stops and returns it.
+func (p *storePool) Go(weight int64, store func(ctx context.Context) error) error {
+	if p.gctx.Err() != nil {
+		return p.Wait()
 	}
-	if syncer != nil {
-		if err := syncer.SyncBlobs(ctx); err != nil {
+	if p.syncer != nil && p.since >= syncEvery {
+		if err := p.g.Wait(); err != nil {
+			return p.stopped(err)
+		}
+		if err := p.syncer.SyncBlobs(p.ctx); err != nil {
+			return fmt.Errorf("confirming uploaded files: %w", err)
+		}
+		p.g, p.gctx = errgroup.WithContext(p.ctx)
+		p.g.SetLimit(p.workers)
+		p.since = 0
+	}
+	p.since += weight
+	p.g.Go(func() (err error) {
+		defer crash.Recover(&err)
+		return store(p.gctx)
+	})
+	return nil
+}
+
+// Wait waits for the stores and confirms them; an error says why a store
+// or the deploy stopped, after what was stored before was confirmed.
+func (p *storePool) Wait() error {
+	if err := p.g.Wait(); err != nil {
+		return p.stopped(err)
+	}
+	if err := p.ctx.Err(); err != nil {
+		return p.stopped(err)
+	}
+	if p.syncer != nil {
+		if err := p.syncer.SyncBlobs(p.ctx); err != nil {
 			return fmt.Errorf("confirming uploaded files: %w", err)
 		}
 	}
 	return nil
+}
+
+// stopped confirms what was stored before a failure or an interruption
+// stops the deploy (on a fresh context: the deploy's may be cancelled), so
+// that running it again does not send it again.
+func (p *storePool) stopped(err error) error {
+	if p.syncer != nil {
+		_ = p.syncer.SyncBlobs(context.WithoutCancel(p.ctx)) // err says why the deploy stopped
+	}
+	return err
 }
 
 // syncEvery is how much is sent between confirmations on a BlobSyncer

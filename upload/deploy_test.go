@@ -226,7 +226,7 @@ func TestHashesAreCachedForUnchangedFiles(t *testing.T) {
 	}
 	cachePath := filepath.Join(t.TempDir(), "cache")
 	c := hashcache.Open(cachePath)
-	first, err := hashFiles(ctx, files, 2, c, progress.Nop{})
+	first, err := hashFiles(ctx, files, 2, c, nil, progress.Nop{})
 	if err != nil {
 		t.Fatal(err)
 	}

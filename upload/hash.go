@@ -9,11 +9,11 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/internal/human"
 	"github.com/appcfg/appcfg/internal/progress"
-	"golang.org/x/sync/errgroup"
 )
 
 // File is one file chosen for upload.
@@ -35,25 +35,30 @@ type File struct {
 type hashed struct {
 	File
 	SHA1 string
+	// Stored says the host stored the content while it was hashed
+	// (backend.BlobIngester): it is not sent again.
+	Stored bool
 }
 
 // hashFiles computes the SHA-1 of every file with workers goroutines,
 // streaming each file through a fixed buffer, and reusing cached digests for
-// files whose size, mtime, ctime and inode are unchanged. The result is in
-// the order of files. Only the digests are kept in memory.
-func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.Cache, rep progress.Reporter) ([]hashed, error) {
+// files whose size, mtime, ctime and inode are unchanged. With ing, a file
+// the cache does not know is hashed by the host as it stores it, so it is
+// read once. The result is in the order of files. Only the digests are kept
+// in memory.
+func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.Cache, ing *ingester, rep progress.Reporter) ([]hashed, error) {
 	var total int64
 	for _, f := range files {
 		total += f.Size
 	}
-	rep.Phase("hashing", int64(len(files)), total)
+	phase := "hashing"
+	if ing != nil {
+		phase = "storing" // hashing and storing, in one read
+	}
+	rep.Phase(phase, int64(len(files)), total)
 	out := make([]hashed, len(files))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(workers, 1))
+	p := newStorePool(ctx, ing.syncer(), max(workers, 1))
 	for i, f := range files {
-		if gctx.Err() != nil {
-			break
-		}
 		// A file the stat cache knows needs no read, so no worker: on an
 		// unchanged redeploy, starting one per file cost more than the
 		// lookups.
@@ -62,10 +67,13 @@ func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.
 			rep.Add(1, f.Size)
 			continue
 		}
-		g.Go(func() (err error) {
-			defer crash.Recover(&err)
+		var weight int64
+		if ing != nil {
+			weight = f.Size + blobOverhead
+		}
+		err := p.Go(weight, func(ctx context.Context) error {
 			crash.Point("upload.hash")
-			sum, size, err := hashOne(gctx, f, cache)
+			sum, size, stored, err := hashOne(ctx, f, cache, ing)
 			if err != nil {
 				return err
 			}
@@ -74,15 +82,15 @@ func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.
 				// checked on the old size, so make the user look again.
 				return fmt.Errorf("%s changed while being deployed (%d bytes, now %d); run the deploy again", human.Path(f.Path), f.Size, size)
 			}
-			out[i] = hashed{File: f, SHA1: sum}
+			out[i] = hashed{File: f, SHA1: sum, Stored: stored}
 			rep.Add(1, size)
 			return nil
 		})
+		if err != nil {
+			return nil, err
+		}
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := p.Wait(); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -101,34 +109,91 @@ func cachedSum(f File, cache *hashcache.Cache) (string, bool) {
 	return cache.Lookup(f.Path, st)
 }
 
-func hashOne(ctx context.Context, f File, cache *hashcache.Cache) (string, int64, error) {
+// hashOne returns f's digest and size, and whether ing stored it.
+func hashOne(ctx context.Context, f File, cache *hashcache.Cache, ing *ingester) (sum string, size int64, stored bool, err error) {
 	if f.Data != nil {
 		sum := sha1.Sum(f.Data)
-		return hex.EncodeToString(sum[:]), int64(len(f.Data)), nil
+		return hex.EncodeToString(sum[:]), int64(len(f.Data)), false, nil
 	}
 	fi := f.Info
 	if fi == nil {
-		var err error
 		if fi, err = os.Stat(f.Abs); err != nil {
-			return "", 0, fmt.Errorf("cannot read %s: %w", human.Path(f.Path), unwrapPath(err))
+			return "", 0, false, fmt.Errorf("cannot read %s: %w", human.Path(f.Path), unwrapPath(err))
 		}
 	}
 	st := hashcache.StatOf(fi)
 	if cache != nil {
 		if sum, ok := cache.Lookup(f.Path, st); ok {
-			return sum, st.Size, nil
+			return sum, st.Size, false, nil
 		}
 	}
-	// Read the file the walk resolved, not whatever the path leads to now:
-	// a link swapped since could lead out of the app.
-	sum, size, err := hashcache.HashFile(ctx, f.Abs, f.Info)
+	if ing != nil {
+		sum, err = ing.store(ctx, f)
+		size, stored = f.Size, true
+	} else {
+		// Read the file the walk resolved, not whatever the path leads to
+		// now: a link swapped since could lead out of the app.
+		sum, size, err = hashcache.HashFile(ctx, f.Abs, f.Info)
+		if err != nil {
+			err = fmt.Errorf("cannot read %s: %w", human.Path(f.Path), unwrapPath(err))
+		}
+	}
 	if err != nil {
-		return "", 0, fmt.Errorf("cannot read %s: %w", human.Path(f.Path), unwrapPath(err))
+		return "", 0, false, err
 	}
 	if cache != nil && size == st.Size {
 		cache.Store(f.Path, st, sum)
 	}
-	return sum, size, nil
+	return sum, size, stored, nil
+}
+
+// ingester is a host that stores a deploy's files as they are hashed
+// (backend.BlobIngester), on a first deploy of the app to it.
+type ingester struct {
+	bi   backend.BlobIngester
+	sync backend.BlobSyncer
+	app  string
+}
+
+// ingesterFor returns the host as an ingester when it is one, the deploy
+// changes the host (no dry run) and the host says it is worth it for the
+// app; else nil.
+func ingesterFor(ctx context.Context, b backend.Backend, d backend.Deployer, opts Options) (*ingester, error) {
+	bi, ok := d.(backend.BlobIngester)
+	sync := blobSyncer(b, d)
+	if opts.DryRun || !ok || sync == nil {
+		return nil, nil
+	}
+	yes, err := bi.IngestsFor(ctx, opts.App)
+	if err != nil || !yes {
+		return nil, err
+	}
+	return &ingester{bi: bi, sync: sync, app: opts.App}, nil
+}
+
+// syncer is the host's BlobSyncer; nil for a nil ingester.
+func (in *ingester) syncer() backend.BlobSyncer {
+	if in == nil {
+		return nil
+	}
+	return in.sync
+}
+
+// store has the host store f, read once, and returns its digest.
+func (in *ingester) store(ctx context.Context, f File) (string, error) {
+	r, err := hashcache.OpenListed(f.Abs, f.Info)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s: %w", human.Path(f.Path), unwrapPath(err))
+	}
+	defer r.Close()
+	sum, err := in.bi.IngestBlob(ctx, in.app, f.Size, r)
+	if errors.Is(err, backend.ErrDigestMismatch) {
+		return "", fmt.Errorf("%s changed while being deployed; run the deploy again: %w", human.Path(f.Path), err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("uploading %s: %w", human.Path(f.Path), err)
+	}
+	return sum, nil
 }
 
 func unwrapPath(err error) error {

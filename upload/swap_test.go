@@ -83,7 +83,7 @@ func TestLinkSwappedAfterWalkIsNotHashed(t *testing.T) {
 func TestLinkSwappedAfterHashIsNotSent(t *testing.T) {
 	app, link, outside := swapApp(t)
 	files := walkedFiles(t, app)
-	h, err := hashFiles(context.Background(), files, 1, nil, progress.Nop{})
+	h, err := hashFiles(context.Background(), files, 1, nil, nil, progress.Nop{})
 	if err != nil {
 		t.Fatal(err)
 	}

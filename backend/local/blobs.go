@@ -275,14 +275,34 @@ func verifyStream(ctx context.Context, digest string, size int64, r io.Reader) e
 // blob's directory and returns its name. The file is not synced nor renamed
 // here: the commit that records it syncs its whole batch at once, which
 // costs far less than one flush per file, and renames only synced files.
-func (b *Backend) writeBlobFile(ctx context.Context, digest string, size int64, r io.Reader) (name string, err error) {
-	dir := filepath.Dir(b.blobPath(digest))
-	if err := b.ensureBlobDir(dir); err != nil {
-		return "", err
-	}
-	tmp, err := os.CreateTemp(dir, tmpPrefix+digest[2:]+"-*")
+func (b *Backend) writeBlobFile(ctx context.Context, digest string, size int64, r io.Reader) (string, error) {
+	check := backend.NewContentCheck(digest, size)
+	name, err := b.writeTemp(ctx, filepath.Dir(b.blobPath(digest)), tmpPrefix+digest[2:]+"-*", size, r, check)
 	if err != nil {
 		return "", fmt.Errorf("storing blob %s: %w", digest, err)
+	}
+	if err := check.Err(); err != nil {
+		os.Remove(name)
+		return "", err
+	}
+	return name, nil
+}
+
+// writeTemp copies r (at most size+1 bytes) to a new temporary file in dir,
+// named after pattern, and to sink, which sees every byte written; it
+// returns the file's name. dir is created when missing (one mkdir per
+// directory a store ever gets, not one per blob). A failed write removes
+// the file.
+func (b *Backend) writeTemp(ctx context.Context, dir, pattern string, size int64, r io.Reader, sink io.Writer) (name string, err error) {
+	tmp, err := os.CreateTemp(dir, pattern)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := b.ensureBlobDir(dir); err != nil {
+			return "", err
+		}
+		tmp, err = os.CreateTemp(dir, pattern)
+	}
+	if err != nil {
+		return "", err
 	}
 	defer func() {
 		if err != nil {
@@ -290,24 +310,100 @@ func (b *Backend) writeBlobFile(ctx context.Context, digest string, size int64, 
 			os.Remove(tmp.Name())
 		}
 	}()
-	check := backend.NewContentCheck(digest, size)
-	if _, err := io.Copy(io.MultiWriter(tmp, check), backend.ReaderForCheck(ctx, r, size)); err != nil {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	if _, err := io.CopyBuffer(io.MultiWriter(tmp, sink), backend.ReaderForCheck(ctx, r, size), *bp); err != nil {
 		if ctx.Err() != nil {
-			return "", fmt.Errorf("storing blob %s: %w", digest, ctx.Err())
+			return "", ctx.Err()
 		}
-		return "", fmt.Errorf("storing blob %s: reading its content: %w", digest, err)
-	}
-	if err := check.Err(); err != nil {
-		return "", err
+		return "", fmt.Errorf("reading its content: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("storing blob %s: %w", digest, err)
+		return "", err
 	}
 	return tmp.Name(), nil
 }
 
-// ensureBlobDir creates a blobs/ab directory, making its creation durable
-// before any blob inside it is recorded.
+// copyBufs holds the buffers blobs are copied through: 256 KiB, so a large
+// file costs few read and write calls, and a fixed amount of memory however
+// many blobs are stored at once.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// ingestDir is the directory, inside blobs/, where IngestBlob writes: the
+// digest, hence the blobs/ab directory, of an ingested content is known
+// only once it is written. Its temporary files are swept like the others.
+const ingestDir = "in"
+
+// IngestsFor implements backend.BlobIngester: true while the store holds
+// no content for app, so that every file of the deploy is one to copy.
+func (b *Backend) IngestsFor(ctx context.Context, app string) (bool, error) {
+	if err := checkName("application id", app); err != nil {
+		return false, err
+	}
+	appID, err := lookupApp(ctx, b.db, app)
+	if errors.Is(err, backend.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var one int
+	err = b.db.QueryRowContext(ctx, `SELECT 1 FROM blobs WHERE app_id = ? LIMIT 1`, appID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, nil
+	}
+	if err != nil {
+		return false, dbErr(ctx, "checking what the store holds for app "+app, err)
+	}
+	return false, nil
+}
+
+// IngestBlob implements backend.BlobIngester: the content is hashed while
+// it is written to a temporary file in blobs/in, then waits for SyncBlobs
+// as a PutBlob's does (renamed into blobs/ab only once synced). A content
+// the store already holds durably is not kept twice: its copy is dropped
+// and the blob recorded for app at the next SyncBlobs.
+func (b *Backend) IngestBlob(ctx context.Context, app string, size int64, r io.Reader) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("storing a blob: %w", err)
+	}
+	if err := checkName("application id", app); err != nil {
+		return "", err
+	}
+	if size < 0 {
+		return "", fmt.Errorf("storing a blob: negative size %d", size)
+	}
+	check := backend.NewContentCheck("", size)
+	tmp, err := b.writeTemp(ctx, filepath.Join(b.root, blobDir, ingestDir), tmpPrefix+"*", size, r, check)
+	if err != nil {
+		return "", b.noSpace("storing a blob", fmt.Errorf("storing a blob: %w", err))
+	}
+	if err := check.SizeErr(); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	digest := check.Sum()
+	final := b.blobPath(digest)
+	rec := &blobRecord{app: app, digest: digest, size: size, path: final, dir: filepath.Dir(final)}
+	if rec.synced, err = b.isDurable(ctx, digest, size); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	if rec.synced {
+		os.Remove(tmp)
+	} else if err := b.ensureBlobDir(rec.dir); err != nil {
+		os.Remove(tmp)
+		return "", err
+	} else {
+		rec.tmp = tmp
+	}
+	b.commit.add(rec)
+	return digest, nil
+}
+
+// ensureBlobDir creates a directory of blobs/, making its creation durable
+// before any blob inside it is recorded: where one syncfs commits a batch
+// (Linux) that sync covers it; elsewhere blobs/ is synced now.
 func (b *Backend) ensureBlobDir(dir string) error {
 	err := os.Mkdir(dir, 0o700)
 	if errors.Is(err, fs.ErrExist) {
@@ -315,6 +411,9 @@ func (b *Backend) ensureBlobDir(dir string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("creating blob directory: %w", err)
+	}
+	if syncsFileSystem {
+		return nil
 	}
 	if err := syncDir(filepath.Dir(dir)); err != nil {
 		return fmt.Errorf("creating blob directory: %w", err)

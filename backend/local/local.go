@@ -301,6 +301,7 @@ var (
 	_ backend.Factory        = (*Factory)(nil)
 	_ backend.Backend        = (*Backend)(nil)
 	_ backend.Deployer       = (*Backend)(nil)
+	_ backend.BlobIngester   = (*Backend)(nil)
 	_ backend.Versions       = (*Backend)(nil)
 	_ backend.TrafficHistory = (*Backend)(nil)
 	_ backend.VersionMatcher = (*Backend)(nil)

@@ -7,6 +7,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// syncsFileSystem says that one sync makes every change to the store's
+// file system durable, a new directory's entry included (see
+// ensureBlobDir).
+const syncsFileSystem = true
+
 // syncBatch makes a batch durable with one syncfs of the store's file
 // system: a deploy of thousands of small files otherwise pays an fsync per
 // file and per directory. files asks for the temporary files' content

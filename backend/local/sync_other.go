@@ -7,6 +7,10 @@ import (
 	"os"
 )
 
+// syncsFileSystem is false: a batch is synced file by file and directory
+// by directory, so a new directory is synced into its parent when made.
+const syncsFileSystem = false
+
 // syncBatch makes a batch durable one fsync at a time, where syncfs is not
 // available: with files, each temporary file's content (before the
 // renames); without, each directory a file was renamed into.

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -29,11 +31,13 @@ type openWatch struct {
 //	watchopens start DIR      watch every directory of the tree DIR
 //	watchopens stop [NAME...] fail when a file other than the NAMEs (paths
 //	                          relative to DIR) was opened meanwhile
+//	watchopens stop -each N [NAME...]  fail when a file other than the NAMEs
+//	                          was opened more than N times
 //	watchopens backdate PATH  set the mtime of every file of PATH an hour
 //	                          back, so the stat cache trusts what it learns
 func cmdWatchOpens(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 {
-		ts.Fatalf("usage: watchopens start DIR | stop [NAME...] | backdate PATH")
+		ts.Fatalf("usage: watchopens start DIR | stop [NAME...] | stop -each N [NAME...] | backdate PATH")
 	}
 	switch args[0] {
 	case "backdate":
@@ -76,6 +80,26 @@ func cmdWatchOpens(ts *testscript.TestScript, neg bool, args []string) {
 		w := v.(*openWatch)
 		defer unix.Close(w.fd)
 		opened := w.read(ts)
+		if len(args) >= 3 && args[1] == "-each" {
+			most, err := strconv.Atoi(args[2])
+			ts.Check(err)
+			counts := map[string]int{}
+			for _, name := range opened {
+				counts[name]++
+			}
+			var over []string
+			for name, n := range counts {
+				if n > most && !slices.Contains(args[3:], name) {
+					over = append(over, fmt.Sprintf("%s (%d times)", name, n))
+				}
+			}
+			slices.Sort(over)
+			ts.Logf("files opened: %d, %d opens", len(counts), len(opened))
+			if len(over) > 0 {
+				ts.Fatalf("%d files opened more than %d times: %s", len(over), most, strings.Join(over, " "))
+			}
+			return
+		}
 		var unexpected []string
 		for _, name := range opened {
 			if !slices.Contains(args[1:], name) {
@@ -87,7 +111,7 @@ func cmdWatchOpens(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("%d unexpected file opens: %s", len(unexpected), strings.Join(unexpected, " "))
 		}
 	default:
-		ts.Fatalf("usage: watchopens start DIR | stop [NAME...] | backdate PATH")
+		ts.Fatalf("usage: watchopens start DIR | stop [NAME...] | stop -each N [NAME...] | backdate PATH")
 	}
 }
 
