@@ -3,7 +3,9 @@ package local
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sync"
 )
@@ -107,7 +109,15 @@ func (b *Backend) flush(ctx context.Context, batch []*blobRecord) error {
 		if r.tmp == "" {
 			continue
 		}
-		if err := os.Rename(r.tmp, r.path); err != nil {
+		err := os.Rename(r.tmp, r.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			// An ingested blob's blobs/ab directory may not exist yet;
+			// the sync of the renames below covers its creation too.
+			if err = b.ensureBlobDir(r.dir); err == nil {
+				err = os.Rename(r.tmp, r.path)
+			}
+		}
+		if err != nil {
 			os.Remove(r.tmp)
 			r.err = fmt.Errorf("storing blob %s: %w", r.digest, err)
 			continue

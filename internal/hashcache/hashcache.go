@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/appcfg/appcfg/internal/diskfile"
 	"io"
 	"io/fs"
 	"os"
@@ -233,7 +234,7 @@ var ErrChanged = errors.New("no longer the file that was listed (replaced, or a 
 // is read is what the walk resolved and the rules accepted, even when a
 // link on the way was swapped since. listed nil means no check.
 func OpenListed(path string, listed fs.FileInfo) (*os.File, error) {
-	f, err := os.Open(path)
+	f, err := diskfile.Open(path)
 	if err != nil || listed == nil {
 		return f, err
 	}
