@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -94,11 +95,21 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 // neither an option nor an option's value, knowing the options of every
 // command (a command's option may come before the command name).
 func findCommandName(app *cli.App, global flagSet, args []string) string {
-	all := flagSet{}
-	for _, c := range app.Commands {
-		for k, v := range flagTable(c.Flags, false) {
-			all[k] = v
+	// The table of every command's options is built only for an option
+	// that is not a global one: most command lines name the command first
+	// or give global options only, and building it costs more than the
+	// rest of the parse.
+	var all flagSet
+	allFlags := func() flagSet {
+		if all == nil {
+			all = flagSet{}
+			for _, c := range app.Commands {
+				for k, v := range flagTable(c.Flags, false) {
+					all[k] = v
+				}
+			}
 		}
+		return all
 	}
 	for i := 1; i < len(args); i++ {
 		tok := args[i]
@@ -112,7 +123,11 @@ func findCommandName(app *cli.App, global flagSet, args []string) string {
 			return tok
 		}
 		name, _, hasValue := flagName(tok)
-		if f, ok := resolveFlag(name, global, all); ok && f.takesValue && !hasValue {
+		f, ok := global[flagKey(name)] // resolveFlag's first answer
+		if !ok {
+			f, ok = resolveFlag(name, global, allFlags())
+		}
+		if ok && f.takesValue && !hasValue {
 			i++
 		}
 	}
@@ -162,7 +177,7 @@ type flagInfo struct {
 func flagTable(flags []cli.Flag, global bool) flagSet {
 	t := flagSet{}
 	for _, f := range flags {
-		names := f.Names()
+		names := flagNames(f)
 		info := flagInfo{main: names[0], global: global}
 		switch f.(type) {
 		case *cli.BoolFlag:
@@ -176,6 +191,38 @@ func flagTable(flags []cli.Flag, global bool) flagSet {
 		}
 	}
 	return t
+}
+
+// flagNames is f.Names() without its cost: urfave/cli runs a regular
+// expression over every name on each call (to strip appcfg.py-style
+// "name, alias" spellings, which appcfg never writes), and the option
+// tables look at every flag of every command on each run.
+// TestFlagNamesMatchCLI checks the answers against f.Names() for every flag.
+func flagNames(f cli.Flag) []string {
+	var name string
+	var aliases []string
+	switch f := f.(type) {
+	case *cli.BoolFlag:
+		name, aliases = f.Name, f.Aliases
+	case *cli.StringFlag:
+		name, aliases = f.Name, f.Aliases
+	case *cli.IntFlag:
+		name, aliases = f.Name, f.Aliases
+	case *cli.Int64Flag:
+		name, aliases = f.Name, f.Aliases
+	case *cli.Float64Flag:
+		name, aliases = f.Name, f.Aliases
+	case *cli.DurationFlag:
+		name, aliases = f.Name, f.Aliases
+	case *cli.StringSliceFlag:
+		name, aliases = f.Name, f.Aliases
+	default:
+		return f.Names()
+	}
+	if strings.ContainsAny(name, ", ") || slices.ContainsFunc(aliases, func(a string) bool { return strings.ContainsAny(a, ", ") }) {
+		return f.Names()
+	}
+	return append([]string{name}, aliases...)
 }
 
 // resolveFlag finds name among the global flags and the command's: an exact

@@ -20,7 +20,9 @@ func tidyHelp(flags []cli.Flag) {
 		switch f := f.(type) {
 		case *cli.BoolFlag:
 			f.DisableDefaultText = true
-			f.Usage = usageDefault.ReplaceAllString(f.Usage, "")
+			if mayHaveDefault(f.Usage) {
+				f.Usage = usageDefault.ReplaceAllString(f.Usage, "")
+			}
 		case *cli.StringFlag:
 			f.Usage, f.DefaultText = moveDefault(f.Usage, f.DefaultText)
 		case *cli.IntFlag:
@@ -34,11 +36,20 @@ func tidyHelp(flags []cli.Flag) {
 }
 
 func moveDefault(usage, text string) (string, string) {
+	if text != "" || !mayHaveDefault(usage) {
+		return usage, text
+	}
 	m := usageDefault.FindStringSubmatch(usage)
 	if m == nil || text != "" {
 		return usage, text
 	}
 	return strings.Replace(usage, m[0], "", 1), m[1]
+}
+
+// mayHaveDefault is usageDefault's literal part: every run tidies every
+// flag's help, and most usage texts have no default to move.
+func mayHaveDefault(usage string) bool {
+	return strings.Contains(usage, "(default")
 }
 
 // commandHelpTemplate is urfave/cli's command help followed by the global

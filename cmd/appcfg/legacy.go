@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 )
@@ -106,8 +107,14 @@ func legacyFlags(opts []legacyOption) []cli.Flag {
 // option refused on purpose.
 func checkLegacy(c *cli.Context, opts []legacyOption) error {
 	quiet := c.Bool(flagQuiet)
+	// The options given, looked up once: c.IsSet walks every flag's names
+	// for each name it is asked about.
+	given := map[string]bool{}
+	for _, n := range c.LocalFlagNames() {
+		given[n] = true
+	}
 	for _, o := range opts {
-		if !c.IsSet(o.flag.Names()[0]) {
+		if !slices.ContainsFunc(flagNames(o.flag), func(n string) bool { return given[n] }) {
 			continue
 		}
 		if o.refuse != nil {
