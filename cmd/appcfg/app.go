@@ -57,15 +57,16 @@ func runApp(ctx context.Context, app *cli.App, args []string, io stdio) (code in
 // newApp builds the command tree. Everything it needs comes from io, so
 // several apps can run side by side in one test process.
 func newApp(io stdio) *cli.App {
+	legacy := legacyGlobalOptions()
 	app := &cli.App{
 		Name:      "appcfg",
 		Usage:     "validate and deploy App Engine applications",
 		UsageText: "appcfg [global options] COMMAND [command options] [DIR] [args...]",
 		Description: "appcfg keeps the commands and flags of Google's appcfg.py. Options may be given\n" +
 			"before or after the command and its arguments.",
-		Flags: append(append(globalFlags(), authFlags()...), legacyFlags(legacyGlobalOptions())...),
+		Flags: append(append(globalFlags(), authFlags()...), legacyFlags(legacy)...),
 		Before: func(c *cli.Context) error {
-			return checkLegacy(c, legacyGlobalOptions())
+			return checkLegacy(c, legacy)
 		},
 		HideVersion:          true,
 		EnableBashCompletion: false,
