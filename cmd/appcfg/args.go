@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"math/big"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -199,27 +200,18 @@ func flagTable(flags []cli.Flag, global bool) flagSet {
 // tables look at every flag of every command on each run.
 // TestFlagNamesMatchCLI checks the answers against f.Names() for every flag.
 func flagNames(f cli.Flag) []string {
-	var name string
-	var aliases []string
-	switch f := f.(type) {
-	case *cli.BoolFlag:
-		name, aliases = f.Name, f.Aliases
-	case *cli.StringFlag:
-		name, aliases = f.Name, f.Aliases
-	case *cli.IntFlag:
-		name, aliases = f.Name, f.Aliases
-	case *cli.Int64Flag:
-		name, aliases = f.Name, f.Aliases
-	case *cli.Float64Flag:
-		name, aliases = f.Name, f.Aliases
-	case *cli.DurationFlag:
-		name, aliases = f.Name, f.Aliases
-	case *cli.StringSliceFlag:
-		name, aliases = f.Name, f.Aliases
-	default:
+	// Every flag type of urfave/cli keeps them in fields Name and Aliases.
+	v := reflect.ValueOf(f)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
 		return f.Names()
 	}
-	if strings.ContainsAny(name, ", ") || slices.ContainsFunc(aliases, func(a string) bool { return strings.ContainsAny(a, ", ") }) {
+	nameField, aliasField := v.Elem().FieldByName("Name"), v.Elem().FieldByName("Aliases")
+	if !nameField.IsValid() || nameField.Kind() != reflect.String || !aliasField.IsValid() {
+		return f.Names()
+	}
+	name := nameField.String()
+	aliases, ok := aliasField.Interface().([]string)
+	if !ok || strings.ContainsAny(name, ", ") || slices.ContainsFunc(aliases, func(a string) bool { return strings.ContainsAny(a, ", ") }) {
 		return f.Names()
 	}
 	return append([]string{name}, aliases...)
