@@ -103,6 +103,18 @@ type EntityBatchPutter interface {
 	PutEntityBatches(ctx context.Context, app string, batches [][]Entity) ([][]Key, error)
 }
 
+// CheckedEntityBatchPutter is an optional capability of an
+// EntityBatchPutter: PutCheckedEntityBatches is PutEntityBatches for
+// entities the caller has just checked with CheckEntity, each one, and
+// not changed since but for giving an incomplete key an id. The store then
+// does not check them a second time (a bulk load checks every record, to
+// name the bad one, and checking again in the store was a fourteenth of a
+// local load's CPU); it still checks the batches' sizes.
+type CheckedEntityBatchPutter interface {
+	EntityBatchPutter
+	PutCheckedEntityBatches(ctx context.Context, app string, batches [][]Entity) ([][]Key, error)
+}
+
 // MaxEntityBatch is the most entities one PutEntities call takes, as
 // Datastore's limit of 500 mutations per commit.
 const MaxEntityBatch = 500

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"sync"
+	"syscall"
 
 	"github.com/appcfg/appcfg/internal/crash"
+	"github.com/appcfg/appcfg/internal/diskfull"
 	"github.com/appcfg/appcfg/internal/privfile"
 
 	// The pure-Go SQLite driver, as the local backend uses.
@@ -142,6 +145,9 @@ func openBulkDB(ctx context.Context, path, what, schema, signature string) (*sql
 
 func initBulkDB(ctx context.Context, db *sql.DB, path, what, schema, signature string) error {
 	if _, err := db.ExecContext(ctx, schema); err != nil {
+		if diskfull.Is(err, filepath.Dir(path)) {
+			return writeErr("creating the "+what+" database", path, err)
+		}
 		return fmt.Errorf("the %s database %s: %w (is it a bulkloader %s database?)", what, path, err, what)
 	}
 	var have string
@@ -150,7 +156,7 @@ func initBulkDB(ctx context.Context, db *sql.DB, path, what, schema, signature s
 	case errors.Is(err, sql.ErrNoRows):
 		_, err = db.ExecContext(ctx, `INSERT INTO bulkloader_database_signature (value) VALUES (?)`, signature)
 		if err != nil {
-			return fmt.Errorf("writing the %s database %s: %w", what, path, err)
+			return writeErr("writing the "+what+" database", path, err)
 		}
 		return nil
 	case err != nil:
@@ -160,6 +166,34 @@ func initBulkDB(ctx context.Context, db *sql.DB, path, what, schema, signature s
 	}
 	return nil
 }
+
+// writeErr words a failed write to the bulkloader database at path (doing:
+// "recording progress in"); on a full disk, a *DiskFullError.
+func writeErr(doing, path string, err error) error {
+	if diskfull.Is(err, filepath.Dir(path)) {
+		return &DiskFullError{Doing: doing, Path: path, Err: err}
+	}
+	return fmt.Errorf("%s %s: %w", doing, path, err)
+}
+
+// DiskFullError is a write to a progress or result database that failed
+// because its disk is full. It matches syscall.ENOSPC with errors.Is.
+type DiskFullError struct {
+	Doing string // what was being written, "recording progress in"
+	Path  string // the database
+	Err   error  // SQLite's error
+}
+
+func (e *DiskFullError) Error() string {
+	return fmt.Sprintf("%s %s: no space left on device: free some space on the disk holding %s, "+
+		"then run the same command again: it resumes where this run stopped (%v)", e.Doing, e.Path, filepath.Dir(e.Path), e.Err)
+}
+
+func (e *DiskFullError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, syscall.ENOSPC) true, as for the local store's
+// full disk.
+func (e *DiskFullError) Is(target error) bool { return target == syscall.ENOSPC }
 
 // SignatureError is a progress or result database written by a run with
 // other options.
@@ -256,7 +290,7 @@ func (p *progressDB) write(ops []progressOp) error {
 	ctx := context.Background()
 	tx, err := p.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("recording progress in %s: %w", p.path, err)
+		return writeErr("recording progress in", p.path, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	for _, op := range ops {
@@ -284,11 +318,11 @@ func (p *progressDB) write(ops []progressOp) error {
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("recording progress in %s: %w", p.path, err)
+			return writeErr("recording progress in", p.path, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("recording progress in %s: %w", p.path, err)
+		return writeErr("recording progress in", p.path, err)
 	}
 	return nil
 }
@@ -410,17 +444,17 @@ func (p *progressDB) saveIDs(ctx context.Context, ids [][2]int64) error {
 	}
 	tx, err := p.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("recording allocated ids in %s: %w", p.path, err)
+		return writeErr("recording allocated ids in", p.path, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	for _, r := range ids {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO allocated_ids (record, id) VALUES (?, ?)
 		ON CONFLICT (record) DO UPDATE SET id = excluded.id`, r[0], r[1]); err != nil {
-			return fmt.Errorf("recording allocated ids in %s: %w", p.path, err)
+			return writeErr("recording allocated ids in", p.path, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("recording allocated ids in %s: %w", p.path, err)
+		return writeErr("recording allocated ids in", p.path, err)
 	}
 	return nil
 }

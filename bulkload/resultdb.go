@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 )
 
 // resultSchema is the result database of a resumable download. The legacy
@@ -66,7 +65,7 @@ func (r *resultDB) close() error {
 }
 
 func (r *resultDB) dbErr(err error) error {
-	return fmt.Errorf("the result database %s: %w", r.path, err)
+	return writeErr("the result database", r.path, err)
 }
 
 // state reads what earlier runs recorded.

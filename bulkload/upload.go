@@ -745,6 +745,14 @@ func (u *uploader) put(ctx context.Context, chunks [][]backend.Entity, bytes int
 	for _, c := range chunks {
 		n += len(c)
 	}
+	// Every entity here passed backend.CheckEntity in convertBatch, so a
+	// store that can skips checking it again.
+	if cp, ok := u.ents.(backend.CheckedEntityBatchPutter); ok {
+		return u.try(ctx, n, bytes, func() error {
+			_, err := cp.PutCheckedEntityBatches(ctx, u.o.App, chunks)
+			return err
+		})
+	}
 	if bp, ok := u.ents.(backend.EntityBatchPutter); ok && len(chunks) > 1 {
 		return u.try(ctx, n, bytes, func() error {
 			_, err := bp.PutEntityBatches(ctx, u.o.App, chunks)

@@ -36,8 +36,8 @@ func (b *Backend) PutEntities(ctx context.Context, app string, ents []backend.En
 }
 
 var (
-	_ backend.EntityBatchPutter = (*Backend)(nil)
-	_ backend.IDAllocator       = (*Backend)(nil)
+	_ backend.CheckedEntityBatchPutter = (*Backend)(nil)
+	_ backend.IDAllocator              = (*Backend)(nil)
 )
 
 // AllocateIDs implements backend.IDAllocator: the app's id allocator moves
@@ -78,6 +78,17 @@ func (b *Backend) AllocateIDs(ctx context.Context, app string, key backend.Key, 
 // PutEntityBatches implements backend.EntityBatchPutter: the batches go to
 // the committer together, so they share one transaction.
 func (b *Backend) PutEntityBatches(ctx context.Context, app string, batches [][]backend.Entity) ([][]backend.Key, error) {
+	return b.putEntityBatches(ctx, app, batches, true)
+}
+
+// PutCheckedEntityBatches implements backend.CheckedEntityBatchPutter.
+func (b *Backend) PutCheckedEntityBatches(ctx context.Context, app string, batches [][]backend.Entity) ([][]backend.Key, error) {
+	return b.putEntityBatches(ctx, app, batches, false)
+}
+
+// putEntityBatches stores the batches, checking each entity against
+// Datastore's limits when check is set (the caller has not).
+func (b *Backend) putEntityBatches(ctx context.Context, app string, batches [][]backend.Entity, check bool) ([][]backend.Key, error) {
 	if err := checkName("application id", app); err != nil {
 		return nil, err
 	}
@@ -85,7 +96,7 @@ func (b *Backend) PutEntityBatches(ctx context.Context, app string, batches [][]
 		return nil, nil
 	}
 	for _, ents := range batches {
-		if err := checkEntities(ents); err != nil {
+		if err := checkEntities(ents, check); err != nil {
 			return nil, err
 		}
 	}
@@ -108,10 +119,14 @@ func (b *Backend) PutEntityBatches(ctx context.Context, app string, batches [][]
 
 // checkEntities refuses a batch no Datastore would take: the local store
 // keeps Datastore's limits (backend.CheckEntity), so that what loads here
-// loads into App Engine too.
-func checkEntities(ents []backend.Entity) error {
+// loads into App Engine too. each is false for entities the caller checked
+// (backend.CheckedEntityBatchPutter): only the batch's size is checked.
+func checkEntities(ents []backend.Entity, each bool) error {
 	if len(ents) > backend.MaxEntityBatch {
 		return fmt.Errorf("storing %d entities at once: at most %d per call", len(ents), backend.MaxEntityBatch)
+	}
+	if !each {
+		return nil
 	}
 	for i := range ents {
 		if err := backend.CheckEntity(&ents[i]); err != nil {

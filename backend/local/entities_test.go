@@ -237,6 +237,32 @@ func TestPutEntityBatches(t *testing.T) {
 	}
 }
 
+// PutCheckedEntityBatches stores what PutEntityBatches stores, read back
+// the same, and still refuses a batch over Datastore's size; only the
+// per-entity check, which its caller ran, is left out.
+func TestPutCheckedEntityBatches(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	mk := func(id int64) backend.Entity {
+		return backend.Entity{Key: &backend.Key{Path: []backend.PathElement{{Kind: "K", ID: id}}},
+			Properties: map[string]backend.Value{"v": {Type: backend.IntType, Int: id}, "s": {Type: backend.StringType, String: "x"}}}
+	}
+	big := make([]backend.Entity, backend.MaxEntityBatch+1)
+	for i := range big {
+		big[i] = mk(int64(i + 1))
+	}
+	if _, err := b.PutCheckedEntityBatches(t.Context(), "app", [][]backend.Entity{big}); err == nil {
+		t.Fatal("a batch over the limit was accepted")
+	}
+	want := []backend.Entity{mk(1), mk(2), mk(3)}
+	if _, err := b.PutCheckedEntityBatches(t.Context(), "app", [][]backend.Entity{want[:2], want[2:]}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := b.QueryEntities(t.Context(), "app", backend.EntityQuery{Kind: "K"}, "", 10)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("read back %+v (%v), want %+v", got, err, want)
+	}
+}
+
 // encodeEntityV1 encodes an entity with its key, as stores did before
 // version 2 (to test reading them).
 func encodeEntityV1(b []byte, e backend.Entity) []byte {

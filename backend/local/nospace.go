@@ -5,14 +5,8 @@ import (
 	"fmt"
 	"syscall"
 
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	"github.com/appcfg/appcfg/internal/diskfull"
 )
-
-// lowSpace is the free space under which a failed SQLite I/O is taken for
-// a full disk: SQLite reports a -shm it cannot grow as "disk I/O error"
-// (SQLITE_IOERR_SHMSIZE, 4874), not as ENOSPC.
-const lowSpace = 1 << 20
 
 // NoSpaceError is a write that failed because the disk holding the store is
 // full. It matches syscall.ENOSPC with errors.Is.
@@ -50,18 +44,7 @@ func noSpaceIn(op, root string, err error) error {
 	if errors.As(err, &ns) {
 		return err
 	}
-	full := errors.Is(err, syscall.ENOSPC)
-	var se *sqlite.Error
-	if !full && errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_FULL:
-			full = true
-		case sqlite3.SQLITE_IOERR:
-			free, known := freeBytes(root)
-			full = known && free < lowSpace
-		}
-	}
-	if !full {
+	if !diskfull.Is(err, root) {
 		return err
 	}
 	return &NoSpaceError{Op: op, Path: root, Err: err}

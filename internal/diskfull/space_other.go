@@ -1,6 +1,6 @@
 //go:build !unix
 
-package local
+package diskfull
 
 // freeBytes is unknown here: only ENOSPC and SQLITE_FULL count as a full
 // disk.

@@ -1,6 +1,6 @@
 //go:build unix
 
-package local
+package diskfull
 
 import "golang.org/x/sys/unix"
 
