@@ -6,6 +6,10 @@
 #   - latency: N sequential keep-alive requests alternately straight to the
 #     instance's own port (which serve prints when it starts one) and
 #     through serve: p50 and p99 of each, and the p50 ratio (goal <= 1.2x);
+#     beside them, taking turns with them, the floors any proxy in front
+#     of the same instance pays on this machine: a raw TCP relay (bytes
+#     copied both ways, no HTTP parsing) and a bare httputil.ReverseProxy
+#     (no logging, no routing), both `loadgen relay|proxy`;
 #   - throughput: M requests over C connections at once through serve
 #     (goal >= 2,000 req/s on 2 cores), and the same straight to the
 #     instance for reference;
@@ -37,7 +41,16 @@ m=${M:-5000}
 pn=${PN:-200}
 work=$(mktemp -d "${TMPDIR:-/tmp}/appcfg-servebench.XXXXXX")
 serve_pid=
+front_pids=()
+stop_fronts() {
+	for p in "${front_pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	front_pids=()
+}
 cleanup() {
+	stop_fronts
 	if [ -n "$serve_pid" ]; then
 		kill -INT "$serve_pid" 2>/dev/null || true
 		wait "$serve_pid" 2>/dev/null || true
@@ -125,6 +138,20 @@ instance_url() {
 	[ -n "$addr" ] || { echo "bench: serve named no instance address:" >&2; cat "$work/serve.err" >&2; exit 1; }
 	echo "http://$addr/"
 }
+# start_front MODE URL starts `loadgen MODE` (relay or proxy) in front of
+# URL and sets front_url to its own URL.
+start_front() {
+	local out="$work/front.$1"
+	"$work/loadgen" "$1" -t 30m "$2" >"$out" &
+	front_pids+=($!)
+	for _ in $(seq 100); do
+		front_url=$(sed -n 's/^url=//p' "$out")
+		[ -n "$front_url" ] && return
+		sleep 0.1
+	done
+	echo "bench: loadgen $1 printed no URL" >&2
+	exit 1
+}
 # cpu_ticks is the CPU time serve used so far (user + system), in clock
 # ticks: per request, a figure the machine's load moves much less than times.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$serve_pid/stat"; }
@@ -135,7 +162,10 @@ field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 : >"$work/lat"; : >"$work/pylat"; : >"$work/pycold"; : >"$work/rps"; : >"$work/cpu"; : >"$work/rps_direct"; : >"$work/cold"
 for ((i = 1; i <= rounds; i++)); do
 	direct=$(instance_url default)
-	line=$("$work/loadgen" latency -n "$n" "$direct" "$url")
+	start_front relay "$direct"; relay=$front_url
+	start_front proxy "$direct"; proxy=$front_url
+	line=$("$work/loadgen" latency -n "$n" "$direct" "$url" "$relay" "$proxy")
+	stop_fronts
 	echo "$line" >>"$work/lat"
 	sent=$((sent + n + 1))
 	cpu0=$(cpu_ticks)
@@ -178,12 +208,16 @@ recorded=$(sed -n 's/^Stopped\. \([0-9]*\) requests recorded\.$/\1/p' "$work/ser
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 col() { while read -r line; do field "$1" "$line"; done <"$work/${2:-lat}" | median; }
 p50d=$(col p50_a); p99d=$(col p99_a); p50s=$(col p50_b); p99s=$(col p99_b)
+p50r=$(col p50_c); p99r=$(col p99_c); p50p=$(col p50_d); p99p=$(col p99_d)
 rps=$(median <"$work/rps"); cpu=$(median <"$work/cpu"); rpsd=$(median <"$work/rps_direct"); cold=$(median <"$work/cold")
 echo
 echo "hello-world Go version, median of $rounds rounds ($n sequential requests a side; $m requests over $c connections):"
 printf '%-36s p50 %7.3f ms   p99 %7.3f ms\n' "straight to the instance" "$(echo "$p50d / 1000" | bc -l)" "$(echo "$p99d / 1000" | bc -l)"
 printf '%-36s p50 %7.3f ms   p99 %7.3f ms\n' "through serve (request logs on)" "$(echo "$p50s / 1000" | bc -l)" "$(echo "$p99s / 1000" | bc -l)"
+printf '%-36s p50 %7.3f ms   p99 %7.3f ms\n' "floor: raw TCP relay" "$(echo "$p50r / 1000" | bc -l)" "$(echo "$p99r / 1000" | bc -l)"
+printf '%-36s p50 %7.3f ms   p99 %7.3f ms\n' "floor: bare httputil.ReverseProxy" "$(echo "$p50p / 1000" | bc -l)" "$(echo "$p99p / 1000" | bc -l)"
 printf 'p50 through serve / straight:  %.2fx (goal <= 1.2x)\n' "$(echo "$p50s / $p50d" | bc -l)"
+printf 'p50 floors / straight:         relay %.2fx, bare ReverseProxy %.2fx\n' "$(echo "$p50r / $p50d" | bc -l)" "$(echo "$p50p / $p50d" | bc -l)"
 printf 'throughput through serve:      %.0f req/s (goal >= 2000; straight to the instance: %.0f req/s)\n' "$rps" "$rpsd"
 printf 'serve CPU per request:         %.0f us (user + system, in the throughput run)\n' "$cpu"
 printf 'cold start of the built version: %.3f s (goal <= 1 s)\n' "$cold"

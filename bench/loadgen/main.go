@@ -3,13 +3,21 @@
 // connections, that prints what it measured on one line of "key=value"
 // pairs for the script to read.
 //
-//	loadgen latency -n N URL_A URL_B   N sequential requests to each URL,
-//	                                   alternating A and B (both see the
-//	                                   same load): p50_a p99_a p50_b p99_b
+//	loadgen latency -n N URL_A URL_B [URL_C ...]
+//	                                   N sequential requests to each URL,
+//	                                   taking turns (all see the same
+//	                                   load): p50_a p99_a p50_b p99_b …
 //	                                   in microseconds
 //	loadgen rate -c C -n N URL         N requests over C connections at
 //	                                   once: reqs, secs, rps, p50, p99
 //	loadgen once [-want CODE] URL      one request on a new connection: us
+//	loadgen relay URL                  the floors of a proxy in front of
+//	loadgen proxy URL                  URL, for latency to compare with:
+//	                                   a raw TCP relay (bytes copied both
+//	                                   ways, no HTTP parsing) or a bare
+//	                                   httputil.ReverseProxy (no logging,
+//	                                   no routing); prints url=… and
+//	                                   serves until -t passes
 //
 // Every answer must be 200 with a body (once: -want's status); anything
 // else, or a non-loopback URL, fails the run (exit 1). -t bounds the
@@ -25,9 +33,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,10 +59,10 @@ func main() {
 	var err error
 	switch os.Args[1] {
 	case "latency":
-		if fs.NArg() != 2 {
+		if fs.NArg() < 2 || fs.NArg() > 26 {
 			usage()
 		}
-		err = latency(ctx, *n, fs.Arg(0), fs.Arg(1))
+		err = latency(ctx, *n, fs.Args())
 	case "rate":
 		if fs.NArg() != 1 {
 			usage()
@@ -63,6 +73,11 @@ func main() {
 			usage()
 		}
 		err = once(ctx, fs.Arg(0), *want)
+	case "relay", "proxy":
+		if fs.NArg() != 1 {
+			usage()
+		}
+		err = front(ctx, os.Args[1], fs.Arg(0))
 	default:
 		usage()
 	}
@@ -73,7 +88,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: loadgen latency [-n N] URL_A URL_B | rate [-c C] [-n N] URL | once [-want CODE] URL  [-t LIMIT] [-host HOST]")
+	fmt.Fprintln(os.Stderr, "usage: loadgen latency [-n N] URL_A URL_B [URL ...] | rate [-c C] [-n N] URL | once [-want CODE] URL | relay URL | proxy URL  [-t LIMIT] [-host HOST]")
 	os.Exit(2)
 }
 
@@ -148,38 +163,38 @@ func pct(ds []time.Duration, p float64) int64 {
 	return ds[i].Microseconds()
 }
 
-func latency(ctx context.Context, n int, a, b string) error {
-	for _, u := range []string{a, b} {
+func latency(ctx context.Context, n int, urls []string) error {
+	for _, u := range urls {
 		if err := loopback(u); err != nil {
 			return err
 		}
 	}
-	ca, cb := client(1), client(1)
+	cs := make([]*http.Client, len(urls))
+	ds := make([][]time.Duration, len(urls))
 	// One request each first: the connections are open before timing.
-	for _, x := range []struct {
-		c *http.Client
-		u string
-	}{{ca, a}, {cb, b}} {
-		if _, err := get(ctx, x.c, x.u); err != nil {
+	for i, u := range urls {
+		cs[i] = client(1)
+		ds[i] = make([]time.Duration, 0, n)
+		if _, err := get(ctx, cs[i], u); err != nil {
 			return err
 		}
 	}
-	da := make([]time.Duration, 0, n)
-	db := make([]time.Duration, 0, n)
-	for i := 0; i < n; i++ {
-		d, err := get(ctx, ca, a)
-		if err != nil {
-			return err
+	for range n {
+		for i, u := range urls {
+			d, err := get(ctx, cs[i], u)
+			if err != nil {
+				return err
+			}
+			ds[i] = append(ds[i], d)
 		}
-		da = append(da, d)
-		if d, err = get(ctx, cb, b); err != nil {
-			return err
-		}
-		db = append(db, d)
 	}
-	slices.Sort(da)
-	slices.Sort(db)
-	fmt.Printf("p50_a=%d p99_a=%d p50_b=%d p99_b=%d\n", pct(da, 50), pct(da, 99), pct(db, 50), pct(db, 99))
+	var out []string
+	for i := range urls {
+		slices.Sort(ds[i])
+		k := string(rune('a' + i))
+		out = append(out, fmt.Sprintf("p50_%s=%d p99_%s=%d", k, pct(ds[i], 50), k, pct(ds[i], 99)))
+	}
+	fmt.Println(strings.Join(out, " "))
 	return nil
 }
 
@@ -250,4 +265,79 @@ func once(ctx context.Context, u string, want int) error {
 	}
 	fmt.Printf("us=%d\n", d.Microseconds())
 	return nil
+}
+
+// front serves, on a loopback port of its own, a floor of what any proxy
+// in front of target costs: "relay" copies bytes both ways between each
+// client connection and one of its own to target (io.Copy, which splices
+// in the kernel on Linux); "proxy" is net/http's ReverseProxy with keep-
+// alive connections to target and nothing else. It prints url=… once it
+// listens and serves until ctx ends (-t) or it is killed.
+func front(ctx context.Context, mode, target string) error {
+	if err := loopback(target); err != nil {
+		return err
+	}
+	tu, err := url.Parse(target)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+	}()
+	fmt.Printf("url=http://%s/\n", ln.Addr())
+	if mode == "proxy" {
+		rp := httputil.NewSingleHostReverseProxy(tu)
+		rp.Transport = &http.Transport{Proxy: nil, MaxIdleConns: 64, MaxIdleConnsPerHost: 64, DisableCompression: true}
+		hs := &http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+		if err := hs.Serve(ln); ctx.Err() == nil {
+			return err
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			relay(ctx, c, tu.Host)
+		}()
+	}
+}
+
+// relay copies bytes between client c and a new connection to addr until
+// either side closes or ctx ends.
+func relay(ctx context.Context, c net.Conn, addr string) {
+	defer c.Close()
+	var d net.Dialer
+	t, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return
+	}
+	defer t.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close(); t.Close() })
+	defer stop()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = io.Copy(t, c)
+		t.(*net.TCPConn).CloseWrite()
+	}()
+	_, _ = io.Copy(c, t)
+	c.Close()
+	<-done
 }
