@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // stampName is the file in a store's root whose content changes with every
@@ -31,16 +32,26 @@ func (b *Backend) VersionsStamp() string {
 }
 
 // readStamp reads the stamp in three system calls (os.ReadFile takes five:
-// serve reads it for every request), or "" when there is none.
+// serve reads it for every request), or "" when there is none. The
+// descriptor is used bare: an *os.File (its allocation, finalizer and
+// poller registration) was a tenth of serve's CPU per request.
 func (b *Backend) readStamp() string {
-	f, err := os.Open(filepath.Join(b.root, stampName))
+	fd, err := syscall.Open(filepath.Join(b.root, stampName), syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
+	defer syscall.Close(fd) //nolint:errcheck // read-only
 	var buf [2 * stampBytes]byte
-	n, _ := f.Read(buf[:])
-	return string(buf[:n])
+	for {
+		n, err := syscall.Read(fd, buf[:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if n <= 0 {
+			return ""
+		}
+		return string(buf[:n])
+	}
 }
 
 // stampBytes is the size of a stamp's random value.

@@ -31,6 +31,9 @@ type logRouter struct {
 	orphan   func(backend.AppLogLine)
 	partial  map[int][]byte // by stream: a line not yet ended
 	recent   []string       // the last lines, for the message of a failed start
+	// flushBuf is End's read buffer, used with mu held: allocating one
+	// per flush was 64 KiB of garbage per proxied request.
+	flushBuf []byte
 }
 
 // maxRecent is how many of an instance's last lines a failure quotes.

@@ -76,10 +76,12 @@ func flushPipe(f *os.File, stream int, r *logRouter) {
 	if err != nil {
 		return
 	}
-	buf := make([]byte, 32<<10)
 	_ = rc.Control(func(fd uintptr) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		drain(int(fd), stream, buf, r)
+		if r.flushBuf == nil {
+			r.flushBuf = make([]byte, 32<<10)
+		}
+		drain(int(fd), stream, r.flushBuf, r)
 	})
 }
