@@ -74,3 +74,34 @@ type LogWriter interface {
 	// WriteLogs records logs of app in one transaction, assigning IDs.
 	WriteLogs(ctx context.Context, app string, logs []RequestLog) error
 }
+
+// LogSpooler is an optional capability of a LogWriter that takes logs with
+// one append to a file instead of a write to its tables: a server that
+// must have each request on record before it answers (serve) spools the
+// log, answers, and folds the spool into the tables off the request path.
+type LogSpooler interface {
+	LogWriter
+	// OpenLogSpool folds the spools other processes left (a server killed
+	// before it folded its own) and opens a spool of this process for
+	// app's logs, kept with lines as f renders them (as WriteLogsWithLines
+	// does; an empty f keeps none). Close it to fold what it holds.
+	OpenLogSpool(ctx context.Context, app string, f LineFormat) (LogSpool, error)
+}
+
+// LogSpool is one process's spool of request logs.
+type LogSpool interface {
+	// Append puts logs on record with one write to the spool, not synced:
+	// once it returns they survive the process being killed, and every
+	// reader of the host lists them (a reader folds the spools first). It
+	// fails, spooling nothing the caller must retry, when the spool is full
+	// (its folds are failing) or the write failed; the caller then writes
+	// the logs with WriteLogs. Safe for concurrent use.
+	Append(logs []RequestLog) error
+	// Fold writes what the spool holds into the host's log tables, each
+	// log exactly once however many processes fold, and returns how many
+	// logs this call wrote. One Fold runs at a time.
+	Fold(ctx context.Context) (int, error)
+	// Close folds what is left and removes the spool; it returns how many
+	// logs that last fold wrote.
+	Close(ctx context.Context) (int, error)
+}

@@ -30,15 +30,29 @@ func StoredLines() backend.LineFormat {
 // KeepLines returns w made to keep, where the store can
 // (backend.LogLineWriter), each log's StoredLines line beside it, so a
 // plain request_logs download copies lines instead of formatting logs.
-// Other stores get w unchanged.
+// Other stores get w unchanged. A store that spools
+// (backend.LogSpooler) keeps the lines of what it folds too.
 func KeepLines(w backend.LogWriter) backend.LogWriter {
-	if lw, ok := w.(backend.LogLineWriter); ok {
-		return lineKeeper{lw}
+	lw, ok := w.(backend.LogLineWriter)
+	if !ok {
+		return w
 	}
-	return w
+	if sp, ok := w.(backend.LogSpooler); ok {
+		return spoolingLineKeeper{lineKeeper{lw}, sp}
+	}
+	return lineKeeper{lw}
 }
 
 type lineKeeper struct{ w backend.LogLineWriter }
+
+type spoolingLineKeeper struct {
+	lineKeeper
+	sp backend.LogSpooler
+}
+
+func (k spoolingLineKeeper) OpenLogSpool(ctx context.Context, app string, _ backend.LineFormat) (backend.LogSpool, error) {
+	return k.sp.OpenLogSpool(ctx, app, StoredLines())
+}
 
 func (k lineKeeper) WriteLogs(ctx context.Context, app string, logs []backend.RequestLog) error {
 	return k.w.WriteLogsWithLines(ctx, app, logs, StoredLines())

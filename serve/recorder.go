@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,11 @@ const maxPending = 100_000
 // so a slow store delays responses but never hangs them.
 const maxLogWait = 5 * time.Second
 
+// foldEvery is the least time between two folds of the spool: a fold is a
+// store transaction, and spooled logs wait for one at no one's cost (a
+// reader of the store folds the spool before it lists).
+const foldEvery = 20 * time.Millisecond
+
 // recorder writes request logs from one goroutine, by group commit: it
 // writes what is queued at once, and what arrives meanwhile is the next
 // write. Each handler waits for its own log's write before its response
@@ -28,7 +34,16 @@ const maxLogWait = 5 * time.Second
 // response waits well under a millisecond for it); under load the
 // writes grow, not their number. While the store refuses writes, logs are
 // kept and retried and handlers no longer wait for them.
+//
+// With a spool, a handler appends its log to the spool instead (one
+// write, the log then on record for every reader: backend.LogSpool) and
+// does not wait; a goroutine of the recorder folds the spool into the
+// store at most every foldEvery. A log the spool refuses (full, or its
+// write failed) takes the path above.
 type recorder struct {
+	spool    backend.LogSpool
+	kick     chan struct{} // a log was spooled
+	folded   chan error    // the folder's last fold, once it stopped
 	w        backend.LogWriter
 	app      string
 	batch    int
@@ -62,7 +77,44 @@ func newRecorder(cfg Config) *recorder {
 	}
 	r.in = make(chan queuedLog, 4*r.batch)
 	go r.run()
+	if cfg.Spool != nil {
+		r.spool, r.kick, r.folded = cfg.Spool, make(chan struct{}, 1), make(chan error, 1)
+		go r.fold()
+	}
 	return r
+}
+
+// fold is the spool's folder: it folds after each kick, at most every
+// foldEvery, until record's channel closes; then close folds the rest.
+func (r *recorder) fold() {
+	var err error
+	defer func() { r.folded <- err }()
+	defer crash.Recover(&err)
+	// The folds use a context of their own, as the writes do (loop).
+	ctx := context.Background()
+	last := time.Time{}
+	for range r.kick {
+		for {
+			if wait := foldEvery - time.Since(last); wait > 0 {
+				time.Sleep(wait)
+			}
+			last = time.Now()
+			// What is folded was counted when spooled (a reader of the
+			// store may fold it first).
+			_, ferr := r.spool.Fold(ctx)
+			if ferr == nil {
+				break
+			}
+			r.onError(fmt.Errorf("folding the request-log spool: %w (kept; retrying)", ferr))
+			select { // again, even if nothing else is spooled; close folds the rest
+			case _, ok := <-r.kick:
+				if !ok {
+					return
+				}
+			case <-time.After(r.every):
+			}
+		}
+	}
 }
 
 // record queues a log and waits until it is written, ctx ends, maxLogWait
@@ -74,6 +126,19 @@ func (r *recorder) record(ctx context.Context, l backend.RequestLog) {
 		r.mu.RUnlock()
 		r.onError(fmt.Errorf("request log of %s %s arrived after shutdown and was not recorded", l.Method, l.Resource))
 		return
+	}
+	if r.spool != nil {
+		err := r.spool.Append([]backend.RequestLog{l})
+		if err == nil {
+			r.nWritten.Add(1)
+			select {
+			case r.kick <- struct{}{}:
+			default: // a fold is due already
+			}
+			r.mu.RUnlock()
+			return
+		}
+		r.onError(fmt.Errorf("%w (recording it directly)", err))
 	}
 	r.in <- q
 	r.mu.RUnlock()
@@ -102,8 +167,20 @@ func (r *recorder) close(ctx context.Context) error {
 	r.closed = true
 	r.stop <- ctx
 	close(r.in)
+	if r.spool != nil {
+		close(r.kick)
+	}
 	r.mu.Unlock()
-	return <-r.done
+	err := <-r.done
+	if r.spool != nil {
+		ferr := <-r.folded
+		_, cerr := r.spool.Close(context.WithoutCancel(ctx))
+		if cerr != nil {
+			cerr = fmt.Errorf("folding the request-log spool: %w", cerr)
+		}
+		err = errors.Join(err, ferr, cerr)
+	}
+	return err
 }
 
 // run is the recorder's goroutine. A panic in it is a bug: it is reported

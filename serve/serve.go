@@ -26,6 +26,11 @@ type Config struct {
 	Contents backend.Contents
 	// Logs records every request; nil records nothing.
 	Logs backend.LogWriter
+	// Spool, when set (with Logs), takes each request's log before the
+	// response, in one append, and is folded into the store off the
+	// request path; Logs writes a log only when the spool refuses it. The
+	// Server owns it: Close closes it.
+	Spool backend.LogSpool
 	// BatchSize bounds how many logs one write holds (default 500);
 	// FlushEvery is how long a failed write waits to be tried again
 	// (default 250ms).
@@ -206,7 +211,8 @@ func (s *Server) Close(ctx context.Context) error {
 	return s.rec.close(ctx)
 }
 
-// Recorded returns how many requests have been written to the log store.
+// Recorded returns how many requests have been put on record: written to
+// the log store, or spooled (Config.Spool).
 func (s *Server) Recorded() int {
 	if s.rec == nil {
 		return 0

@@ -61,6 +61,21 @@ func (b *Backend) writeLogs(ctx context.Context, app string, logs []backend.Requ
 	if len(logs) == 0 {
 		return nil
 	}
+	var done func()
+	err := b.writeLazily(ctx, "recording request logs of app "+app, func(tx *sql.Tx) error {
+		var err error
+		done, err = b.recordLogs(ctx, tx, app, logs, f)
+		return err
+	})
+	if err == nil {
+		done()
+	}
+	return err
+}
+
+// recordLogs writes logs of app in tx; done, called once tx committed,
+// remembers what the commit made known.
+func (b *Backend) recordLogs(ctx context.Context, tx *sql.Tx, app string, logs []backend.RequestLog, f backend.LineFormat) (done func(), err error) {
 	order := make([]int, len(logs))
 	for i := range order {
 		order[i] = i
@@ -70,60 +85,55 @@ func (b *Backend) writeLogs(ctx context.Context, app string, logs []backend.Requ
 	// and recording the app again was a quarter of a small write, which
 	// serve makes for every request it answers.
 	appID, known := b.logApps.Load(app)
-	err := b.writeLazily(ctx, "recording request logs of app "+app, func(tx *sql.Tx) error {
-		var err error
-		if !known {
-			if appID, err = ensureApp(ctx, tx, app); err != nil {
-				return err
-			}
+	done = func() {}
+	if !known {
+		if appID, err = ensureApp(ctx, tx, app); err != nil {
+			return nil, err
 		}
-		var next int64
-		err = tx.QueryRowContext(ctx, `
+		done = func() { b.logApps.Store(app, appID) }
+	}
+	var next int64
+	err = tx.QueryRowContext(ctx, `
 INSERT INTO log_seq (app_id, next) VALUES (?, ?)
 ON CONFLICT (app_id) DO UPDATE SET next = next + excluded.next RETURNING next`, appID, len(logs)).Scan(&next)
+	if err != nil {
+		return nil, dbErr(ctx, "numbering request logs", err)
+	}
+	first := next - int64(len(logs))
+	var render func([]byte, *backend.RequestLog) []byte
+	if f.Version != "" {
+		render = f.New()
+	}
+	chunks := cutChunks(app, logs, order, first, render)
+	// The lines go to the app's lines file first, and only then are
+	// the chunks that locate them committed: a crash in between
+	// leaves bytes no chunk refers to, never a chunk without its
+	// lines (for power loss, see logSyncer). Writers of one store queue on this transaction, so
+	// the file's end is this writer's to append at.
+	var file, format sql.NullString
+	var off int64
+	if render != nil {
+		name, at, err := b.appendLines(ctx, tx, appID, chunks)
 		if err != nil {
-			return dbErr(ctx, "numbering request logs", err)
+			return nil, err
 		}
-		first := next - int64(len(logs))
-		var render func([]byte, *backend.RequestLog) []byte
-		if f.Version != "" {
-			render = f.New()
-		}
-		chunks := cutChunks(app, logs, order, first, render)
-		// The lines go to the app's lines file first, and only then are
-		// the chunks that locate them committed: a crash in between
-		// leaves bytes no chunk refers to, never a chunk without its
-		// lines (for power loss, see logSyncer). Writers of one store queue on this transaction, so
-		// the file's end is this writer's to append at.
-		var file, format sql.NullString
-		var off int64
-		if render != nil {
-			name, at, err := b.appendLines(ctx, tx, appID, chunks)
-			if err != nil {
-				return err
-			}
-			file, format, off = sql.NullString{String: name, Valid: true}, sql.NullString{String: f.Version, Valid: true}, at
-		}
-		stmt, err := tx.PrepareContext(ctx, `
+		file, format, off = sql.NullString{String: name, Valid: true}, sql.NullString{String: f.Version, Valid: true}, at
+	}
+	stmt, err := tx.PrepareContext(ctx, `
 INSERT INTO log_chunks (app_id, service, version, min_time, max_time, first_seq, count, data, lines_file, lines_off, lines_len, lines_format)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return dbErr(ctx, "recording request logs", err)
-		}
-		defer stmt.Close()
-		for _, c := range chunks {
-			lOff, lLen := sql.NullInt64{Int64: off, Valid: file.Valid}, sql.NullInt64{Int64: int64(len(c.lines)), Valid: file.Valid}
-			if _, err := stmt.ExecContext(ctx, appID, c.service, c.version, c.minTime, c.maxTime, c.firstSeq, c.count, c.data, file, lOff, lLen, format); err != nil {
-				return dbErr(ctx, "recording request logs", err)
-			}
-			off += int64(len(c.lines))
-		}
-		return nil
-	})
-	if err == nil && !known {
-		b.logApps.Store(app, appID)
+	if err != nil {
+		return nil, dbErr(ctx, "recording request logs", err)
 	}
-	return err
+	defer stmt.Close()
+	for _, c := range chunks {
+		lOff, lLen := sql.NullInt64{Int64: off, Valid: file.Valid}, sql.NullInt64{Int64: int64(len(c.lines)), Valid: file.Valid}
+		if _, err := stmt.ExecContext(ctx, appID, c.service, c.version, c.minTime, c.maxTime, c.firstSeq, c.count, c.data, file, lOff, lLen, format); err != nil {
+			return nil, dbErr(ctx, "recording request logs", err)
+		}
+		off += int64(len(c.lines))
+	}
+	return done, nil
 }
 
 // appIDCache maps app names to their row ids, each stored once the
@@ -579,7 +589,7 @@ func (h *cursorHeap) Pop() any {
 // that overlap: a chunk is opened only when its first time is due, so the
 // memory held is the open chunks, usually one or two, whatever the total.
 func (b *Backend) ReadLogs(ctx context.Context, q backend.LogQuery, fn func(backend.RequestLog) error) error {
-	r, err := b.newLogReader(ctx, q)
+	r, err := b.newLogReader(ctx, q, backend.LineFormat{})
 	if r == nil || err != nil {
 		return err
 	}
@@ -593,7 +603,7 @@ const blockLogs = 1024
 // a block at a time: a block's dictionaries are those of the chunks its
 // records come from, so a stored chunk becomes a block without re-coding.
 func (b *Backend) ReadLogBlocks(ctx context.Context, q backend.LogQuery, fn func(*backend.LogBlock) error) error {
-	r, err := b.newLogReader(ctx, q)
+	r, err := b.newLogReader(ctx, q, backend.LineFormat{})
 	if r == nil || err != nil {
 		return err
 	}
@@ -621,7 +631,7 @@ const (
 // window's edges, interleaved with another chunk, kept in another format or
 // none) are merged record by record and rendered here with f.
 func (b *Backend) ReadLogLines(ctx context.Context, q backend.LogQuery, f backend.LineFormat, fn func(lines io.Reader, n int) error) error {
-	r, err := b.newLogReader(ctx, q)
+	r, err := b.newLogReader(ctx, q, f)
 	if r == nil || err != nil {
 		return err
 	}
@@ -752,9 +762,14 @@ func (bb *blockBuilder) flush() error {
 }
 
 // newLogReader prepares the listing of q; nil when the app was never seen.
-func (b *Backend) newLogReader(ctx context.Context, q backend.LogQuery) (*logReader, error) {
+// First it folds the spools (logspool.go), keeping lines as f renders
+// them, so every log a server spooled is listed.
+func (b *Backend) newLogReader(ctx context.Context, q backend.LogQuery, f backend.LineFormat) (*logReader, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("reading request logs: %w", err)
+	}
+	if err := b.foldSpools(ctx, f); err != nil {
+		return nil, err
 	}
 	appID, err := lookupApp(ctx, b.db, q.App)
 	if errors.Is(err, backend.ErrNotFound) {

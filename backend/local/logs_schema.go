@@ -118,3 +118,13 @@ CREATE INDEX log_chunks_by_version ON log_chunks (app_id, service, version, min_
 CREATE INDEX log_chunks_by_app ON log_chunks (app_id, min_time, id,
 	service, version, max_time, first_seq, count, lines_file, lines_off, lines_len, lines_format);
 `
+
+// schemaLogSpools records how far each request-log spool (logspool.go)
+// has been folded into log_chunks, in the transaction that folds it, so a
+// spooled log is written exactly once whichever process folds it.
+const schemaLogSpools = `
+CREATE TABLE log_spools (
+	name TEXT    PRIMARY KEY,
+	pos  INTEGER NOT NULL
+) WITHOUT ROWID;
+`

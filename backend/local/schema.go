@@ -8,7 +8,7 @@ import (
 
 // migrations[i] brings a store from user_version i to i+1. Released entries
 // never change; a new schema appends one.
-var migrations = []migration{{sql: schemaV1}, {sql: schemaLogs}, {sql: schemaEntities}, entityKeysV2, {sql: schemaLogLines}, {sql: schemaLineFormats}, {sql: schemaTrafficHistory}, {sql: schemaLogChunkListing}}
+var migrations = []migration{{sql: schemaV1}, {sql: schemaLogs}, {sql: schemaEntities}, entityKeysV2, {sql: schemaLogLines}, {sql: schemaLineFormats}, {sql: schemaTrafficHistory}, {sql: schemaLogChunkListing}, {sql: schemaLogSpools}}
 
 // schemaTrafficHistory records each service's splits, so the previous
 // default version is known (set_default_version --previous, and the

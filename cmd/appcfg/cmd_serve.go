@@ -142,9 +142,21 @@ func serveHost(ctx context.Context, opts serveOptions, io stdio, b backend.Backe
 	cfg.Addr, cfg.TrustProxy = publicAddr(ln.Addr()), opts.trustProxy
 	cfg.EnforceSecure = opts.https || opts.trustProxy
 	cfg.OnError = func(err error) { fmt.Fprintf(io.err, "appcfg serve: %v\n", err) }
+	// Logs go to a spool before each response and into the store off the
+	// request path, where the store has one (docs/logs.md); opening it
+	// folds the spool a killed serve left.
+	if sp, ok := cfg.Logs.(backend.LogSpooler); ok {
+		if cfg.Spool, err = sp.OpenLogSpool(ctx, app, backend.LineFormat{}); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	srv, err := serve.New(cfg)
 	if err != nil {
 		ln.Close()
+		if cfg.Spool != nil {
+			_, _ = cfg.Spool.Close(ctx) // nothing spooled yet
+		}
 		return err
 	}
 	url := scheme + "://" + ln.Addr().String() + "/"
