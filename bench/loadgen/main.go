@@ -259,7 +259,10 @@ func once(ctx context.Context, u string, want int) error {
 	if err := loopback(u); err != nil {
 		return err
 	}
-	d, err := getWant(ctx, client(1), u, want)
+	// Bounded by -t alone: the first request may build the version.
+	c := client(1)
+	c.Timeout = 0
+	d, err := getWant(ctx, c, u, want)
 	if err != nil {
 		return err
 	}
