@@ -34,7 +34,9 @@
 // return: a log write commits with synchronous=NORMAL and appends its lines
 // without an fsync, which survives a killed process (SQLite replays its
 // write-ahead log on the next open), and a background sync makes it
-// survive a power loss shortly after (see logSyncer).
+// survive a power loss shortly after (see logSyncer). serve appends its
+// logs to a spool file instead, folded into the tables off the request
+// path and by every reader before it lists (logspool.go).
 //
 // MissingBlobs trusts a record only while the file it names is in place
 // with the recorded size (a stat per blob), so a file deleted or truncated
