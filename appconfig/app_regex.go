@@ -204,6 +204,18 @@ func (c checker) regexStr(n *yaml.Node, key string) ([]string, []Pos) {
 		}
 		c.r.Errorf(pos, key, "Value '%s' for %s does not compile: %v", joined, key, err).
 			Hint = "fix the regular expression (Python syntax)"
+	} else if note := pyRegexInexact(joined); note != "" {
+		// Python compiles it and so does appcfg, but matches it a little
+		// differently: a deliberate difference, hence a warning.
+		pos := yaml11.NodePos(n)
+		for i, p := range pats {
+			if pyRegexInexact(p) != "" {
+				pos = poss[i]
+				break
+			}
+		}
+		c.r.Warnf(pos, key, "%s is not matched exactly as Python matches it: %s", key, note).
+			Hint = "for an exact match drop one of the two flags: spell out the cases ([kK]) or the ASCII classes ([0-9A-Za-z_] for \\w); --strict makes this an error"
 	}
 	return pats, poss
 }
@@ -218,4 +230,14 @@ func stripCRLF(s string) string {
 func pyRegexCompiles(re string) error {
 	_, err := pyre.Compile(re, `\A(?:`, `)`)
 	return err
+}
+
+// pyRegexInexact says how appcfg's matching of re differs from Python's
+// (internal/pyre's Inexact), "" when it does not or re does not compile.
+func pyRegexInexact(re string) string {
+	c, err := pyre.Compile(re, `\A(?:`, `)`)
+	if err != nil {
+		return ""
+	}
+	return c.Inexact()
 }

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
-	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +40,8 @@ type Regexp struct {
 	re  func() *regexp.Regexp
 	dfa *lazyDFA        // MatchString's fast path over re; nil when it does not apply
 	bt  *regexp2.Regexp // set only for patterns RE2 cannot run
+	// inexact says how matching differs from Python's, "" when it does not.
+	inexact string
 }
 
 // Compile compiles the Python pattern between prefix and suffix, which
@@ -50,27 +51,38 @@ type Regexp struct {
 // refusal (a bad escape, an unbalanced group …), or an *UnsupportedError
 // (wrapped) for a construct neither engine can run.
 func Compile(pattern, prefix, suffix string) (*Regexp, error) {
-	flags, body, err := translate(pattern)
+	tr, err := translate(pattern)
 	if err == nil {
-		expr := flags + prefix + body + suffix
+		expr := tr.flags + prefix + tr.body + suffix
 		// Parsing finds every error regexp.Compile would.
 		parsed, err := syntax.Parse(expr, syntax.Perl)
 		if err != nil {
 			return nil, err
 		}
-		return &Regexp{re: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) }), dfa: newLazyDFA(parsed)}, nil
+		return &Regexp{re: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) }), dfa: newLazyDFA(parsed), inexact: tr.inexact}, nil
 	}
 	var ue *UnsupportedError
 	if !errors.As(err, &ue) {
 		return nil, err
 	}
-	bt, berr := regexp2.Compile(toDotNet(prefix)+toDotNet(pattern)+toDotNet(suffix), regexp2.None)
+	pre, _, _ := toDotNet(prefix)
+	suf, _, _ := toDotNet(suffix)
+	body, inexact, derr := toDotNet(pattern)
+	if derr != nil {
+		return nil, derr
+	}
+	bt, berr := regexp2.Compile(pre+body+suf, regexp2.None)
 	if berr != nil {
 		return nil, fmt.Errorf("%w (%v)", err, berr)
 	}
 	bt.MatchTimeout = matchTimeout
-	return &Regexp{bt: bt}, nil
+	return &Regexp{bt: bt, inexact: inexact}, nil
 }
+
+// Inexact says how this pattern's matching differs from Python's, for a
+// warning; "" when it matches as Python does. Only the ASCII flag's rare
+// combinations are approximated.
+func (r *Regexp) Inexact() string { return r.inexact }
 
 // Backtracks reports whether the pattern needs the backtracking engine.
 func (r *Regexp) Backtracks() bool { return r.bt != nil }
@@ -151,56 +163,4 @@ func (r *Regexp) SubexpIndex(name string) int {
 		return r.re().SubexpIndex(name)
 	}
 	return r.bt.GroupNumberFromName(name)
-}
-
-// toDotNet rewrites the Python (and Go) spellings .NET syntax lacks:
-// (?P<name>…) is (?<name>…), (?P=name) is \k<name>, and Python's \Z (the
-// very end) is .NET's \z. Escapes and character classes are copied as they
-// are.
-func toDotNet(p string) string {
-	var b strings.Builder
-	inClass := false
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case c == '\\' && i+1 < len(p):
-			if p[i+1] == 'Z' && !inClass {
-				b.WriteString(`\z`)
-			} else {
-				b.WriteString(p[i : i+2])
-			}
-			i++
-			continue
-		case inClass:
-			if c == ']' {
-				inClass = false
-			}
-		case c == '[':
-			inClass = true
-			// a ']' right after '[' or '[^' is a literal
-			if j := i + 1; j < len(p) && p[j] == '^' {
-				b.WriteString("[^")
-				i = j
-			} else {
-				b.WriteByte('[')
-			}
-			if i+1 < len(p) && p[i+1] == ']' {
-				b.WriteByte(']')
-				i++
-			}
-			continue
-		case strings.HasPrefix(p[i:], "(?P<"):
-			b.WriteString("(?<")
-			i += len("(?P<") - 1
-			continue
-		case strings.HasPrefix(p[i:], "(?P="):
-			if end := strings.IndexByte(p[i:], ')'); end > 0 {
-				b.WriteString(`\k<` + p[i+len("(?P="):i+end] + `>`)
-				i += end
-				continue
-			}
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
 }

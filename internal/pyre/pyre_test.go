@@ -1,7 +1,6 @@
 package pyre
 
 import (
-	"errors"
 	"testing"
 )
 
@@ -46,11 +45,11 @@ func TestSubmatch(t *testing.T) {
 }
 
 // TestCompileVerdicts: Compile accepts what Python 3.12's re.compile
-// accepts and refuses what it refuses; the few constructs Python accepts
-// that neither engine runs are refused with an *UnsupportedError naming
-// them, never run as something else.
+// accepts (the Python of gcloud 528, which compiles skip_files when it
+// deploys) and refuses what it refuses. Possessive quantifiers, atomic
+// groups, \N{NAME} and the ASCII flag were refused until 2026-12-04.
+// TestSDKPythonVerdicts asks the SDK's Python itself.
 func TestCompileVerdicts(t *testing.T) {
-	unsupported := map[string]bool{`a++`: true, `\N{LATIN SMALL LETTER A}`: true, `(?a)a`: true}
 	for re, ok := range map[string]bool{
 		`a\Z`: true, `\z`: false, `\pL`: false, `a++`: true, `(?>a)`: true, `(?x) a b`: true,
 		`\u0041`: true, `\u00G1`: false, `\N{LATIN SMALL LETTER A}`: true, `(?#c)a`: true, `(a)(?(1)b|c)`: true,
@@ -58,16 +57,35 @@ func TestCompileVerdicts(t *testing.T) {
 		`(?i)a`: true, `(?a)a`: true, `(?i:a)`: true, `(?-i:a)`: true, `(foo`: false, `foo)`: false,
 		`^(?!keep).*\.bak$`: true, `(?<=a)b`: true, `(?P<n>a)(?P=n)`: true, `[]a]`: true, `[^]a]`: true,
 		sdkDefaultSkipFiles: true, `*a`: false, `a**`: false, `(?<n>a)`: false, `a{1001}`: true,
+		`\N{NO SUCH NAME}`: false, `\N`: false, `(?L)a`: false, `(?-a:a)`: false, `(?au:a)`: false,
+		`a*+b`: true, `a++?`: false, `(?a:\w)`: true, `\N{ESC}`: true,
 	} {
 		_, err := Compile(re, `\A(?:`, `)`)
-		var ue *UnsupportedError
-		switch {
-		case unsupported[re]:
-			if !errors.As(err, &ue) {
-				t.Errorf("Compile(%q) = %v, want an UnsupportedError", re, err)
-			}
-		case (err == nil) != ok:
+		if (err == nil) != ok {
 			t.Errorf("Compile(%q) = %v, Python compiles it: %v", re, err, ok)
+		}
+	}
+}
+
+// TestPossessiveIsAtomic: X*+ keeps what X* took (Python 3.11), so a*+a
+// never matches, where a*a would.
+func TestPossessiveIsAtomic(t *testing.T) {
+	for _, tt := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{`a*+a`, "aaa", false}, {`a*a`, "aaa", true}, {`a*+b`, "aab", true}, {`(?:ab)++c`, "ababc", true},
+		{`(?>a|ab)c`, "abc", false}, {`(?:a|ab)c`, "abc", true}, {`\w++\.py\Z`, "x.py", true},
+	} {
+		re, err := Compile(tt.pattern, `\A(?:`, `)`)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.pattern, err)
+		}
+		if got := re.MatchString(tt.s); got != tt.want {
+			t.Errorf("%q on %q = %v, want %v", tt.pattern, tt.s, got, tt.want)
+		}
+		if re.Inexact() != "" {
+			t.Errorf("%q: Inexact() = %q, want exact", tt.pattern, re.Inexact())
 		}
 	}
 }

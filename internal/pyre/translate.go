@@ -33,6 +33,14 @@ type pyTranslator struct {
 	// lastQuant is true right after a quantifier, so a following "+" (a
 	// possessive quantifier in Python 3.11+) is recognised.
 	lastQuant bool
+	// ascii is the ASCII flag ((?a), re.ASCII) where the translator is:
+	// \d, \w and \s mean their ASCII classes. groups saves it at each
+	// open group, for its ")" to restore a scoped (?a:...).
+	ascii  bool
+	groups []bool
+	// sawASCII and sawCase: the pattern uses the ASCII flag, and the
+	// IGNORECASE flag, somewhere (their combination is approximated).
+	sawASCII, sawCase bool
 }
 
 // dollarMark stands in for "$" until the global flags are known: without
@@ -42,38 +50,63 @@ const dollarMark = '\uE000'
 // Translate converts a Python `re` pattern into an equivalent Go regexp
 // (RE2) pattern, without anchoring it. It fails with an
 // *UnsupportedError for look-around, back-references, conditionals, atomic
-// groups, possessive quantifiers and the verbose or locale flags.
+// groups, possessive quantifiers and the verbose flag (Compile runs those
+// on the backtracking engine).
 //
-// Known approximation: inside a character class, \D, \W and \S use ASCII
-// meanings (Python's Unicode meanings cannot be expressed there in RE2).
+// Known approximations: inside a character class, \D, \W and \S use ASCII
+// meanings (Python's Unicode meanings cannot be expressed there in RE2);
+// with both the ASCII and IGNORECASE flags, case is folded as Unicode
+// folds it (see Regexp.Inexact).
 func Translate(pattern string) (string, error) {
-	flags, body, err := translate(pattern)
-	return flags + body, err
+	tr, err := translate(pattern)
+	return tr.flags + tr.body, err
 }
 
-// translate returns the hoisted global flags ("(?i)" or "") apart from
-// the body, so Compile can anchor the body behind them.
-func translate(pattern string) (flags, body string, err error) {
+// translation is translate's result: the hoisted global flags ("(?i)" or
+// "") apart from the body, so Compile can anchor the body behind them, and
+// how the result differs from Python's meaning ("" when it does not).
+type translation struct {
+	flags, body, inexact string
+}
+
+// asciiCaseNote says what appcfg does with (?a) and (?i) together.
+const asciiCaseNote = "with the ASCII flag (?a) and IGNORECASE (?i) together Python folds the case of ASCII letters only; appcfg folds case as Unicode does (k also matches U+212A KELVIN SIGN, é matches É)"
+
+func translate(pattern string) (translation, error) {
 	t := &pyTranslator{src: pattern, global: map[rune]bool{}}
-	if err := t.run(); err != nil {
-		return "", "", err
+	err := t.run()
+	if err == nil && t.global['a'] {
+		// A global (?a) applies to the whole pattern, also before it.
+		t = &pyTranslator{src: pattern, global: map[rune]bool{}, ascii: true}
+		err = t.run()
 	}
-	body = t.out.String()
+	if err == nil && t.global['a'] && t.global['u'] {
+		err = fmt.Errorf("ASCII and UNICODE flags are incompatible")
+	}
+	if err != nil {
+		return translation{}, err
+	}
+	var tr translation
+	if t.sawASCII && t.sawCase {
+		tr.inexact = asciiCaseNote
+	}
+	body := t.out.String()
 	dollar := `(?:\n?$)`
 	if t.global['m'] {
 		dollar = "$"
 	}
 	body = strings.ReplaceAll(body, string(dollarMark), dollar)
 	var fl strings.Builder
-	for _, f := range "ims" {
+	for _, f := range "ims" { // a and u are applied by the translation itself
 		if t.global[f] {
 			fl.WriteRune(f)
 		}
 	}
 	if fl.Len() > 0 {
-		flags = "(?" + fl.String() + ")"
+		tr.flags = "(?" + fl.String() + ")"
 	}
-	return flags, body, nil
+	tr.body = body
+	return tr, nil
 }
 
 func (t *pyTranslator) unsupported(at int, construct, what string) error {
@@ -118,6 +151,12 @@ func (t *pyTranslator) run() error {
 		case '}':
 			t.out.WriteString(`\}`)
 			t.pos++
+		case ')':
+			if n := len(t.groups); n > 0 {
+				t.ascii, t.groups = t.groups[n-1], t.groups[:n-1]
+			}
+			t.out.WriteByte(')')
+			t.pos++
 		default:
 			r, size := utf8.DecodeRuneInString(t.src[t.pos:])
 			t.literal(r)
@@ -150,12 +189,14 @@ var unsupportedGroups = []struct{ prefix, what string }{
 func (t *pyTranslator) group() error {
 	start := t.pos
 	if t.peek(1) != '?' {
+		t.open()
 		t.out.WriteByte('(')
 		t.pos++
 		return nil
 	}
 	switch t.peek(2) {
 	case ':':
+		t.open()
 		t.out.WriteString("(?:")
 		t.pos += 3
 		return nil
@@ -166,6 +207,7 @@ func (t *pyTranslator) group() error {
 			if end < 0 {
 				return fmt.Errorf("missing '>' in group name at offset %d", start)
 			}
+			t.open()
 			t.out.WriteString(t.src[t.pos : t.pos+end+1])
 			t.pos += end + 1
 			return nil
@@ -199,11 +241,16 @@ func (t *pyTranslator) group() error {
 	return t.flags(start)
 }
 
-// flags handles "(?aiLmsux)" (global) and "(?i-s:...)" (scoped).
+// open notes a group opening, whose ")" restores the flags of now.
+func (t *pyTranslator) open() { t.groups = append(t.groups, t.ascii) }
+
+// flags handles "(?aiLmsux)" (global) and "(?i-s:...)" (scoped). The
+// ASCII flag is applied here (to \d, \w, \s); RE2's \b is ASCII already.
 func (t *pyTranslator) flags(start int) error {
 	i := t.pos + 2
 	var on, off strings.Builder
 	neg := false
+	ascii, unicode := false, false
 	for ; i < len(t.src); i++ {
 		f := t.src[i]
 		switch {
@@ -220,11 +267,19 @@ func (t *pyTranslator) flags(start int) error {
 			case 'x':
 				return t.unsupported(start, group, "verbose flag")
 			case 'L':
-				return t.unsupported(start, group, "locale flag")
+				// Python 3 refuses it in str patterns, as the SDK's are.
+				return fmt.Errorf("bad inline flags: cannot use 'L' flag with a str pattern at position %d", i)
 			case 'a':
-				return t.unsupported(start, group, "ASCII flag")
-			case 'u': // Unicode is already the meaning of str patterns
+				if neg {
+					return fmt.Errorf("bad inline flags: cannot turn off flags 'a', 'u' and 'L' at position %d", i)
+				}
+				ascii = true
 				continue
+			case 'u': // Unicode is already the meaning of str patterns
+				unicode = true
+				continue
+			case 'i':
+				t.sawCase = t.sawCase || !neg
 			}
 			if neg {
 				off.WriteByte(f)
@@ -240,6 +295,9 @@ func (t *pyTranslator) flags(start int) error {
 	if i >= len(t.src) {
 		return fmt.Errorf("missing -, : or ) after inline flags at offset %d", start)
 	}
+	if ascii && unicode {
+		return fmt.Errorf("bad inline flags: flags 'a', 'u' and 'L' are incompatible at position %d", i)
+	}
 	if t.src[i] == ')' {
 		if neg {
 			return fmt.Errorf("missing : after inline flags at offset %d", start)
@@ -247,6 +305,21 @@ func (t *pyTranslator) flags(start int) error {
 		for _, f := range on.String() {
 			t.global[f] = true
 		}
+		if ascii {
+			t.global['a'], t.sawASCII = true, true
+		}
+		if unicode {
+			t.global['u'] = true
+		}
+		t.pos = i + 1
+		return nil
+	}
+	t.open()
+	if ascii {
+		t.ascii, t.sawASCII = true, true
+	}
+	if on.Len() == 0 && off.Len() == 0 {
+		t.out.WriteString("(?:")
 		t.pos = i + 1
 		return nil
 	}
@@ -352,6 +425,50 @@ var unicodeClasses = map[byte][2]string{
 	'S': {`[^\s\v\x1c-\x1f\x{85}\p{Z}]`, `\S`},
 }
 
+// Under the ASCII flag \d, \w and \s are Python's ASCII classes, in and
+// out of a class ([\t\n\v\f\r ] is ASCII whitespace, \v included).
+var asciiClasses = map[byte][2]string{
+	'd': {`[0-9]`, `0-9`},
+	'D': {`[^0-9]`, `\x00-\x2f\x3a-\x{10ffff}`},
+	'w': {`[0-9A-Za-z_]`, `0-9A-Za-z_`},
+	'W': {`[^0-9A-Za-z_]`, `\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x{10ffff}`},
+	's': {`[\t\n\v\f\r ]`, `\t\n\v\f\r `},
+	'S': {`[^\t\n\v\f\r ]`, `\x00-\x08\x0e-\x1f\x21-\x{10ffff}`},
+}
+
+// namedEscapeText is the text of the \N{...} escape at start, as far as it
+// goes ("\N" or "\N{..." when unterminated).
+func namedEscapeText(p string, start int) string {
+	rest := p[start:]
+	if len(rest) > 2 && rest[2] == '{' {
+		if end := strings.IndexByte(rest, '}'); end > 0 {
+			return rest[:end+1]
+		}
+	}
+	return rest[:2]
+}
+
+// namedEscape reads \N{NAME} at start as Python's re does, with its
+// errors.
+func namedEscape(p string, start int) (rune, error) {
+	text := namedEscapeText(p, start)
+	switch {
+	case len(text) == 2 || text[len(text)-1] != '}':
+		if len(text) == 2 && (start+2 >= len(p) || p[start+2] != '{') {
+			return 0, fmt.Errorf("missing { at position %d", start+2)
+		}
+		return 0, fmt.Errorf("missing }, unterminated name at position %d", start+3)
+	case len(text) == 4:
+		return 0, fmt.Errorf("missing character name at position %d", start+3)
+	}
+	name := text[3 : len(text)-1]
+	r, ok := lookupName(name)
+	if !ok {
+		return 0, fmt.Errorf("undefined character name '%s' at position %d", name, start)
+	}
+	return r, nil
+}
+
 // escape translates a backslash sequence, in or out of a class.
 func (t *pyTranslator) escape(inClass bool) error {
 	start := t.pos
@@ -360,6 +477,14 @@ func (t *pyTranslator) escape(inClass bool) error {
 	}
 	c := t.src[t.pos+1]
 	t.pos += 2
+	if cls, ok := asciiClasses[c]; ok && t.ascii {
+		if inClass {
+			t.out.WriteString(cls[1])
+		} else {
+			t.out.WriteString(cls[0])
+		}
+		return nil
+	}
 	if cls, ok := unicodeClasses[c]; ok {
 		if inClass {
 			t.out.WriteString(cls[1])
@@ -392,7 +517,13 @@ func (t *pyTranslator) escape(inClass bool) error {
 	case 'U':
 		return t.hexEscape(start, 8)
 	case 'N':
-		return t.unsupported(start, `\N`, "named Unicode character")
+		r, err := namedEscape(t.src, start)
+		if err != nil {
+			return err
+		}
+		t.pos = start + len(namedEscapeText(t.src, start))
+		t.out.WriteString(fmt.Sprintf(`\x{%x}`, r))
+		return nil
 	}
 	if c >= '0' && c <= '9' {
 		return t.digitEscape(start, c, inClass)

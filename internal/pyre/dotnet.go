@@ -1,0 +1,298 @@
+package pyre
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Under the ASCII flag, .NET's Unicode classes are written out: \d, \w
+// and \s as Python's ASCII classes, in and out of a class, and \b, \B as
+// look-arounds on ASCII word characters (.NET has no (?a)).
+var dotNetASCII = map[byte][2]string{
+	'd': {`[0-9]`, `0-9`},
+	'D': {`[^0-9]`, "\\x00-\\x2f\\x3a-\U0010FFFF"},
+	'w': {`[0-9A-Za-z_]`, `0-9A-Za-z_`},
+	'W': {`[^0-9A-Za-z_]`, "\\x00-\\x2f\\x3a-\\x40\\x5b-\\x5e\\x60\\x7b-\U0010FFFF"},
+	's': {`[\t\n\v\f\r ]`, `\t\n\v\f\r `},
+	'S': {`[^\t\n\v\f\r ]`, "\\x00-\\x08\\x0e-\\x1f\\x21-\U0010FFFF"},
+	'b': {`(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))`, `\b`},
+	'B': {`(?:(?<=[0-9A-Za-z_])(?=[0-9A-Za-z_])|(?<![0-9A-Za-z_])(?![0-9A-Za-z_]))`, `\B`},
+}
+
+// toDotNet rewrites a Python pattern into the .NET syntax regexp2 reads,
+// where the two differ: (?P<name>…) is (?<name>…), (?P=name) is
+// \k<name>, Python's \Z (the very end) is .NET's \z, {,n} is {0,n},
+// \N{NAME} is the character, and a possessive quantifier (X*+, X++, X?+,
+// X{m,n}+, Python 3.11), which .NET lacks, is the atomic group it means,
+// (?>X*). The flags .NET does not know are applied here and dropped: u
+// (Unicode, already the meaning) and a (ASCII: dotNetASCII). Escapes and
+// character classes are otherwise copied as they are. The note is
+// Inexact's: the ASCII and IGNORECASE flags together are approximated.
+func toDotNet(p string) (string, string, error) {
+	var out []byte
+	var groups []int  // where each open group starts in out
+	var asciis []bool // the ASCII flag outside each open group
+	atom := -1        // where the last quantifiable item starts in out, -1 for none
+	ascii := globalASCII(p)
+	sawASCII, sawCase := ascii, false
+	inClass := false
+	open := func(at int) {
+		groups = append(groups, at)
+		asciis = append(asciis, ascii)
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		start := len(out)
+		switch {
+		case c == '\\' && i+1 < len(p):
+			switch {
+			case p[i+1] == 'Z' && !inClass:
+				out = append(out, `\z`...)
+				i++
+			case p[i+1] == 'N':
+				r, err := namedEscape(p, i)
+				if err != nil {
+					return "", "", err
+				}
+				out = appendDotNetRune(out, r)
+				i += len(namedEscapeText(p, i)) - 1
+			case ascii && dotNetASCII[p[i+1]] != [2]string{}:
+				if inClass {
+					out = append(out, dotNetASCII[p[i+1]][1]...)
+				} else {
+					out = append(out, dotNetASCII[p[i+1]][0]...)
+				}
+				i++
+			case p[i+1] == 'U' && i+10 <= len(p):
+				// .NET has no \UXXXXXXXX; translate checked the digits.
+				v, err := strconv.ParseUint(p[i+2:i+10], 16, 32)
+				if err != nil || v > unicode.MaxRune {
+					return "", "", fmt.Errorf(`bad escape %s at position %d`, p[i:i+10], i)
+				}
+				out = appendDotNetRune(out, rune(v))
+				i += 9
+			default:
+				_, size := utf8.DecodeRuneInString(p[i+1:])
+				out = append(out, p[i:i+1+size]...)
+				i += size
+			}
+			if !inClass {
+				atom = start
+			}
+			continue
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+			out = append(out, c)
+			continue
+		case c == '[':
+			inClass = true
+			atom = start
+			// a ']' right after '[' or '[^' is a literal
+			out = append(out, '[')
+			if i+1 < len(p) && p[i+1] == '^' {
+				out = append(out, '^')
+				i++
+			}
+			if i+1 < len(p) && p[i+1] == ']' {
+				out = append(out, ']')
+				i++
+			}
+			continue
+		case strings.HasPrefix(p[i:], "(?P="):
+			if end := strings.IndexByte(p[i:], ')'); end > 0 {
+				out = append(out, `\k<`+p[i+len("(?P="):i+end]+`>`...)
+				i += end
+				atom = start
+				continue
+			}
+		case strings.HasPrefix(p[i:], "(?P<"):
+			out = append(out, "(?<"...)
+			i += len("(?P<") - 1
+			open(start)
+			atom = -1
+			continue
+		case strings.HasPrefix(p[i:], "(?#"):
+			end := strings.IndexByte(p[i:], ')')
+			if end < 0 {
+				end = len(p) - i - 1
+			}
+			i += end // a comment is nothing
+			continue
+		case c == '(' && !strings.HasPrefix(p[i:], "(?"):
+			open(start)
+			out = append(out, c)
+			atom = -1
+			continue
+		case c == '(' && !strings.HasPrefix(p[i:], "(?P"):
+			if n := dotNetGroupPrefix(p[i:]); n > 0 {
+				out = append(out, p[i:i+n]...)
+				i += n - 1
+				open(start)
+				if n == 3 && p[i] == '(' { // (?(1)…): the condition's ")" closes one more
+					open(start)
+				}
+				atom = -1
+				continue
+			}
+			if n, setsASCII := dotNetFlags(p[i:]); n > 0 {
+				group := p[i : i+n]
+				if on, _, _ := strings.Cut(group, "-"); strings.Contains(on, "i") {
+					sawCase = true
+				}
+				kept := strings.NewReplacer("a", "", "u", "").Replace(group)
+				if strings.HasSuffix(group, ")") { // global flags: no group opens
+					if kept != "(?)" && kept != "(?-)" {
+						out = append(out, kept...)
+					}
+					i += n - 1
+					continue
+				}
+				if kept == "(?-:" {
+					kept = "(?:"
+				}
+				out = append(out, kept...)
+				i += n - 1
+				open(start)
+				if setsASCII {
+					ascii, sawASCII = true, true
+				}
+				atom = -1
+				continue
+			}
+			// Anything else after "(?" is copied for regexp2 to judge.
+			out = append(out, "(?"...)
+			i++
+			atom = -1
+			continue
+		case c == ')':
+			out = append(out, c)
+			atom = -1
+			if n := len(groups); n > 0 {
+				atom, groups = groups[n-1], groups[:n-1]
+				ascii, asciis = asciis[n-1], asciis[:n-1]
+			}
+			continue
+		case c == '*' || c == '+' || c == '?' || c == '{' && isRepeat(p[i:]):
+			n := 1
+			if c == '{' {
+				n = strings.IndexByte(p[i:], '}') + 1
+				q := p[i : i+n]
+				if strings.HasPrefix(q, "{,") {
+					q = "{0," + q[2:]
+				}
+				out = append(out, q...)
+			} else {
+				out = append(out, c)
+			}
+			i += n - 1
+			if atom >= 0 && i+1 < len(p) && p[i+1] == '+' {
+				// X*+ is (?>X*): what X* matched is never given back.
+				out = append(out[:atom], append(append([]byte("(?>"), out[atom:]...), ')')...)
+				i++
+				if i+1 < len(p) && (strings.IndexByte("*+?", p[i+1]) >= 0 || p[i+1] == '{' && isRepeat(p[i+1:])) {
+					return "", "", fmt.Errorf("multiple repeat at position %d", i+1)
+				}
+			}
+			atom = -1
+			continue
+		case c == '|' || c == '^' || c == '$':
+			atom = -1
+			out = append(out, c)
+			continue
+		}
+		atom = start
+		out = append(out, c)
+	}
+	inexact := ""
+	if sawASCII && sawCase {
+		inexact = asciiCaseNote
+	}
+	return string(out), inexact, nil
+}
+
+// globalASCII reports whether p sets the ASCII flag for the whole
+// pattern, with a "(?a…)" group of flags alone anywhere outside a class.
+func globalASCII(p string) bool {
+	inClass := false
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '\\':
+			i++
+		case inClass:
+			inClass = c != ']'
+		case c == '[':
+			inClass = true
+			if strings.HasPrefix(p[i+1:], "^]") {
+				i += 2
+			} else if strings.HasPrefix(p[i+1:], "]") {
+				i++
+			}
+		case c == '(':
+			if n, a := dotNetFlags(p[i:]); n > 0 && a && p[i+n-1] == ')' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// appendDotNetRune appends r as .NET reads one character: \uXXXX, or the
+// character itself beyond the BMP (none of those is a metacharacter).
+func appendDotNetRune(out []byte, r rune) []byte {
+	if r <= 0xFFFF {
+		return fmt.Appendf(out, `\u%04X`, r)
+	}
+	return utf8.AppendRune(out, r)
+}
+
+// dotNetGroupPrefix measures the group extension at the start of p that
+// both syntaxes spell alike ("(?:", "(?=", "(?!", "(?<=", "(?<!", "(?>",
+// "(?("), 0 for none.
+func dotNetGroupPrefix(p string) int {
+	for _, g := range []string{"(?<=", "(?<!", "(?:", "(?=", "(?!", "(?>", "(?("} {
+		if strings.HasPrefix(p, g) {
+			return len(g)
+		}
+	}
+	return 0
+}
+
+// dotNetFlags measures the inline-flag group at the start of p, "(?ai)"
+// or "(?a-i:": its length (0 when p does not start one) and whether it
+// sets the ASCII flag.
+func dotNetFlags(p string) (int, bool) {
+	if !strings.HasPrefix(p, "(?") {
+		return 0, false
+	}
+	ascii := false
+	for j := 2; j < len(p); j++ {
+		switch f := p[j]; {
+		case f == ')' || f == ':':
+			if j == 2 {
+				return 0, false // "(?:" is a plain group
+			}
+			return j + 1, ascii
+		case f == 'a':
+			ascii = true
+		case strings.IndexByte("-imsux", f) < 0:
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// isRepeat reports whether p starts a {m}, {m,}, {,n} or {m,n}
+// repetition, which Python reads as one; any other "{" is a literal.
+func isRepeat(p string) bool {
+	end := strings.IndexByte(p, '}')
+	if end < 0 {
+		return false
+	}
+	lo, hi, comma := strings.Cut(p[1:end], ",")
+	return isDigits(lo, comma) && isDigits(hi, true)
+}
