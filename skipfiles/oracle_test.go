@@ -12,24 +12,8 @@ import (
 	"testing"
 
 	"github.com/appcfg/appcfg/internal/corpus"
+	"github.com/appcfg/appcfg/internal/sdktest"
 )
-
-// sdkPython finds the Python that runs the Cloud SDK's own code.
-func sdkPython(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{"/usr/lib/google-cloud-sdk/platform/bundledpythonunix/bin/python3"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("python3"); err == nil {
-		if _, err := exec.LookPath("gcloud"); err == nil {
-			return p
-		}
-	}
-	t.Skip("no Cloud SDK python found (need /usr/lib/google-cloud-sdk or python3 and gcloud on PATH); skipping the comparison with the SDK")
-	return ""
-}
 
 // refResult is the output of scripts/skipfiles_ref.py.
 type refResult struct {
@@ -66,7 +50,7 @@ func TestOracleCorpusApps(t *testing.T) {
 	if dir == "" {
 		t.Skip("shared corpus not found; set APPCFG_CORPUS")
 	}
-	py := sdkPython(t)
+	py, _ := sdktest.Python(t)
 	apps, err := filepath.Glob(filepath.Join(dir, "apps", "*", "app.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +139,7 @@ func diffSets(got, want []string) string {
 // TestOracleGenerated compares with the SDK on a generated tree and
 // skip_files lists that use Python-only syntax.
 func TestOracleGenerated(t *testing.T) {
-	py := sdkPython(t)
+	py, _ := sdktest.Python(t)
 	tree := []string{"main.py", "main.pyc", "lib/a.py", "lib/a.pyc", "lib/sub/b.txt", "static/x.css", "static/img/y.png",
 		"README", "ReadMe.md", "tests/t1.py", "tests/data/d.json", "a~", "#x#", ".hidden/h", "RCS/v", "d/RCS/v",
 		"node_modules/m/i.js", "x{y}", "123.txt", "café.txt", "notes.bak", "build/out.o", "docs/a.md"}

@@ -13,20 +13,9 @@ import (
 
 	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/internal/corpus"
+	"github.com/appcfg/appcfg/internal/sdktest"
 	"gopkg.in/yaml.v3"
 )
-
-// sdkRoot is the Cloud SDK install: $CLOUDSDK_ROOT, else where the Debian
-// package puts it.
-func sdkRoot() string {
-	if r := os.Getenv("CLOUDSDK_ROOT"); r != "" {
-		return r
-	}
-	return "/usr/lib/google-cloud-sdk"
-}
-
-// sdkPython is the Python the Cloud SDK bundles; sdk_oracle.py runs on it.
-var sdkPython = filepath.Join(sdkRoot(), "platform", "bundledpythonunix", "bin", "python3")
 
 type oracleVerdict struct {
 	File      string `json:"file"`
@@ -39,9 +28,7 @@ type oracleVerdict struct {
 // verdict on each app file.
 func runOracle(t *testing.T, files []string) map[string]oracleVerdict {
 	t.Helper()
-	if _, err := os.Stat(sdkPython); err != nil {
-		t.Skip("the Cloud SDK's bundled python is not installed: " + sdkPython)
-	}
+	python, root := sdktest.Python(t)
 	script, err := filepath.Abs("../scripts/sdk_oracle.py")
 	if err != nil {
 		t.Fatal(err)
@@ -50,8 +37,8 @@ func runOracle(t *testing.T, files []string) map[string]oracleVerdict {
 	for _, f := range files {
 		args = append(args, "app", f)
 	}
-	cmd := exec.Command(sdkPython, args...)
-	cmd.Env = append(os.Environ(), "CLOUDSDK_ROOT="+sdkRoot())
+	cmd := exec.Command(python, args...)
+	cmd.Env = append(os.Environ(), "CLOUDSDK_ROOT="+root)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -220,9 +207,7 @@ func TestAppDifferential(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the SDK's parser on many files")
 	}
-	if _, err := os.Stat(sdkPython); err != nil {
-		t.Skip("the Cloud SDK's bundled python is not installed: " + sdkPython)
-	}
+	sdktest.Python(t)
 	files, err := corpusAppFiles(false)
 	if err != nil {
 		t.Fatal(err)
@@ -539,7 +524,7 @@ func TestAppRules(t *testing.T) {
 // recorded verdicts are still what the SDK says.
 func checkRecordedVerdicts(t *testing.T, paths, names []string, sdkOK []bool) {
 	t.Helper()
-	if _, err := os.Stat(sdkPython); err != nil {
+	if _, _, ok := sdktest.Find(); !ok {
 		return
 	}
 	sdk := runOracle(t, paths)

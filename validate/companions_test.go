@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/appcfg/appcfg/appconfig"
+	"github.com/appcfg/appcfg/internal/sdktest"
 )
 
 type companionCase struct {
@@ -182,14 +183,7 @@ func TestCompanionProblems(t *testing.T) {
 // sdkOracle finds the Cloud SDK's python and scripts/sdk_oracle.py.
 func sdkOracle(t *testing.T) (python, script, root string) {
 	t.Helper()
-	root = os.Getenv("CLOUDSDK_ROOT")
-	if root == "" {
-		root = "/usr/lib/google-cloud-sdk"
-	}
-	python = filepath.Join(root, "platform", "bundledpythonunix", "bin", "python3")
-	if _, err := os.Stat(python); err != nil {
-		t.Skip("the Cloud SDK's bundled python is absent (set CLOUDSDK_ROOT); skipping the comparison with the SDK")
-	}
+	python, root = sdktest.Python(t)
 	_, self, _, _ := runtime.Caller(0)
 	return python, filepath.Join(filepath.Dir(self), "..", "scripts", "sdk_oracle.py"), root
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/appcfg/appcfg/internal/sdktest"
 )
 
 func TestParse(t *testing.T) {
@@ -167,29 +169,6 @@ func TestNextNeverMatches(t *testing.T) {
 	}
 }
 
-// sdkPython finds the Cloud SDK's bundled python and the SDK root.
-func sdkPython(t *testing.T) (python, root string) {
-	t.Helper()
-	root = os.Getenv("CLOUDSDK_ROOT")
-	if root == "" {
-		root = "/usr/lib/google-cloud-sdk"
-		if g, err := exec.LookPath("gcloud"); err == nil {
-			if real, err := filepath.EvalSymlinks(g); err == nil {
-				root = filepath.Dir(filepath.Dir(real))
-			}
-		}
-	}
-	for _, p := range []string{filepath.Join(root, "platform", "bundledpythonunix", "bin", "python3"), "python3"} {
-		if lp, err := exec.LookPath(p); err == nil {
-			if _, err := os.Stat(filepath.Join(root, "lib", "googlecloudsdk", "appengine", "googlecron")); err == nil {
-				return lp, root
-			}
-		}
-	}
-	t.Skip("Cloud SDK with googlecron not found (set CLOUDSDK_ROOT); skipping the comparison with the SDK")
-	return "", ""
-}
-
 type refRequest struct {
 	Schedule string `json:"schedule"`
 	Start    string `json:"start"`
@@ -287,7 +266,7 @@ func TestDifferentialSDK(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the Cloud SDK's python")
 	}
-	python, root := sdkPython(t)
+	python, root := sdktest.Python(t)
 	_, self, _, _ := runtime.Caller(0)
 	script := filepath.Join(filepath.Dir(self), "..", "..", "scripts", "groc_ref.py")
 	starts := []string{"2021-03-14T06:30:00Z", "2021-11-07T05:59:00Z", "2024-02-28T23:59:30Z",

@@ -24,20 +24,29 @@ func Root() string {
 	return "/usr/lib/google-cloud-sdk"
 }
 
-// Python returns the Python that runs the SDK's own code (the one it
-// bundles, else python3 on PATH) and the SDK root, or skips t, saying
-// what is missing, when the SDK is not installed.
-func Python(t testing.TB) (python, root string) {
-	t.Helper()
+// Find returns the Python that runs the SDK's own code (the one it
+// bundles, else python3 on PATH) and the SDK root; ok is false when the
+// SDK or a python3 is missing.
+func Find() (python, root string, ok bool) {
 	root = Root()
 	if _, err := os.Stat(filepath.Join(root, "lib", "googlecloudsdk")); err != nil {
-		t.Skipf("the Cloud SDK is not installed at %s (set CLOUDSDK_ROOT); skipping the comparison with Google's own code", root)
+		return "", root, false
 	}
 	for _, p := range []string{filepath.Join(root, "platform", "bundledpythonunix", "bin", "python3"), "python3"} {
 		if lp, err := exec.LookPath(p); err == nil {
-			return lp, root
+			return lp, root, true
 		}
 	}
-	t.Skipf("no python3 to run the Cloud SDK at %s; skipping the comparison with Google's own code", root)
-	return "", ""
+	return "", root, false
+}
+
+// Python is Find, skipping t with a message naming what is missing when
+// the SDK or its python is absent.
+func Python(t testing.TB) (python, root string) {
+	t.Helper()
+	python, root, ok := Find()
+	if !ok {
+		t.Skipf("the Cloud SDK (with a python3) is not installed at %s (set CLOUDSDK_ROOT); skipping the comparison with Google's own code", root)
+	}
+	return python, root
 }
