@@ -47,34 +47,7 @@ func TestSDKPythonVerdicts(t *testing.T) {
 		"a b", " ", "\u00a0", "\x0b", "\t", "foo", "afoo", "éfoo", "b", "bb", "abb", "aabb", "😀", ".",
 		"aaab", "aac", "abbc", "bac", "!", "a1", "1a", "1 2", "_", "x_1", "ab1", "a\n", "ébc",
 	}
-	in, _ := json.Marshal(map[string][]string{"patterns": patterns, "paths": paths})
-	script := `
-import json, re, sys, warnings
-warnings.simplefilter("ignore")
-j = json.load(sys.stdin)
-out = []
-for p in j["patterns"]:
-    try:
-        r = re.compile(p)
-    except Exception as e:  # re.error, or ValueError for (?a) with (?u)
-        out.append({"error": str(e)}); continue
-    out.append({"match": [bool(r.match(s)) for s in j["paths"]]})
-print(json.dumps(out))`
-	cmd := exec.Command(python, "-c", script)
-	cmd.Stdin = strings.NewReader(string(in))
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", python, err, stderr.String())
-	}
-	var want []struct {
-		Error string `json:"error"`
-		Match []bool `json:"match"`
-	}
-	if err := json.Unmarshal(out, &want); err != nil || len(want) != len(patterns) {
-		t.Fatalf("python output: %v\n%s", err, out)
-	}
+	want := pythonMatches(t, python, patterns, paths)
 	compared := 0
 	inexact := map[string]bool{`(?ai)k`: true, `(?i)(?a)é`: true, `(?a:(?i:s))`: true, `(?ai)(?=.)k`: true}
 	for i, p := range patterns {
@@ -104,4 +77,43 @@ print(json.dumps(out))`
 		}
 	}
 	t.Logf("%d pattern/path pairs agree with the SDK's Python re", compared)
+}
+
+// pyVerdict is Python's verdict on one pattern: the error re.compile
+// raised, else re.match's answer for each path.
+type pyVerdict struct {
+	Error string `json:"error"`
+	Match []bool `json:"match"`
+}
+
+// pythonMatches asks python's re for its verdict on each pattern, over
+// every path.
+func pythonMatches(t *testing.T, python string, patterns, paths []string) []pyVerdict {
+	t.Helper()
+	in, _ := json.Marshal(map[string][]string{"patterns": patterns, "paths": paths})
+	script := `
+import json, re, sys, warnings
+warnings.simplefilter("ignore")
+j = json.load(sys.stdin)
+out = []
+for p in j["patterns"]:
+    try:
+        r = re.compile(p)
+    except Exception as e:  # re.error, or ValueError for (?a) with (?u)
+        out.append({"error": str(e) or type(e).__name__}); continue
+    out.append({"match": [bool(r.match(s)) for s in j["paths"]]})
+print(json.dumps(out))`
+	cmd := exec.Command(python, "-c", script)
+	cmd.Stdin = strings.NewReader(string(in))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", python, err, stderr.String())
+	}
+	var v []pyVerdict
+	if err := json.Unmarshal(out, &v); err != nil || len(v) != len(patterns) {
+		t.Fatalf("python output (%d verdicts for %d patterns): %v\n%s", len(v), len(patterns), err, out)
+	}
+	return v
 }
