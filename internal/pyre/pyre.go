@@ -1,16 +1,3 @@
-// Package pyre is the one place Python regular expressions become Go:
-// app.yaml's skip_files, handler urls and upload patterns, the SDK's own
-// attribute patterns and the bulkloader's regexp transforms are Python
-// patterns, and validate, ls_files/update, serve and bulkload must read
-// each one alike.
-//
-// A pattern is translated to Go's RE2 syntax (Translate) where that is
-// exact; a match anchored at the start (Python's re.match, which skip_files
-// and every full match use) then runs on a lazily built DFA, a walk over
-// the bytes of the input. A pattern RE2 cannot run (look-around,
-// back-references, conditionals) is run by a backtracking engine
-// (github.com/dlclark/regexp2 in its default, .NET-compatible syntax,
-// neither RE2 nor ECMAScript mode), as Python's re runs it.
 package pyre
 
 import (

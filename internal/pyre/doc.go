@@ -1,0 +1,22 @@
+// Package pyre is the one place Python regular expressions become Go:
+// app.yaml's skip_files, handler urls and upload patterns, the SDK's own
+// attribute patterns and the bulkloader's regexp transforms are Python
+// patterns, and validate, ls_files/update, serve and bulkload must read
+// each one alike.
+//
+// The dialect is Python 3.12's re, the Python gcloud 528 deploys with:
+// whatever it compiles compiles here, and what it refuses is refused but
+// for what older Pythons took (global flags after the start, hoisted).
+// A pattern is translated to Go's RE2 syntax (Translate) where that is
+// exact; a match anchored at the start (Python's re.match, which skip_files
+// and every full match use) then runs on a lazily built DFA, a walk over
+// the bytes of the input. A pattern RE2 cannot run (look-around,
+// back-references, conditionals, atomic groups, possessive quantifiers,
+// the verbose flag) is run by a backtracking engine
+// (github.com/dlclark/regexp2 in its default, .NET-compatible syntax,
+// neither RE2 nor ECMAScript mode; toDotNet rewrites what the syntaxes
+// spell differently), as Python's re runs it. \N{NAME} becomes the
+// character and the ASCII flag (?a) the ASCII classes, for both engines.
+// The one approximation, (?a) with (?i), is reported by Regexp.Inexact,
+// so that validate can warn.
+package pyre
