@@ -179,7 +179,9 @@ type Prefetcher interface {
 	// Prefetch starts, in the background, what MissingBlobs(ctx, app, …)
 	// will need. It returns at once and never fails: a reading that fails
 	// or is not done is simply done again by MissingBlobs. Work it starts
-	// ends when ctx ends or the backend is closed, whichever is first.
+	// ends when ctx ends or the backend is closed, whichever is first. A
+	// second call for app while the first's reading is unused does
+	// nothing, so a caller may start it as early as it knows the app.
 	Prefetch(ctx context.Context, app string)
 }
 
@@ -319,4 +321,19 @@ type VersionMatcher interface {
 	// manifest (paths and digests), runtime and configuration. A missing
 	// version is not the same (false, nil).
 	SameVersion(ctx context.Context, spec VersionSpec) (bool, error)
+}
+
+// LiveChecker is implemented by hosts that can tell, in one consistent
+// read that writes nothing, that a deploy would change nothing at all: an
+// unchanged redeploy then takes no lock and writes nothing (on the local
+// store, no transaction and no fsync).
+type LiveChecker interface {
+	// LiveAsIs returns the version as the host holds it, and true, when
+	// all of this held at one moment: spec's version exists with the same
+	// manifest, runtime and configuration (as SameVersion says); it is not
+	// stopped; every content its manifest names is held as MissingBlobs
+	// checks it; no deploy holds or left the version's lock; and, when
+	// promote, it has all of its service's traffic. Anything else, or a
+	// host that cannot tell, is false: the deploy then runs as usual.
+	LiveAsIs(ctx context.Context, spec VersionSpec, promote bool) (Version, bool, error)
 }

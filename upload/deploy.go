@@ -154,6 +154,19 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		res.Bytes += f.Size
 	}
 
+	// A version live exactly as this deploy would leave it needs no lock
+	// and no write: nothing is sent, created or promoted. (A host that
+	// stored the files as they were hashed held nothing of the app.)
+	if ing == nil {
+		if v, live, err := liveAsIs(ctx, b, opts, files); err != nil {
+			return nil, err
+		} else if live {
+			res.Unchanged, res.Deployed, res.Promoted = true, v, !opts.NoPromote
+			rep.Status(unchangedStatus(opts))
+			return pushCompanions(ctx, b, nil, opts, res, rep)
+		}
+	}
+
 	if lk == nil {
 		if lk, ctx, err = lockVersion(ctx, b, opts, rep); err != nil {
 			return nil, err
@@ -189,7 +202,7 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 			return nil, lk.explain(ctx, err)
 		} else if same {
 			res.Unchanged = true
-			rep.Status(fmt.Sprintf("Version %s of service %s is unchanged (the same files and configuration): nothing is sent or created.", opts.Version, opts.Service))
+			rep.Status(unchangedStatus(opts))
 			if opts.DryRun {
 				return res, nil
 			}
@@ -250,6 +263,11 @@ func promoteAndPush(ctx context.Context, b backend.Backend, lk *heldLock, opts O
 			res.Deployed.Traffic = 1
 		}
 	}
+	return pushCompanions(ctx, b, lk, opts, res, rep)
+}
+
+// pushCompanions pushes the companion files, once the version is live.
+func pushCompanions(ctx context.Context, b backend.Backend, lk *heldLock, opts Options, res *Result, rep progress.Reporter) (*Result, error) {
 	if opts.Companions != nil {
 		pushed, warnings, err := opts.Companions.Push(ctx, b, rep)
 		res.Pushed, res.Warnings = pushed, append(res.Warnings, warnings...)
@@ -650,6 +668,29 @@ func unchanged(ctx context.Context, b backend.Backend, opts Options, files []has
 		}
 	}
 	return same, nil
+}
+
+// unchangedStatus says that an unchanged version was left as it is.
+func unchangedStatus(opts Options) string {
+	return fmt.Sprintf("Version %s of service %s is unchanged (the same files and configuration): nothing is sent or created.", opts.Version, opts.Service)
+}
+
+// liveAsIs returns the version when the host tells, without writing, that
+// it is live exactly as this deploy would leave it (backend.LiveChecker):
+// the same files and configuration, every content held, no deploy of it
+// in flight, and (unless NoPromote) all of its service's traffic. A host
+// that cannot tell, or fails to, gets the usual deploy, which finds the
+// same answer under the version's lock.
+func liveAsIs(ctx context.Context, b backend.Backend, opts Options, files []hashed) (*backend.Version, bool, error) {
+	lc, ok := b.(backend.LiveChecker)
+	if !ok || opts.DryRun {
+		return nil, false, nil
+	}
+	v, live, err := lc.LiveAsIs(ctx, spec(opts, files), !opts.NoPromote)
+	if err != nil || !live {
+		return nil, false, ctx.Err() // only a cancellation stops the deploy
+	}
+	return &v, true, nil
 }
 
 func spec(opts Options, files []hashed) backend.VersionSpec {

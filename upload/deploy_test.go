@@ -409,3 +409,55 @@ func TestRedeployResendsLostBlobs(t *testing.T) {
 		t.Fatalf("third deploy: %+v, %v; want nothing sent, unchanged", again, err)
 	}
 }
+
+// TestUnchangedRedeployWritesNothing: redeploying a version that is live
+// as it is takes no lock and commits nothing (the store's write-ahead log
+// does not grow, and the versions stamp serve watches keeps its value);
+// with another deploy of the version in flight it is still refused.
+func TestUnchangedRedeployWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	store := t.TempDir()
+	lb, err := local.NewFactory().Open(ctx, "local:"+store, store, backend.Env{User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lb.Close() })
+	_, files := writeApp(t, 8)
+	if _, err := Deploy(ctx, lb, baseOptions(files), nil); err != nil {
+		t.Fatal(err)
+	}
+	state := func() string {
+		t.Helper()
+		wal, err := os.Stat(filepath.Join(store, "appcfg.db-wal"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stamp, err := os.ReadFile(filepath.Join(store, "versions.stamp"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("log of %d bytes, stamp %s", wal.Size(), stamp)
+	}
+	before := state()
+	res, err := Deploy(ctx, lb, baseOptions(files), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Unchanged || !res.Promoted || res.Missing != 0 || res.Deployed == nil || res.Deployed.Traffic != 1 {
+		t.Fatalf("unchanged redeploy: %+v, want unchanged, promoted, nothing sent, the version with all the traffic", res)
+	}
+	if after := state(); after != before {
+		t.Errorf("an unchanged redeploy wrote to the store: %s before, %s after", before, after)
+	}
+
+	key := backend.LockKey{App: "app", Service: "default", Version: "v1"}
+	other := backend.Owner{User: "someone", Host: "elsewhere", PID: 42, Acquired: time.Now()}
+	if _, err := lb.(backend.Locker).AcquireLock(ctx, key, other, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Deploy(ctx, lb, baseOptions(files), nil)
+	var le *backend.LockedError
+	if !errors.As(err, &le) || le.Owner.User != "someone" {
+		t.Fatalf("unchanged redeploy while another deploy holds the lock returned %v, want it refused", err)
+	}
+}

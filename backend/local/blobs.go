@@ -66,13 +66,10 @@ func (b *Backend) MissingBlobs(ctx context.Context, app string, digests []string
 			return nil, err
 		}
 	}
-	held, err := recordedBlobs(ctx, b.db, app, digests)
+	held, err := b.heldInPlace(ctx, b.db, app, digests)
 	if err != nil {
 		return nil, err
 	}
-	// A stat per held blob, not a read: content damaged in place (same
-	// size) is what OpenBlob's readers and `appcfg verify` catch.
-	b.dropLost(ctx, held)
 	missing := make([]string, 0, len(digests)-len(held))
 	for _, d := range digests {
 		if _, ok := held[d]; !ok {
@@ -82,17 +79,36 @@ func (b *Backend) MissingBlobs(ctx context.Context, app string, digests []string
 	return missing, nil
 }
 
-// dropLost removes from held every blob whose file is absent or not of the
-// recorded size. The blobs are checked directory by directory, each stat
-// relative to its blobs/ab directory opened once (see inPlaceIn), on a few
-// goroutines: on a cold cache each stat waits on the disk.
-func (b *Backend) dropLost(ctx context.Context, held map[string]int64) {
-	if len(held) == 0 {
-		return
+// heldInPlace returns the size of each digest among digests that app has a
+// record of (read through q) and whose file is in place with that size.
+func (b *Backend) heldInPlace(ctx context.Context, q queryer, app string, digests []string) (map[string]int64, error) {
+	held, err := recordedBlobs(ctx, q, app, digests)
+	if err != nil {
+		return nil, err
 	}
+	// A stat per held blob, not a read: content damaged in place (same
+	// size) is what OpenBlob's readers and `appcfg verify` catch. The
+	// ones Prefetch stat'ed during this deploy are not stat'ed again.
+	b.dropLost(ctx, held, b.takePrefetched(ctx, app).inPlaceSeen(), statWorkers)
+	return held, nil
+}
+
+// dropLost removes from held every blob whose file is absent or not of the
+// recorded size, but for those seen (stat'ed by Prefetch) in place with
+// that size. The blobs are checked directory by directory, each stat
+// relative to its blobs/ab directory opened once (see inPlaceIn), on a few
+// goroutines (at most workers): on a cold cache each stat waits on the
+// disk.
+func (b *Backend) dropLost(ctx context.Context, held, seen map[string]int64, workers int) {
 	byDir := make(map[string][]string)
-	for d := range held {
+	for d, size := range held {
+		if got, ok := seen[d]; ok && got == size {
+			continue
+		}
 		byDir[d[:2]] = append(byDir[d[:2]], d)
+	}
+	if len(byDir) == 0 {
+		return
 	}
 	type group struct {
 		prefix string
@@ -108,7 +124,7 @@ func (b *Backend) dropLost(ctx context.Context, held map[string]int64) {
 		}
 		groups = append(groups, g)
 	}
-	workers := min(4, len(groups))
+	workers = min(workers, len(groups))
 	var wg sync.WaitGroup
 	var crashed crash.Catcher
 	for w := range workers {
@@ -132,6 +148,10 @@ func (b *Backend) dropLost(ctx context.Context, held map[string]int64) {
 		}
 	}
 }
+
+// statWorkers is how many goroutines check blob files when a deploy waits
+// for the answer.
+const statWorkers = 4
 
 // fileInPlace reports whether the blob's file exists with size bytes.
 func (b *Backend) fileInPlace(digest string, size int64) bool {
@@ -161,13 +181,46 @@ func recordedBlobs(ctx context.Context, q queryer, app string, digests []string)
 	for _, d := range digests {
 		want[d] = struct{}{}
 	}
-	held = make(map[string]int64, len(digests))
+	return parseHeld(found, want, len(digests))
+}
+
+// appBlobs returns the size of each blob app has a record of, or nil when
+// it has none or more than max.
+func appBlobs(ctx context.Context, q queryer, app string, max int) (map[string]int64, error) {
+	appID, err := lookupApp(ctx, q, app)
+	if errors.Is(err, backend.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	stored, err := countHeld(ctx, q, appID)
+	if err != nil || stored == 0 || stored > max {
+		return nil, err
+	}
+	found, err := allHeld(ctx, q, appID)
+	if err != nil {
+		return nil, err
+	}
+	return parseHeld(found, nil, stored)
+}
+
+// parseHeld reads queryHeld's "sha1 size" records into a map, keeping
+// only the digests in want (all when want is nil).
+func parseHeld(found string, want map[string]struct{}, n int) (map[string]int64, error) {
+	held := make(map[string]int64, n)
 	for rest := found; rest != ""; {
 		var rec string
 		rec, rest, _ = strings.Cut(rest, ",")
 		d, size, ok := strings.Cut(rec, " ")
-		if _, asked := want[d]; !ok || !asked {
+		if !ok {
 			continue
+		}
+		if _, asked := want[d]; want != nil && !asked {
+			continue
+		}
+		if want == nil && checkDigest(d) != nil {
+			return nil, fmt.Errorf("the store has a blob record with a damaged digest %q", d)
 		}
 		n, err := strconv.ParseInt(size, 10, 64)
 		if err != nil {
@@ -183,28 +236,43 @@ func recordedBlobs(ctx context.Context, q queryer, app string, digests []string)
 // one result row however many digests: a row per digest through
 // database/sql costs more than the lookup itself.
 func queryHeld(ctx context.Context, q queryer, appID int64, digests []string) (string, error) {
-	var stored int
-	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM blobs WHERE app_id = ?`, appID).Scan(&stored); err != nil {
-		return "", dbErr(ctx, "checking which files the store lacks", err)
+	stored, err := countHeld(ctx, q, appID)
+	if err != nil {
+		return "", err
 	}
-	var found sql.NullString
-	var err error
 	if stored <= 4*len(digests) {
 		// A deploy usually asks about most of what the app holds: reading
 		// the app's whole list beats one index probe per digest.
-		err = q.QueryRowContext(ctx, `SELECT group_concat(sha1 || ' ' || size, ',') FROM blobs WHERE app_id = ?`,
-			appID).Scan(&found)
-	} else {
-		// The list travels as one JSON array, not thousands of parameters.
-		list, jerr := json.Marshal(digests)
-		if jerr != nil {
-			return "", fmt.Errorf("checking which files the store lacks: %w", jerr)
-		}
-		err = q.QueryRowContext(ctx, `
-SELECT group_concat(sha1 || ' ' || size, ',') FROM blobs
-WHERE app_id = ? AND sha1 IN (SELECT value FROM json_each(?))`, appID, string(list)).Scan(&found)
+		return allHeld(ctx, q, appID)
 	}
+	// The list travels as one JSON array, not thousands of parameters.
+	list, err := json.Marshal(digests)
 	if err != nil {
+		return "", fmt.Errorf("checking which files the store lacks: %w", err)
+	}
+	var found sql.NullString
+	if err := q.QueryRowContext(ctx, `
+SELECT group_concat(sha1 || ' ' || size, ',') FROM blobs
+WHERE app_id = ? AND sha1 IN (SELECT value FROM json_each(?))`, appID, string(list)).Scan(&found); err != nil {
+		return "", dbErr(ctx, "checking which files the store lacks", err)
+	}
+	return found.String, nil
+}
+
+// countHeld returns how many blobs app (by id) has a record of.
+func countHeld(ctx context.Context, q queryer, appID int64) (int, error) {
+	var stored int
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM blobs WHERE app_id = ?`, appID).Scan(&stored); err != nil {
+		return 0, dbErr(ctx, "checking which files the store lacks", err)
+	}
+	return stored, nil
+}
+
+// allHeld returns queryHeld's records for every blob of app (by id).
+func allHeld(ctx context.Context, q queryer, appID int64) (string, error) {
+	var found sql.NullString
+	if err := q.QueryRowContext(ctx, `SELECT group_concat(sha1 || ' ' || size, ',') FROM blobs WHERE app_id = ?`,
+		appID).Scan(&found); err != nil {
 		return "", dbErr(ctx, "checking which files the store lacks", err)
 	}
 	return found.String, nil

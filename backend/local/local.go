@@ -40,6 +40,7 @@ type Backend struct {
 	entities entityCommitter
 	logSync  logSyncer
 	logApps  appIDCache // the apps request logs were written for
+	prefetch prefetcher // Prefetch's background checks of blob files
 	// onStep, when set (by tests), hears each step of making blobs
 	// durable, in order.
 	onStep func(step string)
@@ -166,6 +167,7 @@ func (b *Backend) Properties() backend.Properties {
 
 // Close closes the database.
 func (b *Backend) Close() error {
+	b.stopPrefetch()
 	b.commit.dropPending() // stored, never confirmed by SyncBlobs
 	b.entities.wait()
 	b.entities.closeStmts()
@@ -305,6 +307,8 @@ var (
 	_ backend.Versions       = (*Backend)(nil)
 	_ backend.TrafficHistory = (*Backend)(nil)
 	_ backend.VersionMatcher = (*Backend)(nil)
+	_ backend.LiveChecker    = (*Backend)(nil)
+	_ backend.Prefetcher     = (*Backend)(nil)
 	_ backend.Locker         = (*Backend)(nil)
 	_ backend.ConfigStore    = (*Backend)(nil)
 	_ backend.IndexManager   = (*Backend)(nil)

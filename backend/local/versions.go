@@ -308,9 +308,14 @@ func (b *Backend) Version(ctx context.Context, app, service, version string) (ba
 // SameVersion implements backend.VersionMatcher: the version exists with
 // the manifest (by its sum), runtime and configuration of spec.
 func (b *Backend) SameVersion(ctx context.Context, spec backend.VersionSpec) (bool, error) {
+	return sameVersion(ctx, b.db, spec)
+}
+
+// sameVersion is SameVersion read through q (the store, or a transaction).
+func sameVersion(ctx context.Context, q queryer, spec backend.VersionSpec) (bool, error) {
 	var sum, runtime string
 	var config []byte
-	err := b.db.QueryRowContext(ctx, `
+	err := q.QueryRowContext(ctx, `
 SELECT v.manifest_sum, v.runtime, v.config FROM versions v
 JOIN services s ON s.id = v.service_id
 JOIN apps a ON a.id = s.app_id
@@ -326,6 +331,74 @@ WHERE a.name = ? AND s.name = ? AND v.name = ?`, spec.App, spec.Service, spec.Ve
 		return false, err
 	}
 	return sum == manifestSum(spec.Files) && runtime == spec.Runtime && bytes.Equal(config, want), nil
+}
+
+// LiveAsIs implements backend.LiveChecker. Everything is read in one
+// read-only transaction (a snapshot: SQLite's own, no write lock taken and
+// nothing written), so the answer holds at one moment, as if the deploy
+// asking had run whole then: a deploy that takes the version's lock later
+// runs after it. After a Prefetch for the app, that is the transaction it
+// read the app's blobs in, begun before the caller listed its files. The
+// blob files are stat'ed as MissingBlobs does (by Prefetch, after that
+// moment), so a content lost behind the store's back makes the deploy
+// send it.
+func (b *Backend) LiveAsIs(ctx context.Context, spec backend.VersionSpec, promote bool) (v backend.Version, live bool, err error) {
+	if err := checkNames(spec.App, spec.Service, spec.Version); err != nil {
+		return v, false, err
+	}
+	pre := b.takePrefetched(ctx, spec.App)
+	tx, records := pre.snapshot()
+	if tx == nil {
+		if tx, err = b.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
+			return v, false, dbErr(ctx, "reading version "+spec.Version, err)
+		}
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	key := backend.LockKey{App: spec.App, Service: spec.Service, Version: spec.Version}
+	// Any lock row, even an expired one, leaves the deploy to the usual
+	// path: it takes the lock over, and a killed deploy's row pins
+	// blobs for the collector until a deploy frees it.
+	if _, _, locked, err := readLock(ctx, tx, key); err != nil || locked {
+		return v, false, err
+	}
+	// The same manifest sum as the stored version's: spec's manifest is
+	// the one CreateVersion checked (checkManifest) when it stored it.
+	if same, err := sameVersion(ctx, tx, spec); err != nil || !same {
+		return v, false, err
+	}
+	if v, err = readVersion(ctx, tx, spec.App, spec.Service, spec.Version); err != nil {
+		return v, false, err
+	}
+	// A stopped version is created again, which starts it; a promotion
+	// that would change the split writes.
+	if v.ServingStatus == backend.Stopped || (promote && v.Traffic != 1) {
+		return v, false, nil
+	}
+	if records == nil {
+		digests := make([]string, len(spec.Files))
+		for i, f := range spec.Files {
+			digests[i] = f.SHA1
+		}
+		if records, err = recordedBlobs(ctx, tx, spec.App, digests); err != nil {
+			return v, false, err
+		}
+	}
+	// Every file's content recorded with its size, and its file in place:
+	// stat'ed by Prefetch, or now.
+	seen := pre.inPlaceSeen()
+	unseen := make(map[string]int64)
+	for _, f := range spec.Files {
+		size, ok := records[f.SHA1]
+		if !ok || size != f.Size {
+			return v, false, nil
+		}
+		if got, ok := seen[f.SHA1]; !ok || got != size {
+			unseen[f.SHA1] = size
+		}
+	}
+	n := len(unseen)
+	b.dropLost(ctx, unseen, nil, statWorkers)
+	return v, len(unseen) == n, nil
 }
 
 // versionIDs returns the ids of a version and its service, or an error

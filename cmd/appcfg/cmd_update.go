@@ -325,6 +325,12 @@ func deployService(ctx context.Context, uo updateOptions, deps deps, b backend.B
 		return nil, usagef("option --keep_versions: invalid value: %d (give the number of versions to keep, at least 1)", n)
 	}
 	g.statusf(io, "Application: %s; service: %s; version: %s", d.appID, d.service, d.version)
+	// A host that reads what it holds in the background does so while the
+	// files are listed, not only while they are hashed (upload.Deploy
+	// asks again; a second call does nothing).
+	if p, ok := b.(backend.Prefetcher); ok {
+		p.Prefetch(ctx, d.appID)
+	}
 	opts := upload.Options{
 		App: d.appID, Service: d.service, Version: d.version, Runtime: d.app.Runtime,
 		Model:  d.app,
