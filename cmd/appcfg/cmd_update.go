@@ -138,6 +138,11 @@ func planUpdate(ctx context.Context, io stdio, g globals, args []string) (*updat
 // runUpdate deploys each service opts.args names, then pushes the
 // companion files with the last one.
 func runUpdate(ctx context.Context, opts updateOptions, d deps) (err error) {
+	// What an update allocates (the file list, the stat cache, the
+	// manifest) lives until it ends: at the default pace the collector ran
+	// twice mid-walk for a 5,000-file redeploy, a twentieth of its CPU
+	// time, freeing almost nothing; at 5x the live heap it does not run.
+	defer paceGC(400, 256<<20)()
 	g, io, args := opts.globals, d.io, opts.args
 	t, err := planUpdate(ctx, io, g, args)
 	if err != nil {
