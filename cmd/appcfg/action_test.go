@@ -3,11 +3,13 @@ package main
 import (
 	"archive/zip"
 	"bufio"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -73,8 +75,7 @@ func TestAction(t *testing.T) {
 	}
 
 	work := t.TempDir()
-	version := fmt.Sprintf("v0.0.0-test.%d", time.Now().UnixNano())
-	proxy := moduleProxy(t, "../..", version)
+	proxy, version := moduleProxy(t, "../..")
 	app := filepath.Join(work, "app")
 	if err := copyTree("../../examples/guestbook", app); err != nil {
 		t.Fatal(err)
@@ -262,17 +263,16 @@ func goEnv(t *testing.T, name string) string {
 
 // moduleProxy writes a GOPROXY directory serving the module at root (its
 // git-tracked and untracked-but-not-ignored files, as a release would hold)
-// as version, and returns the GOPROXY value: that directory, then the
-// module cache's download directory for the dependencies (no network). The
-// version is removed from the module cache when the test ends.
-func moduleProxy(t *testing.T, root, version string) string {
+// and returns the GOPROXY value: that directory, then the module cache's
+// download directory for the dependencies (no network). The version is
+// named after the files' contents, so a run of an unchanged checkout
+// extracts the module to the same directory of the module cache and
+// `go install` finds its packages in the build cache instead of compiling
+// the whole module again. The version is removed from the module cache
+// when the test ends, unless another test process still uses it.
+func moduleProxy(t *testing.T, root string) (proxy, version string) {
 	t.Helper()
 	const mod = "github.com/appcfg/appcfg"
-	dir := filepath.Join(t.TempDir(), "proxy")
-	vdir := filepath.Join(dir, mod, "@v")
-	if err := os.MkdirAll(vdir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
 	if err != nil {
 		t.Fatal(err)
@@ -282,6 +282,7 @@ func moduleProxy(t *testing.T, root, version string) string {
 		t.Skipf("listing the checkout's files: %v", err)
 	}
 	names := strings.Fields(string(files))
+	sort.Strings(names)
 	// Directories holding a go.mod of their own are other modules.
 	var nested []string
 	for _, n := range names {
@@ -289,11 +290,12 @@ func moduleProxy(t *testing.T, root, version string) string {
 			nested = append(nested, strings.TrimSuffix(n, "go.mod"))
 		}
 	}
-	zf, err := os.Create(filepath.Join(vdir, version+".zip"))
-	if err != nil {
-		t.Fatal(err)
+	type file struct {
+		name string
+		data []byte
 	}
-	zw := zip.NewWriter(zf)
+	var release []file
+	sum := sha256.New()
 files:
 	for _, n := range names {
 		for _, p := range nested {
@@ -308,11 +310,28 @@ files:
 			}
 			t.Fatal(err)
 		}
-		w, err := zw.Create(mod + "@" + version + "/" + n)
+		release = append(release, file{n, b})
+		fmt.Fprintf(sum, "%q %d\n", n, len(b))
+		sum.Write(b)
+	}
+	version = fmt.Sprintf("v0.0.0-test.h%x", sum.Sum(nil)[:10])
+
+	dir := filepath.Join(t.TempDir(), "proxy")
+	vdir := filepath.Join(dir, mod, "@v")
+	if err := os.MkdirAll(vdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	zf, err := os.Create(filepath.Join(vdir, version+".zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(zf)
+	for _, f := range release {
+		w, err := zw.Create(mod + "@" + version + "/" + f.name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.Write(b)
+		w.Write(f.data)
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
@@ -323,20 +342,23 @@ files:
 	os.WriteFile(filepath.Join(vdir, "list"), []byte(version+"\n"), 0o644)
 
 	cache := goEnv(t, "GOMODCACHE")
+	ifSoleUser := shareModuleVersion(t, version)
 	t.Cleanup(func() {
-		// The module cache keeps what go install extracted, read-only.
-		extracted := filepath.Join(cache, mod+"@"+version)
-		filepath.WalkDir(extracted, func(p string, d os.DirEntry, err error) error {
-			if err == nil && d.IsDir() {
-				os.Chmod(p, 0o755)
+		ifSoleUser(func() {
+			// The module cache keeps what go install extracted, read-only.
+			extracted := filepath.Join(cache, mod+"@"+version)
+			filepath.WalkDir(extracted, func(p string, d os.DirEntry, err error) error {
+				if err == nil && d.IsDir() {
+					os.Chmod(p, 0o755)
+				}
+				return nil
+			})
+			os.RemoveAll(extracted)
+			dl, _ := filepath.Glob(filepath.Join(cache, "cache", "download", mod, "@v", version+".*"))
+			for _, p := range dl {
+				os.Remove(p)
 			}
-			return nil
 		})
-		os.RemoveAll(extracted)
-		dl, _ := filepath.Glob(filepath.Join(cache, "cache", "download", mod, "@v", version+".*"))
-		for _, p := range dl {
-			os.Remove(p)
-		}
 	})
-	return "file://" + dir + ",file://" + filepath.Join(cache, "cache", "download")
+	return "file://" + dir + ",file://" + filepath.Join(cache, "cache", "download"), version
 }

@@ -67,7 +67,9 @@ func classify(code int, stderr string) (compatOutcome, string) {
 // against a fresh local store, in a copy of the fixture app where version v1
 // of the default service is already deployed (as a script's earlier steps
 // would have done), with no standard input and a 30 s limit, and fails on
-// any line that neither runs nor is refused on purpose.
+// any line that neither runs nor is refused on purpose. The fixture is
+// deployed once; each line gets its own copy of the app and of the
+// deployed store, so no line sees what another did.
 func TestCompatCorpus(t *testing.T) {
 	dir := compatDir()
 	f, err := os.Open(filepath.Join(dir, "invocations.tsv"))
@@ -81,6 +83,7 @@ func TestCompatCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	deployed := deployCompatFixture(t, filepath.Join(dir, "app"))
 	counts := map[compatOutcome]int{}
 	total := 0
 	for _, row := range rows[1:] {
@@ -95,7 +98,7 @@ func TestCompatCorpus(t *testing.T) {
 		}
 		total++
 		t.Run(id, func(t *testing.T) {
-			code, stderr := runCompatLine(t, filepath.Join(dir, "app"), args)
+			code, stderr := runCompatLine(t, deployed, args)
 			outcome, why := classify(code, stderr)
 			counts[outcome]++
 			switch outcome {
@@ -120,33 +123,92 @@ func TestCompatCorpus(t *testing.T) {
 	}
 }
 
-// runCompatLine runs one line in a fresh copy of the fixture app with a
-// fresh store, after deploying version v1 of its default service.
-func runCompatLine(t *testing.T, fixture string, args []string) (int, string) {
+// compatDirs are the directories a corpus line's work directory holds:
+// the app and the ones the XDG and HOME variables name.
+var compatDirs = map[string]string{"XDG_DATA_HOME": "data", "XDG_CACHE_HOME": "cache", "XDG_CONFIG_HOME": "config", "HOME": "home"}
+
+// deployCompatFixture copies the fixture app into a work directory and
+// deploys version v1 of its default service there to a local store, as
+// every corpus line expects, and returns that directory. Deploying once
+// and copying the result costs a copy of a few files per line instead of a
+// deploy (with its syncs) per line.
+func deployCompatFixture(t *testing.T, fixture string) string {
 	work := t.TempDir()
-	app := filepath.Join(work, "app")
-	if err := os.CopyFS(app, os.DirFS(fixture)); err != nil {
+	if err := os.CopyFS(filepath.Join(work, "app"), os.DirFS(fixture)); err != nil {
 		t.Fatal(err)
 	}
-	t.Chdir(app)
-	for k, v := range map[string]string{"XDG_DATA_HOME": "data", "XDG_CACHE_HOME": "cache", "XDG_CONFIG_HOME": "config", "HOME": "home"} {
+	if code, stderr := runCompatIn(t, work, []string{"appcfg", "-q", "update", "."}); code != 0 {
+		t.Fatalf("deploying the fixture: exit %d\n%s", code, stderr)
+	}
+	return work
+}
+
+// runCompatLine runs one line in a fresh copy of deployed (the fixture app
+// and its store, from deployCompatFixture).
+func runCompatLine(t *testing.T, deployed string, args []string) (int, string) {
+	work := t.TempDir()
+	if err := copyTreeModes(deployed, work); err != nil {
+		t.Fatalf("copying the deployed fixture: %v", err)
+	}
+	return runCompatIn(t, work, args)
+}
+
+// runCompatIn runs one command line in work/app, with the XDG and HOME
+// directories under work and no APPCFG_ variable naming a target.
+func runCompatIn(t *testing.T, work string, args []string) (int, string) {
+	t.Chdir(filepath.Join(work, "app"))
+	for k, v := range compatDirs {
 		t.Setenv(k, filepath.Join(work, v))
 	}
 	for _, k := range []string{"APPCFG_BACKEND", "APPCFG_APPLICATION", "APPCFG_MODULE", "APPCFG_VERSION"} {
 		t.Setenv(k, "")
 		os.Unsetenv(k)
 	}
-	call := func(args []string) (int, string) {
-		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-		defer cancel()
-		var stderr bytes.Buffer
-		code := run(ctx, args, stdio{in: strings.NewReader(""), out: io.Discard, err: &stderr})
-		return code, stderr.String()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	var stderr bytes.Buffer
+	code := run(ctx, args, stdio{in: strings.NewReader(""), out: io.Discard, err: &stderr})
+	return code, stderr.String()
+}
+
+// copyTreeModes copies the tree src into dst (which may exist), keeping
+// each file's and directory's permission bits: the store's files are
+// private, and a copy must not loosen them. Directories get theirs last,
+// so a read-only one is still filled.
+func copyTreeModes(src, dst string) error {
+	dirModes := map[string]os.FileMode{}
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			dirModes[target] = info.Mode().Perm()
+			return os.MkdirAll(target, 0o700)
+		}
+		if !info.Mode().IsRegular() {
+			return fmt.Errorf("%s: not a regular file or directory", p)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(target, data, 0o600); err != nil {
+			return err
+		}
+		return os.Chmod(target, info.Mode().Perm()) // WriteFile's mode passes through the umask
+	})
+	for dir, mode := range dirModes {
+		if err == nil {
+			err = os.Chmod(dir, mode)
+		}
 	}
-	if code, stderr := call([]string{"appcfg", "-q", "update", "."}); code != 0 {
-		t.Fatalf("deploying the fixture: exit %d\n%s", code, stderr)
-	}
-	return call(args)
+	return err
 }
 
 // shellWords splits a command line as a POSIX shell would for the simple

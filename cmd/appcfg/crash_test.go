@@ -28,18 +28,7 @@ func TestUpdateSurvivesKill(t *testing.T) {
 		t.Skip("kills 20 deploys; skipped with -short")
 	}
 	tmp := t.TempDir()
-	exe := filepath.Join(tmp, "bin", "appcfg")
-	if err := os.MkdirAll(filepath.Dir(exe), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// testscript.Main runs appcfg when the test binary is called by that name.
-	if err := os.Symlink(self, exe); err != nil {
-		t.Fatal(err)
-	}
+	exe := appcfgExe(t)
 	app := filepath.Join(tmp, "app")
 	rng := rand.New(rand.NewPCG(1, 2))
 	writeCrashApp(t, app, rng, 150)
@@ -80,6 +69,27 @@ func TestUpdateSurvivesKill(t *testing.T) {
 		}
 		checkDeployed(t, store, app)
 	}
+}
+
+// appcfgExe returns the path of an appcfg binary: a link named appcfg to
+// the test binary, which testscript.Main runs as appcfg when called by
+// that name. Tests that need appcfg in processes of its own (to kill it,
+// or to run several at once: urfave/cli's help flag is package state, so
+// run is not safe for concurrent use) run it.
+func appcfgExe(t *testing.T) string {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(t.TempDir(), "bin", "appcfg")
+	if err := os.MkdirAll(filepath.Dir(exe), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(self, exe); err != nil {
+		t.Fatal(err)
+	}
+	return exe
 }
 
 func writeCrashApp(t *testing.T, dir string, rng *rand.Rand, n int) {

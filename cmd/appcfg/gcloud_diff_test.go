@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -19,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // gcloudDir holds the apps deployed side by side with gcloud and what gcloud
@@ -78,8 +81,23 @@ func TestDeployBodiesEqualGcloud(t *testing.T) {
 	for _, k := range []string{"GOOGLE_APPLICATION_CREDENTIALS", "APPCFG_OAUTH2_ACCESS_TOKEN", "APPCFG_OAUTH2_REFRESH_TOKEN", "APPCFG_BACKEND", "APPCFG_APPLICATION", "APPCFG_MODULE", "APPCFG_VERSION"} {
 		t.Setenv(k, "")
 	}
+	var mu sync.Mutex // guards the counts, which the parallel cases add to
 	var equal, compared, intended int
 	var gcloudRefused []string
+	count := func(n *int) {
+		mu.Lock()
+		*n++
+		mu.Unlock()
+	}
+	// The cases run eight at a time, each appcfg in a process of its own:
+	// a deploy mostly sleeps in the client's operation polling (the fake
+	// finishes an operation on its second poll), so they are not bounded
+	// by -parallel, which is the number of CPUs. Each has its own copy of
+	// its app and its own fake.
+	exe := appcfgExe(t)
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for _, path := range recs {
 		name := strings.TrimSuffix(filepath.Base(path), ".json")
 		var rec gcloudRecording
@@ -100,51 +118,75 @@ func TestDeployBodiesEqualGcloud(t *testing.T) {
 			gcloudRefused = append(gcloudRefused, name)
 			continue
 		}
-		t.Run(name, func(t *testing.T) {
-			work := filepath.Join(t.TempDir(), name)
-			if err := copyTree(filepath.Join(gcloudDir, "apps", name), work); err != nil {
-				t.Fatal(err)
-			}
-			fake := newDeployFake(t)
-			var out bytes.Buffer
-			loc := "appengine://p?" + url.Values{"appengine": {fake.URL + "/"}, "storage": {fake.URL + "/"}, "logging": {fake.URL + "/"}, "datastore": {fake.URL + "/"}}.Encode()
-			code := run(context.Background(), []string{"appcfg", "update", "--backend", loc, "-A", "p", "-V", "v2", "--allow_deprecated_runtime",
-				filepath.Join(work, filepath.Dir(rec.Deployed))}, stdio{in: strings.NewReader(""), out: &out, err: &out})
-			if diff != "" {
-				intended++
-				intendedDifferences[diff](t, code, out.String(), fake)
-				return
-			}
-			compared++
-			if code != 0 {
-				t.Fatalf("appcfg update exited %d:\n%s", code, out.String())
-			}
-			// A companion App Engine does not take (gcloud leaves it
-			// alone unless named): a warning naming its replacement, and
-			// the version is live (exit 0).
-			if _, err := os.Stat(filepath.Join(work, filepath.Dir(rec.Deployed), "dos.yaml")); err == nil {
-				if !regexp.MustCompile(`dos.yaml is not deployed: .*firewall`).MatchString(out.String()) {
-					t.Errorf("no warning naming dos.yaml's replacement:\n%s", out.String())
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			t.Run(name, func(t *testing.T) {
+				work := filepath.Join(t.TempDir(), name)
+				if err := copyTree(filepath.Join(gcloudDir, "apps", name), work); err != nil {
+					t.Fatal(err)
 				}
-			}
-			problems := diffJSON("", normaliseBody(rec.Body), normaliseBody(fake.body))
-			sort.Strings(fake.uploaded)
-			if !reflect.DeepEqual(fake.uploaded, rec.Uploaded) {
-				problems = append(problems, fmt.Sprintf("uploaded objects %v, gcloud uploaded %v", fake.uploaded, rec.Uploaded))
-			}
-			if fake.service != rec.Service {
-				problems = append(problems, fmt.Sprintf("created the version in service %q, gcloud in %q", fake.service, rec.Service))
-			}
-			if len(problems) > 0 {
-				t.Errorf("differs from gcloud %s:\n  %s", rec.Gcloud, strings.Join(problems, "\n  "))
-				return
-			}
-			equal++
-		})
+				fake := newDeployFake(t)
+				loc := "appengine://p?" + url.Values{"appengine": {fake.URL + "/"}, "storage": {fake.URL + "/"}, "logging": {fake.URL + "/"}, "datastore": {fake.URL + "/"}}.Encode()
+				code, out := runAppcfgExe(t, exe, "update", "--backend", loc, "-A", "p", "-V", "v2", "--allow_deprecated_runtime",
+					filepath.Join(work, filepath.Dir(rec.Deployed)))
+				if diff != "" {
+					count(&intended)
+					intendedDifferences[diff](t, code, out, fake)
+					return
+				}
+				count(&compared)
+				if code != 0 {
+					t.Fatalf("appcfg update exited %d:\n%s", code, out)
+				}
+				// A companion App Engine does not take (gcloud leaves it
+				// alone unless named): a warning naming its replacement, and
+				// the version is live (exit 0).
+				if _, err := os.Stat(filepath.Join(work, filepath.Dir(rec.Deployed), "dos.yaml")); err == nil {
+					if !regexp.MustCompile(`dos.yaml is not deployed: .*firewall`).MatchString(out) {
+						t.Errorf("no warning naming dos.yaml's replacement:\n%s", out)
+					}
+				}
+				problems := diffJSON("", normaliseBody(rec.Body), normaliseBody(fake.body))
+				sort.Strings(fake.uploaded)
+				if !reflect.DeepEqual(fake.uploaded, rec.Uploaded) {
+					problems = append(problems, fmt.Sprintf("uploaded objects %v, gcloud uploaded %v", fake.uploaded, rec.Uploaded))
+				}
+				if fake.service != rec.Service {
+					problems = append(problems, fmt.Sprintf("created the version in service %q, gcloud in %q", fake.service, rec.Service))
+				}
+				if len(problems) > 0 {
+					t.Errorf("differs from gcloud %s:\n  %s", rec.Gcloud, strings.Join(problems, "\n  "))
+					return
+				}
+				count(&equal)
+			})
+		}()
 	}
+	wg.Wait()
 	t.Logf("deploy bodies equal to gcloud: %d/%d", equal, compared)
 	fmt.Printf("deploy bodies equal to gcloud: %d/%d (and %d intended differences asserted; gcloud refused %d: %s)\n",
 		equal, compared, intended, len(gcloudRefused), strings.Join(gcloudRefused, " "))
+}
+
+// runAppcfgExe runs exe (see appcfgExe) with args, the test's environment
+// and no standard input, bounded to two minutes, and returns its exit
+// status and its output and errors together.
+func runAppcfgExe(t *testing.T, exe string, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe, args...)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.ExitCode(), string(out)
+	case err != nil:
+		t.Fatalf("running %s: %v", exe, err)
+	}
+	return 0, string(out)
 }
 
 // normaliseBody drops the bucket from each sourceUrl, the one part of the
