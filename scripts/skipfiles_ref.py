@@ -2,6 +2,7 @@
 """Reference upload set of an App Engine app, computed by the Cloud SDK itself.
 
 Usage: skipfiles_ref.py [--ignore-file NAME] APPDIR [APP_YAML]
+       skipfiles_ref.py --each APPDIR...
 
 Parses APP_YAML (default APPDIR/app.yaml) with the SDK's own parser
 (yaml_parsing.ServiceYamlInfo, which applies the includes, the default
@@ -13,7 +14,9 @@ default .gcloudignore into APPDIR; this script never writes anything.
 
 Prints one JSON object: {"mode": "skip_files"|"ignore file", "files": [...],
 "runtime", "env", "skip_files": [...] or null when not given} with the files
-sorted, or {"error": "...", "exception": "..."}.
+sorted, or {"error": "...", "exception": "..."}. With --each, one such
+line for each APPDIR (its app.yaml), in order: the SDK is imported once,
+which is most of the cost of a run.
 The SDK is found through $CLOUDSDK_ROOT or `gcloud` on PATH.
 Used by the skipfiles package's differential tests; it only reads.
 """
@@ -25,18 +28,28 @@ from sdk_oracle import sdk_root  # scripts/ is on sys.path when run as a script
 
 
 def main(argv):
-    ignore_file = None
+    ignore_file, each = None, False
     if len(argv) >= 2 and argv[0] == "--ignore-file":
         ignore_file, argv = argv[1], argv[2:]
-    if not argv or len(argv) > 2:
+    elif argv and argv[0] == "--each":
+        each, argv = True, argv[1:]
+    if not argv or (len(argv) > 2 and not each):
         sys.exit(__doc__)
-    app_dir = argv[0]
-    app_yaml = argv[1] if len(argv) > 1 else os.path.join(app_dir, "app.yaml")
+    if each:
+        apps = [(d, os.path.join(d, "app.yaml")) for d in argv]
+    else:
+        apps = [(argv[0], argv[1] if len(argv) > 1 else os.path.join(argv[0], "app.yaml"))]
 
     root = sdk_root()
     sys.path[:0] = [os.path.join(root, "lib"), os.path.join(root, "lib", "third_party")]
     import logging
     logging.disable(logging.CRITICAL)
+    for app_dir, app_yaml in apps:
+        print(json.dumps(reference(app_dir, app_yaml, ignore_file)))
+
+
+def reference(app_dir, app_yaml, ignore_file):
+    """The upload set of one app as a dict (see the module's doc)."""
     from googlecloudsdk.api_lib.app import util, yaml_parsing
     from googlecloudsdk.appengine.api import appinfo_includes
     from googlecloudsdk.command_lib.app import source_files_util
@@ -68,12 +81,11 @@ def main(argv):
         else:
             mode, files = "skip_files", util.FileIterator(app_dir, regex)
         value = info.parsed.skip_files._RegexStrValue__value
-        out = {"mode": mode, "files": sorted(f.replace(os.sep, "/") for f in files),
-               "runtime": info.runtime, "env": info.env.name.lower(),
-               "skip_files": (value if isinstance(value, list) else [value]) if explicit else None}
+        return {"mode": mode, "files": sorted(f.replace(os.sep, "/") for f in files),
+                "runtime": info.runtime, "env": info.env.name.lower(),
+                "skip_files": (value if isinstance(value, list) else [value]) if explicit else None}
     except Exception as e:  # the reference's verdict is whatever the SDK raised
-        out = {"error": str(e).splitlines()[0] if str(e) else "", "exception": type(e).__name__}
-    print(json.dumps(out))
+        return {"error": str(e).splitlines()[0] if str(e) else "", "exception": type(e).__name__}
 
 
 if __name__ == "__main__":

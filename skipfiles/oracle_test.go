@@ -26,21 +26,30 @@ type refResult struct {
 	Exception string    `json:"exception"`
 }
 
-func runRef(t *testing.T, py, dir string, args ...string) refResult {
+// runRefs runs scripts/skipfiles_ref.py once for all of dirs (each with
+// its app.yaml): the SDK's import is most of a run's cost.
+func runRefs(t *testing.T, py string, dirs ...string) []refResult {
 	t.Helper()
 	_, here, _, _ := runtime.Caller(0)
 	script := filepath.Join(filepath.Dir(here), "..", "scripts", "skipfiles_ref.py")
-	cmd := exec.Command(py, append(append([]string{script}, args...), dir)...)
+	cmd := exec.Command(py, append([]string{script, "--each"}, dirs...)...)
 	cmd.Env = append(os.Environ(), "CLOUDSDK_CONFIG="+t.TempDir())
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("skipfiles_ref.py %s: %v\n%s", dir, err, out)
+		t.Fatalf("skipfiles_ref.py --each %s: %v\n%s", strings.Join(dirs, " "), err, out)
 	}
-	var r refResult
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("skipfiles_ref.py output: %v\n%s", err, out)
+	var refs []refResult
+	for line := range strings.Lines(string(out)) {
+		var r refResult
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("skipfiles_ref.py output: %v\n%s", err, out)
+		}
+		refs = append(refs, r)
 	}
-	return r
+	if len(refs) != len(dirs) {
+		t.Fatalf("skipfiles_ref.py gave %d results for %d apps:\n%s", len(refs), len(dirs), out)
+	}
+	return refs
 }
 
 // TestOracleCorpusApps compares the upload set of every whole app of the
@@ -57,10 +66,14 @@ func TestOracleCorpusApps(t *testing.T) {
 	}
 	nested, _ := filepath.Glob(filepath.Join(dir, "apps", "*", "*", "app.yaml"))
 	apps = append(apps, nested...)
+	roots := make([]string, len(apps))
+	for i, app := range apps {
+		roots[i] = filepath.Dir(app)
+	}
+	refs := runRefs(t, py, roots...)
 	agree, refused := 0, 0
-	for _, app := range apps {
-		root := filepath.Dir(app)
-		ref := runRef(t, py, root)
+	for i, app := range apps {
+		root, ref := roots[i], refs[i]
 		if ref.Error != "" {
 			t.Logf("%s: the SDK refuses the app (%s: %s); nothing to compare", root, ref.Exception, ref.Error)
 			continue
@@ -151,10 +164,11 @@ func TestOracleGenerated(t *testing.T) {
 		{`^(.*/)?RCS(/.*)?$`, `^node_modules$`, `caf\u00e9`, `^build/.*\.o$`},
 		{`^$`},
 	}
+	dirs := make([]string, len(lists))
 	for i, list := range lists {
-		dir := t.TempDir()
+		dirs[i] = t.TempDir()
 		for _, p := range tree {
-			write(t, dir, p, "x")
+			write(t, dirs[i], p, "x")
 		}
 		yaml := "runtime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n- url: /.*\n  script: main.app\n"
 		if list != nil {
@@ -163,8 +177,11 @@ func TestOracleGenerated(t *testing.T) {
 				yaml += "- '" + strings.ReplaceAll(p, "'", "''") + "'\n"
 			}
 		}
-		write(t, dir, "app.yaml", yaml)
-		ref := runRef(t, py, dir)
+		write(t, dirs[i], "app.yaml", yaml)
+	}
+	refs := runRefs(t, py, dirs...)
+	for i, list := range lists {
+		dir, ref := dirs[i], refs[i]
 		if ref.Error != "" {
 			t.Fatalf("list %d: the SDK refuses it: %s", i, ref.Error)
 		}
