@@ -7,8 +7,11 @@ import (
 	"encoding/asn1"
 	"encoding/base64"
 	"encoding/pem"
-	"github.com/appcfg/appcfg/internal/lazyre"
+	"errors"
 	"strings"
+
+	"github.com/appcfg/appcfg/internal/lazyre"
+	"golang.org/x/crypto/ssh"
 )
 
 // A PEM header alone proves nothing: libraries that read keys hold it as a
@@ -88,7 +91,7 @@ func pemBody(raw []byte, quote byte) string {
 }
 
 // pemKeyKind parses a decoded block as the key its type announces: x509
-// for PKCS#1, PKCS#8 and SEC 1, sshkeys.go for OpenSSH and DSA keys. An
+// for PKCS#1, PKCS#8 and SEC 1, x/crypto/ssh for OpenSSH and DSA keys. An
 // encrypted key counts when its structure parses: the passphrase may be
 // weak, and the file has no business in a deployment either way.
 func pemKeyKind(b *pem.Block) (string, bool) {
@@ -119,14 +122,13 @@ func pemKeyKind(b *pem.Block) (string, bool) {
 		}
 		rest, err := asn1.Unmarshal(b.Bytes, &k)
 		return "an encrypted private key", err == nil && len(rest) == 0 && len(k.Data) >= 16
-	case "OPENSSH PRIVATE KEY":
-		encrypted, ok := opensshKeyKind(b.Bytes)
-		if encrypted {
-			return "an encrypted SSH private key", ok
+	case "OPENSSH PRIVATE KEY", "DSA PRIVATE KEY":
+		_, err = ssh.ParseRawPrivateKey(pem.EncodeToMemory(b))
+		var missing *ssh.PassphraseMissingError
+		if errors.As(err, &missing) {
+			return "an encrypted SSH private key", true
 		}
-		return "an SSH private key", ok
-	case "DSA PRIVATE KEY":
-		return "an SSH private key", dsaKeyShaped(b.Bytes)
+		return "an SSH private key", err == nil
 	}
 	return "a private key", pkcs8Shaped(b.Bytes)
 }
