@@ -1,6 +1,7 @@
 package local
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -34,8 +35,9 @@ type logSyncer struct {
 	dirty   map[string]bool // lines files written since the last sync
 	pending bool            // a sync is due
 	timer   *time.Timer
-	err     error      // the first failed background sync, reported by close
-	syncing sync.Mutex // held by a sync, so close waits for one under way
+	err     error         // the first failed background sync, reported by close
+	syncing sync.Mutex    // held by a sync, so close waits for one under way
+	delay   time.Duration // logSyncDelay when 0; tests set it to hold the timer back
 }
 
 // writeLazily runs fn, a transaction recording request logs, on a
@@ -65,7 +67,7 @@ func (b *Backend) scheduleLogSync() {
 		return
 	}
 	s.pending = true
-	s.timer = time.AfterFunc(logSyncDelay, func() {
+	s.timer = time.AfterFunc(cmp.Or(s.delay, logSyncDelay), func() {
 		// A panic here is a bug, reported by close as a failed sync is.
 		var err error
 		defer func() {

@@ -44,6 +44,10 @@ func TestLogWriteSyncsInBackground(t *testing.T) {
 		}
 	}
 	count := func() int { mu.Lock(); defer mu.Unlock(); return syncs }
+	// The timer is held back so the check below does not depend on how
+	// fast twenty writes run (under -race on a loaded machine they took
+	// longer than logSyncDelay); it is then fired by hand.
+	b.logSync.delay = time.Hour
 	for i := range 20 {
 		if err := b.WriteLogsWithLines(t.Context(), "app", syncTestLogs(5, 5*i), backendtest.LineFormat("local/1", "")); err != nil {
 			t.Fatal(err)
@@ -59,6 +63,13 @@ func TestLogWriteSyncsInBackground(t *testing.T) {
 	if mode != 2 {
 		t.Errorf("after a log write the pooled connection has synchronous=%d, want 2 (FULL)", mode)
 	}
+	b.logSync.mu.Lock()
+	pending, timer := b.logSync.pending, b.logSync.timer
+	b.logSync.mu.Unlock()
+	if !pending || timer == nil {
+		t.Fatal("no background sync armed after the writes")
+	}
+	timer.Reset(0)
 	deadline := time.Now().Add(10 * time.Second)
 	for count() == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
