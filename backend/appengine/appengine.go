@@ -87,6 +87,10 @@ type Backend struct {
 	stops       []context.CancelFunc
 	closed      bool
 	prefetching sync.WaitGroup
+	// absent holds the versions ("project/service/version") LiveAsIs
+	// found missing, until SameVersion, later in the same deploy, takes
+	// the answer instead of asking again.
+	absent map[string]bool
 }
 
 // listing is a bucket listing under way or done.

@@ -512,11 +512,30 @@ func (f *fakeCloud) dispatch(method string, r *http.Request, path string, in map
 		delete(s.versions, m[3])
 		return 200, f.newOp("apps/"+m[1], nil, nil, nil)
 	case "appengine.apps.operations.list":
+		// Done operations; with filter done:false (gcloud's --pending)
+		// the ones still running instead.
 		prefix := strings.TrimPrefix(path, "v1/") + "/"
+		pending := false
+		switch q.Get("filter") {
+		case "":
+		case "done:false":
+			pending = true
+		default:
+			return apiErr(400, "INVALID_ARGUMENT", "unsupported filter "+q.Get("filter"))
+		}
 		var ops []any
 		for _, name := range sortedKeys(f.ops) {
-			if strings.HasPrefix(name, prefix) && f.ops[name].polls == 0 {
-				ops = append(ops, f.ops[name].op)
+			op := f.ops[name]
+			switch {
+			case !strings.HasPrefix(name, prefix):
+			case !pending && op.polls == 0:
+				ops = append(ops, op.op)
+			case pending && op.polls > 0:
+				out := map[string]any{"name": name, "done": false}
+				if md := op.op["metadata"]; md != nil {
+					out["metadata"] = md
+				}
+				ops = append(ops, out)
 			}
 		}
 		// Newest first, as the API lists them.

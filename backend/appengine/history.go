@@ -33,28 +33,38 @@ func (b *Backend) TrafficHistory(ctx context.Context, app, service string) ([]ba
 		if pages++; pages > historyPages {
 			return "", nil
 		}
-		q := url.Values{"pageSize": {"100"}}
-		if token != "" {
-			q.Set("pageToken", token)
-		}
-		var page struct {
-			Operations    []operation `json:"operations"`
-			NextPageToken string      `json:"nextPageToken"`
-		}
-		err := b.do(ctx, request{api: apiAdmin, method: "GET", out: &page, idempotent: true,
-			url: b.adminURL("apps/%s/operations", project) + "?" + q.Encode()})
-		for _, op := range page.Operations {
+		ops, next, err := b.operationsPage(ctx, project, "", token)
+		for _, op := range ops {
 			if c, ok := splitChange(op, target); ok {
 				out = append(out, c)
 			}
 		}
-		return page.NextPageToken, err
+		return next, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading the traffic history of service %s: %w", service, err)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.After(out[j].At) })
 	return out, nil
+}
+
+// operationsPage reads one page of 100 of the app's operations, newest
+// first, those filter keeps ("" for all).
+func (b *Backend) operationsPage(ctx context.Context, project, filter, token string) ([]operation, string, error) {
+	q := url.Values{"pageSize": {"100"}}
+	if filter != "" {
+		q.Set("filter", filter)
+	}
+	if token != "" {
+		q.Set("pageToken", token)
+	}
+	var page struct {
+		Operations    []operation `json:"operations"`
+		NextPageToken string      `json:"nextPageToken"`
+	}
+	err := b.do(ctx, request{api: apiAdmin, method: "GET", out: &page, idempotent: true,
+		url: b.adminURL("apps/%s/operations", project) + "?" + q.Encode()})
+	return page.Operations, page.NextPageToken, err
 }
 
 // splitChange reads the split an operation set on target, if it is a
