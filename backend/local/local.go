@@ -42,7 +42,7 @@ type Backend struct {
 	logApps  appIDCache // the apps request logs were written for
 	prefetch prefetcher // Prefetch's background checks of blob files
 	// onStep, when set (by tests), hears each step of making blobs
-	// durable, in order.
+	// durable, in order, and each chunk a log listing fetched.
 	onStep func(step string)
 }
 

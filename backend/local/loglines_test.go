@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,7 +166,7 @@ func diffAt(a, b []byte) int {
 func TestChunkListingUsesCoveringIndex(t *testing.T) {
 	b := openAt(t, t.TempDir())
 	for _, c := range []struct{ service, version bool }{{true, true}, {true, false}, {false, true}, {false, false}} {
-		args := []any{1}
+		args := []any{"combined-pacific/1", 1} // the format wanted, the app
 		if c.service {
 			args = append(args, "default")
 		}
@@ -190,5 +191,111 @@ func TestChunkListingUsesCoveringIndex(t *testing.T) {
 		if len(plan) != 1 || !strings.Contains(plan[0], "USING COVERING INDEX") {
 			t.Errorf("service %t, version %t: plan %q, want one search of a covering index", c.service, c.version, plan)
 		}
+	}
+}
+
+// writeChunks records n chunks of perChunk logs of app each, one after the
+// other in time, keeping lines in f; each log's path is pathLen long.
+func writeChunks(t *testing.T, b *Backend, f backend.LineFormat, n, perChunk, pathLen int) {
+	t.Helper()
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	path := "/" + strings.Repeat("p", pathLen-1)
+	logs := make([]backend.RequestLog, 0, perChunk)
+	for c := range n {
+		logs = logs[:0]
+		for i := range perChunk {
+			logs = append(logs, backend.RequestLog{Time: t0.Add(time.Duration(c)*time.Minute + time.Duration(i)*time.Millisecond),
+				IP: "192.0.2.1", Method: "GET", Resource: path, HTTPVersion: "HTTP/1.1", Status: 200, Host: "h", Service: "default", Version: "v1"})
+		}
+		if err := b.WriteLogsWithLines(t.Context(), "app", logs, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A download of stored lines starts copying once minSpan of them is
+// listed, without waiting for the rest of the listing, and the listing
+// goes on while a copy is under way: SQLite's work runs beside the kernel's
+// copy instead of between copies.
+func TestReadLogLinesListsDuringCopy(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	kept := backendtest.LineFormat("local/1", "")
+	const chunks, perChunk = 40, 1000
+	writeChunks(t, b, kept, chunks, perChunk, 400) // about 450 KB of lines a chunk
+	// The fetcher stops after the chunk that makes the listed lines
+	// longer than minSpan, until the first copy begins: only a download
+	// that copies what it has, rather than wait for the next chunk, goes on.
+	stopAt := minSpan/(400*perChunk) + 2
+	copying := make(chan struct{})
+	var listed atomic.Int64
+	b.onStep = func(step string) {
+		if step != "log chunk fetched" {
+			return
+		}
+		if listed.Add(1) == int64(stopAt) {
+			select {
+			case <-copying:
+			case <-time.After(20 * time.Second):
+				t.Errorf("no copy began after %d chunks, %d MiB of lines, were listed", stopAt, stopAt*400*perChunk>>20)
+			}
+		}
+	}
+	first, total := true, 0
+	err := b.ReadLogLines(t.Context(), backend.LogQuery{App: "app", Service: "default", Version: "v1"}, kept, func(r io.Reader, n int) error {
+		total += n
+		if first {
+			first = false
+			close(copying)
+			// During this copy, the fetcher lists on, up to fetchAhead
+			// chunks ahead.
+			deadline := time.Now().Add(20 * time.Second)
+			for listed.Load() < chunks && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			if got := listed.Load(); got < chunks {
+				t.Errorf("%d of %d chunks listed during the first copy, want all", got, chunks)
+			}
+		}
+		_, err := io.Copy(io.Discard, r)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != chunks*perChunk {
+		t.Errorf("handed over %d lines, want %d", total, chunks*perChunk)
+	}
+}
+
+// Listing chunk descriptions allocates little per chunk: in a process as
+// short as a download, each 4 KiB allocated is a fresh page, which costs
+// about 11 µs to touch on the project's VM. (The driver still boxes each
+// column it reads; the rest was the reader's own.)
+func TestLogListingAllocations(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	kept := backendtest.LineFormat("local/1", "")
+	const chunks = 300
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	logs := make([]backend.RequestLog, chunks)
+	for i := range logs { // two hours apart: a chunk each
+		logs[i] = backend.RequestLog{Time: t0.Add(time.Duration(i) * 2 * time.Hour), IP: "192.0.2.1", Method: "GET",
+			Resource: "/", HTTPVersion: "HTTP/1.1", Status: 200, Host: "h", Service: "default", Version: "v1"}
+	}
+	if err := b.WriteLogsWithLines(t.Context(), "app", logs, kept); err != nil {
+		t.Fatal(err)
+	}
+	q := backend.LogQuery{App: "app", Service: "default", Version: "v1"}
+	n := 0
+	allocs := testing.AllocsPerRun(3, func() {
+		n = 0
+		if err := b.ReadLogLines(t.Context(), q, kept, func(r io.Reader, c int) error { n += c; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n != chunks {
+		t.Fatalf("handed over %d lines, want %d", n, chunks)
+	}
+	if per := allocs / chunks; per > 10 {
+		t.Errorf("%.1f allocations a chunk listed, want at most 10 (18 before the listing scanned into reused variables)", per)
 	}
 }

@@ -34,6 +34,12 @@ const (
 	maxChunkSpan = int64(time.Hour)
 	// chunkPage is how many chunk descriptions one query returns.
 	chunkPage = 256
+	// fetchAhead is how many chunks the fetcher reads ahead of the merge
+	// (a chunk whose lines are copied whole is its description only: a
+	// reader copying lines lists about 12 MiB of them during a copy), and
+	// decodedAhead how many of those may be decoded.
+	fetchAhead   = 64
+	decodedAhead = 2
 )
 
 // WriteLogs records logs of app in one transaction. The batch is sorted by
@@ -563,8 +569,8 @@ type chunkMeta struct {
 	minTime, maxTime int64
 	firstSeq         int64
 	count            int
-	hasLines         bool   // linesFile, linesOff and linesLen locate its lines
-	linesFormat      string // the backend.LineFormat version of its lines
+	hasLines         bool // linesFile, linesOff and linesLen locate its lines
+	wantedFormat     bool // its lines are in the backend.LineFormat version the listing wants
 	linesFile        string
 	linesOff         int64
 	linesLen         int64
@@ -593,7 +599,7 @@ func (b *Backend) ReadLogs(ctx context.Context, q backend.LogQuery, fn func(back
 	if r == nil || err != nil {
 		return err
 	}
-	return r.run(ctx, func(c *cursor) error { return fn(c.log(q.App)) }, nil)
+	return r.run(ctx, func(c *cursor) error { return fn(c.log(q.App)) }, nil, nil)
 }
 
 // blockLogs is how many records a block of ReadLogBlocks holds at most.
@@ -610,17 +616,20 @@ func (b *Backend) ReadLogBlocks(ctx context.Context, q backend.LogQuery, fn func
 	bb := &blockBuilder{fn: fn, gen: 1}
 	bb.block.App = q.App
 	bb.block.ID = func(i int) string { return formatLogID(bb.seqs[i]) }
-	if err := r.run(ctx, bb.add, nil); err != nil {
+	if err := r.run(ctx, bb.add, nil, nil); err != nil {
 		return err
 	}
 	return bb.flush()
 }
 
 // linesRun is how many bytes of formatted lines ReadLogLines gathers before
-// handing them over; maxSpan bounds a range of stored lines handed over.
+// handing them over; maxSpan bounds a range of stored lines handed over,
+// and a range of at least minSpan is handed over when the next chunk is not
+// listed yet.
 const (
 	linesRun = 256 << 10
 	maxSpan  = 64 << 20
+	minSpan  = 4 << 20
 )
 
 // ReadLogLines implements backend.LogLineReader. A chunk that lies whole
@@ -700,7 +709,16 @@ func (b *Backend) ReadLogLines(ctx context.Context, q backend.LogQuery, f backen
 		span.f, span.off, span.len, span.n = f, m.linesOff, m.linesLen, m.count
 		return nil
 	}
-	if err := r.run(ctx, emit, whole); err != nil {
+	// Rather than wait for the next chunk's description, copy what is
+	// gathered, if it is worth a copy of its own: the first copy starts
+	// once minSpan is listed, and the listing goes on during the copies.
+	idle := func() error {
+		if span.n > 0 && span.len >= minSpan {
+			return flush()
+		}
+		return nil
+	}
+	if err := r.run(ctx, emit, whole, idle); err != nil {
 		return err
 	}
 	return flush()
@@ -816,6 +834,7 @@ type logReader struct {
 	linesSize int64    // its size when last looked at
 	old       []*os.File
 	// The chunk description cursor.
+	list    *chunkListing // prepared on the first page
 	page    []chunkMeta
 	pagePos int
 	last    logKey // (min_time, id) of the last description read
@@ -833,46 +852,66 @@ type fetched struct {
 // run merges the chunks in order, calling emit with the cursor whose head
 // is the next record, or, with wantLines, whole with the stored lines of a
 // chunk that comes whole between two records. A second goroutine reads
-// them from the database a couple ahead, so SQLite's work overlaps the
-// decoding and the caller's; it stops and is waited for before run returns.
-func (r *logReader) run(ctx context.Context, emit func(*cursor) error, whole func(*os.File, chunkMeta) error) error {
+// them from the database ahead, so SQLite's work overlaps the decoding and
+// the caller's; it stops and is waited for before run returns. idle, when
+// not nil, is called when the next chunk is not read yet, before waiting
+// for it: the caller may then write what it gathered rather than wait.
+func (r *logReader) run(ctx context.Context, emit func(*cursor) error, whole func(*os.File, chunkMeta) error, idle func() error) error {
 	start := max(r.lo, r.after.t)
 	// Every chunk holding a time >= start began at or after start-span.
 	r.last = logKey{satSub(start, maxChunkSpan+1), math.MaxInt64}
 	fctx, cancel := context.WithCancel(ctx)
-	feed := make(chan fetched, 2)
-	go r.fetch(fctx, start, feed)
+	// The fetcher reads up to fetchAhead chunks ahead, so it lists while
+	// the caller copies lines; of those, only decodedAhead may be decoded,
+	// so memory stays that of a few chunks.
+	feed, decoded := make(chan fetched, fetchAhead), make(chan struct{}, decodedAhead)
+	go r.fetch(fctx, start, feed, decoded)
 	defer func() {
 		cancel()
 		for range feed { // wait for the fetcher to finish with the database
 		}
+		if r.list != nil {
+			r.list.stmt.Close()
+		}
 	}()
-	var pending *fetched
+	var pending fetched // valid when hasPending
+	hasPending, more := false, true
 	open := &cursorHeap{}
 	for {
-		if pending == nil {
-			if f, ok := <-feed; ok {
+		if !hasPending && more {
+			var f fetched
+			select {
+			case f, more = <-feed:
+			default:
+				if idle != nil {
+					if err := idle(); err != nil {
+						return err
+					}
+				}
+				f, more = <-feed
+			}
+			if more {
+				if f.c != nil {
+					<-decoded
+				}
 				if f.err != nil {
 					return f.err
 				}
-				pending = &f
+				pending, hasPending = f, true
 			}
 		}
-		if pending != nil && (open.Len() == 0 || pending.m.minTime <= (*open)[0].key.t) {
+		if hasPending && (open.Len() == 0 || pending.m.minTime <= (*open)[0].key.t) {
+			hasPending = false
 			if pending.whole != nil {
 				// Every earlier record is before the chunk's first
 				// (see wholeChunk), so the heap is empty here.
-				f, m := pending.whole, pending.m
-				pending = nil
-				if err := whole(f, m); err != nil {
+				if err := whole(pending.whole, pending.m); err != nil {
 					return err
 				}
 				continue
 			}
-			c := pending.c
-			pending = nil
-			if c != nil {
-				heap.Push(open, c)
+			if pending.c != nil {
+				heap.Push(open, pending.c)
 			}
 			continue
 		}
@@ -884,7 +923,7 @@ func (r *logReader) run(ctx context.Context, emit func(*cursor) error, whole fun
 		// whole chunk in one run.
 		c := (*open)[0]
 		bound := logKey{math.MaxInt64, math.MaxInt64}
-		if pending != nil {
+		if hasPending {
 			bound = logKey{pending.m.minTime, math.MinInt64}
 		}
 		for _, o := range (*open)[1:min(3, open.Len())] { // the heap's second is a child of its first
@@ -918,8 +957,9 @@ func (r *logReader) run(ctx context.Context, emit func(*cursor) error, whole fun
 }
 
 // fetch sends the chunks that may hold logs at or after start, in
-// (min_time, id) order, then closes out.
-func (r *logReader) fetch(ctx context.Context, start int64, out chan<- fetched) {
+// (min_time, id) order, then closes out. Before sending a decoded chunk it
+// takes a place in decoded, which the merge frees when it takes the chunk.
+func (r *logReader) fetch(ctx context.Context, start int64, out chan<- fetched, decoded chan<- struct{}) {
 	defer close(out)
 	var perr error
 	defer func() {
@@ -953,6 +993,14 @@ func (r *logReader) fetch(ctx context.Context, start int64, out chan<- fetched) 
 				}
 			}
 			r.maxSeen = max(r.maxSeen, f.m.maxTime)
+			r.b.step("log chunk fetched")
+		}
+		if f.c != nil {
+			select {
+			case decoded <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
 		}
 		select {
 		case out <- f:
@@ -981,33 +1029,33 @@ func (r *logReader) peek(ctx context.Context, start int64) (*chunkMeta, error) {
 	if r.done {
 		return nil, nil
 	}
-	args := []any{r.appID}
-	if r.q.Service != "" {
-		args = append(args, r.q.Service)
-		if r.q.Version != "" {
-			args = append(args, r.q.Version)
+	if r.list == nil {
+		l, err := r.prepareListing(ctx)
+		if err != nil {
+			return nil, err
 		}
-	} else if r.q.Version != "" {
-		args = append(args, r.q.Version)
+		r.list = l
+		r.page = make([]chunkMeta, 0, chunkPage)
 	}
-	args = append(args, r.last.t, r.last.seq, r.hi, start, chunkPage)
-	rows, err := r.b.db.QueryContext(ctx, chunkListingSQL(r.q.Service != "", r.q.Version != ""), args...)
+	l := r.list
+	l.args = append(l.args[:l.fixed], r.last.t, r.last.seq, r.hi, start, chunkPage)
+	rows, err := l.stmt.QueryContext(ctx, l.args...)
 	if err != nil {
 		return nil, dbErr(ctx, "reading request logs", err)
 	}
 	defer rows.Close()
 	r.page, r.pagePos = r.page[:0], 0
 	for rows.Next() {
-		var m chunkMeta
-		var file, format sql.NullString
-		var off, n sql.NullInt64
-		if err := rows.Scan(&m.id, &m.service, &m.version, &m.minTime, &m.maxTime, &m.firstSeq, &m.count, &file, &off, &n, &format); err != nil {
+		if err := rows.Scan(l.dest...); err != nil {
 			return nil, dbErr(ctx, "reading request logs", err)
 		}
+		m := l.row
+		m.count = int(l.count)
+		file, off, n := l.file, l.off, l.n
 		m.hasLines = file.Valid && off.Valid && n.Valid && off.Int64 >= 0 && n.Int64 > 0 &&
 			filepath.Base(file.String) == file.String && file.String != "." && file.String != ".."
-		m.hasLines = m.hasLines && format.Valid
-		m.linesFile, m.linesOff, m.linesLen, m.linesFormat = file.String, off.Int64, n.Int64, format.String
+		m.hasLines = m.hasLines && l.format.Valid
+		m.linesFile, m.linesOff, m.linesLen, m.wantedFormat = file.String, off.Int64, n.Int64, l.format.Valid && l.format.Bool
 		r.page = append(r.page, m)
 	}
 	if err := rows.Err(); err != nil {
@@ -1024,20 +1072,72 @@ func (r *logReader) peek(ctx context.Context, start int64) (*chunkMeta, error) {
 	return &r.page[0], nil
 }
 
+// chunkListing is the prepared query of the pages of one listing and the
+// variables each row is scanned into. A process as short as a download
+// touches a fresh page of memory for every 4 KiB it allocates, and a
+// million logs are a thousand rows: reading each into the same variables,
+// with the one statement, costs no allocation of the reader's own, and
+// neither column the query already fixes (service, version) nor the lines'
+// format name (compared by SQLite) is read back.
+type chunkListing struct {
+	stmt   *sql.Stmt
+	args   []any // the bound values: fixed ones, then the page's
+	fixed  int
+	dest   []any // where Scan writes a row
+	row    chunkMeta
+	count  int64 // row.count's: Scan converts into an int through a string
+	file   sql.NullString
+	off, n sql.NullInt64
+	format sql.NullBool // the lines' format is the one wanted; NULL without lines
+}
+
+// prepareListing prepares the query of r's pages.
+func (r *logReader) prepareListing(ctx context.Context) (*chunkListing, error) {
+	service, version := r.q.Service != "", r.q.Version != ""
+	stmt, err := r.b.db.PrepareContext(ctx, chunkListingSQL(service, version))
+	if err != nil {
+		return nil, dbErr(ctx, "reading request logs", err)
+	}
+	l := &chunkListing{stmt: stmt}
+	l.args = append(l.args, r.wantLines, r.appID)
+	if service {
+		l.args = append(l.args, r.q.Service)
+		l.row.service = r.q.Service
+	}
+	if version {
+		l.args = append(l.args, r.q.Version)
+		l.row.version = r.q.Version
+	}
+	l.fixed = len(l.args)
+	l.dest = []any{&l.row.id, &l.row.minTime, &l.row.maxTime, &l.row.firstSeq, &l.count, &l.file, &l.off, &l.n, &l.format}
+	if !service {
+		l.dest = append(l.dest, &l.row.service)
+	}
+	if !version {
+		l.dest = append(l.dest, &l.row.version)
+	}
+	return l, nil
+}
+
 // chunkListingSQL is the query of a page of chunk descriptions, of a
-// service, a version or both (or neither). Every column it reads is in the
-// index it walks (see schemaLogChunkListing), so it never reads the table:
-// a column added here goes into both indexes too.
+// service, a version or both (or neither): the columns the query does not
+// fix come last. Its first parameter is the lines' format wanted. Every
+// column it reads is in the index it walks (see schemaLogChunkListing), so
+// it never reads the table: a column added here goes into both indexes too.
 func chunkListingSQL(service, version bool) string {
-	where := `app_id = ?`
+	cols, where := ``, `app_id = ?`
 	if service {
 		where += ` AND service = ?`
+	} else {
+		cols += `, service`
 	}
 	if version {
 		where += ` AND version = ?`
+	} else {
+		cols += `, version`
 	}
 	return `
-SELECT id, service, version, min_time, max_time, first_seq, count, lines_file, lines_off, lines_len, lines_format FROM log_chunks
+SELECT id, min_time, max_time, first_seq, count, lines_file, lines_off, lines_len, lines_format = ?` + cols + ` FROM log_chunks
 WHERE ` + where + ` AND (min_time, id) > (?, ?) AND min_time < ? AND max_time >= ?
 ORDER BY min_time, id LIMIT ?`
 }
@@ -1048,7 +1148,7 @@ ORDER BY min_time, id LIMIT ?`
 // fetched before ends before it begins, and the next begins after it ends
 // (chunks come in min_time order, so no later one begins sooner).
 func (r *logReader) wholeChunk(ctx context.Context, start int64, m chunkMeta) (bool, error) {
-	if r.wantLines == "" || !m.hasLines || m.linesFormat != r.wantLines || m.minTime < r.lo || m.maxTime >= r.hi || m.minTime <= r.after.t {
+	if r.wantLines == "" || !m.hasLines || !m.wantedFormat || m.minTime < r.lo || m.maxTime >= r.hi || m.minTime <= r.after.t {
 		return false, nil
 	}
 	if r.maxSeen >= m.minTime {
