@@ -54,8 +54,24 @@ func (a *pathArena) join(dir string, sep byte, name string) (p string, nameAt in
 }
 
 // listed is the entry name of the directory rel ("" for the root): one
-// string, made in a, holds its path, and its name is the end of it.
+// string, made in a, holds its path, and its name is the end of it. A NUL
+// byte follows it in a, so that the name is a C string too (cname).
 func (a *pathArena) listed(rel, name string) listed {
+	// Room first, so that the path and its NUL share one buffer.
+	*a = slices.Grow(*a, len(rel)+1+len(name)+1)
 	p, at := a.join(rel, '/', name)
+	*a = append(*a, 0)
 	return listed{dirent: dirent{name: p[at:]}, rel: p}
 }
+
+// cname is the entry's name as a C string: the arena's bytes, which the
+// NUL written after them ends (pathArena.listed made every listed). Valid
+// as long as e.name is.
+func (e *listed) cname() *byte {
+	if e.name == "" {
+		return &emptyCString[0]
+	}
+	return unsafe.StringData(e.name)
+}
+
+var emptyCString = [1]byte{0}

@@ -22,6 +22,7 @@ type dirHandle struct {
 	path string
 	// slab holds the FileInfos of the stats to come, allocated at once.
 	slab []statInfo
+	st   unix.Stat_t // what the kernel writes, for statInfo.fill
 }
 
 // reserve makes room for the FileInfos of n stats in one allocation.
@@ -125,50 +126,78 @@ func direntMode(t byte) (typ fs.FileMode, unknown bool) {
 	return 0, true // DT_UNKNOWN, or a type this code does not know
 }
 
-// unix.Stat_t and syscall.Stat_t both declare the kernel's struct stat;
-// lstat fills the second through the first, so that the FileInfo it returns
-// carries the *syscall.Stat_t every other reader (hashcache) expects. This
-// line stops the build should the two ever differ in size.
-var _ = [1]struct{}{}[unsafe.Sizeof(unix.Stat_t{})-unsafe.Sizeof(syscall.Stat_t{})]
-
-// lstat stats the entry name of the directory, not following a symbolic link.
-func (h *dirHandle) lstat(name string) (fs.FileInfo, error) {
+// lstat stats the entry e of the directory, not following a symbolic link.
+// The kernel reads e's name where the listing's arena holds it, ended by
+// a NUL (pathArena.listed), where unix.Fstatat would copy it into a fresh
+// C string: one allocation a file.
+func (h *dirHandle) lstat(e *listed) (fs.FileInfo, error) {
 	var fi *statInfo
 	if len(h.slab) < cap(h.slab) {
 		h.slab = h.slab[:len(h.slab)+1]
 		fi = &h.slab[len(h.slab)-1]
-		fi.name = name
+		fi.name = e.name
 	} else {
-		fi = &statInfo{name: name}
+		fi = &statInfo{name: e.name}
 	}
+	if err := h.fstatat(fi, e.cname()); err != nil {
+		return nil, err
+	}
+	return fi, nil
+}
+
+// fstatat fills fi from an fstatat of the NUL-terminated name c. The kernel
+// writes its struct stat (144 bytes) into one scratch buffer; fi keeps the
+// 48 bytes of it anything reads, so that the stats of 10,000 files take
+// 0.6 MB of fresh memory instead of 1.6 MB (a page fault costs as much as
+// six stats on a VM).
+func (h *dirHandle) fstatat(fi *statInfo, c *byte) error {
 	for {
-		err := unix.Fstatat(h.fd, name, (*unix.Stat_t)(unsafe.Pointer(&fi.sys)), unix.AT_SYMLINK_NOFOLLOW)
-		if err == unix.EINTR {
+		_, _, e := unix.Syscall6(unix.SYS_NEWFSTATAT, uintptr(h.fd), uintptr(unsafe.Pointer(c)),
+			uintptr(unsafe.Pointer(&h.st)), unix.AT_SYMLINK_NOFOLLOW, 0, 0)
+		switch e {
+		case 0:
+			fi.fill(&h.st)
+			return nil
+		case unix.EINTR:
 			continue
 		}
-		if err != nil {
-			return nil, &fs.PathError{Op: "lstat", Path: h.path + "/" + name, Err: err}
-		}
-		return fi, nil
+		return &fs.PathError{Op: "lstat", Path: h.path + "/" + fi.name, Err: e}
 	}
 }
 
 // statInfo is the fs.FileInfo of an fstatat, read as os.Lstat reads its
-// result (os offers no way to build its own from a Stat_t).
+// result, keeping only what the walk's readers use: size, type and
+// permissions, times, and the identity (device and inode) by which
+// hashcache.OpenListed knows the file again and the stat cache keys a
+// verdict (hashcache.Identified).
 type statInfo struct {
-	name string
-	sys  syscall.Stat_t
+	name         string
+	size         int64
+	mtime, ctime int64 // nanoseconds
+	dev, ino     uint64
+	mode         uint32 // st_mode
+}
+
+func (s *statInfo) fill(st *unix.Stat_t) {
+	s.size, s.mode, s.dev, s.ino = st.Size, st.Mode, st.Dev, st.Ino
+	s.mtime, s.ctime = st.Mtim.Nano(), st.Ctim.Nano()
 }
 
 func (s *statInfo) Name() string       { return s.name }
-func (s *statInfo) Size() int64        { return s.sys.Size }
-func (s *statInfo) ModTime() time.Time { return time.Unix(s.sys.Mtim.Unix()) }
+func (s *statInfo) Size() int64        { return s.size }
+func (s *statInfo) ModTime() time.Time { return time.Unix(0, s.mtime) }
 func (s *statInfo) IsDir() bool        { return s.Mode().IsDir() }
-func (s *statInfo) Sys() any           { return &s.sys }
+
+// Sys is nil: the whole struct stat is not kept (see fstatat); Identity
+// gives what hashcache reads of it.
+func (s *statInfo) Sys() any { return nil }
+
+// Identity is the device, inode and change time (hashcache.Identified).
+func (s *statInfo) Identity() (dev, ino uint64, ctime int64) { return s.dev, s.ino, s.ctime }
 
 func (s *statInfo) Mode() fs.FileMode {
-	m := fs.FileMode(s.sys.Mode & 0o777)
-	switch s.sys.Mode & syscall.S_IFMT {
+	m := fs.FileMode(s.mode & 0o777)
+	switch s.mode & syscall.S_IFMT {
 	case syscall.S_IFBLK:
 		m |= fs.ModeDevice
 	case syscall.S_IFCHR:
@@ -182,13 +211,13 @@ func (s *statInfo) Mode() fs.FileMode {
 	case syscall.S_IFSOCK:
 		m |= fs.ModeSocket
 	}
-	if s.sys.Mode&syscall.S_ISGID != 0 {
+	if s.mode&syscall.S_ISGID != 0 {
 		m |= fs.ModeSetgid
 	}
-	if s.sys.Mode&syscall.S_ISUID != 0 {
+	if s.mode&syscall.S_ISUID != 0 {
 		m |= fs.ModeSetuid
 	}
-	if s.sys.Mode&syscall.S_ISVTX != 0 {
+	if s.mode&syscall.S_ISVTX != 0 {
 		m |= fs.ModeSticky
 	}
 	return m

@@ -25,7 +25,7 @@ func (h *dirHandle) read(_ []byte, rel string, forceUnknown bool) ([]listed, err
 	out := make([]listed, len(es))
 	n := 0
 	for _, e := range es {
-		n += len(rel) + 1 + len(e.Name())
+		n += len(rel) + 1 + len(e.Name()) + 1 // and a NUL: see pathArena.listed
 	}
 	paths := newPathArena(n)
 	for i, e := range es {
@@ -35,6 +35,6 @@ func (h *dirHandle) read(_ []byte, rel string, forceUnknown bool) ([]listed, err
 	return out, nil
 }
 
-func (h *dirHandle) lstat(name string) (fs.FileInfo, error) {
-	return os.Lstat(h.path + string(os.PathSeparator) + name)
+func (h *dirHandle) lstat(e *listed) (fs.FileInfo, error) {
+	return os.Lstat(h.path + string(os.PathSeparator) + e.name)
 }

@@ -784,7 +784,7 @@ func (w *walker) readListing(rel, abs string) *listing {
 		if le.unknown {
 			// The file system did not say what the entry is: ask it.
 			l.lstats++
-			if le.info, le.err = h.lstat(le.name); le.err != nil {
+			if le.info, le.err = h.lstat(le); le.err != nil {
 				continue
 			}
 			le.typ, le.unknown = le.info.Mode().Type(), false
@@ -802,7 +802,7 @@ func (w *walker) readListing(rel, abs string) *listing {
 	for i := range l.ents {
 		if le := &l.ents[i]; le.decided && !le.skip && !le.isDir() && le.info == nil {
 			l.lstats++
-			le.info, le.err = h.lstat(le.name)
+			le.info, le.err = h.lstat(le)
 		}
 	}
 	return l
