@@ -1,30 +1,16 @@
 package skipfiles
 
 import (
-	"io/fs"
 	"slices"
 	"strings"
 	"unsafe"
 )
 
-// dirent is one name a directory lists, with its type as the listing gives
-// it (Linux's d_type): the walk decides a path by its name and type, and
-// stats only the files it keeps.
-type dirent struct {
-	name string
-	typ  fs.FileMode // type bits only (fs.ModeType); meaningless when unknown
-	// unknown: the file system did not say (DT_UNKNOWN, as on some network
-	// and older file systems); the walk lstats the entry to learn it.
-	unknown bool
-}
-
-func (e dirent) isDir() bool     { return e.typ&fs.ModeDir != 0 }
-func (e dirent) isSymlink() bool { return e.typ&fs.ModeSymlink != 0 }
-
 // sortListed puts a listing in name order (byte order), as os.ReadDir
 // does: the walk's output and hasEntry depend on it.
 func sortListed(ents []listed) {
-	slices.SortFunc(ents, func(a, b listed) int { return strings.Compare(a.name, b.name) })
+	// The paths of one listing differ only in their names.
+	slices.SortFunc(ents, func(a, b listed) int { return strings.Compare(a.full, b.full) })
 }
 
 // pathArena makes many paths in one allocation: the paths of a listing,
@@ -53,25 +39,27 @@ func (a *pathArena) join(dir string, sep byte, name string) (p string, nameAt in
 	return unsafe.String(&(*a)[start], len(*a)-start), nameAt
 }
 
-// listed is the entry name of the directory rel ("" for the root): one
-// string, made in a, holds its path, and its name is the end of it. A NUL
-// byte follows it in a, so that the name is a C string too (cname).
-func (a *pathArena) listed(rel, name string) listed {
+// listed is the entry name of the directory dir: one string, made in a,
+// holds dir/name, whose path from the root starts at relAt (dir is the
+// directory's path from the root and relAt 0, or its absolute path and
+// relAt where its path from the root starts in it). A NUL byte follows it
+// in a, so that the name is a C string too (cname).
+func (a *pathArena) listed(dir string, relAt int, name string) listed {
 	// Room first, so that the path and its NUL share one buffer.
-	*a = slices.Grow(*a, len(rel)+1+len(name)+1)
-	p, at := a.join(rel, '/', name)
+	*a = slices.Grow(*a, len(dir)+1+len(name)+1)
+	p, at := a.join(dir, '/', name)
 	*a = append(*a, 0)
-	return listed{dirent: dirent{name: p[at:]}, rel: p}
+	return listed{full: p, relAt: uint32(relAt), nameAt: uint32(at)}
 }
 
 // cname is the entry's name as a C string: the arena's bytes, which the
 // NUL written after them ends (pathArena.listed made every listed). Valid
-// as long as e.name is.
+// as long as e.full is.
 func (e *listed) cname() *byte {
-	if e.name == "" {
+	if e.full == "" {
 		return &emptyCString[0]
 	}
-	return unsafe.StringData(e.name)
+	return unsafe.StringData(e.full[e.nameAt:])
 }
 
 var emptyCString = [1]byte{0}

@@ -51,9 +51,10 @@ const (
 	direntName   = unsafe.Offsetof(unix.Dirent{}.Name)
 )
 
-// read lists the directory (without "." and ".."), sorted by name; rel is
-// its path from the root, buf the scratch space for getdents64.
-func (h *dirHandle) read(buf []byte, rel string, forceUnknown bool) ([]listed, error) {
+// read lists the directory (without "." and ".."), sorted by name; dir and
+// relAt say how to make the entries' paths (pathArena.listed), buf is the
+// scratch space for getdents64.
+func (h *dirHandle) read(buf []byte, dir string, relAt int, forceUnknown bool) ([]listed, error) {
 	var out []listed
 	for {
 		n, err := unix.Getdents(h.fd, buf)
@@ -78,7 +79,7 @@ func (h *dirHandle) read(buf []byte, rel string, forceUnknown bool) ([]listed, e
 			b = b[reclen:]
 		}
 		out = slices.Grow(out, count)
-		paths := newPathArena(count*(len(rel)+1) + names)
+		paths := newPathArena(count*(len(dir)+1) + names)
 		for b := buf[:n]; len(b) >= int(direntName); {
 			rec := b[:binary.NativeEndian.Uint16(b[direntReclen:])]
 			b = b[len(rec):]
@@ -93,7 +94,7 @@ func (h *dirHandle) read(buf []byte, rel string, forceUnknown bool) ([]listed, e
 				continue
 			}
 			// Copied into paths at once: buf is read into again.
-			e := paths.listed(rel, unsafe.String(unsafe.SliceData(name), len(name)))
+			e := paths.listed(dir, relAt, unsafe.String(unsafe.SliceData(name), len(name)))
 			e.typ, e.unknown = direntMode(rec[direntType])
 			if forceUnknown {
 				e.typ, e.unknown = 0, true
@@ -135,9 +136,9 @@ func (h *dirHandle) lstat(e *listed) (fs.FileInfo, error) {
 	if len(h.slab) < cap(h.slab) {
 		h.slab = h.slab[:len(h.slab)+1]
 		fi = &h.slab[len(h.slab)-1]
-		fi.name = e.name
+		fi.name = e.name()
 	} else {
-		fi = &statInfo{name: e.name}
+		fi = &statInfo{name: e.name()}
 	}
 	if err := h.fstatat(fi, e.cname()); err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ func (h *dirHandle) close() {}
 
 func (h *dirHandle) reserve(int) {}
 
-func (h *dirHandle) read(_ []byte, rel string, forceUnknown bool) ([]listed, error) {
+func (h *dirHandle) read(_ []byte, dir string, relAt int, forceUnknown bool) ([]listed, error) {
 	es, err := os.ReadDir(h.path)
 	if err != nil {
 		return nil, err
@@ -25,16 +25,16 @@ func (h *dirHandle) read(_ []byte, rel string, forceUnknown bool) ([]listed, err
 	out := make([]listed, len(es))
 	n := 0
 	for _, e := range es {
-		n += len(rel) + 1 + len(e.Name()) + 1 // and a NUL: see pathArena.listed
+		n += len(dir) + 1 + len(e.Name()) + 1 // and a NUL: see pathArena.listed
 	}
 	paths := newPathArena(n)
 	for i, e := range es {
-		out[i] = paths.listed(rel, e.Name())
+		out[i] = paths.listed(dir, relAt, e.Name())
 		out[i].typ, out[i].unknown = e.Type(), forceUnknown
 	}
 	return out, nil
 }
 
 func (h *dirHandle) lstat(e *listed) (fs.FileInfo, error) {
-	return os.Lstat(h.path + string(os.PathSeparator) + e.name)
+	return os.Lstat(h.path + string(os.PathSeparator) + e.name())
 }

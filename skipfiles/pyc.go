@@ -56,8 +56,8 @@ func (w *walker) checkPython(rel, dir string, siblings []listed) bool {
 }
 
 func hasEntry(entries []listed, name string) bool {
-	i := sort.Search(len(entries), func(i int) bool { return entries[i].name >= name })
-	return i < len(entries) && entries[i].name == name
+	i := sort.Search(len(entries), func(i int) bool { return entries[i].name() >= name })
+	return i < len(entries) && entries[i].name() == name
 }
 
 // pycMagicProblem checks that a .pyc was written by Python 2.7, the only

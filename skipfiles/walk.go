@@ -561,20 +561,22 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 	var subdirs []*dirNode
 	for i := range l.ents {
 		e := &l.ents[i]
-		rel := e.rel
-		if e.err != nil {
-			w.skip(rel, false, fmt.Sprintf("vanished while listing: %v", unwrapPath(e.err)), nil)
-			continue
+		rel := e.rel()
+		if len(l.errs) > 0 {
+			if err := l.errOf(i); err != nil {
+				w.skip(rel, false, fmt.Sprintf("vanished while listing: %v", unwrapPath(err)), nil)
+				continue
+			}
 		}
 		info, real, isDir := e.info, "", e.isDir()
 		if e.isSymlink() {
 			var ok bool
-			if info, real, ok = w.resolve(d, rel, joinPath(abs, e.name)); !ok {
+			if info, real, ok = w.resolve(d, rel, joinPath(abs, e.name())); !ok {
 				continue
 			}
 			isDir = info.IsDir()
 		}
-		if isDir && w.goStaged && e.name == ".git" {
+		if isDir && w.goStaged && e.name() == ".git" {
 			w.skip(rel, true, "gcloud's Go stager does not copy .git directories", nil)
 			continue
 		}
@@ -596,7 +598,7 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 			continue
 		} else if isDir {
 			if real == "" {
-				real = d.real + "/" + e.name
+				real = d.real + "/" + e.name()
 			}
 			subdirs = append(subdirs, &dirNode{rel: rel, real: real, parent: d})
 		} else {
@@ -697,7 +699,7 @@ func displayRel(rel string) string {
 
 // addFile keeps the file e of the directory dir unless a check drops it.
 func (w *walker) addFile(e *listed, dir string, siblings []listed) {
-	rel := e.rel
+	rel := e.rel()
 	if msg := invalidName(rel); msg != "" {
 		w.rep.Warn(msg)
 		w.skip(rel, false, msg, &Rule{Kind: KindBuiltin, Pattern: "file name check"})
@@ -715,16 +717,21 @@ func (w *walker) addFile(e *listed, dir string, siblings []listed) {
 // growth, and sorted by moving 120-byte values, which for 10,000 files
 // cost a tenth of ls_files' time (mostly page faults).
 func (w *walker) files() []File {
-	slices.SortFunc(w.kept, func(a, b *listed) int { return strings.Compare(a.rel, b.rel) })
+	slices.SortFunc(w.kept, func(a, b *listed) int { return strings.Compare(a.rel(), b.rel()) })
 	files := make([]File, len(w.kept))
 	n := 0
 	for _, e := range w.kept {
-		n += len(w.m.root) + 1 + len(e.rel)
+		if e.relAt == 0 {
+			n += len(w.m.root) + 1 + len(e.full)
+		}
 	}
 	paths := newPathArena(n)
 	for i, e := range w.kept {
-		abs, _ := paths.join(w.m.root, filepath.Separator, filepath.FromSlash(e.rel))
-		files[i] = File{Rel: e.rel, Abs: abs, Size: e.info.Size(),
+		abs := e.full // the absolute path, where the listing made it (listingDir)
+		if e.relAt == 0 {
+			abs, _ = paths.join(w.m.root, filepath.Separator, filepath.FromSlash(e.full))
+		}
+		files[i] = File{Rel: e.rel(), Abs: abs, Size: e.info.Size(),
 			Mode: e.info.Mode(), ModTime: e.info.ModTime(), Rule: e.rule, Info: e.info}
 	}
 	return files
@@ -738,6 +745,7 @@ func (w *walker) files() []File {
 // matcher, which is safe for concurrent use.
 type listing struct {
 	ents   []listed
+	errs   []entryErr // the entries whose lstat failed
 	err    error
 	lstats int // lstat calls made, for tests
 	done   chan struct{}
@@ -746,19 +754,55 @@ type listing struct {
 	crashed crash.Catcher
 }
 
-// listed is one entry of a listing.
+// errOf is why the lstat of entry i failed, nil when it did not.
+func (l *listing) errOf(i int) error {
+	for _, e := range l.errs {
+		if e.i == i {
+			return e.err
+		}
+	}
+	return nil
+}
+
+// listed is one entry of a listing: 56 bytes, as every entry the walk
+// lists is kept to its end (the upload set is made of them).
 type listed struct {
-	dirent
-	rel string
+	// full is the entry's path, made in the listing's arena: its absolute
+	// path where the upload set can use it as File.Abs (see
+	// walker.sharePaths), else its path from the root. Its path from the
+	// root starts at relAt, its name at nameAt.
+	full string
+	// info is the lstat, when one was made; for a kept symbolic link, the
+	// stat of what it leads to. When the lstat failed (the entry
+	// vanished), the listing's errs holds why.
+	info fs.FileInfo
+	rule *Rule
+	typ  fs.FileMode // type bits only (fs.ModeType); meaningless when unknown
+	// relAt and nameAt: where the path from the root and the name start in full.
+	relAt, nameAt uint32
+	// unknown: the file system did not say (DT_UNKNOWN, as on some network
+	// and older file systems); the walk lstats the entry to learn it.
+	unknown bool
 	// decided: skip and rule are the rules' verdict. A symbolic link is
 	// decided by the walk, on what it leads to.
 	decided bool
 	skip    bool
-	rule    *Rule
-	// info is the lstat, when one was made; for a kept symbolic link, the
-	// stat of what it leads to.
-	info fs.FileInfo
-	err  error // the lstat's error: the entry vanished
+}
+
+// rel is the entry's path from the root, slash-separated.
+func (e *listed) rel() string { return e.full[e.relAt:] }
+
+// name is the entry's name in its directory.
+func (e *listed) name() string { return e.full[e.nameAt:] }
+
+func (e *listed) isDir() bool     { return e.typ&fs.ModeDir != 0 }
+func (e *listed) isSymlink() bool { return e.typ&fs.ModeSymlink != 0 }
+
+// entryErr is the failed lstat of entry i of a listing (it vanished):
+// rare, so kept aside rather than in every entry.
+type entryErr struct {
+	i   int
+	err error
 }
 
 // readListing lists the directory abs (rel from the root) and decides its
@@ -773,7 +817,8 @@ func (w *walker) readListing(rel, abs string) *listing {
 	}
 	defer h.close()
 	bp := w.bufs.Get().(*[]byte)
-	l.ents, l.err = h.read(*bp, rel, w.opts.unknownTypes)
+	dir, relAt := w.listingDir(rel, abs)
+	l.ents, l.err = h.read(*bp, dir, relAt, w.opts.unknownTypes)
 	w.bufs.Put(bp)
 	if l.err != nil {
 		return l
@@ -784,17 +829,19 @@ func (w *walker) readListing(rel, abs string) *listing {
 		if le.unknown {
 			// The file system did not say what the entry is: ask it.
 			l.lstats++
-			if le.info, le.err = h.lstat(le); le.err != nil {
+			var err error
+			if le.info, err = h.lstat(le); err != nil {
+				l.errs = append(l.errs, entryErr{i, err})
 				continue
 			}
 			le.typ, le.unknown = le.info.Mode().Type(), false
 		}
 		isDir := le.isDir()
-		if le.isSymlink() || !isDir && le.typ != 0 || isDir && w.goStaged && le.name == ".git" {
+		if le.isSymlink() || !isDir && le.typ != 0 || isDir && w.goStaged && le.name() == ".git" {
 			continue // links, special files and .git: the walk's own checks
 		}
 		le.decided = true
-		if le.skip, le.rule = w.m.Match(le.rel, isDir); !le.skip && !isDir && le.info == nil {
+		if le.skip, le.rule = w.m.Match(le.rel(), isDir); !le.skip && !isDir && le.info == nil {
 			need++
 		}
 	}
@@ -802,10 +849,31 @@ func (w *walker) readListing(rel, abs string) *listing {
 	for i := range l.ents {
 		if le := &l.ents[i]; le.decided && !le.skip && !le.isDir() && le.info == nil {
 			l.lstats++
-			le.info, le.err = h.lstat(le)
+			var err error
+			if le.info, err = h.lstat(le); err != nil {
+				l.errs = append(l.errs, entryErr{i, err})
+			}
 		}
 	}
 	return l
+}
+
+// listingDir says how a listing of the directory rel (whose absolute path
+// is abs) makes its entries' paths: where the separator is a slash, as
+// abs/name, which is the File.Abs the upload set needs of every kept file
+// (made in the listing's arena, it saves a second copy of each path: a
+// megabyte of fresh memory for 10,000 files); else as rel/name.
+func (w *walker) listingDir(rel, abs string) (dir string, relAt int) {
+	if filepath.Separator == '/' {
+		relAt = len(w.m.root) + 1
+		if strings.HasSuffix(w.m.root, "/") {
+			relAt-- // the root directory, "/"
+		}
+		if rel == "" && abs == w.m.root || len(abs) == relAt+len(rel) && strings.HasSuffix(abs, rel) {
+			return abs, relAt
+		}
+	}
+	return rel, 0
 }
 
 // readAhead fills the free read-ahead slots with the directories the walk
@@ -838,6 +906,6 @@ func (w *walker) prefetch(d *dirNode) {
 		defer l.crashed.Recover()
 		crash.Point("skipfiles.prefetch")
 		r := w.readListing(d.rel, abs)
-		l.ents, l.err, l.lstats = r.ents, r.err, r.lstats
+		l.ents, l.errs, l.err, l.lstats = r.ents, r.errs, r.err, r.lstats
 	}()
 }

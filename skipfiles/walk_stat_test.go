@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/appcfg/appcfg/internal/hashcache"
 )
@@ -164,12 +165,28 @@ func TestWalkAllocatesPerDirectory(t *testing.T) {
 
 func TestPathArenaJoin(t *testing.T) {
 	a := newPathArena(4) // too small: the arena grows, the paths made stay
-	for _, tc := range []struct{ dir, name, want string }{
-		{"", "a.txt", "a.txt"}, {"lib", "b.py", "lib/b.py"}, {"/", "etc", "/etc"}, {"lib/", "c", "lib/c"}, {"", "", ""},
+	for _, tc := range []struct {
+		dir   string
+		relAt int
+		name  string
+		want  string // the path made
+		rel   string // the path from the root
+	}{
+		{"", 0, "a.txt", "a.txt", "a.txt"}, {"lib", 0, "b.py", "lib/b.py", "lib/b.py"}, {"/", 0, "etc", "/etc", "/etc"},
+		{"lib/", 0, "c", "lib/c", "lib/c"}, {"", 0, "", "", ""},
+		{"/srv/app", 9, "app.yaml", "/srv/app/app.yaml", "app.yaml"}, {"/srv/app/lib", 9, "d.py", "/srv/app/lib/d.py", "lib/d.py"},
+		{"/", 1, "main.py", "/main.py", "main.py"},
 	} {
-		l := a.listed(tc.dir, tc.name)
-		if p, _ := a.join(tc.dir, '/', tc.name); p != tc.want || l.rel != tc.want || l.name != tc.name {
-			t.Errorf("join(%q, %q) = %q, listed %q named %q; want %q", tc.dir, tc.name, p, l.rel, l.name, tc.want)
+		l := a.listed(tc.dir, tc.relAt, tc.name)
+		if l.full != tc.want || l.rel() != tc.rel || l.name() != tc.name {
+			t.Errorf("listed(%q, %d, %q) = %q, from the root %q, named %q; want %q, %q, %q", tc.dir, tc.relAt, tc.name, l.full, l.rel(), l.name(), tc.want, tc.rel, tc.name)
+		}
+		// The name is a C string for fstatat: a NUL follows it.
+		if c := unsafe.Slice(l.cname(), len(tc.name)+1); string(c[:len(tc.name)]) != tc.name || c[len(tc.name)] != 0 {
+			t.Errorf("listed(%q, %d, %q): C string %q, want the name and a NUL", tc.dir, tc.relAt, tc.name, c)
+		}
+		if p, _ := a.join(tc.dir, '/', tc.name); p != tc.want {
+			t.Errorf("join(%q, %q) = %q; want %q", tc.dir, tc.name, p, tc.want)
 		}
 	}
 }
@@ -177,8 +194,10 @@ func TestPathArenaJoin(t *testing.T) {
 // TestWalkBytesPerFile: what the walk keeps of each file is all fresh
 // memory (the listing keeps nearly all it allocates), and on a VM a fresh
 // page costs as much as six stats (issue 19). The bound is the memory the
-// walk needs once the whole struct stat and the C string of each name
-// are no longer kept (520 bytes a file here, besides the path, before).
+// walk needs once the whole struct stat and the C string of each name are
+// no longer kept, a listed entry takes 56 bytes, and File.Abs is the path
+// the listing made (520 bytes a file here, besides the path, before all
+// three; 410 after the first).
 func TestWalkBytesPerFile(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates for itself")
@@ -200,10 +219,12 @@ func TestWalkBytesPerFile(t *testing.T) {
 	if len(res.Files) != n+1 {
 		t.Fatalf("%d files, want %d", len(res.Files), n+1)
 	}
-	// Per file: its File (120 bytes), its absolute path, its listing
-	// entry, path and stat, and its place in the sorted list.
+	// Per file: its File (120 bytes), its listing entry (56), its path
+	// (made once, absolute, with its path from the root at its end), its
+	// stat (64), and its place in the sorted list.
 	perFile := int(after.TotalAlloc-before.TotalAlloc) / n
-	if limit := 440 + len(dir); perFile > limit {
+	t.Logf("%d bytes a file (the path of the app directory: %d)", perFile, len(dir))
+	if limit := 380 + len(dir); perFile > limit {
 		t.Errorf("Walk allocated %d bytes a file; want at most %d", perFile, limit)
 	}
 }
