@@ -10,8 +10,12 @@ import (
 )
 
 // bufSize is the size of the blocks handed to the writer: large enough that
-// writes cost little, small enough that memory stays flat.
-const bufSize = 256 << 10
+// writes cost little, small enough that memory stays flat. A block's
+// capacity, blockCap, leaves room for the line that crosses bufSize.
+const (
+	bufSize  = 256 << 10
+	blockCap = bufSize + bufSize/4
+)
 
 // stream reads the logs of q and writes their lines to w. Lines are
 // formatted as the reader hands logs over (the backend reads ahead in a
@@ -25,7 +29,10 @@ const bufSize = 256 << 10
 func stream(ctx context.Context, r backend.LogReader, q backend.LogQuery, opts Options, resume *resumePoint, w io.Writer) (Result, error) {
 	blocks, freeBlocks := make(chan outItem, 2), make(chan []byte, 3)
 	for range 3 {
-		freeBlocks <- make([]byte, 0, bufSize+bufSize/4)
+		// Made when lines are first formatted into it (grow): a download
+		// that copies stored lines needs none, and each page of one
+		// costs a fault to touch.
+		freeBlocks <- nil
 	}
 	werr := make(chan error, 1)
 	go func() {
@@ -36,7 +43,7 @@ func stream(ctx context.Context, r backend.LogReader, q backend.LogQuery, opts O
 				// keep taking blocks, so the formatter finishes and
 				// meets the error.
 				select {
-				case freeBlocks <- make([]byte, 0, bufSize+bufSize/4):
+				case freeBlocks <- nil:
 				default:
 				}
 				for it := range blocks {
@@ -105,6 +112,7 @@ func (s *streamer) add(l *backend.RequestLog) error {
 	if !matchesVHost(l.Host, s.vhost) {
 		return nil
 	}
+	s.grow()
 	if s.sk != nil {
 		if s.sk.add(l) {
 			return nil // still inside the second the file ends with
@@ -139,6 +147,7 @@ func (s *streamer) addBlock(bf *blockFormatter, bl *backend.LogBlock) error {
 			continue
 		}
 		var lines int
+		s.grow()
 		s.buf, lines = bf.appendRecord(s.buf, bl, i)
 		s.res.Requests++
 		s.res.Lines += lines
@@ -169,6 +178,13 @@ func (s *streamer) addLines(lines io.Reader, n int) error {
 	// The writer always answers, even after a write error (it then
 	// reports that error at the end), so this cannot wait forever.
 	return <-done
+}
+
+// grow gives the buffer its capacity, if it has none yet.
+func (s *streamer) grow() {
+	if s.buf == nil {
+		s.buf = make([]byte, 0, blockCap)
+	}
 }
 
 // flush hands a full buffer to the writer.
