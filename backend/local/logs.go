@@ -32,8 +32,11 @@ const (
 	// at time T finds every chunk that may hold T among those that begin
 	// after T-maxChunkSpan: the index on min_time then answers it.
 	maxChunkSpan = int64(time.Hour)
-	// chunkPage is how many chunk descriptions one query returns.
-	chunkPage = 256
+	// chunkPage is how many chunk descriptions one query returns;
+	// firstChunkPage how many the first returns, so a download's first
+	// copy waits for a short query only.
+	chunkPage      = 256
+	firstChunkPage = 32
 	// fetchAhead is how many chunks the fetcher reads ahead of the merge
 	// (a chunk whose lines are copied whole is its description only: a
 	// reader copying lines lists about 12 MiB of them during a copy), and
@@ -567,7 +570,7 @@ type chunkMeta struct {
 	id               int64
 	service, version string
 	minTime, maxTime int64
-	firstSeq         int64
+	firstSeq         int64 // set by load: the listing does not read it
 	count            int
 	hasLines         bool // linesFile, linesOff and linesLen locate its lines
 	wantedFormat     bool // its lines are in the backend.LineFormat version the listing wants
@@ -988,7 +991,7 @@ func (r *logReader) fetch(ctx context.Context, start int64, out chan<- fetched, 
 			}
 			if f.whole == nil && f.err == nil {
 				var data []byte
-				if data, f.err = r.load(ctx, f.m); f.err == nil {
+				if data, f.m.firstSeq, f.err = r.load(ctx, f.m); f.err == nil {
 					f.c, f.err = r.open(f.m, data)
 				}
 			}
@@ -1038,7 +1041,12 @@ func (r *logReader) peek(ctx context.Context, start int64) (*chunkMeta, error) {
 		r.page = make([]chunkMeta, 0, chunkPage)
 	}
 	l := r.list
-	l.args = append(l.args[:l.fixed], r.last.t, r.last.seq, r.hi, start, chunkPage)
+	limit := chunkPage
+	if l.pages == 0 {
+		limit = firstChunkPage
+	}
+	l.pages++
+	l.args = append(l.args[:l.fixed], r.last.t, r.last.seq, r.hi, start, limit)
 	rows, err := l.stmt.QueryContext(ctx, l.args...)
 	if err != nil {
 		return nil, dbErr(ctx, "reading request logs", err)
@@ -1061,7 +1069,7 @@ func (r *logReader) peek(ctx context.Context, start int64) (*chunkMeta, error) {
 	if err := rows.Err(); err != nil {
 		return nil, dbErr(ctx, "reading request logs", err)
 	}
-	if len(r.page) < chunkPage {
+	if len(r.page) < limit {
 		r.done = true
 	}
 	if len(r.page) == 0 {
@@ -1081,6 +1089,7 @@ func (r *logReader) peek(ctx context.Context, start int64) (*chunkMeta, error) {
 // format name (compared by SQLite) is read back.
 type chunkListing struct {
 	stmt   *sql.Stmt
+	pages  int   // how many were read
 	args   []any // the bound values: fixed ones, then the page's
 	fixed  int
 	dest   []any // where Scan writes a row
@@ -1109,7 +1118,7 @@ func (r *logReader) prepareListing(ctx context.Context) (*chunkListing, error) {
 		l.row.version = r.q.Version
 	}
 	l.fixed = len(l.args)
-	l.dest = []any{&l.row.id, &l.row.minTime, &l.row.maxTime, &l.row.firstSeq, &l.count, &l.file, &l.off, &l.n, &l.format}
+	l.dest = []any{&l.row.id, &l.row.minTime, &l.row.maxTime, &l.count, &l.file, &l.off, &l.n, &l.format}
 	if !service {
 		l.dest = append(l.dest, &l.row.service)
 	}
@@ -1137,7 +1146,7 @@ func chunkListingSQL(service, version bool) string {
 		cols += `, version`
 	}
 	return `
-SELECT id, min_time, max_time, first_seq, count, lines_file, lines_off, lines_len, lines_format = ?` + cols + ` FROM log_chunks
+SELECT id, min_time, max_time, count, lines_file, lines_off, lines_len, lines_format = ?` + cols + ` FROM log_chunks
 WHERE ` + where + ` AND (min_time, id) > (?, ?) AND min_time < ? AND max_time >= ?
 ORDER BY min_time, id LIMIT ?`
 }
@@ -1187,18 +1196,21 @@ func (r *logReader) linesStored(m chunkMeta) bool {
 	return end <= r.linesSize
 }
 
-// load reads one chunk's records; nil when it was deleted since its
-// description was read.
-func (r *logReader) load(ctx context.Context, m chunkMeta) ([]byte, error) {
+// load reads one chunk's records and the sequence number of its first
+// (read here, with the row, rather than by the listing, which needs it for
+// no chunk whose lines are copied whole); nil when the chunk was deleted
+// since its description was read.
+func (r *logReader) load(ctx context.Context, m chunkMeta) ([]byte, int64, error) {
 	var data []byte
-	err := r.b.db.QueryRowContext(ctx, `SELECT data FROM log_chunks WHERE id = ?`, m.id).Scan(&data)
+	var firstSeq int64
+	err := r.b.db.QueryRowContext(ctx, `SELECT data, first_seq FROM log_chunks WHERE id = ?`, m.id).Scan(&data, &firstSeq)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return nil, 0, nil
 	}
 	if err != nil {
-		return nil, dbErr(ctx, "reading request logs", err)
+		return nil, 0, dbErr(ctx, "reading request logs", err)
 	}
-	return data, nil
+	return data, firstSeq, nil
 }
 
 // open returns a cursor on the first record in bounds of a chunk, or nil
