@@ -85,10 +85,19 @@ type Reporter interface {
 	Warn(msg string)
 }
 
+// QuietReporter is a Reporter that may say it drops the status lines
+// (Details false): the walk then does not make them (a line per skipped
+// path, each a fmt.Sprintf, for nothing).
+type QuietReporter interface {
+	Reporter
+	Details() bool
+}
+
 type nopReporter struct{}
 
 func (nopReporter) Status(string) {}
 func (nopReporter) Warn(string)   {}
+func (nopReporter) Details() bool { return false }
 
 // File is one file of the upload set.
 type File struct {
@@ -429,9 +438,11 @@ type walker struct {
 	goStaged bool // a Go module staged as go-app-stager does
 	res      *Result
 	probs    []Problem
-	ahead    chan struct{} // read-ahead slots; see prefetch
-	bufs     sync.Pool     // getdents buffers (*[]byte), one per reader at a time
-	kept     []*listed     // the files kept, in walk order; see files
+	ahead    chan struct{}    // read-ahead slots; see prefetch
+	details  bool             // rep takes status lines (QuietReporter)
+	bufs     sync.Pool        // getdents buffers (*[]byte), one per reader at a time
+	reasons  map[*Rule]string // "matches RULE", made once for each rule
+	kept     []*listed        // the files kept, in walk order; see files
 }
 
 // Walk lists the upload set of dir. Directories are listed one at a time
@@ -472,7 +483,12 @@ func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result,
 		python27: opts.Runtime == "python27",
 		res:      &Result{Root: m.root, Matcher: m},
 		ahead:    make(chan struct{}, 2*runtime.NumCPU())}
-	w.bufs.New = func() any { b := make([]byte, 32<<10); return &b }
+	// 8 KiB lists about 250 names a call: a directory of more costs a
+	// few more calls, and the buffers (one per reader) fewer fresh pages.
+	w.bufs.New = func() any { b := make([]byte, 8<<10); return &b }
+	if q, ok := rep.(QuietReporter); !ok || q.Details() {
+		w.details = true
+	}
 	w.checkEmptySkipFiles()
 	stack := []*dirNode{{rel: "", real: rootReal}}
 	for len(stack) > 0 {
@@ -527,6 +543,20 @@ func (w *walker) checkEmptySkipFiles() {
 		return
 	}
 	w.rep.Warn(p.String())
+}
+
+// matches is the reason of a path the rule skips: made once for each
+// rule, not for each path.
+func (w *walker) matches(rule *Rule) string {
+	r, ok := w.reasons[rule]
+	if !ok {
+		if w.reasons == nil {
+			w.reasons = map[*Rule]string{}
+		}
+		r = "matches " + rule.String()
+		w.reasons[rule] = r
+	}
+	return r
 }
 
 func (w *walker) skip(rel string, isDir bool, reason string, rule *Rule) {
@@ -593,8 +623,10 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 			if isDir {
 				what = "directory"
 			}
-			w.rep.Status(fmt.Sprintf("Ignoring %s '%s': matches %s", what, human.Path(rel), rule))
-			w.skip(rel, isDir, "matches "+rule.String(), rule)
+			if w.details {
+				w.rep.Status(fmt.Sprintf("Ignoring %s '%s': matches %s", what, human.Path(rel), rule))
+			}
+			w.skip(rel, isDir, w.matches(rule), rule)
 			continue
 		} else if isDir {
 			if real == "" {
@@ -808,12 +840,17 @@ type entryErr struct {
 // readListing lists the directory abs (rel from the root) and decides its
 // entries by name before any stat.
 func (w *walker) readListing(rel, abs string) *listing {
-	l := &listing{done: make(chan struct{})}
-	defer close(l.done)
+	l := &listing{}
+	w.fillListing(l, rel, abs)
+	return l
+}
+
+// fillListing makes l the listing of rel, as readListing says.
+func (w *walker) fillListing(l *listing, rel, abs string) {
 	h, err := openDir(abs)
 	if err != nil {
 		l.err = err
-		return l
+		return
 	}
 	defer h.close()
 	bp := w.bufs.Get().(*[]byte)
@@ -821,7 +858,7 @@ func (w *walker) readListing(rel, abs string) *listing {
 	l.ents, l.err = h.read(*bp, dir, relAt, w.opts.unknownTypes)
 	w.bufs.Put(bp)
 	if l.err != nil {
-		return l
+		return
 	}
 	need := 0 // files to stat
 	for i := range l.ents {
@@ -855,7 +892,6 @@ func (w *walker) readListing(rel, abs string) *listing {
 			}
 		}
 	}
-	return l
 }
 
 // listingDir says how a listing of the directory rel (whose absolute path
@@ -905,7 +941,6 @@ func (w *walker) prefetch(d *dirNode) {
 		defer close(l.done)
 		defer l.crashed.Recover()
 		crash.Point("skipfiles.prefetch")
-		r := w.readListing(d.rel, abs)
-		l.ents, l.errs, l.err, l.lstats = r.ents, r.errs, r.err, r.lstats
+		w.fillListing(l, d.rel, abs)
 	}()
 }

@@ -228,3 +228,43 @@ func TestWalkBytesPerFile(t *testing.T) {
 		t.Errorf("Walk allocated %d bytes a file; want at most %d", perFile, limit)
 	}
 }
+
+// quietRecorder is a recorder that says whether it takes status lines.
+type quietRecorder struct {
+	recorder
+	details bool
+}
+
+func (r *quietRecorder) Details() bool { return r.details }
+
+// TestWalkStatusOnlyWhenWanted: a reporter that drops the status lines
+// (ls_files without -v) is not sent one a skipped path, made by
+// fmt.Sprintf each (issue 19); one that takes them, or does not say, gets
+// them all; the skipped paths and their reasons are the same.
+func TestWalkStatusOnlyWhenWanted(t *testing.T) {
+	dir := statTree(t)
+	var plain recorder
+	quiet, verbose := &quietRecorder{}, &quietRecorder{details: true}
+	var results []*Result
+	for _, rep := range []Reporter{&plain, quiet, verbose} {
+		res, err := Walk(context.Background(), dir, Options{Runtime: "python27"}, rep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, res)
+	}
+	if len(plain.status) == 0 || !reflect.DeepEqual(verbose.status, plain.status) {
+		t.Errorf("status lines: %q without Details, %q with Details true; want the same, one a skipped path", plain.status, verbose.status)
+	}
+	if len(quiet.status) != 0 {
+		t.Errorf("a reporter without details was sent %q", quiet.status)
+	}
+	for _, res := range results[1:] {
+		if !reflect.DeepEqual(res.Skipped, results[0].Skipped) {
+			t.Errorf("skipped %v, want %v", res.Skipped, results[0].Skipped)
+		}
+	}
+	if s := results[0].Skipped; len(s) == 0 || !strings.HasPrefix(s[0].Reason, "matches ") {
+		t.Errorf("skipped %v, want reasons naming the rules", s)
+	}
+}

@@ -145,6 +145,9 @@ func (r lsReporter) Status(msg string) {
 
 func (r lsReporter) Warn(msg string) { fmt.Fprintln(r.io.err, "warning: "+msg) }
 
+// Details tells the walk whether Status prints (skipfiles.QuietReporter).
+func (r lsReporter) Details() bool { return r.verbose }
+
 // runLsFiles prints the files of the app in opts.dir that an update
 // uploads (or those it skips, or why one path is kept or dropped).
 func runLsFiles(ctx context.Context, lo lsFilesOptions, d deps) error {
