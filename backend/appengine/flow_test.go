@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -115,6 +116,59 @@ func TestManyDigestsListBucket(t *testing.T) {
 	for _, c := range f.callLog()[before:] {
 		if !strings.HasPrefix(c, "GET /storage/v1/b/staging.p.appspot.com/o") {
 			t.Errorf("unexpected call %s", c)
+		}
+	}
+}
+
+// TestSmallUploadIsMedia: a blob up to the resumable threshold is one
+// uploadType=media request whose body is the content itself, named by its
+// digest in the query, stored as application/octet-stream (it was
+// multipart, which copied each content into a second body for the server to
+// parse apart); the empty blob too.
+func TestSmallUploadIsMedia(t *testing.T) {
+	b, f := newTestBackend(t)
+	type seen struct {
+		query, contentType string
+		body               []byte
+	}
+	var (
+		mu   sync.Mutex
+		reqs []seen
+	)
+	f.storageMW = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == "POST" && strings.HasPrefix(r.URL.Path, "/upload/") {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			reqs = append(reqs, seen{r.URL.RawQuery, r.Header.Get("Content-Type"), body})
+			mu.Unlock()
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		return false
+	}
+	for _, content := range [][]byte{[]byte("print('hello')\n"), {}} {
+		mu.Lock()
+		reqs = nil
+		mu.Unlock()
+		d := putBytes(t, b, content)
+		mu.Lock()
+		reqs := reqs
+		mu.Unlock()
+		if len(reqs) != 1 {
+			t.Fatalf("%d upload requests for one small blob, want 1", len(reqs))
+		}
+		q, err := url.ParseQuery(reqs[0].query)
+		if err != nil || q.Get("uploadType") != "media" || q.Get("name") != d {
+			t.Errorf("upload query %q: want uploadType=media and name=%s", reqs[0].query, d)
+		}
+		if reqs[0].contentType != "application/octet-stream" || !bytes.Equal(reqs[0].body, content) {
+			t.Errorf("upload sent Content-Type %q and body %q, want application/octet-stream and %q", reqs[0].contentType, reqs[0].body, content)
+		}
+		obj, err := f.gcs.GetObject("staging.p.appspot.com", d)
+		if err != nil || !bytes.Equal(obj.Content, content) || obj.ContentType != "application/octet-stream" {
+			t.Errorf("stored object %s: %q (%q), %v; want %q as application/octet-stream", d, obj.Content, obj.ContentType, err, content)
 		}
 	}
 }

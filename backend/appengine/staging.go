@@ -10,9 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -452,25 +450,22 @@ func (b *Backend) uploadURL(bi *bucketInfo, uploadType, digest string) string {
 }
 
 // simpleUpload reads the whole (small) blob, verifies it, then sends it
-// as one multipart request, retried on failure.
+// as one request, retried on failure. It is uploadType=media: the name is
+// in the query and the body is the content itself, which the buffer the
+// blob was verified in is sent from (multipart, as gcloud sends it, would
+// copy every content into a second body that the server parses apart;
+// the object stored is the same, application/octet-stream as before).
 func (b *Backend) simpleUpload(ctx context.Context, bi *bucketInfo, v *verifier, r io.Reader) error {
-	buf := make([]byte, v.size+1) // +1 to see a longer stream
-	n, _, err := v.read(ctx, r, buf[:v.size])
+	buf := make([]byte, v.size)
+	n, _, err := v.read(ctx, r, buf)
 	if err != nil {
 		return err
 	}
 	if err := v.check(r); err != nil {
 		return err
 	}
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	meta, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/json; charset=UTF-8"}})
-	fmt.Fprintf(meta, `{"name":%q}`, v.digest)
-	media, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/octet-stream"}})
-	media.Write(buf[:n])
-	mw.Close()
 	var out gcsObject
-	err = b.sendUpload(ctx, "POST", b.uploadURL(bi, "multipart", v.digest), "multipart/related; boundary="+mw.Boundary(), body.Bytes(), nil, &out)
+	err = b.sendUpload(ctx, "POST", b.uploadURL(bi, "media", v.digest), "application/octet-stream", buf[:n], nil, &out)
 	if err != nil {
 		return err
 	}

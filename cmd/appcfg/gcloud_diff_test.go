@@ -354,10 +354,11 @@ func (f *deployFake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// mediaSize is the size of the media part of a multipart upload.
+// mediaSize is the size of the content an upload carries: the media part
+// of a multipart upload (gcloud's), the whole body of a media one (appcfg's).
 func mediaSize(contentType string, body []byte) int {
-	_, params, err := mime.ParseMediaType(contentType)
-	if err != nil {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || !strings.HasPrefix(mt, "multipart/") {
 		return len(body)
 	}
 	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
