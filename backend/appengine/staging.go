@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -310,61 +311,162 @@ func (b *Backend) probe(ctx context.Context, bi *bucketInfo, digests []string) (
 	return present, firstErr
 }
 
-// listBucket lists the objects whose names can be digests. Digests are hex,
-// so the listing is split by first hex digit into 16 listings run at once:
-// a bucket that has gathered the objects of many deploys is read in 16
-// parallel streams instead of one chain of 1,000-name pages (gcloud lists
-// it in one chain), and an app of up to 16,000 distinct files needs no
-// second page at all. Other names in the bucket are not listed.
+// listBucket lists the objects whose names can be digests: those from "0"
+// up to "g" (hex digits sort there; other names in the bucket are not
+// listed). The rule, for the fewest requests without a long chain of pages:
+// one page of 1,000 names first, which is the whole listing for a bucket of
+// up to 1,000 objects. Digests are spread evenly over the hex range, so how
+// far that page reached tells how many pages the rest holds: up to
+// chainPages more are read as one chain of pages (gcloud reads every bucket
+// so); a bigger bucket's rest is split by name (startOffset/endOffset) into
+// ranges of about chainPages pages each, up to 16 listed at once, so a
+// bucket that has gathered the objects of many deploys is read in
+// parallel. (It was 16 listings by first hex digit, always: 16 requests
+// where 2 do, and a server that walks the bucket per listing walked it 16
+// times.)
 func (b *Backend) listBucket(ctx context.Context, bi *bucketInfo) (map[string]bool, error) {
-	const digits = "0123456789abcdef"
 	var (
 		mu      sync.Mutex
 		present = map[string]bool{}
-		wg      sync.WaitGroup
-		errs    [len(digits)]error
 	)
-	for i := range len(digits) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer crash.Recover(&errs[i])
-			errs[i] = b.listPrefix(ctx, bi, digits[i:i+1], func(o gcsObject) {
-				if b.fresh(bi, o.TimeCreated) {
-					mu.Lock()
-					present[o.Name] = true
-					mu.Unlock()
-				}
-			})
-		}()
+	add := func(o gcsObject) {
+		if b.fresh(bi, o.TimeCreated) {
+			mu.Lock()
+			present[o.Name] = true
+			mu.Unlock()
+		}
 	}
-	wg.Wait()
-	if err := errors.Join(errs[:]...); err != nil {
+	first := nameRange{start: "0", end: "g"}
+	next, last, err := b.listPage(ctx, bi, first, "", add)
+	if err == nil && next != "" {
+		if ranges := restRanges(last, first.end); ranges == nil {
+			// The rest fits in a short chain, or the page's end
+			// says nothing of it: the chain goes on.
+			err = b.listRange(ctx, bi, first, next, add)
+		} else {
+			err = b.listRanges(ctx, bi, ranges, add)
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("listing the staging bucket %s: %w", bi.name, err)
 	}
 	return present, nil
 }
 
-// listPrefix lists the objects named with prefix, 1,000 a page.
-func (b *Backend) listPrefix(ctx context.Context, bi *bucketInfo, prefix string, each func(gcsObject)) error {
-	return paginate(func(token string) (string, error) {
-		q := url.Values{"prefix": {prefix}, "maxResults": {"1000"}, "fields": {"items(name,size,timeCreated),nextPageToken"}}
-		if token != "" {
-			q.Set("pageToken", token)
+const (
+	// listPageSize is the most names a listing page holds.
+	listPageSize = 1000
+	// chainPages is how many pages one chain reads after the first
+	// before the rest is split into ranges listed at once.
+	chainPages = 4
+	// maxRanges bounds the listings run at once.
+	maxRanges = 16
+)
+
+// nameRange is the names from start (included) to end (excluded).
+type nameRange struct{ start, end string }
+
+// restRanges splits the names from last (the last name the first page held)
+// to end into ranges of about chainPages pages each. It returns nil when the
+// rest is expected to fit in chainPages pages, and when last is not a hex
+// name, so the page's reach cannot be read from it: the chain goes on. (The
+// first range starts at last again, listed twice: a page token cannot be
+// given a range.)
+func restRanges(last, end string) []nameRange {
+	reached, ok := hexFraction(last)
+	if !ok || reached <= 0 {
+		return nil
+	}
+	// The first page held listPageSize names spread over reached of the
+	// range, so the rest holds about this many pages.
+	pages := (1 - reached) / reached
+	n := min(maxRanges, int(math.Ceil(pages/chainPages)))
+	if n < 2 {
+		return nil
+	}
+	out := make([]nameRange, 0, n)
+	from := last
+	for i := 1; i < n; i++ {
+		to := hexAt(reached + (1-reached)*float64(i)/float64(n))
+		if to <= from {
+			continue
 		}
-		var page struct {
-			Items         []gcsObject `json:"items"`
-			NextPageToken string      `json:"nextPageToken"`
+		out = append(out, nameRange{from, to})
+		from = to
+	}
+	return append(out, nameRange{from, end})
+}
+
+// hexFraction reads the first 8 characters of a lowercase hex name as a
+// fraction of the hex range [0, 1).
+func hexFraction(name string) (float64, bool) {
+	if len(name) < 8 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(name[:8], 16, 32)
+	if err != nil || strings.ToLower(name[:8]) != name[:8] {
+		return 0, false
+	}
+	return float64(v) / (1 << 32), true
+}
+
+// hexAt is the 8-digit hex name at fraction f of the hex range.
+func hexAt(f float64) string {
+	return fmt.Sprintf("%08x", uint64(min(f, 1)*(1<<32)-1))
+}
+
+// listRanges lists each range, all at once.
+func (b *Backend) listRanges(ctx context.Context, bi *bucketInfo, ranges []nameRange, each func(gcsObject)) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(ranges))
+	for i, r := range ranges {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer crash.Recover(&errs[i])
+			errs[i] = b.listRange(ctx, bi, r, "", each)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// listRange lists the objects named in r, from page token on ("" for the
+// first page), as one chain of pages.
+func (b *Backend) listRange(ctx context.Context, bi *bucketInfo, r nameRange, token string, each func(gcsObject)) error {
+	first := true
+	return paginate(func(t string) (string, error) {
+		if first {
+			t, first = token, false
 		}
-		if err := b.do(ctx, request{api: apiStorage, method: "GET", idempotent: true, out: &page,
-			url: b.ep.Storage + "storage/v1/b/" + url.PathEscape(bi.name) + "/o?" + q.Encode()}); err != nil {
-			return "", err
-		}
-		for _, o := range page.Items {
-			each(o)
-		}
-		return page.NextPageToken, nil
+		next, _, err := b.listPage(ctx, bi, r, t, each)
+		return next, err
 	})
+}
+
+// listPage lists one page of the objects named in r, and returns the next
+// page's token and the last name it held.
+func (b *Backend) listPage(ctx context.Context, bi *bucketInfo, r nameRange, token string, each func(gcsObject)) (next, last string, err error) {
+	q := url.Values{"startOffset": {r.start}, "endOffset": {r.end}, "maxResults": {strconv.Itoa(listPageSize)},
+		"fields": {"items(name,size,timeCreated),nextPageToken"}}
+	if token != "" {
+		q.Set("pageToken", token)
+	}
+	var page struct {
+		Items         []gcsObject `json:"items"`
+		NextPageToken string      `json:"nextPageToken"`
+	}
+	if err := b.do(ctx, request{api: apiStorage, method: "GET", idempotent: true, out: &page,
+		url: b.ep.Storage + "storage/v1/b/" + url.PathEscape(bi.name) + "/o?" + q.Encode()}); err != nil {
+		return "", "", err
+	}
+	for _, o := range page.Items {
+		each(o)
+	}
+	if n := len(page.Items); n > 0 {
+		last = page.Items[n-1].Name
+	}
+	return page.NextPageToken, last, nil
 }
 
 // PutBlob implements backend.Backend: it verifies the content while reading

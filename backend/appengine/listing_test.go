@@ -1,0 +1,118 @@
+package appengine
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestListBucketPages: the bucket listing reads a small bucket in one
+// request, a bucket of a few pages as one chain of pages (2 requests for
+// 2,000 objects: it was 16 listings by first hex digit, each of which a
+// server may pay for with a walk of the whole bucket), and a big one as
+// ranges listed at once, never many more requests than pages; every object
+// is found, names no digest can have (before "0", from "g" on) are not
+// listed.
+func TestListBucketPages(t *testing.T) {
+	for _, tc := range []struct {
+		objects, maxRequests int
+		parallel             bool
+	}{
+		{0, 1, false},
+		{800, 1, false},
+		{2000, 2, false},
+		{4500, 5, false},
+		{40000, 40 + 16, true}, // at most 16 ranges, each ending in a part page
+	} {
+		t.Run(strconv.Itoa(tc.objects), func(t *testing.T) {
+			b, f := newTestBackend(t)
+			names := make([]string, 0, tc.objects+2)
+			for i := range tc.objects {
+				sum := sha1.Sum([]byte(strconv.Itoa(i)))
+				names = append(names, hex.EncodeToString(sum[:]))
+			}
+			// Names no digest can have, before "0" and from "g" on:
+			// listing them would be waste.
+			names = append(names, "-x", "go-app-stager/main", "zz")
+			slices.Sort(names)
+			var (
+				mu                   sync.Mutex
+				requests, inFlight   int
+				maxInFlight, outside int
+			)
+			f.storageMW = func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method != "GET" || r.URL.Path != "/storage/v1/b/staging.p.appspot.com/o" {
+					return false
+				}
+				mu.Lock()
+				requests++
+				inFlight++
+				maxInFlight = max(maxInFlight, inFlight)
+				mu.Unlock()
+				time.Sleep(5 * time.Millisecond) // so listings at once overlap
+				q := r.URL.Query()
+				start, end, prefix := q.Get("startOffset"), q.Get("endOffset"), q.Get("prefix")
+				if tok := q.Get("pageToken"); tok != "" {
+					start = tok
+				}
+				limit, _ := strconv.Atoi(q.Get("maxResults"))
+				var items []any
+				next := ""
+				from, _ := slices.BinarySearch(names, start)
+				for _, n := range names[from:] {
+					if end != "" && n >= end {
+						break
+					}
+					if !strings.HasPrefix(n, prefix) {
+						continue
+					}
+					if limit > 0 && len(items) == limit {
+						next = n
+						break
+					}
+					items = append(items, map[string]any{"name": n, "size": "1", "timeCreated": "2026-12-01T00:00:00Z"})
+				}
+				mu.Lock()
+				inFlight--
+				for _, it := range items {
+					if n := it.(map[string]any)["name"].(string); n < "0" || n >= "g" {
+						outside++
+					}
+				}
+				mu.Unlock()
+				writeJSON(w, 200, map[string]any{"items": items, "nextPageToken": next})
+				return true
+			}
+			bi, err := b.codeBucket(t.Context(), "p")
+			if err != nil {
+				t.Fatal(err)
+			}
+			present, err := b.listBucket(t.Context(), bi)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range names {
+				if validDigest(n) == nil && !present[n] {
+					t.Fatalf("%s not found (%d of %d found)", n, len(present), tc.objects)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if outside > 0 {
+				t.Errorf("%d names outside the hex range were listed", outside)
+			}
+			if requests > tc.maxRequests {
+				t.Errorf("%d objects listed in %d requests, want at most %d", tc.objects, requests, tc.maxRequests)
+			}
+			if tc.parallel != (maxInFlight > 1) {
+				t.Errorf("%d objects: %d listings at once at most, want parallel %v", tc.objects, maxInFlight, tc.parallel)
+			}
+		})
+	}
+}
