@@ -245,6 +245,15 @@ func (b *Backend) CheckVersion(spec backend.VersionSpec) error {
 	return nil
 }
 
+// versionFile is one file of a Version's deployment (a FileInfo). A
+// struct, not a map per file: encoding a map sorts its keys, thousands of
+// times for a big manifest.
+type versionFile struct {
+	SourceURL string `json:"sourceUrl"`
+	SHA1Sum   string `json:"sha1Sum"`
+	MimeType  string `json:"mimeType,omitempty"`
+}
+
 // versionBody is the versions.create request body.
 func versionBody(spec backend.VersionSpec, bucket string) (map[string]any, error) {
 	res, err := VersionResource(spec.Model)
@@ -255,16 +264,10 @@ func versionBody(spec backend.VersionSpec, bucket string) (map[string]any, error
 		res["runtime"] = spec.Runtime
 	}
 	res["id"] = spec.Version
-	files := make(map[string]any, len(spec.Files))
+	files := make(map[string]versionFile, len(spec.Files))
+	prefix := "https://storage.googleapis.com/" + bucket + "/"
 	for _, f := range spec.Files {
-		fi := map[string]any{
-			"sourceUrl": "https://storage.googleapis.com/" + bucket + "/" + f.SHA1,
-			"sha1Sum":   f.SHA1,
-		}
-		if f.MimeType != "" {
-			fi["mimeType"] = f.MimeType
-		}
-		files[f.Path] = fi
+		files[f.Path] = versionFile{SourceURL: prefix + f.SHA1, SHA1Sum: f.SHA1, MimeType: f.MimeType}
 	}
 	res["deployment"] = map[string]any{"files": files}
 	return res, nil
