@@ -158,11 +158,14 @@ func (p retryPolicy) backoff(try int) time.Duration {
 
 // request is one JSON call.
 type request struct {
-	api        string
-	method     string
-	url        string
-	body       any // marshalled as JSON; nil for none
-	out        any // decoded from the answer; nil to discard it
+	api    string
+	method string
+	url    string
+	body   any // marshalled as JSON; nil for none
+	out    any // decoded from the answer; nil to discard it
+	// decode, when set instead of out, reads a successful answer as a
+	// stream: a big answer (a listing page) is never held whole.
+	decode     func(io.Reader) error
 	idempotent bool
 	// onThrottle is told about 429/503 answers (the upload limiter).
 	onThrottle func(retryAfter time.Duration)
@@ -239,6 +242,12 @@ func (b *Backend) do(ctx context.Context, r request) error {
 // decodeResponse reads resp into r.out, or returns its *APIError.
 func decodeResponse(resp *http.Response, r request) error {
 	defer resp.Body.Close()
+	if r.decode != nil && resp.StatusCode/100 == 2 {
+		if err := r.decode(resp.Body); err != nil {
+			return fmt.Errorf("%s: the answer to %s %s is not the expected JSON: %w", r.api, r.method, r.url, err)
+		}
+		return nil
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return fmt.Errorf("%s: reading the answer to %s %s: %w", r.api, r.method, r.url, err)

@@ -116,3 +116,29 @@ func TestListBucketPages(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeListing: a listing page is read as a stream, whatever else the
+// answer holds (fields a server sends although fields= left them out, an
+// empty page's null items); an answer that is not a listing is an error.
+func TestDecodeListing(t *testing.T) {
+	for _, tc := range []struct {
+		in, names, next string
+		ok              bool
+	}{
+		{`{"kind":"storage#objects","items":[{"name":"a1","size":"3","metadata":{"x":[1,{"y":2}]},"timeCreated":"2026-12-01T00:00:00Z"},{"name":"b2"}],"nextPageToken":"b3"}`, "a1 b2", "b3", true},
+		{`{"items":null}`, "", "", true},
+		{`{}`, "", "", true},
+		{`{"kind":"storage#objects"}`, "", "", true},
+		{`{"items":[{"name":"a1"}`, "a1", "", false},
+		{`["a1"]`, "", "", false},
+		{`{"items":{"name":"a1"}}`, "", "", false},
+		{`<html>`, "", "", false},
+	} {
+		var names []string
+		next := ""
+		err := decodeListing(strings.NewReader(tc.in), func(o gcsObject) { names = append(names, o.Name) }, &next)
+		if (err == nil) != tc.ok || strings.Join(names, " ") != tc.names || next != tc.next {
+			t.Errorf("%s: names %q, next %q, error %v; want %q, %q, ok %v", tc.in, names, next, err, tc.names, tc.next, tc.ok)
+		}
+	}
+}
