@@ -49,7 +49,7 @@ func (a *pathArena) listed(dir string, relAt int, name string) listed {
 	*a = slices.Grow(*a, len(dir)+1+len(name)+1)
 	p, at := a.join(dir, '/', name)
 	*a = append(*a, 0)
-	return listed{full: p, relAt: uint32(relAt), nameAt: uint32(at)}
+	return listed{full: p, relAt: uint16(relAt), nameAt: uint32(at)}
 }
 
 // cname is the entry's name as a C string: the arena's bytes, which the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -101,11 +102,10 @@ func (nopReporter) Details() bool { return false }
 
 // File is one file of the upload set.
 type File struct {
-	Rel     string      `json:"path"` // slash-separated, relative to the app root
-	Abs     string      `json:"-"`    // where to read it (through any symlink)
-	Size    int64       `json:"size"`
-	Mode    fs.FileMode `json:"-"`
-	ModTime time.Time   `json:"mtime"`
+	Rel     string    `json:"path"` // slash-separated, relative to the app root
+	Abs     string    `json:"-"`    // where to read it (through any symlink)
+	Size    int64     `json:"size"`
+	ModTime time.Time `json:"mtime"`
 	// Rule is the "!" line that re-included the file, when one did.
 	Rule *Rule `json:"rule,omitempty"`
 	// Info is the metadata the walk read (of the link's target for a
@@ -442,7 +442,10 @@ type walker struct {
 	details  bool             // rep takes status lines (QuietReporter)
 	bufs     sync.Pool        // getdents buffers (*[]byte), one per reader at a time
 	reasons  map[*Rule]string // "matches RULE", made once for each rule
-	kept     []*listed        // the files kept, in walk order; see files
+	// listings are those holding files kept (listed.kept), in walk
+	// order, and nkept counts those files; see files.
+	listings []*listing
+	nkept    int
 }
 
 // Walk lists the upload set of dir. Directories are listed one at a time
@@ -589,6 +592,7 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 		return nil
 	}
 	var subdirs []*dirNode
+	nkept := w.nkept
 	for i := range l.ents {
 		e := &l.ents[i]
 		rel := e.rel()
@@ -637,6 +641,9 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 			e.info, e.rule = info, rule
 			w.addFile(e, abs, l.ents)
 		}
+	}
+	if w.nkept > nkept {
+		w.listings = append(w.listings, l)
 	}
 	// Pushed in reverse so the stack pops them in name order.
 	for i, j := 0, len(subdirs)-1; i < j; i, j = i+1, j-1 {
@@ -740,7 +747,8 @@ func (w *walker) addFile(e *listed, dir string, siblings []listed) {
 	if w.python27 && !w.checkPython(rel, dir, siblings) {
 		return
 	}
-	w.kept = append(w.kept, e)
+	e.kept = true
+	w.nkept++
 }
 
 // files makes the upload set of the files kept, sorted by path. It is
@@ -749,22 +757,32 @@ func (w *walker) addFile(e *listed, dir string, siblings []listed) {
 // growth, and sorted by moving 120-byte values, which for 10,000 files
 // cost a tenth of ls_files' time (mostly page faults).
 func (w *walker) files() []File {
-	slices.SortFunc(w.kept, func(a, b *listed) int { return strings.Compare(a.rel(), b.rel()) })
-	files := make([]File, len(w.kept))
+	// Gathered at the end, when their number is known: a list grown as
+	// the walk went was copied into fresh memory at each growth.
+	kept := make([]*listed, 0, w.nkept)
+	for _, l := range w.listings {
+		for i := range l.ents {
+			if e := &l.ents[i]; e.kept {
+				kept = append(kept, e)
+			}
+		}
+	}
+	slices.SortFunc(kept, func(a, b *listed) int { return strings.Compare(a.rel(), b.rel()) })
+	files := make([]File, len(kept))
 	n := 0
-	for _, e := range w.kept {
+	for _, e := range kept {
 		if e.relAt == 0 {
 			n += len(w.m.root) + 1 + len(e.full)
 		}
 	}
 	paths := newPathArena(n)
-	for i, e := range w.kept {
+	for i, e := range kept {
 		abs := e.full // the absolute path, where the listing made it (listingDir)
 		if e.relAt == 0 {
 			abs, _ = paths.join(w.m.root, filepath.Separator, filepath.FromSlash(e.full))
 		}
 		files[i] = File{Rel: e.rel(), Abs: abs, Size: e.info.Size(),
-			Mode: e.info.Mode(), ModTime: e.info.ModTime(), Rule: e.rule, Info: e.info}
+			ModTime: e.info.ModTime(), Rule: e.rule, Info: e.info}
 	}
 	return files
 }
@@ -801,7 +819,7 @@ func (l *listing) errOf(i int) error {
 type listed struct {
 	// full is the entry's path, made in the listing's arena: its absolute
 	// path where the upload set can use it as File.Abs (see
-	// walker.sharePaths), else its path from the root. Its path from the
+	// listingDir), else its path from the root. Its path from the
 	// root starts at relAt, its name at nameAt.
 	full string
 	// info is the lstat, when one was made; for a kept symbolic link, the
@@ -810,8 +828,10 @@ type listed struct {
 	info fs.FileInfo
 	rule *Rule
 	typ  fs.FileMode // type bits only (fs.ModeType); meaningless when unknown
-	// relAt and nameAt: where the path from the root and the name start in full.
-	relAt, nameAt uint32
+	// nameAt and relAt: where the name and the path from the root start
+	// in full (see listingDir for relAt's bound).
+	nameAt uint32
+	relAt  uint16
 	// unknown: the file system did not say (DT_UNKNOWN, as on some network
 	// and older file systems); the walk lstats the entry to learn it.
 	unknown bool
@@ -819,6 +839,7 @@ type listed struct {
 	// decided by the walk, on what it leads to.
 	decided bool
 	skip    bool
+	kept    bool // in the upload set (addFile)
 }
 
 // rel is the entry's path from the root, slash-separated.
@@ -905,7 +926,8 @@ func (w *walker) listingDir(rel, abs string) (dir string, relAt int) {
 		if strings.HasSuffix(w.m.root, "/") {
 			relAt-- // the root directory, "/"
 		}
-		if rel == "" && abs == w.m.root || len(abs) == relAt+len(rel) && strings.HasSuffix(abs, rel) {
+		fits := relAt <= math.MaxUint16 // listed.relAt; the kernel's own bound is 4096
+		if fits && (rel == "" && abs == w.m.root || len(abs) == relAt+len(rel) && strings.HasSuffix(abs, rel)) {
 			return abs, relAt
 		}
 	}
