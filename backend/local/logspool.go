@@ -323,6 +323,21 @@ func readFrom(f *os.File, off int64, max int) ([]byte, error) {
 	return data[:n], err
 }
 
+// spoolFolded reports whether the spool f holds nothing past the position
+// it was folded to. The position is read first, then the file's size: a
+// position only grows, and the logs it covers were recorded in the same
+// transaction, so a size not past it was folded, whatever was appended
+// since. Any error answers false: the fold, under the lock, words it.
+func (b *Backend) spoolFolded(ctx context.Context, f *os.File) bool {
+	var pos int64
+	err := b.db.QueryRowContext(ctx, `SELECT pos FROM log_spools WHERE name = ?`, filepath.Base(f.Name())).Scan(&pos)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Size() <= pos
+}
+
 // removeSpool removes a spool folded to its end, and its position: the
 // file goes inside the transaction, so a reader that opens spools inside
 // its own never finds the file without its position (which would have it
@@ -381,6 +396,12 @@ func (b *Backend) foldSpoolNamed(ctx context.Context, path string, format backen
 	}
 	defer f.Close() // releases the lock taken below
 	gone := lockSpool(f)
+	if !gone && b.spoolFolded(ctx, f) {
+		// A live server's spool folded to its end, as it usually is (the
+		// server folds every 20 ms): nothing to take the write lock for,
+		// and nothing for this process to sync when it closes.
+		return nil
+	}
 	if _, _, err := b.foldSpool(ctx, f, format, gone); err != nil {
 		return err
 	}

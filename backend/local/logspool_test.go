@@ -226,3 +226,43 @@ func TestDecodeSpoolStopsAtDamage(t *testing.T) {
 		t.Fatalf("a record cut short: decoded %d logs, %d bytes", len(logs), used)
 	}
 }
+
+// A reader of a store whose live server folded its spool to the end takes
+// no write lock for it and has nothing to sync when it closes: an empty
+// spool costs a download nothing. What a live server spooled and did not
+// fold yet is still folded and listed (TestLiveSpoolsListedOnceEach).
+func TestFoldedLiveSpoolCostsReadersNothing(t *testing.T) {
+	dir := t.TempDir()
+	server := openAt(t, dir)
+	sp, err := server.OpenLogSpool(t.Context(), "app", backend.LineFormat{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sp.Close(t.Context()) }) //nolint:errcheck // checked by the other spool tests
+	if err := sp.Append(spoolLogs(20, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sp.Fold(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := Open(t.Context(), "", Config{Root: dir}, backend.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	reader.onStep = func(step string) {
+		if step != "log chunk fetched" {
+			steps = append(steps, step)
+		}
+	}
+	wantOnce(t, listed(t, reader), spoolLogs(20, 0))
+	if err := reader.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 0 {
+		t.Errorf("reading beside a folded live spool took steps %q, want none (no write, no sync)", steps)
+	}
+	if len(spools(t, dir)) != 1 {
+		t.Errorf("spools %v, want the live one kept", spools(t, dir))
+	}
+}
