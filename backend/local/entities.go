@@ -229,6 +229,20 @@ type entityCommitter struct {
 	stmtMu sync.Mutex
 	full   *sql.Stmt // the prepared upsert of MaxEntityBatch rows
 
+	// conn is the committer's own connection, set as onCommitterConn
+	// says and kept from its first commit until the store closes (only
+	// the flushing caller uses it). A connection taken from the pool for
+	// each commit was often another than the last, one that had not
+	// seen the last commits: SQLite then threw its whole page cache away
+	// at the transaction's start (pager_reset), freeing every page to
+	// modernc's allocator, which hands them back to the kernel, and read
+	// and faulted them in again: a twentieth of a bulk load's CPU.
+	conn *sql.Conn
+	// args and rowKeys are insert's buffers, reused by each commit for
+	// the same reason (the flushing caller alone uses them).
+	args    []any
+	rowKeys []byte
+
 	ckpt checkpointer
 	wal  walSyncer
 
@@ -409,25 +423,45 @@ type checkpointer struct {
 	done    sync.WaitGroup
 }
 
-// onCommitterConn runs fn on a connection set as the committer needs it (see
-// above), restoring the pool's settings after.
+// onCommitterConn runs fn on the committer's connection, set as the
+// committer needs it (see above). The connection is kept for the next
+// commits; after an error, or when the pool has no other connection (a
+// store opened with exclusive locking), it goes back to the pool with the
+// pool's settings, or is dropped when they cannot be restored.
 func (c *entityCommitter) onCommitterConn(ctx context.Context, b *Backend, fn func(conn *sql.Conn) error) error {
-	conn, err := b.db.Conn(ctx)
-	if err != nil {
-		return dbErr(ctx, "storing entities", err)
+	if c.conn == nil {
+		conn, err := b.db.Conn(ctx)
+		if err != nil {
+			return dbErr(ctx, "storing entities", err)
+		}
+		if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0`); err != nil {
+			releaseCommitterConn(ctx, conn)
+			return dbErr(ctx, "storing entities", err)
+		}
+		c.conn = conn
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0`); err != nil {
-		return dbErr(ctx, "storing entities", err)
-	}
-	err = fn(conn)
-	// The connection goes back to the pool, whose other users count on
-	// FULL (a commit is on disk when it returns) and on the automatic
-	// checkpoint; if it cannot be reset, it is dropped instead.
-	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000`); rerr != nil {
-		conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // discards it
+	err := fn(c.conn)
+	if err != nil || b.db.Stats().MaxOpenConnections == 1 {
+		c.releaseConn(ctx)
 	}
 	return err
+}
+
+// releaseConn gives the committer's connection back to the pool, whose
+// other users count on FULL (a commit is on disk when it returns) and on
+// the automatic checkpoint.
+func (c *entityCommitter) releaseConn(ctx context.Context) {
+	if c.conn != nil {
+		releaseCommitterConn(ctx, c.conn)
+		c.conn = nil
+	}
+}
+
+func releaseCommitterConn(ctx context.Context, conn *sql.Conn) {
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000`); err != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // discards it
+	}
+	conn.Close()
 }
 
 // walSyncer releases committed batches once the log holding them is synced.
@@ -570,8 +604,11 @@ func (c *entityCommitter) insert(ctx context.Context, db *sql.DB, tx *sql.Tx, a 
 	// One multi-row INSERT per call: per-statement overhead, not SQLite's
 	// b-tree work, dominated bulk loads row by row. Row keys share one
 	// buffer; a load's rows share one prefix, encoded once.
-	args := make([]any, 0, 2*len(rows))
-	buf := make([]byte, 0, 48*len(rows))
+	args := c.args[:0]
+	buf := c.rowKeys[:0]
+	if cap(buf) < 48*len(rows) {
+		buf = make([]byte, 0, 48*len(rows))
+	}
 	var prefix []byte
 	var prefixNS, prefixKind string
 	for i := range rows {
@@ -605,7 +642,11 @@ func (c *entityCommitter) insert(ctx context.Context, db *sql.DB, tx *sql.Tx, a 
 		if err != nil {
 			return nil, err
 		}
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+		_, err = stmt.ExecContext(ctx, args...)
+		// SQLite copied the bound blobs: the buffers are free again.
+		clear(args)
+		c.args, c.rowKeys = args[:0], buf[:0]
+		if err != nil {
 			return nil, dbErr(ctx, "storing entities", err)
 		}
 	}
@@ -636,6 +677,8 @@ func (c *entityCommitter) stmt(ctx context.Context, db *sql.DB, tx *sql.Tx, n in
 	return tx.StmtContext(ctx, c.full), nil
 }
 
+// closeStmts closes the prepared upsert and gives the committer's
+// connection back, once no commit runs.
 func (c *entityCommitter) closeStmts() {
 	c.stmtMu.Lock()
 	defer c.stmtMu.Unlock()
@@ -643,6 +686,9 @@ func (c *entityCommitter) closeStmts() {
 		c.full.Close()
 		c.full = nil
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.releaseConn(context.Background())
 }
 
 // insertEntitiesSQL is the upsert of n entities in one statement (n ≤

@@ -2,6 +2,7 @@ package local
 
 import (
 	"bytes"
+	"database/sql"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -339,4 +340,86 @@ func TestEntityPutReturnsAfterLogSync(t *testing.T) {
 	if err := b.db.QueryRowContext(t.Context(), `PRAGMA synchronous`).Scan(&mode); err != nil || mode != 2 {
 		t.Errorf("after an entity put the pooled connection has synchronous=%d (%v), want 2 (FULL)", mode, err)
 	}
+}
+
+// The committer keeps one connection for its commits, whatever else uses
+// the pool between them: a connection that had not seen the last commits
+// threw its page cache away at the start of the next transaction (and
+// modernc's allocator handed the pages back to the kernel, to be faulted
+// in again). The pool's other connections keep syncing every commit, and
+// the committer's gets the pool's settings back when the store closes.
+func TestEntityCommitsKeepTheirConnection(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	put := func(id int64) {
+		t.Helper()
+		ents := []backend.Entity{{Key: &backend.Key{Path: []backend.PathElement{{Kind: "K", ID: id}}}, Properties: map[string]backend.Value{}}}
+		if _, err := b.PutEntities(t.Context(), "app", ents); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(1)
+	first := b.entities.conn
+	if first == nil {
+		t.Fatal("the committer kept no connection after its commit")
+	}
+	var before int64
+	if err := first.QueryRowContext(t.Context(), `PRAGMA data_version`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		// Another writer between the commits, on the pool.
+		if _, err := b.AllocateIDs(t.Context(), "app", backend.Key{Path: []backend.PathElement{{Kind: "K"}}}, 1); err != nil {
+			t.Fatal(err)
+		}
+		put(int64(i + 2))
+		if b.entities.conn != first {
+			t.Fatalf("commit %d ran on another connection than the first", i+2)
+		}
+	}
+	var mode, after int64
+	if err := first.QueryRowContext(t.Context(), `PRAGMA data_version`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after == before {
+		t.Fatal("the committer's connection did not see the pool's writes: the test proves nothing")
+	}
+	if err := first.QueryRowContext(t.Context(), `PRAGMA synchronous`).Scan(&mode); err != nil || mode != 1 {
+		t.Errorf("the committer's connection has synchronous=%d (%v), want 1 (NORMAL)", mode, err)
+	}
+	checkPool := func(when string) {
+		t.Helper()
+		n := b.db.Stats().MaxOpenConnections
+		if b.entities.conn != nil {
+			n-- // held by the committer
+		}
+		conns := make([]*sql.Conn, 0, n)
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for range n {
+			c, err := b.db.Conn(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+			var sync, ckpt int64
+			if err := c.QueryRowContext(t.Context(), `PRAGMA synchronous`).Scan(&sync); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.QueryRowContext(t.Context(), `PRAGMA wal_autocheckpoint`).Scan(&ckpt); err != nil {
+				t.Fatal(err)
+			}
+			if sync != 2 || ckpt != 1000 {
+				t.Errorf("%s, a pool connection has synchronous=%d and wal_autocheckpoint=%d, want 2 (FULL) and 1000", when, sync, ckpt)
+			}
+		}
+	}
+	checkPool("while the committer holds its connection")
+	b.entities.closeStmts()
+	if b.entities.conn != nil {
+		t.Fatal("the committer still holds its connection after closeStmts")
+	}
+	checkPool("after the committer gave its connection back")
 }
