@@ -225,9 +225,13 @@ func Upload(ctx context.Context, ents backend.Entities, o Options) (sum Summary,
 		return sum, errors.New("no backend to load into")
 	}
 	u := &uploader{o: o, ents: ents, thr: newThrottle(o), rep: progress.Or(o.Progress), kind: "*",
-		// Batches in flight: converting, queued, storing. Room for
-		// more would keep more memory for a few allocations less.
-		propMaps:  make(chan []map[string]backend.Value, 3*o.NumThreads+1),
+		// Room for every batch in flight: a stored group hands back
+		// up to four groups' maps at once (one per storing goroutine),
+		// and with room for fewer, the rest were dropped and made
+		// again, a fifth of a load's allocated bytes. The maps are
+		// bounded all the same: a batch's maps wait here only once it
+		// has left the batches in flight.
+		propMaps:  make(chan []map[string]backend.Value, inFlightBatches(o.NumThreads)),
 		recSlices: make(chan []record, 2*o.NumThreads+1)}
 	var open func(io.Reader) (recordReader, error)
 	if o.Config != nil {
@@ -342,7 +346,7 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 	// inFlight bounds the batches read and not yet stored, so memory is
 	// flat whatever the input. Deep enough for commits of whole groups:
 	// a bound of two groups made a local load a third slower.
-	inFlight := make(chan struct{}, max(5*maxGroup, 2*u.o.NumThreads))
+	inFlight := make(chan struct{}, inFlightBatches(u.o.NumThreads))
 	for range u.o.NumThreads {
 		g.Go(func() (err error) {
 			defer crash.Recover(&err)
@@ -658,6 +662,9 @@ func (u *uploader) completeKeys(ctx context.Context, resend bool, ents []backend
 
 // maxGroup bounds the batches stored in one call of an EntityBatchPutter.
 const maxGroup = 8
+
+// inFlightBatches bounds the batches read and not yet stored.
+func inFlightBatches(numThreads int) int { return max(5*maxGroup, 2*numThreads) }
 
 // send stores a group of converted batches (one, unless the store takes
 // several at once) and records them sent.

@@ -432,3 +432,38 @@ func TestDumpRestoreAndDownload(t *testing.T) {
 		t.Fatalf("restored %v\nwant %v", dst.ents, src.ents)
 	}
 }
+
+// A load makes property maps for the batches in flight and then reuses
+// them: a store taking groups of batches hands back several groups' maps at
+// once, and none of them may be dropped and made again.
+func TestUploadReusesPropertyMaps(t *testing.T) {
+	dir := t.TempDir()
+	const rows = 3000
+	writeRows(t, filepath.Join(dir, "rows.csv"), rows, nil)
+	o := uploadOpts(t, dir, noKeyConfig)
+	m := newMemStore()
+	seen := map[uintptr]bool{}
+	m.before = func(_ int, ents []backend.Entity) error {
+		m.mu.Lock()
+		for _, e := range ents {
+			seen[reflect.ValueOf(e.Properties).Pointer()] = true
+		}
+		m.mu.Unlock()
+		// Slower than the conversions, so batches queue and are
+		// stored in groups, several groups waiting at once.
+		time.Sleep(2 * time.Millisecond)
+		return nil
+	}
+	if _, err := Upload(t.Context(), batchStore{m}, o); err != nil {
+		t.Fatal(err)
+	}
+	checkExactlyOnce(t, m, rows)
+	if m.maxBatch < 2 {
+		t.Fatalf("the store was never given a group of batches (at most %d at once): the test proves nothing", m.maxBatch)
+	}
+	// Every batch read and not yet stored holds its own maps; the next
+	// ones reuse them.
+	if most := inFlightBatches(o.NumThreads) * o.BatchSize; len(seen) > most {
+		t.Errorf("the load made %d property maps for %d rows, want at most %d (one per record of the batches in flight)", len(seen), rows, most)
+	}
+}
