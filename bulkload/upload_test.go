@@ -438,7 +438,7 @@ func TestDumpRestoreAndDownload(t *testing.T) {
 // once, and none of them may be dropped and made again.
 func TestUploadReusesPropertyMaps(t *testing.T) {
 	dir := t.TempDir()
-	const rows = 3000
+	const rows = 2000
 	writeRows(t, filepath.Join(dir, "rows.csv"), rows, nil)
 	o := uploadOpts(t, dir, noKeyConfig)
 	m := newMemStore()
@@ -449,9 +449,11 @@ func TestUploadReusesPropertyMaps(t *testing.T) {
 			seen[reflect.ValueOf(e.Properties).Pointer()] = true
 		}
 		m.mu.Unlock()
-		// Slower than the conversions, so batches queue and are
-		// stored in groups, several groups waiting at once.
-		time.Sleep(2 * time.Millisecond)
+		// Slower than the conversions (which record each batch in the
+		// progress database: tens of milliseconds under the race
+		// detector), so batches queue and are stored in groups,
+		// several groups waiting at once.
+		time.Sleep(50 * time.Millisecond)
 		return nil
 	}
 	if _, err := Upload(t.Context(), batchStore{m}, o); err != nil {
