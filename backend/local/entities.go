@@ -226,9 +226,6 @@ type entityCommitter struct {
 	pending  []*entityWrite
 	flushing bool
 
-	stmtMu sync.Mutex
-	full   *sql.Stmt // the prepared upsert of MaxEntityBatch rows
-
 	// conn is the committer's own connection, set as onCommitterConn
 	// says and kept from its first commit until the store closes (only
 	// the flushing caller uses it). A connection taken from the pool for
@@ -238,9 +235,12 @@ type entityCommitter struct {
 	// modernc's allocator, which hands them back to the kernel, and read
 	// and faulted them in again: a twentieth of a bulk load's CPU.
 	conn *sql.Conn
-	// args and rowKeys are insert's buffers, reused by each commit for
-	// the same reason (the flushing caller alone uses them).
-	args    []any
+	// full is the upsert of MaxEntityBatch rows, prepared once on conn
+	// through the driver itself (see insert).
+	full driver.Stmt
+	// args and rowKeys are insert's buffers, reused by each commit (the
+	// flushing caller alone uses them).
+	args    []driver.NamedValue
 	rowKeys []byte
 
 	ckpt checkpointer
@@ -347,7 +347,7 @@ func (c *entityCommitter) store(ctx context.Context, b *Backend, tx *sql.Tx, bat
 		}
 		w.keys = make([][]backend.Key, len(w.batches))
 		for i, rows := range w.batches {
-			keys, err := c.insert(ctx, b.db, tx, a, rows)
+			keys, err := c.insert(ctx, tx, a, rows)
 			if err != nil {
 				return err
 			}
@@ -451,10 +451,15 @@ func (c *entityCommitter) onCommitterConn(ctx context.Context, b *Backend, fn fu
 // other users count on FULL (a commit is on disk when it returns) and on
 // the automatic checkpoint.
 func (c *entityCommitter) releaseConn(ctx context.Context) {
-	if c.conn != nil {
-		releaseCommitterConn(ctx, c.conn)
-		c.conn = nil
+	if c.conn == nil {
+		return
 	}
+	if c.full != nil {
+		c.conn.Raw(func(any) error { return c.full.Close() }) //nolint:errcheck // the connection goes anyway
+		c.full = nil
+	}
+	releaseCommitterConn(ctx, c.conn)
+	c.conn = nil
 }
 
 func releaseCommitterConn(ctx context.Context, conn *sql.Conn) {
@@ -597,9 +602,10 @@ func (c *entityCommitter) loadAppIDs(ctx context.Context, tx *sql.Tx, app string
 	return a, nil
 }
 
-// insert stores one call's entities in tx, allocating ids for incomplete
-// keys, and returns their complete keys.
-func (c *entityCommitter) insert(ctx context.Context, db *sql.DB, tx *sql.Tx, a *appIDs, rows []entityRow) ([]backend.Key, error) {
+// insert stores one call's entities in tx, the transaction of the
+// committer's connection, allocating ids for incomplete keys, and returns
+// their complete keys.
+func (c *entityCommitter) insert(ctx context.Context, tx *sql.Tx, a *appIDs, rows []entityRow) ([]backend.Key, error) {
 	keys := make([]backend.Key, len(rows))
 	// One multi-row INSERT per call: per-statement overhead, not SQLite's
 	// b-tree work, dominated bulk loads row by row. Row keys share one
@@ -634,58 +640,75 @@ func (c *entityCommitter) insert(ctx context.Context, db *sql.DB, tx *sql.Tx, a 
 		start := len(buf)
 		buf = append(buf, prefix...)
 		buf = append(buf, r.order...)
-		args = append(args, buf[start:len(buf):len(buf)], r.data)
+		args = append(args,
+			driver.NamedValue{Ordinal: len(args) + 1, Value: buf[start:len(buf):len(buf)]},
+			driver.NamedValue{Ordinal: len(args) + 2, Value: r.data})
 		keys[i] = k
 	}
-	if len(rows) > 0 {
-		stmt, err := c.stmt(ctx, db, tx, len(rows))
-		if err != nil {
-			return nil, err
-		}
-		_, err = stmt.ExecContext(ctx, args...)
-		// SQLite copied the bound blobs: the buffers are free again.
-		clear(args)
-		c.args, c.rowKeys = args[:0], buf[:0]
-		if err != nil {
-			return nil, dbErr(ctx, "storing entities", err)
-		}
+	var err error
+	switch {
+	case len(rows) == 0:
+	case len(rows) == backend.MaxEntityBatch && c.conn != nil:
+		err = c.execFull(ctx, args)
+	default:
+		err = execOdd(ctx, tx, args)
+	}
+	// SQLite copied the bound blobs: the buffers are free again.
+	clear(args)
+	c.args, c.rowKeys = args[:0], buf[:0]
+	if err != nil {
+		return nil, err
 	}
 	return keys, nil
 }
 
-// stmt returns the upsert of n rows bound to tx. The full-batch statement is
-// prepared once on the database: parsing a statement of 1,000 parameters
-// for every batch cost a fifth of a load. Odd sizes (a load's last batch)
-// are prepared for their transaction alone.
-func (c *entityCommitter) stmt(ctx context.Context, db *sql.DB, tx *sql.Tx, n int) (*sql.Stmt, error) {
-	if n != backend.MaxEntityBatch {
-		s, err := tx.PrepareContext(ctx, insertEntitiesSQL(n))
-		if err != nil {
-			return nil, dbErr(ctx, "preparing the entity upsert", err)
+// execFull runs the upsert of a full batch on the committer's connection
+// (in its transaction) through the driver's own statement, prepared once:
+// parsing a statement of 1,000 parameters for every batch cost a fifth of
+// a load, and database/sql's copy and check of the 1,000 arguments of
+// every call a tenth of a load's allocated bytes.
+func (c *entityCommitter) execFull(ctx context.Context, args []driver.NamedValue) error {
+	err := c.conn.Raw(func(dc any) error {
+		if c.full == nil {
+			p, ok := dc.(driver.ConnPrepareContext)
+			if !ok {
+				return fmt.Errorf("the SQLite driver's connection is a %T, which cannot prepare a statement", dc)
+			}
+			s, err := p.PrepareContext(ctx, insertEntitiesSQL(backend.MaxEntityBatch))
+			if err != nil {
+				return fmt.Errorf("preparing the entity upsert: %w", err)
+			}
+			c.full = s
 		}
-		return s, nil
-	}
-	c.stmtMu.Lock()
-	defer c.stmtMu.Unlock()
-	if c.full == nil {
-		s, err := db.PrepareContext(ctx, insertEntitiesSQL(n))
-		if err != nil {
-			return nil, dbErr(ctx, "preparing the entity upsert", err)
+		ex, ok := c.full.(driver.StmtExecContext)
+		if !ok {
+			return fmt.Errorf("the SQLite driver's statement is a %T, which cannot run with a context", c.full)
 		}
-		c.full = s
-	}
-	return tx.StmtContext(ctx, c.full), nil
+		_, err := ex.ExecContext(ctx, args)
+		return err
+	})
+	return dbErrIf(ctx, "storing entities", err)
 }
 
-// closeStmts closes the prepared upsert and gives the committer's
-// connection back, once no commit runs.
-func (c *entityCommitter) closeStmts() {
-	c.stmtMu.Lock()
-	defer c.stmtMu.Unlock()
-	if c.full != nil {
-		c.full.Close()
-		c.full = nil
+// execOdd runs the upsert of a batch of another size (a load's last batch),
+// prepared for its transaction alone.
+func execOdd(ctx context.Context, tx *sql.Tx, args []driver.NamedValue) error {
+	s, err := tx.PrepareContext(ctx, insertEntitiesSQL(len(args)/2))
+	if err != nil {
+		return dbErr(ctx, "preparing the entity upsert", err)
 	}
+	defer s.Close()
+	vals := make([]any, len(args))
+	for i := range args {
+		vals[i] = args[i].Value
+	}
+	_, err = s.ExecContext(ctx, vals...)
+	return dbErrIf(ctx, "storing entities", err)
+}
+
+// closeStmts gives the committer's connection back, with its prepared
+// upsert closed, once no commit runs.
+func (c *entityCommitter) closeStmts() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.releaseConn(context.Background())
