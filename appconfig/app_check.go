@@ -76,14 +76,14 @@ type checker struct {
 // the SDK runs the attribute's validator.
 func given(m *Meta, key string) bool { return m.Has(key) && !m.IsNull(key) }
 
-func (c checker) regex(m *Meta, key, value string, re pyRegex) bool {
+func (c checker) regex(m *Meta, key, value string, re *pyRegex) bool {
 	if !given(m, key) {
 		return true
 	}
 	if re.Match(value) {
 		return true
 	}
-	c.r.Errorf(m.At(key), m.Field(key), "Value '%s' for %s does not match expression '%s'", value, key, re.shown).
+	c.r.Errorf(m.At(key), m.Field(key), "Value '%s' for %s does not match expression '%s'", value, key, re.shown()).
 		Hint = regexHint(key)
 	return false
 }
@@ -171,7 +171,7 @@ func (c checker) strMap(m *Meta, key string, vals map[string]string, class strin
 	for _, k := range sortedKeys(vals) {
 		if !reEnvKey.Match(k) {
 			c.r.Errorf(m.At(key), yaml11.JoinPath(m.Field(key), k),
-				"Value '%s' for key in %s does not match expression '%s'", k, class, reEnvKey.shown).
+				"Value '%s' for key in %s does not match expression '%s'", k, class, reEnvKey.shown()).
 				Hint = "names are letters, digits and underscores, not starting with a digit"
 		}
 	}
@@ -259,7 +259,7 @@ func (c checker) app(a *App) {
 	for i, s := range a.InboundServices {
 		if !reService.Match(s) {
 			c.r.Errorf(m.At("inbound_services"), fmt.Sprintf("inbound_services[%d]", i),
-				"Value '%s' for inbound_services does not match expression '%s'", s, reService.shown).
+				"Value '%s' for inbound_services does not match expression '%s'", s, reService.shown()).
 				Hint = "use one of mail, mail_bounce, xmpp_message, xmpp_subscribe, xmpp_presence, xmpp_error, channel_presence, rest, warmup"
 		}
 	}
@@ -311,7 +311,7 @@ func (c checker) app(a *App) {
 		for i, p := range n.ForwardedPorts {
 			if !rePorts.Match(p) {
 				c.r.Errorf(n.Meta.At("forwarded_ports"), fmt.Sprintf("network.forwarded_ports[%d]", i),
-					"Value '%s' for forwarded_ports does not match expression '%s'", p, rePorts.shown).
+					"Value '%s' for forwarded_ports does not match expression '%s'", p, rePorts.shown()).
 					Hint = "write PORT, HOST:CONTAINER or either with /tcp or /udp"
 			}
 		}

@@ -14,28 +14,26 @@ import (
 
 // pyRegex is one of the SDK's attribute regexes, matched in full as
 // validation.Regex does (re.match of ^(?:re)$, where $ also matches before
-// a final newline).
+// a final newline). It is compiled on first use: there are dozens, and
+// compiling them all at start-up would delay every command, not only the
+// ones that check an app.yaml. Its fields are plain values, so each
+// package-level pattern is laid out in the binary's data and package init
+// allocates nothing for it (cmd/appcfg TestOwnPackagesInitAllocateLittle).
 type pyRegex struct {
-	shown string // the pattern as the SDK prints it
-	match func(string) bool
+	re string // the SDK's pattern; for a bounded one, the character class
+	// custom, when set, is the match implemented by hand (the SDK's
+	// pattern has lookaheads, which Go's regexp lacks).
+	custom func(string) bool
+	lo, hi int // a bounded pattern: re repeated lo to hi times
+
+	once     sync.Once
+	compiled *pyre.Regexp
 }
 
-// newRegex compiles on first use: there are dozens of these, and compiling
-// them all at start-up would delay every command, not only the ones that
-// check an app.yaml. The pattern is Python's, read by internal/pyre as
-// every Python pattern is (\d, \w and \s with their Unicode meanings, $
-// also before a final newline).
-func newRegex(re string) pyRegex {
-	shown := "^(?:" + re + ")$"
-	compiled := sync.OnceValue(func() *pyre.Regexp {
-		c, err := pyre.Compile(shown, "", "")
-		if err != nil {
-			panic(fmt.Sprintf("appconfig: the SDK pattern %s: %v", shown, err))
-		}
-		return c
-	})
-	return pyRegex{shown: shown, match: func(s string) bool { return compiled().MatchString(s) }}
-}
+// newRegex is an SDK pattern, read by internal/pyre as every Python pattern
+// is (\d, \w and \s with their Unicode meanings, $ also before a final
+// newline).
+func newRegex(re string) *pyRegex { return &pyRegex{re: re} }
 
 // newBoundedRegex is newRegex(class+"{lo,hi}") for a character class that
 // does not match a newline, matched as Python does (a run of lo to hi
@@ -43,26 +41,56 @@ func newRegex(re string) pyRegex {
 // characters and testing them against class+. Compiled whole, a Unicode
 // class such as [\w.] repeated 32 times costs Go's regexp tens of
 // milliseconds, on every update of an app.yaml with an api_version.
-func newBoundedRegex(class string, lo, hi int) pyRegex {
-	each := newRegex(class + "+")
-	return pyRegex{shown: fmt.Sprintf("^(?:%s{%d,%d})$", class, lo, hi), match: func(s string) bool {
-		n := utf8.RuneCountInString(strings.TrimSuffix(s, "\n"))
-		return n >= lo && n <= hi && each.Match(s)
-	}}
+func newBoundedRegex(class string, lo, hi int) *pyRegex {
+	return &pyRegex{re: class, lo: lo, hi: hi}
 }
 
 // customRegex is an SDK regex with lookaheads, which Go's regexp lacks; the
 // match function implements it by hand.
-func customRegex(re string, match func(string) bool) pyRegex {
-	return pyRegex{shown: "^(?:" + re + ")$", match: func(s string) bool {
-		// Python's $ also matches just before a trailing newline.
-		return match(s) || strings.HasSuffix(s, "\n") && match(strings.TrimSuffix(s, "\n"))
-	}}
+func customRegex(re string, match func(string) bool) *pyRegex {
+	return &pyRegex{re: re, custom: match}
+}
+
+// shown is the pattern as the SDK prints it.
+func (p *pyRegex) shown() string {
+	if p.hi > 0 {
+		return fmt.Sprintf("^(?:%s{%d,%d})$", p.re, p.lo, p.hi)
+	}
+	return "^(?:" + p.re + ")$"
 }
 
 // Match reports whether s matches the whole pattern, as validation.Regex
 // does.
-func (p pyRegex) Match(s string) bool { return p.match(s) }
+func (p *pyRegex) Match(s string) bool {
+	switch {
+	case p.custom != nil:
+		// Python's $ also matches just before a trailing newline.
+		return p.custom(s) || strings.HasSuffix(s, "\n") && p.custom(strings.TrimSuffix(s, "\n"))
+	case p.hi > 0:
+		n := utf8.RuneCountInString(strings.TrimSuffix(s, "\n"))
+		return n >= p.lo && n <= p.hi && p.regexp().MatchString(s)
+	}
+	return p.regexp().MatchString(s)
+}
+
+// regexp compiles the pattern (class+ for a bounded one) once.
+func (p *pyRegex) regexp() *pyre.Regexp {
+	p.once.Do(func() {
+		re := p.re
+		if p.hi > 0 {
+			re += "+"
+		}
+		c, err := pyre.Compile("^(?:"+re+")$", "", "")
+		if err != nil {
+			panic(fmt.Sprintf("appconfig: the SDK pattern %s: %v", p.shown(), err))
+		}
+		p.compiled = c
+	})
+	if p.compiled == nil {
+		panic(fmt.Sprintf("appconfig: the SDK pattern %s does not compile", p.shown()))
+	}
+	return p.compiled
+}
 
 var (
 	reLowerDigitDash = lazyre.New(`^[a-z\p{Nd}-]*$`)

@@ -7,7 +7,7 @@ import "testing"
 // show when a file first needs it) and keeps validation.Regex's meaning: a
 // full match, $ also before a final newline, \d any Unicode digit.
 func TestSDKPatterns(t *testing.T) {
-	all := []pyRegex{reSourceRevision, reSourceRepo, reFiles, reRuntime, reAPIVersion, reEnv, reSourceLang,
+	all := []*pyRegex{reSourceRevision, reSourceRepo, reFiles, reRuntime, reAPIVersion, reEnv, reSourceLang,
 		reExpiration, reService, reIdle, reInstances, reConcurrent, reLatency, reIdleTimeout, reNonWhite,
 		reTargetType, reGCEName, reGCEPath, reIPMode, reVPCName, rePorts, reEnvKey, reOS, reErrorCode,
 		rePageName, reBackendClass, reBackendOptions, reBackendState}
@@ -15,7 +15,7 @@ func TestSDKPatterns(t *testing.T) {
 		re.Match("x") // compiles it, or panics naming it
 	}
 	for _, tt := range []struct {
-		re   pyRegex
+		re   *pyRegex
 		s    string
 		want bool
 	}{
@@ -36,7 +36,7 @@ func TestSDKPatterns(t *testing.T) {
 		{reNonWhite, "a\u00a0b", false},
 	} {
 		if got := tt.re.Match(tt.s); got != tt.want {
-			t.Errorf("%s on %q = %v, want %v", tt.re.shown, tt.s, got, tt.want)
+			t.Errorf("%s on %q = %v, want %v", tt.re.shown(), tt.s, got, tt.want)
 		}
 	}
 }
@@ -52,16 +52,16 @@ func TestBoundedClassPatterns(t *testing.T) {
 		"abcdefghijklmnopqrstuvwxyz012345", "abcdefghijklmnopqrstuvwxyz0123456",
 		"abcdefghijklmnopqrstuvwxyz012345\n", "ééééééééééééééééééééééééééééééé", "éééééééééééééééééééééééééééééééééé"}
 	for _, tt := range []struct {
-		fast  pyRegex
+		fast  *pyRegex
 		class string
 	}{{reAPIVersion, `[\w.]`}, {reSourceLang, `[\w.\-]`}} {
 		full := newRegex(tt.class + `{1,32}`)
-		if tt.fast.shown != full.shown {
-			t.Errorf("pattern shown as %s, want %s", tt.fast.shown, full.shown)
+		if tt.fast.shown() != full.shown() {
+			t.Errorf("pattern shown as %s, want %s", tt.fast.shown(), full.shown())
 		}
 		for _, s := range inputs {
 			if got, want := tt.fast.Match(s), full.Match(s); got != want {
-				t.Errorf("%s on %q = %v, the whole pattern says %v", full.shown, s, got, want)
+				t.Errorf("%s on %q = %v, the whole pattern says %v", full.shown(), s, got, want)
 			}
 		}
 	}

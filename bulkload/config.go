@@ -475,7 +475,7 @@ func (c *Config) lookup(parts []string) (any, error) {
 		}
 	}
 	name := strings.Join(append([]string{module}, parts[1:]...), ".")
-	if v, ok := catalogue[name]; ok {
+	if v, ok := catalogue()[name]; ok {
 		return v, nil
 	}
 	return nil, fmt.Errorf("%s is not in the catalogue of transforms (Python code is not run)", strings.Join(parts, "."))

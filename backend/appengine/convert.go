@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/appcfg/appcfg/internal/appmodel"
 	"github.com/appcfg/appcfg/internal/expiration"
@@ -66,161 +67,172 @@ const (
 	defaultSecure   = "default"
 )
 
-var handlerSchema = schema{
-	"auth_fail_action":            {conv: enum("AUTH_FAIL_ACTION"), dflt: defaultAuthFail},
-	"static_dir":                  {conv: str},
-	"secure":                      {to: "security_level", conv: enum("SECURE")},
-	"redirect_http_response_code": {conv: enum("REDIRECT_HTTP_RESPONSE_CODE")},
-	"http_headers":                {isMap: true},
-	"url":                         {to: "url_regex"},
-	"expiration":                  {conv: expirationToDuration},
-	"static_files":                {to: "path", conv: str},
-	"script":                      {to: "script_path", conv: str},
-	"upload":                      {to: "upload_path_regex", conv: str},
-	"api_endpoint":                {},
-	"application_readable":        {},
-	"login":                       {conv: enum("LOGIN"), dflt: defaultLogin},
-	"mime_type":                   {conv: str},
-	"require_matching_file":       {},
+func handlerSchema() schema {
+	return schema{
+		"auth_fail_action":            {conv: enum("AUTH_FAIL_ACTION"), dflt: defaultAuthFail},
+		"static_dir":                  {conv: str},
+		"secure":                      {to: "security_level", conv: enum("SECURE")},
+		"redirect_http_response_code": {conv: enum("REDIRECT_HTTP_RESPONSE_CODE")},
+		"http_headers":                {isMap: true},
+		"url":                         {to: "url_regex"},
+		"expiration":                  {conv: expirationToDuration},
+		"static_files":                {to: "path", conv: str},
+		"script":                      {to: "script_path", conv: str},
+		"upload":                      {to: "upload_path_regex", conv: str},
+		"api_endpoint":                {},
+		"application_readable":        {},
+		"login":                       {conv: enum("LOGIN"), dflt: defaultLogin},
+		"mime_type":                   {conv: str},
+		"require_matching_file":       {},
+	}
 }
 
-var healthSchema = schema{
-	"check_interval_sec":   {to: "check_interval", conv: secondsToDuration},
-	"timeout_sec":          {to: "timeout", conv: secondsToDuration},
-	"healthy_threshold":    {},
-	"disable_health_check": {to: "enable_health_check", conv: not},
-	"unhealthy_threshold":  {},
-	"host":                 {conv: str},
-	"restart_threshold":    {},
+func healthSchema() schema {
+	return schema{
+		"check_interval_sec":   {to: "check_interval", conv: secondsToDuration},
+		"timeout_sec":          {to: "timeout", conv: secondsToDuration},
+		"healthy_threshold":    {},
+		"disable_health_check": {to: "enable_health_check", conv: not},
+		"unhealthy_threshold":  {},
+		"host":                 {conv: str},
+		"restart_threshold":    {},
+	}
 }
 
-var probeSchema = schema{
-	"check_interval_sec":    {to: "check_interval", conv: secondsToDuration},
-	"timeout_sec":           {to: "timeout", conv: secondsToDuration},
-	"initial_delay_sec":     {to: "initial_delay", conv: secondsToDuration},
-	"app_start_timeout_sec": {to: "app_start_timeout", conv: secondsToDuration},
-	"success_threshold":     {},
-	"failure_threshold":     {},
-	"path":                  {conv: str},
-	"host":                  {conv: str},
+func probeSchema() schema {
+	return schema{
+		"check_interval_sec":    {to: "check_interval", conv: secondsToDuration},
+		"timeout_sec":           {to: "timeout", conv: secondsToDuration},
+		"initial_delay_sec":     {to: "initial_delay", conv: secondsToDuration},
+		"app_start_timeout_sec": {to: "app_start_timeout", conv: secondsToDuration},
+		"success_threshold":     {},
+		"failure_threshold":     {},
+		"path":                  {conv: str},
+		"host":                  {conv: str},
+	}
 }
 
-var versionSchema = schema{
-	"api_config": {sub: schema{
-		"url":              {conv: str},
-		"login":            {conv: enum("LOGIN"), dflt: defaultLogin},
-		"secure":           {to: "security_level", conv: enum("SECURE"), dflt: defaultSecure},
-		"auth_fail_action": {conv: enum("AUTH_FAIL_ACTION"), dflt: defaultAuthFail},
-		"script":           {conv: str},
-	}},
-	"api_version":                 {to: "runtime_api_version", conv: str},
-	"app_engine_apis":             {},
-	"app_engine_bundled_services": {list: true, conv: enum("BUNDLED_SERVICE_TYPE")},
-	"auto_id_policy": {to: "beta_settings", merge: true, conv: func(v any) (any, error) {
-		return map[string]any{"auto_id_policy": toJSONString(v)}, nil
-	}},
-	"automatic_scaling": {post: convertAutomaticScaling, sub: schema{
-		"cool_down_period_sec": {to: "cool_down_period", conv: secondsToDuration},
-		"cpu_utilization": {sub: schema{
-			"target_utilization":            {},
-			"aggregation_window_length_sec": {to: "aggregation_window_length", conv: secondsToDuration},
+// versionSchema is built on first use: its few dozen maps were a fifth of
+// what the package's init allocated at every start, for a deploy to App
+// Engine only.
+var versionSchema = sync.OnceValue(func() schema {
+	return schema{
+		"api_config": {sub: schema{
+			"url":              {conv: str},
+			"login":            {conv: enum("LOGIN"), dflt: defaultLogin},
+			"secure":           {to: "security_level", conv: enum("SECURE"), dflt: defaultSecure},
+			"auth_fail_action": {conv: enum("AUTH_FAIL_ACTION"), dflt: defaultAuthFail},
+			"script":           {conv: str},
 		}},
-		"max_num_instances":                       {to: "max_total_instances"},
-		"min_num_instances":                       {to: "min_total_instances"},
-		"max_total_instances":                     {},
-		"min_total_instances":                     {},
-		"min_pending_latency":                     {conv: latencyToDuration},
-		"max_pending_latency":                     {conv: latencyToDuration},
-		"min_idle_instances":                      {conv: stringToInt},
-		"max_idle_instances":                      {conv: stringToInt},
-		"max_concurrent_requests":                 {conv: stringToInt},
-		"target_cpu_utilization":                  {},
-		"target_throughput_utilization":           {},
-		"max_instances":                           {},
-		"min_instances":                           {},
-		"target_network_sent_bytes_per_sec":       {to: "target_sent_bytes_per_second"},
-		"target_network_sent_packets_per_sec":     {to: "target_sent_packets_per_second"},
-		"target_network_received_bytes_per_sec":   {to: "target_received_bytes_per_second"},
-		"target_network_received_packets_per_sec": {to: "target_received_packets_per_second"},
-		"target_disk_write_bytes_per_sec":         {to: "target_write_bytes_per_second"},
-		"target_disk_write_ops_per_sec":           {to: "target_write_ops_per_second"},
-		"target_disk_read_bytes_per_sec":          {to: "target_read_bytes_per_second"},
-		"target_disk_read_ops_per_sec":            {to: "target_read_ops_per_second"},
-		"target_request_count_per_sec":            {to: "target_request_count_per_second"},
-		"target_concurrent_requests":              {},
-	}},
-	"basic_scaling": {sub: schema{
-		"idle_timeout":  {conv: idleTimeoutToDuration},
-		"max_instances": {conv: stringToInt},
-	}},
-	"beta_settings":       {isMap: true},
-	"build_env_variables": {isMap: true},
-	"default_expiration":  {conv: expirationToDuration},
-	"endpoints_api_service": {sub: schema{
-		"name":                   {},
-		"rollout_strategy":       {conv: enum("ROLLOUT_STRATEGY")},
-		"config_id":              {},
-		"trace_sampling":         {},
-		"disable_trace_sampling": {to: "trace_sampling", conv: not},
-	}},
-	"entrypoint":    {conv: convertEntrypoint},
-	"env":           {},
-	"env_variables": {isMap: true},
-	"error_handlers": {list: true, sub: schema{
-		"error_code": {conv: enum("ERROR_CODE")},
-		"file":       {to: "static_file", conv: str},
-		"mime_type":  {conv: str},
-	}},
-	"handlers":         {list: true, sub: handlerSchema, post: convertURLHandler, dflt: "[]"},
-	"health_check":     {sub: healthSchema},
-	"liveness_check":   {sub: probeSchema},
-	"readiness_check":  {sub: probeSchema},
-	"inbound_services": {list: true, conv: enum("INBOUND_SERVICE")},
-	"instance_class":   {conv: str},
-	"libraries": {list: true, sub: schema{
-		"version": {conv: str},
-		"name":    {conv: str},
-	}},
-	"main":           {to: "runtime_main_executable_path", conv: str},
-	"manual_scaling": {sub: schema{"instances": {conv: stringToInt}}},
-	"network": {sub: schema{
-		"instance_tag":     {conv: str},
-		"name":             {conv: str},
-		"subnetwork_name":  {conv: str},
-		"session_affinity": {},
-		"forwarded_ports":  {list: true, conv: str},
-		"instance_ip_mode": {conv: enum("INSTANCE_IP_MODE")},
-	}},
-	"nobuild_files": {to: "nobuild_files_regex", conv: regexStr, dflt: "^$"},
-	"resources": {sub: schema{
-		"memory_gb":         {},
-		"disk_size_gb":      {},
-		"cpu":               {},
-		"kms_key_reference": {conv: str},
-		"volumes": {list: true, sub: schema{
-			"name":        {conv: str},
-			"volume_type": {conv: str},
-			"size_gb":     {},
+		"api_version":                 {to: "runtime_api_version", conv: str},
+		"app_engine_apis":             {},
+		"app_engine_bundled_services": {list: true, conv: enum("BUNDLED_SERVICE_TYPE")},
+		"auto_id_policy": {to: "beta_settings", merge: true, conv: func(v any) (any, error) {
+			return map[string]any{"auto_id_policy": toJSONString(v)}, nil
 		}},
-	}},
-	"runtime":            {conv: str},
-	"runtime_channel":    {conv: str},
-	"runtime_config":     {to: "flexible_runtime_settings", sub: schema{"operating_system": {conv: str}, "runtime_version": {conv: str}}},
-	"service_account":    {conv: str},
-	"standard_websocket": {to: "enable_standard_websocket"},
-	"threadsafe":         {},
-	"version":            {to: "id", conv: str},
-	"vm":                 {},
-	"vm_settings":        {to: "beta_settings", isMap: true, merge: true},
-	"vpc_access_connector": {sub: schema{
-		"name": {conv: str},
-		"egress_setting": {conv: func(v any) (any, error) {
-			// all-traffic → ALL_TRAFFIC, the API's enum.
-			return strings.ToUpper(strings.ReplaceAll(toJSONString(v), "-", "_")), nil
+		"automatic_scaling": {post: convertAutomaticScaling, sub: schema{
+			"cool_down_period_sec": {to: "cool_down_period", conv: secondsToDuration},
+			"cpu_utilization": {sub: schema{
+				"target_utilization":            {},
+				"aggregation_window_length_sec": {to: "aggregation_window_length", conv: secondsToDuration},
+			}},
+			"max_num_instances":                       {to: "max_total_instances"},
+			"min_num_instances":                       {to: "min_total_instances"},
+			"max_total_instances":                     {},
+			"min_total_instances":                     {},
+			"min_pending_latency":                     {conv: latencyToDuration},
+			"max_pending_latency":                     {conv: latencyToDuration},
+			"min_idle_instances":                      {conv: stringToInt},
+			"max_idle_instances":                      {conv: stringToInt},
+			"max_concurrent_requests":                 {conv: stringToInt},
+			"target_cpu_utilization":                  {},
+			"target_throughput_utilization":           {},
+			"max_instances":                           {},
+			"min_instances":                           {},
+			"target_network_sent_bytes_per_sec":       {to: "target_sent_bytes_per_second"},
+			"target_network_sent_packets_per_sec":     {to: "target_sent_packets_per_second"},
+			"target_network_received_bytes_per_sec":   {to: "target_received_bytes_per_second"},
+			"target_network_received_packets_per_sec": {to: "target_received_packets_per_second"},
+			"target_disk_write_bytes_per_sec":         {to: "target_write_bytes_per_second"},
+			"target_disk_write_ops_per_sec":           {to: "target_write_ops_per_second"},
+			"target_disk_read_bytes_per_sec":          {to: "target_read_bytes_per_second"},
+			"target_disk_read_ops_per_sec":            {to: "target_read_ops_per_second"},
+			"target_request_count_per_sec":            {to: "target_request_count_per_second"},
+			"target_concurrent_requests":              {},
 		}},
-	}},
-	"zones": {list: true, conv: str},
-}
+		"basic_scaling": {sub: schema{
+			"idle_timeout":  {conv: idleTimeoutToDuration},
+			"max_instances": {conv: stringToInt},
+		}},
+		"beta_settings":       {isMap: true},
+		"build_env_variables": {isMap: true},
+		"default_expiration":  {conv: expirationToDuration},
+		"endpoints_api_service": {sub: schema{
+			"name":                   {},
+			"rollout_strategy":       {conv: enum("ROLLOUT_STRATEGY")},
+			"config_id":              {},
+			"trace_sampling":         {},
+			"disable_trace_sampling": {to: "trace_sampling", conv: not},
+		}},
+		"entrypoint":    {conv: convertEntrypoint},
+		"env":           {},
+		"env_variables": {isMap: true},
+		"error_handlers": {list: true, sub: schema{
+			"error_code": {conv: enum("ERROR_CODE")},
+			"file":       {to: "static_file", conv: str},
+			"mime_type":  {conv: str},
+		}},
+		"handlers":         {list: true, sub: handlerSchema(), post: convertURLHandler, dflt: "[]"},
+		"health_check":     {sub: healthSchema()},
+		"liveness_check":   {sub: probeSchema()},
+		"readiness_check":  {sub: probeSchema()},
+		"inbound_services": {list: true, conv: enum("INBOUND_SERVICE")},
+		"instance_class":   {conv: str},
+		"libraries": {list: true, sub: schema{
+			"version": {conv: str},
+			"name":    {conv: str},
+		}},
+		"main":           {to: "runtime_main_executable_path", conv: str},
+		"manual_scaling": {sub: schema{"instances": {conv: stringToInt}}},
+		"network": {sub: schema{
+			"instance_tag":     {conv: str},
+			"name":             {conv: str},
+			"subnetwork_name":  {conv: str},
+			"session_affinity": {},
+			"forwarded_ports":  {list: true, conv: str},
+			"instance_ip_mode": {conv: enum("INSTANCE_IP_MODE")},
+		}},
+		"nobuild_files": {to: "nobuild_files_regex", conv: regexStr, dflt: "^$"},
+		"resources": {sub: schema{
+			"memory_gb":         {},
+			"disk_size_gb":      {},
+			"cpu":               {},
+			"kms_key_reference": {conv: str},
+			"volumes": {list: true, sub: schema{
+				"name":        {conv: str},
+				"volume_type": {conv: str},
+				"size_gb":     {},
+			}},
+		}},
+		"runtime":            {conv: str},
+		"runtime_channel":    {conv: str},
+		"runtime_config":     {to: "flexible_runtime_settings", sub: schema{"operating_system": {conv: str}, "runtime_version": {conv: str}}},
+		"service_account":    {conv: str},
+		"standard_websocket": {to: "enable_standard_websocket"},
+		"threadsafe":         {},
+		"version":            {to: "id", conv: str},
+		"vm":                 {},
+		"vm_settings":        {to: "beta_settings", isMap: true, merge: true},
+		"vpc_access_connector": {sub: schema{
+			"name": {conv: str},
+			"egress_setting": {conv: func(v any) (any, error) {
+				// all-traffic → ALL_TRAFFIC, the API's enum.
+				return strings.ToUpper(strings.ReplaceAll(toJSONString(v), "-", "_")), nil
+			}},
+		}},
+		"zones": {list: true, conv: str},
+	}
+})
 
 // VersionResource converts a service's configuration to the Version
 // resource gcloud would send, without id and deployment, which the caller
@@ -247,7 +259,7 @@ func versionResource(m map[string]any) (map[string]any, error) {
 			}
 		}
 	}
-	return convertMessage(versionSchema, m, "")
+	return convertMessage(versionSchema(), m, "")
 }
 
 func convertMessage(s schema, in map[string]any, where string) (map[string]any, error) {

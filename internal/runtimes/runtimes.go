@@ -5,6 +5,7 @@ import (
 	"github.com/appcfg/appcfg/internal/lazyre"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -30,8 +31,9 @@ func day(s string) time.Time {
 
 // table holds the dates Google's support-schedule and legacy-runtime pages
 // give (end of support, deprecation); runtimes whose dates were not found
-// are absent, and are accepted.
-var table = func() map[string]Runtime {
+// are absent, and are accepted. It is built on first use: a deploy or a
+// validation asks for it, most commands never do.
+var table = sync.OnceValue(func() map[string]Runtime {
 	m := map[string]Runtime{}
 	add := func(eos, dep string, names ...string) {
 		for _, n := range names {
@@ -51,12 +53,12 @@ var table = func() map[string]Runtime {
 	add("2025-04-30", "2026-04-30", "nodejs18")
 	add("2026-04-30", "2027-04-30", "nodejs20")
 	return m
-}()
+})
 
 // Table returns the shipped table, sorted by name.
 func Table() []Runtime {
-	out := make([]Runtime, 0, len(table))
-	for _, r := range table {
+	out := make([]Runtime, 0, len(table()))
+	for _, r := range table() {
 		out = append(out, r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -65,7 +67,7 @@ func Table() []Runtime {
 
 // Lookup returns the shipped table's entry for name.
 func Lookup(name string) (Runtime, bool) {
-	r, ok := table[name]
+	r, ok := table()[name]
 	return r, ok
 }
 
