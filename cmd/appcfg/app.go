@@ -91,11 +91,13 @@ func newApp(io stdio) *cli.App {
 	}
 	tidyHelp(app.Flags)
 	cmdHelp := commandHelpTemplate(app.Flags)
+	keepNames(app.Flags)
 	for _, cmd := range app.Commands {
 		if cmd.OnUsageError == nil {
 			cmd.OnUsageError = app.OnUsageError
 		}
 		tidyHelp(cmd.Flags)
+		keepNames(cmd.Flags)
 		if cmd.CustomHelpTemplate == "" { // help topics (exit-codes) keep their own
 			cmd.CustomHelpTemplate = cmdHelp
 		}

@@ -95,7 +95,7 @@ func newCompletionModel(app *cli.App) completionModel {
 			if vf, ok := f.(cli.VisibleFlag); ok && !vf.IsVisible() {
 				continue
 			}
-			_, isBool := f.(*cli.BoolFlag)
+			_, isBool := baseFlag(f).(*cli.BoolFlag)
 			for _, n := range f.Names() {
 				w := "--" + n
 				if len(n) == 1 {
