@@ -234,7 +234,11 @@ type entityCommitter struct {
 	// at the transaction's start (pager_reset), freeing every page to
 	// modernc's allocator, which hands them back to the kernel, and read
 	// and faulted them in again: a twentieth of a bulk load's CPU.
-	conn *sql.Conn
+	// connMu is held by the commit using it, so that closing the store
+	// waits for that commit (a caller whose context ended returns before
+	// the commit it rides on ends).
+	connMu sync.Mutex
+	conn   *sql.Conn
 	// full is the upsert of MaxEntityBatch rows, prepared once on conn
 	// through the driver itself (see insert).
 	full driver.Stmt
@@ -429,6 +433,8 @@ type checkpointer struct {
 // store opened with exclusive locking), it goes back to the pool with the
 // pool's settings, or is dropped when they cannot be restored.
 func (c *entityCommitter) onCommitterConn(ctx context.Context, b *Backend, fn func(conn *sql.Conn) error) error {
+	c.connMu.Lock()
+	defer c.connMu.Unlock()
 	if c.conn == nil {
 		conn, err := b.db.Conn(ctx)
 		if err != nil {
@@ -707,10 +713,10 @@ func execOdd(ctx context.Context, tx *sql.Tx, args []driver.NamedValue) error {
 }
 
 // closeStmts gives the committer's connection back, with its prepared
-// upsert closed, once no commit runs.
+// upsert closed, after the commit under way if any.
 func (c *entityCommitter) closeStmts() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.connMu.Lock()
+	defer c.connMu.Unlock()
 	c.releaseConn(context.Background())
 }
 
