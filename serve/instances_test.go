@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -191,8 +190,6 @@ func pidOf(t *testing.T, body string) int {
 	}
 	return pid
 }
-
-func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
 
 func TestCrashedInstanceRestarts(t *testing.T) {
 	f := instanceFixture(t, "")

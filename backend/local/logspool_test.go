@@ -84,7 +84,8 @@ func TestSpoolOfKilledServerFoldedOnce(t *testing.T) {
 		if _, err := sp.(*logSpool).cur.Write(torn[:len(torn)/2]); err != nil {
 			t.Fatal(err)
 		}
-		syscall.Kill(os.Getpid(), syscall.SIGKILL) //nolint:errcheck // no return
+		self, _ := os.FindProcess(os.Getpid())
+		self.Kill() //nolint:errcheck // SIGKILL on Unix: no return
 		select {}
 	}
 	dir := t.TempDir()

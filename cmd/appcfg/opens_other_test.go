@@ -4,7 +4,8 @@ package main
 
 import "github.com/rogpeppe/go-internal/testscript"
 
-// cmdWatchOpens needs inotify; elsewhere the scripts using it are skipped.
+// cmdWatchOpens needs inotify. The scripts that use it start with
+// "[!linux] skip", so reaching it elsewhere is a script without that guard.
 func cmdWatchOpens(ts *testscript.TestScript, neg bool, args []string) {
-	ts.Skip("watchopens needs Linux (inotify)")
+	ts.Fatalf("watchopens needs Linux (inotify): start the script with [!linux] skip")
 }
