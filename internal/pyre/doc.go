@@ -16,7 +16,11 @@
 // (github.com/dlclark/regexp2 in its default, .NET-compatible syntax,
 // neither RE2 nor ECMAScript mode; toDotNet rewrites what the syntaxes
 // spell differently), as Python's re runs it. \N{NAME} becomes the
-// character and the ASCII flag (?a) the ASCII classes, for both engines.
+// character and the ASCII flag (?a) the ASCII classes, for both engines;
+// without it \d, \w and \s are Python's Unicode classes in both, in and
+// out of a class. \b and \B, which RE2 reads on ASCII word characters
+// only, run on RE2 for ASCII inputs and on the backtracking engine (with
+// Python's word characters) for the others.
 // The one approximation, (?a) with (?i), is reported by Regexp.Inexact,
 // so that validate can warn.
 package pyre

@@ -66,6 +66,9 @@ func toDotNet(p string) (string, string, error) {
 					out = append(out, dotNetASCII[p[i+1]][0]...)
 				}
 				i++
+			case !ascii && dotNetUnicode(p[i+1], inClass) != "":
+				out = append(out, dotNetUnicode(p[i+1], inClass)...)
+				i++
 			case p[i+1] == 'U' && i+10 <= len(p):
 				// .NET has no \UXXXXXXXX; translate checked the digits.
 				v, err := strconv.ParseUint(p[i+2:i+10], 16, 32)

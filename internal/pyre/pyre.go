@@ -25,8 +25,11 @@ type Regexp struct {
 	// one-pass analysis above all) cost milliseconds for the SDK's
 	// [\w.]{1,32}, on every command that reads an app.yaml.
 	re  func() *regexp.Regexp
-	dfa *lazyDFA        // MatchString's fast path over re; nil when it does not apply
-	bt  *regexp2.Regexp // set only for patterns RE2 cannot run
+	dfa *lazyDFA // MatchString's fast path over re; nil when it does not apply
+	// bt is set for patterns RE2 cannot run, and beside re for those
+	// whose translation is exact on ASCII inputs only (a Unicode \b):
+	// re then answers for ASCII inputs, bt for the others.
+	bt *regexp2.Regexp
 	// inexact says how matching differs from Python's, "" when it does not.
 	inexact string
 }
@@ -46,24 +49,54 @@ func Compile(pattern, prefix, suffix string) (*Regexp, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Regexp{re: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) }), dfa: newLazyDFA(parsed), inexact: tr.inexact}, nil
+		r := &Regexp{re: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) }), dfa: newLazyDFA(parsed), inexact: tr.inexact}
+		if tr.asciiOnly {
+			if r.bt, _, err = compileDotNet(pattern, prefix, suffix); err != nil {
+				return nil, err
+			}
+		}
+		return r, nil
 	}
 	var ue *UnsupportedError
 	if !errors.As(err, &ue) {
 		return nil, err
 	}
+	bt, inexact, berr := compileDotNet(pattern, prefix, suffix)
+	if berr != nil {
+		var derr dotNetError
+		if errors.As(berr, &derr) {
+			return nil, fmt.Errorf("%w (%v)", err, derr.err)
+		}
+		return nil, berr
+	}
+	return &Regexp{bt: bt, inexact: inexact}, nil
+}
+
+// dotNetError is regexp2's refusal of a rewritten pattern.
+type dotNetError struct{ err error }
+
+func (e dotNetError) Error() string { return e.err.Error() }
+
+// compileDotNet compiles the pattern between prefix and suffix for the
+// backtracking engine, with Inexact's note.
+func compileDotNet(pattern, prefix, suffix string) (*regexp2.Regexp, string, error) {
 	pre, _, _ := toDotNet(prefix)
 	suf, _, _ := toDotNet(suffix)
-	body, inexact, derr := toDotNet(pattern)
-	if derr != nil {
-		return nil, derr
+	body, inexact, err := toDotNet(pattern)
+	if err != nil {
+		return nil, "", err
 	}
-	bt, berr := regexp2.Compile(pre+body+suf, regexp2.None)
-	if berr != nil {
-		return nil, fmt.Errorf("%w (%v)", err, berr)
+	bt, err := regexp2.Compile(pre+body+suf, regexp2.None)
+	if err != nil {
+		return nil, "", dotNetError{err}
 	}
 	bt.MatchTimeout = matchTimeout
-	return &Regexp{bt: bt, inexact: inexact}, nil
+	return bt, inexact, nil
+}
+
+// backtrack reports whether s is matched by the backtracking engine.
+func (r *Regexp) backtrack(s string) bool {
+	return r.re == nil || r.bt != nil && !isASCII(s)
 }
 
 // Inexact says how this pattern's matching differs from Python's, for a
@@ -71,13 +104,14 @@ func Compile(pattern, prefix, suffix string) (*Regexp, error) {
 // combinations are approximated.
 func (r *Regexp) Inexact() string { return r.inexact }
 
-// Backtracks reports whether the pattern needs the backtracking engine.
+// Backtracks reports whether the pattern needs the backtracking engine
+// (for some inputs).
 func (r *Regexp) Backtracks() bool { return r.bt != nil }
 
 // MatchString reports whether s matches; a backtracking match that runs
 // out of time counts as no match.
 func (r *Regexp) MatchString(s string) bool {
-	if r.bt != nil {
+	if r.backtrack(s) {
 		ok, err := r.bt.MatchString(s)
 		return ok && err == nil
 	}
@@ -92,7 +126,7 @@ func (r *Regexp) MatchString(s string) bool {
 // FindStringSubmatch is regexp.Regexp's: the leftmost match and its groups
 // by number, "" for a group that took no part; nil when s does not match.
 func (r *Regexp) FindStringSubmatch(s string) []string {
-	if r.bt == nil {
+	if !r.backtrack(s) {
 		return r.re().FindStringSubmatch(s)
 	}
 	m, err := r.bt.FindStringMatch(s)
@@ -105,7 +139,7 @@ func (r *Regexp) FindStringSubmatch(s string) []string {
 // FindAllStringSubmatch is regexp.Regexp's with n < 0: every successive
 // non-overlapping match, as Python's findall and finditer walk them.
 func (r *Regexp) FindAllStringSubmatch(s string, n int) [][]string {
-	if r.bt == nil {
+	if !r.backtrack(s) {
 		return r.re().FindAllStringSubmatch(s, n)
 	}
 	var out [][]string
@@ -134,7 +168,7 @@ func (r *Regexp) groups(m *regexp2.Match) []string {
 
 // NumSubexp is the number of groups.
 func (r *Regexp) NumSubexp() int {
-	if r.bt == nil {
+	if r.re != nil {
 		return r.re().NumSubexp()
 	}
 	n := 0
@@ -146,7 +180,7 @@ func (r *Regexp) NumSubexp() int {
 
 // SubexpIndex is the number of the group with that name, -1 when none.
 func (r *Regexp) SubexpIndex(name string) int {
-	if r.bt == nil {
+	if r.re != nil {
 		return r.re().SubexpIndex(name)
 	}
 	return r.bt.GroupNumberFromName(name)

@@ -1,6 +1,7 @@
 package pyre
 
 import (
+	"bytes"
 	"encoding/json"
 	"os/exec"
 	"strings"
@@ -103,17 +104,28 @@ for p in j["patterns"]:
         out.append({"error": str(e) or type(e).__name__}); continue
     out.append({"match": [bool(r.match(s)) for s in j["paths"]]})
 print(json.dumps(out))`
+	var v []pyVerdict
+	out := runPython(t, python, script, in, &v)
+	if len(v) != len(patterns) {
+		t.Fatalf("python output (%d verdicts for %d patterns):\n%s", len(v), len(patterns), out)
+	}
+	return v
+}
+
+// runPython runs script with the JSON in on its stdin and decodes the JSON
+// it prints into v; it returns what it printed.
+func runPython(t *testing.T, python, script string, in []byte, v any) []byte {
+	t.Helper()
 	cmd := exec.Command(python, "-c", script)
-	cmd.Stdin = strings.NewReader(string(in))
+	cmd.Stdin = bytes.NewReader(in)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", python, err, stderr.String())
 	}
-	var v []pyVerdict
-	if err := json.Unmarshal(out, &v); err != nil || len(v) != len(patterns) {
-		t.Fatalf("python output (%d verdicts for %d patterns): %v\n%s", len(v), len(patterns), err, out)
+	if err := json.Unmarshal(out, v); err != nil {
+		t.Fatalf("python output: %v\n%s", err, out)
 	}
-	return v
+	return out
 }

@@ -41,6 +41,9 @@ type pyTranslator struct {
 	// sawASCII and sawCase: the pattern uses the ASCII flag, and the
 	// IGNORECASE flag, somewhere (their combination is approximated).
 	sawASCII, sawCase bool
+	// wordBoundary: a \b or \B outside the ASCII flag, which RE2 reads
+	// on ASCII word characters only.
+	wordBoundary bool
 }
 
 // dollarMark stands in for "$" until the global flags are known: without
@@ -53,10 +56,11 @@ const dollarMark = '\uE000'
 // groups, possessive quantifiers and the verbose flag (Compile runs those
 // on the backtracking engine).
 //
-// Known approximations: inside a character class, \D, \W and \S use ASCII
-// meanings (Python's Unicode meanings cannot be expressed there in RE2);
-// with both the ASCII and IGNORECASE flags, case is folded as Unicode
-// folds it (see Regexp.Inexact).
+// Known approximations: \b and \B (without the ASCII flag) see only
+// ASCII word characters, so the result is exact for ASCII inputs only
+// (Compile runs other inputs on the backtracking engine); with both the
+// ASCII and IGNORECASE flags, case is folded as Unicode folds it (see
+// Regexp.Inexact).
 func Translate(pattern string) (string, error) {
 	tr, err := translate(pattern)
 	return tr.flags + tr.body, err
@@ -67,6 +71,10 @@ func Translate(pattern string) (string, error) {
 // how the result differs from Python's meaning ("" when it does not).
 type translation struct {
 	flags, body, inexact string
+	// asciiOnly: the body means what Python means for ASCII inputs only
+	// (a Unicode \b or \B, which RE2 reads on ASCII word characters:
+	// Python's \b sees é as a word character, RE2's does not).
+	asciiOnly bool
 }
 
 // asciiCaseNote says what appcfg does with (?a) and (?i) together.
@@ -86,7 +94,7 @@ func translate(pattern string) (translation, error) {
 	if err != nil {
 		return translation{}, err
 	}
-	var tr translation
+	tr := translation{asciiOnly: t.wordBoundary}
 	if t.sawASCII && t.sawCase {
 		tr.inexact = asciiCaseNote
 	}
@@ -486,6 +494,11 @@ func (t *pyTranslator) escape(inClass bool) error {
 		return nil
 	}
 	if cls, ok := unicodeClasses[c]; ok {
+		if inClass && (c == 'D' || c == 'W' || c == 'S') {
+			// RE2 cannot negate inside a class: Python's set, written out.
+			t.out.WriteString(re2Ranges(pyClass(c+'a'-'A', true)))
+			return nil
+		}
 		if inClass {
 			t.out.WriteString(cls[1])
 		} else {
@@ -501,6 +514,7 @@ func (t *pyTranslator) escape(inClass bool) error {
 		if inClass {
 			return fmt.Errorf(`bad escape \%c at offset %d`, c, start)
 		}
+		t.wordBoundary = t.wordBoundary || c == 'B' && !t.ascii
 		t.out.WriteString(map[byte]string{'A': `\A`, 'B': `\B`, 'Z': `\z`}[c])
 		return nil
 	case 'b':
@@ -508,6 +522,7 @@ func (t *pyTranslator) escape(inClass bool) error {
 			t.out.WriteString(`\x08`)
 		} else {
 			t.out.WriteString(`\b`)
+			t.wordBoundary = t.wordBoundary || !t.ascii
 		}
 		return nil
 	case 'x':
