@@ -21,6 +21,7 @@
 // out of a class. \b and \B, which RE2 reads on ASCII word characters
 // only, run on RE2 for ASCII inputs and on the backtracking engine (with
 // Python's word characters) for the others.
-// The one approximation, (?a) with (?i), is reported by Regexp.Inexact,
-// so that validate can warn.
+// (?a) with (?i) folds the case of ASCII letters only, as Python does, on
+// RE2; on the backtracking engine that pair is the one approximation,
+// reported by Regexp.Inexact, so that validate can warn.
 package pyre

@@ -22,6 +22,10 @@ var dotNetASCII = map[byte][2]string{
 	'B': {`(?:(?<=[0-9A-Za-z_])(?=[0-9A-Za-z_])|(?<![0-9A-Za-z_])(?![0-9A-Za-z_]))`, `\B`},
 }
 
+// asciiCaseNote says what appcfg does with (?a) and (?i) together in a
+// pattern the backtracking engine runs.
+const asciiCaseNote = "with the ASCII flag (?a) and IGNORECASE (?i) together Python folds the case of ASCII letters only; in a pattern only the backtracking engine runs (look-around, back-references …) appcfg folds case as Unicode does (k also matches U+212A KELVIN SIGN, é matches É)"
+
 // toDotNet rewrites a Python pattern into the .NET syntax regexp2 reads,
 // where the two differ: (?P<name>…) is (?<name>…), (?P=name) is
 // \k<name>, Python's \Z (the very end) is .NET's \z, {,n} is {0,n},

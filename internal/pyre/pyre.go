@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,7 +42,7 @@ type Regexp struct {
 // refusal (a bad escape, an unbalanced group …), or an *UnsupportedError
 // (wrapped) for a construct neither engine can run.
 func Compile(pattern, prefix, suffix string) (*Regexp, error) {
-	tr, err := translate(pattern)
+	tr, err := translate(pattern, prefixFolds(prefix))
 	if err == nil {
 		expr := tr.flags + prefix + tr.body + suffix
 		// Parsing finds every error regexp.Compile would.
@@ -49,9 +50,10 @@ func Compile(pattern, prefix, suffix string) (*Regexp, error) {
 		if err != nil {
 			return nil, err
 		}
-		r := &Regexp{re: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) }), dfa: newLazyDFA(parsed), inexact: tr.inexact}
+		r := &Regexp{re: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) }), dfa: newLazyDFA(parsed)}
 		if tr.asciiOnly {
-			if r.bt, _, err = compileDotNet(pattern, prefix, suffix); err != nil {
+			// Non-ASCII inputs run on bt, whose approximation applies.
+			if r.bt, r.inexact, err = compileDotNet(pattern, prefix, suffix); err != nil {
 				return nil, err
 			}
 		}
@@ -70,6 +72,13 @@ func Compile(pattern, prefix, suffix string) (*Regexp, error) {
 		return nil, berr
 	}
 	return &Regexp{bt: bt, inexact: inexact}, nil
+}
+
+// prefixFolds reports whether prefix starts with global flags that set
+// IGNORECASE ("(?i)", "(?is)"), as re.IGNORECASE arrives.
+func prefixFolds(prefix string) bool {
+	flags, _, ok := strings.Cut(strings.TrimPrefix(prefix, "(?"), ")")
+	return ok && strings.HasPrefix(prefix, "(?") && strings.Trim(flags, "ims") == "" && strings.Contains(flags, "i")
 }
 
 // dotNetError is regexp2's refusal of a rewritten pattern.

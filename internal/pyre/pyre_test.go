@@ -89,3 +89,18 @@ func TestPossessiveIsAtomic(t *testing.T) {
 		}
 	}
 }
+
+// TestASCIIFoldFromPrefix: re.IGNORECASE given as a "(?i)" prefix (the
+// bulkloader's flags) with an inline (?a) folds ASCII letters only, as
+// Python's re.compile("(?a)k", re.I) does.
+func TestASCIIFoldFromPrefix(t *testing.T) {
+	re, err := Compile(`(?a)k`, `(?i)\A(?:`, `)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, want := range map[string]bool{"k": true, "K": true, "\u212a": false} {
+		if got := re.MatchString(s); got != want {
+			t.Errorf("match %q = %v, want %v", s, got, want)
+		}
+	}
+}

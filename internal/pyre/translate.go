@@ -2,8 +2,10 @@ package pyre
 
 import (
 	"fmt"
+	"regexp/syntax"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -34,13 +36,12 @@ type pyTranslator struct {
 	// possessive quantifier in Python 3.11+) is recognised.
 	lastQuant bool
 	// ascii is the ASCII flag ((?a), re.ASCII) where the translator is:
-	// \d, \w and \s mean their ASCII classes. groups saves it at each
-	// open group, for its ")" to restore a scoped (?a:...).
-	ascii  bool
-	groups []bool
-	// sawASCII and sawCase: the pattern uses the ASCII flag, and the
-	// IGNORECASE flag, somewhere (their combination is approximated).
-	sawASCII, sawCase bool
+	// \d, \w and \s mean their ASCII classes. ic is the IGNORECASE flag
+	// there: with ascii, Python folds the case of ASCII letters only
+	// (asciiFold). groups saves both at each open group, for its ")" to
+	// restore them after a scoped (?a:...) or (?i:...).
+	ascii, ic bool
+	groups    [][2]bool
 	// wordBoundary: a \b or \B outside the ASCII flag, which RE2 reads
 	// on ASCII word characters only.
 	wordBoundary bool
@@ -58,11 +59,9 @@ const dollarMark = '\uE000'
 //
 // Known approximations: \b and \B (without the ASCII flag) see only
 // ASCII word characters, so the result is exact for ASCII inputs only
-// (Compile runs other inputs on the backtracking engine); with both the
-// ASCII and IGNORECASE flags, case is folded as Unicode folds it (see
-// Regexp.Inexact).
+// (Compile runs other inputs on the backtracking engine).
 func Translate(pattern string) (string, error) {
-	tr, err := translate(pattern)
+	tr, err := translate(pattern, false)
 	return tr.flags + tr.body, err
 }
 
@@ -70,22 +69,21 @@ func Translate(pattern string) (string, error) {
 // "") apart from the body, so Compile can anchor the body behind them, and
 // how the result differs from Python's meaning ("" when it does not).
 type translation struct {
-	flags, body, inexact string
+	flags, body string
 	// asciiOnly: the body means what Python means for ASCII inputs only
 	// (a Unicode \b or \B, which RE2 reads on ASCII word characters:
 	// Python's \b sees é as a word character, RE2's does not).
 	asciiOnly bool
 }
 
-// asciiCaseNote says what appcfg does with (?a) and (?i) together.
-const asciiCaseNote = "with the ASCII flag (?a) and IGNORECASE (?i) together Python folds the case of ASCII letters only; appcfg folds case as Unicode does (k also matches U+212A KELVIN SIGN, é matches É)"
-
-func translate(pattern string) (translation, error) {
-	t := &pyTranslator{src: pattern, global: map[rune]bool{}}
+// translate translates pattern; ic says the IGNORECASE flag is set from
+// outside (re.IGNORECASE, a "(?i)" prefix).
+func translate(pattern string, ic bool) (translation, error) {
+	t := &pyTranslator{src: pattern, global: map[rune]bool{}, ic: ic}
 	err := t.run()
-	if err == nil && t.global['a'] {
-		// A global (?a) applies to the whole pattern, also before it.
-		t = &pyTranslator{src: pattern, global: map[rune]bool{}, ascii: true}
+	if err == nil && (t.global['a'] || t.global['i'] && !ic) {
+		// Global flags apply to the whole pattern, also before them.
+		t = &pyTranslator{src: pattern, global: map[rune]bool{}, ascii: t.global['a'], ic: ic || t.global['i']}
 		err = t.run()
 	}
 	if err == nil && t.global['a'] && t.global['u'] {
@@ -95,9 +93,6 @@ func translate(pattern string) (translation, error) {
 		return translation{}, err
 	}
 	tr := translation{asciiOnly: t.wordBoundary}
-	if t.sawASCII && t.sawCase {
-		tr.inexact = asciiCaseNote
-	}
 	body := t.out.String()
 	dollar := `(?:\n?$)`
 	if t.global['m'] {
@@ -161,13 +156,13 @@ func (t *pyTranslator) run() error {
 			t.pos++
 		case ')':
 			if n := len(t.groups); n > 0 {
-				t.ascii, t.groups = t.groups[n-1], t.groups[:n-1]
+				t.ascii, t.ic, t.groups = t.groups[n-1][0], t.groups[n-1][1], t.groups[:n-1]
 			}
 			t.out.WriteByte(')')
 			t.pos++
 		default:
 			r, size := utf8.DecodeRuneInString(t.src[t.pos:])
-			t.literal(r)
+			t.char(r, "")
 			t.pos += size
 		}
 		if err != nil {
@@ -250,7 +245,36 @@ func (t *pyTranslator) group() error {
 }
 
 // open notes a group opening, whose ")" restores the flags of now.
-func (t *pyTranslator) open() { t.groups = append(t.groups, t.ascii) }
+func (t *pyTranslator) open() { t.groups = append(t.groups, [2]bool{t.ascii, t.ic}) }
+
+// asciiFold reports whether the ASCII and IGNORECASE flags are both on:
+// Python then folds the case of ASCII letters only, where RE2's (?i)
+// folds Unicode's (k matches U+212A KELVIN SIGN, é matches É).
+func (t *pyTranslator) asciiFold() bool { return t.ascii && t.ic }
+
+// char writes the character r outside a class, as text ("" for r itself).
+// Under asciiFold a cased character is set apart from RE2's (?i): an ASCII
+// letter as the class of its two cases, any other as itself.
+func (t *pyTranslator) char(r rune, text string) {
+	if !t.asciiFold() || unicode.SimpleFold(r) == r {
+		if text == "" {
+			t.literal(r)
+		} else {
+			t.out.WriteString(text)
+		}
+		return
+	}
+	t.out.WriteString("(?-i:")
+	switch {
+	case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z':
+		t.out.WriteString("[" + string(r|0x20) + string(r&^0x20) + "]")
+	case text != "":
+		t.out.WriteString(text)
+	default:
+		t.literal(r)
+	}
+	t.out.WriteByte(')')
+}
 
 // flags handles "(?aiLmsux)" (global) and "(?i-s:...)" (scoped). The
 // ASCII flag is applied here (to \d, \w, \s); RE2's \b is ASCII already.
@@ -286,8 +310,6 @@ func (t *pyTranslator) flags(start int) error {
 			case 'u': // Unicode is already the meaning of str patterns
 				unicode = true
 				continue
-			case 'i':
-				t.sawCase = t.sawCase || !neg
 			}
 			if neg {
 				off.WriteByte(f)
@@ -314,7 +336,7 @@ func (t *pyTranslator) flags(start int) error {
 			t.global[f] = true
 		}
 		if ascii {
-			t.global['a'], t.sawASCII = true, true
+			t.global['a'] = true
 		}
 		if unicode {
 			t.global['u'] = true
@@ -323,8 +345,11 @@ func (t *pyTranslator) flags(start int) error {
 		return nil
 	}
 	t.open()
-	if ascii {
-		t.ascii, t.sawASCII = true, true
+	t.ascii = t.ascii || ascii
+	if strings.ContainsRune(on.String(), 'i') {
+		t.ic = true
+	} else if strings.ContainsRune(off.String(), 'i') {
+		t.ic = false
 	}
 	if on.Len() == 0 && off.Len() == 0 {
 		t.out.WriteString("(?:")
@@ -388,7 +413,7 @@ func isDigits(s string, emptyOK bool) bool {
 // class copies a character class, escaping what RE2 reads differently:
 // a literal "[" (RE2 would see "[:alpha:]" as a POSIX class).
 func (t *pyTranslator) class() error {
-	start := t.pos
+	start, at := t.pos, t.out.Len()
 	t.out.WriteByte('[')
 	t.pos++
 	if t.peek(0) == '^' {
@@ -402,6 +427,9 @@ func (t *pyTranslator) class() error {
 		case c == ']' && !first:
 			t.out.WriteByte(']')
 			t.pos++
+			if t.asciiFold() {
+				t.foldClass(at)
+			}
 			return nil
 		case c == ']':
 			t.out.WriteString(`\]`)
@@ -486,9 +514,12 @@ func (t *pyTranslator) escape(inClass bool) error {
 	c := t.src[t.pos+1]
 	t.pos += 2
 	if cls, ok := asciiClasses[c]; ok && t.ascii {
-		if inClass {
+		switch {
+		case inClass:
 			t.out.WriteString(cls[1])
-		} else {
+		case t.ic: // RE2's (?i) would add U+212A and U+017F to \w
+			t.out.WriteString("(?-i:" + cls[0] + ")")
+		default:
 			t.out.WriteString(cls[0])
 		}
 		return nil
@@ -526,18 +557,18 @@ func (t *pyTranslator) escape(inClass bool) error {
 		}
 		return nil
 	case 'x':
-		return t.hexEscape(start, 2)
+		return t.hexEscape(start, 2, inClass)
 	case 'u':
-		return t.hexEscape(start, 4)
+		return t.hexEscape(start, 4, inClass)
 	case 'U':
-		return t.hexEscape(start, 8)
+		return t.hexEscape(start, 8, inClass)
 	case 'N':
 		r, err := namedEscape(t.src, start)
 		if err != nil {
 			return err
 		}
 		t.pos = start + len(namedEscapeText(t.src, start))
-		t.out.WriteString(fmt.Sprintf(`\x{%x}`, r))
+		t.escapedChar(r, inClass)
 		return nil
 	}
 	if c >= '0' && c <= '9' {
@@ -550,15 +581,28 @@ func (t *pyTranslator) escape(inClass bool) error {
 	// escaped ASCII punctuation, which keeps "[\-]" from becoming a range.
 	r, size := utf8.DecodeRuneInString(t.src[start+1:])
 	t.pos = start + 1 + size
-	if r < utf8.RuneSelf {
+	switch {
+	case r < utf8.RuneSelf:
 		t.out.WriteString(`\` + string(r))
-	} else {
+	case inClass:
 		t.literal(r)
+	default:
+		t.char(r, "")
 	}
 	return nil
 }
 
-func (t *pyTranslator) hexEscape(start, digits int) error {
+// escapedChar writes the character an escape (\x41, \101, \N{…}) spells.
+func (t *pyTranslator) escapedChar(r rune, inClass bool) {
+	text := fmt.Sprintf(`\x{%x}`, r)
+	if inClass {
+		t.out.WriteString(text)
+		return
+	}
+	t.char(r, text)
+}
+
+func (t *pyTranslator) hexEscape(start, digits int, inClass bool) error {
 	if t.pos+digits > len(t.src) {
 		return fmt.Errorf(`incomplete escape %s at offset %d`, t.src[start:], start)
 	}
@@ -568,7 +612,7 @@ func (t *pyTranslator) hexEscape(start, digits int) error {
 		return fmt.Errorf(`incomplete escape %s at offset %d`, t.src[start:t.pos+digits], start)
 	}
 	t.pos += digits
-	t.out.WriteString(fmt.Sprintf(`\x{%x}`, v))
+	t.escapedChar(rune(v), inClass)
 	return nil
 }
 
@@ -603,6 +647,62 @@ func (t *pyTranslator) digitEscape(start int, c byte, inClass bool) error {
 		return fmt.Errorf(`octal escape value %s outside of range 0-0o377 at offset %d`, t.src[start:t.pos-1+n], start)
 	}
 	t.pos = t.pos - 1 + n
-	t.out.WriteString(fmt.Sprintf(`\x{%x}`, v))
+	t.escapedChar(rune(v), inClass)
+	return nil
+}
+
+// foldClass rewrites the class written from at under asciiFold, as
+// Python's re matches it: a character is in [C] when its ASCII lower case
+// is the lower case of a member, so [C] is C with the other case of each
+// ASCII letter in C added ([^C] the rest), taken apart from RE2's (?i).
+func (t *pyTranslator) foldClass(at int) {
+	written := t.out.String()
+	class := written[at:]
+	negated := strings.HasPrefix(class, "[^")
+	if negated {
+		class = "[" + class[2:]
+	}
+	re, err := syntax.Parse(class, syntax.Perl)
+	if err != nil {
+		return // regexp/syntax reports it when the whole is parsed
+	}
+	rs := classRunes(re)
+	for i, n := 0, len(rs); i+1 < n; i += 2 {
+		for _, span := range [][2]rune{{'A', 'Z'}, {'a', 'z'}} {
+			lo, hi := max(rs[i], span[0]), min(rs[i+1], span[1])
+			if lo <= hi {
+				rs = append(rs, lo^0x20, hi^0x20)
+			}
+		}
+	}
+	rs = mergeRanges(rs)
+	if len(rs) == 0 { // an empty set: [^all], its negation [all]
+		negated, rs = !negated, []rune{0, unicode.MaxRune}
+	}
+	t.out.Reset()
+	t.out.WriteString(written[:at])
+	t.out.WriteString("(?-i:[")
+	if negated {
+		t.out.WriteByte('^')
+	}
+	t.out.WriteString(re2Ranges(rs) + "])")
+}
+
+// classRunes is the set a parsed class matches, as range pairs.
+func classRunes(re *syntax.Regexp) []rune {
+	switch re.Op {
+	case syntax.OpCharClass:
+		return append([]rune(nil), re.Rune...)
+	case syntax.OpLiteral:
+		var rs []rune
+		for _, r := range re.Rune {
+			rs = append(rs, r, r)
+		}
+		return mergeRanges(rs)
+	case syntax.OpAnyChar:
+		return []rune{0, unicode.MaxRune}
+	case syntax.OpAnyCharNotNL:
+		return []rune{0, '\n' - 1, '\n' + 1, unicode.MaxRune}
+	}
 	return nil
 }
