@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/appcfg/appcfg/internal/testtree"
 )
 
 // TestEmptySkipFilesSkipsNothing: "skip_files: []" is a list with no
@@ -14,7 +16,7 @@ import (
 func TestEmptySkipFilesSkipsNothing(t *testing.T) {
 	dir := t.TempDir()
 	for _, p := range []string{"main.py", ".hidden", "b/x~", "id_rsa_not", "b/c/d.txt"} {
-		write(t, dir, p, "x")
+		testtree.WriteFile(t, dir, p, "x")
 	}
 	opts := Options{Runtime: "python27", SkipFiles: []string{}, SkipFilesSource: "app.yaml"}
 	rec := &recorder{}

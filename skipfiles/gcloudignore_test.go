@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/appcfg/appcfg/internal/corpus"
+	"github.com/appcfg/appcfg/internal/testtree"
 )
 
 func TestIgnoreMatching(t *testing.T) {
@@ -76,9 +77,9 @@ func TestIgnoreParentCannotBeReincluded(t *testing.T) {
 
 func TestIgnoreInclude(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, ".gitignore", "*.tmp\n#!include:other\n")
-	write(t, dir, "other", "never\n")
-	write(t, dir, ".gcloudignore", "a.txt\n# !include:.gitignore\n")
+	testtree.WriteFile(t, dir, ".gitignore", "*.tmp\n#!include:other\n")
+	testtree.WriteFile(t, dir, "other", "never\n")
+	testtree.WriteFile(t, dir, ".gcloudignore", "a.txt\n# !include:.gitignore\n")
 	ig, err := parseIgnoreFile(filepath.Join(dir, ".gcloudignore"), KindIgnoreFile)
 	if err != nil {
 		t.Fatal(err)
@@ -86,13 +87,13 @@ func TestIgnoreInclude(t *testing.T) {
 	if len(ig.pats) != 2 || ig.pats[1].rule.File != filepath.Join(dir, ".gitignore") || ig.pats[1].rule.Line != 1 {
 		t.Fatalf("patterns %+v; want a.txt then *.tmp from .gitignore line 1 (nested includes ignored)", ig.pats)
 	}
-	write(t, dir, ".gcloudignore", "#!include:sub/x\n")
+	testtree.WriteFile(t, dir, ".gcloudignore", "#!include:sub/x\n")
 	_, err = parseIgnoreFile(filepath.Join(dir, ".gcloudignore"), KindIgnoreFile)
 	var bad *BadIgnoreFileError
 	if !errors.As(err, &bad) || bad.Line != 1 || !strings.Contains(bad.Msg, "same directory") {
 		t.Errorf("include with a slash: %v", err)
 	}
-	write(t, dir, ".gcloudignore", "x\n#!include:missing\n")
+	testtree.WriteFile(t, dir, ".gcloudignore", "x\n#!include:missing\n")
 	_, err = parseIgnoreFile(filepath.Join(dir, ".gcloudignore"), KindIgnoreFile)
 	if !errors.As(err, &bad) || bad.Line != 2 {
 		t.Errorf("missing include: %v", err)
@@ -124,7 +125,7 @@ func TestGcloudListFilesForUpload(t *testing.T) {
 	for _, p := range []string{"main.py", "util.py", "app.yaml", "README.md", "#notes#", "a.txt", "ab.txt",
 		"static/css/x.css", "static/index.html", "docs/a.md", "docs/deep/b.md", "tests/test_a.py", "tests/keep/k.py",
 		"lib/x/y.py", "src/test_util.py", "templates/t.html", "x/templates/u.html", ".keep", ".hidden/z", "m.py", "n.py"} {
-		write(t, gen, p, "x")
+		testtree.WriteFile(t, gen, p, "x")
 	}
 	type run struct{ name, dir, ignore string }
 	var runs []run
@@ -152,9 +153,9 @@ func TestGcloudListFilesForUpload(t *testing.T) {
 				tmp := t.TempDir()
 				copyTree(t, r.dir, tmp)
 				if _, err := os.Stat(filepath.Join(tmp, ".gitignore")); err != nil && strings.Contains(r.ignore, ".gitignore\n") {
-					write(t, tmp, ".gitignore", "")
+					testtree.WriteFile(t, tmp, ".gitignore", "")
 				}
-				write(t, tmp, ".gcloudignore", r.ignore)
+				testtree.WriteFile(t, tmp, ".gcloudignore", r.ignore)
 				want := gcloudList(t, gcloud, tmp)
 				res, err := Walk(context.Background(), tmp, Options{Limits: Limits{-1, -1, -1}, AllowSecrets: true}, nil)
 				if err != nil {
@@ -202,17 +203,6 @@ func gcloudList(t *testing.T, gcloud, dir string) []string {
 	}
 	sort.Strings(files)
 	return files
-}
-
-func write(t *testing.T, dir, rel, content string) {
-	t.Helper()
-	p := filepath.Join(dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // copyTree copies regular files and directories (the corpus has no links).

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/appcfg/appcfg/internal/testtree"
 )
 
 // TestWalkGoModule: a Go app of the standard environment is uploaded as
@@ -14,10 +16,10 @@ import (
 func TestWalkGoModule(t *testing.T) {
 	mod := t.TempDir()
 	for _, p := range []string{"go.mod", "lib/lib.go", "NOTES.txt", "web/app.yaml", "web/main.go", "web/static/a.css", "web/x.exe", ".git/HEAD"} {
-		write(t, mod, p, "x")
+		testtree.WriteFile(t, mod, p, "x")
 	}
 	// The app directory's .gcloudignore decides, for paths from the module root.
-	write(t, mod, "web/.gcloudignore", "NOTES.txt\n")
+	testtree.WriteFile(t, mod, "web/.gcloudignore", "NOTES.txt\n")
 	web := filepath.Join(mod, "web")
 	res, err := Walk(context.Background(), web, Options{Runtime: "go122"}, nil)
 	if err != nil {
@@ -35,7 +37,7 @@ func TestWalkGoModule(t *testing.T) {
 	}
 
 	// At the module root: "." and gcloud's default Go ignore rules.
-	write(t, mod, "a.exe", "x")
+	testtree.WriteFile(t, mod, "a.exe", "x")
 	res, err = Walk(context.Background(), mod, Options{Runtime: "go123"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -55,8 +57,8 @@ func TestWalkGoModule(t *testing.T) {
 
 	// No go.mod (GOPATH mode), or not a staged runtime: the app directory as it is.
 	plain := t.TempDir()
-	write(t, plain, "app.yaml", "x")
-	write(t, plain, "main.go", "x")
+	testtree.WriteFile(t, plain, "app.yaml", "x")
+	testtree.WriteFile(t, plain, "main.go", "x")
 	for _, rt := range []string{"go122", "python312"} {
 		res, err = Walk(context.Background(), plain, Options{Runtime: rt}, nil)
 		if err != nil {

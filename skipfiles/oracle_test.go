@@ -13,6 +13,7 @@ import (
 
 	"github.com/appcfg/appcfg/internal/corpus"
 	"github.com/appcfg/appcfg/internal/sdktest"
+	"github.com/appcfg/appcfg/internal/testtree"
 )
 
 // refResult is the output of scripts/skipfiles_ref.py.
@@ -168,7 +169,7 @@ func TestOracleGenerated(t *testing.T) {
 	for i, list := range lists {
 		dirs[i] = t.TempDir()
 		for _, p := range tree {
-			write(t, dirs[i], p, "x")
+			testtree.WriteFile(t, dirs[i], p, "x")
 		}
 		yaml := "runtime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n- url: /.*\n  script: main.app\n"
 		if list != nil {
@@ -177,7 +178,7 @@ func TestOracleGenerated(t *testing.T) {
 				yaml += "- '" + strings.ReplaceAll(p, "'", "''") + "'\n"
 			}
 		}
-		write(t, dirs[i], "app.yaml", yaml)
+		testtree.WriteFile(t, dirs[i], "app.yaml", yaml)
 	}
 	refs := runRefs(t, py, dirs...)
 	for i, list := range lists {

@@ -33,6 +33,7 @@ import (
 
 	"github.com/appcfg/appcfg/internal/corpus"
 	"github.com/appcfg/appcfg/internal/hashcache"
+	"github.com/appcfg/appcfg/internal/testtree"
 )
 
 // testKeys are generated once per test binary: fresh material on every
@@ -426,9 +427,9 @@ func TestScanFindsKeysAnywhereInBoundedMemory(t *testing.T) {
 func TestScanRefusesASwappedFile(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "notes.txt")
-	write(t, dir, "notes.txt", "nothing\n")
+	testtree.WriteFile(t, dir, "notes.txt", "nothing\n")
 	info, _ := os.Stat(p)
-	write(t, dir, "other.txt", "nothing either\n")
+	testtree.WriteFile(t, dir, "other.txt", "nothing either\n")
 	if err := os.Rename(filepath.Join(dir, "other.txt"), p); err != nil {
 		t.Fatal(err)
 	}
@@ -443,7 +444,7 @@ func TestScanRefusesASwappedFile(t *testing.T) {
 func TestManySecretsAreCounted(t *testing.T) {
 	dir := t.TempDir()
 	for i := range 25 {
-		write(t, dir, fmt.Sprintf("keys/k%02d.pem", i), string(testKeys()["ec-sec1"]))
+		testtree.WriteFile(t, dir, fmt.Sprintf("keys/k%02d.pem", i), string(testKeys()["ec-sec1"]))
 	}
 	_, err := Walk(context.Background(), dir, Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml"}, nil)
 	var e *Error

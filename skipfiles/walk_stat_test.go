@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/appcfg/appcfg/internal/hashcache"
+	"github.com/appcfg/appcfg/internal/testtree"
 )
 
 // statTree is an app whose rules skip a file beside each kept one, a
@@ -21,7 +22,7 @@ func statTree(t *testing.T) string {
 	dir := t.TempDir()
 	for _, p := range []string{"app.yaml", "main.py", "main.pyc", ".env.swp", "lib/a.py", "lib/a.pyc", "lib/b.py",
 		"lib/sub/c.py", "lib/sub/#c#", ".cache/x/1", ".cache/x/2", "static/s.css", "static/s.css~", "static/.hidden/k"} {
-		write(t, dir, p, "content of "+p)
+		testtree.WriteFile(t, dir, p, "content of "+p)
 	}
 	mustLink(t, "lib", filepath.Join(dir, "alias"))
 	return dir
@@ -106,7 +107,7 @@ func TestWalkInfoIsTheListedFile(t *testing.T) {
 	// Another file in its place is not the listed one (renamed over it,
 	// so that it cannot reuse the inode).
 	f := res.Files[len(res.Files)-1]
-	write(t, dir, f.Rel+".new", "replaced")
+	testtree.WriteFile(t, dir, f.Rel+".new", "replaced")
 	if err := os.Rename(f.Abs+".new", f.Abs); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func TestWalkInfoIsTheListedFile(t *testing.T) {
 // stat stands between the two reads any more to notice it earlier).
 func TestWalkDirectoryVanished(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "app.yaml", "runtime: python27\n")
+	testtree.WriteFile(t, dir, "app.yaml", "runtime: python27\n")
 	m, err := NewMatcher(dir, Options{Runtime: "python27"})
 	if err != nil {
 		t.Fatal(err)
@@ -143,9 +144,9 @@ func TestWalkAllocatesPerDirectory(t *testing.T) {
 	dir := t.TempDir()
 	const n = 1000
 	for i := range n {
-		write(t, dir, fmt.Sprintf("static/f%04d.css", i), "x")
+		testtree.WriteFile(t, dir, fmt.Sprintf("static/f%04d.css", i), "x")
 	}
-	write(t, dir, "app.yaml", "runtime: python27\n")
+	testtree.WriteFile(t, dir, "app.yaml", "runtime: python27\n")
 	var res *Result
 	allocs := testing.AllocsPerRun(1, func() {
 		var err error
@@ -206,9 +207,9 @@ func TestWalkBytesPerFile(t *testing.T) {
 	dir := t.TempDir()
 	const n = 4000
 	for i := range n {
-		write(t, dir, fmt.Sprintf("static/d%02d/f%04d.css", i%40, i), "x")
+		testtree.WriteFile(t, dir, fmt.Sprintf("static/d%02d/f%04d.css", i%40, i), "x")
 	}
-	write(t, dir, "app.yaml", "runtime: python27\n")
+	testtree.WriteFile(t, dir, "app.yaml", "runtime: python27\n")
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/appcfg/appcfg/internal/testtree"
 )
 
 // recorder is a Reporter that keeps what it is told.
@@ -41,7 +43,7 @@ func TestWalkDefaultSkipFiles(t *testing.T) {
 	dir := t.TempDir()
 	for _, p := range []string{"main.py", "main.pyc", "b/x.py", "b/#x#", "b/x~", ".git/HEAD", "a/.hidden",
 		"a/RCS/f", "a/z.txt", "a.txt", "a0"} {
-		write(t, dir, p, "x")
+		testtree.WriteFile(t, dir, p, "x")
 	}
 	rec := &recorder{}
 	res, err := Walk(context.Background(), dir, Options{Runtime: "python27"}, rec)
@@ -72,7 +74,7 @@ func TestWalkDefaultSkipFiles(t *testing.T) {
 func TestWalkUserSkipFilesReplaceDefault(t *testing.T) {
 	dir := t.TempDir()
 	for _, p := range []string{"keep.py", ".env.example", "static/big.psd", "static/a.css", "notes~"} {
-		write(t, dir, p, "x")
+		testtree.WriteFile(t, dir, p, "x")
 	}
 	opts := Options{SkipFiles: []string{`^(.*/)?.*\.psd$`, "^notes~\n"}, SkipFilesSource: "app.yaml",
 		SkipFilesPos: []Pos{{Line: 5, Column: 3}, {Line: 6, Column: 3}}}
@@ -95,7 +97,7 @@ func TestWalkUserSkipFilesReplaceDefault(t *testing.T) {
 
 func TestWalkExplainPrunedDirectory(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "vendor/lib/a.py", "x")
+	testtree.WriteFile(t, dir, "vendor/lib/a.py", "x")
 	res, err := Walk(context.Background(), dir, Options{SkipFiles: []string{"^vendor$"}, SkipFilesSource: "app.yaml"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -110,11 +112,11 @@ func TestWalkExplainPrunedDirectory(t *testing.T) {
 // itself; --explain says what happened to what is under it.
 func TestWalkExplainDirectory(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "tests/test_a.pyc", "x")
-	write(t, dir, "static/a.css", "abc")
-	write(t, dir, "static/b.js", "de")
-	write(t, dir, "static/b.js~", "de")
-	write(t, dir, "lib/x.py", "x")
+	testtree.WriteFile(t, dir, "tests/test_a.pyc", "x")
+	testtree.WriteFile(t, dir, "static/a.css", "abc")
+	testtree.WriteFile(t, dir, "static/b.js", "de")
+	testtree.WriteFile(t, dir, "static/b.js~", "de")
+	testtree.WriteFile(t, dir, "lib/x.py", "x")
 	if err := os.MkdirAll(filepath.Join(dir, "empty"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -204,13 +206,13 @@ func TestWalkRuleSources(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			for _, f := range tt.files {
-				write(t, dir, f, "x")
+				testtree.WriteFile(t, dir, f, "x")
 			}
 			if len(tt.files) > 0 && tt.files[0] == ".gcloudignore" {
-				write(t, dir, ".gcloudignore", "*.log\n")
+				testtree.WriteFile(t, dir, ".gcloudignore", "*.log\n")
 			}
 			if tt.opts.IgnoreFile == "my.ignore" {
-				write(t, dir, "my.ignore", "b.py\n")
+				testtree.WriteFile(t, dir, "my.ignore", "b.py\n")
 			}
 			res, err := Walk(context.Background(), dir, tt.opts, nil)
 			if tt.problem != "" {
@@ -237,10 +239,10 @@ func TestWalkPyc(t *testing.T) {
 	pyc312 := string([]byte{0xcb, 0x0d, '\r', '\n', 0, 0, 0, 0})
 	setup := func(t *testing.T) string {
 		dir := t.TempDir()
-		write(t, dir, "a.py", "x")
-		write(t, dir, "a.pyc", pyc27)
-		write(t, dir, "only.pyc", pyc27)
-		write(t, dir, "ext.so", "x")
+		testtree.WriteFile(t, dir, "a.py", "x")
+		testtree.WriteFile(t, dir, "a.pyc", pyc27)
+		testtree.WriteFile(t, dir, "only.pyc", pyc27)
+		testtree.WriteFile(t, dir, "ext.so", "x")
 		return dir
 	}
 	opts := Options{Runtime: "python27", SkipFiles: []string{`^\..*`}, SkipFilesSource: "app.yaml",
@@ -272,7 +274,7 @@ func TestWalkPyc(t *testing.T) {
 	}
 
 	dir := setup(t)
-	write(t, dir, "only.pyc", pyc312)
+	testtree.WriteFile(t, dir, "only.pyc", pyc312)
 	opts.Strict = false
 	_, err = Walk(context.Background(), dir, opts, nil)
 	if k := problemKinds(err); !reflect.DeepEqual(k, []ProblemKind{ProblemPycVersion}) || !strings.Contains(err.Error(), "Python 3.12") {
@@ -283,8 +285,8 @@ func TestWalkPyc(t *testing.T) {
 func TestWalkSymlinks(t *testing.T) {
 	dir := t.TempDir()
 	outside := t.TempDir()
-	write(t, outside, "secret.txt", "x")
-	write(t, dir, "real/a.txt", "x")
+	testtree.WriteFile(t, outside, "secret.txt", "x")
+	testtree.WriteFile(t, dir, "real/a.txt", "x")
 	mustLink(t, "real", filepath.Join(dir, "alias"))          // inside: followed
 	mustLink(t, "a.txt", filepath.Join(dir, "real", "b.txt")) // file link
 	mustLink(t, "..", filepath.Join(dir, "real", "up"))       // loop to its parent
@@ -324,8 +326,8 @@ func TestWalkSymlinks(t *testing.T) {
 // even though neither contains the other.
 func TestWalkMutualLinkLoop(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "x/f", "1")
-	write(t, dir, "y/g", "1")
+	testtree.WriteFile(t, dir, "x/f", "1")
+	testtree.WriteFile(t, dir, "y/g", "1")
 	mustLink(t, "../y", filepath.Join(dir, "x", "toy"))
 	mustLink(t, "../x", filepath.Join(dir, "y", "tox"))
 	_, err := Walk(context.Background(), dir, Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml"}, nil)
@@ -348,9 +350,9 @@ func mustLink(t *testing.T, target, link string) {
 
 func TestWalkLimits(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "small", "12")
-	write(t, dir, "mid", "12345")
-	write(t, dir, "big", "1234567890")
+	testtree.WriteFile(t, dir, "small", "12")
+	testtree.WriteFile(t, dir, "mid", "12345")
+	testtree.WriteFile(t, dir, "big", "1234567890")
 	opts := Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml", Limits: Limits{MaxFiles: 2, MaxFileSize: 4, MaxTotalSize: 10}}
 	res, err := Walk(context.Background(), dir, opts, nil)
 	var e *Error
@@ -377,17 +379,17 @@ func TestWalkLimits(t *testing.T) {
 func TestWalkSecrets(t *testing.T) {
 	keys := testKeys()
 	dir := t.TempDir()
-	write(t, dir, ".env", "A=1")
-	write(t, dir, ".env.example", "A=")
-	write(t, dir, "keys/server.pem", string(keys["rsa-pkcs1"]))
-	write(t, dir, "keys/cert.pem", string(keys["cert"]))
-	write(t, dir, "keys/fake.pem", "-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----\n")
-	write(t, dir, "sa.json", `{"type": "authorized_user", "client_id": "x", "refresh_token": "1//0gAbCdEfGhIjKlMnOp"}`)
-	write(t, dir, "package.json", `{"name": "x"}`)
-	write(t, dir, "id_rsa", "x")
-	write(t, dir, "lib/signer.py", `KEY = """`+string(keys["ec-sec1"])+`"""`+"\n")
-	write(t, dir, "lib/markers.py", "BEGIN = '-----BEGIN RSA PRIVATE KEY-----'\n")
-	write(t, dir, "client_secret.json", `{"installed": {"client_id": "x", "client_secret": "GOCSPX-AbCdEfGhIjKlMn"}}`)
+	testtree.WriteFile(t, dir, ".env", "A=1")
+	testtree.WriteFile(t, dir, ".env.example", "A=")
+	testtree.WriteFile(t, dir, "keys/server.pem", string(keys["rsa-pkcs1"]))
+	testtree.WriteFile(t, dir, "keys/cert.pem", string(keys["cert"]))
+	testtree.WriteFile(t, dir, "keys/fake.pem", "-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----\n")
+	testtree.WriteFile(t, dir, "sa.json", `{"type": "authorized_user", "client_id": "x", "refresh_token": "1//0gAbCdEfGhIjKlMnOp"}`)
+	testtree.WriteFile(t, dir, "package.json", `{"name": "x"}`)
+	testtree.WriteFile(t, dir, "id_rsa", "x")
+	testtree.WriteFile(t, dir, "lib/signer.py", `KEY = """`+string(keys["ec-sec1"])+`"""`+"\n")
+	testtree.WriteFile(t, dir, "lib/markers.py", "BEGIN = '-----BEGIN RSA PRIVATE KEY-----'\n")
+	testtree.WriteFile(t, dir, "client_secret.json", `{"installed": {"client_id": "x", "client_secret": "GOCSPX-AbCdEfGhIjKlMn"}}`)
 	opts := Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml"}
 	rec := &recorder{}
 	_, err := Walk(context.Background(), dir, opts, rec)
@@ -433,8 +435,8 @@ func TestWalkSecrets(t *testing.T) {
 // writes them as \xHH escapes, which Python's re reads.
 func TestWalkNamesWithControlCharacters(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "conf\x1b]0;x\x07/.env", "A=1")
-	write(t, dir, "two\nlines.txt", "x")
+	testtree.WriteFile(t, dir, "conf\x1b]0;x\x07/.env", "A=1")
+	testtree.WriteFile(t, dir, "two\nlines.txt", "x")
 	var warnings []string
 	rep := funcReporter{warn: func(msg string) { warnings = append(warnings, msg) }}
 	_, err := Walk(context.Background(), dir, Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml"}, rep)
@@ -472,7 +474,7 @@ func TestWalkCanceled(t *testing.T) {
 // hashing checks that identity, so the outside file would be read.
 func TestWalkLinkSwappedWhileListing(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "inside.txt", "public app data\n")
+	testtree.WriteFile(t, dir, "inside.txt", "public app data\n")
 	outside := filepath.Join(t.TempDir(), "outside.txt")
 	if err := os.WriteFile(outside, []byte("SECRET-NOT-APP!\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"github.com/appcfg/appcfg/internal/appmodel"
 	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/internal/progress"
+	"github.com/appcfg/appcfg/internal/testtree"
 )
 
 // host is a backend that deploys: what the tests' wrappers embed, so they
@@ -61,14 +62,8 @@ func writeApp(t *testing.T, n int) (string, []File) {
 
 func writeFile(t *testing.T, dir, rel, body string) File {
 	t.Helper()
-	abs := filepath.Join(dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(abs, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return File{Path: rel, Abs: abs, Size: int64(len(body))}
+	testtree.WriteFile(t, dir, rel, body)
+	return File{Path: rel, Abs: filepath.Join(dir, filepath.FromSlash(rel)), Size: int64(len(body))}
 }
 
 func baseOptions(files []File) Options {

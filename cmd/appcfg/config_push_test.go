@@ -7,6 +7,7 @@ import (
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/backend/local"
+	"github.com/appcfg/appcfg/internal/testtree"
 )
 
 // TestUpdateAndUpdateCronPushTheSameDocuments deploys one app with update,
@@ -26,7 +27,7 @@ func TestUpdateAndUpdateCronPushTheSameDocuments(t *testing.T) {
 		"dos.yaml":      "application: pushapp\nblacklist:\n- subnet: 192.0.2.0/24\n",
 		"dispatch.yaml": "dispatch:\n- url: \"*/favicon.ico\"\n  service: default\n",
 	}
-	writeFiles(t, app, files)
+	testtree.Write(t, app, files)
 	store := filepath.Join(dir, "store")
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	kinds := []backend.ConfigKind{backend.ConfigCron, backend.ConfigQueue, backend.ConfigDOS, backend.ConfigDispatch}
@@ -71,7 +72,7 @@ func storedConfigs(t *testing.T, root, app string, kinds []backend.ConfigKind) m
 // was (it once pushed them).
 func TestUpdateDryRunOfCompanionFilesPushesNothing(t *testing.T) {
 	dir, root := t.TempDir(), t.TempDir()
-	writeFiles(t, dir, map[string]string{"cron.yaml": "application: dryapp\ncron:\n- url: /a\n  schedule: every 5 minutes\n"})
+	testtree.Write(t, dir, map[string]string{"cron.yaml": "application: dryapp\ncron:\n- url: /a\n  schedule: every 5 minutes\n"})
 	d, out, _ := testDeps(t, root)
 	opts := updateOptions{globals: testGlobals("", ""), args: []string{filepath.Join(dir, "cron.yaml")}, dryRun: true}
 	if err := runUpdate(t.Context(), opts, d); err != nil {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/appcfg/appcfg/internal/testtree"
 )
 
 // TestFileNamesWithControlCharactersAreQuoted: names chosen by whoever
@@ -26,7 +28,7 @@ func TestFileNamesWithControlCharactersAreQuoted(t *testing.T) {
 		"d\x1b[31m/only.pyc":       "",          // a directory whose only file is skipped
 		"d\x1b[31m/ok.txt\x1b[0m":  "also kept", //
 	}
-	writeFiles(t, app, files)
+	testtree.Write(t, app, files)
 	if err := os.Symlink("nowhere\x1b[0m", filepath.Join(app, "dead\x1b[31m")); err != nil {
 		t.Fatal(err)
 	}

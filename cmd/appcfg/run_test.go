@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/backend/local"
+	"github.com/appcfg/appcfg/internal/testtree"
 	"github.com/appcfg/appcfg/validate"
 )
 
@@ -39,7 +39,7 @@ func deployedStore(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	app := filepath.Join(dir, "app")
-	writeFiles(t, app, map[string]string{
+	testtree.Write(t, app, map[string]string{
 		"app.yaml":     "application: runapp\nversion: v1\nruntime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n- url: /.*\n  static_dir: static\n",
 		"static/a.txt": "a\n",
 	})
@@ -99,26 +99,12 @@ func TestRunVersionCommandsWithoutCLI(t *testing.T) {
 	}
 }
 
-// writeFiles writes files (path → content) under dir.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // TestRunCronInfoCountsFromTheClock: cron_info's "from now" is the deps'
 // clock, so its output is exact (runs fall on whole minutes: the SDK drops
 // the start's seconds).
 func TestRunCronInfoCountsFromTheClock(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"cron.yaml": "cron:\n- description: tick\n  url: /tick\n  schedule: every 2 hours\n"})
+	testtree.Write(t, dir, map[string]string{"cron.yaml": "cron:\n- description: tick\n  url: /tick\n  schedule: every 2 hours\n"})
 	d, out, _ := testDeps(t, t.TempDir())
 	d.now = func() time.Time { return time.Date(2026, 5, 1, 10, 30, 15, 0, time.UTC) }
 	if err := runCronInfo(t.Context(), cronInfoOptions{globals: testGlobals("", ""), args: []string{dir}, numRuns: 2}, d); err != nil {
@@ -135,7 +121,7 @@ func TestRunCronInfoCountsFromTheClock(t *testing.T) {
 // cron.yaml to the host its deps open, under -A.
 func TestRunConfigPushStoresTheDocument(t *testing.T) {
 	dir, root := t.TempDir(), t.TempDir()
-	writeFiles(t, dir, map[string]string{"cron.yaml": "application: fromfile\ncron:\n- url: /tick\n  schedule: every 2 hours\n"})
+	testtree.Write(t, dir, map[string]string{"cron.yaml": "application: fromfile\ncron:\n- url: /tick\n  schedule: every 2 hours\n"})
 	d, out, errOut := testDeps(t, root)
 	p := configPush{"update_cron", validate.KindCron, "cron", "job", "Uploading cron entries."}
 	if err := runConfigPush(t.Context(), configPushOptions{globals: testGlobals("runapp", ""), args: []string{dir}, push: p}, d); err != nil {
@@ -157,7 +143,7 @@ func TestRunConfigPushStoresTheDocument(t *testing.T) {
 // index, and vacuum_indexes' (forced) deletes it once index.yaml drops it.
 func TestRunIndexCommands(t *testing.T) {
 	dir, root := t.TempDir(), t.TempDir()
-	writeFiles(t, dir, map[string]string{"index.yaml": "indexes:\n- kind: Greeting\n  properties:\n  - name: date\n    direction: desc\n  - name: author\n"})
+	testtree.Write(t, dir, map[string]string{"index.yaml": "indexes:\n- kind: Greeting\n  properties:\n  - name: date\n    direction: desc\n  - name: author\n"})
 	d, out, _ := testDeps(t, root)
 	opts := indexOptions{globals: testGlobals("ixapp", ""), args: []string{dir}, timeout: time.Minute}
 	if err := runUpdateIndexes(t.Context(), opts, d); err != nil {
@@ -166,7 +152,7 @@ func TestRunIndexCommands(t *testing.T) {
 	if !strings.Contains(out.String(), "(added)") || !strings.Contains(out.String(), "1 index in index.yaml: 1 added") {
 		t.Fatalf("update_indexes printed:\n%s", out)
 	}
-	writeFiles(t, dir, map[string]string{"index.yaml": "indexes: []\n"})
+	testtree.Write(t, dir, map[string]string{"index.yaml": "indexes: []\n"})
 	d, out, _ = testDeps(t, root)
 	opts.force = true
 	if err := runVacuumIndexes(t.Context(), opts, d); err != nil {
@@ -181,7 +167,7 @@ func TestRunIndexCommands(t *testing.T) {
 // prints the plan and the host its deps open gets no version.
 func TestRunUpdateDryRunChangesNothing(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	testtree.Write(t, dir, map[string]string{
 		"app/app.yaml":     "application: dryapp\nversion: v1\nruntime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n- url: /.*\n  static_dir: static\n",
 		"app/static/a.txt": "a\n", "app/static/b.txt": "bb\n",
 	})
@@ -209,7 +195,7 @@ func TestRunUpdateDryRunChangesNothing(t *testing.T) {
 // drops, with the rule that dropped it.
 func TestRunLsFilesSkipped(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	testtree.Write(t, dir, map[string]string{
 		"app.yaml": "application: lsapp\nruntime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n- url: /.*\n  script: main.app\nskip_files:\n- ^notes\\.txt$\n",
 		"main.py":  "app = None\n", "notes.txt": "x\n",
 	})
@@ -251,7 +237,7 @@ func TestRunBulkloadChecksBeforeTheHost(t *testing.T) {
 // file and line of a bad value and fails.
 func TestRunValidateReportsEveryProblem(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"cron.yaml": "cron:\n- url: /a\n  schedule: every 5 fortnights\n"})
+	testtree.Write(t, dir, map[string]string{"cron.yaml": "cron:\n- url: /a\n  schedule: every 5 fortnights\n"})
 	d, out, errOut := testDeps(t, t.TempDir())
 	err := runValidate(t.Context(), validateCmdOptions{globals: testGlobals("", ""), paths: []string{filepath.Join(dir, "cron.yaml")}}, d)
 	if err == nil || !strings.Contains(out.String(), "cron.yaml:3:") || !strings.Contains(out.String(), "fortnights") ||

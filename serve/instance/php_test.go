@@ -7,21 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// writeFiles makes files (path: content) under dir.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+	"github.com/appcfg/appcfg/internal/testtree"
+)
 
 func TestPHPCommand(t *testing.T) {
 	k := Key{Service: "default", Version: "v1"}
@@ -58,7 +46,7 @@ func TestPHPCommand(t *testing.T) {
 			for _, f := range tt.files {
 				files[f] = "<?php\n"
 			}
-			writeFiles(t, dir, files)
+			testtree.Write(t, dir, files)
 			l, err := phpCommand(k, dir, tt.entrypoint)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
@@ -117,7 +105,7 @@ esac`)
 	var trees []string
 	for _, d := range deployments {
 		dir := filepath.Join(t.TempDir(), d)
-		writeFiles(t, dir, app)
+		testtree.Write(t, dir, app)
 		s := Spec{Key: Key{Service: "default", Version: d}, Runtime: "php83", Dir: dir}
 		l, err := m.php(t.Context(), s, os.Getenv("PATH"))
 		if err != nil {
@@ -154,7 +142,7 @@ esac`)
 	// A new lock is a new install.
 	dir := filepath.Join(t.TempDir(), "d3")
 	app["composer.lock"] = `{"packages": [{"name": "acme/lib"}]}`
-	writeFiles(t, dir, app)
+	testtree.Write(t, dir, app)
 	if _, err := m.php(t.Context(), Spec{Key: Key{Service: "default", Version: "d3"}, Runtime: "php83", Dir: dir}, os.Getenv("PATH")); err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +197,7 @@ func TestInstallToolFailureNamesFileAndCommand(t *testing.T) {
 				}
 				s := tl.spec
 				s.Key, s.Dir = Key{Service: "default", Version: "v1"}, t.TempDir()
-				writeFiles(t, s.Dir, tl.files)
+				testtree.Write(t, s.Dir, tl.files)
 				m := newTestManager(t)
 				_, err := m.prepare(t.Context(), s)
 				var ie *InstallError

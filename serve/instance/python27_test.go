@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/testtree"
 )
 
 // python27For finds a Python 2.7 as the manager does (pyenv's versions,
@@ -39,7 +40,7 @@ func TestPython27BundledLibrariesAndServices(t *testing.T) {
 	home := t.TempDir()
 	lib := filepath.Join(home, "google_appengine", "lib")
 	py3only := "def f(*, keyword_only): pass\n"
-	writeFiles(t, lib, map[string]string{
+	testtree.Write(t, lib, map[string]string{
 		// Today's gcloud SDK: one unversioned, Python 3-only jinja2 ...
 		"jinja2/jinja2/__init__.py": py3only,
 		// ... an older SDK's versioned ones.
@@ -54,7 +55,7 @@ func TestPython27BundledLibrariesAndServices(t *testing.T) {
 		"markupsafe/markupsafe/__init__.py":        py3only,
 	})
 	app := t.TempDir()
-	writeFiles(t, app, map[string]string{
+	testtree.Write(t, app, map[string]string{
 		"main.py": `import jinja2
 import webapp2
 import webob
@@ -162,7 +163,7 @@ func TestPython27CommandLine(t *testing.T) {
 		t.Skip("no Python 2.7 in pyenv's versions or on PATH: the python27 command needs one")
 	}
 	home := t.TempDir()
-	writeFiles(t, home, map[string]string{"google_appengine/lib/webob/webob/__init__.py": ""})
+	testtree.Write(t, home, map[string]string{"google_appengine/lib/webob/webob/__init__.py": ""})
 	t.Setenv("HOME", home)
 	t.Setenv("PATH", filepath.Dir(py)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	m, err := NewManager(Config{CacheDir: t.TempDir()})

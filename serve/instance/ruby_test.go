@@ -5,13 +5,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/appcfg/appcfg/internal/testtree"
 )
 
 // App Engine's Ruby runtimes have no default command: a version without
 // an entrypoint is refused with runtimes.md's words.
 func TestRubyNeedsEntrypoint(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"config.ru": "run ->(env) { [200, {}, ['hi']] }\n"})
+	testtree.Write(t, dir, map[string]string{"config.ru": "run ->(env) { [200, {}, ['hi']] }\n"})
 	m := newTestManager(t)
 	_, err := m.prepare(t.Context(), Spec{Key: Key{Service: "default", Version: "v1"}, Runtime: "ruby33", Dir: dir})
 	want := "version v1 of service default is ruby33, and App Engine's Ruby runtimes have no default command: entrypoint is required; " +
@@ -31,7 +33,7 @@ func TestBundleInstallOncePerLock(t *testing.T) {
 	var envs []map[string]string
 	for _, d := range []string{"d1", "d2"} {
 		dir := filepath.Join(t.TempDir(), d)
-		writeFiles(t, dir, app)
+		testtree.Write(t, dir, app)
 		l, err := m.prepare(t.Context(), Spec{Key: Key{Service: "default", Version: d}, Runtime: "ruby33",
 			Entrypoint: "exec bundle exec rackup -s Puma -p $PORT", Dir: dir})
 		if err != nil {
@@ -65,7 +67,7 @@ func TestBundleInstallOncePerLock(t *testing.T) {
 func TestBundleWithoutLock(t *testing.T) {
 	fakeTool(t, "bundle", "exit 1")
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"Gemfile": "gem 'puma'\n"})
+	testtree.Write(t, dir, map[string]string{"Gemfile": "gem 'puma'\n"})
 	m := newTestManager(t)
 	_, err := m.prepare(t.Context(), Spec{Key: Key{Service: "default", Version: "v1"}, Runtime: "ruby33", Entrypoint: "exec ruby app.rb", Dir: dir})
 	var ie *InstallError
