@@ -7,11 +7,12 @@ import (
 	"path/filepath"
 )
 
-// inPlaceIn sets ok[i] when dir/names[i] is a regular file of sizes[i]
-// bytes.
-func inPlaceIn(dir string, names []string, sizes []int64, ok []bool) {
-	for i, name := range names {
-		fi, err := os.Stat(filepath.Join(dir, name))
-		ok[i] = err == nil && fi.Mode().IsRegular() && fi.Size() == sizes[i]
+// inPlaceIn sets each check's ok when dir holds its blob's file (the
+// digest past the directory's two digits) as a regular file of its size.
+func inPlaceIn(dir string, checks []blobCheck) {
+	for i := range checks {
+		c := &checks[i]
+		fi, err := os.Stat(filepath.Join(dir, c.digest[2:]))
+		c.ok = err == nil && fi.Mode().IsRegular() && fi.Size() == c.size
 	}
 }

@@ -392,13 +392,15 @@ func (b *Backend) LiveAsIs(ctx context.Context, spec backend.VersionSpec, promot
 		if !ok || size != f.Size {
 			return v, false, nil
 		}
-		if got, ok := seen[f.SHA1]; !ok || got != size {
+		if !seen.has(f.SHA1, size) {
+			if !isDigest(f.SHA1) {
+				return v, false, nil // a damaged record names no file
+			}
 			unseen[f.SHA1] = size
 		}
 	}
-	n := len(unseen)
-	b.dropLost(ctx, unseen, nil, statWorkers)
-	return v, len(unseen) == n, nil
+	lost := b.lostBlobs(ctx, unseen, nil, statWorkers)
+	return v, len(lost) == 0, nil
 }
 
 // versionIDs returns the ids of a version and its service, or an error
