@@ -212,9 +212,18 @@ func flagNames(f cli.Flag) []string {
 	if !nameField.IsValid() || nameField.Kind() != reflect.String || !aliasField.IsValid() {
 		return f.Names()
 	}
-	name := nameField.String()
 	aliases, ok := aliasField.Interface().([]string)
-	if !ok || strings.ContainsAny(name, ", ") || slices.ContainsFunc(aliases, func(a string) bool { return strings.ContainsAny(a, ", ") }) {
+	if !ok {
+		return f.Names()
+	}
+	return plainNames(f, nameField.String(), aliases)
+}
+
+// plainNames is f's name and aliases as urfave/cli's Names gives them, read
+// from its fields: Names only strips an appcfg.py-style "name, alias"
+// spelling, which appcfg never writes (such a spelling goes to Names).
+func plainNames(f cli.Flag, name string, aliases []string) []string {
+	if strings.ContainsAny(name, ", ") || slices.ContainsFunc(aliases, func(a string) bool { return strings.ContainsAny(a, ", ") }) {
 		return f.Names()
 	}
 	return append([]string{name}, aliases...)
@@ -339,19 +348,19 @@ func keepNames(flags []cli.Flag) {
 	for i, f := range flags {
 		switch f := f.(type) {
 		case *cli.BoolFlag:
-			flags[i] = &keptNamesBool{f, flagNames(f)}
+			flags[i] = &keptNamesBool{f, plainNames(f, f.Name, f.Aliases)}
 		case *cli.StringFlag:
-			flags[i] = &keptNamesString{f, flagNames(f)}
+			flags[i] = &keptNamesString{f, plainNames(f, f.Name, f.Aliases)}
 		case *cli.StringSliceFlag:
-			flags[i] = &keptNamesStringSlice{f, flagNames(f)}
+			flags[i] = &keptNamesStringSlice{f, plainNames(f, f.Name, f.Aliases)}
 		case *cli.IntFlag:
-			flags[i] = &keptNamesInt{f, flagNames(f)}
+			flags[i] = &keptNamesInt{f, plainNames(f, f.Name, f.Aliases)}
 		case *cli.Float64Flag:
-			flags[i] = &keptNamesFloat64{f, flagNames(f)}
+			flags[i] = &keptNamesFloat64{f, plainNames(f, f.Name, f.Aliases)}
 		case *cli.DurationFlag:
-			flags[i] = &keptNamesDuration{f, flagNames(f)}
+			flags[i] = &keptNamesDuration{f, plainNames(f, f.Name, f.Aliases)}
 		case *cli.GenericFlag:
-			flags[i] = &keptNamesGeneric{f, flagNames(f)}
+			flags[i] = &keptNamesGeneric{f, plainNames(f, f.Name, f.Aliases)}
 		}
 	}
 }
