@@ -12,6 +12,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/appcfg/appcfg/internal/diskfile"
 )
 
 // dirHandle is an open directory: listed with getdents64, which gives each
@@ -152,18 +154,11 @@ func (h *dirHandle) lstat(e *listed) (fs.FileInfo, error) {
 // six stats on a VM).
 func (h *dirHandle) fstatat(fi *statInfo, c *byte) error {
 	var st unix.Stat_t
-	for {
-		_, _, e := unix.Syscall6(unix.SYS_NEWFSTATAT, uintptr(h.fd), uintptr(unsafe.Pointer(c)),
-			uintptr(unsafe.Pointer(&st)), unix.AT_SYMLINK_NOFOLLOW, 0, 0)
-		switch e {
-		case 0:
-			fi.fill(&st)
-			return nil
-		case unix.EINTR:
-			continue
-		}
-		return &fs.PathError{Op: "lstat", Path: h.path + "/" + fi.name, Err: e}
+	if err := diskfile.StatAtNul(h.fd, c, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return &fs.PathError{Op: "lstat", Path: h.path + "/" + fi.name, Err: err}
 	}
+	fi.fill(&st)
+	return nil
 }
 
 // statInfo is the fs.FileInfo of an fstatat, read as os.Lstat reads its

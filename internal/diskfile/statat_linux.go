@@ -25,10 +25,22 @@ func StatAt(dirfd int, name string, st *unix.Stat_t, flags int) error {
 	}
 	copy(buf[:], name)
 	buf[len(name)] = 0
-	_, _, errno := unix.Syscall6(unix.SYS_NEWFSTATAT, uintptr(dirfd), uintptr(unsafe.Pointer(&buf[0])),
-		uintptr(unsafe.Pointer(st)), uintptr(flags), 0, 0)
-	if errno != 0 {
+	return StatAtNul(dirfd, &buf[0], st, flags)
+}
+
+// StatAtNul is fstatat(2) of a name already ended by a NUL in memory the
+// caller keeps (the walk's listing arena holds each name so): no copy at
+// all. An interrupted call is made again.
+func StatAtNul(dirfd int, name *byte, st *unix.Stat_t, flags int) error {
+	for {
+		_, _, errno := unix.Syscall6(unix.SYS_NEWFSTATAT, uintptr(dirfd), uintptr(unsafe.Pointer(name)),
+			uintptr(unsafe.Pointer(st)), uintptr(flags), 0, 0)
+		switch errno {
+		case 0:
+			return nil
+		case unix.EINTR:
+			continue
+		}
 		return errno
 	}
-	return nil
 }

@@ -4,4 +4,5 @@ package hashcache
 
 import "syscall"
 
-func ctimeNanos(st *syscall.Stat_t) int64 { return st.Ctim.Sec*1e9 + st.Ctim.Nsec }
+// The conversions are for 32-bit ports, whose Timespec fields are int32.
+func ctimeNanos(st *syscall.Stat_t) int64 { return int64(st.Ctim.Sec)*1e9 + int64(st.Ctim.Nsec) }
