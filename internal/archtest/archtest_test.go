@@ -154,23 +154,31 @@ func in(p string, roots []string) bool {
 	return false
 }
 
-// listModule returns the module path and the module's packages, from
-// `go list -deps -json ./...` run at the module root.
-func listModule(ctx context.Context, t *testing.T) (string, []pkg) {
+// mainModule is the main module's path and the directory of its go.mod.
+func mainModule(ctx context.Context, t *testing.T) (path, dir string) {
 	t.Helper()
 	out, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Path}} {{.Dir}}").Output()
 	if err != nil {
 		t.Fatalf("go list -m: %v", err)
 	}
-	mod, dir, ok := strings.Cut(strings.TrimSpace(string(out)), " ")
+	path, dir, ok := strings.Cut(strings.TrimSpace(string(out)), " ")
 	if !ok {
 		t.Fatalf("go list -m printed %q", out)
 	}
+	return path, dir
+}
+
+// listModule returns the module path and the module's packages, from
+// `go list -deps -json ./...` run at the module root.
+func listModule(ctx context.Context, t *testing.T) (string, []pkg) {
+	t.Helper()
+	mod, dir := mainModule(ctx, t)
 	cmd := exec.CommandContext(ctx, "go", "list", "-e", "-deps", "-json", "./...")
 	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	if out, err = cmd.Output(); err != nil {
+	out, err := cmd.Output()
+	if err != nil {
 		t.Fatalf("go list -deps -json ./...: %v\n%s", err, stderr.Bytes())
 	}
 	var pkgs []pkg

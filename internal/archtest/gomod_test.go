@@ -22,7 +22,7 @@ func TestGoModTidy(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", "mod", "tidy", "-diff")
-	cmd.Dir = moduleRoot(ctx, t)
+	_, cmd.Dir = mainModule(ctx, t)
 	cmd.Env = append(os.Environ(), "GOPROXY=off")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -36,16 +36,6 @@ func TestGoModTidy(t *testing.T) {
 	default:
 		t.Fatalf("go mod tidy -diff: %v\n%s", err, stderr.Bytes())
 	}
-}
-
-// moduleRoot is the directory of the main module's go.mod.
-func moduleRoot(ctx context.Context, t *testing.T) string {
-	t.Helper()
-	out, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}").Output()
-	if err != nil {
-		t.Fatalf("go list -m: %v", err)
-	}
-	return strings.TrimSpace(string(out))
 }
 
 // lineWith is the first line of s that holds sub, trimmed.
