@@ -8,24 +8,54 @@ import (
 	"unicode/utf8"
 )
 
-// Python 3 str patterns give \d, \w and \s their Unicode meanings (the
-// same Unicode version, 15.0, as Go's tables): \d is Nd, \w is a letter,
-// a number or "_", \s is a Z character or one of the C0/C1 separators
-// str.isspace takes. pyClass is that set as sorted, disjoint ranges
-// (pairs lo, hi), its complement when negate.
-func pyClass(c byte, negate bool) []rune {
-	var tables []*unicode.RangeTable
-	var extra []rune
+// pyUnicode is the one statement of Python 3's Unicode \d, \w and \s (str
+// patterns; the same Unicode version, 15.0, as Go's tables): \d is Nd, \w
+// a letter, a number or "_", \s a Z character or one of the C0/C1
+// separators str.isspace takes. The set is given twice, for two uses:
+// inside, the inside of a class in a syntax RE2 and .NET both read; tables
+// and extra (ranges, pairs lo, hi), the same set for writing out its
+// complement, which neither engine can write inside a class.
+func pyUnicode(c byte) (inside string, tables []*unicode.RangeTable, extra []rune) {
 	switch c {
 	case 'd':
-		tables = []*unicode.RangeTable{unicode.Nd}
+		return `\p{Nd}`, []*unicode.RangeTable{unicode.Nd}, nil
 	case 'w':
-		tables = []*unicode.RangeTable{unicode.L, unicode.N}
-		extra = []rune{'_', '_'}
+		return `\p{L}\p{N}_`, []*unicode.RangeTable{unicode.L, unicode.N}, []rune{'_', '_'}
 	case 's':
-		tables = []*unicode.RangeTable{unicode.Z}
-		extra = []rune{'\t', '\r', 0x1c, 0x1f, 0x85, 0x85}
+		return `\t-\r\x1c-\x20\x85\p{Z}`, []*unicode.RangeTable{unicode.Z}, []rune{'\t', '\r', 0x1c, 0x1f, 0x85, 0x85}
 	}
+	return "", nil, nil
+}
+
+// pyUnicodeClass writes Python's Unicode \d, \D, \w, \W, \s or \S (c) for
+// RE2 or .NET, out of or in a class; ranges writes a set of ranges as the
+// inside of a class in the engine's syntax. "" for any other escape.
+func pyUnicodeClass(c byte, inClass bool, ranges func([]rune) string) string {
+	lower := c | 0x20
+	inside, _, _ := pyUnicode(lower)
+	switch {
+	case inside == "" || strings.IndexByte("dDwWsS", c) < 0:
+		return ""
+	case c == lower && inClass:
+		return inside
+	case inClass:
+		return ranges(pyClass(lower, true))
+	case strings.HasPrefix(inside, `\p{`) && strings.IndexByte(inside, '}') == len(inside)-1:
+		// One Unicode property needs no class around it: \p{Nd}, \P{Nd}.
+		if c != lower {
+			return `\P` + inside[2:]
+		}
+		return inside
+	case c == lower:
+		return "[" + inside + "]"
+	}
+	return "[^" + inside + "]"
+}
+
+// pyClass is pyUnicode's set for c (d, w or s) as sorted, disjoint ranges
+// (pairs lo, hi), its complement when negate.
+func pyClass(c byte, negate bool) []rune {
+	_, tables, extra := pyUnicode(c)
 	var rs []rune
 	for _, t := range tables {
 		for _, r := range t.R16 {
@@ -111,50 +141,23 @@ func dotNetRanges(rs []rune) string {
 	return string(out)
 }
 
-// dotNetUnicode is Python's Unicode \d, \w, \s (and their negations, \b
-// and \B) in .NET syntax, out of and in a class: .NET's own \w takes
-// combining marks and connector punctuation but not Nl or No numbers, its
-// \s leaves out U+001C-U+001F, and its \b follows its \w. The negations
-// in a class are written out (.NET cannot negate inside a class). "" for
-// any other escape.
+// dotNetUnicode is Python's Unicode \d, \w, \s (pyUnicodeClass), their
+// negations, \b and \B in .NET syntax, out of and in a class: .NET's own \w
+// takes combining marks and connector punctuation but not Nl or No
+// numbers, its \s leaves out U+001C-U+001F, and its \b follows its \w.
+// "" for any other escape.
 func dotNetUnicode(c byte, inClass bool) string {
-	const word = `[\p{L}\p{N}_]`
-	const space = `\t-\r\x1c-\x20\x85\p{Z}`
-	switch c {
-	case 'd':
-		return `\p{Nd}`
-	case 'D':
-		return `\P{Nd}`
-	case 'w':
-		if inClass {
-			return `\p{L}\p{N}_`
-		}
-		return word
-	case 's':
-		if inClass {
-			return space
-		}
-		return "[" + space + "]"
-	case 'W', 'S':
-		if inClass {
-			return dotNetRanges(pyClass(c+'a'-'A', true))
-		}
-		if c == 'W' {
-			return `[^\p{L}\p{N}_]`
-		}
-		return "[^" + space + "]"
-	case 'b':
-		if inClass {
-			return "" // a backspace, copied as it is
-		}
-		return `(?:(?<=` + word + `)(?!` + word + `)|(?<!` + word + `)(?=` + word + `))`
-	case 'B':
-		if inClass {
-			return ""
-		}
-		return `(?:(?<=` + word + `)(?=` + word + `)|(?<!` + word + `)(?!` + word + `))`
+	if c != 'b' && c != 'B' {
+		return pyUnicodeClass(c, inClass, dotNetRanges)
 	}
-	return ""
+	if inClass {
+		return "" // a backspace, copied as it is
+	}
+	word := pyUnicodeClass('w', false, dotNetRanges)
+	if c == 'b' {
+		return `(?:(?<=` + word + `)(?!` + word + `)|(?<!` + word + `)(?=` + word + `))`
+	}
+	return `(?:(?<=` + word + `)(?=` + word + `)|(?<!` + word + `)(?!` + word + `))`
 }
 
 // isASCII reports whether s holds only ASCII bytes.

@@ -451,16 +451,6 @@ func (t *pyTranslator) class() error {
 	return fmt.Errorf("unterminated character set at offset %d", start)
 }
 
-// Python 3 str patterns give \d, \w and \s their Unicode meanings.
-var unicodeClasses = map[byte][2]string{
-	'd': {`\p{Nd}`, `\p{Nd}`},
-	'D': {`\P{Nd}`, `\D`},
-	'w': {`[\p{L}\p{N}_]`, `\p{L}\p{N}_`},
-	'W': {`[^\p{L}\p{N}_]`, `\W`},
-	's': {`[\s\v\x1c-\x1f\x{85}\p{Z}]`, `\s\v\x1c-\x1f\x{85}\p{Z}`},
-	'S': {`[^\s\v\x1c-\x1f\x{85}\p{Z}]`, `\S`},
-}
-
 // Under the ASCII flag \d, \w and \s are Python's ASCII classes, in and
 // out of a class ([\t\n\v\f\r ] is ASCII whitespace, \v included).
 var asciiClasses = map[byte][2]string{
@@ -524,17 +514,8 @@ func (t *pyTranslator) escape(inClass bool) error {
 		}
 		return nil
 	}
-	if cls, ok := unicodeClasses[c]; ok {
-		if inClass && (c == 'D' || c == 'W' || c == 'S') {
-			// RE2 cannot negate inside a class: Python's set, written out.
-			t.out.WriteString(re2Ranges(pyClass(c+'a'-'A', true)))
-			return nil
-		}
-		if inClass {
-			t.out.WriteString(cls[1])
-		} else {
-			t.out.WriteString(cls[0])
-		}
+	if cls := pyUnicodeClass(c, inClass, re2Ranges); cls != "" {
+		t.out.WriteString(cls)
 		return nil
 	}
 	switch c {
