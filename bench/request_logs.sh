@@ -12,12 +12,20 @@
 # decodes no record. The records path (every record decoded and formatted)
 # is timed too, with --include_vhost, and printed on a line of its own.
 #
+# Each run is timed by bench/timecmd: wall time to the microsecond (a
+# monotonic clock around the child's start and reaping; no shell around
+# either tool, cat's output opened inside the timed span as a shell's
+# redirection would be), CPU and peak RSS from the kernel's rusage. (GNU
+# time's %e counts in 10 ms steps: on runs of 50-80 ms the ratio jumped
+# between 0.62, 0.75 and 0.83 on the same binaries.) Times are printed to
+# the millisecond and the ratio is of the medians' microseconds.
+#
 # Usage: bench/request_logs.sh [N]
-# Needs: go, /usr/bin/time (GNU time), bc. ROUNDS=R repeats each measurement
-# (default 3) and keeps the median, interleaving the tools so both see the
-# same machine load. APPCFG=PATH and GENLOGS=PATH measure given binaries
-# (built from one tree: a store a newer genlogs wrote may be too new for an
-# older appcfg) instead of building this tree.
+# Needs: go, bc. ROUNDS=R repeats each measurement (default 7) and keeps
+# the median, interleaving the tools so both see the same machine load.
+# APPCFG=PATH and GENLOGS=PATH measure given binaries (built from one tree:
+# a store a newer genlogs wrote may be too new for an older appcfg) instead
+# of building this tree.
 set -euo pipefail
 n=${1:-1000000}
 small=$((n / 10))
@@ -25,7 +33,6 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 for tool in go bc; do
 	command -v "$tool" >/dev/null || { echo "bench: $tool is required" >&2; exit 2; }
 done
-[ -x /usr/bin/time ] || { echo "bench: GNU time is required at /usr/bin/time (apt-get install time)" >&2; exit 2; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/appcfg-bench-logs.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -41,6 +48,7 @@ else
 	echo "building genlogs"
 	(cd "$repo" && go build -o "$work/genlogs" ./bench/genlogs)
 fi
+(cd "$repo" && go build -o "$work/timecmd" ./bench/timecmd)
 
 for count in "$small" "$n"; do
 	echo "storing $count request logs in $work/store$count"
@@ -49,15 +57,16 @@ for count in "$small" "$n"; do
 	printf '  stored in %.1f s (%s)\n' "$(echo "$(date +%s.%N) - $s" | bc -l)" "$(du -sh "$work/store$count" | cut -f1)"
 done
 
-rounds=${ROUNDS:-3}
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# measure OUT CMD...: appends "wall user sys maxrss_kb" of CMD to OUT.
+rounds=${ROUNDS:-7}
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# measure OUT [-o FILE] CMD...: appends "wall user sys maxrss_kb" of CMD
+# (seconds to the microsecond) to OUT.
 measure() {
 	local out=$1
 	shift
-	/usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@"
-	cat "$work/time" >>"$out"
+	"$work/timecmd" -a "$out" "$@"
 }
+ms() { printf '%.1f ms' "$(echo "$1 * 1000" | bc -l)"; }
 # One untimed download first, so the store's files are in the page cache as
 # the file cat copies is.
 "$work/appcfg" -q --backend "local:$work/store$n" request_logs -A bench -V v1 --num_days 0 "$work/warm.log"
@@ -69,7 +78,7 @@ for _ in $(seq "$rounds"); do
 	rm -f "$work/out$small.log" "$work/out$n.log"
 	measure "$work/t_small" "$work/appcfg" -q --backend "local:$work/store$small" request_logs -A bench -V v1 --num_days 0 "$work/out$small.log"
 	measure "$work/t_dl" "$work/appcfg" -q --backend "local:$work/store$n" request_logs -A bench -V v1 --num_days 0 "$work/out$n.log"
-	measure "$work/t_cat" sh -c "cat '$work/out$n.log' > '$work/copy.log'"
+	measure "$work/t_cat" -o "$work/copy.log" cat "$work/out$n.log"
 	rm -f "$work/copy.log"
 	measure "$work/t_rec" "$work/appcfg" -q --backend "local:$work/store$n" request_logs -A bench -V v1 --num_days 0 --include_vhost "$work/vhost.log"
 	rm -f "$work/vhost.log"
@@ -79,6 +88,7 @@ bytes=$(stat -c %s "$work/out$n.log")
 dl=$(cut -d' ' -f1 "$work/t_dl" | median)
 dl_cpu=$(awk '{print $2 + $3}' "$work/t_dl" | median)
 ct=$(cut -d' ' -f1 "$work/t_cat" | median)
+ct_cpu=$(awk '{print $2 + $3}' "$work/t_cat" | median)
 rec=$(cut -d' ' -f1 "$work/t_rec" | median)
 rec_cpu=$(awk '{print $2 + $3}' "$work/t_rec" | median)
 rss_small=$(cut -d' ' -f4 "$work/t_small" | median)
@@ -86,9 +96,10 @@ rss=$(cut -d' ' -f4 "$work/t_dl" | median)
 mb=$(echo "$bytes / 1048576" | bc -l)
 echo
 echo "records:            $lines lines, $(printf %.1f "$mb") MB"
-echo "request_logs:       $dl s wall, $dl_cpu s CPU, $(printf %.0f "$(echo "$mb / $dl" | bc -l)") MB/s"
-echo "cat (same size):    $ct s wall, $(printf %.0f "$(echo "$mb / $ct" | bc -l)") MB/s"
+echo "median of $rounds interleaved rounds:"
+echo "request_logs:       $(ms "$dl") wall, $(ms "$dl_cpu") CPU, $(printf %.0f "$(echo "$mb / $dl" | bc -l)") MB/s"
+echo "cat (same size):    $(ms "$ct") wall, $(ms "$ct_cpu") CPU, $(printf %.0f "$(echo "$mb / $ct" | bc -l)") MB/s"
 echo "throughput ratio:   $(printf %.2f "$(echo "$ct / $dl" | bc -l)")x cat (request_logs MB/s / cat MB/s, 1.0 = as fast, higher is faster; goal >= 0.8x)"
-echo "records path:       $rec s wall, $rec_cpu s CPU with --include_vhost (every record decoded and formatted), $(printf %.2f "$(echo "$ct / $rec" | bc -l)")x cat"
+echo "records path:       $(ms "$rec") wall, $(ms "$rec_cpu") CPU with --include_vhost (every record decoded and formatted), $(printf %.2f "$(echo "$ct / $rec" | bc -l)")x cat"
 echo "peak memory (RSS):  $((rss_small / 1024)) MB for $small records, $((rss / 1024)) MB for $n records"
 echo "load average:       $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows the wall times)"
