@@ -115,6 +115,38 @@ type CheckedEntityBatchPutter interface {
 	PutCheckedEntityBatches(ctx context.Context, app string, batches [][]Entity) ([][]Key, error)
 }
 
+// EntityEncoder is an optional capability of a CheckedEntityBatchPutter
+// that does a batch's per-entity work (encoding every entity) apart from
+// storing it. A bulk load encodes each batch on the goroutine that has
+// just made its entities, while their property maps are in that core's
+// caches, and reuses the maps at once: encoding them later, on the storing
+// goroutine, read tens of megabytes of maps back from memory, and kept
+// them all alive until stored. Entities are checked by the caller, as for
+// PutCheckedEntityBatches.
+type EntityEncoder interface {
+	CheckedEntityBatchPutter
+	// EncodeEntities encodes at most MaxEntityBatch checked entities. The
+	// batch it returns refers to none of their property maps, which the
+	// caller may reuse at once; it may share their keys, which the caller
+	// must then leave unchanged until the batch is released.
+	EncodeEntities(ents []Entity) (EncodedEntities, error)
+	// PutEncodedEntityBatches stores batches of this store's
+	// EncodeEntities as PutEntityBatches stores entities: all or none,
+	// durably when it returns without error. The same batches may be
+	// sent again after an error.
+	PutEncodedEntityBatches(ctx context.Context, app string, batches []EncodedEntities) ([][]Key, error)
+}
+
+// EncodedEntities is a batch an EntityEncoder encoded, for that store only.
+type EncodedEntities interface {
+	// Len is the number of entities in the batch.
+	Len() int
+	// Release hands the batch's buffers back to its store, once it is
+	// stored: the batch is not used again. A batch whose store may still
+	// be reading it (its put failed) is left to the garbage collector.
+	Release()
+}
+
 // MaxEntityBatch is the most entities one PutEntities call takes, as
 // Datastore's limit of 500 mutations per commit.
 const MaxEntityBatch = 500

@@ -187,8 +187,12 @@ type batch struct {
 
 // uploader is one upload run.
 type uploader struct {
-	o        Options
-	ents     backend.Entities
+	o    Options
+	ents backend.Entities
+	// enc is ents when it encodes batches apart from storing them (not
+	// with DryRun): convertBatch then encodes each batch and reuses its
+	// property maps at once.
+	enc      backend.EntityEncoder
 	tr       *Transformer
 	db       *progressDB
 	thr      *throttle
@@ -233,6 +237,9 @@ func Upload(ctx context.Context, ents backend.Entities, o Options) (sum Summary,
 		// has left the batches in flight.
 		propMaps:  make(chan []map[string]backend.Value, inFlightBatches(o.NumThreads)),
 		recSlices: make(chan []record, 2*o.NumThreads+1)}
+	if enc, ok := ents.(backend.EntityEncoder); ok && !o.DryRun {
+		u.enc = enc
+	}
 	var open func(io.Reader) (recordReader, error)
 	if o.Config != nil {
 		tr, err := o.Config.Transformer(o.Kind)
@@ -538,9 +545,13 @@ type converted struct {
 	id          int64 // the batch's progress row
 	first, last int   // its first and last record numbers
 	ents        []backend.Entity
-	okRecs      []int
-	fails       []RowError
-	bytes       int
+	// enc holds ents encoded, a batch of at most MaxEntityBatch each,
+	// when the store is an EntityEncoder; ents' property maps are then
+	// reused already.
+	enc    []backend.EncodedEntities
+	okRecs []int
+	fails  []RowError
+	bytes  int
 }
 
 func (u *uploader) convertBatch(ctx context.Context, b batch) (converted, error) {
@@ -588,6 +599,11 @@ func (u *uploader) convertBatch(ctx context.Context, b batch) (converted, error)
 			return c, err
 		}
 	}
+	if u.enc != nil {
+		if err := u.encode(&c); err != nil {
+			return c, err
+		}
+	}
 	if cap(b.recs) >= u.o.BatchSize {
 		// Nothing converted refers to the records themselves (their
 		// texts live on in the entities), so the slice is free.
@@ -598,6 +614,24 @@ func (u *uploader) convertBatch(ctx context.Context, b batch) (converted, error)
 		}
 	}
 	return c, nil
+}
+
+// encode encodes c's entities for the store, on the converting goroutine
+// while their maps are in its core's caches, and hands the maps back for
+// the next batches: encoded, a batch no longer needs them.
+func (u *uploader) encode(c *converted) error {
+	for i := 0; i < len(c.ents); i += backend.MaxEntityBatch {
+		eb, err := u.enc.EncodeEntities(c.ents[i:min(i+backend.MaxEntityBatch, len(c.ents))])
+		if err != nil {
+			return fmt.Errorf("storing records %d–%d of %s: %w", c.first, c.last, u.o.Filename, err)
+		}
+		c.enc = append(c.enc, eb)
+	}
+	u.recycle(c.ents)
+	for i := range c.ents {
+		c.ents[i].Properties = nil
+	}
+	return nil
 }
 
 // completeKeys gives the entities ents[idx...] (of records recs...), whose
@@ -675,14 +709,16 @@ func (u *uploader) send(ctx context.Context, group []converted) error {
 		// alike, and the extra transaction per batch cost a tenth of the
 		// progress database's share of a load.
 		var chunks [][]backend.Entity
+		var encoded []backend.EncodedEntities
 		bytes := 0
 		for _, c := range group {
 			for i := 0; i < len(c.ents); i += backend.MaxEntityBatch {
 				chunks = append(chunks, c.ents[i:min(i+backend.MaxEntityBatch, len(c.ents))])
 			}
+			encoded = append(encoded, c.enc...)
 			bytes += c.bytes
 		}
-		if err := u.put(ctx, chunks, bytes); err != nil {
+		if err := u.put(ctx, chunks, encoded, bytes); err != nil {
 			for _, c := range group {
 				if ctx.Err() == nil {
 					_ = u.db.setState(context.WithoutCancel(ctx), c.id, stateError)
@@ -695,8 +731,13 @@ func (u *uploader) send(ctx context.Context, group []converted) error {
 			return fmt.Errorf("storing records %d–%d of %s: %w; rerun the same command to resume",
 				group[0].first, group[len(group)-1].last, u.o.Filename, err)
 		}
+		for _, eb := range encoded {
+			eb.Release()
+		}
 		for _, c := range group {
-			u.recycle(c.ents)
+			if c.enc == nil {
+				u.recycle(c.ents)
+			}
 			if err := u.db.finish(ctx, c.id, c.okRecs, c.fails); err != nil {
 				return err
 			}
@@ -747,10 +788,18 @@ func (u *uploader) recycle(ents []backend.Entity) {
 
 // put stores chunks of at most MaxEntityBatch entities: one request per
 // chunk, or one for all of them when the store takes several at once.
-func (u *uploader) put(ctx context.Context, chunks [][]backend.Entity, bytes int) error {
+// encoded, when the store is an EntityEncoder, is the chunks encoded
+// (their entities' property maps are reused already).
+func (u *uploader) put(ctx context.Context, chunks [][]backend.Entity, encoded []backend.EncodedEntities, bytes int) error {
 	n := 0
 	for _, c := range chunks {
 		n += len(c)
+	}
+	if u.enc != nil {
+		return u.try(ctx, n, bytes, func() error {
+			_, err := u.enc.PutEncodedEntityBatches(ctx, u.o.App, encoded)
+			return err
+		})
 	}
 	// Every entity here passed backend.CheckEntity in convertBatch, so a
 	// store that can skips checking it again.

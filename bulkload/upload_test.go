@@ -469,3 +469,105 @@ func TestUploadReusesPropertyMaps(t *testing.T) {
 		t.Errorf("the load made %d property maps for %d rows, want at most %d (one per record of the batches in flight)", len(seen), rows, most)
 	}
 }
+
+// encodingStore is a batchStore that is a backend.EntityEncoder: its
+// "encoding" is a copy of each entity, and it counts what it encoded,
+// stored and was handed back.
+type encodingStore struct {
+	batchStore
+	encoded, released int
+	maps              map[uintptr]bool // the property maps it encoded
+}
+
+type copiedBatch struct {
+	s        *encodingStore
+	ents     []backend.Entity
+	released bool
+}
+
+func (c *copiedBatch) Len() int { return len(c.ents) }
+
+func (c *copiedBatch) Release() {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	if c.released {
+		panic("an encoded batch was released twice")
+	}
+	c.released = true
+	c.s.released++
+}
+
+func (s *encodingStore) PutCheckedEntityBatches(ctx context.Context, app string, batches [][]backend.Entity) ([][]backend.Key, error) {
+	return nil, errors.New("PutCheckedEntityBatches called on a store that encodes")
+}
+
+func (s *encodingStore) EncodeEntities(ents []backend.Entity) (backend.EncodedEntities, error) {
+	if len(ents) > backend.MaxEntityBatch {
+		return nil, fmt.Errorf("%d entities in one encoded batch", len(ents))
+	}
+	c := &copiedBatch{s: s, ents: make([]backend.Entity, len(ents))}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, e := range ents {
+		s.maps[reflect.ValueOf(e.Properties).Pointer()] = true
+		e.Properties = maps.Clone(e.Properties)
+		c.ents[i] = e
+	}
+	s.encoded++
+	return c, nil
+}
+
+func (s *encodingStore) PutEncodedEntityBatches(ctx context.Context, app string, batches []backend.EncodedEntities) ([][]backend.Key, error) {
+	var all []backend.Entity
+	for _, b := range batches {
+		c := b.(*copiedBatch)
+		if c.released {
+			return nil, errors.New("a released batch was stored")
+		}
+		all = append(all, c.ents...)
+	}
+	s.mu.Lock()
+	s.maxBatch = max(s.maxBatch, len(batches))
+	s.mu.Unlock()
+	if _, err := s.putAny(ctx, app, all); err != nil {
+		return nil, err
+	}
+	return make([][]backend.Key, len(batches)), nil
+}
+
+// A store that encodes batches itself gets each batch encoded by the
+// goroutine that converted it, and the batch's property maps go back to the
+// converters at once: however slow the store, the load fills the maps of
+// the batches being converted, not one set per batch in flight. A failed
+// put is retried with the same encoded batches, each handed back once,
+// after it is stored.
+func TestUploadEncodesBeforeStoring(t *testing.T) {
+	dir := t.TempDir()
+	const rows = 2100
+	writeRows(t, filepath.Join(dir, "rows.csv"), rows, nil)
+	o := uploadOpts(t, dir, noKeyConfig)
+	s := &encodingStore{batchStore: batchStore{newMemStore()}, maps: map[uintptr]bool{}}
+	s.before = func(call int, _ []backend.Entity) error {
+		if call == 2 {
+			return errors.New("transient failure")
+		}
+		time.Sleep(50 * time.Millisecond) // slower than converting: batches queue
+		return nil
+	}
+	if _, err := Upload(t.Context(), s, o); err != nil {
+		t.Fatal(err)
+	}
+	checkExactlyOnce(t, s.memStore, rows)
+	batches := rows / o.BatchSize
+	if s.encoded != batches || s.released != batches {
+		t.Errorf("%d batches encoded and %d released, want %d each", s.encoded, s.released, batches)
+	}
+	if s.maxBatch < 2 {
+		t.Fatalf("the store was never given a group of batches (at most %d at once): the test proves nothing", s.maxBatch)
+	}
+	// Each converter holds one batch's maps, and a few sets wait between
+	// them; never one set per batch read.
+	if most := (o.NumThreads + 2) * o.BatchSize; len(s.maps) > most {
+		t.Errorf("the load made %d property maps for %d rows, want at most %d (the batches being converted)", len(s.maps), rows, most)
+	}
+}

@@ -37,6 +37,7 @@ func (b *Backend) PutEntities(ctx context.Context, app string, ents []backend.En
 
 var (
 	_ backend.CheckedEntityBatchPutter = (*Backend)(nil)
+	_ backend.EntityEncoder            = (*Backend)(nil)
 	_ backend.IDAllocator              = (*Backend)(nil)
 )
 
@@ -84,6 +85,53 @@ func (b *Backend) PutEntityBatches(ctx context.Context, app string, batches [][]
 // PutCheckedEntityBatches implements backend.CheckedEntityBatchPutter.
 func (b *Backend) PutCheckedEntityBatches(ctx context.Context, app string, batches [][]backend.Entity) ([][]backend.Key, error) {
 	return b.putEntityBatches(ctx, app, batches, false)
+}
+
+// EncodeEntities implements backend.EntityEncoder: the batch's rows,
+// encoded as PutCheckedEntityBatches encodes them, ready for the committer.
+func (b *Backend) EncodeEntities(ents []backend.Entity) (backend.EncodedEntities, error) {
+	if err := checkEntities(ents, false); err != nil {
+		return nil, err
+	}
+	p := b.entities.prepared.get(len(ents))
+	p.prepare(ents)
+	return &encodedBatch{b: b, p: p}, nil
+}
+
+// PutEncodedEntityBatches implements backend.EntityEncoder.
+func (b *Backend) PutEncodedEntityBatches(ctx context.Context, app string, batches []backend.EncodedEntities) ([][]backend.Key, error) {
+	if err := checkName("application id", app); err != nil {
+		return nil, err
+	}
+	if len(batches) == 0 {
+		return nil, nil
+	}
+	rows := make([][]entityRow, len(batches))
+	for i, eb := range batches {
+		e, ok := eb.(*encodedBatch)
+		if !ok || e.b != b || e.p == nil {
+			return nil, fmt.Errorf("storing entities: batch %d was not encoded by this store, or was released", i+1)
+		}
+		rows[i] = e.p.rows
+	}
+	return b.entities.write(ctx, b, app, rows)
+}
+
+// encodedBatch is a backend.EncodedEntities of this store: its rows, owned
+// by the caller until Release (insert gives an incomplete key its id
+// again when the batch is sent again).
+type encodedBatch struct {
+	b *Backend
+	p *prepared
+}
+
+func (e *encodedBatch) Len() int { return len(e.p.rows) }
+
+func (e *encodedBatch) Release() {
+	if e.p != nil {
+		e.b.entities.prepared.put(e.p)
+		e.p = nil
+	}
 }
 
 // putEntityBatches stores the batches, checking each entity against
@@ -166,12 +214,14 @@ func (pp *preparedPool) put(p *prepared) {
 // calling goroutine, before the write queues for the shared transaction:
 // the encoding then runs in parallel across a load's writers instead of
 // inside the one transaction they all wait for.
+// The properties are encoded at once, whatever the key (the codec leaves
+// the key out), so a row refers to none of its entity's property maps.
 type entityRow struct {
-	key       backend.Key // complete, or incomplete until insert allocates its id
-	order     []byte      // keyOrder(key); nil while the key is incomplete
-	data      []byte      // encodeEntity; nil while the key is incomplete
-	ent       backend.Entity
-	maxPathID int64
+	key        backend.Key // complete, or incomplete until insert allocates its id
+	order      []byte      // keyOrder(key); made by insert while the key is incomplete
+	data       []byte      // encodeEntity
+	incomplete bool        // the key had no id nor name: insert gives it one, each time it runs
+	maxPathID  int64
 }
 
 func (p *prepared) prepare(ents []backend.Entity) {
@@ -193,14 +243,14 @@ func (p *prepared) prepare(ents []backend.Entity) {
 		if last.ID == 0 && last.Name == "" {
 			// insert gives it an id, in its own copy of the path.
 			r.key = cloneKey(r.key)
-			r.ent = e
-			continue
+			r.incomplete = true
+		} else {
+			// Complete keys are never changed, so they share the caller's path.
+			start := len(buf)
+			buf = appendKeyOrder(buf, r.key)
+			r.order = buf[start:len(buf):len(buf)]
 		}
-		// Complete keys are never changed, so they share the caller's path.
 		start := len(buf)
-		buf = appendKeyOrder(buf, r.key)
-		r.order = buf[start:len(buf):len(buf)]
-		start = len(buf)
 		buf = encodeEntity(buf, e)
 		r.data = buf[start:len(buf):len(buf)]
 	}
@@ -627,15 +677,13 @@ func (c *entityCommitter) insert(ctx context.Context, tx *sql.Tx, a *appIDs, row
 		r := &rows[i]
 		k := r.key
 		last := &k.Path[len(k.Path)-1]
-		if r.data == nil {
-			// Incomplete: the key is this call's own copy (see
-			// prepared.prepare), so giving it its id is safe.
+		if r.incomplete {
+			// The key is this row's own copy (see prepared.prepare), so
+			// giving it its id is safe; a transaction run again (or an
+			// encoded batch sent again) gives it another.
 			last.ID = a.next
 			a.next++
-			e := r.ent
-			e.Key = &k
 			r.order = keyOrder(k)
-			r.data = encodeEntity(nil, e)
 		}
 		a.next = max(a.next, r.maxPathID+1)
 		a.maxComplete = max(a.maxComplete, r.maxPathID+1)

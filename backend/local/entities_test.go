@@ -3,6 +3,7 @@ package local
 import (
 	"bytes"
 	"database/sql"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -422,4 +423,68 @@ func TestEntityCommitsKeepTheirConnection(t *testing.T) {
 		t.Fatal("the committer still holds its connection after closeStmts")
 	}
 	checkPool("after the committer gave its connection back")
+}
+
+// An encoded batch keeps nothing of its entities' property maps (the bulk
+// loader refills them at once), stores as PutCheckedEntityBatches does, and
+// can be sent again after a failure: an incomplete key gets an id each
+// time. Another store's batch, or a released one, is refused.
+func TestEncodedEntityBatches(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	mk := func(id int64) backend.Entity {
+		return backend.Entity{Key: &backend.Key{Path: []backend.PathElement{{Kind: "K", ID: id}}},
+			Properties: map[string]backend.Value{"v": {Type: backend.IntType, Int: id}, "s": {Type: backend.StringType, String: "x"}}}
+	}
+	want := []backend.Entity{mk(1), mk(2), mk(0)}
+	given := make([]backend.Entity, len(want))
+	for i, e := range want {
+		k := cloneKey(*e.Key)
+		given[i] = backend.Entity{Key: &k, Properties: maps.Clone(e.Properties)}
+	}
+	eb1, err := b.EncodeEntities(given[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	eb2, err := b.EncodeEntities(given[2:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eb1.Len() != 2 || eb2.Len() != 1 {
+		t.Fatalf("encoded batches of %d and %d entities, want 2 and 1", eb1.Len(), eb2.Len())
+	}
+	for _, e := range given { // the loader refills its maps
+		e.Properties["v"] = backend.Value{Type: backend.StringType, String: "refilled"}
+		delete(e.Properties, "s")
+	}
+	for range 2 { // sent again, as after a failed commit
+		if _, err := b.PutEncodedEntityBatches(t.Context(), "app", []backend.EncodedEntities{eb1, eb2}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _, err := b.QueryEntities(t.Context(), "app", backend.EntityQuery{Kind: "K"}, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 || !reflect.DeepEqual(got[:2], want[:2]) {
+		t.Fatalf("read back %+v, want %+v and two entities of the incomplete key", got, want[:2])
+	}
+	for _, e := range got[2:] {
+		if id := e.Key.Path[0].ID; id <= 2 || !reflect.DeepEqual(e.Properties, want[2].Properties) {
+			t.Errorf("the incomplete key's entity was stored as %+v (id %d), want its properties under a new id", e, id)
+		}
+	}
+	if got[2].Key.Path[0].ID == got[3].Key.Path[0].ID {
+		t.Errorf("the incomplete key got id %d both times", got[2].Key.Path[0].ID)
+	}
+	other := openAt(t, t.TempDir())
+	if _, err := other.PutEncodedEntityBatches(t.Context(), "app", []backend.EncodedEntities{eb1}); err == nil {
+		t.Error("a store took a batch another store encoded")
+	}
+	eb1.Release()
+	if _, err := b.PutEncodedEntityBatches(t.Context(), "app", []backend.EncodedEntities{eb1}); err == nil {
+		t.Error("a released batch was stored")
+	}
+	if _, err := b.EncodeEntities(make([]backend.Entity, backend.MaxEntityBatch+1)); err == nil {
+		t.Error("a batch over the limit was encoded")
+	}
 }
