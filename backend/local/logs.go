@@ -854,29 +854,48 @@ type fetched struct {
 
 // run merges the chunks in order, calling emit with the cursor whose head
 // is the next record, or, with wantLines, whole with the stored lines of a
-// chunk that comes whole between two records. A second goroutine reads
-// them from the database ahead, so SQLite's work overlaps the decoding and
-// the caller's; it stops and is waited for before run returns. idle, when
-// not nil, is called when the next chunk is not read yet, before waiting
-// for it: the caller may then write what it gathered rather than wait.
+// chunk that comes whole between two records. The chunks are read from the
+// database ahead of the merge, so SQLite's work overlaps the decoding and
+// the caller's: the merge (and so emit, whole and idle) runs in a second
+// goroutine, waited for before run returns, and the reading in the
+// caller's. The caller's stack has grown through SQLite's calls already
+// (the store's opening): a new goroutine's would grow again, through
+// fresh pages, each a page fault, while the first copy waits for the
+// first page of descriptions. idle, when not nil, is called when the next
+// chunk is not read yet, before waiting for it: the caller may then write
+// what it gathered rather than wait.
 func (r *logReader) run(ctx context.Context, emit func(*cursor) error, whole func(*os.File, chunkMeta) error, idle func() error) error {
 	start := max(r.lo, r.after.t)
 	// Every chunk holding a time >= start began at or after start-span.
 	r.last = logKey{satSub(start, maxChunkSpan+1), math.MaxInt64}
 	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	// The fetcher reads up to fetchAhead chunks ahead, so it lists while
 	// the caller copies lines; of those, only decodedAhead may be decoded,
 	// so memory stays that of a few chunks.
 	feed, decoded := make(chan fetched, fetchAhead), make(chan struct{}, decodedAhead)
-	go r.fetch(fctx, start, feed, decoded)
-	defer func() {
-		cancel()
-		for range feed { // wait for the fetcher to finish with the database
-		}
-		if r.list != nil {
-			r.list.stmt.Close()
-		}
+	merged := make(chan error, 1)
+	var caught crash.Catcher // a panic of emit, whole or idle: the caller's, as before
+	go func() {
+		var err error
+		defer func() {
+			cancel() // an early end stops the fetcher
+			merged <- err
+		}()
+		defer caught.Recover()
+		err = r.merge(ctx, feed, decoded, emit, whole, idle)
 	}()
+	r.fetch(fctx, start, feed, decoded)
+	err := <-merged
+	if r.list != nil {
+		r.list.stmt.Close()
+	}
+	caught.Reraise()
+	return err
+}
+
+// merge is run's merging side: it takes the chunks fetch sends on feed.
+func (r *logReader) merge(ctx context.Context, feed <-chan fetched, decoded <-chan struct{}, emit func(*cursor) error, whole func(*os.File, chunkMeta) error, idle func() error) error {
 	var pending fetched // valid when hasPending
 	hasPending, more := false, true
 	open := &cursorHeap{}
@@ -960,8 +979,9 @@ func (r *logReader) run(ctx context.Context, emit func(*cursor) error, whole fun
 }
 
 // fetch sends the chunks that may hold logs at or after start, in
-// (min_time, id) order, then closes out. Before sending a decoded chunk it
-// takes a place in decoded, which the merge frees when it takes the chunk.
+// (min_time, id) order, then closes out; it returns early when ctx ends
+// (the merge stopped). Before sending a decoded chunk it takes a place in
+// decoded, which the merge frees when it takes the chunk.
 func (r *logReader) fetch(ctx context.Context, start int64, out chan<- fetched, decoded chan<- struct{}) {
 	defer close(out)
 	var perr error
