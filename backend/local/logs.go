@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -888,7 +889,7 @@ func (r *logReader) run(ctx context.Context, emit func(*cursor) error, whole fun
 	r.fetch(fctx, start, feed, decoded)
 	err := <-merged
 	if r.list != nil {
-		r.list.stmt.Close()
+		r.list.close(ctx)
 	}
 	caught.Reraise()
 	return err
@@ -1108,6 +1109,8 @@ func (r *logReader) peek(ctx context.Context, start int64) (*chunkMeta, error) {
 // neither column the query already fixes (service, version) nor the lines'
 // format name (compared by SQLite) is read back.
 type chunkListing struct {
+	conn   *sql.Conn // the listing's own, with a small page cache (listingCache)
+	cache  int64     // its cache_size before, given back by close
 	stmt   *sql.Stmt
 	pages  int   // how many were read
 	args   []any // the bound values: fixed ones, then the page's
@@ -1120,14 +1123,37 @@ type chunkListing struct {
 	format sql.NullBool // the lines' format is the one wanted; NULL without lines
 }
 
-// prepareListing prepares the query of r's pages.
+// listingCache is the page cache, in pages, of a listing's connection.
+// A listing reads each page of the index, and each page of a chunk's data,
+// once: SQLite's default cache (2,000 pages) would take a fresh page of
+// memory, a page fault, for each page read up to that size, where a small
+// one reuses its pages. It keeps the index's upper pages, which every
+// query goes through.
+const listingCache = 16
+
+// prepareListing takes a connection for r's listing, shrinks its page
+// cache, and prepares the query of r's pages.
 func (r *logReader) prepareListing(ctx context.Context) (*chunkListing, error) {
-	service, version := r.q.Service != "", r.q.Version != ""
-	stmt, err := r.b.db.PrepareContext(ctx, chunkListingSQL(service, version))
+	conn, err := r.b.db.Conn(ctx)
 	if err != nil {
 		return nil, dbErr(ctx, "reading request logs", err)
 	}
-	l := &chunkListing{stmt: stmt}
+	l := &chunkListing{conn: conn}
+	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&l.cache); err != nil {
+		conn.Close()
+		return nil, dbErr(ctx, "reading request logs", err)
+	}
+	// PRAGMA takes no bound parameters; the value is our own integer.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, listingCache)); err != nil {
+		conn.Close()
+		return nil, dbErr(ctx, "reading request logs", err)
+	}
+	service, version := r.q.Service != "", r.q.Version != ""
+	l.stmt, err = conn.PrepareContext(ctx, chunkListingSQL(service, version))
+	if err != nil {
+		l.close(ctx)
+		return nil, dbErr(ctx, "reading request logs", err)
+	}
 	l.args = append(l.args, r.wantLines, r.appID)
 	if service {
 		l.args = append(l.args, r.q.Service)
@@ -1146,6 +1172,20 @@ func (r *logReader) prepareListing(ctx context.Context) (*chunkListing, error) {
 		l.dest = append(l.dest, &l.row.version)
 	}
 	return l, nil
+}
+
+// close closes the statement and gives the connection back to the pool
+// with its page cache as it was; one whose cache cannot be restored is
+// closed instead, so no other use of the store gets the small cache.
+func (l *chunkListing) close(ctx context.Context) {
+	if l.stmt != nil {
+		l.stmt.Close()
+	}
+	ctx = context.WithoutCancel(ctx)
+	if _, err := l.conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, l.cache)); err != nil {
+		l.conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // the point is the pool's dropping it
+	}
+	l.conn.Close()
 }
 
 // chunkListingSQL is the query of a page of chunk descriptions, of a
@@ -1223,7 +1263,7 @@ func (r *logReader) linesStored(m chunkMeta) bool {
 func (r *logReader) load(ctx context.Context, m chunkMeta) ([]byte, int64, error) {
 	var data []byte
 	var firstSeq int64
-	err := r.b.db.QueryRowContext(ctx, `SELECT data, first_seq FROM log_chunks WHERE id = ?`, m.id).Scan(&data, &firstSeq)
+	err := r.list.conn.QueryRowContext(ctx, `SELECT data, first_seq FROM log_chunks WHERE id = ?`, m.id).Scan(&data, &firstSeq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, nil
 	}
