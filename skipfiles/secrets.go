@@ -125,7 +125,11 @@ func (w *walker) checkSecrets(ctx context.Context) error {
 	buf := make([]byte, scanBufSize)
 	maxSize := w.opts.Limits.withDefaults().MaxFileSize
 	var secrets []Problem
-	cache, tag := w.opts.Cache, secretVerdictTag()
+	var cache *hashcache.Cache
+	if w.opts.Cache != nil {
+		cache = w.opts.Cache()
+	}
+	tag := secretVerdictTag()
 	for _, f := range w.res.Files {
 		if maxSize > 0 && f.Size > maxSize {
 			continue // over the limit, already a problem: no need to read it

@@ -49,10 +49,12 @@ type Options struct {
 	FollowExternalLinks bool
 	// AllowSecrets lets files that look like credentials be uploaded.
 	AllowSecrets bool
-	// Cache, when set, keeps the secret guard's clean verdicts by stat
-	// data, as it keeps hashes: an unchanged file is not read again. The
-	// caller saves it.
-	Cache *hashcache.Cache
+	// Cache, when set, gives the stat cache, which keeps the secret
+	// guard's clean verdicts by stat data, as it keeps hashes: an
+	// unchanged file is not read again. Walk calls it once, on its own
+	// goroutine, when the directories have been listed: the caller may
+	// load the cache meanwhile. The caller saves it.
+	Cache func() *hashcache.Cache
 	// SourceDir is the directory holding app.yaml, whose .gcloudignore
 	// (or a relative IgnoreFile) applies; "" for the walked directory.
 	// They differ for a Go module whose app.yaml is below the module

@@ -2,6 +2,7 @@ package skipfiles
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/appcfg/appcfg/internal/hashcache"
@@ -268,5 +270,47 @@ func TestWalkStatusOnlyWhenWanted(t *testing.T) {
 	}
 	if s := results[0].Skipped; len(s) == 0 || !strings.HasPrefix(s[0].Reason, "matches ") {
 		t.Errorf("skipped %v, want reasons naming the rules", s)
+	}
+}
+
+// TestWalkAsksForTheCacheOnce: the stat cache is asked for once, on the
+// walk's goroutine, and only by the secret guard (so ls_files loads it
+// while the directories are listed); the guard's clean verdicts land in
+// it, and a secret's does not.
+func TestWalkAsksForTheCacheOnce(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"app.yaml", "main.py", "lib/a.py"} {
+		testtree.WriteFile(t, dir, p, "content of "+p)
+	}
+	testtree.WriteFile(t, dir, "lib/.env", "A=1")
+	old := time.Now().Add(-time.Hour) // out of the cache's racy window
+	for _, p := range []string{"app.yaml", "main.py", "lib/a.py", "lib/.env"} {
+		if err := os.Chtimes(filepath.Join(dir, p), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "cache")
+	cache, calls := hashcache.Open(path), 0
+	opts := Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml",
+		Cache: func() *hashcache.Cache { calls++; return cache }}
+	res, err := Walk(context.Background(), dir, opts, nil)
+	if e := (*Error)(nil); !errors.As(err, &e) || len(e.Problems) != 1 || e.Problems[0].Path != "lib/.env" {
+		t.Fatalf("error %v; want the secret lib/.env", err)
+	}
+	if calls != 1 {
+		t.Fatalf("the cache was asked for %d times, want once", calls)
+	}
+	if err := cache.Save(); err != nil {
+		t.Fatal(err)
+	}
+	saved := hashcache.Open(path)
+	for _, f := range res.Files {
+		if got, want := saved.Passed(f.Rel, hashcache.StatOf(f.Info), secretVerdictTag()), f.Rel != "lib/.env"; got != want {
+			t.Errorf("%s: cached clean verdict %v, want %v", f.Rel, got, want)
+		}
+	}
+	opts.AllowSecrets = true
+	if _, err := Walk(context.Background(), dir, opts, nil); err != nil || calls != 1 {
+		t.Errorf("AllowSecrets: %v, cache asked for %d times in all; want no error and no second call", err, calls)
 	}
 }

@@ -17,7 +17,9 @@ import (
 // caller saves it.
 func selectUploadFiles(ctx context.Context, io stdio, g globals, sel selectionOptions, d *appDir, host backend.Properties, cache *hashcache.Cache) ([]upload.File, error) {
 	opts := skipFilesOptions(g, sel, d.app, d.appYAML)
-	opts.Cache = cache
+	if cache != nil {
+		opts.Cache = func() *hashcache.Cache { return cache }
+	}
 	// The size limits are the host's; App Engine's per-file limit applies
 	// unless the host says otherwise.
 	opts.Limits.MaxFileSize = host.MaxBlobSize
