@@ -102,20 +102,31 @@ func (nopReporter) Status(string) {}
 func (nopReporter) Warn(string)   {}
 func (nopReporter) Details() bool { return false }
 
-// File is one file of the upload set.
+// File is one file of the upload set. It is kept small (88 bytes): the
+// upload set of 10,000 files is made at once, in fresh memory, whose
+// every page costs a fault (about 11 µs on a VM); so the modification
+// time is read from Info (ModTime) rather than kept a second time.
 type File struct {
-	Rel     string    `json:"path"` // slash-separated, relative to the app root
-	Abs     string    `json:"-"`    // where to read it (through any symlink)
-	Size    int64     `json:"size"`
-	ModTime time.Time `json:"mtime"`
+	Rel  string // slash-separated, relative to the app root
+	Abs  string // where to read it (through any symlink)
+	Size int64
 	// Rule is the "!" line that re-included the file, when one did.
-	Rule *Rule `json:"rule,omitempty"`
+	Rule *Rule
 	// Info is the metadata the walk read (of the link's target for a
 	// symbolic link), so callers need not stat the file again.
-	Info fs.FileInfo `json:"-"`
+	Info fs.FileInfo
 	// Data is the content of a file the staging generates (Go's
 	// MainPackageFile), which has no Abs.
-	Data []byte `json:"-"`
+	Data []byte
+}
+
+// ModTime is the file's modification time as the walk read it; zero for
+// a generated file.
+func (f *File) ModTime() time.Time {
+	if f.Info == nil {
+		return time.Time{}
+	}
+	return f.Info.ModTime()
 }
 
 // Skip is a path left out of the upload set and why. A skipped directory
@@ -783,8 +794,7 @@ func (w *walker) files() []File {
 		if e.relAt == 0 {
 			abs, _ = paths.join(w.m.root, filepath.Separator, filepath.FromSlash(e.full))
 		}
-		files[i] = File{Rel: e.rel(), Abs: abs, Size: e.info.Size(),
-			ModTime: e.info.ModTime(), Rule: e.rule, Info: e.info}
+		files[i] = File{Rel: e.rel(), Abs: abs, Size: e.info.Size(), Rule: e.rule, Info: e.info}
 	}
 	return files
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -220,7 +221,11 @@ func runLsFiles(ctx context.Context, lo lsFilesOptions, d deps) error {
 			}
 		}
 	}
-	if err := emit(io, g, lsResult(lo.skipped, res, decision, problems), text); err != nil {
+	var result any // made only for a machine format: text prints from res
+	if g.format.machine() {
+		result = lsResult(lo.skipped, res, decision, problems)
+	}
+	if err := emit(io, g, result, text); err != nil {
 		return fmt.Errorf("write the file list: %w", err)
 	}
 	if decision == nil && !g.format.machine() {
@@ -298,15 +303,28 @@ type lsJSON struct {
 	Root     string              `json:"root"`
 	Mode     skipfiles.Mode      `json:"mode"`
 	Rules    string              `json:"rules"`
-	Files    []skipfiles.File    `json:"files"`
+	Files    []lsFile            `json:"files"`
 	Total    int64               `json:"total_size"`
 	Skipped  []skipfiles.Skip    `json:"skipped,omitempty"`
 	Explain  *skipfiles.Decision `json:"explain,omitempty"`
 	Problems []skipfiles.Problem `json:"problems"`
 }
 
+// lsFile is one file of lsJSON.
+type lsFile struct {
+	Path  string          `json:"path"`
+	Size  int64           `json:"size"`
+	MTime time.Time       `json:"mtime"`
+	Rule  *skipfiles.Rule `json:"rule,omitempty"`
+}
+
 func lsResult(skipped bool, res *skipfiles.Result, d *skipfiles.Decision, problems *skipfiles.Error) lsJSON {
-	out := lsJSON{Root: res.Root, Mode: res.Matcher.Mode(), Rules: res.Matcher.Source(), Files: res.Files,
+	files := make([]lsFile, len(res.Files))
+	for i := range res.Files {
+		f := &res.Files[i]
+		files[i] = lsFile{Path: f.Rel, Size: f.Size, MTime: f.ModTime(), Rule: f.Rule}
+	}
+	out := lsJSON{Root: res.Root, Mode: res.Matcher.Mode(), Rules: res.Matcher.Source(), Files: files,
 		Total: res.TotalSize, Explain: d}
 	if skipped {
 		out.Skipped = res.Skipped
