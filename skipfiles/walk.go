@@ -789,15 +789,40 @@ func (w *walker) files() []File {
 		}
 	}
 	paths := newPathArena(n)
-	for i, e := range kept {
-		abs := e.full // the absolute path, where the listing made it (listingDir)
-		if e.relAt == 0 {
-			abs, _ = paths.join(w.m.root, filepath.Separator, filepath.FromSlash(e.full))
+	fill := func(from, to int) {
+		for i, e := range kept[from:to] {
+			abs := e.full // the absolute path, where the listing made it (listingDir)
+			if e.relAt == 0 {
+				abs, _ = paths.join(w.m.root, filepath.Separator, filepath.FromSlash(e.full))
+			}
+			files[from+i] = File{Rel: e.rel(), Abs: abs, Size: e.info.Size(), Rule: e.rule, Info: e.info}
 		}
-		files[i] = File{Rel: e.rel(), Abs: abs, Size: e.info.Size(), Rule: e.rule, Info: e.info}
 	}
+	// Writing the set is mostly first touches of fresh pages (a fault a
+	// 4 KiB, about 11 µs on a VM: 215 of them for 10,000 files), and it
+	// is all that runs when it runs: a second goroutine takes half, so
+	// both cores fault. Not where the paths need the arena (not safe
+	// for two writers), nor for a set of a few pages.
+	if half := len(kept) / 2; n == 0 && half >= fillSplit && runtime.GOMAXPROCS(0) > 1 {
+		var crashed crash.Catcher
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer crashed.Recover()
+			fill(half, len(kept))
+		}()
+		fill(0, half)
+		<-done
+		crashed.Reraise()
+		return files
+	}
+	fill(0, len(kept))
 	return files
 }
+
+// fillSplit is the number of files (about 40 pages of them) from which
+// files writes the upload set on two goroutines.
+const fillSplit = 2048
 
 // listing is one directory read and decided: its entries in name order,
 // the rules' verdict on each that the name and type decide, and the lstat
