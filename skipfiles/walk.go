@@ -820,9 +820,9 @@ func (w *walker) files() []File {
 	return files
 }
 
-// fillSplit is the number of files (about 40 pages of them) from which
-// files writes the upload set on two goroutines.
-const fillSplit = 2048
+// fillSplit is the number of files (22 pages of them) from which files
+// writes each half of the upload set on a goroutine of its own.
+const fillSplit = 1024
 
 // listing is one directory read and decided: its entries in name order,
 // the rules' verdict on each that the name and type decide, and the lstat

@@ -315,3 +315,33 @@ func TestWalkAsksForTheCacheOnce(t *testing.T) {
 		t.Errorf("AllowSecrets: %v, cache asked for %d times in all; want no error and no second call", err, calls)
 	}
 }
+
+// TestWalkFillsLargeSetsInTwo: an upload set large enough to be written
+// by two goroutines (files) is the same as one written by one: every
+// File in path order, with its own path, size and stat.
+func TestWalkFillsLargeSetsInTwo(t *testing.T) {
+	dir := t.TempDir()
+	const n = 2*fillSplit + 7
+	for i := range n {
+		testtree.WriteFile(t, dir, fmt.Sprintf("d%d/f%05d.txt", i%3, i), strings.Repeat("x", i%50))
+	}
+	res, err := Walk(context.Background(), dir, Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml", AllowSecrets: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != n {
+		t.Fatalf("%d files, want %d", len(res.Files), n)
+	}
+	for i, f := range res.Files {
+		var j int
+		if _, err := fmt.Sscanf(f.Rel[len("d0/"):], "f%05d.txt", &j); err != nil || f.Rel != fmt.Sprintf("d%d/f%05d.txt", j%3, j) {
+			t.Fatalf("file %d is %q", i, f.Rel)
+		}
+		if i > 0 && res.Files[i-1].Rel >= f.Rel {
+			t.Errorf("%q after %q: not in path order", f.Rel, res.Files[i-1].Rel)
+		}
+		if f.Abs != filepath.Join(dir, filepath.FromSlash(f.Rel)) || f.Size != int64(j%50) || f.Info == nil || f.Info.Size() != f.Size || f.Info.Name() != filepath.Base(f.Abs) {
+			t.Errorf("%s: %+v", f.Rel, f)
+		}
+	}
+}
