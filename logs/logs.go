@@ -176,7 +176,7 @@ func openOutput(opts Options) (*output, error) {
 	if st, err := os.Stat(opts.Output); err == nil {
 		mode = st.Mode().Perm()
 	}
-	return &output{w: tmp, finish: func(ok bool) error {
+	return &output{w: &allocatingFile{f: tmp}, finish: func(ok bool) error {
 		err := closeOut(tmp, opts.Output)
 		if ok && err == nil {
 			if err = os.Chmod(tmp.Name(), mode); err == nil {
