@@ -265,6 +265,10 @@ const (
 	ProblemUnreadable = "unreadable" // the file cannot be read
 	ProblemUnrecorded = "unrecorded" // a version names content its app has no record of
 	ProblemDatabase   = "database"   // the database's own integrity check failed
+	// ProblemRecord: a content's record is damaged (its digest is not 40
+	// lowercase hex digits, or its size not a number of bytes); it names
+	// no file, and --repair forgets it.
+	ProblemRecord = "record"
 )
 
 // StoreProblem is one damaged content or record.

@@ -20,6 +20,7 @@ import (
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/internal/diskfile"
+	"github.com/appcfg/appcfg/internal/redact"
 )
 
 // blobDir is the directory of blob files inside a store's root.
@@ -55,6 +56,38 @@ func isDigest(d string) bool {
 		bad |= hexValue[d[i]]
 	}
 	return bad&notHex == 0
+}
+
+// recordDamage reads a blob record's digest and size as the database
+// holds them (any type: the store writes TEXT and INTEGER, a hand edit or
+// a damaged page may leave anything) and says what is wrong with them, or
+// "" when the record is what the store writes: 40 lowercase hex digits
+// (the digest is also the file's name, so nothing else may become a path)
+// and a size of at least 0. It is the one check of a record read back;
+// verify reports what it finds, and the errors it feeds (damagedRecord)
+// say how to repair it.
+func recordDamage(digest, size any) (string, int64, string) {
+	d, ok := digest.(string)
+	if !ok {
+		b, _ := digest.([]byte)
+		d = string(b)
+	}
+	n, sized := size.(int64)
+	switch {
+	case !ok || !isDigest(d):
+		return d, n, fmt.Sprintf("its digest %s is not 40 lowercase hex digits", redact.Quote(d))
+	case !sized || n < 0:
+		return d, n, fmt.Sprintf("its size %s is not a number of bytes", redact.Quote(fmt.Sprint(size)))
+	}
+	return d, n, ""
+}
+
+// damagedRecord is the error for a damaged blob record of app that a
+// command other than verify runs into: what is wrong (recordDamage) and
+// what to run. Forgetting the record is the repair: the next update sends
+// the content again.
+func damagedRecord(app, damage string) error {
+	return fmt.Errorf("a blob record of app %s in the store is damaged: %s; run appcfg verify --repair, which forgets it, then run this command again", app, damage)
 }
 
 // notHex marks, in hexValue, a byte that is no lowercase hex digit.
@@ -239,7 +272,7 @@ func recordedBlobs(ctx context.Context, q queryer, app string, digests []string)
 	for _, d := range digests {
 		want[d] = struct{}{}
 	}
-	return parseHeld(found, want, len(digests))
+	return parseHeld(app, found, want, len(digests))
 }
 
 // appBlobs returns the size of each blob app has a record of, or nil when
@@ -279,8 +312,8 @@ func appBlobs(ctx context.Context, q queryer, app string, max int) (map[string]i
 		start := len(arena)
 		arena = append(arena, d...)
 		digest := unsafe.String(unsafe.SliceData(arena[start:]), len(d))
-		if !isDigest(digest) {
-			return nil, fmt.Errorf("the store has a blob record with a damaged digest %q", digest)
+		if _, _, damage := recordDamage(digest, size); damage != "" {
+			return nil, damagedRecord(app, damage)
 		}
 		held[digest] = size
 	}
@@ -292,7 +325,7 @@ func appBlobs(ctx context.Context, q queryer, app string, max int) (map[string]i
 
 // parseHeld reads queryHeld's "sha1 size" records into a map, keeping
 // only the digests in want.
-func parseHeld(found string, want map[string]struct{}, n int) (map[string]int64, error) {
+func parseHeld(app, found string, want map[string]struct{}, n int) (map[string]int64, error) {
 	held := make(map[string]int64, n)
 	for rest := found; rest != ""; {
 		var rec string
@@ -305,8 +338,9 @@ func parseHeld(found string, want map[string]struct{}, n int) (map[string]int64,
 			continue
 		}
 		n, err := strconv.ParseInt(size, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("blob %s in the store has a damaged size %q", d, size)
+		if err != nil || n < 0 {
+			_, _, damage := recordDamage(d, size)
+			return nil, damagedRecord(app, damage)
 		}
 		held[d] = n
 	}

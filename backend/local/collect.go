@@ -80,6 +80,12 @@ type blobRow struct {
 	digest string
 	size   int64
 	stored int64
+	// key is the digest as the database holds it, which names the
+	// record to delete even when it is damaged (stored as a BLOB).
+	key any
+	// damage says what is wrong with the record (recordDamage), or is ""
+	// for a sound one. A damaged record names no file.
+	damage string
 }
 
 // unusedBlobs returns the records of app's (or every app's) blobs that no
@@ -134,10 +140,14 @@ WHERE ? = '' OR a.name = ? ORDER BY b.sha1, a.name`, app, app)
 	defer rows.Close()
 	var out []blobRow
 	for rows.Next() {
+		// Digest and size as the database holds them, whatever their
+		// type: a damaged record is reported, not a failed read.
 		var r blobRow
-		if err := rows.Scan(&r.appID, &r.app, &r.digest, &r.size, &r.stored); err != nil {
+		var size any
+		if err := rows.Scan(&r.appID, &r.app, &r.key, &size, &r.stored); err != nil {
 			return nil, dbErr(ctx, "reading the blob records", err)
 		}
+		r.digest, r.size, r.damage = recordDamage(r.key, size)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -193,7 +203,7 @@ func (b *Backend) forget(ctx context.Context, tx *sql.Tx, gone []blobRow, c *bac
 	var trash []trashed
 	digests := map[string]bool{}
 	for _, g := range gone {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE app_id = ? AND sha1 = ?`, g.appID, g.digest); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE app_id = ? AND sha1 = ?`, g.appID, g.key); err != nil {
 			return trash, dbErr(ctx, "forgetting blob "+g.digest, err)
 		}
 		c.Blobs++
@@ -223,8 +233,12 @@ func (b *Backend) forget(ctx context.Context, tx *sql.Tx, gone []blobRow, c *bac
 
 // moveAside renames a blob's file to a temporary name in its directory (so
 // a crash before empty leaves a file the sweep removes) and returns its
-// size. A file already gone moves nothing.
+// size. A file already gone moves nothing, and so does a damaged digest:
+// it names no blob file, and as a path it could lead out of the store.
 func (b *Backend) moveAside(digest string) (trashed, int64, error) {
+	if !isDigest(digest) {
+		return trashed{}, 0, nil
+	}
 	from := b.blobPath(digest)
 	fi, err := os.Lstat(from)
 	if os.IsNotExist(err) {

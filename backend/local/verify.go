@@ -30,6 +30,7 @@ func (b *Backend) VerifyStore(ctx context.Context, opts backend.VerifyOptions) (
 	if err != nil {
 		return nil, err
 	}
+	rows, damaged := soundRecords(rows)
 	contents := groupByDigest(rows)
 	rep.Blobs = len(contents)
 	for _, c := range contents {
@@ -47,20 +48,32 @@ func (b *Backend) VerifyStore(ctx context.Context, opts backend.VerifyOptions) (
 			rep.Problems = append(rep.Problems, p)
 		}
 	}
+	firstRecord := len(rep.Problems)
+	for _, r := range damaged {
+		p := backend.StoreProblem{Kind: backend.ProblemRecord, Apps: []string{r.app},
+			Detail: fmt.Sprintf("a blob record of app %s is damaged: %s", r.app, r.damage)}
+		if isDigest(r.digest) {
+			p.SHA1 = r.digest // only its size is damaged
+		}
+		rep.Problems = append(rep.Problems, p)
+	}
 	if err := b.checkManifests(ctx, rep, bad); err != nil {
 		return nil, err
 	}
 	if err := b.countStrays(ctx, rep, contents); err != nil {
 		return nil, err
 	}
-	if opts.Repair && len(bad) > 0 {
-		if err := b.repair(ctx, bad); err != nil {
+	if opts.Repair && len(bad)+len(damaged) > 0 {
+		if err := b.repair(ctx, bad, damaged); err != nil {
 			return rep, err
 		}
 		for d := range bad {
 			rep.Problems[problems[d]].Repaired = true
 		}
-		rep.Repaired = len(bad)
+		for i := range damaged {
+			rep.Problems[firstRecord+i].Repaired = true
+		}
+		rep.Repaired = len(bad) + len(damaged)
 	}
 	if opts.Collect {
 		if err := b.collectAll(ctx, rep); err != nil {
@@ -94,6 +107,20 @@ type content struct {
 	digest string
 	size   int64
 	apps   []string
+}
+
+// soundRecords splits blob records into the sound ones and the damaged
+// ones (recordDamage), which name no file to check.
+func soundRecords(rows []blobRow) (sound, damaged []blobRow) {
+	sound = rows[:0:0]
+	for _, r := range rows {
+		if r.damage != "" {
+			damaged = append(damaged, r)
+		} else {
+			sound = append(sound, r)
+		}
+	}
+	return sound, damaged
 }
 
 // groupByDigest turns records (sorted by digest) into contents. Records of
@@ -198,14 +225,15 @@ ORDER BY a.name, s.name, v.name, m.path`)
 	for rows.Next() {
 		var app, service, version, path, digest string
 		var size int64
-		var held sql.NullInt64
+		var held any // the record's size, nil when there is no record
 		if err := rows.Scan(&app, &service, &version, &path, &digest, &size, &held); err != nil {
 			return dbErr(ctx, "reading the manifests", err)
 		}
 		rep.Files++
 		kind := ""
+		_, heldSize, damage := recordDamage(digest, held)
 		switch {
-		case !held.Valid:
+		case held == nil:
 			kind = backend.ProblemUnrecorded
 			i, seen := unrecorded[app+"\x00"+digest]
 			if !seen {
@@ -214,12 +242,14 @@ ORDER BY a.name, s.name, v.name, m.path`)
 				rep.Problems = append(rep.Problems, backend.StoreProblem{Kind: kind, SHA1: digest, Apps: []string{app},
 					Detail: fmt.Sprintf("version %s of service %s names content app %s has no record of", version, service, app)})
 			}
+		case damage != "":
+			kind = backend.ProblemRecord // reported with the records
 		case bad[digest].Kind != "":
 			kind = bad[digest].Kind
-		case held.Int64 != size:
+		case heldSize != size:
 			kind = backend.ProblemSize
 			rep.Problems = append(rep.Problems, backend.StoreProblem{Kind: kind, SHA1: digest, Apps: []string{app},
-				Detail: fmt.Sprintf("%s of version %s of service %s is %d bytes in the manifest, %d in the blob record", path, version, service, size, held.Int64)})
+				Detail: fmt.Sprintf("%s of version %s of service %s is %d bytes in the manifest, %d in the blob record", path, version, service, size, heldSize)})
 		}
 		if kind == "" {
 			continue
@@ -245,9 +275,11 @@ func (b *Backend) countStrays(ctx context.Context, rep *backend.StoreReport, con
 	if err != nil {
 		return err
 	}
-	rep.UnusedBlobs = len(unused)
 	for _, u := range unused {
-		rep.UnusedBytes += u.size
+		if u.damage == "" { // a damaged record is a problem, not a content
+			rep.UnusedBlobs++
+			rep.UnusedBytes += u.size
+		}
 	}
 	recorded := make(map[string]bool, len(contents))
 	for _, c := range contents {
@@ -280,11 +312,17 @@ func (b *Backend) unrecordedFiles(recorded map[string]bool) []string {
 	return out
 }
 
-// repair forgets the bad contents: every record of them and their files,
-// in one transaction holding the write lock (see CollectBlobs).
-func (b *Backend) repair(ctx context.Context, bad map[string]backend.StoreProblem) error {
+// repair forgets the bad contents, every record of them and their files,
+// and the damaged records (only the record: it names no file), in one
+// transaction holding the write lock (see CollectBlobs).
+func (b *Backend) repair(ctx context.Context, bad map[string]backend.StoreProblem, damaged []blobRow) error {
 	var trash []trashed
 	err := b.update(ctx, "forgetting damaged blobs", func(tx *sql.Tx) error {
+		for _, r := range damaged {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE app_id = ? AND sha1 = ?`, r.appID, r.key); err != nil {
+				return dbErr(ctx, "forgetting a damaged blob record of app "+r.app, err)
+			}
+		}
 		for d := range bad {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE sha1 = ?`, d); err != nil {
 				return dbErr(ctx, "forgetting blob "+d, err)

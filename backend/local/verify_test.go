@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,5 +172,76 @@ func TestVerifyStore(t *testing.T) {
 	must(err)
 	if len(rep.Problems) != 0 || len(rep.Versions) != 0 {
 		t.Fatalf("after the next deploy sent them again: %+v", rep)
+	}
+}
+
+// A blob record the store would never write (a hand edit, a damaged page)
+// is found by verify as a damaged record, not a crash (a digest too short
+// to name a directory panicked) nor a failed read (a size that is not a
+// number stopped the whole check); --repair forgets it without touching any
+// file (a digest like ../x would otherwise name a path outside the store);
+// and a deploy that meets it says what to run.
+func TestVerifyStoreDamagedRecords(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(dir, "outside")
+	if err := os.WriteFile(outside, []byte("not the store's\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := openAt(t, filepath.Join(dir, "store"))
+	sized := put(t, b, "app", []byte("its size becomes text\n"))
+	createVersion(t, b, "app", "v1", "its size becomes text\n")
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := b.db.ExecContext(t.Context(), q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`UPDATE blobs SET size = 'abc' WHERE sha1 = ?`, sized)
+	exec(`INSERT INTO blobs (app_id, sha1, size, stored) SELECT app_id, 'x', 3, 0 FROM blobs LIMIT 1`)
+	exec(`INSERT INTO blobs (app_id, sha1, size, stored) SELECT app_id, '../../outside', 16, 0 FROM blobs LIMIT 1`)
+
+	_, err := b.MissingBlobs(t.Context(), "app", []string{sized})
+	if err == nil || !strings.Contains(err.Error(), "its size 'abc' is not a number of bytes; run appcfg verify --repair") {
+		t.Fatalf("MissingBlobs with a damaged record: %v, want the damage and the command that repairs it", err)
+	}
+	for _, opts := range []backend.VerifyOptions{{}, {Repair: true, Collect: true}} {
+		rep, err := b.VerifyStore(t.Context(), opts)
+		if err != nil {
+			t.Fatalf("VerifyStore(%+v): %v", opts, err)
+		}
+		var details []string
+		for _, p := range rep.Problems {
+			if p.Kind != backend.ProblemRecord || p.Repaired != opts.Repair {
+				t.Errorf("VerifyStore(%+v): problem %+v, want a damaged record", opts, p)
+			}
+			details = append(details, p.Detail)
+		}
+		slices.Sort(details)
+		want := []string{
+			"a blob record of app app is damaged: its digest '../../outside' is not 40 lowercase hex digits",
+			"a blob record of app app is damaged: its digest 'x' is not 40 lowercase hex digits",
+			"a blob record of app app is damaged: its size 'abc' is not a number of bytes",
+		}
+		if !slices.Equal(details, want) {
+			t.Fatalf("VerifyStore(%+v): problems\n%q\nwant\n%q", opts, details, want)
+		}
+		if len(rep.Versions) != 1 || len(rep.Versions[0].Files) != 1 || rep.Versions[0].Files[0].Kind != backend.ProblemRecord {
+			t.Fatalf("VerifyStore(%+v): damaged versions %+v, want v1's file with a damaged record", opts, rep.Versions)
+		}
+		if rep.UnusedBlobs != 0 {
+			t.Errorf("VerifyStore(%+v): %d unused contents, want damaged records not counted as contents", opts, rep.UnusedBlobs)
+		}
+	}
+	if !exists(outside) {
+		t.Fatal("verify --repair --gc removed a file outside the store that a damaged record named")
+	}
+	// Forgotten, the content is asked for again and the store is sound
+	// once it is sent.
+	if m, err := b.MissingBlobs(t.Context(), "app", []string{sized}); err != nil || !slices.Equal(m, []string{sized}) {
+		t.Fatalf("after --repair MissingBlobs = %v, %v; want the content whose record was forgotten", m, err)
+	}
+	put(t, b, "app", []byte("its size becomes text\n"))
+	if rep, err := b.VerifyStore(t.Context(), backend.VerifyOptions{}); err != nil || len(rep.Problems) != 0 || len(rep.Versions) != 0 {
+		t.Fatalf("after the next deploy: %+v, %v", rep, err)
 	}
 }

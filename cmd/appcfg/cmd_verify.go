@@ -19,13 +19,14 @@ func verifyCommand(io stdio) *cli.Command {
 	return &cli.Command{
 		Name:  "verify",
 		Usage: "check every blob and record of the local store; --repair forgets damaged content, --gc frees unused content",
-		Description: "Reads every stored content through its SHA-1 and checks every version's files against\n" +
-			"the records, then reports the damage by version. --repair forgets each damaged content so\n" +
-			"the next update of a version that names it sends it again. --gc removes the contents no\n" +
-			"version names (never those a deploy in flight may use) and stray files.\n" +
+		Description: "Reads every stored content through its SHA-1, checks every record and every\n" +
+			"version's files against the records, then reports the damage by version. --repair forgets\n" +
+			"each damaged content and record, so the next update of a version that names it sends it\n" +
+			"again. --gc removes the contents no version names (never those a deploy in flight may use)\n" +
+			"and stray files.\n" +
 			"Exit status 1 when damage was found (even when repaired: the versions listed need an update).",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "repair", Usage: "forget damaged contents, so the next update sends them again"},
+			&cli.BoolFlag{Name: "repair", Usage: "forget damaged contents and records, so the next update sends them again"},
 			&cli.BoolFlag{Name: "gc", Usage: "remove contents no version names, and stray files"},
 		},
 		Action: action(io, verifyOptionsFrom, runVerify),
@@ -145,4 +146,5 @@ var problemWords = map[string]string{
 	backend.ProblemUnreadable: "content unreadable",
 	backend.ProblemUnrecorded: "content not recorded",
 	backend.ProblemDatabase:   "database damaged",
+	backend.ProblemRecord:     "record damaged",
 }
