@@ -98,11 +98,44 @@ func TestInstallFailureNamesFileAndCommand(t *testing.T) {
 	if !errors.As(err, &ie) {
 		t.Fatalf("Get = %v, want an InstallError", err)
 	}
-	if ie.File != "requirements.txt" || !strings.HasPrefix(ie.Command, "pip install") || !strings.Contains(err.Error(), "surely-not-a-package-xyz") {
+	if ie.File != "requirements.txt" || !strings.Contains(ie.Command, "pip --python ") || !strings.Contains(ie.Command, " install ") ||
+		!strings.Contains(err.Error(), "surely-not-a-package-xyz") {
 		t.Errorf("error %q: want requirements.txt, the pip command and pip's reason", err)
 	}
 	left, _ := filepath.Glob(filepath.Join(cache, "python", "*"))
 	if len(left) != 0 {
 		t.Errorf("the failed install left %v", left)
+	}
+}
+
+// The venv for requirements.txt is made without pip, the host's pip
+// installing into it: ensurepip, which put pip (and setuptools) into each
+// venv, cost about 6 s of CPU, which made TestInstallFailureNamesFileAndCommand
+// outlast its start timeout at a load of 35. The venv's python runs the
+// app, with nothing installed that the file does not list.
+func TestVenvWithoutItsOwnPip(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not on PATH: this test makes a venv")
+	}
+	if err := exec.Command("python3", "-m", "pip", "--version").Run(); err != nil {
+		t.Skip("python3 has no pip: the venv gets its own (ensurepip), as before")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte("# nothing to install\n"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PIP_NO_INDEX", "1") // never the network
+	m, err := NewManager(Config{CacheDir: t.TempDir(), StartTimeout: 2 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	venv, err := m.pythonVenv(t.Context(), Spec{Project: "p", Key: Key{Service: "default", Version: "v1"}, Runtime: "python312", Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(filepath.Join(venv, "bin", "python"), "-c", "import sys, importlib.util; print(sys.prefix == sys.base_prefix, importlib.util.find_spec('pip') is None)").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "False True" {
+		t.Fatalf("the venv's python says %q (%v); want a venv (prefix not the base) without pip", out, err)
 	}
 }
