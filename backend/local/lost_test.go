@@ -121,7 +121,7 @@ func TestAppBlobs(t *testing.T) {
 SELECT app_id, '../../x', 1, stored FROM blobs LIMIT 1`); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := appBlobs(ctx, b.db, "app", 10); err == nil || !strings.Contains(err.Error(), `damaged digest "../../x"`) {
-		t.Errorf("appBlobs with a damaged record = %v, %v; want an error naming it", got, err)
+	if got, err := appBlobs(ctx, b.db, "app", 10); err == nil || !strings.Contains(err.Error(), `its digest '../../x' is not 40 lowercase hex digits; run appcfg verify --repair`) {
+		t.Errorf("appBlobs with a damaged record = %v, %v; want an error naming it and the repair", got, err)
 	}
 }
