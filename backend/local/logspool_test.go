@@ -2,18 +2,14 @@ package local
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/backend/backendtest"
 )
-
-const killedSpoolerEnv = "APPCFG_TEST_KILLED_SPOOLER"
 
 // spoolLogs is n logs of app "app" from number from on.
 func spoolLogs(n, from int) []backend.RequestLog {
@@ -65,7 +61,7 @@ func spools(t *testing.T, root string) []string {
 // removes the spool; a torn record at the spool's end (a write cut short)
 // is passed over.
 func TestSpoolOfKilledServerFoldedOnce(t *testing.T) {
-	if dir := os.Getenv(killedSpoolerEnv); dir != "" {
+	dir := killedAfter(t, func(dir string) {
 		b, err := Open(t.Context(), "", Config{Root: dir}, backend.Env{})
 		if err != nil {
 			t.Fatal(err)
@@ -84,17 +80,7 @@ func TestSpoolOfKilledServerFoldedOnce(t *testing.T) {
 		if _, err := sp.(*logSpool).cur.Write(torn[:len(torn)/2]); err != nil {
 			t.Fatal(err)
 		}
-		self, _ := os.FindProcess(os.Getpid())
-		self.Kill() //nolint:errcheck // SIGKILL on Unix: no return
-		select {}
-	}
-	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSpoolOfKilledServerFoldedOnce$")
-	cmd.Env = append(os.Environ(), killedSpoolerEnv+"="+dir)
-	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("the spooler was to be killed; got %v\n%s", err, out)
-	}
+	})
 	if len(spools(t, dir)) != 1 {
 		t.Fatalf("the killed spooler left spools %v, want one", spools(t, dir))
 	}

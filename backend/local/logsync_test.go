@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -88,15 +86,12 @@ func TestLogWriteSyncsInBackground(t *testing.T) {
 	}
 }
 
-// killedWriterEnv makes the test binary the writer that is killed.
-const killedWriterEnv = "APPCFG_TEST_KILLED_LOG_WRITER"
-
 // TestLogsOfKilledWriterReplayedOnce: a process that wrote request logs and
 // was killed (SIGKILL) before any sync or Close leaves them in SQLite's
 // write-ahead log and the lines file; the next open of the store has each
 // of them exactly once, lines included, and so has the open after that.
 func TestLogsOfKilledWriterReplayedOnce(t *testing.T) {
-	if dir := os.Getenv(killedWriterEnv); dir != "" {
+	dir := killedAfter(t, func(dir string) {
 		b, err := Open(t.Context(), "", Config{Root: dir}, backend.Env{})
 		if err != nil {
 			t.Fatal(err)
@@ -106,17 +101,7 @@ func TestLogsOfKilledWriterReplayedOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		self, _ := os.FindProcess(os.Getpid())
-		self.Kill() //nolint:errcheck // SIGKILL on Unix: no return
-		select {}
-	}
-	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLogsOfKilledWriterReplayedOnce$")
-	cmd.Env = append(os.Environ(), killedWriterEnv+"="+dir)
-	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("the writer was to be killed; got %v\n%s", err, out)
-	}
+	})
 	if st, err := os.Stat(filepath.Join(dir, dbName+"-wal")); err != nil || st.Size() == 0 {
 		t.Fatalf("the killed writer left no write-ahead log to replay: %v", err)
 	}
