@@ -21,6 +21,11 @@
 // out of a class. \b and \B, which RE2 reads on ASCII word characters
 // only, run on RE2 for ASCII inputs and on the backtracking engine (with
 // Python's word characters) for the others.
+// Groups are numbered as Python numbers them, in the order of their
+// opening parentheses, named or not, on both engines (.NET numbers named
+// groups after the others; toDotNet writes each group's number), so a
+// \1 in a pattern or a static_files path means the group it means on
+// App Engine.
 // (?a) with (?i) folds the case of ASCII letters only, as Python does, on
 // RE2; on the backtracking engine that pair is the one approximation,
 // reported by Regexp.Inexact, so that validate can warn.

@@ -35,7 +35,7 @@ const asciiCaseNote = "with the ASCII flag (?a) and IGNORECASE (?i) together Pyt
 // (Unicode, already the meaning) and a (ASCII: dotNetASCII). Escapes and
 // character classes are otherwise copied as they are. The note is
 // Inexact's: the ASCII and IGNORECASE flags together are approximated.
-func toDotNet(p string) (string, string, error) {
+func toDotNet(p string, g *dotNetGroups) (string, string, error) {
 	var out []byte
 	var groups []int  // where each open group starts in out
 	var asciis []bool // the ASCII flag outside each open group
@@ -112,14 +112,24 @@ func toDotNet(p string) (string, string, error) {
 			continue
 		case strings.HasPrefix(p[i:], "(?P="):
 			if end := strings.IndexByte(p[i:], ')'); end > 0 {
-				out = append(out, `\k<`+p[i+len("(?P="):i+end]+`>`...)
+				out = append(out, `\k<`+g.ref(p[i+len("(?P="):i+end])+`>`...)
 				i += end
 				atom = start
 				continue
 			}
 		case strings.HasPrefix(p[i:], "(?P<"):
-			out = append(out, "(?<"...)
-			i += len("(?P<") - 1
+			if end := strings.IndexByte(p[i:], '>'); end > 0 {
+				out = g.appendOpen(out, p[i+len("(?P<"):i+end])
+				i += end
+				open(start)
+				atom = -1
+				continue
+			}
+		case strings.HasPrefix(p[i:], "(?(") && g.isName(p[i+len("(?("):]):
+			// (?(name)…) tests the group by its number, as (?(1)…) does.
+			end := strings.IndexByte(p[i:], ')')
+			out = append(out, "(?("+g.ref(p[i+len("(?("):i+end])+")"...)
+			i += end
 			open(start)
 			atom = -1
 			continue
@@ -132,7 +142,7 @@ func toDotNet(p string) (string, string, error) {
 			continue
 		case c == '(' && !strings.HasPrefix(p[i:], "(?"):
 			open(start)
-			out = append(out, c)
+			out = g.appendOpen(out, "")
 			atom = -1
 			continue
 		case c == '(' && !strings.HasPrefix(p[i:], "(?P"):
@@ -220,6 +230,50 @@ func toDotNet(p string) (string, string, error) {
 		inexact = asciiCaseNote
 	}
 	return string(out), inexact, nil
+}
+
+// dotNetGroups numbers the capture groups of one pattern as Python does:
+// in the order of their opening parentheses, named or not, across the
+// prefix, pattern and suffix Compile joins. .NET numbers the unnamed
+// groups first and the named ones after them, so (?P<a>x)(y)\1 would
+// match "xyy" and give y as group 1; each group is therefore written with
+// its Python number, (?<2>…), its name kept here (SubexpIndex), and a
+// reference by name, (?P=a) or (?(a)…), becomes one by number. A \1 then
+// means what it means in Python.
+type dotNetGroups struct {
+	n     int            // groups opened so far
+	names map[string]int // number of each named group
+}
+
+// appendOpen appends the opening of the next capture group, named name
+// ("" for none), to out.
+func (g *dotNetGroups) appendOpen(out []byte, name string) []byte {
+	g.n++
+	if name != "" {
+		if g.names == nil {
+			g.names = map[string]int{}
+		}
+		g.names[name] = g.n
+	}
+	return fmt.Appendf(out, "(?<%d>", g.n)
+}
+
+// ref is how .NET refers to the group a Python reference names: its
+// number, or the name itself when no group has it (regexp2 then refuses
+// it, as Python does).
+func (g *dotNetGroups) ref(name string) string {
+	if n, ok := g.names[name]; ok {
+		return strconv.Itoa(n)
+	}
+	return name
+}
+
+// isName reports whether p starts with the name of a group and ")", as
+// a conditional's test does after "(?(".
+func (g *dotNetGroups) isName(p string) bool {
+	name, _, ok := strings.Cut(p, ")")
+	_, known := g.names[name]
+	return ok && known
 }
 
 // globalASCII reports whether p sets the ASCII flag for the whole

@@ -31,6 +31,9 @@ type Regexp struct {
 	// whose translation is exact on ASCII inputs only (a Unicode \b):
 	// re then answers for ASCII inputs, bt for the others.
 	bt *regexp2.Regexp
+	// names is the number of each named group of bt, numbered as
+	// Python numbers them (dotNetGroups).
+	names map[string]int
 	// inexact says how matching differs from Python's, "" when it does not.
 	inexact string
 }
@@ -53,7 +56,7 @@ func Compile(pattern, prefix, suffix string) (*Regexp, error) {
 		r := &Regexp{re: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) }), dfa: newLazyDFA(parsed)}
 		if tr.asciiOnly {
 			// Non-ASCII inputs run on bt, whose approximation applies.
-			if r.bt, r.inexact, err = compileDotNet(pattern, prefix, suffix); err != nil {
+			if r.bt, r.names, r.inexact, err = compileDotNet(pattern, prefix, suffix); err != nil {
 				return nil, err
 			}
 		}
@@ -63,7 +66,7 @@ func Compile(pattern, prefix, suffix string) (*Regexp, error) {
 	if !errors.As(err, &ue) {
 		return nil, err
 	}
-	bt, inexact, berr := compileDotNet(pattern, prefix, suffix)
+	bt, names, inexact, berr := compileDotNet(pattern, prefix, suffix)
 	if berr != nil {
 		var derr dotNetError
 		if errors.As(berr, &derr) {
@@ -71,7 +74,7 @@ func Compile(pattern, prefix, suffix string) (*Regexp, error) {
 		}
 		return nil, berr
 	}
-	return &Regexp{bt: bt, inexact: inexact}, nil
+	return &Regexp{bt: bt, names: names, inexact: inexact}, nil
 }
 
 // prefixFolds reports whether prefix starts with global flags that set
@@ -88,19 +91,22 @@ func (e dotNetError) Error() string { return e.err.Error() }
 
 // compileDotNet compiles the pattern between prefix and suffix for the
 // backtracking engine, with Inexact's note.
-func compileDotNet(pattern, prefix, suffix string) (*regexp2.Regexp, string, error) {
-	pre, _, _ := toDotNet(prefix)
-	suf, _, _ := toDotNet(suffix)
-	body, inexact, err := toDotNet(pattern)
+// Its groups are numbered as Python numbers them (dotNetGroups), in the
+// order prefix, pattern, suffix; names holds the named ones' numbers.
+func compileDotNet(pattern, prefix, suffix string) (bt *regexp2.Regexp, names map[string]int, inexact string, err error) {
+	var g dotNetGroups
+	pre, _, _ := toDotNet(prefix, &g)
+	body, inexact, err := toDotNet(pattern, &g)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
-	bt, err := regexp2.Compile(pre+body+suf, regexp2.None)
+	suf, _, _ := toDotNet(suffix, &g)
+	bt, err = regexp2.Compile(pre+body+suf, regexp2.None)
 	if err != nil {
-		return nil, "", dotNetError{err}
+		return nil, nil, "", dotNetError{err}
 	}
 	bt.MatchTimeout = matchTimeout
-	return bt, inexact, nil
+	return bt, g.names, inexact, nil
 }
 
 // backtrack reports whether s is matched by the backtracking engine.
@@ -192,5 +198,8 @@ func (r *Regexp) SubexpIndex(name string) int {
 	if r.re != nil {
 		return r.re().SubexpIndex(name)
 	}
-	return r.bt.GroupNumberFromName(name)
+	if n, ok := r.names[name]; ok {
+		return n
+	}
+	return -1
 }
