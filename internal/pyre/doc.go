@@ -27,6 +27,10 @@
 // \1 in a pattern or a static_files path means the group it means on
 // App Engine.
 // (?a) with (?i) folds the case of ASCII letters only, as Python does, on
-// RE2; on the backtracking engine that pair is the one approximation,
-// reported by Regexp.Inexact, so that validate can warn.
+// RE2; on the backtracking engine that pair is approximated, reported by
+// Regexp.Inexact, so that validate can warn. (?i) alone folds as Python's
+// does on RE2 (pyFoldSets: I, i, İ and ı are one letter); the
+// backtracking engine folds as .NET does, by lower case, without the
+// variants Python adds (ı for i, ſ for s, ς for σ …), an approximation
+// README states and Inexact does not report.
 package pyre

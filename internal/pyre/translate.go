@@ -3,6 +3,7 @@ package pyre
 import (
 	"fmt"
 	"regexp/syntax"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -256,6 +257,12 @@ func (t *pyTranslator) asciiFold() bool { return t.ascii && t.ic }
 // Under asciiFold a cased character is set apart from RE2's (?i): an ASCII
 // letter as the class of its two cases, any other as itself.
 func (t *pyTranslator) char(r rune, text string) {
+	if t.ic && !t.ascii {
+		if set := pyFoldSet(r); set != nil {
+			t.out.WriteString("[" + string(set) + "]")
+			return
+		}
+	}
 	if !t.asciiFold() || unicode.SimpleFold(r) == r {
 		if text == "" {
 			t.literal(r)
@@ -429,6 +436,8 @@ func (t *pyTranslator) class() error {
 			t.pos++
 			if t.asciiFold() {
 				t.foldClass(at)
+			} else if t.ic {
+				t.addPyFolds(at)
 			}
 			return nil
 		case c == ']':
@@ -667,6 +676,41 @@ func (t *pyTranslator) foldClass(at int) {
 		t.out.WriteByte('^')
 	}
 	t.out.WriteString(re2Ranges(rs) + "])")
+}
+
+// addPyFolds completes the class written from at under (?i) (without
+// the ASCII flag) as Python's re matches it: a character is in [C] when a
+// character it folds to is in C, and Python folds a few more together
+// than RE2's (?i) does (pyFoldSets), so each such set C meets is added to
+// C whole, negated or not.
+func (t *pyTranslator) addPyFolds(at int) {
+	written := t.out.String()
+	body := "[" + strings.TrimPrefix(written[at+1:], "^")
+	re, err := syntax.Parse(body, syntax.Perl|syntax.FoldCase)
+	if err != nil {
+		return // regexp/syntax reports it when the whole is parsed
+	}
+	rs := classRunes(re)
+	var add []rune
+	for _, set := range pyFoldSets {
+		if slices.ContainsFunc(set, func(r rune) bool { return inRanges(rs, r) }) {
+			add = append(add, set...)
+		}
+	}
+	if len(add) > 0 {
+		t.out.Reset()
+		t.out.WriteString(written[:len(written)-1] + string(add) + "]")
+	}
+}
+
+// inRanges reports whether r is in rs, range pairs.
+func inRanges(rs []rune, r rune) bool {
+	for i := 0; i+1 < len(rs); i += 2 {
+		if rs[i] <= r && r <= rs[i+1] {
+			return true
+		}
+	}
+	return false
 }
 
 // classRunes is the set a parsed class matches, as range pairs.

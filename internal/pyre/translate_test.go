@@ -20,7 +20,8 @@ func TestTranslate(t *testing.T) {
 		{`[]x]`, `[\]x]`},
 		{`foo(?#a comment)bar`, `foobar`},
 		{`(?i)readme`, `(?i)readme`},
-		{`readme|(?i)license`, `(?i)readme|license`},
+		{`readme|(?i)license`, `(?i)readme|l[Iiİı]cense`}, // Python's (?i) takes İ and ı for i
+		{`(?i)[a-c][h-j][^i]`, `(?i)[a-c][h-jIiİı][^iIiİı]`},
 		{`(?m)^a$`, `(?m)^a$`},
 		{`\d+\.txt`, `\p{Nd}+\.txt`},
 		{`[\w-]+`, `[\p{L}\p{N}_-]+`},
