@@ -12,16 +12,18 @@ import (
 	"github.com/appcfg/appcfg/backend/local"
 )
 
-// verify exits 0 on a sound store and 1 (exitFailure) when it finds damage,
-// even after --repair: the versions it listed still need an update.
-func TestVerifyExitStatus(t *testing.T) {
-	dir := t.TempDir()
-	store := filepath.Join(dir, "store")
+// storeWithOneVersion makes a local store in dir/store holding version v1
+// of app a, whose one file main.py is the content digest names.
+func storeWithOneVersion(t *testing.T, dir string) (store, digest string) {
+	t.Helper()
+	store = filepath.Join(dir, "store")
 	b, err := local.Open(context.Background(), "", local.Config{Root: store}, backend.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	const body, digest = "app = None\n", "80562d877ecfabf85bada422b4afc915bd902f38"
+	defer b.Close()
+	const body = "app = None\n"
+	digest = "80562d877ecfabf85bada422b4afc915bd902f38"
 	if err := b.PutBlob(context.Background(), "a", digest, int64(len(body)), strings.NewReader(body)); err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +34,14 @@ func TestVerifyExitStatus(t *testing.T) {
 		Files: []backend.FileRef{{Path: "main.py", SHA1: digest, Size: int64(len(body))}}}); err != nil {
 		t.Fatal(err)
 	}
-	b.Close()
+	return store, digest
+}
+
+// verify exits 0 on a sound store and 1 (exitFailure) when it finds damage,
+// even after --repair: the versions it listed still need an update.
+func TestVerifyExitStatus(t *testing.T) {
+	dir := t.TempDir()
+	store, digest := storeWithOneVersion(t, dir)
 	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
 	loc := "--backend=local:" + store
 	if code, out, errOut := runCLI(t, "verify", loc); code != exitOK {
@@ -59,23 +68,7 @@ func TestVerifyExitStatus(t *testing.T) {
 // the next step; before, verify could not read the records at all.
 func TestVerifyDamagedRecord(t *testing.T) {
 	dir := t.TempDir()
-	store := filepath.Join(dir, "store")
-	b, err := local.Open(context.Background(), "", local.Config{Root: store}, backend.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const body, digest = "app = None\n", "80562d877ecfabf85bada422b4afc915bd902f38"
-	if err := b.PutBlob(context.Background(), "a", digest, int64(len(body)), strings.NewReader(body)); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.SyncBlobs(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.CreateVersion(context.Background(), backend.VersionSpec{App: "a", Service: "default", Version: "v1",
-		Files: []backend.FileRef{{Path: "main.py", SHA1: digest, Size: int64(len(body))}}}); err != nil {
-		t.Fatal(err)
-	}
-	b.Close()
+	store, _ := storeWithOneVersion(t, dir)
 	db, err := sql.Open("sqlite", filepath.Join(store, "appcfg.db"))
 	if err != nil {
 		t.Fatal(err)
