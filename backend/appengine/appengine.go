@@ -91,6 +91,10 @@ type Backend struct {
 	// found missing, until SameVersion, later in the same deploy, takes
 	// the answer instead of asking again.
 	absent map[string]bool
+	// created holds, by "project/service", the version CreateVersion
+	// made and the service as read just after, until the promote that
+	// follows (setSplit) takes it instead of reading the service again.
+	created map[string]createdVersion
 }
 
 // listing is a bucket listing under way or done.

@@ -3,6 +3,7 @@ package appengine
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -147,6 +148,66 @@ func TestPromoteStopsPreviousVersion(t *testing.T) {
 	}
 	if got := status("other", "basic2"); got != "SERVING" {
 		t.Errorf("a split stopped version basic2 (%s)", got)
+	}
+}
+
+// TestPromoteAfterCreateReadsNothingAgain: the promote that follows
+// CreateVersion reuses the service CreateVersion read. A first version of
+// its service is promoted with the PATCH alone (it read the service and
+// listed its versions again, two round trips gcloud does not make); a
+// version that took the traffic from another one still lists the versions
+// (to stop the previous one if it bills idle), reading the service once;
+// a promote of any other version reads as before and still refuses one
+// that does not exist.
+func TestPromoteAfterCreateReadsNothingAgain(t *testing.T) {
+	b, f := newTestBackend(t)
+	ctx := t.Context()
+	content := []byte("print(2)\n")
+	d := putBytes(t, b, content)
+	create := func(version string) {
+		t.Helper()
+		spec := backend.VersionSpec{App: "p", Service: "s", Version: version, Runtime: "python312", Model: appconfigtest.Model(t, "app.yaml", "runtime: python312\n"),
+			Files: []backend.FileRef{{Path: "main.py", SHA1: d, Size: int64(len(content))}}}
+		if _, err := b.CreateVersion(ctx, spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// reads returns the GETs of the service and of its versions list
+	// that promoting version made after its creation.
+	reads := func(version string) []string {
+		t.Helper()
+		f.mu.Lock()
+		f.calls = nil
+		f.mu.Unlock()
+		if err := b.SetTraffic(ctx, "p", "s", map[string]float64{version: 1}, false); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range f.callLog() {
+			if c == "GET /v1/apps/p/services/s" || c == "GET /v1/apps/p/services/s/versions" {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	create("v1")
+	if got := reads("v1"); len(got) != 0 {
+		t.Errorf("promoting the first version of the service just created read %q, want nothing", got)
+	}
+	create("v2")
+	if got, want := strings.Join(reads("v2"), ", "), "GET /v1/apps/p/services/s/versions"; got != want {
+		t.Errorf("promoting v2 over v1 read %q, want %q", got, want)
+	}
+	create("v3")
+	if got, want := strings.Join(reads("v1"), ", "), "GET /v1/apps/p/services/s/versions, GET /v1/apps/p/services/s"; got != want {
+		t.Errorf("promoting v1, not the version just created, read %q, want %q", got, want)
+	}
+	create("v4")
+	if err := b.SetTraffic(ctx, "p", "s", map[string]float64{"nope": 1}, false); !errors.Is(err, backend.ErrNotFound) {
+		t.Errorf("promoting a version that does not exist after a create: %v, want ErrNotFound", err)
+	}
+	if got, err := b.Version(ctx, "p", "s", "v1"); err != nil || got.Traffic != 1 {
+		t.Errorf("after the promotes, v1 = %+v, %v; want all the traffic", got, err)
 	}
 }
 
