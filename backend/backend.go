@@ -149,8 +149,9 @@ type BlobSyncer interface {
 	SyncBlobs(ctx context.Context) error
 }
 
-// BlobIngester is implemented by BlobSyncer backends that can store a
-// content whose digest they compute themselves as they read it. A deploy
+// BlobIngester is implemented by backends that can store a content whose
+// digest they compute themselves as they read it (a BlobSyncer confirms
+// the ingested blobs in batches; another one confirms each as it stores it). A deploy
 // whose files are all new to the host then reads each file once, hashing
 // it while the host copies it, instead of hashing every file first and
 // reading it again to send it.

@@ -138,7 +138,7 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		}
 		defer lk.release(ctx, rep)
 	}
-	files, err := hashFiles(ctx, opts.Files, opts.HashWorkers, opts.Cache, ing, rep)
+	files, err := hashFiles(ctx, opts.Files, hashWorkers(b, opts, ing), opts.Cache, ing, rep)
 	rep.Phase("", 0, 0)
 	if err != nil {
 		return nil, lk.explain(ctx, err)
@@ -517,10 +517,7 @@ func sendBlobs(ctx context.Context, b backend.Backend, d backend.Deployer, opts 
 	if len(missing) > 0 || !stored {
 		rep.Phase("uploading", int64(len(missing)), total)
 	}
-	workers := opts.UploadWorkers
-	if workers <= 0 {
-		workers = max(b.Properties().Connections, 1)
-	}
+	workers := uploadWorkers(b, opts)
 	// Biggest first: the long transfers start early and the tail is short.
 	order := make([]hashed, len(missing))
 	copy(order, missing)
@@ -536,6 +533,24 @@ func sendBlobs(ctx context.Context, b backend.Backend, d backend.Deployer, opts 
 		}
 	}
 	return p.Wait()
+}
+
+// uploadWorkers is how many contents are sent at once.
+func uploadWorkers(b backend.Backend, opts Options) int {
+	if opts.UploadWorkers > 0 {
+		return opts.UploadWorkers
+	}
+	return max(b.Properties().Connections, 1)
+}
+
+// hashWorkers is how many files are hashed at once: HashWorkers, except
+// where a remote host ingests them, each one an upload bound by its round
+// trip rather than by a CPU: then as many as are sent at once.
+func hashWorkers(b backend.Backend, opts Options, ing *ingester) int {
+	if ing != nil && !b.Properties().Local {
+		return max(opts.HashWorkers, uploadWorkers(b, opts))
+	}
+	return opts.HashWorkers
 }
 
 // blobSyncer returns the host's BlobSyncer, nil when it has none.

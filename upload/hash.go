@@ -164,8 +164,8 @@ type ingester struct {
 // app; else nil.
 func ingesterFor(ctx context.Context, b backend.Backend, d backend.Deployer, opts Options) (*ingester, error) {
 	bi, ok := d.(backend.BlobIngester)
-	sync := blobSyncer(b, d)
-	if opts.DryRun || !ok || sync == nil {
+	sync := blobSyncer(b, d) // nil: the host confirms each store itself
+	if opts.DryRun || !ok {
 		return nil, nil
 	}
 	yes, err := bi.IngestsFor(ctx, opts.App)

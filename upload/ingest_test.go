@@ -96,3 +96,40 @@ func TestInterruptedIngestResumes(t *testing.T) {
 		t.Fatalf("resume sent %d blobs; %d of 39 were already stored", res.Missing, stored)
 	}
 }
+
+// remoteIngester is the local store dressed as a remote host (not Local,
+// 8 connections) that counts the ingests under way at once.
+type remoteIngester struct {
+	*local.Backend
+	now, most atomic.Int64
+}
+
+func (r *remoteIngester) Properties() backend.Properties {
+	return backend.Properties{Connections: 8}
+}
+
+func (r *remoteIngester) IngestBlob(ctx context.Context, app string, size int64, rd io.Reader) (string, error) {
+	n := r.now.Add(1)
+	defer r.now.Add(-1)
+	for m := r.most.Load(); n > m && !r.most.CompareAndSwap(m, n); m = r.most.Load() {
+	}
+	// Long enough for the other workers to start (a round trip).
+	time.Sleep(20 * time.Millisecond)
+	return r.Backend.IngestBlob(ctx, app, size, rd)
+}
+
+// A remote host that ingests a first deploy's files (each one an upload,
+// bound by its round trip) gets as many at once as it has connections, not
+// HashWorkers (the CPUs) as a local store does.
+func TestRemoteIngestRunsAsManyAsConnections(t *testing.T) {
+	r := &remoteIngester{Backend: openLocal(t).(*local.Backend)}
+	_, files := writeApp(t, 40)
+	opts := baseOptions(files)
+	opts.HashWorkers = 1
+	if _, err := Deploy(context.Background(), r, opts, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.most.Load(); got < 4 || got > 8 {
+		t.Errorf("at most %d ingests ran at once, want up to the host's 8 connections", got)
+	}
+}

@@ -95,6 +95,9 @@ type Backend struct {
 	// made and the service as read just after, until the promote that
 	// follows (setSplit) takes it instead of reading the service again.
 	created map[string]createdVersion
+	// noServices says, by project, whether the last list of its
+	// services this backend read was empty (IngestsFor).
+	noServices map[string]bool
 }
 
 // listing is a bucket listing under way or done.
@@ -102,6 +105,11 @@ type listing struct {
 	done    chan struct{}
 	present map[string]bool
 	err     error
+	// head is closed once the first page is read (or the listing
+	// failed before it: then empty stays false); empty says that page
+	// held no object and no next page (IngestsFor).
+	head  chan struct{}
+	empty bool
 }
 
 // New returns a backend for the options.
@@ -243,7 +251,7 @@ func (b *Backend) Prefetch(ctx context.Context, app string) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	b.stops = append(b.stops, cancel)
-	l := &listing{done: make(chan struct{})}
+	l := &listing{done: make(chan struct{}), head: make(chan struct{})}
 	if b.pending == nil {
 		b.pending = map[string]*listing{}
 	}
@@ -252,10 +260,13 @@ func (b *Backend) Prefetch(ctx context.Context, app string) {
 	go func() {
 		defer b.prefetching.Done()
 		defer close(l.done)
+		var headOnce sync.Once
+		closeHead := func(empty bool) { headOnce.Do(func() { l.empty = empty; close(l.head) }) }
+		defer closeHead(false)
 		defer crash.Recover(&l.err)
 		bi, err := b.codeBucket(ctx, project)
 		if err == nil {
-			l.present, err = b.listBucket(ctx, bi)
+			l.present, err = b.listBucket(ctx, bi, closeHead)
 		}
 		l.err = err
 	}()

@@ -93,7 +93,7 @@ func TestListBucketPages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			present, err := b.listBucket(t.Context(), bi)
+			present, err := b.listBucket(t.Context(), bi, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -63,6 +63,13 @@ func (bi *bucketInfo) markSeen(digests ...string) {
 	}
 }
 
+// has reports whether digest is known to be in the bucket.
+func (bi *bucketInfo) has(digest string) bool {
+	bi.mu.Lock()
+	defer bi.mu.Unlock()
+	return bi.seen[digest]
+}
+
 // unseen returns the digests not known to be in the bucket.
 func (bi *bucketInfo) unseen(digests []string) []string {
 	bi.mu.Lock()
@@ -253,7 +260,7 @@ func (b *Backend) MissingBlobs(ctx context.Context, app string, digests []string
 		var ok bool
 		present, ok, err = b.takeListing(ctx, project)
 		if err == nil && !ok {
-			present, err = b.listBucket(ctx, bi)
+			present, err = b.listBucket(ctx, bi, nil)
 		}
 	}
 	if err != nil {
@@ -325,7 +332,10 @@ func (b *Backend) probe(ctx context.Context, bi *bucketInfo, digests []string) (
 // parallel. (It was 16 listings by first hex digit, always: 16 requests
 // where 2 do, and a server that walks the bucket per listing walked it 16
 // times.)
-func (b *Backend) listBucket(ctx context.Context, bi *bucketInfo) (map[string]bool, error) {
+//
+// head, when not nil, is told after the first page whether it found the
+// bucket empty: no object, no next page.
+func (b *Backend) listBucket(ctx context.Context, bi *bucketInfo, head func(empty bool)) (map[string]bool, error) {
 	var (
 		mu      sync.Mutex
 		present = map[string]bool{}
@@ -339,6 +349,9 @@ func (b *Backend) listBucket(ctx context.Context, bi *bucketInfo) (map[string]bo
 	}
 	first := nameRange{start: "0", end: "g"}
 	next, last, err := b.listPage(ctx, bi, first, "", add)
+	if err == nil && head != nil {
+		head(next == "" && last == "")
+	}
 	if err == nil && next != "" {
 		if ranges := restRanges(last, first.end); ranges == nil {
 			// The rest fits in a short chain, or the page's end
@@ -626,8 +639,18 @@ func (b *Backend) simpleUpload(ctx context.Context, bi *bucketInfo, v *verifier,
 	if err := v.check(r); err != nil {
 		return err
 	}
-	var out gcsObject
-	err = b.sendUpload(ctx, "POST", b.uploadURL(bi, "media", v.digest), "application/octet-stream", buf[:n], nil, &out)
+	return b.sendMedia(ctx, bi, v, buf[:n])
+}
+
+// sendMedia sends content, verified against v, as one uploadType=media
+// request.
+func (b *Backend) sendMedia(ctx context.Context, bi *bucketInfo, v *verifier, content []byte) error {
+	// Only the size stored is read from the answer (an object resource
+	// of a dozen fields, its time not parsed).
+	var out struct {
+		Size string `json:"size"`
+	}
+	err := b.sendUpload(ctx, "POST", b.uploadURL(bi, "media", v.digest), "application/octet-stream", content, nil, &out)
 	if err != nil {
 		return err
 	}

@@ -341,6 +341,14 @@ func (b *Backend) services(ctx context.Context, project string) ([]apiService, e
 		all = append(all, page.Services...)
 		return page.NextPageToken, err
 	})
+	if err == nil {
+		b.mu.Lock()
+		if b.noServices == nil {
+			b.noServices = map[string]bool{}
+		}
+		b.noServices[project] = len(all) == 0
+		b.mu.Unlock()
+	}
 	return all, err
 }
 
