@@ -38,6 +38,10 @@ func needsQuote(s string) bool {
 		return true
 	}
 	for i := 0; i < len(s); {
+		if c := s[i]; c >= 0x20 && c < 0x7f {
+			i++ // printable ASCII, most of any path: no rune to decode
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && n <= 1 {
 			return true // not UTF-8: the terminal would guess

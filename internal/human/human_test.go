@@ -45,3 +45,16 @@ func TestPath(t *testing.T) {
 		}
 	}
 }
+
+// TestPathEveryByte: a name with any one byte is quoted exactly when the
+// byte is a control character (C0 or DEL) or not UTF-8 on its own, as
+// printable ASCII is passed without decoding runes.
+func TestPathEveryByte(t *testing.T) {
+	for b := 0; b < 256; b++ {
+		name := "a" + string([]byte{byte(b)}) + "z"
+		want := b < 0x20 || b == 0x7f || b >= 0x80
+		if got := Path(name) != name; got != want {
+			t.Errorf("Path(%q) quoted: %v, want %v", name, got, want)
+		}
+	}
+}
