@@ -140,14 +140,18 @@ func (b *Backend) MissingBlobs(ctx context.Context, app string, digests []string
 // heldInPlace returns the size of each digest among digests that app has a
 // record of (read through q) and whose file is in place with that size.
 func (b *Backend) heldInPlace(ctx context.Context, q queryer, app string, digests []string) (map[string]int64, error) {
+	// A stat per held blob, not a read: content damaged in place (same
+	// size) is what OpenBlob's readers and `appcfg verify` catch. The
+	// ones Prefetch stat'ed during this deploy are not stat'ed again:
+	// its stats are done before the records are read (see Prefetch),
+	// and its transaction is ended first, which frees its connection.
+	pre := b.takePrefetched(ctx, app)
+	pre.endTx()
+	seen := pre.inPlaceSeen()
 	held, err := recordedBlobs(ctx, q, app, digests)
 	if err != nil {
 		return nil, err
 	}
-	// A stat per held blob, not a read: content damaged in place (same
-	// size) is what OpenBlob's readers and `appcfg verify` catch. The
-	// ones Prefetch stat'ed during this deploy are not stat'ed again.
-	seen := b.takePrefetched(ctx, app).inPlaceSeen()
 	for _, d := range b.lostBlobs(ctx, held, seen, statWorkers) {
 		delete(held, d)
 	}

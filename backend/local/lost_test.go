@@ -125,3 +125,50 @@ SELECT app_id, '../../x', 1, stored FROM blobs LIMIT 1`); err != nil {
 		t.Errorf("appBlobs with a damaged record = %v, %v; want an error naming it and the repair", got, err)
 	}
 }
+
+// TestPrefetchSmallCache: Prefetch reads the app's records on a connection
+// whose page cache is bounded (a page is fresh memory, dear on some VMs),
+// and that connection goes back to the pool with the pool's cache_size,
+// whether LiveAsIs, MissingBlobs or no one used the check.
+func TestPrefetchSmallCache(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	ctx := t.Context()
+	d := put(t, b, "app", []byte("one\n"))
+	b.db.SetMaxOpenConns(1) // one connection: the one Prefetch used
+	var pool int64
+	if err := b.db.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&pool); err != nil {
+		t.Fatal(err)
+	}
+	if pool == prefetchCachePages {
+		t.Fatalf("the pool's cache_size is already %d", pool)
+	}
+	poolCache := func(after string) {
+		t.Helper()
+		var got int64
+		if err := b.db.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&got); err != nil || got != pool {
+			t.Errorf("after %s, the pool's cache_size = %d, %v; want %d", after, got, err, pool)
+		}
+	}
+
+	b.Prefetch(ctx, "app")
+	tx, records, end := b.takePrefetched(ctx, "app").snapshot()
+	if tx == nil || records[d] != 4 {
+		t.Fatalf("Prefetch's snapshot = %v, %v; want the app's records", tx, records)
+	}
+	var got int64
+	if err := tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&got); err != nil || got != prefetchCachePages {
+		t.Errorf("cache_size in Prefetch's transaction = %d, %v; want %d", got, err, prefetchCachePages)
+	}
+	end()
+	poolCache("LiveAsIs's end of the snapshot")
+
+	b.Prefetch(ctx, "app")
+	if miss, err := b.MissingBlobs(ctx, "app", []string{d}); err != nil || len(miss) != 0 {
+		t.Fatalf("MissingBlobs = %v, %v; want none missing", miss, err)
+	}
+	poolCache("MissingBlobs")
+
+	b.Prefetch(ctx, "app")
+	b.stopPrefetch()
+	poolCache("Close")
+}

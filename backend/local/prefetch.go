@@ -3,6 +3,8 @@ package local
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"fmt"
 	"sync"
 	"time"
 
@@ -33,12 +35,14 @@ type prefetcher struct {
 type prefetched struct {
 	done    chan struct{}
 	started time.Time
-	mu      sync.Mutex // guards tx and records
+	mu      sync.Mutex // guards tx, conn and records
 	// tx is the read-only transaction records were read in, kept open
-	// for LiveAsIs to finish its one consistent read in; records are the
-	// app's blobs as tx reads them, digest → size. Both nil once used,
-	// or when the check failed.
+	// for LiveAsIs to finish its one consistent read in, on conn (a
+	// connection with a small page cache, see smallCache); records are
+	// the app's blobs as tx reads them, digest → size. All nil once
+	// used, or when the check failed.
 	tx      *sql.Tx
+	conn    *pooledConn
 	records map[string]int64
 	// inPlace says which records' files were then in place with their
 	// size; nil when the check failed or was cut short.
@@ -111,13 +115,18 @@ func (b *Backend) Prefetch(ctx context.Context, app string) {
 		defer close(f.done)
 		var err error
 		defer crash.Recover(&err) // a failed check is only not used
-		tx, err := b.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		conn, err := smallCache(ctx, b.db)
 		if err != nil {
+			return
+		}
+		tx, err := conn.c.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			conn.release()
 			return
 		}
 		records, err := appBlobs(ctx, tx, app, prefetchMax)
 		if err != nil || records == nil {
-			tx.Rollback() //nolint:errcheck // read-only
+			endSnapshot(tx, conn)
 			return
 		}
 		// One goroutine (this one): it runs beside the caller's own
@@ -130,11 +139,11 @@ func (b *Backend) Prefetch(ctx context.Context, app string) {
 			seen.lost[d] = true
 		}
 		if ctx.Err() != nil {
-			tx.Rollback() //nolint:errcheck // read-only
+			endSnapshot(tx, conn)
 			return
 		}
 		f.mu.Lock()
-		f.tx, f.records, f.inPlace = tx, records, seen
+		f.tx, f.conn, f.records, f.inPlace = tx, conn, records, seen
 		f.mu.Unlock()
 	}()
 }
@@ -166,24 +175,84 @@ func (b *Backend) takePrefetched(ctx context.Context, app string) *prefetched {
 }
 
 // snapshot hands over, once, the check's open transaction and the
-// records read in it: the caller ends the transaction. nil when there is
-// none.
-func (f *prefetched) snapshot() (*sql.Tx, map[string]int64) {
+// records read in it, with end, which the caller calls when done with the
+// transaction. A nil tx when there is none.
+func (f *prefetched) snapshot() (tx *sql.Tx, records map[string]int64, end func()) {
 	if f == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	tx, records := f.tx, f.records
-	f.tx, f.records = nil, nil
-	return tx, records
+	tx, records, conn := f.tx, f.records, f.conn
+	f.tx, f.records, f.conn = nil, nil, nil
+	if tx == nil {
+		return nil, nil, nil
+	}
+	return tx, records, func() { endSnapshot(tx, conn) }
 }
 
 // endTx ends the check's transaction if no one took it.
 func (f *prefetched) endTx() {
-	if tx, _ := f.snapshot(); tx != nil {
-		tx.Rollback() //nolint:errcheck // read-only
+	if _, _, end := f.snapshot(); end != nil {
+		end()
 	}
+}
+
+// endSnapshot ends the read-only transaction tx and gives its connection
+// back to the pool.
+func endSnapshot(tx *sql.Tx, conn *pooledConn) {
+	tx.Rollback() //nolint:errcheck // read-only
+	conn.release()
+}
+
+// prefetchCachePages is the page cache, in pages, of the connection
+// Prefetch reads on. SQLite keeps every page it reads of a transaction
+// in its cache, up to cache_size (2 MiB by default), each in memory of
+// its own (8 KiB from modernc's allocator for a 4 KiB page): reading the
+// blob records of a 5,000-file app cost 165 fresh pages, 11 µs each on a
+// VM with shadow paging. A small cache reuses its pages (the two scans
+// of the records read them from the OS's page cache twice, about 2 µs a
+// page); a page's bytes are the same either way.
+const prefetchCachePages = 16
+
+// pooledConn is a connection of the store's pool whose cache_size was
+// changed, and what to set it back to before it goes back to the pool.
+type pooledConn struct {
+	c     *sql.Conn
+	pages int64 // the pool's cache_size, as PRAGMA cache_size reads it
+}
+
+// smallCache takes a connection from db's pool with its page cache bounded
+// to prefetchCachePages; release gives it back as it was.
+func smallCache(ctx context.Context, db *sql.DB) (*pooledConn, error) {
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := &pooledConn{c: c}
+	if err := c.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&p.pages); err != nil {
+		c.Close()
+		return nil, err
+	}
+	// PRAGMA takes no bound parameters; the value is our own integer.
+	if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", prefetchCachePages)); err != nil {
+		p.release()
+		return nil, err
+	}
+	return p, nil
+}
+
+// release sets the connection's cache_size back and returns it to the
+// pool, whose other users (a deploy's writes) count on the usual cache; a
+// connection that cannot be set back is dropped instead.
+func (p *pooledConn) release() {
+	if p == nil {
+		return
+	}
+	if _, err := p.c.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size = %d", p.pages)); err != nil {
+		p.c.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // discards it
+	}
+	p.c.Close()
 }
 
 // inPlaceSeen returns the blobs the check found in place (nil if none).

@@ -347,13 +347,14 @@ func (b *Backend) LiveAsIs(ctx context.Context, spec backend.VersionSpec, promot
 		return v, false, err
 	}
 	pre := b.takePrefetched(ctx, spec.App)
-	tx, records := pre.snapshot()
+	tx, records, end := pre.snapshot()
 	if tx == nil {
 		if tx, err = b.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
 			return v, false, dbErr(ctx, "reading version "+spec.Version, err)
 		}
+		end = func() { tx.Rollback() } //nolint:errcheck // read-only: nothing to keep
 	}
-	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	defer end()
 	key := backend.LockKey{App: spec.App, Service: spec.Service, Version: spec.Version}
 	// Any lock row, even an expired one, leaves the deploy to the usual
 	// path: it takes the lock over, and a killed deploy's row pins
