@@ -12,9 +12,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/appcfg/appcfg/internal/privfile"
 )
@@ -88,20 +90,80 @@ type Cache struct {
 	file  lines            // the file's entries, as loaded
 	fresh map[string]entry // entries stored or changed in this run; they replace the file's
 	dirty bool             // the file must be rewritten even if every line was used
+
+	// mapped says file's text is the file mapped into memory (see
+	// readFile): it is read only under guard, and what leaves the cache
+	// is copied out of it first (own), sums into sums.
+	mapped bool
+	region string // the mapping, as a string: where a fault is the file's
+	sums   []byte
 }
 
 // Open loads the cache file at path. A missing or unreadable cache is not an
 // error: it only means every file is hashed and checked again.
 func Open(path string) *Cache {
 	c := &Cache{path: path, now: time.Now}
-	data, err := os.ReadFile(path)
-	if err != nil {
+	data, mapped, err := readFile(path, c)
+	if err != nil || data == nil {
 		return c
 	}
-	// A file of an older appcfg, whose lines were not in order, is put in
-	// order once and written so.
-	c.file, c.dirty = loadLines(data)
+	if c.mapped = mapped; mapped {
+		c.region = unsafe.String(unsafe.SliceData(data), len(data))
+	}
+	c.guard(func() {
+		// A file of an older appcfg, whose lines were not in order, is
+		// put in order once and written so.
+		c.file, c.dirty = loadLines(data)
+	})
 	return c
+}
+
+// guard runs f, which may read the file's text, and reports whether it
+// could. A mapped file truncated behind the process (the cache is only
+// ever replaced by a rename, but anyone may truncate it) makes a read past
+// its new end fault: that read panics instead of killing the process, and
+// the cache forgets the file, as if it had been missing (its files are
+// hashed and checked again), keeping what this run stored. A fault
+// elsewhere is not the file's: it panics on. c.mu is held (or c is not
+// yet shared).
+func (c *Cache) guard(f func()) (ok bool) {
+	if !c.mapped {
+		f()
+		return true
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			fault, isFault := r.(interface{ Addr() uintptr })
+			base := uintptr(unsafe.Pointer(unsafe.StringData(c.region)))
+			if !isFault || fault.Addr() < base || fault.Addr() >= base+uintptr(len(c.region)) {
+				panic(r)
+			}
+			c.file, c.mapped, c.region, c.dirty, ok = lines{}, false, "", true, false
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	f()
+	return true
+}
+
+// own returns e with its digest and marks copied out of the file's text
+// when that is mapped, so they stay readable whatever happens to the file;
+// c.mu is held, under guard.
+func (c *Cache) own(e entry) entry {
+	if !c.mapped {
+		return e
+	}
+	if e.sum != "" {
+		if c.sums == nil {
+			// One array for a run's digests: a lookup each of the file's.
+			c.sums = make([]byte, 0, max(len(c.file.at), 64)*sha1.Size*2)
+		}
+		start := len(c.sums)
+		c.sums = append(c.sums, e.sum...)
+		e.sum = unsafe.String(&c.sums[start], len(e.sum)) // never written again: appends move on
+	}
+	e.marks = strings.Clone(e.marks)
+	return e
 }
 
 // current returns what is known of rel with the stat data st (ok false: a
@@ -124,6 +186,7 @@ func (c *Cache) current(rel string, st Stat) (e entry, line int, ok bool) {
 
 // keep stores e as what is known of rel, which Save then writes: the file's
 // line when e is line's unchanged, else a fresh entry; c.mu is held.
+// c.mu is held, under guard.
 func (c *Cache) keep(rel string, e entry, line int) {
 	if line >= 0 {
 		c.file.use(line)
@@ -132,19 +195,22 @@ func (c *Cache) keep(rel string, e entry, line int) {
 	if c.fresh == nil {
 		c.fresh = map[string]entry{}
 	}
-	c.fresh[rel] = e
+	c.fresh[rel] = c.own(e)
 }
 
 // Lookup returns the cached SHA-1 (hex) of rel when its stat data is unchanged.
-func (c *Cache) Lookup(rel string, st Stat) (string, bool) {
+func (c *Cache) Lookup(rel string, st Stat) (sum string, found bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, line, ok := c.current(rel, st)
-	if !ok || e.sum == "" {
-		return "", false
-	}
-	c.keep(rel, e, line)
-	return e.sum, true
+	c.guard(func() {
+		e, line, ok := c.current(rel, st)
+		if !ok || e.sum == "" {
+			return
+		}
+		c.keep(rel, e, line)
+		sum, found = c.own(entry{sum: e.sum}).sum, true
+	})
+	return sum, found
 }
 
 // Store records the SHA-1 of rel, hashed when its stat data was st.
@@ -153,25 +219,30 @@ func (c *Cache) Store(rel string, st Stat, sum string) {
 		return
 	}
 	c.mu.Lock()
-	e, _, _ := c.current(rel, st)
-	e.sum = sum
-	c.keep(rel, e, -1)
+	defer c.mu.Unlock()
+	c.guard(func() {
+		e, _, _ := c.current(rel, st)
+		e.sum = sum
+		c.keep(rel, e, -1)
+	})
 	c.dirty = true
-	c.mu.Unlock()
 }
 
 // Passed reports whether the content of rel passed the check named tag
 // when its stat data was st, as it is now: the check need not read it
 // again.
-func (c *Cache) Passed(rel string, st Stat, tag string) bool {
+func (c *Cache) Passed(rel string, st Stat, tag string) (passed bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, line, ok := c.current(rel, st)
-	if !ok {
-		return false
-	}
-	c.keep(rel, e, line) // keeps its hash too, when Save runs
-	return e.passed(tag)
+	c.guard(func() {
+		e, line, ok := c.current(rel, st)
+		if !ok {
+			return
+		}
+		c.keep(rel, e, line) // keeps its hash too, when Save runs
+		passed = e.passed(tag)
+	})
+	return passed
 }
 
 // Pass records that the content of rel, read when its stat data was st,
@@ -182,17 +253,19 @@ func (c *Cache) Pass(rel string, st Stat, tag string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, line, _ := c.current(rel, st)
-	if e.passed(tag) {
-		c.keep(rel, e, line)
-		return
-	}
-	if e.marks != "" {
-		e.marks += ","
-	}
-	e.marks += tag
-	c.keep(rel, e, -1)
-	c.dirty = true
+	c.guard(func() {
+		e, line, _ := c.current(rel, st)
+		if e.passed(tag) {
+			c.keep(rel, e, line)
+			return
+		}
+		if e.marks != "" {
+			e.marks += ","
+		}
+		e.marks += tag
+		c.keep(rel, e, -1)
+		c.dirty = true
+	})
 }
 
 // racy reports whether a file with stat data st was modified too recently
@@ -219,7 +292,10 @@ func (c *Cache) Save() error {
 	}
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriter(tmp)
-	c.file.write(w, c.fresh)
+	if !c.guard(func() { c.file.write(w, c.fresh) }) {
+		tmp.Close()
+		return fmt.Errorf("save hash cache: %s was truncated while in use; the next deploy hashes and checks its files again", c.path)
+	}
 	if err := w.Flush(); err != nil {
 		tmp.Close()
 		return fmt.Errorf("save hash cache: %w", err)
