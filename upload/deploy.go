@@ -138,7 +138,7 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		}
 		defer lk.release(ctx, rep)
 	}
-	files, err := hashFiles(ctx, opts.Files, hashWorkers(b, opts, ing), opts.Cache, ing, rep)
+	h, err := hashFiles(ctx, opts.Files, hashWorkers(b, opts, ing), opts.Cache, ing, rep)
 	rep.Phase("", 0, 0)
 	if err != nil {
 		return nil, lk.explain(ctx, err)
@@ -148,8 +148,8 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 			rep.Warn(err.Error())
 		}
 	}
-	blobs := distinct(files)
-	res.Files, res.Blobs = len(files), len(blobs)
+	files := h.refs
+	res.Files = len(files)
 	for _, f := range files {
 		res.Bytes += f.Size
 	}
@@ -162,10 +162,13 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 			return nil, err
 		} else if live {
 			res.Unchanged, res.Deployed, res.Promoted = true, v, !opts.NoPromote
+			res.Blobs = countDistinct(files)
 			rep.Status(unchangedStatus(opts))
 			return pushCompanions(ctx, b, nil, opts, res, rep)
 		}
 	}
+	blobs := distinct(h)
+	res.Blobs = len(blobs)
 
 	if lk == nil {
 		if lk, ctx, err = lockVersion(ctx, b, opts, rep); err != nil {
@@ -456,20 +459,31 @@ func keepLock(ctx context.Context, l backend.Locker, key backend.LockKey, token 
 
 // distinct returns one file per content, first by path, marked Stored when
 // the host stored that content from any of its files.
-func distinct(files []hashed) []hashed {
-	seen := make(map[string]int, len(files))
-	out := make([]hashed, 0, len(files))
-	for _, f := range files {
-		i, dup := seen[f.SHA1]
+func distinct(h *hashedSet) []hashed {
+	seen := make(map[string]int, len(h.refs))
+	out := make([]hashed, 0, len(h.refs))
+	for i := range h.refs {
+		f := h.at(i)
+		j, dup := seen[f.SHA1]
 		if !dup {
 			seen[f.SHA1] = len(out)
 			out = append(out, f)
 		} else if f.Stored {
 			// The host stored this content from another file.
-			out[i].Stored = true
+			out[j].Stored = true
 		}
 	}
 	return out
+}
+
+// countDistinct returns how many distinct contents files have: what an
+// unchanged redeploy reports, without distinct's list.
+func countDistinct(files []backend.FileRef) int {
+	seen := make(map[string]struct{}, len(files))
+	for _, f := range files {
+		seen[f.SHA1] = struct{}{}
+	}
+	return len(seen)
 }
 
 // missingChunk bounds one MissingBlobs request, so a huge app never makes
@@ -666,7 +680,7 @@ func sendOne(ctx context.Context, d backend.Deployer, app string, f hashed, rep 
 // unchanged reports whether the host already holds the version with the
 // same manifest and configuration (backend.VersionMatcher). A host that
 // cannot tell, or fails to, gets the version created as usual.
-func unchanged(ctx context.Context, b backend.Backend, opts Options, files []hashed) (bool, error) {
+func unchanged(ctx context.Context, b backend.Backend, opts Options, files []backend.FileRef) (bool, error) {
 	m, ok := b.(backend.VersionMatcher)
 	if !ok {
 		return false, nil
@@ -696,7 +710,7 @@ func unchangedStatus(opts Options) string {
 // in flight, and (unless NoPromote) all of its service's traffic. A host
 // that cannot tell, or fails to, gets the usual deploy, which finds the
 // same answer under the version's lock.
-func liveAsIs(ctx context.Context, b backend.Backend, opts Options, files []hashed) (*backend.Version, bool, error) {
+func liveAsIs(ctx context.Context, b backend.Backend, opts Options, files []backend.FileRef) (*backend.Version, bool, error) {
 	lc, ok := b.(backend.LiveChecker)
 	if !ok || opts.DryRun {
 		return nil, false, nil
@@ -708,14 +722,11 @@ func liveAsIs(ctx context.Context, b backend.Backend, opts Options, files []hash
 	return &v, true, nil
 }
 
-func spec(opts Options, files []hashed) backend.VersionSpec {
-	s := backend.VersionSpec{
+// spec is the version opts deploys with files (hashFiles' list, which the
+// host only reads).
+func spec(opts Options, files []backend.FileRef) backend.VersionSpec {
+	return backend.VersionSpec{
 		App: opts.App, Service: opts.Service, Version: opts.Version,
-		Runtime: opts.Runtime, Model: opts.Model,
-		Files: make([]backend.FileRef, len(files)),
+		Runtime: opts.Runtime, Model: opts.Model, Files: files,
 	}
-	for i, f := range files {
-		s.Files[i] = backend.FileRef{Path: f.Path, SHA1: f.SHA1, Size: f.Size, MimeType: f.MimeType}
-	}
-	return s
 }

@@ -235,8 +235,8 @@ func TestHashesAreCachedForUnchangedFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		sum, ok := reloaded.Lookup(f.Path, hashcache.StatOf(fi))
-		if !ok || sum != first[i].SHA1 {
-			t.Fatalf("%s: cache has %q (%v), hashed %s", f.Path, sum, ok, first[i].SHA1)
+		if !ok || sum != first.refs[i].SHA1 {
+			t.Fatalf("%s: cache has %q (%v), hashed %s", f.Path, sum, ok, first.refs[i].SHA1)
 		}
 	}
 }

@@ -89,7 +89,8 @@ func TestLinkSwappedAfterHashIsNotSent(t *testing.T) {
 	}
 	swapLink(t, link, outside)
 	b := openLocal(t)
-	for _, f := range h {
+	for i := range h.refs {
+		f := h.at(i)
 		err := sendOne(context.Background(), b, "app", f, progress.Nop{})
 		if f.Path == "link.txt" && !errors.Is(err, hashcache.ErrChanged) {
 			t.Errorf("sending the swapped link: %v; want ErrChanged", err)
