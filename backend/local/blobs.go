@@ -543,6 +543,9 @@ func (b *Backend) IngestsFor(ctx context.Context, app string) (bool, error) {
 	if err := checkName("application id", app); err != nil {
 		return false, err
 	}
+	if holds, known := b.holdsContent(ctx, app); known {
+		return !holds, nil
+	}
 	appID, err := lookupApp(ctx, b.db, app)
 	if errors.Is(err, backend.ErrNotFound) {
 		return true, nil

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // blobFiles writes n blob files of various sizes (spread over the
@@ -171,4 +173,28 @@ func TestPrefetchSmallCache(t *testing.T) {
 	b.Prefetch(ctx, "app")
 	b.stopPrefetch()
 	poolCache("Close")
+}
+
+// TestIngestsForAsksThePrefetch: while a Prefetch holds its connection,
+// IngestsFor answers from the records it read rather than from a second
+// connection (whose opening reads the schema again); without a Prefetch
+// it reads the store.
+func TestIngestsForAsksThePrefetch(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	ctx := t.Context()
+	put(t, b, "app", []byte("one\n"))
+	b.db.SetMaxOpenConns(1) // the Prefetch's: a second query would wait for it
+	b.Prefetch(ctx, "app")
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if yes, err := b.IngestsFor(wait, "app"); err != nil || yes {
+		t.Errorf("IngestsFor an app holding content, during a Prefetch = %v, %v; want false", yes, err)
+	}
+	b.takePrefetched(ctx, "app").endTx()
+	if yes, err := b.IngestsFor(ctx, "app"); err != nil || yes {
+		t.Errorf("IngestsFor an app holding content = %v, %v; want false", yes, err)
+	}
+	if yes, err := b.IngestsFor(ctx, "new"); err != nil || !yes {
+		t.Errorf("IngestsFor an app holding nothing = %v, %v; want true", yes, err)
+	}
 }

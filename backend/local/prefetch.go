@@ -35,6 +35,10 @@ type prefetcher struct {
 type prefetched struct {
 	done    chan struct{}
 	started time.Time
+	// counted is closed once the app's records are read (or could not
+	// be); holds then says they were some: the app holds content.
+	counted chan struct{}
+	holds   bool
 	mu      sync.Mutex // guards tx, conn and records
 	// tx is the read-only transaction records were read in, kept open
 	// for LiveAsIs to finish its one consistent read in, on conn (a
@@ -104,7 +108,7 @@ func (b *Backend) Prefetch(ctx context.Context, app string) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	p.stops = append(p.stops, cancel)
-	f := &prefetched{done: make(chan struct{}), started: now}
+	f := &prefetched{done: make(chan struct{}), started: now, counted: make(chan struct{})}
 	if p.apps == nil {
 		p.apps = map[string]*prefetched{}
 	}
@@ -113,6 +117,8 @@ func (b *Backend) Prefetch(ctx context.Context, app string) {
 	go func() {
 		defer p.wg.Done()
 		defer close(f.done)
+		counted := sync.OnceFunc(func() { close(f.counted) })
+		defer counted()
 		var err error
 		defer crash.Recover(&err) // a failed check is only not used
 		conn, err := smallCache(ctx, b.db)
@@ -125,6 +131,8 @@ func (b *Backend) Prefetch(ctx context.Context, app string) {
 			return
 		}
 		records, err := appBlobs(ctx, tx, app, prefetchMax)
+		f.holds = err == nil && len(records) > 0
+		counted()
 		if err != nil || records == nil {
 			endSnapshot(tx, conn)
 			return
@@ -146,6 +154,28 @@ func (b *Backend) Prefetch(ctx context.Context, app string) {
 		f.tx, f.conn, f.records, f.inPlace = tx, conn, records, seen
 		f.mu.Unlock()
 	}()
+}
+
+// holdsContent reports what a check Prefetch started lately for app read
+// of its records: known false when there is none, or when it read none
+// (an unknown app, or more records than it reads); it waits for that read
+// alone, not for the stats after it. IngestsFor asks it, so that a deploy
+// does not open a second connection to the database (its schema read
+// again: 40 fresh pages) while the check holds the first.
+func (b *Backend) holdsContent(ctx context.Context, app string) (holds, known bool) {
+	p := &b.prefetch
+	p.mu.Lock()
+	f := p.apps[app]
+	p.mu.Unlock()
+	if f == nil || time.Since(f.started) >= prefetchFor {
+		return false, false
+	}
+	select {
+	case <-f.counted:
+		return f.holds, f.holds
+	case <-ctx.Done():
+		return false, false
+	}
 }
 
 // takePrefetched waits for app's background check, if one was started
