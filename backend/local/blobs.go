@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unsafe"
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/crash"
@@ -293,29 +292,24 @@ func appBlobs(ctx context.Context, q queryer, app string, max int) (map[string]i
 	if err != nil || stored == 0 || stored > max {
 		return nil, err
 	}
-	// Row by row, each digest copied into one arena: as cheap in CPU as
-	// one group_concat of them all (whose buffer SQLite grew by doubling,
-	// each time into fresh pages, then copied into a Go string), with a
-	// third of the page faults.
+	// Row by row: as cheap in CPU as one group_concat of them all (whose
+	// buffer SQLite grew by doubling, each time into fresh pages, then
+	// copied into a Go string), with a third of the page faults. Each
+	// digest is the string the driver made of the column (Scan into a
+	// string keeps it as it is): a copy of it, into an arena, was another
+	// 200 KB of fresh memory for 5,000 blobs.
 	rows, err := q.QueryContext(ctx, `SELECT sha1, size FROM blobs WHERE app_id = ?`, appID)
 	if err != nil {
 		return nil, dbErr(ctx, "checking which files the store lacks", err)
 	}
 	defer rows.Close()
 	held := make(map[string]int64, stored)
-	arena := make([]byte, 0, stored*2*sha1.Size)
-	var d sql.RawBytes
+	var digest string
 	var size int64
 	for rows.Next() {
-		if err := rows.Scan(&d, &size); err != nil {
+		if err := rows.Scan(&digest, &size); err != nil {
 			return nil, dbErr(ctx, "checking which files the store lacks", err)
 		}
-		// The digest is a string over the arena's bytes, which are
-		// never written again (an append past its capacity moves on to
-		// a new array and leaves them as they are).
-		start := len(arena)
-		arena = append(arena, d...)
-		digest := unsafe.String(unsafe.SliceData(arena[start:]), len(d))
 		if _, _, damage := recordDamage(digest, size); damage != "" {
 			return nil, damagedRecord(app, damage)
 		}
