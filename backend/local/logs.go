@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -1109,8 +1108,7 @@ func (r *logReader) peek(ctx context.Context, start int64) (*chunkMeta, error) {
 // neither column the query already fixes (service, version) nor the lines'
 // format name (compared by SQLite) is read back.
 type chunkListing struct {
-	conn   *sql.Conn // the listing's own, with a small page cache (listingCache)
-	cache  int64     // its cache_size before, given back by close
+	conn   *smallCacheConn // the listing's own, with a small page cache (listingCache)
 	stmt   *sql.Stmt
 	pages  int   // how many were read
 	args   []any // the bound values: fixed ones, then the page's
@@ -1134,20 +1132,11 @@ const listingCache = 16
 // prepareListing takes a connection for r's listing, shrinks its page
 // cache, and prepares the query of r's pages.
 func (r *logReader) prepareListing(ctx context.Context) (*chunkListing, error) {
-	conn, err := r.b.db.Conn(ctx)
+	conn, err := smallCache(ctx, r.b.db, listingCache)
 	if err != nil {
 		return nil, dbErr(ctx, "reading request logs", err)
 	}
 	l := &chunkListing{conn: conn}
-	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&l.cache); err != nil {
-		conn.Close()
-		return nil, dbErr(ctx, "reading request logs", err)
-	}
-	// PRAGMA takes no bound parameters; the value is our own integer.
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, listingCache)); err != nil {
-		conn.Close()
-		return nil, dbErr(ctx, "reading request logs", err)
-	}
 	service, version := r.q.Service != "", r.q.Version != ""
 	l.stmt, err = conn.PrepareContext(ctx, chunkListingSQL(service, version))
 	if err != nil {
@@ -1181,11 +1170,7 @@ func (l *chunkListing) close(ctx context.Context) {
 	if l.stmt != nil {
 		l.stmt.Close()
 	}
-	ctx = context.WithoutCancel(ctx)
-	if _, err := l.conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, l.cache)); err != nil {
-		l.conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // the point is the pool's dropping it
-	}
-	l.conn.Close()
+	l.conn.release(ctx)
 }
 
 // chunkListingSQL is the query of a page of chunk descriptions, of a

@@ -3,8 +3,6 @@ package local
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
-	"fmt"
 	"sync"
 	"time"
 
@@ -46,7 +44,7 @@ type prefetched struct {
 	// the app's blobs as tx reads them, digest → size. All nil once
 	// used, or when the check failed.
 	tx      *sql.Tx
-	conn    *pooledConn
+	conn    *smallCacheConn
 	records map[string]int64
 	// inPlace says which records' files were then in place with their
 	// size; nil when the check failed or was cut short.
@@ -121,13 +119,13 @@ func (b *Backend) Prefetch(ctx context.Context, app string) {
 		defer counted()
 		var err error
 		defer crash.Recover(&err) // a failed check is only not used
-		conn, err := smallCache(ctx, b.db)
+		conn, err := smallCache(ctx, b.db, prefetchCachePages)
 		if err != nil {
 			return
 		}
-		tx, err := conn.c.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 		if err != nil {
-			conn.release()
+			conn.release(ctx)
 			return
 		}
 		records, err := appBlobs(ctx, tx, app, prefetchMax)
@@ -230,60 +228,17 @@ func (f *prefetched) endTx() {
 
 // endSnapshot ends the read-only transaction tx and gives its connection
 // back to the pool.
-func endSnapshot(tx *sql.Tx, conn *pooledConn) {
+func endSnapshot(tx *sql.Tx, conn *smallCacheConn) {
 	tx.Rollback() //nolint:errcheck // read-only
-	conn.release()
+	conn.release(context.Background())
 }
 
 // prefetchCachePages is the page cache, in pages, of the connection
-// Prefetch reads on. SQLite keeps every page it reads of a transaction
-// in its cache, up to cache_size (2 MiB by default), each in memory of
-// its own (8 KiB from modernc's allocator for a 4 KiB page): reading the
-// blob records of a 5,000-file app cost 165 fresh pages, 11 µs each on a
-// VM with shadow paging. A small cache reuses its pages (the two scans
-// of the records read them from the OS's page cache twice, about 2 µs a
-// page); a page's bytes are the same either way.
+// Prefetch reads on (see smallCacheConn): reading the blob records of a
+// 5,000-file app with SQLite's default cache took 165 fresh pages; with
+// this one, its two scans of them (the count, then the rows) read them
+// from the OS's page cache twice.
 const prefetchCachePages = 16
-
-// pooledConn is a connection of the store's pool whose cache_size was
-// changed, and what to set it back to before it goes back to the pool.
-type pooledConn struct {
-	c     *sql.Conn
-	pages int64 // the pool's cache_size, as PRAGMA cache_size reads it
-}
-
-// smallCache takes a connection from db's pool with its page cache bounded
-// to prefetchCachePages; release gives it back as it was.
-func smallCache(ctx context.Context, db *sql.DB) (*pooledConn, error) {
-	c, err := db.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p := &pooledConn{c: c}
-	if err := c.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&p.pages); err != nil {
-		c.Close()
-		return nil, err
-	}
-	// PRAGMA takes no bound parameters; the value is our own integer.
-	if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", prefetchCachePages)); err != nil {
-		p.release()
-		return nil, err
-	}
-	return p, nil
-}
-
-// release sets the connection's cache_size back and returns it to the
-// pool, whose other users (a deploy's writes) count on the usual cache; a
-// connection that cannot be set back is dropped instead.
-func (p *pooledConn) release() {
-	if p == nil {
-		return
-	}
-	if _, err := p.c.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size = %d", p.pages)); err != nil {
-		p.c.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // discards it
-	}
-	p.c.Close()
-}
 
 // inPlaceSeen returns the blobs the check found in place (nil if none).
 func (f *prefetched) inPlaceSeen() *inPlace {
