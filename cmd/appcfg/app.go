@@ -42,9 +42,12 @@ func runApp(ctx context.Context, app *cli.App, args []string, io stdio) (code in
 		}
 	}()
 	defer recoverBug(io.err, &code)
-	norm, err := normalizeArgs(app, args)
+	norm, cmd, err := normalizeArgs(app, args)
 	if err == nil {
 		f = requestedFormat(norm)
+		if helpMayPrint(cmd, norm) {
+			prepareHelp(app)
+		}
 		err = app.RunContext(ctx, norm)
 	}
 	code, class := reportError(err, io.err)
@@ -89,18 +92,12 @@ func newApp(io stdio) *cli.App {
 		},
 		Commands: commands(io),
 	}
-	tidyHelp(app.Flags)
-	cmdHelp := commandHelpTemplate(app.Flags)
 	keepNames(app.Flags)
 	for _, cmd := range app.Commands {
 		if cmd.OnUsageError == nil {
 			cmd.OnUsageError = app.OnUsageError
 		}
-		tidyHelp(cmd.Flags)
 		keepNames(cmd.Flags)
-		if cmd.CustomHelpTemplate == "" { // help topics (exit-codes) keep their own
-			cmd.CustomHelpTemplate = cmdHelp
-		}
 	}
 	return app
 }

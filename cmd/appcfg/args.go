@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -23,9 +24,11 @@ import (
 // options are moved ahead of the arguments, the global ones before the
 // command name, each under its canonical name, before urfave/cli parses
 // them. An option no flag set knows is an error with a "did you mean".
-func normalizeArgs(app *cli.App, args []string) ([]string, error) {
+// It also returns the command named: nil for none, an unknown one or one
+// urfave/cli adds (help).
+func normalizeArgs(app *cli.App, args []string) ([]string, *cli.Command, error) {
 	if len(args) < 2 {
-		return args, nil
+		return args, nil, nil
 	}
 	global := flagTable(app.Flags, true)
 	cmdName := findCommandName(app, global, args)
@@ -62,7 +65,7 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 				post = append(post, tok)
 				continue
 			}
-			return nil, unknownFlagError(name, global, cmdFlags, cmdName)
+			return nil, cmd, unknownFlagError(name, global, cmdFlags, cmdName)
 		}
 		dest := &post
 		if f.global {
@@ -89,7 +92,7 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 			break
 		}
 	}
-	return append(out, positional...), nil
+	return append(out, positional...), cmd, nil
 }
 
 // findCommandName is optparse's first pass: the first argument that is
@@ -299,68 +302,114 @@ func unknownFlagError(name string, global, cmd flagSet, cmdName string) error {
 // lookupFlag, for every flag of the root and of the command): 7 M
 // instructions, half of what `appcfg version` ran in user space. Each
 // wrapper embeds the flag urfave/cli made, so it has all of that flag's
-// methods (its String, which the help prints, runs on the flag itself);
-// only a type switch on urfave/cli's types must look through it
+// methods; only a type switch on urfave/cli's types must look through it
 // (baseFlag). urfave/cli's own switches are in its fish completion, which
-// tests TakesFile (no flag of appcfg sets it), and in its bash completion,
-// which appcfg does not enable.
+// tests TakesFile (no flag of appcfg sets it), in its bash completion,
+// which appcfg does not enable, and in the help's rendering of a flag
+// (keptNamesBool.GetDefaultText). The list is made on the first call:
+// a run asks the names of its own command's flags and the global ones,
+// not of the other commands'.
+//
+// String, which the help prints and urfave/cli's set-up calls for every
+// global flag (it files the flags of a category under their help line),
+// is urfave/cli's FlagStringer applied to the wrapper, which is what the
+// embedded flag's String does, through the kept names
+// (TestKeptFlagsPrintAsUrfave).
 type (
 	keptNamesBool struct {
 		*cli.BoolFlag
-		names []string
+		names keptNames
 	}
 	keptNamesString struct {
 		*cli.StringFlag
-		names []string
+		names keptNames
 	}
 	keptNamesStringSlice struct {
 		*cli.StringSliceFlag
-		names []string
+		names keptNames
 	}
 	keptNamesInt struct {
 		*cli.IntFlag
-		names []string
+		names keptNames
 	}
 	keptNamesFloat64 struct {
 		*cli.Float64Flag
-		names []string
+		names keptNames
 	}
 	keptNamesDuration struct {
 		*cli.DurationFlag
-		names []string
+		names keptNames
 	}
 	keptNamesGeneric struct {
 		*cli.GenericFlag
-		names []string
+		names keptNames
 	}
 )
 
-func (f *keptNamesBool) Names() []string        { return f.names }
-func (f *keptNamesString) Names() []string      { return f.names }
-func (f *keptNamesStringSlice) Names() []string { return f.names }
-func (f *keptNamesInt) Names() []string         { return f.names }
-func (f *keptNamesFloat64) Names() []string     { return f.names }
-func (f *keptNamesDuration) Names() []string    { return f.names }
-func (f *keptNamesGeneric) Names() []string     { return f.names }
+// keptNames is a flag's names, made on first use (plainNames).
+type keptNames struct {
+	once  sync.Once
+	names []string
+}
+
+func (k *keptNames) get(f cli.Flag, name string, aliases []string) []string {
+	k.once.Do(func() { k.names = plainNames(f, name, aliases) })
+	return k.names
+}
+
+func (f *keptNamesBool) Names() []string { return f.names.get(f.BoolFlag, f.Name, f.Aliases) }
+func (f *keptNamesString) Names() []string {
+	return f.names.get(f.StringFlag, f.Name, f.Aliases)
+}
+func (f *keptNamesStringSlice) Names() []string {
+	return f.names.get(f.StringSliceFlag, f.Name, f.Aliases)
+}
+func (f *keptNamesInt) Names() []string { return f.names.get(f.IntFlag, f.Name, f.Aliases) }
+func (f *keptNamesFloat64) Names() []string {
+	return f.names.get(f.Float64Flag, f.Name, f.Aliases)
+}
+func (f *keptNamesDuration) Names() []string {
+	return f.names.get(f.DurationFlag, f.Name, f.Aliases)
+}
+func (f *keptNamesGeneric) Names() []string {
+	return f.names.get(f.GenericFlag, f.Name, f.Aliases)
+}
+
+func (f *keptNamesBool) String() string        { return cli.FlagStringer(f) }
+func (f *keptNamesString) String() string      { return cli.FlagStringer(f) }
+func (f *keptNamesStringSlice) String() string { return cli.FlagStringer(f) }
+func (f *keptNamesInt) String() string         { return cli.FlagStringer(f) }
+func (f *keptNamesFloat64) String() string     { return cli.FlagStringer(f) }
+func (f *keptNamesDuration) String() string    { return cli.FlagStringer(f) }
+func (f *keptNamesGeneric) String() string     { return cli.FlagStringer(f) }
+
+// GetDefaultText honours DisableDefaultText, which urfave/cli's rendering
+// of a flag reads only from a *cli.BoolFlag itself.
+func (f *keptNamesBool) GetDefaultText() string {
+	if f.DisableDefaultText {
+		return ""
+	}
+	return f.BoolFlag.GetDefaultText()
+}
 
 // keepNames wraps each flag of flags in place (see keptNamesBool).
 func keepNames(flags []cli.Flag) {
 	for i, f := range flags {
 		switch f := f.(type) {
 		case *cli.BoolFlag:
-			flags[i] = &keptNamesBool{f, plainNames(f, f.Name, f.Aliases)}
+			flags[i] = &keptNamesBool{BoolFlag: f}
 		case *cli.StringFlag:
-			flags[i] = &keptNamesString{f, plainNames(f, f.Name, f.Aliases)}
+			flags[i] = &keptNamesString{StringFlag: f}
 		case *cli.StringSliceFlag:
-			flags[i] = &keptNamesStringSlice{f, plainNames(f, f.Name, f.Aliases)}
+			flags[i] = &keptNamesStringSlice{StringSliceFlag: f}
 		case *cli.IntFlag:
-			flags[i] = &keptNamesInt{f, plainNames(f, f.Name, f.Aliases)}
+			flags[i] = &keptNamesInt{IntFlag: f}
 		case *cli.Float64Flag:
-			flags[i] = &keptNamesFloat64{f, plainNames(f, f.Name, f.Aliases)}
+			flags[i] = &keptNamesFloat64{Float64Flag: f}
 		case *cli.DurationFlag:
-			flags[i] = &keptNamesDuration{f, plainNames(f, f.Name, f.Aliases)}
+			flags[i] = &keptNamesDuration{DurationFlag: f}
 		case *cli.GenericFlag:
-			flags[i] = &keptNamesGeneric{f, plainNames(f, f.Name, f.Aliases)}
+			flags[i] = &keptNamesGeneric{GenericFlag: f}
 		}
 	}
 }

@@ -63,6 +63,7 @@ func completionScript(app *cli.App, shell string) (string, error) {
 		}
 		return b.String(), nil
 	case "fish":
+		tidyAppHelp(app) // its descriptions are the flags' usage texts, as help prints them
 		s, err := app.ToFishCompletion()
 		if err != nil {
 			return "", fmt.Errorf("generating the fish completion: %w", err)

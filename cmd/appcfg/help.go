@@ -1,12 +1,78 @@
 package main
 
 import (
-	"github.com/appcfg/appcfg/internal/lazyre"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/appcfg/appcfg/internal/lazyre"
 )
+
+// The help texts are readied only on a run that may print one
+// (helpMayPrint): tidying every flag's usage and rendering the global
+// options into each command's help template cost every run of every
+// command 0.7 M instructions and, in a fresh process, 130 KB of heap (20
+// to 30 page faults), for text that only help prints. Nothing else reads
+// a flag's usage or default text but the fish completion (tidyAppHelp):
+// the option tables and the other completions read names.
+
+// prepareHelp readies app's help texts: each flag's default shown once
+// and the global options listed under each command's help.
+func prepareHelp(app *cli.App) {
+	tidyAppHelp(app)
+	cmdHelp := commandHelpTemplate(app.Flags)
+	for _, cmd := range app.Commands {
+		if cmd.CustomHelpTemplate == "" { // help topics (exit-codes) keep their own
+			cmd.CustomHelpTemplate = cmdHelp
+		}
+	}
+}
+
+// tidyAppHelp tidies the usage texts of every flag of app (tidyHelp); the
+// fish completion, which prints them, calls it too. Tidying twice changes
+// nothing.
+func tidyAppHelp(app *cli.App) {
+	tidyHelp(app.Flags)
+	for _, cmd := range app.Commands {
+		tidyHelp(cmd.Flags)
+	}
+}
+
+// helpMayPrint tells whether urfave/cli may print a help text on a run of
+// cmd (nil: no command, or its own help command) with args as
+// normalizeArgs left them: the help command, a help option, a command
+// with subcommands, a missing required option (urfave/cli then prints the
+// command's help) and the app's help for options alone. It may answer
+// true for a run that prints none (a directory named -h after --), never
+// false for one that prints help.
+func helpMayPrint(cmd *cli.Command, args []string) bool {
+	if cmd == nil || len(cmd.Subcommands) > 0 {
+		return true
+	}
+	for _, f := range cmd.Flags {
+		if r, ok := f.(cli.RequiredFlag); ok && r.IsRequired() {
+			return true
+		}
+	}
+	if cli.HelpFlag == nil {
+		return false
+	}
+	var helpNames []string
+	for _, a := range args[1:] {
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		if helpNames == nil {
+			helpNames = flagNames(cli.HelpFlag)
+		}
+		if name, _, _ := flagName(a); slices.Contains(helpNames, name) {
+			return true
+		}
+	}
+	return false
+}
 
 // usageDefault is a default written in a flag's usage text; the help
 // shows it once, in urfave/cli's "(default: …)" place.
@@ -17,7 +83,7 @@ var usageDefault = lazyre.New(`\s*\(default:? ([^()]*(\([^()]*\))?[^()]*)\)`)
 // print none.
 func tidyHelp(flags []cli.Flag) {
 	for _, f := range flags {
-		switch f := f.(type) {
+		switch f := baseFlag(f).(type) {
 		case *cli.BoolFlag:
 			f.DisableDefaultText = true
 			if mayHaveDefault(f.Usage) {

@@ -259,7 +259,7 @@ func TestNormalizeArgs(t *testing.T) {
 		{"update . -E A:b:c --module default,worker", "--env_variable A:b:c --module default,worker update ."},
 	}
 	for _, tt := range tests {
-		args, err := normalizeArgs(app, append([]string{"appcfg"}, strings.Fields(tt.in)...))
+		args, _, err := normalizeArgs(app, append([]string{"appcfg"}, strings.Fields(tt.in)...))
 		if err != nil {
 			t.Errorf("normalizeArgs(%q): %v", tt.in, err)
 			continue
