@@ -47,6 +47,8 @@ func runApp(ctx context.Context, app *cli.App, args []string, io stdio) (code in
 		f = requestedFormat(norm)
 		if helpMayPrint(cmd, norm) {
 			prepareHelp(app)
+		} else {
+			forgoHelp(app)
 		}
 		err = app.RunContext(ctx, norm)
 	}
