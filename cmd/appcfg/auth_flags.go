@@ -202,11 +202,39 @@ func allLoopback(location string) bool {
 	return true
 }
 
+// loopbackOnly reports whether every endpoint of a remote location is on
+// this machine: an appengine location whose endpoints are all loopback
+// fakes, or a datastore location whose endpoint is a loopback emulator.
+func loopbackOnly(location string) bool {
+	scheme, rest, _ := strings.Cut(location, ":")
+	switch scheme {
+	case "appengine":
+		return allLoopback(location)
+	case "datastore":
+		_, query, ok := strings.Cut(rest, "?")
+		if !ok {
+			return false
+		}
+		q, err := url.ParseQuery(query)
+		if err != nil || q.Get("endpoint") == "" {
+			return false
+		}
+		ep := q.Get("endpoint")
+		if !strings.Contains(ep, "://") {
+			ep = "http://" + ep // HOST:PORT, as DATASTORE_EMULATOR_HOST gives it
+		}
+		u, err := url.Parse(ep)
+		return err == nil && u.Host != "" && loopback.Host(u.Hostname())
+	}
+	return false
+}
+
 // authHTTPClient returns the client a remote backend uses. Credentials are
 // looked up only here, for a remote location: local deploys never touch
-// them. For a datastore location a missing credential leaves the client nil
-// (the emulator needs none); for appengine it is an error unless every
-// endpoint is a loopback fake.
+// them, nor do locations whose endpoints are all loopback fakes or a
+// loopback emulator unless the job configured one (loopbackOnly). For
+// a datastore location a missing credential leaves the client nil; for
+// appengine it is an error.
 func authHTTPClient(ctx context.Context, s authSettings, location string) (*http.Client, error) {
 	scheme, _, _ := strings.Cut(location, ":")
 	if scheme == "local" {
@@ -222,6 +250,23 @@ func authHTTPClient(ctx context.Context, s authSettings, location string) (*http
 		base = &auth.LoggingTransport{Base: base, W: s.errw}
 	}
 	opts := s.opts
+	flagsGiven := opts.AccessToken != "" || opts.RefreshToken != "" || opts.ServiceAccountJSON != "" ||
+		opts.AccessTokenFile != "" || opts.ImpersonateServiceAccount != ""
+	if !flagsGiven && os.Getenv("GOOGLE_APPLICATION_CREDENTIALS") == "" && loopbackOnly(location) {
+		// Local fakes and emulators need no credentials, and searching
+		// for them is not local: Application Default Credentials probe
+		// the GCE metadata server (a DNS lookup and a connect to
+		// 169.254.169.254, ~10 ms), a cached or gcloud login sends its
+		// refresh to Google, and at a terminal a browser sign-in would
+		// start. Google's client libraries skip credentials for an
+		// emulator the same way. What the job configured still applies:
+		// a credential flag, or GOOGLE_APPLICATION_CREDENTIALS (CI tests
+		// of workload identity run against loopback fakes).
+		if scheme == "appengine" {
+			return &http.Client{Transport: base}, nil
+		}
+		return nil, nil
+	}
 	switch s.cacheFile {
 	case "-":
 	case "":
@@ -231,8 +276,6 @@ func authHTTPClient(ctx context.Context, s authSettings, location string) (*http
 	default:
 		opts.CacheFile = s.cacheFile
 	}
-	flagsGiven := opts.AccessToken != "" || opts.RefreshToken != "" || opts.ServiceAccountJSON != "" ||
-		opts.AccessTokenFile != "" || opts.ImpersonateServiceAccount != ""
 	hc, desc, err := auth.Client(ctx, opts, base)
 	if err == nil {
 		if s.noisy {
@@ -242,9 +285,6 @@ func authHTTPClient(ctx context.Context, s authSettings, location string) (*http
 	}
 	if flagsGiven {
 		return nil, backend.Classify(err, backend.ErrDenied)
-	}
-	if scheme == "appengine" && allLoopback(location) {
-		return &http.Client{Transport: base}, nil
 	}
 	if scheme == "appengine" {
 		return nil, backend.Classify(err, backend.ErrDenied)

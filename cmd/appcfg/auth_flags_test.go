@@ -94,3 +94,69 @@ func TestAppengineSettingsFromAppFlags(t *testing.T) {
 		t.Errorf("settings %+v, want the app's --timeout 3m and --keep_previous_version", got)
 	}
 }
+
+// TestLoopbackLocationsLookForNoCredentials: deploying to loopback fakes
+// or a loopback emulator does not search for Google credentials. Before,
+// Application Default Credentials were searched first: on a machine with a
+// metadata server (here GCE_METADATA_HOST, a counting server; on others a
+// probe of 169.254.169.254) its token was fetched and sent to the fakes,
+// and a cached login was refreshed at Google. A credential the job
+// configured (a flag, GOOGLE_APPLICATION_CREDENTIALS) still applies.
+func TestLoopbackLocationsLookForNoCredentials(t *testing.T) {
+	metadataRequests := 0
+	metadata := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		metadataRequests++
+		w.Header().Set("Metadata-Flavor", "Google")
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"ya29.from-metadata","token_type":"Bearer","expires_in":3600}`)
+	}))
+	defer metadata.Close()
+	var sawAuth []string
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sawAuth = append(sawAuth, r.Header.Get("Authorization"))
+	}))
+	defer fake.Close()
+	dir := t.TempDir()
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+	t.Setenv("HOME", dir)
+	t.Setenv("CLOUDSDK_CONFIG", dir)
+	t.Setenv("GCE_METADATA_HOST", strings.TrimPrefix(metadata.URL, "http://"))
+
+	get := func(hc *http.Client) string {
+		t.Helper()
+		resp, err := hc.Get(fake.URL + "/v1/apps/p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return sawAuth[len(sawAuth)-1]
+	}
+	s := authSettings{cacheFile: "-"}
+	ctx := context.Background()
+	ae := "appengine://p?appengine=" + fake.URL + "&storage=" + fake.URL + "&logging=" + fake.URL + "&datastore=" + fake.URL
+	hc, err := authHTTPClient(ctx, s, ae)
+	if err != nil || hc == nil {
+		t.Fatalf("loopback appengine location: client %v, error %v", hc, err)
+	}
+	if got := get(hc); got != "" || metadataRequests != 0 {
+		t.Errorf("loopback fakes saw Authorization %q after %d metadata requests; want none", got, metadataRequests)
+	}
+	if hc, err := authHTTPClient(ctx, s, "datastore://p?endpoint="+strings.TrimPrefix(fake.URL, "http://")); hc != nil || err != nil || metadataRequests != 0 {
+		t.Errorf("loopback emulator: client %v, error %v, %d metadata requests; want none", hc, err, metadataRequests)
+	}
+
+	// What the job configured still applies.
+	flagged := authSettings{opts: auth.Options{AccessToken: "ya29.flag"}, cacheFile: "-"}
+	if hc, err = authHTTPClient(ctx, flagged, ae); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(hc); got != "Bearer ya29.flag" {
+		t.Errorf("with --oauth2_access_token the fake saw %q", got)
+	}
+	if !loopbackOnly("datastore://p?endpoint=127.0.0.1:8081") || !loopbackOnly("datastore://p?endpoint=http://[::1]:1") ||
+		loopbackOnly("datastore://p?endpoint=10.0.0.1:8081") || loopbackOnly("datastore://p") || loopbackOnly("local:/x") ||
+		loopbackOnly("appengine://p?appengine="+fake.URL) {
+		t.Error("loopbackOnly is wrong")
+	}
+}
