@@ -41,24 +41,22 @@ type prefetched struct {
 	// tx is the read-only transaction records were read in, kept open
 	// for LiveAsIs to finish its one consistent read in, on conn (a
 	// connection with a small page cache, see smallCache); records are
-	// the app's blobs as tx reads them, digest → size. All nil once
-	// used, or when the check failed.
+	// the app's blobs as tx reads them, in digest order, each ok when
+	// its file was found in place with its size. All nil once used, or
+	// when the check failed.
 	tx      *sql.Tx
 	conn    *smallCacheConn
-	records map[string]int64
+	records []blobCheck
 	// inPlace says which records' files were then in place with their
 	// size; nil when the check failed or was cut short.
 	inPlace *inPlace
 }
 
-// inPlace is what a Prefetch found of an app's blob files: each of
-// records (digest → size) in place with its size, but for those in lost.
-// It shares records with the snapshot LiveAsIs takes, which only reads
-// them, rather than a copy of 5,000 entries for the few (usually none)
-// found lost.
+// inPlace is what a Prefetch found of an app's blob files: those of its
+// records (in digest order) that are ok. It shares them with the snapshot
+// LiveAsIs takes, which only reads them.
 type inPlace struct {
-	records map[string]int64
-	lost    map[string]bool
+	records []blobCheck
 }
 
 // has reports whether the blob digest was found in place with size bytes
@@ -67,8 +65,8 @@ func (p *inPlace) has(digest string, size int64) bool {
 	if p == nil {
 		return false
 	}
-	got, ok := p.records[digest]
-	return ok && got == size && !p.lost[digest]
+	r := findRecord(p.records, digest)
+	return r != nil && r.ok && r.size == size
 }
 
 // Prefetch implements backend.Prefetcher: it reads which blobs app holds
@@ -136,14 +134,10 @@ func (b *Backend) Prefetch(ctx context.Context, app string) {
 			return
 		}
 		// One goroutine (this one): it runs beside the caller's own
-		// work, which has the other cores.
+		// work, which has the other cores. The records, in digest
+		// order, are grouped by directory as the stats want them.
+		b.checkGrouped(ctx, records, 1)
 		seen := &inPlace{records: records}
-		for _, d := range b.lostBlobs(ctx, records, nil, 1) {
-			if seen.lost == nil {
-				seen.lost = map[string]bool{}
-			}
-			seen.lost[d] = true
-		}
 		if ctx.Err() != nil {
 			endSnapshot(tx, conn)
 			return
@@ -205,7 +199,7 @@ func (b *Backend) takePrefetched(ctx context.Context, app string) *prefetched {
 // snapshot hands over, once, the check's open transaction and the
 // records read in it, with end, which the caller calls when done with the
 // transaction. A nil tx when there is none.
-func (f *prefetched) snapshot() (tx *sql.Tx, records map[string]int64, end func()) {
+func (f *prefetched) snapshot() (tx *sql.Tx, records []blobCheck, end func()) {
 	if f == nil {
 		return nil, nil, nil
 	}

@@ -380,24 +380,25 @@ func (b *Backend) LiveAsIs(ctx context.Context, spec backend.VersionSpec, promot
 		for i, f := range spec.Files {
 			digests[i] = f.SHA1
 		}
-		if records, err = recordedBlobs(ctx, tx, spec.App, digests); err != nil {
+		held, err := recordedBlobs(ctx, tx, spec.App, digests)
+		if err != nil {
 			return v, false, err
 		}
+		records = sortedRecords(held) // none seen in place: all stat'ed
 	}
 	// Every file's content recorded with its size, and its file in place:
-	// stat'ed by Prefetch, or now.
-	seen := pre.inPlaceSeen()
+	// stat'ed by Prefetch (the records it read say ok), or now.
 	unseen := make(map[string]int64)
 	for _, f := range spec.Files {
-		size, ok := records[f.SHA1]
-		if !ok || size != f.Size {
+		r := findRecord(records, f.SHA1)
+		if r == nil || r.size != f.Size {
 			return v, false, nil
 		}
-		if !seen.has(f.SHA1, size) {
+		if !r.ok {
 			if !isDigest(f.SHA1) {
 				return v, false, nil // a damaged record names no file
 			}
-			unseen[f.SHA1] = size
+			unseen[f.SHA1] = r.size
 		}
 	}
 	lost := b.lostBlobs(ctx, unseen, nil, statWorkers)
