@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command timecmd runs one command and prints how long it took, for the
 // benchmarks in bench/: "WALL USER SYS MAXRSS_KB", the times in seconds to
 // the microsecond, from the kernel's accounting of the child (wait4's
@@ -7,6 +9,9 @@
 // its own start to the time.
 //
 // Usage: timecmd [-o OUT] [-a FILE] CMD [ARGS...]
+//
+// It is built on unix systems only: the benchmarks it serves run there, and
+// a child's resource usage is wait4's.
 //
 // -o OUT sends the command's stdout to OUT, created (or truncated) inside
 // the timed span, as a shell's redirection would be; -a FILE appends the
@@ -96,5 +101,5 @@ func measure(argv []string, out string) (result, error) {
 		return result{}, errors.New("the system reports no resource usage of the command")
 	}
 	return result{wall: wall, user: time.Duration(syscall.TimevalToNsec(ru.Utime)),
-		sys: time.Duration(syscall.TimevalToNsec(ru.Stime)), maxRSSKiB: ru.Maxrss}, nil
+		sys: time.Duration(syscall.TimevalToNsec(ru.Stime)), maxRSSKiB: int64(ru.Maxrss)}, nil
 }
