@@ -18,6 +18,7 @@ import (
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/backend/appengine"
+	"github.com/appcfg/appcfg/backend/datastore"
 	"github.com/appcfg/appcfg/internal/auth"
 	"github.com/appcfg/appcfg/internal/loopback"
 )
@@ -211,20 +212,14 @@ func loopbackOnly(location string) bool {
 	case "appengine":
 		return allLoopback(location)
 	case "datastore":
-		_, query, ok := strings.Cut(rest, "?")
-		if !ok {
+		// The location's own parser reads the endpoint (HOST:PORT as
+		// DATASTORE_EMULATOR_HOST gives it, or a URL).
+		cfg, err := datastore.ParseConfig(rest)
+		if err != nil || cfg.Endpoint == datastore.DefaultEndpoint {
 			return false
 		}
-		q, err := url.ParseQuery(query)
-		if err != nil || q.Get("endpoint") == "" {
-			return false
-		}
-		ep := q.Get("endpoint")
-		if !strings.Contains(ep, "://") {
-			ep = "http://" + ep // HOST:PORT, as DATASTORE_EMULATOR_HOST gives it
-		}
-		u, err := url.Parse(ep)
-		return err == nil && u.Host != "" && loopback.Host(u.Hostname())
+		u, err := url.Parse(cfg.Endpoint)
+		return err == nil && loopback.Host(u.Hostname())
 	}
 	return false
 }
