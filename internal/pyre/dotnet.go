@@ -52,6 +52,10 @@ func toDotNet(p string, g *dotNetGroups) (string, string, error) {
 		start := len(out)
 		switch {
 		case c == '\\' && i+1 < len(p):
+			var uni string // the escape's Unicode meaning (dotNetUnicode), "" for none
+			if !ascii {
+				uni = dotNetUnicode(p[i+1], inClass)
+			}
 			switch {
 			case p[i+1] == 'Z' && !inClass:
 				out = append(out, `\z`...)
@@ -70,8 +74,8 @@ func toDotNet(p string, g *dotNetGroups) (string, string, error) {
 					out = append(out, dotNetASCII[p[i+1]][0]...)
 				}
 				i++
-			case !ascii && dotNetUnicode(p[i+1], inClass) != "":
-				out = append(out, dotNetUnicode(p[i+1], inClass)...)
+			case uni != "":
+				out = append(out, uni...)
 				i++
 			case p[i+1] == 'U' && i+10 <= len(p):
 				// .NET has no \UXXXXXXXX; translate checked the digits.
