@@ -28,6 +28,7 @@ type pyRegex struct {
 
 	once     sync.Once
 	compiled *pyre.Regexp
+	err      error
 }
 
 // newRegex is an SDK pattern, read by internal/pyre as every Python pattern
@@ -73,21 +74,18 @@ func (p *pyRegex) Match(s string) bool {
 	return p.regexp().MatchString(s)
 }
 
-// regexp compiles the pattern (class+ for a bounded one) once.
+// regexp compiles the pattern (class+ for a bounded one) once; a bad
+// pattern panics on every use, as lazyre's do.
 func (p *pyRegex) regexp() *pyre.Regexp {
 	p.once.Do(func() {
 		re := p.re
 		if p.hi > 0 {
 			re += "+"
 		}
-		c, err := pyre.Compile("^(?:"+re+")$", "", "")
-		if err != nil {
-			panic(fmt.Sprintf("appconfig: the SDK pattern %s: %v", p.shown(), err))
-		}
-		p.compiled = c
+		p.compiled, p.err = pyre.Compile("^(?:"+re+")$", "", "")
 	})
-	if p.compiled == nil {
-		panic(fmt.Sprintf("appconfig: the SDK pattern %s does not compile", p.shown()))
+	if p.err != nil {
+		panic(fmt.Sprintf("appconfig: the SDK pattern %s: %v", p.shown(), p.err))
 	}
 	return p.compiled
 }
