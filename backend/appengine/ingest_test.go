@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/appcfg/appcfg/appconfig/appconfigtest"
@@ -118,6 +119,11 @@ func TestIngestBlob(t *testing.T) {
 	}
 	if _, err := b.IngestBlob(ctx, "p", 5, bytes.NewReader([]byte("four"))); !errors.Is(err, backend.ErrDigestMismatch) {
 		t.Errorf("a content shorter than its size: %v, want ErrDigestMismatch", err)
+	}
+	// A read that fails names no digest it does not have yet.
+	if _, err := b.IngestBlob(ctx, "p", 4, iotest.ErrReader(errors.New("disk gone"))); err == nil ||
+		err.Error() != "reading the content: disk gone" {
+		t.Errorf("a failing read: %v, want \"reading the content: disk gone\"", err)
 	}
 	if uploads() != 1 {
 		t.Errorf("contents of the wrong size were sent: %d uploads, want 1", uploads())

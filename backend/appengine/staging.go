@@ -600,6 +600,10 @@ func (v *verifier) read(ctx context.Context, r io.Reader, buf []byte) (int, bool
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return n, true, nil
 	}
+	if v.digest == "" {
+		// IngestBlob: the digest is what the read is for.
+		return n, false, fmt.Errorf("reading the content: %w", err)
+	}
 	return n, false, fmt.Errorf("reading blob %s: %w", v.digest, err)
 }
 
