@@ -185,8 +185,8 @@ func (c *Cache) current(rel string, st Stat) (e entry, line int, ok bool) {
 }
 
 // keep stores e as what is known of rel, which Save then writes: the file's
-// line when e is line's unchanged, else a fresh entry; c.mu is held.
-// c.mu is held, under guard.
+// line when e is line's unchanged, else a fresh entry; c.mu is held,
+// under guard.
 func (c *Cache) keep(rel string, e entry, line int) {
 	if line >= 0 {
 		c.file.use(line)
