@@ -9,13 +9,8 @@ import (
 )
 
 func fillSys(s *Stat, fi fs.FileInfo) {
-	if id, ok := fi.(Identified); ok {
-		_, s.Inode, s.CTime = id.Identity()
-		return
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		s.Inode = uint64(st.Ino)
-		s.CTime = ctimeNanos(st)
+	if _, ino, ctime, ok := identity(fi); ok {
+		s.Inode, s.CTime = ino, ctime
 	}
 }
 
@@ -24,22 +19,23 @@ func fillSys(s *Stat, fi fs.FileInfo) {
 // (skipfiles) and so builds its own FileInfo, which os.SameFile does not
 // recognise.
 func sameFile(a, b fs.FileInfo) bool {
-	if da, ia, ok := identity(a); ok {
-		if db, ib, ok := identity(b); ok {
+	if da, ia, _, ok := identity(a); ok {
+		if db, ib, _, ok := identity(b); ok {
 			return da == db && ia == ib
 		}
 	}
 	return os.SameFile(a, b)
 }
 
-// identity is a file's device and inode, from either kind of FileInfo.
-func identity(fi fs.FileInfo) (dev, ino uint64, ok bool) {
+// identity is a file's device and inode numbers and change time, from
+// either kind of FileInfo.
+func identity(fi fs.FileInfo) (dev, ino uint64, ctime int64, ok bool) {
 	if id, ok := fi.(Identified); ok {
-		dev, ino, _ = id.Identity()
-		return dev, ino, true
+		dev, ino, ctime = id.Identity()
+		return dev, ino, ctime, true
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return uint64(st.Dev), uint64(st.Ino), true
+		return uint64(st.Dev), uint64(st.Ino), ctimeNanos(st), true
 	}
-	return 0, 0, false
+	return 0, 0, 0, false
 }
