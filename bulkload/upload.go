@@ -735,7 +735,7 @@ func (u *uploader) send(ctx context.Context, group []converted) error {
 			eb.Release()
 		}
 		for _, c := range group {
-			if c.enc == nil {
+			if u.enc == nil { // else encode handed the maps back already
 				u.recycle(c.ents)
 			}
 			if err := u.db.finish(ctx, c.id, c.okRecs, c.fails); err != nil {
