@@ -71,35 +71,18 @@ func TestIngestedBlobDurableBeforeRename(t *testing.T) {
 	b := openAt(t, t.TempDir())
 	data := []byte("ingested, durable before it is named\n")
 	d := sha1hex(data)
-	var steps []string
-	b.onStep = func(step string) {
-		inPlace := b.fileInPlace(d, int64(len(data)))
-		recorded, err := recordedBlobs(t.Context(), b.db, "app", []string{d})
-		if err != nil {
-			t.Error(err)
-		}
-		if step == "sync files" && inPlace {
-			t.Errorf("the blob had its final name before its content was synced")
-		}
-		if (step == "rename "+d || step == "sync dirs") && !inPlace {
-			t.Errorf("after %q the blob is not in place", step)
-		}
-		if len(recorded) > 0 && step != "commit" {
-			t.Errorf("the blob was recorded before step %q", step)
-		}
-		steps = append(steps, step)
-	}
+	steps := durableSteps(t, b, d, int64(len(data)))
 	if _, err := b.IngestBlob(t.Context(), "app", int64(len(data)), strings.NewReader(string(data))); err != nil {
 		t.Fatal(err)
 	}
-	if len(steps) != 0 {
-		t.Fatalf("IngestBlob alone took steps %v: its blob waits for SyncBlobs", steps)
+	if len(*steps) != 0 {
+		t.Fatalf("IngestBlob alone took steps %v: its blob waits for SyncBlobs", *steps)
 	}
 	if err := b.SyncBlobs(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"sync files", "rename " + d, "sync dirs", "commit"}; !slices.Equal(steps, want) {
-		t.Fatalf("steps %v, want %v", steps, want)
+	if want := []string{"sync files", "rename " + d, "sync dirs", "commit"}; !slices.Equal(*steps, want) {
+		t.Fatalf("steps %v, want %v", *steps, want)
 	}
 }
 

@@ -133,9 +133,31 @@ func TestBlobDurableBeforeRename(t *testing.T) {
 	b := openAt(t, dir)
 	data := []byte("durable before it is named\n")
 	d := sha1hex(data)
+	steps := durableSteps(t, b, d, int64(len(data)))
+	if err := b.PutBlob(t.Context(), "app", d, int64(len(data)), bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	if len(*steps) != 0 {
+		t.Fatalf("PutBlob alone took steps %v: its blob waits for SyncBlobs", *steps)
+	}
+	if err := b.SyncBlobs(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"sync files", "rename " + d, "sync dirs", "commit"}
+	if !slices.Equal(*steps, want) {
+		t.Fatalf("steps %v, want %v", *steps, want)
+	}
+}
+
+// durableSteps records the steps b takes to make blob d (of size bytes)
+// durable, checking at each the order TestBlobDurableBeforeRename pins:
+// not in place before its content is synced, in place from its rename on,
+// recorded only at the commit.
+func durableSteps(t *testing.T, b *Backend, d string, size int64) *[]string {
+	t.Helper()
 	var steps []string
 	b.onStep = func(step string) {
-		inPlace := b.fileInPlace(d, int64(len(data)))
+		inPlace := b.fileInPlace(d, size)
 		recorded, err := recordedBlobs(t.Context(), b.db, "app", []string{d})
 		if err != nil {
 			t.Error(err)
@@ -155,17 +177,5 @@ func TestBlobDurableBeforeRename(t *testing.T) {
 		}
 		steps = append(steps, step)
 	}
-	if err := b.PutBlob(t.Context(), "app", d, int64(len(data)), bytes.NewReader(data)); err != nil {
-		t.Fatal(err)
-	}
-	if len(steps) != 0 {
-		t.Fatalf("PutBlob alone took steps %v: its blob waits for SyncBlobs", steps)
-	}
-	if err := b.SyncBlobs(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"sync files", "rename " + d, "sync dirs", "commit"}
-	if !slices.Equal(steps, want) {
-		t.Fatalf("steps %v, want %v", steps, want)
-	}
+	return &steps
 }
