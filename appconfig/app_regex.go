@@ -82,7 +82,7 @@ func (p *pyRegex) regexp() *pyre.Regexp {
 		if p.hi > 0 {
 			re += "+"
 		}
-		p.compiled, p.err = pyre.Compile("^(?:"+re+")$", "", "")
+		p.compiled, p.err = pyre.Compile("^(?:"+re+")$", pyre.HoistGlobalFlags, "", "")
 	})
 	if p.err != nil {
 		panic(fmt.Sprintf("appconfig: the SDK pattern %s: %v", p.shown(), p.err))
@@ -254,14 +254,14 @@ func stripCRLF(s string) string {
 // SDK asks of skip_files and nobuild_files, and whether ls_files and update
 // can run it: one answer, from internal/pyre, for validate and deploy.
 func pyRegexCompiles(re string) error {
-	_, err := pyre.Compile(re, `\A(?:`, `)`)
+	_, err := pyre.Compile(re, pyre.HoistGlobalFlags, `\A(?:`, `)`)
 	return err
 }
 
 // pyRegexInexact says how appcfg's matching of re differs from Python's
 // (internal/pyre's Inexact), "" when it does not or re does not compile.
 func pyRegexInexact(re string) string {
-	c, err := pyre.Compile(re, `\A(?:`, `)`)
+	c, err := pyre.Compile(re, pyre.HoistGlobalFlags, `\A(?:`, `)`)
 	if err != nil {
 		return ""
 	}

@@ -313,8 +313,8 @@ func buildCatalogue() map[string]any {
 	add(unary("base64.b64decode", func(v any) (any, error) { return b64(base64.StdEncoding, v) }))
 	add(unary("base64.urlsafe_b64decode", func(v any) (any, error) { return b64(base64.URLEncoding, v) }))
 	// re flags.
-	for name, f := range map[string]int64{"IGNORECASE": reI, "I": reI, "MULTILINE": reM, "M": reM, "DOTALL": reS, "S": reS, "UNICODE": 0, "U": 0} {
-		c["re."+name] = f
+	for name, f := range map[string]pyre.Flags{"IGNORECASE": pyre.IgnoreCase, "I": pyre.IgnoreCase, "MULTILINE": pyre.Multiline, "M": pyre.Multiline, "DOTALL": pyre.DotAll, "S": pyre.DotAll, "UNICODE": pyre.Unicode, "U": pyre.Unicode} {
+		c["re."+name] = int64(f)
 	}
 	// transform.
 	c["transform.CURRENT_PROPERTY"] = currentProperty{}
@@ -590,35 +590,17 @@ func buildCatalogue() map[string]any {
 	return c
 }
 
-// Python re flag values.
-const (
-	reI int64 = 2
-	reM int64 = 8
-	reS int64 = 16
-)
-
-// compilePython compiles a Python regular expression with re's flags
-// through internal/pyre, as every Python pattern is read. anchored gives
-// re.match's implicit anchor at the start.
+// compilePython compiles a Python regular expression with re.compile's
+// flags (the values Python gives re.IGNORECASE …) through internal/pyre,
+// as every Python pattern is read, and as Python 3 reads it: global
+// inline flags after the start are an error. anchored gives re.match's
+// implicit anchor at the start.
 func compilePython(pat string, flags int64, anchored bool) (*pyre.Regexp, error) {
-	prefix := ""
-	if flags&reI != 0 {
-		prefix += "i"
-	}
-	if flags&reM != 0 {
-		prefix += "m"
-	}
-	if flags&reS != 0 {
-		prefix += "s"
-	}
-	if prefix != "" {
-		prefix = "(?" + prefix + ")"
-	}
-	suffix := ""
+	prefix, suffix := "", ""
 	if anchored {
-		prefix, suffix = prefix+`\A(?:`, `)`
+		prefix, suffix = `\A(?:`, `)`
 	}
-	rx, err := pyre.Compile(pat, prefix, suffix)
+	rx, err := pyre.Compile(pat, pyre.Flags(flags)&^pyre.HoistGlobalFlags, prefix, suffix)
 	if err != nil {
 		return nil, fmt.Errorf("pattern %q: %w", pat, err)
 	}

@@ -11,14 +11,19 @@ import (
 	"github.com/appcfg/appcfg/backend"
 )
 
-func resolveT(t *testing.T, code string) *transformFn {
-	t.Helper()
-	cfg := &Config{aliases: map[string]string{
+// resolveConfig is a config whose python_preamble imports the modules
+// transform expressions name.
+func resolveConfig() *Config {
+	return &Config{aliases: map[string]string{
 		"transform": "google.appengine.ext.bulkload.transform",
 		"db":        "google.appengine.ext.db", "re": "re", "base64": "base64",
 		"datastore": "google.appengine.api.datastore",
 	}}
-	fn, err := cfg.resolve(code)
+}
+
+func resolveT(t *testing.T, code string) *transformFn {
+	t.Helper()
+	fn, err := resolveConfig().resolve(code)
 	if err != nil {
 		t.Fatalf("resolve(%s): %v", code, err)
 	}

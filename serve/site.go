@@ -141,7 +141,7 @@ type pattern = *pyre.Regexp
 // and ls_files read Python patterns, so requests are routed as App Engine
 // routes them.
 func pyRegex(re, prefix, suffix string) (pattern, error) {
-	c, err := pyre.Compile(re, prefix, suffix)
+	c, err := pyre.Compile(re, pyre.HoistGlobalFlags, prefix, suffix)
 	var ue *pyre.UnsupportedError
 	switch {
 	case errors.As(err, &ue):

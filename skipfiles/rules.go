@@ -120,7 +120,7 @@ func compileSkipFiles(patterns []string, source string, pos []Pos, flex bool) (*
 // compileMatcher compiles a Python pattern for re.match semantics
 // (anchored at the start only), through internal/pyre as every caller does.
 func compileMatcher(pattern string) (*pyre.Regexp, error) {
-	return pyre.Compile(pattern, `\A(?:`, `)`)
+	return pyre.Compile(pattern, pyre.HoistGlobalFlags, `\A(?:`, `)`)
 }
 
 func patternProblem(rule Rule, err error) Problem {

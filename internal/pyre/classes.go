@@ -52,6 +52,40 @@ func pyUnicodeClass(c byte, inClass bool, ranges func([]rune) string) string {
 	return "[^" + inside + "]"
 }
 
+// pyASCII is the one statement of Python's \d, \w and \s under the ASCII
+// flag, as ranges (pairs lo, hi): [\t\n\v\f\r ] is ASCII whitespace, \v
+// included.
+func pyASCII(c byte) []rune {
+	switch c {
+	case 'd':
+		return []rune{'0', '9'}
+	case 'w':
+		return []rune{'0', '9', 'A', 'Z', '_', '_', 'a', 'z'}
+	case 's':
+		return []rune{'\t', '\r', ' ', ' '}
+	}
+	return nil
+}
+
+// pyASCIIClass writes Python's ASCII \d, \D, \w, \W, \s or \S (c) for
+// RE2 or .NET, out of or in a class; ranges writes a set of ranges as the
+// inside of a class in the engine's syntax. "" for any other escape.
+func pyASCIIClass(c byte, inClass bool, ranges func([]rune) string) string {
+	lower := c | 0x20
+	set := pyASCII(lower)
+	switch {
+	case set == nil || strings.IndexByte("dDwWsS", c) < 0:
+		return ""
+	case c != lower && inClass:
+		return ranges(complementRanges(set))
+	case inClass:
+		return ranges(set)
+	case c != lower:
+		return "[^" + ranges(set) + "]"
+	}
+	return "[" + ranges(set) + "]"
+}
+
 // pyClass is pyUnicode's set for c (d, w or s) as sorted, disjoint ranges
 // (pairs lo, hi), its complement when negate.
 func pyClass(c byte, negate bool) []rune {
@@ -141,19 +175,24 @@ func dotNetRanges(rs []rune) string {
 	return string(out)
 }
 
-// dotNetUnicode is Python's Unicode \d, \w, \s (pyUnicodeClass), their
-// negations, \b and \B in .NET syntax, out of and in a class: .NET's own \w
-// takes combining marks and connector punctuation but not Nl or No
-// numbers, its \s leaves out U+001C-U+001F, and its \b follows its \w.
+// dotNetClass is Python's \d, \w, \s (pyUnicodeClass, or under the
+// ASCII flag pyASCIIClass), their negations, \b and \B in .NET syntax,
+// out of and in a class: .NET's own \w takes combining marks and
+// connector punctuation but not Nl or No numbers, its \s leaves out
+// U+001C-U+001F, its \b follows its \w, and it has no ASCII flag.
 // "" for any other escape.
-func dotNetUnicode(c byte, inClass bool) string {
+func dotNetClass(c byte, inClass, ascii bool) string {
+	class := pyUnicodeClass
+	if ascii {
+		class = pyASCIIClass
+	}
 	if c != 'b' && c != 'B' {
-		return pyUnicodeClass(c, inClass, dotNetRanges)
+		return class(c, inClass, dotNetRanges)
 	}
 	if inClass {
 		return "" // a backspace, copied as it is
 	}
-	word := pyUnicodeClass('w', false, dotNetRanges)
+	word := class('w', false, dotNetRanges)
 	if c == 'b' {
 		return `(?:(?<=` + word + `)(?!` + word + `)|(?<!` + word + `)(?=` + word + `))`
 	}

@@ -14,7 +14,7 @@ func TestLazyDFAAgreesWithRegexp(t *testing.T) {
 	alphabet := []rune("ab/.cxpyé~#\nAB")
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, p := range patterns {
-		pm, err := Compile(p, `\A(?:`, `)`)
+		pm, err := Compile(p, HoistGlobalFlags, `\A(?:`, `)`)
 		if err != nil || pm.dfa == nil && p != `\bx` {
 			t.Fatalf("%q: %v, or no DFA", p, err)
 		}
@@ -42,7 +42,7 @@ func TestLazyDFAAgreesWithRegexp(t *testing.T) {
 // TestLazyDFABudget: a pattern whose DFA would be huge falls back to regexp
 // once the state budget is spent, with the same answers.
 func TestLazyDFABudget(t *testing.T) {
-	pm, err := Compile(`.*a.{13}$`, `\A(?:`, `)`)
+	pm, err := Compile(`.*a.{13}$`, HoistGlobalFlags, `\A(?:`, `)`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,10 @@
 //
 // The dialect is Python 3.12's re, the Python gcloud 528 deploys with:
 // whatever it compiles compiles here, and what it refuses is refused but
-// for what older Pythons took (global flags after the start, hoisted).
+// for what older Pythons took when a caller asks for it (HoistGlobalFlags:
+// global flags after the start apply to the whole, as the App Engine
+// patterns, joined with "|", were read). re.compile's flags are Compile's
+// flags argument (Flags, with Python's values), never text in the pattern.
 // A pattern is translated to Go's RE2 syntax (Translate) where that is
 // exact; a match anchored at the start (Python's re.match, which skip_files
 // and every full match use) then runs on a lazily built DFA, a walk over

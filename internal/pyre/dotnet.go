@@ -8,20 +8,6 @@ import (
 	"unicode/utf8"
 )
 
-// Under the ASCII flag, .NET's Unicode classes are written out: \d, \w
-// and \s as Python's ASCII classes, in and out of a class, and \b, \B as
-// look-arounds on ASCII word characters (.NET has no (?a)).
-var dotNetASCII = map[byte][2]string{
-	'd': {`[0-9]`, `0-9`},
-	'D': {`[^0-9]`, "\\x00-\\x2f\\x3a-\U0010FFFF"},
-	'w': {`[0-9A-Za-z_]`, `0-9A-Za-z_`},
-	'W': {`[^0-9A-Za-z_]`, "\\x00-\\x2f\\x3a-\\x40\\x5b-\\x5e\\x60\\x7b-\U0010FFFF"},
-	's': {`[\t\n\v\f\r ]`, `\t\n\v\f\r `},
-	'S': {`[^\t\n\v\f\r ]`, "\\x00-\\x08\\x0e-\\x1f\\x21-\U0010FFFF"},
-	'b': {`(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))`, `\b`},
-	'B': {`(?:(?<=[0-9A-Za-z_])(?=[0-9A-Za-z_])|(?<![0-9A-Za-z_])(?![0-9A-Za-z_]))`, `\B`},
-}
-
 // asciiCaseNote says what appcfg does with (?a) and (?i) together in a
 // pattern the backtracking engine runs.
 const asciiCaseNote = "with the ASCII flag (?a) and IGNORECASE (?i) together Python folds the case of ASCII letters only; in a pattern only the backtracking engine runs (look-around, back-references …) appcfg folds case as Unicode does (k also matches U+212A KELVIN SIGN, é matches É)"
@@ -32,16 +18,20 @@ const asciiCaseNote = "with the ASCII flag (?a) and IGNORECASE (?i) together Pyt
 // \N{NAME} is the character, and a possessive quantifier (X*+, X++, X?+,
 // X{m,n}+, Python 3.11), which .NET lacks, is the atomic group it means,
 // (?>X*). The flags .NET does not know are applied here and dropped: u
-// (Unicode, already the meaning) and a (ASCII: dotNetASCII). Escapes and
-// character classes are otherwise copied as they are. The note is
-// Inexact's: the ASCII and IGNORECASE flags together are approximated.
-func toDotNet(p string, g *dotNetGroups) (string, string, error) {
+// (Unicode, already the meaning) and a (ASCII: dotNetClass). Escapes and
+// character classes are otherwise copied as they are. flags are
+// re.compile's: ASCII is applied here, HoistGlobalFlags lets global flags
+// stand anywhere, and the others are regexp2's options (compileDotNet).
+// The note is Inexact's: the ASCII and IGNORECASE flags together are
+// approximated.
+func toDotNet(p string, flags Flags, g *dotNetGroups) (string, string, error) {
 	var out []byte
 	var groups []int  // where each open group starts in out
 	var asciis []bool // the ASCII flag outside each open group
 	atom := -1        // where the last quantifiable item starts in out, -1 for none
-	ascii := globalASCII(p)
-	sawASCII, sawCase := ascii, false
+	lead := 0         // the length of out that holds global flags only
+	ascii := flags&ASCII != 0 || globalASCII(p)
+	sawASCII, sawCase := ascii, flags&IgnoreCase != 0
 	inClass := false
 	open := func(at int) {
 		groups = append(groups, at)
@@ -52,10 +42,7 @@ func toDotNet(p string, g *dotNetGroups) (string, string, error) {
 		start := len(out)
 		switch {
 		case c == '\\' && i+1 < len(p):
-			var uni string // the escape's Unicode meaning (dotNetUnicode), "" for none
-			if !ascii {
-				uni = dotNetUnicode(p[i+1], inClass)
-			}
+			cls := dotNetClass(p[i+1], inClass, ascii) // "" for none
 			switch {
 			case p[i+1] == 'Z' && !inClass:
 				out = append(out, `\z`...)
@@ -67,15 +54,8 @@ func toDotNet(p string, g *dotNetGroups) (string, string, error) {
 				}
 				out = appendDotNetRune(out, r)
 				i += len(namedEscapeText(p, i)) - 1
-			case ascii && dotNetASCII[p[i+1]] != [2]string{}:
-				if inClass {
-					out = append(out, dotNetASCII[p[i+1]][1]...)
-				} else {
-					out = append(out, dotNetASCII[p[i+1]][0]...)
-				}
-				i++
-			case uni != "":
-				out = append(out, uni...)
+			case cls != "":
+				out = append(out, cls...)
 				i++
 			case p[i+1] == 'U' && i+10 <= len(p):
 				// .NET has no \UXXXXXXXX; translate checked the digits.
@@ -167,9 +147,16 @@ func toDotNet(p string, g *dotNetGroups) (string, string, error) {
 				}
 				kept := strings.NewReplacer("a", "", "u", "").Replace(group)
 				if strings.HasSuffix(group, ")") { // global flags: no group opens
+					if flags&HoistGlobalFlags == 0 && len(out) > lead {
+						return "", "", globalFlagsError(i)
+					}
+					if on, _, _ := strings.Cut(group, "-"); strings.Contains(on, "x") {
+						flags |= Verbose
+					}
 					if kept != "(?)" && kept != "(?-)" {
 						out = append(out, kept...)
 					}
+					lead = len(out)
 					i += n - 1
 					continue
 				}
@@ -228,6 +215,11 @@ func toDotNet(p string, g *dotNetGroups) (string, string, error) {
 		}
 		atom = start
 		out = append(out, c)
+	}
+	if flags&Verbose != 0 {
+		// A "#" comment runs to the end of the line: the suffix after
+		// the pattern is not part of it.
+		out = append(out, '\n')
 	}
 	inexact := ""
 	if sawASCII && sawCase {

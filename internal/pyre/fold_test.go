@@ -80,7 +80,7 @@ print(json.dumps({"unicode": unicodedata.unidata_version, "casefix": bool(extra)
 			{`(?i)\U%08x`, false}, {`(?i)[\U%08x]`, false}, {`(?i)[^\U%08x]`, true}, {`(?i)[\U%08x0-1]`, false},
 		} {
 			p := fmt.Sprintf(form.pattern, c)
-			re, err := Compile(p, `^(?:`, `)$`)
+			re, err := Compile(p, 0, `^(?:`, `)$`)
 			if err != nil {
 				t.Fatalf("%s: %v", p, err)
 			}

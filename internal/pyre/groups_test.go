@@ -74,7 +74,7 @@ print(json.dumps(out))`
 		t.Fatalf("python gave %d answers for %d patterns", len(want), len(cases))
 	}
 	for i, c := range cases {
-		re, err := Compile(c.pattern, c.prefix, c.suffix)
+		re, err := Compile(c.pattern, HoistGlobalFlags, c.prefix, c.suffix)
 		if err != nil {
 			t.Errorf("%s%s%s: %v", c.prefix, c.pattern, c.suffix, err)
 			continue

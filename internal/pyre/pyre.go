@@ -34,18 +34,59 @@ type Regexp struct {
 	// names is the number of each named group of bt, numbered as
 	// Python numbers them (dotNetGroups).
 	names map[string]int
+	// newlineBT, for a pattern whose "$" re takes a final newline into
+	// the match (translation.finalNewline), finds in a subject that ends
+	// with one: the backtracking engine's "$" stops before it, as
+	// Python's does. Compiled on first use; nil when not needed.
+	newlineBT func() *regexp2.Regexp
 	// inexact says how matching differs from Python's, "" when it does not.
 	inexact string
 }
 
-// Compile compiles the Python pattern between prefix and suffix, which
-// are written in the syntax both engines read alike (`\A(?:` and `)` for
-// re.match, `^(?:` and `)$`, `(?i)`, `(?P<name>.*)`). The pattern's global
-// inline flags apply to the whole, as in Python. The error is Python's
-// refusal (a bad escape, an unbalanced group …), or an *UnsupportedError
-// (wrapped) for a construct neither engine can run.
-func Compile(pattern, prefix, suffix string) (*Regexp, error) {
-	tr, err := translate(pattern, prefixFolds(prefix))
+// Flags are re.compile's flags, with the values Python gives them
+// (re.IGNORECASE is 2 …), so a flags argument a user wrote passes as it
+// is. Compile ignores the bits it does not name, as re.compile does.
+type Flags uint32
+
+const (
+	IgnoreCase Flags = 2   // re.I
+	Locale     Flags = 4   // re.L: refused, as Python refuses it for a str pattern
+	Multiline  Flags = 8   // re.M
+	DotAll     Flags = 16  // re.S
+	Unicode    Flags = 32  // re.U: already the meaning of a str pattern
+	Verbose    Flags = 64  // re.X: run by the backtracking engine
+	ASCII      Flags = 256 // re.A
+	// HoistGlobalFlags is appcfg's, not Python's: inline global flags
+	// after the start of the pattern ("a|(?i)b") apply to the whole of
+	// it, as Python before 3.11 applied them (the 2.7 SDK's appcfg.py,
+	// which joins skip_files with "|"). Without it they are Python
+	// 3.11's error, "global flags not at the start of the expression".
+	HoistGlobalFlags Flags = 1 << 31
+)
+
+// check refuses the flag combinations re.compile refuses.
+func (f Flags) check() error {
+	switch {
+	case f&Locale != 0:
+		return errors.New("cannot use LOCALE flag with a str pattern")
+	case f&ASCII != 0 && f&Unicode != 0:
+		return errors.New("ASCII and UNICODE flags are incompatible")
+	}
+	return nil
+}
+
+// Compile compiles the Python pattern with re.compile's flags, between
+// prefix and suffix, which are written in the syntax both engines read
+// alike and hold no flags (`\A(?:` and `)` for re.match, `^(?:` and `)$`,
+// `(?P<name>.*)`): the flags and the pattern's global inline flags apply
+// to the whole, as in Python. The error is Python's refusal (a bad
+// escape, an unbalanced group …), or an *UnsupportedError (wrapped) for
+// a construct neither engine can run.
+func Compile(pattern string, flags Flags, prefix, suffix string) (*Regexp, error) {
+	if err := flags.check(); err != nil {
+		return nil, err
+	}
+	tr, err := translate(pattern, flags)
 	if err == nil {
 		expr := tr.flags + prefix + tr.body + suffix
 		// Parsing finds every error regexp.Compile would.
@@ -56,9 +97,18 @@ func Compile(pattern, prefix, suffix string) (*Regexp, error) {
 		r := &Regexp{re: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) }), dfa: newLazyDFA(parsed)}
 		if tr.asciiOnly {
 			// Non-ASCII inputs run on bt, whose approximation applies.
-			if r.bt, r.names, r.inexact, err = compileDotNet(pattern, prefix, suffix); err != nil {
+			if r.bt, r.names, r.inexact, err = compileDotNet(pattern, flags, prefix, suffix); err != nil {
 				return nil, err
 			}
+		}
+		if tr.finalNewline && r.bt == nil {
+			r.newlineBT = sync.OnceValue(func() *regexp2.Regexp {
+				bt, _, _, err := compileDotNet(pattern, flags, prefix, suffix)
+				if err != nil {
+					return nil // re's answer, the newline taken, is the one left
+				}
+				return bt
+			})
 		}
 		return r, nil
 	}
@@ -66,7 +116,7 @@ func Compile(pattern, prefix, suffix string) (*Regexp, error) {
 	if !errors.As(err, &ue) {
 		return nil, err
 	}
-	bt, names, inexact, berr := compileDotNet(pattern, prefix, suffix)
+	bt, names, inexact, berr := compileDotNet(pattern, flags, prefix, suffix)
 	if berr != nil {
 		var derr dotNetError
 		if errors.As(berr, &derr) {
@@ -77,31 +127,40 @@ func Compile(pattern, prefix, suffix string) (*Regexp, error) {
 	return &Regexp{bt: bt, names: names, inexact: inexact}, nil
 }
 
-// prefixFolds reports whether prefix starts with global flags that set
-// IGNORECASE ("(?i)", "(?is)"), as re.IGNORECASE arrives.
-func prefixFolds(prefix string) bool {
-	flags, _, ok := strings.Cut(strings.TrimPrefix(prefix, "(?"), ")")
-	return ok && strings.HasPrefix(prefix, "(?") && strings.Trim(flags, "ims") == "" && strings.Contains(flags, "i")
-}
-
 // dotNetError is regexp2's refusal of a rewritten pattern.
 type dotNetError struct{ err error }
 
 func (e dotNetError) Error() string { return e.err.Error() }
 
+// dotNetOptions are regexp2's options for re.compile's flags; the ASCII
+// flag is toDotNet's to apply.
+var dotNetOptions = []struct {
+	flag Flags
+	opt  regexp2.RegexOptions
+}{
+	{IgnoreCase, regexp2.IgnoreCase}, {Multiline, regexp2.Multiline},
+	{DotAll, regexp2.Singleline}, {Verbose, regexp2.IgnorePatternWhitespace},
+}
+
 // compileDotNet compiles the pattern between prefix and suffix for the
 // backtracking engine, with Inexact's note.
 // Its groups are numbered as Python numbers them (dotNetGroups), in the
 // order prefix, pattern, suffix; names holds the named ones' numbers.
-func compileDotNet(pattern, prefix, suffix string) (bt *regexp2.Regexp, names map[string]int, inexact string, err error) {
+func compileDotNet(pattern string, flags Flags, prefix, suffix string) (bt *regexp2.Regexp, names map[string]int, inexact string, err error) {
 	var g dotNetGroups
-	pre, _, _ := toDotNet(prefix, &g)
-	body, inexact, err := toDotNet(pattern, &g)
+	pre, _, _ := toDotNet(prefix, HoistGlobalFlags, &g)
+	body, inexact, err := toDotNet(pattern, flags, &g)
 	if err != nil {
 		return nil, nil, "", err
 	}
-	suf, _, _ := toDotNet(suffix, &g)
-	bt, err = regexp2.Compile(pre+body+suf, regexp2.None)
+	suf, _, _ := toDotNet(suffix, HoistGlobalFlags, &g)
+	opts := regexp2.None
+	for _, o := range dotNetOptions {
+		if flags&o.flag != 0 {
+			opts |= o.opt
+		}
+	}
+	bt, err = regexp2.Compile(pre+body+suf, opts)
 	if err != nil {
 		return nil, nil, "", dotNetError{err}
 	}
@@ -138,36 +197,51 @@ func (r *Regexp) MatchString(s string) bool {
 	return r.re().MatchString(s)
 }
 
+// finder is the backtracking engine that finds in s, nil for re: bt
+// where it answers, and newlineBT for a subject ending in a newline.
+func (r *Regexp) finder(s string) *regexp2.Regexp {
+	switch {
+	case r.backtrack(s):
+		return r.bt
+	case r.newlineBT != nil && strings.HasSuffix(s, "\n"):
+		return r.newlineBT()
+	}
+	return nil
+}
+
 // FindStringSubmatch is regexp.Regexp's: the leftmost match and its groups
 // by number, "" for a group that took no part; nil when s does not match.
 func (r *Regexp) FindStringSubmatch(s string) []string {
-	if !r.backtrack(s) {
+	bt := r.finder(s)
+	if bt == nil {
 		return r.re().FindStringSubmatch(s)
 	}
-	m, err := r.bt.FindStringMatch(s)
+	m, err := bt.FindStringMatch(s)
 	if err != nil || m == nil {
 		return nil
 	}
-	return r.groups(m)
+	return groups(bt, m)
 }
 
 // FindAllStringSubmatch is regexp.Regexp's with n < 0: every successive
 // non-overlapping match, as Python's findall and finditer walk them.
 func (r *Regexp) FindAllStringSubmatch(s string, n int) [][]string {
-	if !r.backtrack(s) {
+	bt := r.finder(s)
+	if bt == nil {
 		return r.re().FindAllStringSubmatch(s, n)
 	}
 	var out [][]string
-	m, err := r.bt.FindStringMatch(s)
+	m, err := bt.FindStringMatch(s)
 	for err == nil && m != nil && (n < 0 || len(out) < n) {
-		out = append(out, r.groups(m))
-		m, err = r.bt.FindNextMatch(m)
+		out = append(out, groups(bt, m))
+		m, err = bt.FindNextMatch(m)
 	}
 	return out
 }
 
-func (r *Regexp) groups(m *regexp2.Match) []string {
-	nums := r.bt.GetGroupNumbers()
+// groups are m's groups by number, as Python numbers them.
+func groups(bt *regexp2.Regexp, m *regexp2.Match) []string {
+	nums := bt.GetGroupNumbers()
 	top := 0
 	for _, n := range nums {
 		top = max(top, n)

@@ -1,7 +1,11 @@
 package pyre
 
 import (
+	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/appcfg/appcfg/internal/sdktest"
 )
 
 func TestPythonConstructs(t *testing.T) {
@@ -20,7 +24,7 @@ func TestPythonConstructs(t *testing.T) {
 		{`[]a](?=b)`, "]b", true},
 	}
 	for _, tt := range tests {
-		re, err := Compile(tt.pattern, `\A(?:`, `)`)
+		re, err := Compile(tt.pattern, HoistGlobalFlags, `\A(?:`, `)`)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.pattern, err)
 		}
@@ -31,7 +35,7 @@ func TestPythonConstructs(t *testing.T) {
 }
 
 func TestSubmatch(t *testing.T) {
-	re, err := Compile(`/(?!api)(\w+)`, "^(?:", ")(?P<file>.*)$")
+	re, err := Compile(`/(?!api)(\w+)`, HoistGlobalFlags, "^(?:", ")(?P<file>.*)$")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +64,7 @@ func TestCompileVerdicts(t *testing.T) {
 		`\N{NO SUCH NAME}`: false, `\N`: false, `(?L)a`: false, `(?-a:a)`: false, `(?au:a)`: false,
 		`a*+b`: true, `a++?`: false, `(?a:\w)`: true, `\N{ESC}`: true,
 	} {
-		_, err := Compile(re, `\A(?:`, `)`)
+		_, err := Compile(re, 0, `\A(?:`, `)`)
 		if (err == nil) != ok {
 			t.Errorf("Compile(%q) = %v, Python compiles it: %v", re, err, ok)
 		}
@@ -77,7 +81,7 @@ func TestPossessiveIsAtomic(t *testing.T) {
 		{`a*+a`, "aaa", false}, {`a*a`, "aaa", true}, {`a*+b`, "aab", true}, {`(?:ab)++c`, "ababc", true},
 		{`(?>a|ab)c`, "abc", false}, {`(?:a|ab)c`, "abc", true}, {`\w++\.py\Z`, "x.py", true},
 	} {
-		re, err := Compile(tt.pattern, `\A(?:`, `)`)
+		re, err := Compile(tt.pattern, HoistGlobalFlags, `\A(?:`, `)`)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.pattern, err)
 		}
@@ -90,17 +94,73 @@ func TestPossessiveIsAtomic(t *testing.T) {
 	}
 }
 
-// TestASCIIFoldFromPrefix: re.IGNORECASE given as a "(?i)" prefix (the
-// bulkloader's flags) with an inline (?a) folds ASCII letters only, as
-// Python's re.compile("(?a)k", re.I) does.
-func TestASCIIFoldFromPrefix(t *testing.T) {
-	re, err := Compile(`(?a)k`, `(?i)\A(?:`, `)`)
-	if err != nil {
-		t.Fatal(err)
+// TestCompileFlagsAgainstPython: re.compile's flags, given to Compile
+// (as the bulkloader's transforms give them), mean what they mean to the
+// SDK's Python: re.match and re.finditer agree, on both engines (a
+// "(?=.)" in front makes a pattern a backtracking one); global inline
+// flags are taken at the start and refused after it, as Python 3.11
+// refuses them; and the flag combinations Python refuses are refused.
+// The ASCII and IGNORECASE flags together on the backtracking engine are
+// approximated, and Inexact must say so, whichever way they are given.
+func TestCompileFlagsAgainstPython(t *testing.T) {
+	python, _ := sdktest.Python(t)
+	var pats []pyPattern
+	for _, p := range []pyPattern{
+		{`\w+$`, Multiline}, {`\w+$`, 0}, {`^\w`, Multiline}, {`(?m)\w+$`, 0}, {`a$`, Multiline},
+		{`a.b`, DotAll}, {`a.b`, 0}, {`(?s)a.b`, 0}, {`ab`, IgnoreCase}, {`(?i)ab`, 0}, {`(?i)ab`, IgnoreCase},
+		{`(?-i:a)b`, IgnoreCase}, {`(?s)(?i)a.b`, 0}, {`(?#c)(?i)a`, 0}, {`(?i)(?#c)(?m)a$`, 0},
+		{`\w+`, ASCII}, {`[\W]+`, ASCII}, {`\d`, ASCII}, {`[\s]`, ASCII}, {`k`, ASCII | IgnoreCase},
+		{`(?a)k`, IgnoreCase}, {`(?i)k`, ASCII}, {`[a-z]+`, ASCII | IgnoreCase}, {`i`, IgnoreCase},
+		{`\w`, Unicode}, {`a b # c`, Verbose}, {`\bfoo`, ASCII}, {`(a$)`, 0}, {`x(?P<n>.*)$`, 0},
+		// refused by Python
+		{`a(?i)b`, 0}, {`a(?i)b`, IgnoreCase}, {`|(?i)a`, 0}, {`(?:(?i)a)`, 0}, {`^(?i)a`, 0},
+		{`(?=.)(?i)a`, 0}, {`a\1(?i)`, 0}, {`\w`, ASCII | Unicode}, {`(?u)\w`, ASCII}, {`a`, Locale},
+	} {
+		pats = append(pats, p)
+		if p.Flags&Verbose == 0 {
+			pats = append(pats, pyPattern{"(?=.)" + p.Pattern, p.Flags})
+		}
 	}
-	for s, want := range map[string]bool{"k": true, "K": true, "\u212a": false} {
-		if got := re.MatchString(s); got != want {
-			t.Errorf("match %q = %v, want %v", s, got, want)
+	subjects := []string{
+		"ab", "AB", "aB", "a\nb", "A\nB", "ab\n\ncd", "ab\ncd", "a\n", "é", "éfoo", "foo", "k", "K", "\u212a",
+		"İ", "ı", "i", "I", "٣", "\u00a0", "\x1c", "a1_é", "ſ", "abc", "xyz", "xa\n",
+	}
+	want := pythonVerdicts(t, python, pats, subjects)
+	for i, p := range pats {
+		m, err := Compile(p.Pattern, p.Flags, `\A(?:`, `)`)
+		a, aerr := Compile(p.Pattern, p.Flags, "", "")
+		if want[i].Error != "" {
+			if err == nil || aerr == nil {
+				t.Errorf("%q, flags %d: Python refuses it (%s), we compile it", p.Pattern, p.Flags, want[i].Error)
+			}
+			continue
+		}
+		if err != nil || aerr != nil {
+			t.Errorf("%q, flags %d: Python compiles it, we refuse it: %v, %v", p.Pattern, p.Flags, err, aerr)
+			continue
+		}
+		folds := p.Flags&IgnoreCase != 0 || strings.Contains(p.Pattern, "i)")
+		ascii := p.Flags&ASCII != 0 || strings.Contains(p.Pattern, "(?a")
+		if wantNote := m.Backtracks() && folds && ascii; (m.Inexact() != "") != wantNote {
+			t.Errorf("%q, flags %d: Inexact() = %q, want a note: %v", p.Pattern, p.Flags, m.Inexact(), wantNote)
+		}
+		if m.Inexact() != "" {
+			continue
+		}
+		for j, s := range subjects {
+			if m.Backtracks() && folds && !isASCII(s) {
+				continue // .NET's folding, a documented approximation (README)
+			}
+			if got := m.MatchString(s); got != want[i].Match[j] {
+				t.Errorf("re.match(%q, %q, %d): Python %v, appcfg %v (backtracking: %v)", p.Pattern, s, p.Flags, want[i].Match[j], got, m.Backtracks())
+			}
+			var all []string
+			for _, g := range a.FindAllStringSubmatch(s, -1) {
+				all = append(all, g[0])
+			}
+			if fmt.Sprint(all) != fmt.Sprint(want[i].All[j]) {
+				t.Errorf("re.finditer(%q, %q, %d): Python %q, appcfg %q (backtracking: %v)", p.Pattern, s, p.Flags, want[i].All[j], all, a.Backtracks())
+			}
 		}
 	}
 }

@@ -61,7 +61,7 @@ func TestSDKPythonVerdicts(t *testing.T) {
 	compared := 0
 	inexact := map[string]bool{`(?ai)(?=.)k`: true}
 	for i, p := range patterns {
-		re, err := Compile(p, `\A(?:`, `)`)
+		re, err := Compile(p, 0, `\A(?:`, `)`)
 		if want[i].Error != "" {
 			if err == nil {
 				t.Errorf("%q: Python refuses it (%s), we compile it", p, want[i].Error)
@@ -90,17 +90,36 @@ func TestSDKPythonVerdicts(t *testing.T) {
 }
 
 // pyVerdict is Python's verdict on one pattern: the error re.compile
-// raised, else re.match's answer for each path.
+// raised, else re.match's answer for each path and what re.finditer
+// finds in it (each match's group 0).
 type pyVerdict struct {
-	Error string `json:"error"`
-	Match []bool `json:"match"`
+	Error string     `json:"error"`
+	Match []bool     `json:"match"`
+	All   [][]string `json:"all"`
+}
+
+// pyPattern is a pattern with re.compile's flags.
+type pyPattern struct {
+	Pattern string `json:"pattern"`
+	Flags   Flags  `json:"flags"`
 }
 
 // pythonMatches asks python's re for its verdict on each pattern, over
 // every path.
 func pythonMatches(t *testing.T, python string, patterns, paths []string) []pyVerdict {
 	t.Helper()
-	in, _ := json.Marshal(map[string][]string{"patterns": patterns, "paths": paths})
+	pats := make([]pyPattern, len(patterns))
+	for i, p := range patterns {
+		pats[i].Pattern = p
+	}
+	return pythonVerdicts(t, python, pats, paths)
+}
+
+// pythonVerdicts asks python's re for its verdict on each pattern with
+// its flags, over every path.
+func pythonVerdicts(t *testing.T, python string, patterns []pyPattern, paths []string) []pyVerdict {
+	t.Helper()
+	in, _ := json.Marshal(map[string]any{"patterns": patterns, "paths": paths})
 	script := `
 import json, re, sys, warnings
 warnings.simplefilter("ignore")
@@ -108,10 +127,11 @@ j = json.load(sys.stdin)
 out = []
 for p in j["patterns"]:
     try:
-        r = re.compile(p)
+        r = re.compile(p["pattern"], p["flags"])
     except Exception as e:  # re.error, or ValueError for (?a) with (?u)
         out.append({"error": str(e) or type(e).__name__}); continue
-    out.append({"match": [bool(r.match(s)) for s in j["paths"]]})
+    out.append({"match": [bool(r.match(s)) for s in j["paths"]],
+                "all": [[m.group(0) for m in r.finditer(s)] for s in j["paths"]]})
 print(json.dumps(out))`
 	var v []pyVerdict
 	out := runPython(t, python, script, in, &v)

@@ -26,13 +26,15 @@ func (e *UnsupportedError) Error() string {
 }
 
 // pyTranslator turns one Python pattern into Go syntax. Global inline flags
-// are collected and hoisted: Python before 3.11 (and the 2.7 SDK) applied
-// "(?i)" to the whole pattern wherever it appeared.
+// are collected and applied to the whole pattern: at its start, as Python
+// 3.11 takes them, or with hoist anywhere, as Python before 3.11 (and the
+// 2.7 SDK) applied "(?i)" wherever it appeared.
 type pyTranslator struct {
 	src    string
 	pos    int
 	out    strings.Builder
 	global map[rune]bool
+	hoist  bool // HoistGlobalFlags
 	// lastQuant is true right after a quantifier, so a following "+" (a
 	// possessive quantifier in Python 3.11+) is recognised.
 	lastQuant bool
@@ -62,7 +64,7 @@ const dollarMark = '\uE000'
 // ASCII word characters, so the result is exact for ASCII inputs only
 // (Compile runs other inputs on the backtracking engine).
 func Translate(pattern string) (string, error) {
-	tr, err := translate(pattern, false)
+	tr, err := translate(pattern, HoistGlobalFlags)
 	return tr.flags + tr.body, err
 }
 
@@ -75,16 +77,44 @@ type translation struct {
 	// (a Unicode \b or \B, which RE2 reads on ASCII word characters:
 	// Python's \b sees é as a word character, RE2's does not).
 	asciiOnly bool
+	// finalNewline: a "$" outside MULTILINE is written \n?$, which
+	// decides a match as Python's "$" does but takes a final newline into
+	// the matched text, where Python's stops before it.
+	finalNewline bool
 }
 
-// translate translates pattern; ic says the IGNORECASE flag is set from
-// outside (re.IGNORECASE, a "(?i)" prefix).
-func translate(pattern string, ic bool) (translation, error) {
-	t := &pyTranslator{src: pattern, global: map[rune]bool{}, ic: ic}
+// flagLetters are the inline spellings of re.compile's flags the
+// translator applies.
+var flagLetters = []struct {
+	flag   Flags
+	letter rune
+}{{IgnoreCase, 'i'}, {Multiline, 'm'}, {DotAll, 's'}, {ASCII, 'a'}, {Unicode, 'u'}}
+
+// newTranslator starts translating pattern under re.compile's flags.
+func newTranslator(pattern string, flags Flags) *pyTranslator {
+	t := &pyTranslator{src: pattern, global: map[rune]bool{}, hoist: flags&HoistGlobalFlags != 0}
+	for _, f := range flagLetters {
+		t.global[f.letter] = flags&f.flag != 0
+	}
+	t.ic, t.ascii = t.global['i'], t.global['a']
+	return t
+}
+
+// translate translates pattern under re.compile's flags.
+func translate(pattern string, flags Flags) (translation, error) {
+	if flags&Verbose != 0 {
+		return translation{}, &UnsupportedError{Pattern: pattern, Construct: "re.VERBOSE", What: "verbose flag"}
+	}
+	t := newTranslator(pattern, flags)
 	err := t.run()
-	if err == nil && (t.global['a'] || t.global['i'] && !ic) {
+	if err == nil && (t.global['a'] && flags&ASCII == 0 || t.global['i'] && flags&IgnoreCase == 0) {
 		// Global flags apply to the whole pattern, also before them.
-		t = &pyTranslator{src: pattern, global: map[rune]bool{}, ascii: t.global['a'], ic: ic || t.global['i']}
+		for _, f := range flagLetters {
+			if t.global[f.letter] {
+				flags |= f.flag
+			}
+		}
+		t = newTranslator(pattern, flags)
 		err = t.run()
 	}
 	if err == nil && t.global['a'] && t.global['u'] {
@@ -98,6 +128,8 @@ func translate(pattern string, ic bool) (translation, error) {
 	dollar := `(?:\n?$)`
 	if t.global['m'] {
 		dollar = "$"
+	} else {
+		tr.finalNewline = strings.ContainsRune(body, dollarMark)
 	}
 	body = strings.ReplaceAll(body, string(dollarMark), dollar)
 	var fl strings.Builder
@@ -339,6 +371,9 @@ func (t *pyTranslator) flags(start int) error {
 		if neg {
 			return fmt.Errorf("missing : after inline flags at offset %d", start)
 		}
+		if !t.hoist && t.out.Len() > 0 {
+			return globalFlagsError(start)
+		}
 		for _, f := range on.String() {
 			t.global[f] = true
 		}
@@ -370,6 +405,13 @@ func (t *pyTranslator) flags(start int) error {
 	t.out.WriteByte(':')
 	t.pos = i + 1
 	return nil
+}
+
+// globalFlagsError is Python 3.11's refusal of global inline flags
+// ("(?i)") at offset start, after the start of the pattern: after
+// anything but other global flags and comments.
+func globalFlagsError(start int) error {
+	return fmt.Errorf("global flags not at the start of the expression at position %d", start)
 }
 
 // brace handles "{": a repetition when it is one, else a literal, as in
@@ -460,17 +502,6 @@ func (t *pyTranslator) class() error {
 	return fmt.Errorf("unterminated character set at offset %d", start)
 }
 
-// Under the ASCII flag \d, \w and \s are Python's ASCII classes, in and
-// out of a class ([\t\n\v\f\r ] is ASCII whitespace, \v included).
-var asciiClasses = map[byte][2]string{
-	'd': {`[0-9]`, `0-9`},
-	'D': {`[^0-9]`, `\x00-\x2f\x3a-\x{10ffff}`},
-	'w': {`[0-9A-Za-z_]`, `0-9A-Za-z_`},
-	'W': {`[^0-9A-Za-z_]`, `\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x{10ffff}`},
-	's': {`[\t\n\v\f\r ]`, `\t\n\v\f\r `},
-	'S': {`[^\t\n\v\f\r ]`, `\x00-\x08\x0e-\x1f\x21-\x{10ffff}`},
-}
-
 // namedEscapeText is the text of the \N{...} escape at start, as far as it
 // goes ("\N" or "\N{..." when unterminated).
 func namedEscapeText(p string, start int) string {
@@ -512,15 +543,11 @@ func (t *pyTranslator) escape(inClass bool) error {
 	}
 	c := t.src[t.pos+1]
 	t.pos += 2
-	if cls, ok := asciiClasses[c]; ok && t.ascii {
-		switch {
-		case inClass:
-			t.out.WriteString(cls[1])
-		case t.ic: // RE2's (?i) would add U+212A and U+017F to \w
-			t.out.WriteString("(?-i:" + cls[0] + ")")
-		default:
-			t.out.WriteString(cls[0])
+	if cls := pyASCIIClass(c, inClass, re2Ranges); cls != "" && t.ascii {
+		if t.ic && !inClass { // RE2's (?i) would add U+212A and U+017F to \w
+			cls = "(?-i:" + cls + ")"
 		}
+		t.out.WriteString(cls)
 		return nil
 	}
 	if cls := pyUnicodeClass(c, inClass, re2Ranges); cls != "" {

@@ -105,7 +105,7 @@ func TestPythonRegexOracle(t *testing.T) {
 	}
 	compared := 0
 	for i, p := range patterns {
-		pm, err := Compile(p, `\A(?:`, `)`)
+		pm, err := Compile(p, HoistGlobalFlags, `\A(?:`, `)`)
 		if want[i] == nil {
 			if err == nil {
 				t.Logf("%q: Python refuses it (a newer Python's rule), we compile it", p)

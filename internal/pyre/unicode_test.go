@@ -70,7 +70,7 @@ print(json.dumps(out))`
 	}
 	compared := 0
 	for i, p := range pats {
-		re, err := Compile(p.pattern, `\A(?:`, `)`)
+		re, err := Compile(p.pattern, 0, `\A(?:`, `)`)
 		if err != nil {
 			t.Errorf("%q: %v", p.pattern, err)
 			continue
