@@ -163,7 +163,7 @@ func TestGcloudListFilesForUpload(t *testing.T) {
 				}
 				got := make([]string, len(res.Files))
 				for i, f := range res.Files {
-					got[i] = f.Rel
+					got[i] = f.Path
 				}
 				if d := diffSets(got, want); d != "" {
 					t.Fatalf("%s with .gcloudignore %q: differs from gcloud:\n%s", r.name, r.ignore, d)

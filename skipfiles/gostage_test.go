@@ -33,7 +33,7 @@ func TestWalkGoModule(t *testing.T) {
 		t.Errorf("files %v, want %v", got, want)
 	}
 	if f := res.Files[0]; string(f.Data) != "web" || f.Size != 3 {
-		t.Errorf("%s = %q (size %d), want \"web\"", f.Rel, f.Data, f.Size)
+		t.Errorf("%s = %q (size %d), want \"web\"", f.Path, f.Data, f.Size)
 	}
 
 	// At the module root: "." and gcloud's default Go ignore rules.
@@ -44,11 +44,11 @@ func TestWalkGoModule(t *testing.T) {
 	}
 	found := false
 	for _, f := range res.Files {
-		if f.Rel == MainPackageFile {
+		if f.Path == MainPackageFile {
 			found = string(f.Data) == "."
 		}
-		if f.Rel == "a.exe" || f.Rel == ".git/HEAD" {
-			t.Errorf("%s uploaded; gcloud's default Go rules skip it", f.Rel)
+		if f.Path == "a.exe" || f.Path == ".git/HEAD" {
+			t.Errorf("%s uploaded; gcloud's default Go rules skip it", f.Path)
 		}
 	}
 	if !found {

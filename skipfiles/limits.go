@@ -56,7 +56,7 @@ func checkLimits(files []File, l Limits) []Problem {
 		var big []FileSize
 		for _, f := range files {
 			if f.Size > l.MaxFileSize {
-				big = append(big, FileSize{Path: f.Rel, Size: f.Size})
+				big = append(big, FileSize{Path: f.Path, Size: f.Size})
 			}
 		}
 		if len(big) > 0 {
@@ -77,7 +77,7 @@ func checkLimits(files []File, l Limits) []Problem {
 	}
 	all := make([]FileSize, len(files))
 	for i, f := range files {
-		all[i] = FileSize{Path: f.Rel, Size: f.Size}
+		all[i] = FileSize{Path: f.Path, Size: f.Size}
 	}
 	sortLargestFirst(all)
 	if len(all) > maxListed {

@@ -104,7 +104,7 @@ func TestOracleCorpusApps(t *testing.T) {
 		}
 		got := make([]string, len(res.Files))
 		for i, f := range res.Files {
-			got[i] = f.Rel
+			got[i] = f.Path
 		}
 		if res.Matcher.Mode() != Mode(ref.Mode) {
 			t.Errorf("%s: mode %q, SDK %q", root, res.Matcher.Mode(), ref.Mode)
@@ -196,7 +196,7 @@ func TestOracleGenerated(t *testing.T) {
 		}
 		got := make([]string, len(res.Files))
 		for j, f := range res.Files {
-			got[j] = f.Rel
+			got[j] = f.Path
 		}
 		// gcloud's FileIterator has no .py/.pyc rule; ours drops a .pyc
 		// listed beside its .py (skipped or not) for python27, with a

@@ -113,8 +113,8 @@ func (w *walker) checkHandlers() {
 
 func (w *walker) hasFile(rel string) bool {
 	files := w.res.Files
-	i := sort.Search(len(files), func(i int) bool { return files[i].Rel >= rel })
-	return i < len(files) && files[i].Rel == rel
+	i := sort.Search(len(files), func(i int) bool { return files[i].Path >= rel })
+	return i < len(files) && files[i].Path == rel
 }
 
 // invalidName returns the legacy error for a name the server refuses, "" if

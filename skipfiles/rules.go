@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/appcfg/appcfg/appconfig"
+	"github.com/appcfg/appcfg/internal/appfile"
 	"github.com/appcfg/appcfg/internal/pyre"
 )
 
@@ -29,31 +30,9 @@ const (
 	KindBuiltin          = "built-in check"
 )
 
-// Rule is one pattern that decided a path, with where it is written.
-type Rule struct {
-	Kind    string `json:"kind"`
-	File    string `json:"file,omitempty"` // "" for built-in defaults
-	Line    int    `json:"line,omitempty"`
-	Column  int    `json:"column,omitempty"`
-	Pattern string `json:"pattern"`
-	Negated bool   `json:"negated,omitempty"` // a "!" line, which re-includes
-}
-
-// String gives the rule as "file:line:col: kind 'pattern'", or without a
-// position for built-in defaults. The pattern is shown as written, not
-// Go-quoted, so a regular expression reads as in app.yaml.
-func (r Rule) String() string {
-	where := ""
-	switch {
-	case r.File != "" && r.Column > 0:
-		where = fmt.Sprintf("%s:%d:%d: ", r.File, r.Line, r.Column)
-	case r.File != "" && r.Line > 0:
-		where = fmt.Sprintf("%s:%d: ", r.File, r.Line)
-	case r.File != "":
-		where = r.File + ": "
-	}
-	return fmt.Sprintf("%s%s '%s'", where, r.Kind, r.Pattern)
-}
+// Rule is one pattern that decided a path, with where it is written
+// (the type is appfile's, which upload shares: see File).
+type Rule = appfile.Rule
 
 // regexRules is a compiled skip_files list: one joined regexp, as the SDK
 // matches, plus each item alone to tell which one matched. An empty list

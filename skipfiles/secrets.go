@@ -114,7 +114,7 @@ func rulesFor(rel string) contentRules {
 
 // needsScan tells whether a file's content is read at all.
 func needsScan(f File) bool {
-	return f.Size > 0 && !binaryExts[strings.ToLower(path.Ext(f.Rel))]
+	return f.Size > 0 && !binaryExts[strings.ToLower(path.Ext(f.Path))]
 }
 
 // checkSecrets stops the upload of files that hold credentials, saying
@@ -137,7 +137,7 @@ func (w *walker) checkSecrets(ctx context.Context) error {
 		var st hashcache.Stat
 		cached := cache != nil && f.Info != nil && f.Data == nil
 		if cached {
-			if st = hashcache.StatOf(f.Info); cache.Passed(f.Rel, st, tag) {
+			if st = hashcache.StatOf(f.Info); cache.Passed(f.Path, st, tag) {
 				continue
 			}
 		}
@@ -146,7 +146,7 @@ func (w *walker) checkSecrets(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			w.probs = append(w.probs, Problem{Kind: ProblemUnreadable, Path: f.Rel,
+			w.probs = append(w.probs, Problem{Kind: ProblemUnreadable, Path: f.Path,
 				Message: fmt.Sprintf("cannot read: %v", unwrapPath(err)), Hint: "fix its permissions, or skip it with a rule"})
 			continue
 		}
@@ -154,7 +154,7 @@ func (w *walker) checkSecrets(ctx context.Context) error {
 			if cached {
 				// Only a clean verdict is kept: a finding is told again on
 				// every run until the file changes or is skipped.
-				cache.Pass(f.Rel, st, tag)
+				cache.Pass(f.Path, st, tag)
 			}
 			continue
 		}
@@ -163,11 +163,11 @@ func (w *walker) checkSecrets(ctx context.Context) error {
 			msg = fmt.Sprintf("holds %s (line %d)", finding.What, finding.Line)
 		}
 		if finding.Warn && !w.opts.Strict {
-			w.rep.Warn(fmt.Sprintf("%s: %s; it is uploaded (--strict makes this an error)", f.Rel, msg))
+			w.rep.Warn(fmt.Sprintf("%s: %s; it is uploaded (--strict makes this an error)", f.Path, msg))
 			continue
 		}
-		secrets = append(secrets, Problem{Kind: ProblemSecret, Path: f.Rel,
-			Message: msg + " and would be uploaded", Hint: w.m.secretHint(f.Rel)})
+		secrets = append(secrets, Problem{Kind: ProblemSecret, Path: f.Path,
+			Message: msg + " and would be uploaded", Hint: w.m.secretHint(f.Path)})
 	}
 	w.probs = append(w.probs, collapseSecrets(secrets, w.res.Files)...)
 	return nil
@@ -206,7 +206,7 @@ func collapseSecrets(probs []Problem, files []File) []Problem {
 	}
 	size := make(map[string]int64, len(files))
 	for _, f := range files {
-		size[f.Rel] = f.Size
+		size[f.Path] = f.Size
 	}
 	rest := probs[maxSecretProblems:]
 	more := Problem{Kind: ProblemSecret,
@@ -224,13 +224,13 @@ func fileSecret(ctx context.Context, f File, scratch []byte) (*secretFinding, er
 	if f.Size == 0 {
 		return nil, nil
 	}
-	if what := secretByName(f.Rel); what != "" {
+	if what := secretByName(f.Path); what != "" {
 		return &secretFinding{What: what}, nil
 	}
 	if !needsScan(f) {
 		return nil, nil
 	}
-	found, err := scanSecrets(ctx, f, rulesFor(f.Rel), scratch)
+	found, err := scanSecrets(ctx, f, rulesFor(f.Path), scratch)
 	if err != nil || len(found) == 0 {
 		return nil, err
 	}

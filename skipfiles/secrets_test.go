@@ -227,7 +227,7 @@ func writeLabelled(t *testing.T) []labelledFile {
 			return err
 		}
 		out = append(out, labelledFile{label: label,
-			file: File{Rel: inLabel, Abs: abs, Size: info.Size(), Info: info}})
+			file: File{Path: inLabel, Abs: abs, Size: info.Size(), Info: info}})
 		return nil
 	})
 	if err != nil {
@@ -245,7 +245,7 @@ func TestSecretGuardLabelled(t *testing.T) {
 	for _, lf := range files {
 		f, err := fileSecret(context.Background(), lf.file, buf)
 		if err != nil {
-			t.Errorf("%s/%s: %v", lf.label, lf.file.Rel, err)
+			t.Errorf("%s/%s: %v", lf.label, lf.file.Path, err)
 			continue
 		}
 		switch lf.label {
@@ -254,20 +254,20 @@ func TestSecretGuardLabelled(t *testing.T) {
 			if f != nil && !f.Warn {
 				found++
 			} else {
-				t.Errorf("missed: positive/%s (%+v)", lf.file.Rel, f)
+				t.Errorf("missed: positive/%s (%+v)", lf.file.Path, f)
 			}
 		case "warning":
 			warns++
 			if f != nil && f.Warn {
 				warned++
 			} else {
-				t.Errorf("warning/%s: got %+v, want a warning", lf.file.Rel, f)
+				t.Errorf("warning/%s: got %+v, want a warning", lf.file.Path, f)
 			}
 		case "negative":
 			neg++
 			if f != nil {
 				alarms++
-				t.Errorf("false alarm: negative/%s: %s (line %d)", lf.file.Rel, f.What, f.Line)
+				t.Errorf("false alarm: negative/%s: %s (line %d)", lf.file.Path, f.What, f.Line)
 			}
 		default:
 			t.Fatalf("unknown label %s", lf.label)
@@ -307,7 +307,7 @@ func TestSecretGuardCorpus(t *testing.T) {
 				return err
 			}
 			rel, _ := filepath.Rel(root, p)
-			f := File{Rel: filepath.ToSlash(rel), Abs: p, Size: info.Size(), Info: info}
+			f := File{Path: filepath.ToSlash(rel), Abs: p, Size: info.Size(), Info: info}
 			nfiles++
 			size += info.Size()
 			got, err := fileSecret(context.Background(), f, buf)
@@ -316,7 +316,7 @@ func TestSecretGuardCorpus(t *testing.T) {
 			}
 			if got != nil && !got.Warn {
 				alarms++
-				t.Errorf("false alarm: %s/%s: %s (line %d)", app.Name(), f.Rel, got.What, got.Line)
+				t.Errorf("false alarm: %s/%s: %s (line %d)", app.Name(), f.Path, got.What, got.Line)
 			}
 			return nil
 		})
@@ -408,7 +408,7 @@ func TestScanFindsKeysAnywhereInBoundedMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 		info, _ := os.Stat(p)
-		f := File{Rel: filepath.Base(p), Abs: p, Size: info.Size(), Info: info}
+		f := File{Path: filepath.Base(p), Abs: p, Size: info.Size(), Info: info}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		got, err := fileSecret(context.Background(), f, buf)
@@ -433,7 +433,7 @@ func TestScanRefusesASwappedFile(t *testing.T) {
 	if err := os.Rename(filepath.Join(dir, "other.txt"), p); err != nil {
 		t.Fatal(err)
 	}
-	f := File{Rel: "notes.txt", Abs: p, Size: info.Size(), Info: info}
+	f := File{Path: "notes.txt", Abs: p, Size: info.Size(), Info: info}
 	if _, err := fileSecret(context.Background(), f, make([]byte, scanBufSize)); !errors.Is(err, hashcache.ErrChanged) {
 		t.Errorf("got %v, want ErrChanged", err)
 	}

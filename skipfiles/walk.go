@@ -14,8 +14,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
+	"github.com/appcfg/appcfg/internal/appfile"
 	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/internal/human"
@@ -102,32 +102,9 @@ func (nopReporter) Status(string) {}
 func (nopReporter) Warn(string)   {}
 func (nopReporter) Details() bool { return false }
 
-// File is one file of the upload set. It is kept small (88 bytes): the
-// upload set of 10,000 files is made at once, in fresh memory, whose
-// every page costs a fault (about 11 µs on a VM); so the modification
-// time is read from Info (ModTime) rather than kept a second time.
-type File struct {
-	Rel  string // slash-separated, relative to the app root
-	Abs  string // where to read it (through any symlink)
-	Size int64
-	// Rule is the "!" line that re-included the file, when one did.
-	Rule *Rule
-	// Info is the metadata the walk read (of the link's target for a
-	// symbolic link), so callers need not stat the file again.
-	Info fs.FileInfo
-	// Data is the content of a file the staging generates (Go's
-	// MainPackageFile), which has no Abs.
-	Data []byte
-}
-
-// ModTime is the file's modification time as the walk read it; zero for
-// a generated file.
-func (f *File) ModTime() time.Time {
-	if f.Info == nil {
-		return time.Time{}
-	}
-	return f.Info.ModTime()
-}
+// File is one file of the upload set. The type is appfile's, which
+// upload shares, so the walk's list is the deploy's: no copy of it.
+type File = appfile.File
 
 // Skip is a path left out of the upload set and why. A skipped directory
 // stands for everything below it.
@@ -352,9 +329,9 @@ func (r *Result) Explain(rel string) Decision {
 	}
 	d := r.Matcher.Explain(rel)
 	if d.Kept {
-		j := sort.Search(len(r.Files), func(i int) bool { return r.Files[i].Rel >= rel })
+		j := sort.Search(len(r.Files), func(i int) bool { return r.Files[i].Path >= rel })
 		switch {
-		case j < len(r.Files) && r.Files[j].Rel == rel:
+		case j < len(r.Files) && r.Files[j].Path == rel:
 		case r.isDir(rel):
 			r.explainDir(&d)
 		default:
@@ -373,7 +350,7 @@ func (r *Result) explainDir(d *Decision) {
 		prefix = ""
 	}
 	c := &DirContents{}
-	for i := sort.Search(len(r.Files), func(i int) bool { return r.Files[i].Rel >= prefix }); i < len(r.Files) && strings.HasPrefix(r.Files[i].Rel, prefix); i++ {
+	for i := sort.Search(len(r.Files), func(i int) bool { return r.Files[i].Path >= prefix }); i < len(r.Files) && strings.HasPrefix(r.Files[i].Path, prefix); i++ {
 		c.Uploaded++
 		c.Bytes += r.Files[i].Size
 	}
@@ -530,9 +507,9 @@ func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result,
 	}
 	if staged {
 		// Generated, so past the checks of what is on disk.
-		f := File{Rel: MainPackageFile, Data: []byte(mainPackage), Size: int64(len(mainPackage))}
-		i := sort.Search(len(w.res.Files), func(i int) bool { return w.res.Files[i].Rel >= f.Rel })
-		if i < len(w.res.Files) && w.res.Files[i].Rel == f.Rel {
+		f := File{Path: MainPackageFile, Data: []byte(mainPackage), Size: int64(len(mainPackage))}
+		i := sort.Search(len(w.res.Files), func(i int) bool { return w.res.Files[i].Path >= f.Path })
+		if i < len(w.res.Files) && w.res.Files[i].Path == f.Path {
 			w.res.TotalSize -= w.res.Files[i].Size
 			w.res.Files[i] = f // the stager writes over a file of that name
 		} else {
@@ -795,7 +772,7 @@ func (w *walker) files() []File {
 			if e.relAt == 0 {
 				abs, _ = paths.join(w.m.root, filepath.Separator, filepath.FromSlash(e.full))
 			}
-			files[from+i] = File{Rel: e.rel(), Abs: abs, Size: e.info.Size(), Rule: e.rule, Info: e.info}
+			files[from+i] = File{Path: e.rel(), Abs: abs, Size: e.info.Size(), Rule: e.rule, Info: e.info}
 		}
 	}
 	// Writing the set is mostly first touches of fresh pages (a fault a

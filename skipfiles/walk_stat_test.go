@@ -71,7 +71,7 @@ func TestWalkUnknownDirentType(t *testing.T) {
 	for i, f := range unknown.Files {
 		k := known.Files[i]
 		if f.Size != k.Size || f.Info.Mode() != k.Info.Mode() || !f.ModTime().Equal(k.ModTime()) || f.Abs != k.Abs {
-			t.Errorf("%s: %+v with unknown types, %+v with types", f.Rel, f, k)
+			t.Errorf("%s: %+v with unknown types, %+v with types", f.Path, f, k)
 		}
 	}
 	// Every entry of every directory read: 13 in all (app.yaml, main.py,
@@ -97,11 +97,11 @@ func TestWalkInfoIsTheListedFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		if hashcache.StatOf(f.Info) != hashcache.StatOf(st) || f.Info.Mode() != st.Mode() || f.Info.Name() != st.Name() || f.Info.IsDir() {
-			t.Errorf("%s: Info %v %v %v, the file is %v %v %v", f.Rel, f.Info.Mode(), f.Info.Size(), f.Info.ModTime(), st.Mode(), st.Size(), st.ModTime())
+			t.Errorf("%s: Info %v %v %v, the file is %v %v %v", f.Path, f.Info.Mode(), f.Info.Size(), f.Info.ModTime(), st.Mode(), st.Size(), st.ModTime())
 		}
 		r, err := hashcache.OpenListed(f.Abs, f.Info)
 		if err != nil {
-			t.Errorf("%s: opening the listed file: %v", f.Rel, err)
+			t.Errorf("%s: opening the listed file: %v", f.Path, err)
 			continue
 		}
 		r.Close()
@@ -109,13 +109,13 @@ func TestWalkInfoIsTheListedFile(t *testing.T) {
 	// Another file in its place is not the listed one (renamed over it,
 	// so that it cannot reuse the inode).
 	f := res.Files[len(res.Files)-1]
-	testtree.WriteFile(t, dir, f.Rel+".new", "replaced")
+	testtree.WriteFile(t, dir, f.Path+".new", "replaced")
 	if err := os.Rename(f.Abs+".new", f.Abs); err != nil {
 		t.Fatal(err)
 	}
 	if r, err := hashcache.OpenListed(f.Abs, f.Info); err == nil {
 		r.Close()
-		t.Errorf("%s: replaced, yet opened as the listed file", f.Rel)
+		t.Errorf("%s: replaced, yet opened as the listed file", f.Path)
 	}
 }
 
@@ -308,8 +308,8 @@ func TestWalkAsksForTheCacheOnce(t *testing.T) {
 	}
 	saved := hashcache.Open(path)
 	for _, f := range res.Files {
-		if got, want := saved.Passed(f.Rel, hashcache.StatOf(f.Info), secretVerdictTag()), f.Rel != "lib/.env"; got != want {
-			t.Errorf("%s: cached clean verdict %v, want %v", f.Rel, got, want)
+		if got, want := saved.Passed(f.Path, hashcache.StatOf(f.Info), secretVerdictTag()), f.Path != "lib/.env"; got != want {
+			t.Errorf("%s: cached clean verdict %v, want %v", f.Path, got, want)
 		}
 	}
 	again := hashcache.Open(path)
@@ -319,8 +319,8 @@ func TestWalkAsksForTheCacheOnce(t *testing.T) {
 		t.Fatalf("second walk: error %v; want the secret lib/.env", err)
 	}
 	for _, f := range res.Files {
-		if got, want := again.Passed(f.Rel, hashcache.StatOf(f.Info), secretVerdictTag()), f.Rel != "lib/.env"; got != want {
-			t.Errorf("second walk: %s: clean verdict %v, want %v", f.Rel, got, want)
+		if got, want := again.Passed(f.Path, hashcache.StatOf(f.Info), secretVerdictTag()), f.Path != "lib/.env"; got != want {
+			t.Errorf("second walk: %s: clean verdict %v, want %v", f.Path, got, want)
 		}
 	}
 	// A file changed since its verdict is read again: here it now holds
@@ -360,14 +360,14 @@ func TestWalkFillsLargeSetsInTwo(t *testing.T) {
 	}
 	for i, f := range res.Files {
 		var j int
-		if _, err := fmt.Sscanf(f.Rel[len("d0/"):], "f%05d.txt", &j); err != nil || f.Rel != fmt.Sprintf("d%d/f%05d.txt", j%3, j) {
-			t.Fatalf("file %d is %q", i, f.Rel)
+		if _, err := fmt.Sscanf(f.Path[len("d0/"):], "f%05d.txt", &j); err != nil || f.Path != fmt.Sprintf("d%d/f%05d.txt", j%3, j) {
+			t.Fatalf("file %d is %q", i, f.Path)
 		}
-		if i > 0 && res.Files[i-1].Rel >= f.Rel {
-			t.Errorf("%q after %q: not in path order", f.Rel, res.Files[i-1].Rel)
+		if i > 0 && res.Files[i-1].Path >= f.Path {
+			t.Errorf("%q after %q: not in path order", f.Path, res.Files[i-1].Path)
 		}
-		if f.Abs != filepath.Join(dir, filepath.FromSlash(f.Rel)) || f.Size != int64(j%50) || f.Info == nil || f.Info.Size() != f.Size || f.Info.Name() != filepath.Base(f.Abs) {
-			t.Errorf("%s: %+v", f.Rel, f)
+		if f.Abs != filepath.Join(dir, filepath.FromSlash(f.Path)) || f.Size != int64(j%50) || f.Info == nil || f.Info.Size() != f.Size || f.Info.Name() != filepath.Base(f.Abs) {
+			t.Errorf("%s: %+v", f.Path, f)
 		}
 	}
 }

@@ -22,7 +22,7 @@ func (r *recorder) Warn(m string)   { r.warn = append(r.warn, m) }
 func rels(res *Result) []string {
 	out := []string{}
 	for _, f := range res.Files {
-		out = append(out, f.Rel)
+		out = append(out, f.Path)
 	}
 	return out
 }
@@ -165,7 +165,7 @@ func TestWalkBacktrackingPattern(t *testing.T) {
 	}
 	var got []string
 	for _, f := range res.Files {
-		got = append(got, f.Rel)
+		got = append(got, f.Path)
 	}
 	if want := "lib/other.py main.py static/a.txt"; strings.Join(got, " ") != want {
 		t.Errorf("uploaded %q, want %q", got, want)
@@ -496,7 +496,7 @@ func TestWalkLinkSwappedWhileListing(t *testing.T) {
 	outInfo, _ := os.Stat(outside)
 	for _, f := range res.Files {
 		if os.SameFile(f.Info, outInfo) {
-			t.Fatalf("%s was listed as the file outside the app", f.Rel)
+			t.Fatalf("%s was listed as the file outside the app", f.Path)
 		}
 	}
 	var e *Error

@@ -10,26 +10,17 @@ import (
 	"os"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/internal/appfile"
 	"github.com/appcfg/appcfg/internal/crash"
 	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/internal/human"
 	"github.com/appcfg/appcfg/internal/progress"
 )
 
-// File is one file chosen for upload.
-type File struct {
-	Path     string // slash-separated, relative to the app root
-	Abs      string // where to read it (through any symbolic link)
-	Size     int64  // as seen when the file set was chosen
-	MimeType string // optional
-	// Info is the file's metadata from the walk that chose it, if kept:
-	// the stat cache then needs no second stat of every file, and hashing
-	// and sending refuse a path that no longer leads to that file.
-	Info fs.FileInfo
-	// Data is the content of a generated file (no Abs): it is hashed and
-	// sent from memory.
-	Data []byte
-}
+// File is one file chosen for upload: the type of package skipfiles'
+// walk, which chooses the set (a leaf both share, so the walk's list is
+// the deploy's, not copied into another of 5,000 files).
+type File = appfile.File
 
 // hashed is a File with its content digest: one of a deploy's distinct
 // contents. It points to the File in the deploy's list rather than copying
@@ -82,7 +73,7 @@ func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.
 	p := newStorePool(ctx, ing.syncer(), max(workers, 1))
 	for i := range files {
 		f := &files[i]
-		out.refs[i] = backend.FileRef{Path: f.Path, Size: f.Size, MimeType: f.MimeType}
+		out.refs[i] = backend.FileRef{Path: f.Path, Size: f.Size}
 		// A file the stat cache knows needs no read, so no worker: on an
 		// unchanged redeploy, starting one per file cost more than the
 		// lookups.

@@ -43,18 +43,14 @@ func swapLink(t *testing.T, link, target string) {
 	}
 }
 
-// walkedFiles walks app as update does and turns the result into an upload set.
+// walkedFiles walks app as update does: the walk's list is the upload set.
 func walkedFiles(t *testing.T, app string) []File {
 	t.Helper()
 	res, err := skipfiles.Walk(context.Background(), app, skipfiles.Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := make([]File, len(res.Files))
-	for i, f := range res.Files {
-		files[i] = File{Path: f.Rel, Abs: f.Abs, Size: f.Size, Info: f.Info}
-	}
-	return files
+	return res.Files
 }
 
 // A link swapped between the walk and the hashing must not make the deploy

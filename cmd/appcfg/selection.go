@@ -16,6 +16,26 @@ import (
 // returns the upload set. cache keeps the secret guard's verdicts; the
 // caller saves it.
 func selectUploadFiles(ctx context.Context, io stdio, g globals, sel selectionOptions, d *appDir, host backend.Properties, cache *hashcache.Cache) ([]upload.File, error) {
+	opts, err := uploadWalkOptions(g, sel, d, host, cache)
+	if err != nil {
+		return nil, err
+	}
+	res, err := skipfiles.Walk(ctx, d.dir, opts, lsReporter{io: io, verbose: g.verbosity >= 2})
+	if se := (*skipfiles.Error)(nil); errors.As(err, &se) && se.OnlyLimits() {
+		// The host's limits (10,000 files, 32 MB a file): exit status 5.
+		return nil, backend.Classify(err, backend.ErrLimit)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// The walk's list is the upload set itself (one type, appfile.File):
+	// a copy was 5,000 files' worth of fresh memory.
+	return res.Files, nil
+}
+
+// uploadWalkOptions are the walk's options for the upload set of d: the
+// selection ls_files shows, within the host's size limits.
+func uploadWalkOptions(g globals, sel selectionOptions, d *appDir, host backend.Properties, cache *hashcache.Cache) (skipfiles.Options, error) {
 	opts := skipFilesOptions(g, sel, d.app, d.appYAML)
 	if cache != nil {
 		opts.Cache = func() *hashcache.Cache { return cache }
@@ -31,23 +51,11 @@ func selectUploadFiles(ctx context.Context, io stdio, g globals, sel selectionOp
 		// appcfg.py 1.6's --max_size: a lower per-file limit than the host's.
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n <= 0 {
-			return nil, usagef("--max_size %q: give a size in bytes", s)
+			return opts, usagef("--max_size %q: give a size in bytes", s)
 		}
 		if opts.Limits.MaxFileSize <= 0 || n < opts.Limits.MaxFileSize {
 			opts.Limits.MaxFileSize = n
 		}
 	}
-	res, err := skipfiles.Walk(ctx, d.dir, opts, lsReporter{io: io, verbose: g.verbosity >= 2})
-	if se := (*skipfiles.Error)(nil); errors.As(err, &se) && se.OnlyLimits() {
-		// The host's limits (10,000 files, 32 MB a file): exit status 5.
-		return nil, backend.Classify(err, backend.ErrLimit)
-	}
-	if err != nil {
-		return nil, err
-	}
-	files := make([]upload.File, len(res.Files))
-	for i, f := range res.Files {
-		files[i] = upload.File{Path: f.Rel, Abs: f.Abs, Size: f.Size, Info: f.Info, Data: f.Data}
-	}
-	return files, nil
+	return opts, nil
 }
