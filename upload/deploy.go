@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
+	"math"
 	"sort"
 	"time"
 
@@ -477,13 +479,42 @@ func distinct(h *hashedSet) []hashed {
 }
 
 // countDistinct returns how many distinct contents files have: what an
-// unchanged redeploy reports, without distinct's list.
+// unchanged redeploy reports, without distinct's list. The digests seen
+// are kept as indices into files, in an open-addressing table of twice
+// as many slots: 64 KB for 5,000 files where a map of the digests took
+// 200 KB of fresh memory (53 page faults, 11 µs each on the benchmarks'
+// VM) and more CPU time than its inserts.
 func countDistinct(files []backend.FileRef) int {
-	seen := make(map[string]struct{}, len(files))
-	for _, f := range files {
-		seen[f.SHA1] = struct{}{}
+	if len(files) >= math.MaxInt32/2 {
+		seen := make(map[string]struct{}, len(files))
+		for _, f := range files {
+			seen[f.SHA1] = struct{}{}
+		}
+		return len(seen)
 	}
-	return len(seen)
+	size := 1
+	for size < 2*len(files) {
+		size <<= 1
+	}
+	mask := uint64(size - 1)
+	slots := make([]int32, size) // 1 + the index of a file with that digest; 0 for none
+	seed := maphash.MakeSeed()
+	n := 0
+	for i := range files {
+		d := files[i].SHA1
+		for h := maphash.String(seed, d) & mask; ; h = (h + 1) & mask {
+			j := slots[h]
+			if j == 0 {
+				slots[h] = int32(i + 1)
+				n++
+				break
+			}
+			if files[j-1].SHA1 == d {
+				break
+			}
+		}
+	}
+	return n
 }
 
 // missingChunk bounds one MissingBlobs request, so a huge app never makes

@@ -456,3 +456,34 @@ func TestUnchangedRedeployWritesNothing(t *testing.T) {
 		t.Fatalf("unchanged redeploy while another deploy holds the lock returned %v, want it refused", err)
 	}
 }
+
+// TestCountDistinct: countDistinct's table counts as a map of the digests
+// would, with no files, one content, all distinct, and a mix.
+func TestCountDistinct(t *testing.T) {
+	refs := func(digests ...string) []backend.FileRef {
+		out := make([]backend.FileRef, len(digests))
+		for i, d := range digests {
+			out[i] = backend.FileRef{Path: fmt.Sprint("f", i), SHA1: d}
+		}
+		return out
+	}
+	var mixed []string
+	for i := range 5000 {
+		mixed = append(mixed, fmt.Sprintf("%040x", (i*7919)%1237))
+	}
+	for _, tc := range []struct {
+		files []backend.FileRef
+		want  int
+	}{
+		{nil, 0},
+		{refs("a"), 1},
+		{refs("a", "a", "a"), 1},
+		{refs("", "a", "", "b"), 3},
+		{refs("a", "b", "c", "d", "e"), 5},
+		{refs(mixed...), 1237},
+	} {
+		if got := countDistinct(tc.files); got != tc.want {
+			t.Errorf("countDistinct of %d files = %d, want %d", len(tc.files), got, tc.want)
+		}
+	}
+}

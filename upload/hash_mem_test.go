@@ -107,7 +107,9 @@ func TestUnchangedBuildsOneList(t *testing.T) {
 	if err != nil || !res.Unchanged || res.Files != n || res.Blobs != n/2 || h.files != n {
 		t.Fatalf("Deploy = %+v, %v (the host saw %d files); want unchanged, %d files, %d contents", res, err, h.files, n, n/2)
 	}
-	if perFile := (after.TotalAlloc - before.TotalAlloc) / n; perFile > 170 {
-		t.Errorf("an unchanged redeploy of %d files allocated %d bytes a file, want at most 170", n, perFile)
+	// 108 bytes a file: counting the distinct contents in a map of their
+	// digests made it 153.
+	if perFile := (after.TotalAlloc - before.TotalAlloc) / n; perFile > 125 {
+		t.Errorf("an unchanged redeploy of %d files allocated %d bytes a file, want at most 125", n, perFile)
 	}
 }

@@ -2,8 +2,10 @@ package local
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -280,5 +282,49 @@ SELECT id, ?, ?, 0 FROM apps WHERE name = 'app'`, d, size); err != nil {
 	}
 	if perRecord := (after.TotalAlloc - before.TotalAlloc) / n; perRecord > 115 {
 		t.Errorf("Prefetch allocated %d bytes a record; want at most 115", perRecord)
+	}
+}
+
+// TestRecordIndexFindsAsTheSearch: indexRecords' lookups find what a
+// binary search of all the records finds, for digests held and not, at
+// the ends of the prefixes, and with a damaged record (no hex prefix),
+// which leaves the index unbuilt.
+func TestRecordIndexFindsAsTheSearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	digest := func() string {
+		var b [20]byte
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return hex.EncodeToString(b[:])
+	}
+	held := map[string]int64{
+		strings.Repeat("0", 40): 1, strings.Repeat("f", 40): 2,
+		"fff" + strings.Repeat("0", 37): 3, "000" + strings.Repeat("f", 37): 4,
+	}
+	for len(held) < 3000 {
+		held[digest()] = int64(len(held))
+	}
+	asked := []string{"", "0", "ff", "zzz", strings.Repeat("0", 39) + "1", strings.Repeat("f", 39) + "e"}
+	for d := range held {
+		asked = append(asked, d, d[:39]+"x", d[:20])
+	}
+	for range 3000 {
+		asked = append(asked, digest())
+	}
+	for _, damaged := range []bool{false, true} {
+		if damaged {
+			held["not a digest"] = 5
+		}
+		records := sortedRecords(held)
+		idx := indexRecords(records)
+		if (idx.at == nil) != damaged {
+			t.Fatalf("damaged %v: index built %v", damaged, idx.at != nil)
+		}
+		for _, d := range append(asked, "not a digest") {
+			if got, want := idx.find(d), findRecord(records, d); got != want {
+				t.Fatalf("damaged %v: find(%q) = %v, the binary search %v", damaged, d, got, want)
+			}
+		}
 	}
 }

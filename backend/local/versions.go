@@ -389,8 +389,9 @@ func (b *Backend) LiveAsIs(ctx context.Context, spec backend.VersionSpec, promot
 	// Every file's content recorded with its size, and its file in place:
 	// stat'ed by Prefetch (the records it read say ok), or now.
 	unseen := make(map[string]int64)
+	idx := indexRecords(records)
 	for _, f := range spec.Files {
-		r := findRecord(records, f.SHA1)
+		r := idx.find(f.SHA1)
 		if r == nil || r.size != f.Size {
 			return v, false, nil
 		}
