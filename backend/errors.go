@@ -16,6 +16,10 @@ var (
 	ErrVersionServing = errors.New("version still receives traffic")
 	ErrLockLost       = errors.New("deploy lock lost")
 	ErrLocked         = errors.New("locked by another deploy")
+	// ErrDamagedRecord: a record in the store is not one the store
+	// writes (a hand edit, a damaged page); the wrapping message names
+	// the record and says what to run (appcfg verify --repair).
+	ErrDamagedRecord = errors.New("a record in the store is damaged")
 
 	// Failure classes. A backend wraps one of these (with %w) around a
 	// host's answer so the command's exit status says what to do

@@ -213,11 +213,17 @@ func (s *Server) sendBlob(x *exchange, f backend.FileRef, modTime time.Time, sta
 	rc, err := s.cfg.Contents.OpenBlob(x.r.Context(), s.cfg.App, f.SHA1)
 	if err != nil {
 		x.logf(backend.Error, "Reading %s: %v", f.Path, err)
-		if errors.Is(err, backend.ErrNotFound) {
+		switch {
+		case errors.Is(err, backend.ErrNotFound):
 			s.plainError(x, http.StatusNotFound, "The content of "+f.Path+" is missing from the local store: run appcfg update for this version again, which sends what the store lacks.")
-			return
+		case errors.Is(err, backend.ErrDamagedRecord):
+			// Damage the store's owner must repair: printed, as damaged
+			// content is, not only logged.
+			s.cfg.OnError(fmt.Errorf("serving %s: %w", f.Path, err))
+			s.plainError(x, http.StatusInternalServerError, "The local store's record of the content of "+f.Path+" is damaged, so it is not sent: run appcfg verify --repair, then appcfg update for this version.")
+		default:
+			s.plainError(x, http.StatusInternalServerError, "The local store could not read "+f.Path+".")
 		}
-		s.plainError(x, http.StatusInternalServerError, "The local store could not read "+f.Path+".")
 		return
 	}
 	defer rc.Close()

@@ -3,6 +3,7 @@ package serve_test
 import (
 	"context"
 	"crypto/sha1"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -641,6 +642,48 @@ func TestDamagedBlobNotServed(t *testing.T) {
 	}
 	if r := f.do(t, http.MethodGet, "http://localhost/static/css/site.css", nil...); r.status != 200 {
 		t.Fatalf("a checked blob answered %d", r.status)
+	}
+}
+
+// A file whose blob record is damaged (its size made text by hand) is not
+// sent: the request gets a 500 saying the record is damaged and what to
+// run, not only that the store could not read it, and the error printed
+// and the request's log line name the record and the file.
+func TestDamagedRecordNotServed(t *testing.T) {
+	f := newFixture(t)
+	f.errorsExpected = true
+	var errs []error
+	f.srv, _ = serve.New(serve.Config{App: "shop", Versions: f.store, Contents: f.store, Logs: f.store,
+		Now: func() time.Time { return f.now }, OnError: func(err error) { errs = append(errs, err) }})
+	sum := sha1.Sum([]byte("body{}"))
+	digest := hex.EncodeToString(sum[:])
+	db, err := sql.Open("sqlite", filepath.Join(f.store.Root(), "appcfg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE blobs SET size = 'abc' WHERE sha1 = ?`, digest); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	r := f.do(t, http.MethodGet, "http://localhost/static/css/site.css")
+	if r.status != http.StatusInternalServerError || !strings.Contains(r.body, "damaged") || !strings.Contains(r.body, "appcfg verify --repair") {
+		t.Errorf("a file with a damaged record answered %d %q, want 500 saying the record is damaged and what to run", r.status, r.body)
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], backend.ErrDamagedRecord) || !strings.Contains(errs[0].Error(), digest) || !strings.Contains(errs[0].Error(), "static/css/site.css") {
+		t.Errorf("errors %v, want one damaged-record error naming the record %s and its file", errs, digest)
+	}
+	if err := f.srv.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	err = f.store.ReadLogs(t.Context(), backend.LogQuery{App: "shop", End: f.now.Add(time.Hour)}, func(l backend.RequestLog) error {
+		for _, a := range l.AppLogs {
+			lines = append(lines, a.Message)
+		}
+		return nil
+	})
+	if err != nil || len(lines) != 1 || !strings.Contains(lines[0], digest) || !strings.Contains(lines[0], "static/css/site.css") {
+		t.Errorf("log lines %q (%v), want one naming the record %s and its file", lines, err, digest)
 	}
 }
 

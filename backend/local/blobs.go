@@ -83,13 +83,26 @@ func recordDamage(digest, size any) (string, int64, string) {
 	return d, n, ""
 }
 
-// damagedRecord is the error for a damaged blob record of app that a
-// command other than verify runs into: what is wrong (recordDamage) and
-// what to run. Forgetting the record is the repair: the next update sends
-// the content again.
-func damagedRecord(app, damage string) error {
-	return fmt.Errorf("a blob record of app %s in the store is damaged: %s; run appcfg verify --repair, which forgets it, then run this command again", app, damage)
+// damagedRecord is the error for the damaged blob record of app for
+// digest that a command other than verify runs into: which record (its
+// digest when that is sound), what is wrong (recordDamage) and what to
+// run, as a backend.ErrDamagedRecord. Forgetting the record is the
+// repair: the next update sends the content again.
+func damagedRecord(app, digest, damage string) error {
+	record := "a blob record"
+	if isDigest(digest) {
+		record = "the blob record " + digest
+	}
+	return damagedRecordError(fmt.Sprintf("%s of app %s in the store is damaged: %s; run appcfg verify --repair, which forgets it, then run this command again", record, app, damage))
 }
+
+// damagedRecordError is damagedRecord's error: its message, and
+// backend.ErrDamagedRecord to errors.Is.
+type damagedRecordError string
+
+func (e damagedRecordError) Error() string { return string(e) }
+
+func (e damagedRecordError) Is(target error) bool { return target == backend.ErrDamagedRecord }
 
 // notHex marks, in hexValue, a byte that is no lowercase hex digit.
 const notHex = 0x80
@@ -401,10 +414,17 @@ func appBlobs(ctx context.Context, q queryer, app string, max int) ([]blobCheck,
 	var size int64
 	for rows.Next() {
 		if err := rows.Scan(&digest, &size); err != nil {
+			// A size that is no number: scanned again as it is held.
+			var held any
+			if rows.Scan(&digest, &held) == nil {
+				if _, _, damage := recordDamage(digest, held); damage != "" {
+					return nil, damagedRecord(app, digest, damage)
+				}
+			}
 			return nil, dbErr(ctx, "checking which files the store lacks", err)
 		}
 		if _, _, damage := recordDamage(digest, size); damage != "" {
-			return nil, damagedRecord(app, damage)
+			return nil, damagedRecord(app, digest, damage)
 		}
 		held = append(held, blobCheck{digest: digest, size: size})
 	}
@@ -442,7 +462,7 @@ func parseHeld(app, found string, want map[string]struct{}, n int) (map[string]i
 		n, err := strconv.ParseInt(size, 10, 64)
 		if err != nil || n < 0 {
 			_, _, damage := recordDamage(d, size)
-			return nil, damagedRecord(app, damage)
+			return nil, damagedRecord(app, d, damage)
 		}
 		held[d] = n
 	}

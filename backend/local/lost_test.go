@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/appcfg/appcfg/backend"
 )
 
 // blobFiles writes n blob files of various sizes (spread over the
@@ -128,6 +131,27 @@ SELECT app_id, '../../x', 1, stored FROM blobs LIMIT 1`); err != nil {
 	}
 	if got, err := appBlobs(ctx, b.db, "app", 10); err == nil || !strings.Contains(err.Error(), `its digest '../../x' is not 40 lowercase hex digits; run appcfg verify --repair`) {
 		t.Errorf("appBlobs with a damaged record = %v, %v; want an error naming it and the repair", got, err)
+	}
+}
+
+// TestAppBlobsDamagedSize: a record whose size is no number (a hand
+// edit, a damaged page) is a damaged record to Prefetch's read as to every
+// other (ErrDamagedRecord, naming the record and the repair), not a
+// failed read of the store.
+func TestAppBlobsDamagedSize(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	ctx := t.Context()
+	d := put(t, b, "app", []byte("one\n"))
+	if _, err := b.db.ExecContext(ctx, `UPDATE blobs SET size = 'abc' WHERE sha1 = ?`, d); err != nil {
+		t.Fatal(err)
+	}
+	got, err := appBlobs(ctx, b.db, "app", 10)
+	if err == nil || !strings.Contains(err.Error(), "its size 'abc' is not a number of bytes; run appcfg verify --repair") ||
+		!strings.Contains(err.Error(), d) || !errors.Is(err, backend.ErrDamagedRecord) {
+		t.Errorf("appBlobs with a record sized 'abc' = %v, %v; want the damaged-record error naming %s and the repair", got, err, d)
+	}
+	if _, err := b.OpenBlob(ctx, "app", d); !errors.Is(err, backend.ErrDamagedRecord) || !strings.Contains(err.Error(), d) {
+		t.Errorf("OpenBlob of a record sized 'abc': %v, want the damaged-record error naming it", err)
 	}
 }
 
