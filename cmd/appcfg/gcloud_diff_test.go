@@ -313,8 +313,13 @@ func (f *deployFake) serve(w http.ResponseWriter, r *http.Request) {
 	case p == "/storage/v1/b/"+fakeBucket:
 		reply(200, `{"name":"`+fakeBucket+`"}`)
 	case p == "/storage/v1/b/"+fakeBucket+"/o":
+		// The one object, when the listing's name range (what appcfg
+		// sends: startOffset inclusive, endOffset exclusive) holds it, as
+		// Cloud Storage answers; a range that misses it leaves appcfg to
+		// find it by name (below) or to upload the empty file gcloud did
+		// not (syn-basic's requirements.txt).
 		items := ""
-		if strings.HasPrefix(emptySHA1, r.URL.Query().Get("prefix")) {
+		if q := r.URL.Query(); emptySHA1 >= q.Get("startOffset") && (q.Get("endOffset") == "" || emptySHA1 < q.Get("endOffset")) {
 			items = emptyObject
 		}
 		reply(200, `{"items":[`+items+`]}`)
