@@ -769,7 +769,9 @@ func lowestFailures(fs []RowError) []RowError {
 // a successful PutEntities is done with them (see backend.Entities); after a
 // failure a store may still be reading them, so they are left to the GC.
 // The maps keep their properties: the next records overwrite them in place
-// (see Transformer.importInto), which allocates nothing.
+// (see Transformer.importInto), which allocates nothing. A batch without
+// maps (all its records failed) hands back nothing: an empty set would take
+// a slot of propMaps.
 func (u *uploader) recycle(ents []backend.Entity) {
 	if u.tr == nil {
 		return
@@ -779,6 +781,9 @@ func (u *uploader) recycle(ents []backend.Entity) {
 		if e.Properties != nil {
 			maps = append(maps, e.Properties)
 		}
+	}
+	if len(maps) == 0 {
+		return
 	}
 	select {
 	case u.propMaps <- maps:
