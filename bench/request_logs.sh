@@ -20,6 +20,20 @@
 # between 0.62, 0.75 and 0.83 on the same binaries.) Times are printed to
 # the millisecond and the ratio is of the medians' microseconds.
 #
+# The floor: what any program linking appcfg's libraries pays for the same
+# download, measured in the same rounds (bench/floor). Start-up alone is
+# timed for a hello-world Go program, f2 (a urfave/cli program linking the
+# design card's libraries: urfave/cli/v2, yaml.v3, doublestar/v4, x/oauth2,
+# progressbar/v3), f3 (f2 plus modernc.org/sqlite and net/http, which every
+# appcfg command links) and `appcfg version`. Then f2 and f3 run `copy`:
+# their start-up plus the download's least work (a new temporary file
+# beside the output, its blocks allocated at once, the store's lines file
+# copied into it by copy_file_range, renamed onto the output), no store
+# opened and nothing listed. cat's time over f3's copy is the best ratio
+# any build of appcfg reaches under a plain `go build` (the goal is
+# reachable only if that line is >= 0.8x); request_logs' time less f3's is
+# what appcfg adds to that floor.
+#
 # Usage: bench/request_logs.sh [N]
 # Needs: go, bc. ROUNDS=R repeats each measurement (default 7) and keeps
 # the median, interleaving the tools so both see the same machine load.
@@ -49,6 +63,10 @@ else
 	(cd "$repo" && go build -o "$work/genlogs" ./bench/genlogs)
 fi
 (cd "$repo" && go build -o "$work/timecmd" ./bench/timecmd)
+echo "building the floor programs (bench/floor)"
+(cd "$repo" && go build -o "$work/hello" ./bench/floor/hello &&
+	go build -o "$work/f2" ./bench/floor &&
+	go build -tags floorstore -o "$work/f3" ./bench/floor)
 
 for count in "$small" "$n"; do
 	echo "storing $count request logs in $work/store$count"
@@ -67,12 +85,29 @@ measure() {
 	"$work/timecmd" -a "$out" "$@"
 }
 ms() { printf '%.1f ms' "$(echo "$1 * 1000" | bc -l)"; }
+# The floor copies the store's lines file, which is the download's bytes
+# when the store holds one (checked below).
+lines_file=$(find "$work/store$n/logs" -name '*.lines')
+[ "$(echo "$lines_file" | wc -l)" = 1 ] || { echo "bench: expected one lines file in $work/store$n/logs: $lines_file" >&2; exit 1; }
 # One untimed download first, so the store's files are in the page cache as
 # the file cat copies is.
 "$work/appcfg" -q --backend "local:$work/store$n" request_logs -A bench -V v1 --num_days 0 "$work/warm.log"
 rm -f "$work/warm.log"
 : >"$work/t_small"; : >"$work/t_dl"; : >"$work/t_cat"; : >"$work/t_rec"
+: >"$work/t_hello"; : >"$work/t_f2"; : >"$work/t_f3"; : >"$work/t_ver"; : >"$work/t_f2copy"; : >"$work/t_f3copy"
 for _ in $(seq "$rounds"); do
+	# Start-ups are short and noisy: three of each a round.
+	for _ in 1 2 3; do
+		measure "$work/t_hello" -o /dev/null "$work/hello"
+		measure "$work/t_f2" -o /dev/null "$work/f2" version
+		measure "$work/t_f3" -o /dev/null "$work/f3" version
+		measure "$work/t_ver" -o /dev/null "$work/appcfg" version
+	done
+	measure "$work/t_f2copy" "$work/f2" copy "$lines_file" "$work/floor.log"
+	rm -f "$work/floor.log"
+	measure "$work/t_f3copy" "$work/f3" copy "$lines_file" "$work/floor.log"
+	cmp -s "$lines_file" "$work/floor.log" || { echo "bench: the floor's copy differs from $lines_file" >&2; exit 1; }
+	rm -f "$work/floor.log"
 	# Each tool writes a new file: replacing last round's output would add
 	# the freeing of 187 MB to one side only.
 	rm -f "$work/out$small.log" "$work/out$n.log"
@@ -83,6 +118,7 @@ for _ in $(seq "$rounds"); do
 	measure "$work/t_rec" "$work/appcfg" -q --backend "local:$work/store$n" request_logs -A bench -V v1 --num_days 0 --include_vhost "$work/vhost.log"
 	rm -f "$work/vhost.log"
 done
+cmp -s "$lines_file" "$work/out$n.log" || echo "bench: note: the download is not the lines file's bytes, so the floor's copy is not the same work" >&2
 lines=$(wc -l <"$work/out$n.log")
 bytes=$(stat -c %s "$work/out$n.log")
 dl=$(cut -d' ' -f1 "$work/t_dl" | median)
@@ -102,4 +138,17 @@ echo "cat (same size):    $(ms "$ct") wall, $(ms "$ct_cpu") CPU, $(printf %.0f "
 echo "throughput ratio:   $(printf %.2f "$(echo "$ct / $dl" | bc -l)")x cat (request_logs MB/s / cat MB/s, 1.0 = as fast, higher is faster; goal >= 0.8x)"
 echo "records path:       $(ms "$rec") wall, $(ms "$rec_cpu") CPU with --include_vhost (every record decoded and formatted), $(printf %.2f "$(echo "$ct / $rec" | bc -l)")x cat"
 echo "peak memory (RSS):  $((rss_small / 1024)) MB for $small records, $((rss / 1024)) MB for $n records"
+# wallcpu FILE: "W ms wall, C ms CPU" of FILE's medians.
+wallcpu() { echo "$(ms "$(cut -d' ' -f1 "$1" | median)") wall, $(ms "$(awk '{print $2 + $3}' "$1" | median)") CPU"; }
+f3c=$(cut -d' ' -f1 "$work/t_f3copy" | median)
+f2c=$(cut -d' ' -f1 "$work/t_f2copy" | median)
+echo "start-up floor (median of $((3 * rounds)) runs each, interleaved):"
+echo "  hello world (fmt):          $(wallcpu "$work/t_hello")"
+echo "  f2 (design card's libs):    $(wallcpu "$work/t_f2")"
+echo "  f3 (f2 + sqlite, net/http): $(wallcpu "$work/t_f3")"
+echo "  appcfg version:             $(wallcpu "$work/t_ver")"
+echo "floor copy (start-up + temp file, fallocate, copy_file_range of the lines file, rename; no store):"
+echo "  f2 copy:                    $(wallcpu "$work/t_f2copy"), $(printf %.2f "$(echo "$ct / $f2c" | bc -l)")x cat"
+echo "  f3 copy:                    $(wallcpu "$work/t_f3copy"), $(printf %.2f "$(echo "$ct / $f3c" | bc -l)")x cat: the best ratio a build of appcfg can reach"
+echo "  request_logs - f3 copy:     $(printf '%+.1f ms' "$(echo "($dl - $f3c) * 1000" | bc -l)") wall: appcfg's own (its start-up above f3's, the store, the listing)"
 echo "load average:       $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows the wall times)"
