@@ -407,3 +407,60 @@ func TestLogListingAllocations(t *testing.T) {
 		t.Errorf("%.1f allocations a chunk listed, want at most 10 (18 before the listing scanned into reused variables)", per)
 	}
 }
+
+// meta reads a listing's row as the driver hands it over: the lines are
+// copied only when all four lines columns are there and the file is a
+// plain name in the logs directory, the service and version come from the
+// row only where the query does not fix them, and a value of a type the
+// schema does not give is an error, not a zero.
+func TestChunkListingMeta(t *testing.T) {
+	row := func(file any, service, version any) chunkListing {
+		l := chunkListing{}
+		l.vals = [listingCols]any{int64(7), int64(100), int64(200), int64(1000), file, int64(4096), int64(512), int64(1), service, version}
+		return l
+	}
+	l := row("1-ab.lines", "default", "v1")
+	m, err := l.meta()
+	if err != nil || !m.hasLines || !m.wantedFormat || m.id != 7 || m.minTime != 100 || m.maxTime != 200 || m.count != 1000 ||
+		m.linesFile != "1-ab.lines" || m.linesOff != 4096 || m.linesLen != 512 || m.service != "default" || m.version != "v1" {
+		t.Errorf("meta = %+v, %v", m, err)
+	}
+	// Fixed by the query: the row holds neither.
+	l = row([]byte("1-ab.lines"), nil, nil)
+	l.row.service, l.row.version, l.fixedService, l.fixedVersion = "s", "v", true, true
+	if m, err := l.meta(); err != nil || m.service != "s" || m.version != "v" || !m.hasLines || m.linesFile != "1-ab.lines" {
+		t.Errorf("fixed service and version: meta = %+v, %v", m, err)
+	}
+	// The version fixed, the service not: the service is the row's ninth.
+	l = row("1-ab.lines", "api", nil)
+	l.row.version, l.fixedVersion = "v", true
+	if m, err := l.meta(); err != nil || m.service != "api" || m.version != "v" {
+		t.Errorf("fixed version: meta = %+v, %v", m, err)
+	}
+	for _, file := range []any{nil, "../1-ab.lines", "sub/1-ab.lines", ".", "..", int64(3)} {
+		l := row(file, "default", "v1")
+		if m, err := l.meta(); err != nil || m.hasLines {
+			t.Errorf("lines file %#v: meta = %+v, %v; want the records path", file, m, err)
+		}
+	}
+	l = row("1-ab.lines", "default", "v1")
+	l.vals[7] = nil // no lines_format: not kept in any format
+	if m, err := l.meta(); err != nil || m.hasLines {
+		t.Errorf("no lines format: meta = %+v, %v; want the records path", m, err)
+	}
+	l.vals[7] = int64(0) // another format than the one wanted
+	if m, err := l.meta(); err != nil || !m.hasLines || m.wantedFormat {
+		t.Errorf("another lines format: meta = %+v, %v", m, err)
+	}
+	for i, bad := range []any{nil, "7", 7.5} {
+		l := row("1-ab.lines", "default", "v1")
+		l.vals[i] = bad
+		if _, err := l.meta(); err == nil {
+			t.Errorf("column %d holding %#v: no error", i, bad)
+		}
+	}
+	l = row("1-ab.lines", int64(1), "v1")
+	if _, err := l.meta(); err == nil {
+		t.Errorf("a service of type int64: no error")
+	}
+}
