@@ -32,7 +32,10 @@
 # opened and nothing listed. cat's time over f3's copy is the best ratio
 # any build of appcfg reaches under a plain `go build` (the goal is
 # reachable only if that line is >= 0.8x); request_logs' time less f3's is
-# what appcfg adds to that floor.
+# what appcfg adds to that floor. f3's copy is timed once more built with
+# CGO_ENABLED=0 -tags urfave_cli_no_docs (no dynamic loader, no urfave/cli
+# Markdown renderer): what a release built so could reach, which a user's
+# `go install` does not.
 #
 # Usage: bench/request_logs.sh [N]
 # Needs: go, bc. ROUNDS=R repeats each measurement (default 7) and keeps
@@ -66,7 +69,8 @@ fi
 echo "building the floor programs (bench/floor)"
 (cd "$repo" && go build -o "$work/hello" ./bench/floor/hello &&
 	go build -o "$work/f2" ./bench/floor &&
-	go build -tags floorstore -o "$work/f3" ./bench/floor)
+	go build -tags floorstore -o "$work/f3" ./bench/floor &&
+	CGO_ENABLED=0 go build -tags floorstore,urfave_cli_no_docs -o "$work/f3s" ./bench/floor)
 
 for count in "$small" "$n"; do
 	echo "storing $count request logs in $work/store$count"
@@ -94,7 +98,7 @@ lines_file=$(find "$work/store$n/logs" -name '*.lines')
 "$work/appcfg" -q --backend "local:$work/store$n" request_logs -A bench -V v1 --num_days 0 "$work/warm.log"
 rm -f "$work/warm.log"
 : >"$work/t_small"; : >"$work/t_dl"; : >"$work/t_cat"; : >"$work/t_rec"
-: >"$work/t_hello"; : >"$work/t_f2"; : >"$work/t_f3"; : >"$work/t_ver"; : >"$work/t_f2copy"; : >"$work/t_f3copy"
+: >"$work/t_hello"; : >"$work/t_f2"; : >"$work/t_f3"; : >"$work/t_ver"; : >"$work/t_f2copy"; : >"$work/t_f3copy"; : >"$work/t_f3scopy"
 for _ in $(seq "$rounds"); do
 	# Start-ups are short and noisy: three of each a round.
 	for _ in 1 2 3; do
@@ -107,6 +111,8 @@ for _ in $(seq "$rounds"); do
 	rm -f "$work/floor.log"
 	measure "$work/t_f3copy" "$work/f3" copy "$lines_file" "$work/floor.log"
 	cmp -s "$lines_file" "$work/floor.log" || { echo "bench: the floor's copy differs from $lines_file" >&2; exit 1; }
+	rm -f "$work/floor.log"
+	measure "$work/t_f3scopy" "$work/f3s" copy "$lines_file" "$work/floor.log"
 	rm -f "$work/floor.log"
 	# Each tool writes a new file: replacing last round's output would add
 	# the freeing of 187 MB to one side only.
@@ -150,5 +156,7 @@ echo "  appcfg version:             $(wallcpu "$work/t_ver")"
 echo "floor copy (start-up + temp file, fallocate, copy_file_range of the lines file, rename; no store):"
 echo "  f2 copy:                    $(wallcpu "$work/t_f2copy"), $(printf %.2f "$(echo "$ct / $f2c" | bc -l)")x cat"
 echo "  f3 copy:                    $(wallcpu "$work/t_f3copy"), $(printf %.2f "$(echo "$ct / $f3c" | bc -l)")x cat: the best ratio a build of appcfg can reach"
+f3sc=$(cut -d' ' -f1 "$work/t_f3scopy" | median)
+echo "  f3 copy, CGO_ENABLED=0 -tags urfave_cli_no_docs: $(wallcpu "$work/t_f3scopy"), $(printf %.2f "$(echo "$ct / $f3sc" | bc -l)")x cat (build settings go install cannot be made to use)"
 echo "  request_logs - f3 copy:     $(printf '%+.1f ms' "$(echo "($dl - $f3c) * 1000" | bc -l)") wall: appcfg's own (its start-up above f3's, the store, the listing)"
 echo "load average:       $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows the wall times)"
