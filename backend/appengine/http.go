@@ -162,7 +162,7 @@ type request struct {
 	api    string
 	method string
 	url    string
-	body   any // marshalled as JSON; nil for none
+	body   any // marshalled as JSON (a json.RawMessage is sent as it is); nil for none
 	out    any // decoded from the answer; nil to discard it
 	// decode, when set instead of out, reads a successful answer as a
 	// stream: a big answer (a listing page) is never held whole.
@@ -176,7 +176,9 @@ type request struct {
 // errors. A cancelled ctx stops it with an error wrapping ctx.Err().
 func (b *Backend) do(ctx context.Context, r request) error {
 	var payload []byte
-	if r.body != nil {
+	if raw, ok := r.body.(json.RawMessage); ok {
+		payload = raw // encoded already (a version's manifest): not scanned again
+	} else if r.body != nil {
 		var err error
 		if payload, err = json.Marshal(r.body); err != nil {
 			return fmt.Errorf("encoding the %s request: %w", r.api, err)

@@ -89,8 +89,8 @@ func (b *Backend) sameAs(ctx context.Context, project string, full json.RawMessa
 	if err != nil {
 		return false, err
 	}
-	want, err := asJSONValue(body)
-	if err != nil {
+	var want any
+	if err := json.Unmarshal(body, &want); err != nil {
 		return false, err
 	}
 	haveFiles := fileDigests(have["deployment"])
@@ -196,17 +196,6 @@ func fileDigests(deployment any) map[string]any {
 		out[path] = fi["sha1Sum"]
 	}
 	return out
-}
-
-// asJSONValue is v as encoding/json decodes it into any, so it compares
-// with a decoded answer.
-func asJSONValue(v any) (any, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var out any
-	return out, json.Unmarshal(data, &out)
 }
 
 var (

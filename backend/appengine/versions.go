@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/backoff"
@@ -290,17 +293,10 @@ func (b *Backend) CheckVersion(spec backend.VersionSpec) error {
 	return nil
 }
 
-// versionFile is one file of a Version's deployment (a FileInfo). A
-// struct, not a map per file: encoding a map sorts its keys, thousands of
-// times for a big manifest.
-type versionFile struct {
-	SourceURL string `json:"sourceUrl"`
-	SHA1Sum   string `json:"sha1Sum"`
-	MimeType  string `json:"mimeType,omitempty"`
-}
-
-// versionBody is the versions.create request body.
-func versionBody(spec backend.VersionSpec, bucket string) (map[string]any, error) {
+// versionBody is the versions.create request body, encoded: the
+// configuration through encoding/json, then deployment.files written
+// straight after it (appendManifest).
+func versionBody(spec backend.VersionSpec, bucket string) (json.RawMessage, error) {
 	res, err := VersionResource(spec.Model)
 	if err != nil {
 		return nil, err
@@ -309,13 +305,140 @@ func versionBody(spec backend.VersionSpec, bucket string) (map[string]any, error
 		res["runtime"] = spec.Runtime
 	}
 	res["id"] = spec.Version
-	files := make(map[string]versionFile, len(spec.Files))
-	prefix := "https://storage.googleapis.com/" + bucket + "/"
-	for _, f := range spec.Files {
-		files[f.Path] = versionFile{SourceURL: prefix + f.SHA1, SHA1Sum: f.SHA1, MimeType: f.MimeType}
+	delete(res, "deployment")
+	conf, err := json.Marshal(res)
+	if err != nil {
+		return nil, fmt.Errorf("encoding version %s: %w", spec.Version, err)
 	}
-	res["deployment"] = map[string]any{"files": files}
-	return res, nil
+	m := manifest{files: spec.Files, prefix: "https://storage.googleapis.com/" + bucket + "/"}
+	body := make([]byte, 0, len(conf)+m.size())
+	body = append(body, conf[:len(conf)-1]...) // without its closing brace
+	if len(conf) > 2 {
+		body = append(body, ',')
+	}
+	body = append(body, `"deployment":{"files":`...)
+	body = m.append(body)
+	return append(body, "}}"...), nil
+}
+
+// manifest is a Version's deployment.files, a map from path to FileInfo,
+// written straight from the deploy's file list. As a Go map given to
+// encoding/json (which the request went through whole) it cost a map
+// insert per file, a sort of the keys, a reflected encode of each value
+// and a second pass over the result: 5-10 ms and a megabyte of fresh
+// memory for 2,000 files, on the path from the end of the bucket listing
+// to versions.create. The JSON is the same: keys in order, a repeated
+// path once (its last entry, as a map keeps it), strings escaped as
+// encoding/json escapes them (TestManifestEncodesAsAMap).
+type manifest struct {
+	files  []backend.FileRef
+	prefix string // sourceUrl up to the digest
+}
+
+// size is about the length of the encoded manifest.
+func (m manifest) size() int {
+	n := 2
+	for _, f := range m.files {
+		n += len(f.Path) + len(m.prefix) + 2*len(f.SHA1) + len(f.MimeType) + 48
+	}
+	return n
+}
+
+// append appends the manifest as a JSON object to out.
+func (m manifest) append(out []byte) []byte {
+	order := make([]int, 0, len(m.files))
+	for i := range m.files {
+		order = append(order, i)
+	}
+	// Usually in order already (the walk's); stable, so that of repeated
+	// paths the last comes last.
+	if !slices.IsSortedFunc(order, m.byPath) {
+		slices.SortStableFunc(order, m.byPath)
+	}
+	out = append(out, '{')
+	first := true
+	for k, i := range order {
+		f := m.files[i]
+		if k+1 < len(order) && m.files[order[k+1]].Path == f.Path {
+			continue // the last of a repeated path wins
+		}
+		if !first {
+			out = append(out, ',')
+		}
+		first = false
+		out = appendJSONString(out, f.Path)
+		out = append(out, `:{"sourceUrl":"`...)
+		out = appendEscaped(out, m.prefix)
+		out = appendEscaped(out, f.SHA1)
+		out = append(out, '"')
+		out = append(out, `,"sha1Sum":`...)
+		out = appendJSONString(out, f.SHA1)
+		if f.MimeType != "" {
+			out = append(out, `,"mimeType":`...)
+			out = appendJSONString(out, f.MimeType)
+		}
+		out = append(out, '}')
+	}
+	return append(out, '}')
+}
+
+func (m manifest) byPath(a, b int) int { return strings.Compare(m.files[a].Path, m.files[b].Path) }
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it (see appendEscaped).
+func appendJSONString(out []byte, s string) []byte {
+	out = append(out, '"')
+	out = appendEscaped(out, s)
+	return append(out, '"')
+}
+
+// appendEscaped appends s escaped for the inside of a JSON string as
+// encoding/json escapes it: quotes, backslashes and control characters;
+// <, > and & as \u003c …; invalid UTF-8 as U+FFFD; U+2028 and U+2029. A
+// run of bytes that need none is copied at once.
+func appendEscaped(out []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			out = append(out, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				out = append(out, '\\', c)
+			case '\n':
+				out = append(out, '\\', 'n')
+			case '\r':
+				out = append(out, '\\', 'r')
+			case '\t':
+				out = append(out, '\\', 't')
+			default:
+				out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			out = append(out, s[start:i]...)
+			out = append(out, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			out = append(out, s[start:i]...)
+			out = append(out, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += n
+			continue
+		}
+		i += n
+		start = i
+	}
+	return append(out, s[start:]...)
 }
 
 func (b *Backend) service(ctx context.Context, project, service string) (apiService, error) {
