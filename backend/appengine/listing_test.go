@@ -3,12 +3,15 @@ package appengine
 import (
 	"crypto/sha1"
 	"encoding/hex"
+	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -139,6 +142,69 @@ func TestDecodeListing(t *testing.T) {
 		err := decodeListing(strings.NewReader(tc.in), func(o gcsObject) { names = append(names, o.Name) }, &next)
 		if (err == nil) != tc.ok || strings.Join(names, " ") != tc.names || next != tc.next {
 			t.Errorf("%s: names %q, next %q, error %v; want %q, %q, ok %v", tc.in, names, next, err, tc.names, tc.next, tc.ok)
+		}
+	}
+}
+
+// TestDecodeListingAsEncodingJSON: the one-pass reader of a listing page
+// finds what encoding/json finds, in answers that hold escapes, brackets
+// and quotes inside strings, nested values to step over and nulls, read
+// whole and a byte at a time (every string then spans a refill), and
+// refuses what encoding/json refuses.
+func TestDecodeListingAsEncodingJSON(t *testing.T) {
+	item := func(name string) string {
+		return `{"kind":"storage#object","name":` + name + `,"id":"b/x","size":"2345","acl":[{"entity":"a]}\"[{","role":"OWNER","projectTeam":{}}],` +
+			`"metadata":{"k":"v\\\"}","n":[1,-2.5e3,true,false,null,{"z":[[]]}]},"timeCreated":"2026-12-04T18:30:01.123456Z","generation":"17","updated":null}`
+	}
+	pages := []string{
+		`{"kind":"storage#objects","items":[` + item(`"0a1b"`) + `,` + item(`"a\u0062c"`) + `,` + item(`"d\\e\/f\n"`) + `],"nextPageToken":"n\u00e9xt"}`,
+		` { "items" : [ { "name" : "x" , "size" : null , "timeCreated" : "2026-01-02T03:04:05+02:00" } ] , "prefixes" : [ "p/" ] } `,
+		`{"nextPageToken":null,"items":[],"kind":"storage#objects"}`,
+		`{"items":[{"name":"long` + strings.Repeat("é", 40000) + `"}]}`,
+	}
+	type page struct {
+		Items         []gcsObject `json:"items"`
+		NextPageToken string      `json:"nextPageToken"`
+	}
+	for _, in := range pages {
+		var want page
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatalf("the test's page is not JSON: %v\n%s", err, in)
+		}
+		for _, r := range []io.Reader{strings.NewReader(in), iotest.OneByteReader(strings.NewReader(in))} {
+			var got page
+			if err := decodeListing(r, func(o gcsObject) { got.Items = append(got.Items, o) }, &got.NextPageToken); err != nil {
+				t.Errorf("%.60s: %v", in, err)
+				continue
+			}
+			if len(got.Items) != len(want.Items) || got.NextPageToken != want.NextPageToken {
+				t.Errorf("%.60s: %d items, next %q; want %d, %q", in, len(got.Items), got.NextPageToken, len(want.Items), want.NextPageToken)
+				continue
+			}
+			for i := range got.Items {
+				g, w := got.Items[i], want.Items[i]
+				if g.Name != w.Name || g.Size != w.Size || !g.TimeCreated.Equal(w.TimeCreated) {
+					t.Errorf("%.60s: item %d = %+v, want %+v", in, i, g, w)
+				}
+			}
+		}
+	}
+	for _, in := range []string{
+		`{"items":[{"name":"a","timeCreated":"yesterday"}]}`,
+		`{"items":[{"name":1}]}`,
+		`{"items":[{"size":2345}]}`,
+		`{"items":[{"name":"a"]}`,
+		`{"items":[{"name":"a","acl":[}]}]}`,
+		`{"items":[{"name":"a\x01"}]}`,
+		`{"items":[{"name":"a"`,
+		`{"items" "x"}`,
+		`{"items":[1 2]}`,
+	} {
+		if err := json.Unmarshal([]byte(in), new(page)); err == nil {
+			t.Fatalf("encoding/json reads %s", in)
+		}
+		if err := decodeListing(strings.NewReader(in), func(gcsObject) {}, new(string)); err == nil {
+			t.Errorf("%s: no error", in)
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -479,67 +478,6 @@ func (b *Backend) listPage(ctx context.Context, bi *bucketInfo, r nameRange, tok
 		return "", "", err
 	}
 	return next, last, nil
-}
-
-// decodeListing reads an objects.list answer as a stream, handing each item
-// to each as it is read: a page of 1,000 full object resources (a server
-// may ignore fields=) is hundreds of KiB that need not be held at once.
-func decodeListing(body io.Reader, each func(gcsObject), next *string) error {
-	dec := json.NewDecoder(body)
-	if err := expectDelim(dec, '{'); err != nil {
-		return err
-	}
-	for dec.More() {
-		key, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		switch key {
-		case "items":
-			t, err := dec.Token()
-			if err != nil {
-				return err
-			}
-			if t == nil {
-				continue // "items": null, as an empty page may say
-			}
-			if t != json.Delim('[') {
-				return fmt.Errorf("found %v where the items were expected", t)
-			}
-			for dec.More() {
-				var o gcsObject
-				if err := dec.Decode(&o); err != nil {
-					return err
-				}
-				each(o)
-			}
-			if err := expectDelim(dec, ']'); err != nil {
-				return err
-			}
-		case "nextPageToken":
-			if err := dec.Decode(next); err != nil {
-				return err
-			}
-		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return err
-			}
-		}
-	}
-	return expectDelim(dec, '}')
-}
-
-// expectDelim reads the next token, which must be the delimiter d.
-func expectDelim(dec *json.Decoder, d json.Delim) error {
-	t, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if t != d {
-		return fmt.Errorf("found %v where %v was expected", t, d)
-	}
-	return nil
 }
 
 // PutBlob implements backend.Backend: it verifies the content while reading
