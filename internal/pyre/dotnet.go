@@ -21,7 +21,8 @@ const asciiCaseNote = "with the ASCII flag (?a) and IGNORECASE (?i) together Pyt
 // (Unicode, already the meaning) and a (ASCII: dotNetClass). Escapes and
 // character classes are otherwise copied as they are. flags are
 // re.compile's: ASCII is applied here, HoistGlobalFlags lets global flags
-// stand anywhere, and the others are regexp2's options (compileDotNet).
+// stand anywhere (moved to the start: .NET would apply them from where
+// they stand), and the others are regexp2's options (compileDotNet).
 // The note is Inexact's: the ASCII and IGNORECASE flags together are
 // approximated.
 func toDotNet(p string, flags Flags, g *dotNetGroups) (string, string, error) {
@@ -30,6 +31,7 @@ func toDotNet(p string, flags Flags, g *dotNetGroups) (string, string, error) {
 	var asciis []bool // the ASCII flag outside each open group
 	atom := -1        // where the last quantifiable item starts in out, -1 for none
 	lead := 0         // the length of out that holds global flags only
+	var hoisted []byte // global flags, with HoistGlobalFlags, for the start
 	ascii := flags&ASCII != 0 || globalASCII(p)
 	sawASCII, sawCase := ascii, flags&IgnoreCase != 0
 	inClass := false
@@ -153,7 +155,12 @@ func toDotNet(p string, flags Flags, g *dotNetGroups) (string, string, error) {
 					if on, _, _ := strings.Cut(group, "-"); strings.Contains(on, "x") {
 						flags |= Verbose
 					}
-					if kept != "(?)" && kept != "(?-)" {
+					switch {
+					case kept == "(?)" || kept == "(?-)":
+					case flags&HoistGlobalFlags != 0:
+						// .NET applies them from where they stand.
+						hoisted = append(hoisted, kept...)
+					default:
 						out = append(out, kept...)
 					}
 					lead = len(out)
@@ -220,6 +227,9 @@ func toDotNet(p string, flags Flags, g *dotNetGroups) (string, string, error) {
 		// A "#" comment runs to the end of the line: the suffix after
 		// the pattern is not part of it.
 		out = append(out, '\n')
+	}
+	if len(hoisted) > 0 {
+		out = append(hoisted, out...)
 	}
 	inexact := ""
 	if sawASCII && sawCase {

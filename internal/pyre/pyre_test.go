@@ -22,6 +22,11 @@ func TestPythonConstructs(t *testing.T) {
 		{`(?P<d>\w+)/(?P=d)\.py`, "lib/lib.py", true},
 		{`a\Z`, "a\n", false},
 		{`[]a](?=b)`, "]b", true},
+		// Global flags after the start apply to the whole pattern on the
+		// backtracking engine too, as Python 2.7 applied them (its
+		// verdicts): .NET applied them from where they stand.
+		{`(?=.)A|b(?i)`, "a", true}, {`A(?=x)(?i)`, "ax", true}, {`(?=a)A|(?i)b`, "a", true},
+		{`(\w)\1(?i)`, "aA", true}, {`(?=.)A|b(?i)`, "c", false},
 	}
 	for _, tt := range tests {
 		re, err := Compile(tt.pattern, HoistGlobalFlags, `\A(?:`, `)`)
