@@ -27,10 +27,10 @@ const asciiCaseNote = "with the ASCII flag (?a) and IGNORECASE (?i) together Pyt
 // approximated.
 func toDotNet(p string, flags Flags, g *dotNetGroups) (string, string, error) {
 	var out []byte
-	var groups []int  // where each open group starts in out
-	var asciis []bool // the ASCII flag outside each open group
-	atom := -1        // where the last quantifiable item starts in out, -1 for none
-	lead := 0         // the length of out that holds global flags only
+	var groups []int   // where each open group starts in out
+	var asciis []bool  // the ASCII flag outside each open group
+	atom := -1         // where the last quantifiable item starts in out, -1 for none
+	lead := 0          // the length of out that holds global flags only
 	var hoisted []byte // global flags, with HoistGlobalFlags, for the start
 	ascii := flags&ASCII != 0 || globalASCII(p)
 	sawASCII, sawCase := ascii, flags&IgnoreCase != 0
