@@ -3,7 +3,6 @@ package local
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
@@ -55,14 +55,13 @@ func (b *Backend) AllocateIDs(ctx context.Context, app string, key backend.Key, 
 	}
 	var first int64
 	err := b.update(ctx, "allocating ids", func(tx *sql.Tx) error {
-		a, err := b.entities.loadAppIDs(ctx, tx, app)
+		idTx := sqlIDTx{ctx, tx}
+		a, err := b.entities.loadAppIDs(ctx, idTx, app)
 		if err != nil {
 			return err
 		}
 		first = a.next
-		_, err = tx.ExecContext(ctx, `INSERT INTO entity_ids (app_id, next) VALUES (?, ?)
-		ON CONFLICT (app_id) DO UPDATE SET next = max(next, excluded.next)`, a.id, first+int64(n))
-		return dbErrIf(ctx, "allocating ids", err)
+		return dbErrIf(ctx, "allocating ids", idTx.exec(raiseNextIDSQL, a.id, first+int64(n)))
 	})
 	if err != nil {
 		return nil, err
@@ -276,25 +275,26 @@ type entityCommitter struct {
 	pending  []*entityWrite
 	flushing bool
 
-	// conn is the committer's own connection, set as onCommitterConn
-	// says and kept from its first commit until the store closes (only
-	// the flushing caller uses it). A connection taken from the pool for
-	// each commit was often another than the last, one that had not
-	// seen the last commits: SQLite then threw its whole page cache away
-	// at the transaction's start (pager_reset), freeing every page to
-	// modernc's allocator, which hands them back to the kernel, and read
-	// and faulted them in again: a twentieth of a bulk load's CPU.
-	// connMu is held by the commit using it, so that closing the store
-	// waits for that commit (a caller whose context ended returns before
-	// the commit it rides on ends).
+	// conn is the committer's own connection (see rawConn), set as
+	// onCommitterConn says and kept from its first commit until the
+	// store closes (only the flushing caller uses it). A connection
+	// taken from the pool for each commit was often another than the
+	// last, one that had not seen the last commits: SQLite then threw
+	// its whole page cache away at the transaction's start
+	// (pager_reset), freeing every page to modernc's allocator, which
+	// hands them back to the kernel, and read and faulted them in
+	// again: a twentieth of a bulk load's CPU. connMu is held by the
+	// commit using it, so that closing the store waits for that commit
+	// (a caller whose context ended returns before the commit it rides
+	// on ends).
 	connMu sync.Mutex
-	conn   *sql.Conn
-	// full is the upsert of MaxEntityBatch rows, prepared once on conn
-	// through the driver itself (see insert).
-	full driver.Stmt
-	// args and rowKeys are insert's buffers, reused by each commit (the
+	conn   *rawConn
+	// fullSQL is the upsert of MaxEntityBatch rows, which conn keeps
+	// prepared (see insert).
+	fullSQL string
+	// blobs and rowKeys are insert's buffers, reused by each commit (the
 	// flushing caller alone uses them).
-	args    []driver.NamedValue
+	blobs   [][]byte
 	rowKeys []byte
 
 	ckpt checkpointer
@@ -355,12 +355,20 @@ func (c *entityCommitter) write(ctx context.Context, b *Backend, app string, bat
 func (c *entityCommitter) flush(ctx context.Context, b *Backend, batch []*entityWrite) error {
 	apps := map[string]*appIDs{}
 	written := 0
-	err := c.onCommitterConn(ctx, b, func(conn *sql.Conn) error {
-		return b.updateOn(ctx, conn, fmt.Sprintf("storing entities (%d batch(es))", len(batch)), func(tx *sql.Tx) error {
-			clear(apps) // a retried transaction starts over
-			written = 0
-			return c.store(ctx, b, tx, batch, apps, &written)
-		})
+	what := fmt.Sprintf("storing entities (%d batch(es))", len(batch))
+	err := c.onCommitterConn(ctx, b, what, func(conn *rawConn) error {
+		if err := conn.exec(`BEGIN IMMEDIATE`); err != nil {
+			return dbErr(ctx, what, err)
+		}
+		if err := c.store(ctx, conn, batch, apps, &written); err != nil {
+			conn.exec(`ROLLBACK`) //nolint:errcheck // the connection is dropped after an error anyway
+			return err
+		}
+		if err := conn.exec(`COMMIT`); err != nil {
+			conn.exec(`ROLLBACK`) //nolint:errcheck // as above
+			return dbErr(ctx, what, err)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -387,7 +395,7 @@ func (c *entityCommitter) flush(ctx context.Context, b *Backend, batch []*entity
 
 // store writes the batches' rows in tx, filling apps with the apps they
 // belong to and adding the bytes of their rows to *written.
-func (c *entityCommitter) store(ctx context.Context, b *Backend, tx *sql.Tx, batch []*entityWrite, apps map[string]*appIDs, written *int) error {
+func (c *entityCommitter) store(ctx context.Context, tx *rawConn, batch []*entityWrite, apps map[string]*appIDs, written *int) error {
 	// The id allocator is read and written once per app and
 	// transaction, not once per call.
 	for _, w := range batch {
@@ -422,8 +430,7 @@ func (c *entityCommitter) store(ctx context.Context, b *Backend, tx *sql.Tx, bat
 				// allowed, as on Datastore).
 				next += next / 8
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO entity_ids (app_id, next) VALUES (?, ?)
-		ON CONFLICT (app_id) DO UPDATE SET next = max(next, excluded.next)`, a.id, next); err != nil {
+			if err := tx.exec(raiseNextIDSQL, a.id, next); err != nil {
 				return dbErr(ctx, "recording allocated ids", err)
 			}
 		}
@@ -431,7 +438,7 @@ func (c *entityCommitter) store(ctx context.Context, b *Backend, tx *sql.Tx, bat
 			if c.knownKind(a.id, nk) {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO entity_kinds (app_id, namespace, kind) VALUES (?, ?, ?)
+			if err := tx.exec(`INSERT INTO entity_kinds (app_id, namespace, kind) VALUES (?, ?, ?)
 		ON CONFLICT DO NOTHING`, a.id, nk[0], nk[1]); err != nil {
 				return dbErr(ctx, "recording the kinds stored", err)
 			}
@@ -477,52 +484,44 @@ type checkpointer struct {
 	done    sync.WaitGroup
 }
 
-// onCommitterConn runs fn on the committer's connection, set as the
-// committer needs it (see above). The connection is kept for the next
-// commits; after an error, or when the pool has no other connection (a
-// store opened with exclusive locking), it goes back to the pool with the
-// pool's settings, or is dropped when they cannot be restored.
-func (c *entityCommitter) onCommitterConn(ctx context.Context, b *Backend, fn func(conn *sql.Conn) error) error {
+// onCommitterConn runs fn on the committer's connection, opened and set
+// as the committer needs it (see above) on first use, and kept for the
+// next commits; after an error it is closed, and the next commit opens
+// another. A store opened with exclusive locking (its disk was full, see
+// openDB) admits no second connection: its entity writes fail as its
+// other writes do, with a *NoSpaceError.
+func (c *entityCommitter) onCommitterConn(ctx context.Context, b *Backend, what string, fn func(conn *rawConn) error) error {
 	c.connMu.Lock()
 	defer c.connMu.Unlock()
 	if c.conn == nil {
-		conn, err := b.db.Conn(ctx)
-		if err != nil {
-			return dbErr(ctx, "storing entities", err)
+		if b.exclusive {
+			return &NoSpaceError{Op: what, Path: b.root, Err: syscall.ENOSPC}
 		}
-		if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0`); err != nil {
-			releaseCommitterConn(ctx, conn)
-			return dbErr(ctx, "storing entities", err)
+		conn, err := openRawConn(filepath.Join(b.root, dbName))
+		if err != nil {
+			return b.noSpace(what, dbErr(ctx, what, err))
+		}
+		for _, pragma := range []string{`PRAGMA synchronous = NORMAL`, `PRAGMA wal_autocheckpoint = 0`} {
+			if err := conn.exec(pragma); err != nil {
+				conn.close() //nolint:errcheck // the error that matters is err
+				return dbErr(ctx, what, err)
+			}
 		}
 		c.conn = conn
 	}
 	err := fn(c.conn)
-	if err != nil || b.db.Stats().MaxOpenConnections == 1 {
-		c.releaseConn(ctx)
+	if err != nil {
+		c.closeConn()
 	}
-	return err
+	return b.noSpace(what, err)
 }
 
-// releaseConn gives the committer's connection back to the pool, whose
-// other users count on FULL (a commit is on disk when it returns) and on
-// the automatic checkpoint.
-func (c *entityCommitter) releaseConn(ctx context.Context) {
-	if c.conn == nil {
-		return
+// closeConn closes the committer's connection, if open.
+func (c *entityCommitter) closeConn() {
+	if c.conn != nil {
+		c.conn.close() //nolint:errcheck // nothing is left uncommitted on it
+		c.conn = nil
 	}
-	if c.full != nil {
-		c.conn.Raw(func(any) error { return c.full.Close() }) //nolint:errcheck // the connection goes anyway
-		c.full = nil
-	}
-	releaseCommitterConn(ctx, c.conn)
-	c.conn = nil
-}
-
-func releaseCommitterConn(ctx context.Context, conn *sql.Conn) {
-	if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000`); err != nil {
-		conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // discards it
-	}
-	conn.Close()
 }
 
 // walSyncer releases committed batches once the log holding them is synced.
@@ -639,34 +638,70 @@ type appIDs struct {
 	kinds       map[[2]string]bool
 }
 
-func (c *entityCommitter) loadAppIDs(ctx context.Context, tx *sql.Tx, app string) (*appIDs, error) {
+func (c *entityCommitter) loadAppIDs(ctx context.Context, tx idTx, app string) (*appIDs, error) {
 	c.appMu.Lock()
 	appID, ok := c.appIDs[app]
 	c.appMu.Unlock()
 	if !ok {
 		var err error
-		if appID, err = ensureApp(ctx, tx, app); err != nil {
-			return nil, err
+		if appID, err = tx.queryInt(ensureAppSQL, app); err != nil {
+			return nil, dbErr(ctx, "recording app "+app, err)
 		}
 	}
 	a := &appIDs{id: appID, next: 1, kinds: map[[2]string]bool{}}
-	err := tx.QueryRowContext(ctx, `SELECT next FROM entity_ids WHERE app_id = ?`, appID).Scan(&a.next)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	next, err := tx.queryInt(`SELECT next FROM entity_ids WHERE app_id = ?`, appID)
+	switch {
+	case err == nil:
+		a.next = next
+	case !errors.Is(err, errNoRow):
 		return nil, dbErr(ctx, "reading the id allocator", err)
 	}
 	a.loaded = a.next
 	return a, nil
 }
 
-// insert stores one call's entities in tx, the transaction of the
-// committer's connection, allocating ids for incomplete keys, and returns
-// their complete keys.
-func (c *entityCommitter) insert(ctx context.Context, tx *sql.Tx, a *appIDs, rows []entityRow) ([]backend.Key, error) {
+// raiseNextIDSQL moves an app's id allocator up to at least its second
+// argument.
+const raiseNextIDSQL = `INSERT INTO entity_ids (app_id, next) VALUES (?, ?)
+		ON CONFLICT (app_id) DO UPDATE SET next = max(next, excluded.next)`
+
+// idTx is what the id allocator needs of a transaction: the committer's
+// connection (rawConn), or a pool's transaction (sqlIDTx). queryInt
+// returns errNoRow when the query returned no row.
+type idTx interface {
+	queryInt(query string, args ...any) (int64, error)
+	exec(query string, args ...any) error
+}
+
+// sqlIDTx is a database/sql transaction as an idTx.
+type sqlIDTx struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+func (t sqlIDTx) queryInt(query string, args ...any) (int64, error) {
+	var v int64
+	err := t.tx.QueryRowContext(t.ctx, query, args...).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = errNoRow
+	}
+	return v, err
+}
+
+func (t sqlIDTx) exec(query string, args ...any) error {
+	_, err := t.tx.ExecContext(t.ctx, query, args...)
+	return err
+}
+
+// insert stores one call's entities in the committer's transaction on
+// conn, allocating ids for incomplete keys, and returns their complete
+// keys.
+func (c *entityCommitter) insert(ctx context.Context, conn *rawConn, a *appIDs, rows []entityRow) ([]backend.Key, error) {
 	keys := make([]backend.Key, len(rows))
 	// One multi-row INSERT per call: per-statement overhead, not SQLite's
 	// b-tree work, dominated bulk loads row by row. Row keys share one
 	// buffer; a load's rows share one prefix, encoded once.
-	args := c.args[:0]
+	blobs := c.blobs[:0]
 	buf := c.rowKeys[:0]
 	if cap(buf) < 48*len(rows) {
 		buf = make([]byte, 0, 48*len(rows))
@@ -694,78 +729,37 @@ func (c *entityCommitter) insert(ctx context.Context, tx *sql.Tx, a *appIDs, row
 		start := len(buf)
 		buf = append(buf, prefix...)
 		buf = append(buf, r.order...)
-		args = append(args,
-			driver.NamedValue{Ordinal: len(args) + 1, Value: buf[start:len(buf):len(buf)]},
-			driver.NamedValue{Ordinal: len(args) + 2, Value: r.data})
+		blobs = append(blobs, buf[start:len(buf):len(buf)], r.data)
 		keys[i] = k
 	}
+	// A full batch's upsert is kept prepared: parsing a statement of
+	// 1,000 parameters for every batch cost a fifth of a load. A batch of
+	// another size (a load's last) is prepared for itself alone.
 	var err error
 	switch {
-	case len(rows) == 0:
-	case len(rows) == backend.MaxEntityBatch && c.conn != nil:
-		err = c.execFull(ctx, args)
-	default:
-		err = execOdd(ctx, tx, args)
+	case len(rows) == backend.MaxEntityBatch:
+		if c.fullSQL == "" {
+			c.fullSQL = insertEntitiesSQL(backend.MaxEntityBatch)
+		}
+		err = conn.execBlobs(c.fullSQL, true, blobs)
+	case len(rows) > 0:
+		err = conn.execBlobs(insertEntitiesSQL(len(rows)), false, blobs)
 	}
-	// SQLite copied the bound blobs: the buffers are free again.
-	clear(args)
-	c.args, c.rowKeys = args[:0], buf[:0]
+	// conn copied the blobs: the buffers are free again.
+	clear(blobs)
+	c.blobs, c.rowKeys = blobs[:0], buf[:0]
 	if err != nil {
-		return nil, err
+		return nil, dbErrIf(ctx, "storing entities", err)
 	}
 	return keys, nil
 }
 
-// execFull runs the upsert of a full batch on the committer's connection
-// (in its transaction) through the driver's own statement, prepared once:
-// parsing a statement of 1,000 parameters for every batch cost a fifth of
-// a load, and database/sql's copy and check of the 1,000 arguments of
-// every call a tenth of a load's allocated bytes.
-func (c *entityCommitter) execFull(ctx context.Context, args []driver.NamedValue) error {
-	err := c.conn.Raw(func(dc any) error {
-		if c.full == nil {
-			p, ok := dc.(driver.ConnPrepareContext)
-			if !ok {
-				return fmt.Errorf("the SQLite driver's connection is a %T, which cannot prepare a statement", dc)
-			}
-			s, err := p.PrepareContext(ctx, insertEntitiesSQL(backend.MaxEntityBatch))
-			if err != nil {
-				return fmt.Errorf("preparing the entity upsert: %w", err)
-			}
-			c.full = s
-		}
-		ex, ok := c.full.(driver.StmtExecContext)
-		if !ok {
-			return fmt.Errorf("the SQLite driver's statement is a %T, which cannot run with a context", c.full)
-		}
-		_, err := ex.ExecContext(ctx, args)
-		return err
-	})
-	return dbErrIf(ctx, "storing entities", err)
-}
-
-// execOdd runs the upsert of a batch of another size (a load's last batch),
-// prepared for its transaction alone.
-func execOdd(ctx context.Context, tx *sql.Tx, args []driver.NamedValue) error {
-	s, err := tx.PrepareContext(ctx, insertEntitiesSQL(len(args)/2))
-	if err != nil {
-		return dbErr(ctx, "preparing the entity upsert", err)
-	}
-	defer s.Close()
-	vals := make([]any, len(args))
-	for i := range args {
-		vals[i] = args[i].Value
-	}
-	_, err = s.ExecContext(ctx, vals...)
-	return dbErrIf(ctx, "storing entities", err)
-}
-
-// closeStmts gives the committer's connection back, with its prepared
-// upsert closed, after the commit under way if any.
+// closeStmts closes the committer's connection, with its prepared
+// statements, after the commit under way if any.
 func (c *entityCommitter) closeStmts() {
 	c.connMu.Lock()
 	defer c.connMu.Unlock()
-	c.releaseConn(context.Background())
+	c.closeConn()
 }
 
 // insertEntitiesSQL is the upsert of n entities in one statement (n ≤

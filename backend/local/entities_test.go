@@ -313,7 +313,6 @@ func TestEntityCommitsCheckpoint(t *testing.T) {
 // to the pool syncing at commit again, as every other writer expects.
 func TestEntityPutReturnsAfterLogSync(t *testing.T) {
 	b := openAt(t, t.TempDir())
-	b.db.SetMaxOpenConns(1) // so the check below sees the committer's connection
 	var mu sync.Mutex
 	var steps []string
 	b.onStep = func(step string) {
@@ -339,7 +338,7 @@ func TestEntityPutReturnsAfterLogSync(t *testing.T) {
 	}
 	var mode int
 	if err := b.db.QueryRowContext(t.Context(), `PRAGMA synchronous`).Scan(&mode); err != nil || mode != 2 {
-		t.Errorf("after an entity put the pooled connection has synchronous=%d (%v), want 2 (FULL)", mode, err)
+		t.Errorf("after an entity put a pooled connection has synchronous=%d (%v), want 2 (FULL)", mode, err)
 	}
 }
 
@@ -347,8 +346,8 @@ func TestEntityPutReturnsAfterLogSync(t *testing.T) {
 // the pool between them: a connection that had not seen the last commits
 // threw its page cache away at the start of the next transaction (and
 // modernc's allocator handed the pages back to the kernel, to be faulted
-// in again). The pool's other connections keep syncing every commit, and
-// the committer's gets the pool's settings back when the store closes.
+// in again). It is its own (rawConn), not one of the pool's, whose
+// connections keep syncing every commit and checkpointing.
 func TestEntityCommitsKeepTheirConnection(t *testing.T) {
 	b := openAt(t, t.TempDir())
 	put := func(id int64) {
@@ -363,8 +362,8 @@ func TestEntityCommitsKeepTheirConnection(t *testing.T) {
 	if first == nil {
 		t.Fatal("the committer kept no connection after its commit")
 	}
-	var before int64
-	if err := first.QueryRowContext(t.Context(), `PRAGMA data_version`).Scan(&before); err != nil {
+	before, err := first.queryInt(`PRAGMA data_version`)
+	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
@@ -377,52 +376,51 @@ func TestEntityCommitsKeepTheirConnection(t *testing.T) {
 			t.Fatalf("commit %d ran on another connection than the first", i+2)
 		}
 	}
-	var mode, after int64
-	if err := first.QueryRowContext(t.Context(), `PRAGMA data_version`).Scan(&after); err != nil {
+	after, err := first.queryInt(`PRAGMA data_version`)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if after == before {
 		t.Fatal("the committer's connection did not see the pool's writes: the test proves nothing")
 	}
-	if err := first.QueryRowContext(t.Context(), `PRAGMA synchronous`).Scan(&mode); err != nil || mode != 1 {
+	if mode, err := first.queryInt(`PRAGMA synchronous`); err != nil || mode != 1 {
 		t.Errorf("the committer's connection has synchronous=%d (%v), want 1 (NORMAL)", mode, err)
 	}
-	checkPool := func(when string) {
-		t.Helper()
-		n := b.db.Stats().MaxOpenConnections
-		if b.entities.conn != nil {
-			n-- // held by the committer
+	if fk, err := first.queryInt(`PRAGMA foreign_keys`); err != nil || fk != 1 {
+		t.Errorf("the committer's connection has foreign_keys=%d (%v), want 1 as the pool's", fk, err)
+	}
+	n := b.db.Stats().MaxOpenConnections
+	conns := make([]*sql.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
 		}
-		conns := make([]*sql.Conn, 0, n)
-		defer func() {
-			for _, c := range conns {
-				c.Close()
-			}
-		}()
-		for range n {
-			c, err := b.db.Conn(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			conns = append(conns, c)
-			var sync, ckpt int64
-			if err := c.QueryRowContext(t.Context(), `PRAGMA synchronous`).Scan(&sync); err != nil {
-				t.Fatal(err)
-			}
-			if err := c.QueryRowContext(t.Context(), `PRAGMA wal_autocheckpoint`).Scan(&ckpt); err != nil {
-				t.Fatal(err)
-			}
-			if sync != 2 || ckpt != 1000 {
-				t.Errorf("%s, a pool connection has synchronous=%d and wal_autocheckpoint=%d, want 2 (FULL) and 1000", when, sync, ckpt)
-			}
+	}()
+	for range n {
+		c, err := b.db.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		var sync, ckpt int64
+		if err := c.QueryRowContext(t.Context(), `PRAGMA synchronous`).Scan(&sync); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRowContext(t.Context(), `PRAGMA wal_autocheckpoint`).Scan(&ckpt); err != nil {
+			t.Fatal(err)
+		}
+		if sync != 2 || ckpt != 1000 {
+			t.Errorf("a pool connection has synchronous=%d and wal_autocheckpoint=%d, want 2 (FULL) and 1000", sync, ckpt)
 		}
 	}
-	checkPool("while the committer holds its connection")
 	b.entities.closeStmts()
 	if b.entities.conn != nil {
 		t.Fatal("the committer still holds its connection after closeStmts")
 	}
-	checkPool("after the committer gave its connection back")
+	put(5) // opens another
+	if b.entities.conn == nil || b.entities.conn == first {
+		t.Fatal("the committer did not open a connection of its own again")
+	}
 }
 
 // An encoded batch keeps nothing of its entities' property maps (the bulk

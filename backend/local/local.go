@@ -34,13 +34,16 @@ type Backend struct {
 	location string
 	root     string
 	db       *sql.DB
-	user     string
-	now      func() time.Time
-	commit   committer
-	entities entityCommitter
-	logSync  logSyncer
-	logApps  appIDCache // the apps request logs were written for
-	prefetch prefetcher // Prefetch's background checks of blob files
+	// exclusive: db was opened with exclusive locking (see openDB), so it
+	// is the one connection the database admits.
+	exclusive bool
+	user      string
+	now       func() time.Time
+	commit    committer
+	entities  entityCommitter
+	logSync   logSyncer
+	logApps   appIDCache // the apps request logs were written for
+	prefetch  prefetcher // Prefetch's background checks of blob files
 	// onStep, when set (by tests), hears each step of making blobs
 	// durable, in order, and each chunk a log listing fetched.
 	onStep func(step string)
@@ -83,11 +86,11 @@ func Open(ctx context.Context, location string, cfg Config, env backend.Env) (*B
 	if err := privfile.SQLite(filepath.Join(cfg.Root, dbName)); err != nil {
 		return nil, fmt.Errorf("creating the local store: %w", err)
 	}
-	db, err := openDB(ctx, cfg.Root, false)
+	db, exclusive, err := openDB(ctx, cfg.Root, false)
 	if err != nil {
 		return nil, err
 	}
-	b := &Backend{location: location, root: cfg.Root, db: db, user: env.User, now: time.Now}
+	b := &Backend{location: location, root: cfg.Root, db: db, exclusive: exclusive, user: env.User, now: time.Now}
 	b.sweepTemp()
 	return b, nil
 }
@@ -97,11 +100,11 @@ func Open(ctx context.Context, location string, cfg Config, env backend.Env) (*B
 // needs, it opens it again with exclusive locking, which keeps that index in
 // this process's memory: commands that only read (list_versions,
 // request_logs, download_data …) keep working, one connection at a time,
-// and writes fail with a *NoSpaceError.
-func openDB(ctx context.Context, root string, exclusive bool) (*sql.DB, error) {
+// and writes fail with a *NoSpaceError. It reports whether it did.
+func openDB(ctx context.Context, root string, exclusive bool) (*sql.DB, bool, error) {
 	db, err := sql.Open("sqlite", dsn(filepath.Join(root, dbName), exclusive))
 	if err != nil {
-		return nil, fmt.Errorf("opening the local store's database: %w", err)
+		return nil, false, fmt.Errorf("opening the local store's database: %w", err)
 	}
 	// Writers queue on SQLite's file lock; bounding the pool keeps a burst of
 	// uploads from opening a connection each. With exclusive locking a
@@ -119,9 +122,9 @@ func openDB(ctx context.Context, root string, exclusive bool) (*sql.DB, error) {
 		if !exclusive && errors.As(err, &ns) {
 			return openDB(ctx, root, true)
 		}
-		return nil, fmt.Errorf("opening the local store in %s: %w", root, err)
+		return nil, false, fmt.Errorf("opening the local store in %s: %w", root, err)
 	}
-	return db, nil
+	return db, exclusive, nil
 }
 
 // step reports a step of making blobs durable to a test listening.
@@ -253,14 +256,16 @@ type queryer interface {
 // ensureApp returns the id of app, creating its row when needed.
 func ensureApp(ctx context.Context, tx *sql.Tx, app string) (int64, error) {
 	var id int64
-	err := tx.QueryRowContext(ctx,
-		`INSERT INTO apps (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id`,
-		app).Scan(&id)
+	err := tx.QueryRowContext(ctx, ensureAppSQL, app).Scan(&id)
 	if err != nil {
 		return 0, dbErr(ctx, "recording app "+app, err)
 	}
 	return id, nil
 }
+
+// ensureAppSQL returns the id of the app named by its argument, creating
+// its row when needed.
+const ensureAppSQL = `INSERT INTO apps (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id`
 
 // lookupApp returns the id of app, or an error wrapping ErrNotFound.
 func lookupApp(ctx context.Context, q queryer, app string) (int64, error) {

@@ -107,6 +107,13 @@ func TestFullDisk(t *testing.T) {
 		"PutBlob":    b.PutBlob(t.Context(), "app", sha1hex(big), int64(len(big)), bytes.NewReader(big)),
 		"SetTraffic": b.SetTraffic(t.Context(), "app", "default", map[string]float64{"v1": 1}, false),
 		"WriteLogs":  b.WriteLogs(t.Context(), "app", []backend.RequestLog{{Time: time.Now(), Method: "GET", Resource: "/" + strings.Repeat("x", 8000), Status: 200, Service: "default", Version: "v1"}}),
+		// The entity committer's own connection is not one of the pool's:
+		// a store opened with exclusive locking admits it not at all, and
+		// it must say so at once, not wait out the busy timeout.
+		"PutEntities": func() error {
+			_, err := b.PutEntities(t.Context(), "app", []backend.Entity{{Key: &backend.Key{Path: []backend.PathElement{{Kind: "K", ID: 1}}}, Properties: map[string]backend.Value{}}})
+			return err
+		}(),
 	}
 	for name, err := range writes {
 		var ns *NoSpaceError

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"syscall"
 
-	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -23,7 +22,10 @@ func Is(err error, dir string) bool {
 	if errors.Is(err, syscall.ENOSPC) {
 		return true
 	}
-	var se *sqlite.Error
+	// An SQLite error: the driver's *sqlite.Error, or the local store's
+	// own for the connection it drives through SQLite's C API; both give
+	// SQLite's result code.
+	var se interface{ Code() int }
 	if !errors.As(err, &se) {
 		return false
 	}
