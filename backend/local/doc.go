@@ -38,6 +38,12 @@
 // logs to a spool file instead, folded into the tables off the request
 // path and by every reader before it lists (logspool.go).
 //
+// Entities (upload_data, the datastore API) are committed by one committer
+// for all writers, on a connection of its own that it drives through
+// SQLite's C API rather than the database/sql driver (rawConn: a bulk load
+// goes at that connection's pace), at synchronous=NORMAL with the log
+// synced before a write returns (entities.go).
+//
 // MissingBlobs trusts a record only while the file it names is in place
 // with the recorded size (a stat per blob), so a file deleted or truncated
 // behind the store's back is sent again by the next deploy. Content damaged
@@ -59,5 +65,6 @@
 // is then opened with exclusive locking, which keeps that index in memory,
 // so reads go on (one connection at a time, and another process cannot use
 // the store meanwhile), and writes fail with a *NoSpaceError naming the
-// store and what to free.
+// store and what to free (entity writes at once: that connection is the
+// only one the database then admits).
 package local
