@@ -35,7 +35,10 @@
 # what appcfg adds to that floor. f3's copy is timed once more built with
 # CGO_ENABLED=0 -tags urfave_cli_no_docs (no dynamic loader, no urfave/cli
 # Markdown renderer): what a release built so could reach, which a user's
-# `go install` does not.
+# `go install` does not. Last, f3 built with -tags floorstore,floorlocal
+# runs `download`: request_logs' own work through appcfg's backend/local
+# and logs packages, without its CLI, which splits appcfg's share into the
+# store's (download less copy) and start-up's (request_logs less download).
 #
 # Usage: bench/request_logs.sh [N]
 # Needs: go, bc. ROUNDS=R repeats each measurement (default 7) and keeps
@@ -70,7 +73,8 @@ echo "building the floor programs (bench/floor)"
 (cd "$repo" && go build -o "$work/hello" ./bench/floor/hello &&
 	go build -o "$work/f2" ./bench/floor &&
 	go build -tags floorstore -o "$work/f3" ./bench/floor &&
-	CGO_ENABLED=0 go build -tags floorstore,urfave_cli_no_docs -o "$work/f3s" ./bench/floor)
+	CGO_ENABLED=0 go build -tags floorstore,urfave_cli_no_docs -o "$work/f3s" ./bench/floor &&
+	go build -tags floorstore,floorlocal -o "$work/f3l" ./bench/floor)
 
 for count in "$small" "$n"; do
 	echo "storing $count request logs in $work/store$count"
@@ -98,7 +102,7 @@ lines_file=$(find "$work/store$n/logs" -name '*.lines')
 "$work/appcfg" -q --backend "local:$work/store$n" request_logs -A bench -V v1 --num_days 0 "$work/warm.log"
 rm -f "$work/warm.log"
 : >"$work/t_small"; : >"$work/t_dl"; : >"$work/t_cat"; : >"$work/t_rec"
-: >"$work/t_hello"; : >"$work/t_f2"; : >"$work/t_f3"; : >"$work/t_ver"; : >"$work/t_f2copy"; : >"$work/t_f3copy"; : >"$work/t_f3scopy"
+: >"$work/t_hello"; : >"$work/t_f2"; : >"$work/t_f3"; : >"$work/t_ver"; : >"$work/t_f2copy"; : >"$work/t_f3copy"; : >"$work/t_f3scopy"; : >"$work/t_f3dl"
 for _ in $(seq "$rounds"); do
 	# Start-ups are short and noisy: three of each a round.
 	for _ in 1 2 3; do
@@ -113,6 +117,9 @@ for _ in $(seq "$rounds"); do
 	cmp -s "$lines_file" "$work/floor.log" || { echo "bench: the floor's copy differs from $lines_file" >&2; exit 1; }
 	rm -f "$work/floor.log"
 	measure "$work/t_f3scopy" "$work/f3s" copy "$lines_file" "$work/floor.log"
+	rm -f "$work/floor.log"
+	measure "$work/t_f3dl" "$work/f3l" download "$work/store$n" bench v1 "$work/floor.log"
+	cmp -s "$lines_file" "$work/floor.log" || { echo "bench: the floor's download differs from $lines_file" >&2; exit 1; }
 	rm -f "$work/floor.log"
 	# Each tool writes a new file: replacing last round's output would add
 	# the freeing of 187 MB to one side only.
@@ -158,5 +165,10 @@ echo "  f2 copy:                    $(wallcpu "$work/t_f2copy"), $(printf %.2f "
 echo "  f3 copy:                    $(wallcpu "$work/t_f3copy"), $(printf %.2f "$(echo "$ct / $f3c" | bc -l)")x cat: the best ratio a build of appcfg can reach"
 f3sc=$(cut -d' ' -f1 "$work/t_f3scopy" | median)
 echo "  f3 copy, CGO_ENABLED=0 -tags urfave_cli_no_docs: $(wallcpu "$work/t_f3scopy"), $(printf %.2f "$(echo "$ct / $f3sc" | bc -l)")x cat (build settings go install cannot be made to use)"
-echo "  request_logs - f3 copy:     $(printf '%+.1f ms' "$(echo "($dl - $f3c) * 1000" | bc -l)") wall: appcfg's own (its start-up above f3's, the store, the listing)"
+f3d=$(cut -d' ' -f1 "$work/t_f3dl" | median)
+diffms() { printf '%+.1f ms' "$(echo "($1 - $2) * 1000" | bc -l)"; }
+echo "  f3 download (appcfg's backend/local and logs, no CLI): $(wallcpu "$work/t_f3dl"), $(printf %.2f "$(echo "$ct / $f3d" | bc -l)")x cat"
+echo "  request_logs - f3 copy:     $(diffms "$dl" "$f3c") wall: appcfg's own (its start-up above f3's, the store, the listing)"
+echo "    f3 download - f3 copy:    $(diffms "$f3d" "$f3c") wall: of which the store's opening, the listing and the download's code"
+echo "    request_logs - f3 download: $(diffms "$dl" "$f3d") wall: and appcfg's start-up above f3's (the CLI and the packages only it links)"
 echo "load average:       $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows the wall times)"

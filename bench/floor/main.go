@@ -12,6 +12,16 @@
 //	floor copy SRC DST         writes SRC's bytes to DST as request_logs
 //	                           writes stored lines, at the least it costs
 //
+// Built with -tags floorstore,floorlocal it also has
+//
+//	floor download STORE APP VERSION DST
+//
+// which is request_logs' own download (the local store opened, the chunks
+// listed, the lines copied, by appcfg's backend/local and logs packages)
+// without appcfg's CLI and the packages only it links: set beside `floor
+// copy` and `appcfg request_logs`, it tells the store's share of a
+// download from the start-up's.
+//
 // copy is the best case of a request_logs download of kept lines: no
 // store is opened and nothing is listed, the output is a new temporary
 // file beside DST (renamed onto it once complete, as request_logs does:
@@ -38,7 +48,7 @@ import (
 )
 
 func main() {
-	app := &cli.App{Name: "floor", Commands: []*cli.Command{
+	app := &cli.App{Name: "floor", Commands: append([]*cli.Command{
 		{Name: "version", Action: func(*cli.Context) error {
 			_, err := fmt.Println("v")
 			return err
@@ -49,7 +59,7 @@ func main() {
 			}
 			return copyFile(c.Args().Get(0), c.Args().Get(1))
 		}},
-	}}
+	}, storeCommands()...)}
 	if err := app.Run(os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "floor:", err)
 		os.Exit(1)
