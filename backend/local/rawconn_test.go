@@ -3,10 +3,13 @@ package local
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/internal/diskfull"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -66,5 +69,44 @@ func TestRawConn(t *testing.T) {
 	}
 	if !diskfull.Is(&rawError{code: sqlite3.SQLITE_FULL, msg: "database or disk is full"}, b.root) {
 		t.Error("SQLITE_FULL from the committer's connection is not taken for a full disk")
+	}
+}
+
+// Two stores on one directory (two processes, as far as SQLite can tell)
+// commit entities at once: each committer's connection waits for the
+// other's write lock (busy_timeout) rather than fail with "database is
+// locked", and every entity is stored once.
+func TestEntityCommittersShareAStore(t *testing.T) {
+	dir := t.TempDir()
+	stores := []*Backend{openAt(t, dir), openAt(t, dir)}
+	const batches, size = 20, backend.MaxEntityBatch
+	var wg sync.WaitGroup
+	errs := make(chan error, len(stores))
+	for s, b := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range batches {
+				ents := make([]backend.Entity, size)
+				for j := range ents {
+					id := int64((s*batches+i)*size + j + 1)
+					ents[j] = backend.Entity{Key: &backend.Key{Path: []backend.PathElement{{Kind: "K", ID: id}}},
+						Properties: map[string]backend.Value{"s": {Type: backend.IntType, Int: int64(s)}}}
+				}
+				if _, err := b.PutEntities(t.Context(), "app", ents); err != nil {
+					errs <- fmt.Errorf("store %d, batch %d: %w", s, i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	var n int
+	if err := stores[0].db.QueryRowContext(t.Context(), `SELECT count(*) FROM entities`).Scan(&n); err != nil || n != len(stores)*batches*size {
+		t.Fatalf("the store holds %d entities (%v), want %d", n, err, len(stores)*batches*size)
 	}
 }
