@@ -179,7 +179,13 @@ type flagInfo struct {
 }
 
 func flagTable(flags []cli.Flag, global bool) flagSet {
-	t := flagSet{}
+	// Sized first: grown on the way, the map of the global options was
+	// copied into fresh tables four times on every run.
+	n := 0
+	for _, f := range flags {
+		n += len(flagNames(f))
+	}
+	t := make(flagSet, n)
 	for _, f := range flags {
 		names := flagNames(f)
 		info := flagInfo{main: names[0], global: global}

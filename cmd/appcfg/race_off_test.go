@@ -1,0 +1,6 @@
+//go:build !race
+
+package main
+
+// raceEnabled: the race detector allocates beside the code measured.
+const raceEnabled = false
