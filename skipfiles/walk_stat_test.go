@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +164,34 @@ func TestWalkAllocatesPerDirectory(t *testing.T) {
 	// listing holds it (x/sys/unix made a C string of it, one a file).
 	if allocs > n {
 		t.Errorf("Walk made %.0f allocations for %d files in two directories; want fewer than one a file", allocs, n+1)
+	}
+}
+
+// TestSortListedIsByName: sortListed orders a listing by name, byte by
+// byte, as os.ReadDir does, whether it sorts by insertion (up to
+// smallListing entries) or by slices.SortFunc: names that are prefixes
+// of others, names sorting before and after "/" and non-ASCII bytes
+// included.
+func TestSortListedIsByName(t *testing.T) {
+	pool := []string{"a", "a.txt", "a-b", "a0", "ab", "B", "b", "_", "~", "é", "\xff", "mod00.py", "mod01.py", "mod10.py", "m", "z"}
+	for _, n := range []int{0, 1, 2, 3, 10, smallListing - 1, smallListing, smallListing + 1, 300} {
+		arena := newPathArena(0)
+		ents := make([]listed, n)
+		names := make([]string, n)
+		for i := range n {
+			names[i] = pool[(i*7+n)%len(pool)] + fmt.Sprint(i%5, n-i)
+			ents[i] = arena.listed("/app/lib", len("/app/"), names[i])
+		}
+		sortListed(ents)
+		slices.Sort(names)
+		for i := range n {
+			if ents[i].name() != names[i] {
+				t.Fatalf("%d entries: entry %d is %q, want %q", n, i, ents[i].name(), names[i])
+			}
+			if want := "/app/lib/" + names[i]; ents[i].full != want || ents[i].rel() != "lib/"+names[i] {
+				t.Fatalf("%d entries: entry %d is %q (%q), want %q", n, i, ents[i].full, ents[i].rel(), want)
+			}
+		}
 	}
 }
 
