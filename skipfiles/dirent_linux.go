@@ -137,10 +137,10 @@ func (h *dirHandle) lstat(e *listed) (fs.FileInfo, error) {
 	if len(h.slab) < cap(h.slab) {
 		h.slab = h.slab[:len(h.slab)+1]
 		fi = &h.slab[len(h.slab)-1]
-		fi.name = e.name()
 	} else {
-		fi = &statInfo{name: e.name()}
+		fi = &statInfo{}
 	}
+	fi.setName(e.name())
 	if err := h.fstatat(fi, e.cname()); err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func (h *dirHandle) lstat(e *listed) (fs.FileInfo, error) {
 func (h *dirHandle) fstatat(fi *statInfo, c *byte) error {
 	var st unix.Stat_t
 	if err := diskfile.StatAtNul(h.fd, c, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return &fs.PathError{Op: "lstat", Path: h.path + "/" + fi.name, Err: err}
+		return &fs.PathError{Op: "lstat", Path: h.path + "/" + fi.Name(), Err: err}
 	}
 	fi.fill(&st)
 	return nil
@@ -166,12 +166,20 @@ func (h *dirHandle) fstatat(fi *statInfo, c *byte) error {
 // permissions, times, and the identity (device and inode) by which
 // hashcache.OpenListed knows the file again and the stat cache keys a
 // verdict (hashcache.Identified).
+//
+// It is 56 bytes: the name is kept as where it starts and its length,
+// which fill the struct's padding, not as a string (8 bytes more a file).
 type statInfo struct {
-	name         string
+	name         *byte // the name, in the listing's arena
 	size         int64
 	mtime, ctime int64 // nanoseconds
 	dev, ino     uint64
 	mode         uint32 // st_mode
+	nameLen      uint32
+}
+
+func (s *statInfo) setName(name string) {
+	s.name, s.nameLen = unsafe.StringData(name), uint32(len(name))
 }
 
 func (s *statInfo) fill(st *unix.Stat_t) {
@@ -179,7 +187,7 @@ func (s *statInfo) fill(st *unix.Stat_t) {
 	s.mtime, s.ctime = st.Mtim.Nano(), st.Ctim.Nano()
 }
 
-func (s *statInfo) Name() string       { return s.name }
+func (s *statInfo) Name() string       { return unsafe.String(s.name, s.nameLen) }
 func (s *statInfo) Size() int64        { return s.size }
 func (s *statInfo) ModTime() time.Time { return time.Unix(0, s.mtime) }
 func (s *statInfo) IsDir() bool        { return s.Mode().IsDir() }
