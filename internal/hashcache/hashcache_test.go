@@ -342,3 +342,40 @@ func TestAppendQuoteIsStrconvs(t *testing.T) {
 		}
 	}
 }
+
+// TestParseIsStrconvs: the stat fields of an entry read by hand give what
+// strconv gives, number and error alike, for what the file holds
+// (strconv.AppendInt's output, every length) and for what a damaged file
+// could hold instead.
+func TestParseIsStrconvs(t *testing.T) {
+	in := []string{"", "-", "+", "0", "-0", "+5", "007", "-007", "1_000", "0x10", "12a", " 1", "1 ", "--1",
+		"999999999999999999", "-999999999999999999", "9223372036854775807", "-9223372036854775808",
+		"9223372036854775808", "18446744073709551615", "18446744073709551616", "99999999999999999999"}
+	for n, d := int64(1), 0; d < 19; n, d = n*10, d+1 {
+		in = append(in, strconv.FormatInt(n, 10), strconv.FormatInt(n-1, 10), strconv.FormatInt(-n, 10),
+			strconv.FormatInt(n*9+n-1, 10), strconv.FormatInt(time.Now().UnixNano()%(n*10), 10))
+	}
+	for _, s := range in {
+		gotI, gotIErr := parseInt(s)
+		wantI, wantIErr := strconv.ParseInt(s, 10, 64)
+		if gotI != wantI || fmt.Sprint(gotIErr) != fmt.Sprint(wantIErr) {
+			t.Errorf("parseInt(%q) = %d, %v; strconv.ParseInt: %d, %v", s, gotI, gotIErr, wantI, wantIErr)
+		}
+		gotU, gotUErr := parseUint(s)
+		wantU, wantUErr := strconv.ParseUint(s, 10, 64)
+		if gotU != wantU || fmt.Sprint(gotUErr) != fmt.Sprint(wantUErr) {
+			t.Errorf("parseUint(%q) = %d, %v; strconv.ParseUint: %d, %v", s, gotU, gotUErr, wantU, wantUErr)
+		}
+	}
+}
+
+// BenchmarkParseStat parses the four numbers of an entry as a lookup does.
+func BenchmarkParseStat(b *testing.B) {
+	fields := []string{"48213", "1764873600123456789", "1764873600123456789", "13107213"}
+	for b.Loop() {
+		parseInt(fields[0])
+		parseInt(fields[1])
+		parseInt(fields[2])
+		parseUint(fields[3])
+	}
+}
