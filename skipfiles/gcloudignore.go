@@ -11,6 +11,7 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 
+	"github.com/appcfg/appcfg/internal/appmodel"
 	"github.com/appcfg/appcfg/internal/human"
 )
 
@@ -34,19 +35,16 @@ const defaultIgnoreFile = `# This file specifies files that are *not* uploaded t
 .gitignore
 `
 
-// secondGen lists the runtimes gcloud serves only with an ignore file
-// (source_files_util._GCLOUDIGNORE_REGISTRY), matched at the start of the
-// runtime string as gcloud does, with the default file it would write.
-var secondGen = []struct {
-	runtime *lazyre.Regexp
-	extra   string
-}{
-	{lazyre.New(`^nodejs\d*`), "# Node.js dependencies:\nnode_modules/"},
-	{lazyre.New(`^php[789]\d*`), "# PHP Composer dependencies:\n/vendor/"},
-	{lazyre.New(`^python3\d*`), "# Python pycache:\n__pycache__/\n# Ignored by the build system\n/setup.cfg"},
-	{lazyre.New(`^go1\d\d(\w+\d)?`), "# Binaries for programs and plugins\n*.exe\n*.exe~\n*.dll\n*.so\n*.dylib\n" +
-		"# Test binary, build with `go test -c`\n*.test\n# Output of the go coverage tool, specifically when used with LiteIDE\n*.out"},
-	{lazyre.New(`^java[123456]\d*`), "# Target directory for maven builds\ntarget/"},
+// secondGenExtra is the end of the default ignore file gcloud writes for
+// each second-generation runtime family (appmodel.SecondGenFamily; the
+// families of source_files_util._GCLOUDIGNORE_REGISTRY).
+var secondGenExtra = map[string]string{
+	"nodejs":  "# Node.js dependencies:\nnode_modules/",
+	"php":     "# PHP Composer dependencies:\n/vendor/",
+	"python3": "# Python pycache:\n__pycache__/\n# Ignored by the build system\n/setup.cfg",
+	"go": "# Binaries for programs and plugins\n*.exe\n*.exe~\n*.dll\n*.so\n*.dylib\n" +
+		"# Test binary, build with `go test -c`\n*.test\n# Output of the go coverage tool, specifically when used with LiteIDE\n*.out",
+	"java": "# Target directory for maven builds\ntarget/",
 }
 
 // SecondGen reports whether gcloud refuses skip_files for this runtime and
@@ -56,11 +54,9 @@ func SecondGen(runtime, env string) (defaultIgnore string, ok bool) {
 	if isFlex(env) {
 		return "", false
 	}
-	for _, e := range secondGen {
-		if e.runtime.MatchString(runtime) {
-			// gcloud joins DEFAULT_IGNORE_FILE and the extra lines with "\n".
-			return defaultIgnoreFile + "\n" + e.extra, true
-		}
+	if f := appmodel.SecondGenFamily(runtime); f != "" {
+		// gcloud joins DEFAULT_IGNORE_FILE and the extra lines with "\n".
+		return defaultIgnoreFile + "\n" + secondGenExtra[f], true
 	}
 	return "", false
 }
