@@ -24,7 +24,10 @@ type pyRegex struct {
 	// custom, when set, is the match implemented by hand (the SDK's
 	// pattern has lookaheads, which Go's regexp lacks).
 	custom func(string) bool
-	lo, hi int // a bounded pattern: re repeated lo to hi times
+	// lo, hi and in: a bounded pattern, the class re repeated lo to hi
+	// times, in testing one character against the class.
+	lo, hi int
+	in     func(rune) bool
 
 	once     sync.Once
 	compiled *pyre.Regexp
@@ -37,13 +40,15 @@ type pyRegex struct {
 func newRegex(re string) *pyRegex { return &pyRegex{re: re} }
 
 // newBoundedRegex is newRegex(class+"{lo,hi}") for a character class that
-// does not match a newline, matched as Python does (a run of lo to hi
-// characters of the class, $ also before a final newline) by counting the
-// characters and testing them against class+. Compiled whole, a Unicode
-// class such as [\w.] repeated 32 times costs Go's regexp tens of
-// milliseconds, on every update of an app.yaml with an api_version.
-func newBoundedRegex(class string, lo, hi int) *pyRegex {
-	return &pyRegex{re: class, lo: lo, hi: hi}
+// does not match a newline, in testing one character against it, matched
+// as Python does (a run of lo to hi characters of the class, $ also before
+// a final newline) by counting the characters and testing each. Compiled
+// whole, a Unicode class such as [\w.] repeated 32 times cost Go's regexp
+// tens of milliseconds on every update of an app.yaml with an
+// api_version; compiled as class+, still half a millisecond before
+// ls_files could start its walk.
+func newBoundedRegex(class string, lo, hi int, in func(rune) bool) *pyRegex {
+	return &pyRegex{re: class, lo: lo, hi: hi, in: in}
 }
 
 // customRegex is an SDK regex with lookaheads, which Go's regexp lacks; the
@@ -68,21 +73,24 @@ func (p *pyRegex) Match(s string) bool {
 		// Python's $ also matches just before a trailing newline.
 		return p.custom(s) || strings.HasSuffix(s, "\n") && p.custom(strings.TrimSuffix(s, "\n"))
 	case p.hi > 0:
-		n := utf8.RuneCountInString(strings.TrimSuffix(s, "\n"))
-		return n >= p.lo && n <= p.hi && p.regexp().MatchString(s)
+		s = strings.TrimSuffix(s, "\n")
+		n := 0
+		for _, r := range s {
+			if !p.in(r) {
+				return false
+			}
+			n++
+		}
+		return n >= p.lo && n <= p.hi
 	}
 	return p.regexp().MatchString(s)
 }
 
-// regexp compiles the pattern (class+ for a bounded one) once; a bad
-// pattern panics on every use, as lazyre's do.
+// regexp compiles the pattern once; a bad pattern panics on every use, as
+// lazyre's do.
 func (p *pyRegex) regexp() *pyre.Regexp {
 	p.once.Do(func() {
-		re := p.re
-		if p.hi > 0 {
-			re += "+"
-		}
-		p.compiled, p.err = pyre.Compile("^(?:"+re+")$", pyre.HoistGlobalFlags, "", "")
+		p.compiled, p.err = pyre.Compile("^(?:"+p.re+")$", pyre.HoistGlobalFlags, "", "")
 	})
 	if p.err != nil {
 		panic(fmt.Sprintf("appconfig: the SDK pattern %s: %v", p.shown(), p.err))
@@ -120,6 +128,25 @@ func matchApplicationID(s string) bool {
 	return matchDisplayID(s, 100)
 }
 
+// matchRuntime is RUNTIME_RE_STRING, (gs://[a-z0-9\-\._/]+)|([a-z][a-z0-9\-\.]{0,29}):
+// an ASCII pattern, compiled for every app.yaml checked (half a
+// millisecond, before ls_files or update could start its walk) to test
+// one short name.
+func matchRuntime(s string) bool {
+	only := func(s, set string) bool {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte(set, c) >= 0) {
+				return false
+			}
+		}
+		return true
+	}
+	if rest, ok := strings.CutPrefix(s, "gs://"); ok {
+		return rest != "" && only(rest, "-._/")
+	}
+	return s != "" && len(s) <= 30 && 'a' <= s[0] && s[0] <= 'z' && only(s[1:], "-.")
+}
+
 // matchURL is _URL_REGEX, (?!\^)/.*|\..*|(\(.).*(?!\$).
 func matchURL(s string) bool {
 	if !reNoNewline.MatchString(s) {
@@ -155,10 +182,10 @@ var (
 	reVersionID   = reModuleID
 	reURL         = customRegex(`(?!\^)/.*|\..*|(\(.).*(?!\$).`, matchURL)
 	reFiles       = newRegex(`.+`)
-	reRuntime     = newRegex(`((gs://[a-z0-9\-\._/]+)|([a-z][a-z0-9\-\.]{0,29}))`)
-	reAPIVersion  = newBoundedRegex(`[\w.]`, 1, 32)
+	reRuntime     = customRegex(`((gs://[a-z0-9\-\._/]+)|([a-z][a-z0-9\-\.]{0,29}))`, matchRuntime)
+	reAPIVersion  = newBoundedRegex(`[\w.]`, 1, 32, func(r rune) bool { return pyre.IsWord(r) || r == '.' })
 	reEnv         = newRegex(`(1|2|standard|flex|flexible)`)
-	reSourceLang  = newBoundedRegex(`[\w.\-]`, 1, 32)
+	reSourceLang  = newBoundedRegex(`[\w.\-]`, 1, 32, func(r rune) bool { return pyre.IsWord(r) || r == '.' || r == '-' })
 	reExpiration  = newRegex(`\s*(([0-9]+)([DdHhMm]|[sS]?))(\s+([0-9]+)([DdHhMm]|[sS]?))*\s*`)
 	reService     = newRegex(`(mail|mail_bounce|xmpp_message|xmpp_subscribe|xmpp_presence|xmpp_error|channel_presence|rest|warmup)`)
 	reIdle        = newRegex(`^([\d]+|automatic)$`)

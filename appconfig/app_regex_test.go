@@ -66,3 +66,33 @@ func TestBoundedClassPatterns(t *testing.T) {
 		}
 	}
 }
+
+// TestRuntimePatternByHand: runtime's pattern, read by hand (matchRuntime),
+// answers as the SDK's pattern compiled by internal/pyre, on runtime names,
+// gs:// paths, and every string of up to 3 characters over the pattern's
+// edges (first letter, the classes, ':' and '/', upper case, non-ASCII,
+// newlines), with the 30-character bound on both sides.
+func TestRuntimePatternByHand(t *testing.T) {
+	full := newRegex(reRuntime.re)
+	if reRuntime.shown() != full.shown() {
+		t.Errorf("runtime's pattern shown as %s, want %s", reRuntime.shown(), full.shown())
+	}
+	inputs := []string{"python27", "python312", "go122", "java8", "custom", "vm", "gs://bucket/rt.tar", "gs://", "gs:/x",
+		"gs://A", "gs://a b", "gs://a\n", "gs://a\n\n", "a\n", "a\n\n", "\n", "",
+		"abcdefghijklmnopqrstuvwxyz0123", "abcdefghijklmnopqrstuvwxyz01234", "abcdefghijklmnopqrstuvwxyz0123\n"}
+	const edge = "agz09-._/:Aé\n "
+	for _, a := range edge {
+		inputs = append(inputs, string(a), "gs://"+string(a))
+		for _, b := range edge {
+			inputs = append(inputs, string(a)+string(b), "gs://"+string(a)+string(b))
+			for _, c := range edge {
+				inputs = append(inputs, string(a)+string(b)+string(c))
+			}
+		}
+	}
+	for _, s := range inputs {
+		if got, want := reRuntime.Match(s), full.Match(s); got != want {
+			t.Errorf("%s on %q = %v, the whole pattern says %v", full.shown(), s, got, want)
+		}
+	}
+}

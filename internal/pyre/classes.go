@@ -27,6 +27,21 @@ func pyUnicode(c byte) (inside string, tables []*unicode.RangeTable, extra []run
 	return "", nil, nil
 }
 
+// IsWord reports whether r is a word character of Python 3's Unicode \w
+// (str patterns, no ASCII flag), as pyUnicode states it: for a caller that
+// tests characters one by one, which compiling a class that holds \w
+// (hundreds of microseconds, its tables being large) would cost more than
+// the whole test.
+func IsWord(r rune) bool {
+	_, tables, extra := pyUnicode('w')
+	for i := 0; i+1 < len(extra); i += 2 {
+		if extra[i] <= r && r <= extra[i+1] {
+			return true
+		}
+	}
+	return unicode.IsOneOf(tables, r)
+}
+
 // pyUnicodeClass writes Python's Unicode \d, \D, \w, \W, \s or \S (c) for
 // RE2 or .NET, out of or in a class; ranges writes a set of ranges as the
 // inside of a class in the engine's syntax. "" for any other escape.
