@@ -313,7 +313,7 @@ func buildCatalogue() map[string]any {
 	add(unary("base64.b64decode", func(v any) (any, error) { return b64(base64.StdEncoding, v) }))
 	add(unary("base64.urlsafe_b64decode", func(v any) (any, error) { return b64(base64.URLEncoding, v) }))
 	// re flags.
-	for name, f := range map[string]pyre.Flags{"IGNORECASE": pyre.IgnoreCase, "I": pyre.IgnoreCase, "MULTILINE": pyre.Multiline, "M": pyre.Multiline, "DOTALL": pyre.DotAll, "S": pyre.DotAll, "UNICODE": pyre.Unicode, "U": pyre.Unicode} {
+	for name, f := range map[string]pyre.Flags{"IGNORECASE": pyre.IgnoreCase, "I": pyre.IgnoreCase, "MULTILINE": pyre.Multiline, "M": pyre.Multiline, "DOTALL": pyre.DotAll, "S": pyre.DotAll, "UNICODE": pyre.Unicode, "U": pyre.Unicode, "LOCALE": pyre.Locale, "L": pyre.Locale, "VERBOSE": pyre.Verbose, "X": pyre.Verbose} {
 		c["re."+name] = int64(f)
 	}
 	// transform.
@@ -592,15 +592,20 @@ func buildCatalogue() map[string]any {
 
 // compilePython compiles a Python regular expression with re.compile's
 // flags (the values Python gives re.IGNORECASE …) through internal/pyre,
-// as every Python pattern is read, and as Python 3 reads it: global
-// inline flags after the start are an error. anchored gives re.match's
-// implicit anchor at the start.
+// as every Python pattern is read, and as Python 2.7 reads it
+// (pyre.Python27): appcfg.py runs the bulkloader on 2.7, so what 2.7
+// accepts must load and match as it matched there. Global inline flags
+// apply to the whole pattern wherever they stand ("a(?i)b", Python 3.11's
+// error); \d \w \s \b and IGNORECASE are ASCII's unless re.UNICODE or
+// "(?u)" is given; re.LOCALE is the C locale the bulkloader ran under,
+// ASCII; 256 (Python 3's re.ASCII, no flag in 2.7) asks for the default.
+// anchored gives re.match's implicit anchor at the start.
 func compilePython(pat string, flags int64, anchored bool) (*pyre.Regexp, error) {
 	prefix, suffix := "", ""
 	if anchored {
 		prefix, suffix = `\A(?:`, `)`
 	}
-	rx, err := pyre.Compile(pat, pyre.Flags(flags)&^pyre.HoistGlobalFlags, prefix, suffix)
+	rx, err := pyre.Compile(pat, pyre.Flags(flags)&^pyre.HoistGlobalFlags|pyre.Python27, prefix, suffix)
 	if err != nil {
 		return nil, fmt.Errorf("pattern %q: %w", pat, err)
 	}

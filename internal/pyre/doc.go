@@ -8,8 +8,11 @@
 // whatever it compiles compiles here, and what it refuses is refused but
 // for what older Pythons took when a caller asks for it (HoistGlobalFlags:
 // global flags after the start apply to the whole, as the App Engine
-// patterns, joined with "|", were read). re.compile's flags are Compile's
-// flags argument (Flags, with Python's values), never text in the pattern.
+// patterns, joined with "|", were read; Python27: besides, the classes and
+// case folding are ASCII's unless UNICODE is set, and LOCALE is the C
+// locale's, as the 2.7 bulkloader read its transforms' patterns).
+// re.compile's flags are Compile's flags argument (Flags, with Python's
+// values), never text in the pattern.
 // A pattern is translated to Go's RE2 syntax (Translate) where that is
 // exact; a match anchored at the start (Python's re.match, which skip_files
 // and every full match use) then runs on a lazily built DFA, a walk over

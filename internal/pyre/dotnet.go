@@ -147,7 +147,11 @@ func toDotNet(p string, flags Flags, g *dotNetGroups) (string, string, error) {
 				if on, _, _ := strings.Cut(group, "-"); strings.Contains(on, "i") {
 					sawCase = true
 				}
-				kept := strings.NewReplacer("a", "", "u", "").Replace(group)
+				if strings.Contains(group, "L") && flags&Python27 == 0 {
+					return "", "", fmt.Errorf("bad inline flags: cannot use 'L' flag with a str pattern at position %d", i+strings.IndexByte(group, 'L'))
+				}
+				// a, u and L are applied to the classes (ascii), not .NET's.
+				kept := strings.NewReplacer("a", "", "u", "", "L", "").Replace(group)
 				if strings.HasSuffix(group, ")") { // global flags: no group opens
 					if flags&HoistGlobalFlags == 0 && len(out) > lead {
 						return "", "", globalFlagsError(i)
@@ -285,6 +289,13 @@ func (g *dotNetGroups) isName(p string) bool {
 // globalASCII reports whether p sets the ASCII flag for the whole
 // pattern, with a "(?a…)" group of flags alone anywhere outside a class.
 func globalASCII(p string) bool {
+	return strings.ContainsRune(globalFlags(p), 'a')
+}
+
+// globalFlags is the letters of the groups of flags alone ("(?iu)") that
+// stand anywhere in p outside a class: the flags of the whole pattern.
+func globalFlags(p string) string {
+	var letters strings.Builder
 	inClass := false
 	for i := 0; i < len(p); i++ {
 		switch c := p[i]; {
@@ -300,12 +311,12 @@ func globalASCII(p string) bool {
 				i++
 			}
 		case c == '(':
-			if n, a := dotNetFlags(p[i:]); n > 0 && a && p[i+n-1] == ')' {
-				return true
+			if n, _ := dotNetFlags(p[i:]); n > 0 && p[i+n-1] == ')' {
+				letters.WriteString(p[i+2 : i+n-1])
 			}
 		}
 	}
-	return false
+	return letters.String()
 }
 
 // appendDotNetRune appends r as .NET reads one character: \uXXXX, or the
@@ -346,7 +357,7 @@ func dotNetFlags(p string) (int, bool) {
 			return j + 1, ascii
 		case f == 'a':
 			ascii = true
-		case strings.IndexByte("-imsux", f) < 0:
+		case strings.IndexByte("-imsuxL", f) < 0:
 			return 0, false
 		}
 	}

@@ -50,10 +50,10 @@ type Flags uint32
 
 const (
 	IgnoreCase Flags = 2   // re.I
-	Locale     Flags = 4   // re.L: refused, as Python refuses it for a str pattern
+	Locale     Flags = 4   // re.L: refused, as Python 3 refuses it for a str pattern; ASCII with Python27
 	Multiline  Flags = 8   // re.M
 	DotAll     Flags = 16  // re.S
-	Unicode    Flags = 32  // re.U: already the meaning of a str pattern
+	Unicode    Flags = 32  // re.U: already the meaning of a str pattern; with Python27 it lifts the ASCII default
 	Verbose    Flags = 64  // re.X: run by the backtracking engine
 	ASCII      Flags = 256 // re.A
 	// HoistGlobalFlags is appcfg's, not Python's: inline global flags
@@ -62,7 +62,34 @@ const (
 	// which joins skip_files with "|"). Without it they are Python
 	// 3.11's error, "global flags not at the start of the expression".
 	HoistGlobalFlags Flags = 1 << 31
+	// Python27 is appcfg's too: the pattern and flags are read as Python
+	// 2.7's re reads a pattern on a unicode subject (the SDK's
+	// bulkloader, which appcfg.py runs on 2.7): global flags apply to the
+	// whole pattern wherever they stand (HoistGlobalFlags); \d, \w, \s,
+	// \b and IGNORECASE are ASCII's unless UNICODE (re.U, "(?u)") is set;
+	// LOCALE (re.L, "(?L)") is the C locale's, which is ASCII's, and wins
+	// over UNICODE as it does in 2.7's sre; 256 (Python 3's re.ASCII) is
+	// no flag in 2.7 and the default it would ask for. Nothing 2.7
+	// accepts for these flags is refused.
+	Python27 Flags = 1 << 30
 )
+
+// python27 resolves the Python27 reading into the flags the translators
+// apply: ASCII or not, the UNICODE and LOCALE letters of the pattern
+// consumed here (the translators skip them under Python27).
+func (f Flags) python27(pattern string) Flags {
+	if f&Python27 == 0 {
+		return f
+	}
+	inline := globalFlags(pattern)
+	unicode := f&Unicode != 0 || strings.ContainsRune(inline, 'u')
+	locale := f&Locale != 0 || strings.ContainsRune(inline, 'L')
+	f = f&^(Locale|Unicode|ASCII) | HoistGlobalFlags
+	if locale || !unicode {
+		f |= ASCII
+	}
+	return f
+}
 
 // check refuses the flag combinations re.compile refuses.
 func (f Flags) check() error {
@@ -83,6 +110,7 @@ func (f Flags) check() error {
 // escape, an unbalanced group …), or an *UnsupportedError (wrapped) for
 // a construct neither engine can run.
 func Compile(pattern string, flags Flags, prefix, suffix string) (*Regexp, error) {
+	flags = flags.python27(pattern)
 	if err := flags.check(); err != nil {
 		return nil, err
 	}

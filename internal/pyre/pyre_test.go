@@ -119,7 +119,7 @@ func TestCompileFlagsAgainstPython(t *testing.T) {
 		{`\w`, Unicode}, {`a b # c`, Verbose}, {`\bfoo`, ASCII}, {`(a$)`, 0}, {`x(?P<n>.*)$`, 0},
 		// refused by Python
 		{`a(?i)b`, 0}, {`a(?i)b`, IgnoreCase}, {`|(?i)a`, 0}, {`(?:(?i)a)`, 0}, {`^(?i)a`, 0},
-		{`(?=.)(?i)a`, 0}, {`a\1(?i)`, 0}, {`\w`, ASCII | Unicode}, {`(?u)\w`, ASCII}, {`a`, Locale},
+		{`(?=.)(?i)a`, 0}, {`a\1(?i)`, 0}, {`\w`, ASCII | Unicode}, {`(?u)\w`, ASCII}, {`a`, Locale}, {`(?L)a`, 0}, {`a(?L)`, 0},
 	} {
 		pats = append(pats, p)
 		if p.Flags&Verbose == 0 {
@@ -152,20 +152,29 @@ func TestCompileFlagsAgainstPython(t *testing.T) {
 		if m.Inexact() != "" {
 			continue
 		}
-		for j, s := range subjects {
-			if m.Backtracks() && folds && !isASCII(s) {
-				continue // .NET's folding, a documented approximation (README)
-			}
-			if got := m.MatchString(s); got != want[i].Match[j] {
-				t.Errorf("re.match(%q, %q, %d): Python %v, appcfg %v (backtracking: %v)", p.Pattern, s, p.Flags, want[i].Match[j], got, m.Backtracks())
-			}
-			var all []string
-			for _, g := range a.FindAllStringSubmatch(s, -1) {
-				all = append(all, g[0])
-			}
-			if fmt.Sprint(all) != fmt.Sprint(want[i].All[j]) {
-				t.Errorf("re.finditer(%q, %q, %d): Python %q, appcfg %q (backtracking: %v)", p.Pattern, s, p.Flags, want[i].All[j], all, a.Backtracks())
-			}
+		compareVerdicts(t, "Python", p, m, a, folds, subjects, want[i])
+	}
+}
+
+// compareVerdicts compares m (anchored) and a (unanchored), p compiled,
+// with python's re.match and re.finditer over subjects; with folds, on
+// the backtracking engine, only for ASCII subjects: .NET's folding is a
+// documented approximation (README).
+func compareVerdicts(t *testing.T, python string, p pyPattern, m, a *Regexp, folds bool, subjects []string, want pyVerdict) {
+	t.Helper()
+	for j, s := range subjects {
+		if m.Backtracks() && folds && !isASCII(s) {
+			continue
+		}
+		if got := m.MatchString(s); got != want.Match[j] {
+			t.Errorf("re.match(%q, %q, %d): %s %v, appcfg %v (backtracking: %v)", p.Pattern, s, p.Flags, python, want.Match[j], got, m.Backtracks())
+		}
+		var all []string
+		for _, g := range a.FindAllStringSubmatch(s, -1) {
+			all = append(all, g[0])
+		}
+		if fmt.Sprint(all) != fmt.Sprint(want.All[j]) {
+			t.Errorf("re.finditer(%q, %q, %d): %s %q, appcfg %q (backtracking: %v)", p.Pattern, s, p.Flags, python, want.All[j], all, a.Backtracks())
 		}
 	}
 }

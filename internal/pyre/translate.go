@@ -35,6 +35,9 @@ type pyTranslator struct {
 	out    strings.Builder
 	global map[rune]bool
 	hoist  bool // HoistGlobalFlags
+	// py27 (Python27): the u and L letters were read by Flags.python27
+	// and are skipped here.
+	py27 bool
 	// lastQuant is true right after a quantifier, so a following "+" (a
 	// possessive quantifier in Python 3.11+) is recognised.
 	lastQuant bool
@@ -92,7 +95,7 @@ var flagLetters = []struct {
 
 // newTranslator starts translating pattern under re.compile's flags.
 func newTranslator(pattern string, flags Flags) *pyTranslator {
-	t := &pyTranslator{src: pattern, global: map[rune]bool{}, hoist: flags&HoistGlobalFlags != 0}
+	t := &pyTranslator{src: pattern, global: map[rune]bool{}, hoist: flags&HoistGlobalFlags != 0, py27: flags&Python27 != 0}
 	for _, f := range flagLetters {
 		t.global[f.letter] = flags&f.flag != 0
 	}
@@ -333,6 +336,9 @@ func (t *pyTranslator) flags(start int) error {
 			group := t.src[start:]
 			if end := strings.IndexAny(group, ":)"); end >= 0 {
 				group = group[:end+1]
+			}
+			if t.py27 && (f == 'u' || f == 'L') {
+				continue
 			}
 			switch f {
 			case 'x':
