@@ -598,7 +598,8 @@ func buildCatalogue() map[string]any {
 // apply to the whole pattern wherever they stand ("a(?i)b", Python 3.11's
 // error); \d \w \s \b and IGNORECASE are ASCII's unless re.UNICODE or
 // "(?u)" is given; re.LOCALE is the C locale the bulkloader ran under,
-// ASCII; 256 (Python 3's re.ASCII, no flag in 2.7) asks for the default.
+// ASCII; 256 (Python 3's re.ASCII, no flag in 2.7) asks for the default;
+// "\q" is q.
 // anchored gives re.match's implicit anchor at the start.
 func compilePython(pat string, flags int64, anchored bool) (*pyre.Regexp, error) {
 	prefix, suffix := "", ""

@@ -16,7 +16,7 @@ import (
 // refuses (scoped flags, (?a)), which loads as python3 (3.11.7) reads it.
 // The rows where python3 3.11 differs are noted: before, bulkload read
 // patterns as 3.11 does and refused global flags after the start, LOCALE
-// (4), ASCII|UNICODE (288) and (?u) with 256.
+// (4), ASCII|UNICODE (288), (?u) with 256 and escapes such as \q.
 func TestRegexpFlagsAsPython(t *testing.T) {
 	for _, c := range []struct {
 		fn, pattern string
@@ -81,6 +81,14 @@ func TestRegexpFlagsAsPython(t *testing.T) {
 		// re.VERBOSE (64), on the backtracking engine.
 		{fn: "regexp_bool", pattern: ` a b`, flags: 64, in: "ab", want: true},
 		{fn: "regexp_bool", pattern: `(?x) a b (?u)\w`, in: "ab\u00e9", want: true},
+		// Escapes of letters 2.7 reads as the letter (3.11 refuses \q and
+		// reads \u0041 as A).
+		{fn: "regexp_bool", pattern: `\q`, in: "q", want: true},
+		{fn: "regexp_bool", pattern: `[\A]`, in: "A", want: true},
+		{fn: "regexp_bool", pattern: `\u0041`, in: "u0041", want: true},
+		{fn: "regexp_bool", pattern: `\u0041`, in: "A", want: false},
+		{fn: "regexp_extract", pattern: `(\e)`, in: "xe", want: "e"},
+		{fn: "regexp_to_list", pattern: `\N{DIGIT ONE}`, in: "N{DIGIT ONE}", want: []any{"N{DIGIT ONE}"}},
 		// Scoped flags and (?a), which 2.7 refuses, load as Python 3 reads them.
 		{fn: "regexp_bool", pattern: `(?-i:a)b`, flags: 2, in: "aB", want: true},   // Python 3
 		{fn: "regexp_bool", pattern: `(?-i:a)b`, flags: 2, in: "AB", want: false},  // Python 3

@@ -9,8 +9,9 @@
 // for what older Pythons took when a caller asks for it (HoistGlobalFlags:
 // global flags after the start apply to the whole, as the App Engine
 // patterns, joined with "|", were read; Python27: besides, the classes and
-// case folding are ASCII's unless UNICODE is set, and LOCALE is the C
-// locale's, as the 2.7 bulkloader read its transforms' patterns).
+// case folding are ASCII's unless UNICODE is set, LOCALE is the C
+// locale's and "\q" is q, as the 2.7 bulkloader read its transforms'
+// patterns).
 // re.compile's flags are Compile's flags argument (Flags, with Python's
 // values), never text in the pattern.
 // A pattern is translated to Go's RE2 syntax (Translate) where that is

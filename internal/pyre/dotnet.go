@@ -46,6 +46,9 @@ func toDotNet(p string, flags Flags, g *dotNetGroups) (string, string, error) {
 		case c == '\\' && i+1 < len(p):
 			cls := dotNetClass(p[i+1], inClass, ascii) // "" for none
 			switch {
+			case flags&Python27 != 0 && py27Literal(p[i+1], inClass):
+				out = appendDotNetRune(out, rune(p[i+1]))
+				i++
 			case p[i+1] == 'Z' && !inClass:
 				out = append(out, `\z`...)
 				i++

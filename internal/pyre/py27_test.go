@@ -51,6 +51,10 @@ func TestPython27AgainstPython27(t *testing.T) {
 		{`a(?i)b`, 0}, {`a(?i)b`, IgnoreCase}, {`|(?i)a`, 0}, {`x.(?s)`, 0}, {`\w+$(?m)`, 0},
 		{`\w(?u)`, 0}, {`(?u)\w`, ASCII}, {`(?L)\w`, 0}, {`(?L)\w`, Unicode}, {`\w(?L)`, Unicode},
 		{`(?iu)k`, 0}, {`a b # c`, Verbose}, {`(?x) a b (?u)\w`, 0},
+		// Escapes of letters 2.7 reads as the letter (Python 3 refuses
+		// most, and reads \u, \U and \N as characters).
+		{`\q`, 0}, {`[\q]`, 0}, {`\u0041`, 0}, {`[\A\Z]`, 0}, {`\e`, 0}, {`\z`, 0}, {`\G`, 0},
+		{`\k`, 0}, {`\p{L}`, 0}, {`a\N{DIGIT ONE}`, 0}, {`\Q`, IgnoreCase}, {`[\B-\E]+`, 0},
 	} {
 		pats = append(pats, p)
 		if p.Flags&Verbose == 0 && !strings.Contains(p.Pattern, "(?x)") {
@@ -60,6 +64,7 @@ func TestPython27AgainstPython27(t *testing.T) {
 	subjects := []string{
 		"ab", "AB", "aB", "a\nb", "A\nB", "ab\n\ncd", "ab\ncd", "a\n", "é", "éfoo", "foo", "aé", "k", "K", "\u212a",
 		"İ", "ı", "i", "I", "٣", "\u00a0", "\x1c", "\u0085", "a1_é", "abc", "xyz", "x\n", "abé",
+		"q", "u0041", "A", "Z", "e", "z", "G", "k", "p{L}", "aN{DIGIT ONE}", "BCDE",
 	}
 	want := pythonVerdicts(t, python, pats, subjects)
 	for i, p := range pats {

@@ -69,8 +69,9 @@ const (
 	// \b and IGNORECASE are ASCII's unless UNICODE (re.U, "(?u)") is set;
 	// LOCALE (re.L, "(?L)") is the C locale's, which is ASCII's, and wins
 	// over UNICODE as it does in 2.7's sre; 256 (Python 3's re.ASCII) is
-	// no flag in 2.7 and the default it would ask for. Nothing 2.7
-	// accepts for these flags is refused.
+	// no flag in 2.7 and the default it would ask for; an escaped letter
+	// 2.7 gives no meaning is the letter (py27Literal: "\q", "\u"). Nothing
+	// 2.7 accepts for these is refused.
 	Python27 Flags = 1 << 30
 )
 

@@ -549,6 +549,10 @@ func (t *pyTranslator) escape(inClass bool) error {
 	}
 	c := t.src[t.pos+1]
 	t.pos += 2
+	if t.py27 && py27Literal(c, inClass) {
+		t.escapedChar(rune(c), inClass)
+		return nil
+	}
 	if cls := pyASCIIClass(c, inClass, re2Ranges); cls != "" && t.ascii {
 		if t.ic && !inClass { // RE2's (?i) would add U+212A and U+017F to \w
 			cls = "(?-i:" + cls + ")"
@@ -613,6 +617,18 @@ func (t *pyTranslator) escape(inClass bool) error {
 		t.char(r, "")
 	}
 	return nil
+}
+
+// py27Literal reports whether Python 2.7's re reads the escape of the
+// ASCII letter c as the letter itself ("\q" is q, "\u" u, in a class
+// "\A" A), where Python 3 refuses it or gives it a meaning: its escapes of
+// letters are \a \b \f \n \r \t \v \x, the classes, and \A \B \Z
+// outside a class.
+func py27Literal(c byte, inClass bool) bool {
+	if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') || strings.IndexByte("abfnrtvxdDsSwW", c) >= 0 {
+		return false
+	}
+	return inClass || strings.IndexByte("ABZ", c) < 0
 }
 
 // escapedChar writes the character an escape (\x41, \101, \N{…}) spells.
