@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"testing"
 
 	"github.com/appcfg/appcfg/internal/testtree"
@@ -74,5 +75,32 @@ func TestWalkGoModule(t *testing.T) {
 	}
 	if res.Root != web {
 		t.Errorf("python312 in a Go module: root %s, want the app directory", res.Root)
+	}
+}
+
+// TestGoStagedIsGcloudsExpression: goStaged, read by hand, answers as
+// gcloud's GO_TI_RUNTIME_EXPR matched from start to end, on the Go runtime
+// names and on "go", "go1", "go1." and "go111" followed by up to three
+// characters of digits, letters, "_", ".", "-" and a newline.
+func TestGoStagedIsGcloudsExpression(t *testing.T) {
+	re := regexp.MustCompile(`^(?:go|go1\..+|go1\d\d(?:\w+\d)?)$`)
+	inputs := []string{"", "go", "go1", "go111", "go122", "go1.9", "go1.22", "go1.", "go2", "Go111", "go111\n",
+		"go1.\n", "go1.x\ny", "go111beta1", "go111beta", "go111_1", "go111é1", "python27", "gos"}
+	const tail = "0a9Z_.-\n"
+	for _, p := range []string{"", "g", "go", "go1", "go1.", "go11", "go111", "go111a"} {
+		for _, a := range tail {
+			inputs = append(inputs, p+string(a))
+			for _, b := range tail {
+				inputs = append(inputs, p+string(a)+string(b))
+				for _, c := range tail {
+					inputs = append(inputs, p+string(a)+string(b)+string(c))
+				}
+			}
+		}
+	}
+	for _, rt := range inputs {
+		if got, want := goStaged(rt), re.MatchString(rt); got != want {
+			t.Errorf("goStaged(%q) = %v, gcloud's expression says %v", rt, got, want)
+		}
 	}
 }

@@ -3,7 +3,6 @@ package skipfiles
 import (
 	"encoding/binary"
 	"fmt"
-	"github.com/appcfg/appcfg/internal/lazyre"
 	"io"
 	"os"
 	"path"
@@ -88,9 +87,6 @@ func pycMagicProblem(rel, full string) *Problem {
 		Hint:    "delete it and upload the .py, or rebuild it with Python 2.7"}
 }
 
-// cgiScript tells a CGI handler ("main.py") from a WSGI one ("main.app").
-var cgiScript = lazyre.New(`\.py$`)
-
 // checkHandlers warns about a python27 CGI script handler whose file is not
 // uploaded as .py or .pyc; naming the .py is right even when only the .pyc
 // goes up.
@@ -99,7 +95,7 @@ func (w *walker) checkHandlers() {
 		return
 	}
 	for _, h := range w.opts.Handlers {
-		if !cgiScript.MatchString(h.Script) {
+		if !strings.HasSuffix(h.Script, ".py") { // a CGI script ("main.py"), not a WSGI app ("main.app")
 			continue
 		}
 		rel := strings.TrimPrefix(path.Clean(h.Script), "/")
