@@ -101,7 +101,6 @@ func (p *pyRegex) regexp() *pyre.Regexp {
 var (
 	reLowerDigitDash = lazyre.New(`^[a-z\p{Nd}-]*$`)
 	reDomain         = lazyre.New(`^[a-z\p{Nd}.-]{1,100}$`)
-	reNoNewline      = lazyre.New(`^[^\n]*$`)
 )
 
 // matchDisplayID is (?!-)[a-z\d\-]{0,max-1}[a-z\d].
@@ -149,7 +148,7 @@ func matchRuntime(s string) bool {
 
 // matchURL is _URL_REGEX, (?!\^)/.*|\..*|(\(.).*(?!\$).
 func matchURL(s string) bool {
-	if !reNoNewline.MatchString(s) {
+	if strings.Contains(s, "\n") {
 		return false
 	}
 	switch {
@@ -163,7 +162,7 @@ func matchURL(s string) bool {
 
 // matchBackendFile is backendinfo's FILE_REGEX, (?!\^).*(?!\$).{1,256}.
 func matchBackendFile(s string) bool {
-	if s == "" || strings.HasPrefix(s, "^") || !reNoNewline.MatchString(s) {
+	if s == "" || strings.HasPrefix(s, "^") || strings.Contains(s, "\n") {
 		return false
 	}
 	rs := []rune(s)

@@ -96,3 +96,24 @@ func TestRuntimePatternByHand(t *testing.T) {
 		}
 	}
 }
+
+// TestLookaheadPatternsByHand: the URL and backend file patterns, which
+// have lookaheads and are read by hand (matchURL, matchBackendFile: their
+// "no newline" part a search for one since this round, where it was the
+// expression ^[^\n]*$), answer as the SDK's patterns compiled by
+// internal/pyre (its backtracking engine runs lookaheads), newlines,
+// carriage returns, invalid UTF-8 and "$" ends included.
+func TestLookaheadPatternsByHand(t *testing.T) {
+	inputs := []string{"", "/", "/a", "/a\n", "/a\n\n", "\n", "/a\nb", "/a\r", "/\xff", "/\xff\n", "/a\u2028b",
+		".", ".*", ".\n", "(.)x", "(.)", "(.)$", "(.", "(", "^/a", "^", "x", "x$", "$", "a$$", "é", "(é)é"}
+	for _, tt := range []struct {
+		fast *pyRegex
+	}{{reURL}, {reBackendFile}} {
+		full := newRegex(tt.fast.re)
+		for _, s := range inputs {
+			if got, want := tt.fast.Match(s), full.Match(s); got != want {
+				t.Errorf("%s on %q = %v, the whole pattern says %v", full.shown(), s, got, want)
+			}
+		}
+	}
+}
