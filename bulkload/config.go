@@ -437,6 +437,21 @@ func (c *Config) eval(n node) (any, error) {
 		return out, nil
 	case nameNode:
 		return c.lookup(x.parts)
+	case orNode:
+		l, err := c.eval(x.l)
+		if err != nil {
+			return nil, err
+		}
+		r, err := c.eval(x.r)
+		if err != nil {
+			return nil, err
+		}
+		li, lok := l.(int64)
+		ri, rok := r.(int64)
+		if !lok || !rok {
+			return nil, fmt.Errorf("%s: | joins integers only (re's flags: re.I | re.M)", x)
+		}
+		return li | ri, nil
 	case callNode:
 		f, err := c.eval(x.fn)
 		if err != nil {

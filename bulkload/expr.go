@@ -9,9 +9,10 @@ import (
 
 // The legacy bulkloader evaluated each transform string as Python. We parse
 // the small subset real configs use — dotted names, calls with positional
-// and keyword arguments, string/number/bool/None literals, tuples and lists —
-// and resolve names against a fixed catalogue (catalogue.go). Anything else
-// (lambda, operators, attribute access on call results) is refused with a
+// and keyword arguments, string/number/bool/None literals, tuples and lists,
+// "|" between integers (re.I | re.M) — and resolve names against a fixed
+// catalogue (catalogue.go). Anything else (lambda, other operators,
+// attribute access on call results) is refused with a
 // message naming what is supported.
 
 // node is a parsed expression.
@@ -24,7 +25,10 @@ type (
 	floatNode struct{ v float64 }
 	constNode struct{ v any } // True, False, None
 	tupleNode struct{ elems []node }
-	callNode  struct {
+	// orNode is "a | b": integers only, for re's flags (re.I | re.M), the
+	// one operator a transform's arguments need.
+	orNode   struct{ l, r node }
+	callNode struct {
 		fn     node
 		args   []node
 		kwargs map[string]node
@@ -37,6 +41,7 @@ func (n strNode) String() string   { return strconv.Quote(n.s) }
 func (n intNode) String() string   { return strconv.FormatInt(n.v, 10) }
 func (n floatNode) String() string { return strconv.FormatFloat(n.v, 'g', -1, 64) }
 func (n constNode) String() string { return fmt.Sprint(n.v) }
+func (n orNode) String() string    { return n.l.String() + " | " + n.r.String() }
 func (n tupleNode) String() string {
 	s := make([]string, len(n.elems))
 	for i, e := range n.elems {
@@ -68,7 +73,7 @@ func parseExpr(src string) (node, error) {
 	}
 	p.skipSpace()
 	if p.pos != len(p.src) {
-		return nil, fmt.Errorf("unexpected %q at column %d: only names, calls and literals are supported", p.src[p.pos:], p.pos+1)
+		return nil, fmt.Errorf("unexpected %q at column %d: only names, calls, literals and | between integers are supported", p.src[p.pos:], p.pos+1)
 	}
 	return n, nil
 }
@@ -95,7 +100,25 @@ func (p *exprParser) errf(format string, args ...any) error {
 	return fmt.Errorf("column %d: %s", p.pos+1, fmt.Sprintf(format, args...))
 }
 
+// expr parses primaries joined by "|".
 func (p *exprParser) expr() (node, error) {
+	n, err := p.primary()
+	for err == nil {
+		p.skipSpace()
+		if p.peek() != '|' {
+			return n, nil
+		}
+		p.pos++
+		var r node
+		if r, err = p.primary(); err == nil {
+			n = orNode{n, r}
+		}
+	}
+	return nil, err
+}
+
+// primary parses an atom with its calls and attributes.
+func (p *exprParser) primary() (node, error) {
 	p.skipSpace()
 	n, err := p.atom()
 	if err != nil {
@@ -197,7 +220,7 @@ func (p *exprParser) atom() (node, error) {
 	case c == 0:
 		return nil, p.errf("the expression ends too early")
 	}
-	return nil, p.errf("unexpected %q: only names, calls and literals are supported", string(c))
+	return nil, p.errf("unexpected %q: only names, calls, literals and | between integers are supported", string(c))
 }
 
 func (p *exprParser) number() (node, error) {

@@ -107,15 +107,19 @@ func TestRegexpFlagsAsPython(t *testing.T) {
 	}
 }
 
-// TestRegexpFlagNames: re's names for the flags Python 2.7 has load, and
-// a pattern both Pythons refuse is refused when the config loads.
+// TestRegexpFlagNames: re's names for the flags Python 2.7 has load,
+// alone or joined with "|" (python2.7's verdicts on u"\u00e9"), and a
+// pattern both Pythons refuse is refused when the config loads.
 func TestRegexpFlagNames(t *testing.T) {
 	for code, want := range map[string]bool{
-		"transform.regexp_bool(r'\\w', re.LOCALE)":   false,
-		"transform.regexp_bool(r'\\w', re.L)":        false,
-		"transform.regexp_bool(r'\\w', re.UNICODE)":  true,
-		"transform.regexp_bool(r' \\w', re.VERBOSE)": false,
-		"transform.regexp_bool(r' \\w', re.X)":       false,
+		"transform.regexp_bool(r'\\w', re.LOCALE)":     false,
+		"transform.regexp_bool(r'\\w', re.L)":          false,
+		"transform.regexp_bool(r'\\w', re.UNICODE)":    true,
+		"transform.regexp_bool(r' \\w', re.VERBOSE)":   false,
+		"transform.regexp_bool(r' \\w', re.X)":         false,
+		"transform.regexp_bool(r'\\w', re.I | re.S)":   false,
+		"transform.regexp_bool(r'\\w', re.U|re.S)":     true,
+		"transform.regexp_bool(r'\\W', re.M | 4 | 32)": true,
 	} {
 		fn, err := resolveConfig().resolve(code)
 		if err != nil {
@@ -126,7 +130,7 @@ func TestRegexpFlagNames(t *testing.T) {
 			t.Errorf("%s(\"\u00e9\") = %v, %v; Python 2.7 gives %v", code, got, err, want)
 		}
 	}
-	for _, code := range []string{`transform.regexp_bool(r'a(')`, `transform.regexp_bool(r'\w', re.ASCII)`} {
+	for _, code := range []string{`transform.regexp_bool(r'a(')`, `transform.regexp_bool(r'\w', re.ASCII)`, `transform.regexp_bool(r'a', 'x' | 2)`, `transform.regexp_bool(r'a', re.I |)`} {
 		if _, err := resolveConfig().resolve(code); err == nil {
 			t.Errorf("%s: Python 2.7 refuses it, the config loads", code)
 		}
