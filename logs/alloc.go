@@ -24,16 +24,47 @@ func (a *allocatingFile) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// copyAlign is the output offset from which the kernel's copy of a run
+// starts, once the run's first bytes have brought the file's end there.
+// copy_file_range writes a run through a pipe 64 KiB at a time; begun at
+// an offset that is not a multiple of 64 KiB, every one of those writes
+// straddles two 64 KiB stretches of the output and the page cache gives
+// the new file smaller folios, costing more for the same bytes. Measured
+// here (ext4, kernel 6.18, the bench's 187 MB copied in its 16 runs of
+// about 12 MB, the first ending 6,071,947 bytes in, medians of 11
+// interleaved runs): 62 ms of system time unaligned, 51 ms with each run's
+// head copied first up to the next multiple of 64 KiB, 46 ms for the same
+// bytes in one call from offset 0.
+const copyAlign = 64 << 10
+
 // ReadFrom copies r, a run of stored lines (*io.LimitedReader of a file)
 // when io.Copy hands it over, after allocating its length. The allocation
 // keeps the file's size (what is not written is not part of the file),
 // and a failed allocation is left to the copy, which meets the same
-// condition (a full disk) and reports it.
+// condition (a full disk) and reports it. A run longer than what brings
+// the file's end to a multiple of copyAlign is copied in two: that head,
+// then the rest from the aligned offset.
 func (a *allocatingFile) ReadFrom(r io.Reader) (int64, error) {
-	if lr, ok := r.(*io.LimitedReader); ok && lr.N > 0 {
-		allocate(a.f, a.off, lr.N)
+	lr, ok := r.(*io.LimitedReader)
+	if !ok || lr.N <= 0 {
+		n, err := a.f.ReadFrom(r)
+		a.off += n
+		return n, err
 	}
-	n, err := a.f.ReadFrom(r)
+	allocate(a.f, a.off, lr.N)
+	var total int64
+	if head := copyAlign - a.off%copyAlign; head != copyAlign && head < lr.N {
+		n, err := a.f.ReadFrom(&io.LimitedReader{R: lr.R, N: head})
+		lr.N -= n
+		a.off += n
+		total = n
+		if err != nil || n < head {
+			// The lines ended early (the caller sees the short
+			// count) or could not be read.
+			return total, err
+		}
+	}
+	n, err := a.f.ReadFrom(lr)
 	a.off += n
-	return n, err
+	return total + n, err
 }

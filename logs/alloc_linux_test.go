@@ -26,15 +26,7 @@ func TestAllocatingFileAllocatesRunsFirst(t *testing.T) {
 	}
 	probe.Close()
 
-	f, err := os.Create(filepath.Join(dir, "out"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	a := &allocatingFile{f: f}
-	if _, err := a.Write([]byte("abc\n")); err != nil {
-		t.Fatal(err)
-	}
+	f, a := newAllocatingFile(t, dir)
 	const run = 1 << 20
 	broken := errors.New("the lines file went away")
 	_, err = io.Copy(a, &io.LimitedReader{R: iotest.ErrReader(broken), N: run})
