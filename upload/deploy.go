@@ -638,7 +638,8 @@ func newStorePool(ctx context.Context, syncer backend.BlobSyncer, workers int) *
 
 // Go runs store on a worker, first confirming the stores before it when a
 // batch is due (waiting for those in flight). It returns an error once a
-// store failed or ctx ended; the caller stops and returns it.
+// store failed or ctx ended, with the pool done as after Wait; the caller
+// stops and returns it.
 func (p *storePool) Go(weight int64, store func(ctx context.Context) error) error {
 	if p.gctx.Err() != nil {
 		return p.Wait()
@@ -646,9 +647,11 @@ func (p *storePool) Go(weight int64, store func(ctx context.Context) error) erro
 	if p.syncer != nil && p.since >= syncEvery {
 		p.pending.Wait()
 		if err := p.failed(); err != nil {
+			p.shut()
 			return p.stopped(err)
 		}
 		if err := p.syncer.SyncBlobs(p.ctx); err != nil {
+			p.shut()
 			return fmt.Errorf("confirming uploaded files: %w", err)
 		}
 		p.since = 0
@@ -697,11 +700,7 @@ func (p *storePool) failed() error {
 // did).
 func (p *storePool) Wait() error {
 	p.pending.Wait()
-	if !p.closed {
-		p.closed = true
-		close(p.stores)
-		p.cancel(nil)
-	}
+	p.shut()
 	if err := p.failed(); err != nil {
 		return p.stopped(err)
 	}
@@ -714,6 +713,16 @@ func (p *storePool) Wait() error {
 		}
 	}
 	return nil
+}
+
+// shut ends the pool, no store being pending: its workers end, and so
+// does its stores' context, so a later Go goes to Wait.
+func (p *storePool) shut() {
+	if !p.closed {
+		p.closed = true
+		close(p.stores)
+		p.cancel(nil)
+	}
 }
 
 // stopped confirms what was stored before a failure or an interruption

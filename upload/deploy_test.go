@@ -487,3 +487,43 @@ func TestCountDistinct(t *testing.T) {
 		}
 	}
 }
+
+// failingSyncer is a host whose confirmations fail.
+type failingSyncer struct{}
+
+func (failingSyncer) SyncBlobs(context.Context) error { return errors.New("the host is gone") }
+
+// TestStorePoolEndsOnEarlyError: when Go returns an error (a confirmation
+// due between batches failed, or a store did), the caller returns at once
+// without Wait, so the pool must be done then: its workers end (they wait
+// on its channel of stores, which is closed) rather than wait forever.
+func TestStorePoolEndsOnEarlyError(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		store func(context.Context) error
+	}{
+		{"confirmation failed", func(context.Context) error { return nil }},
+		{"store failed", func(context.Context) error { return errors.New("disk gone") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newStorePool(t.Context(), failingSyncer{}, 4)
+			var err error
+			for range 3 {
+				if err = p.Go(syncEvery, tc.store); err != nil {
+					break
+				}
+			}
+			if err == nil {
+				t.Fatal("Go went on after a failure")
+			}
+			select {
+			case _, ok := <-p.stores:
+				if ok {
+					t.Fatal("the pool handed out a store after Go's error")
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("Go returned %v with the pool's workers still waiting for stores", err)
+			}
+		})
+	}
+}
