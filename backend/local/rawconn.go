@@ -43,28 +43,34 @@ type rawConn struct {
 // openRawConn opens the store's existing database file.
 func openRawConn(path string) (*rawConn, error) {
 	c := &rawConn{tls: libc.NewTLS(), stmts: map[string]uintptr{}}
+	if err := c.open(path); err != nil {
+		c.close() //nolint:errcheck // the error that matters is err
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// open opens path on c and sets the connection up. It frees what it
+// allocates on c.tls before returning, so that, on an error, c.close can
+// close the TLS after it.
+func (c *rawConn) open(path string) error {
 	name, err := libc.CString(path)
 	if err != nil {
-		c.tls.Close()
-		return nil, err
+		return err
 	}
 	defer libc.Xfree(c.tls, name)
 	pdb := c.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
 	defer c.tls.Free(int(unsafe.Sizeof(uintptr(0))))
 	rc := sqlite3.Xsqlite3_open_v2(c.tls, name, pdb, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_NOMUTEX, 0)
+	// Set even on an error (unless SQLite could not allocate it): close
+	// releases it.
 	c.db = libc.AtomicLoadPUintptr(pdb)
 	if rc != sqlite3.SQLITE_OK {
-		err := c.err(rc)
-		c.close()
-		return nil, err
+		return c.err(rc)
 	}
 	sqlite3.Xsqlite3_extended_result_codes(c.tls, c.db, 1)
 	sqlite3.Xsqlite3_busy_timeout(c.tls, c.db, int32(busyTimeout/time.Millisecond))
-	if err := c.exec(`PRAGMA foreign_keys = ON`); err != nil {
-		c.close()
-		return nil, err
-	}
-	return c, nil
+	return c.exec(`PRAGMA foreign_keys = ON`)
 }
 
 // close finalizes the statements and closes the connection.

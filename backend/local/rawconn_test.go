@@ -110,3 +110,17 @@ func TestEntityCommittersShareAStore(t *testing.T) {
 		t.Fatalf("the store holds %d entities (%v), want %d", n, err, len(stores)*batches*size)
 	}
 }
+
+// A committer's connection that cannot open says which file: SQLite's own
+// message ("unable to open database file") names none.
+func TestRawConnOpenErrorNamesFile(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "none", dbName)
+	c, err := openRawConn(missing)
+	if err == nil {
+		c.close()
+		t.Fatalf("opening %s, which does not exist, succeeded", missing)
+	}
+	if !strings.Contains(err.Error(), missing) {
+		t.Errorf("opening a missing database: %v; want an error naming %s", err, missing)
+	}
+}
