@@ -22,7 +22,7 @@ func TestManifestEncodesAsAMap(t *testing.T) {
 		MimeType  string `json:"mimeType,omitempty"`
 	}
 	names := []string{"main.py", "static/a b.css", `q"uote`, `back\slash`, "tab\there", "nl\nx", "cr\rx",
-		"ctl\x01\x1f", "html<&>", "é/ü/日本.txt", "bad\xffutf8", "cut\xe6\x97", "ls\u2028ps\u2029", "del\x7f", "z/last"}
+		"ctl\x01\x1f", "bs\bff\f", "html<&>", "é/ü/日本.txt", "bad\xffutf8", "cut\xe6\x97", "ls\u2028ps\u2029", "del\x7f", "z/last"}
 	var files []backend.FileRef
 	for i := len(names) - 1; i >= 0; i-- { // out of order
 		files = append(files, backend.FileRef{Path: names[i], SHA1: fmt.Sprintf("%040x", i), MimeType: []string{"", "text/css"}[i%2]})
@@ -72,4 +72,28 @@ func TestManifestEncodesAsAMap(t *testing.T) {
 	if !reflect.DeepEqual(got, wantBody) {
 		t.Errorf("body\n got %s\nwant %s", body, old)
 	}
+}
+
+// FuzzAppendEscapedAsEncodingJSON: a string written by appendJSONString is
+// byte for byte what encoding/json writes for it. The seeds hold every
+// byte alone and between letters (control characters, \b and \f, which
+// encoding/json writes by their letters, quotes, backslashes, <>&, DEL,
+// each byte of invalid UTF-8), U+2028 and U+2029, and UTF-8 cut short.
+func FuzzAppendEscapedAsEncodingJSON(f *testing.F) {
+	for c := range 256 {
+		f.Add(string([]byte{byte(c)}))
+		f.Add("a" + string([]byte{byte(c)}) + "b")
+	}
+	for _, s := range []string{"", "é/ü/日本.txt", "ls\u2028ps\u2029", "cut\xe6\x97", "\xe6\x97", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\U0010ffff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
+			t.Errorf("%q written as %s, encoding/json writes %s", s, got, want)
+		}
+	})
 }

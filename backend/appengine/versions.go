@@ -393,9 +393,11 @@ func appendJSONString(out []byte, s string) []byte {
 }
 
 // appendEscaped appends s escaped for the inside of a JSON string as
-// encoding/json escapes it: quotes, backslashes and control characters;
-// <, > and & as \u003c …; invalid UTF-8 as U+FFFD; U+2028 and U+2029. A
-// run of bytes that need none is copied at once.
+// encoding/json escapes it: quotes, backslashes and control characters
+// (\b \f \n \r \t by their letters, as encoding/json writes them since Go
+// 1.22, the others as \u00XX); <, > and & as \u003c …; invalid UTF-8 as
+// U+FFFD; U+2028 and U+2029. A run of bytes that need none is copied at
+// once (FuzzAppendEscapedAsEncodingJSON).
 func appendEscaped(out []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	start := 0
@@ -410,6 +412,10 @@ func appendEscaped(out []byte, s string) []byte {
 			switch c {
 			case '"', '\\':
 				out = append(out, '\\', c)
+			case '\b':
+				out = append(out, '\\', 'b')
+			case '\f':
+				out = append(out, '\\', 'f')
 			case '\n':
 				out = append(out, '\\', 'n')
 			case '\r':
