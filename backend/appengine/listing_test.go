@@ -146,22 +146,27 @@ func TestDecodeListing(t *testing.T) {
 	}
 }
 
+// listingPages are listing answers that hold escapes, brackets and quotes
+// inside strings, nested values to step over, nulls and white space.
+func listingPages() []string {
+	item := func(name string) string {
+		return `{"kind":"storage#object","name":` + name + `,"id":"b/x","size":"2345","acl":[{"entity":"a]}\"[{","role":"OWNER","projectTeam":{}}],` +
+			`"metadata":{"k":"v\\\"}","n":[1,-2.5e3,true,false,null,{"z":[[]]}]},"timeCreated":"2026-12-04T18:30:01.123456Z","generation":"17","updated":null}`
+	}
+	return []string{
+		`{"kind":"storage#objects","items":[` + item(`"0a1b"`) + `,` + item(`"a\u0062c"`) + `,` + item(`"d\\e\/f\n"`) + `],"nextPageToken":"n\u00e9xt"}`,
+		` { "items" : [ { "name" : "x" , "size" : null , "timeCreated" : "2026-01-02T03:04:05+02:00" } ] , "prefixes" : [ "p/" ] } `,
+		`{"nextPageToken":null,"items":[],"kind":"storage#objects"}`,
+	}
+}
+
 // TestDecodeListingAsEncodingJSON: the one-pass reader of a listing page
 // finds what encoding/json finds, in answers that hold escapes, brackets
 // and quotes inside strings, nested values to step over and nulls, read
 // whole and a byte at a time (every string then spans a refill), and
 // refuses what encoding/json refuses.
 func TestDecodeListingAsEncodingJSON(t *testing.T) {
-	item := func(name string) string {
-		return `{"kind":"storage#object","name":` + name + `,"id":"b/x","size":"2345","acl":[{"entity":"a]}\"[{","role":"OWNER","projectTeam":{}}],` +
-			`"metadata":{"k":"v\\\"}","n":[1,-2.5e3,true,false,null,{"z":[[]]}]},"timeCreated":"2026-12-04T18:30:01.123456Z","generation":"17","updated":null}`
-	}
-	pages := []string{
-		`{"kind":"storage#objects","items":[` + item(`"0a1b"`) + `,` + item(`"a\u0062c"`) + `,` + item(`"d\\e\/f\n"`) + `],"nextPageToken":"n\u00e9xt"}`,
-		` { "items" : [ { "name" : "x" , "size" : null , "timeCreated" : "2026-01-02T03:04:05+02:00" } ] , "prefixes" : [ "p/" ] } `,
-		`{"nextPageToken":null,"items":[],"kind":"storage#objects"}`,
-		`{"items":[{"name":"long` + strings.Repeat("é", 40000) + `"}]}`,
-	}
+	pages := append(listingPages(), `{"items":[{"name":"long`+strings.Repeat("é", 40000)+`"}]}`)
 	type page struct {
 		Items         []gcsObject `json:"items"`
 		NextPageToken string      `json:"nextPageToken"`
@@ -207,4 +212,26 @@ func TestDecodeListingAsEncodingJSON(t *testing.T) {
 			t.Errorf("%s: no error", in)
 		}
 	}
+}
+
+// FuzzDecodeListingCutShort: the one-pass reader never panics, and an
+// answer that is JSON cut anywhere before its closing brace (a connection
+// lost mid-page) is an error, never a shorter page taken as whole.
+func FuzzDecodeListingCutShort(f *testing.F) {
+	for _, p := range listingPages() {
+		f.Add(p)
+	}
+	f.Add(`{"items":[{"name":"a"}],"x":[[[[{"y":"}]"}]]]],"nextPageToken":"t"}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		decodeListing(strings.NewReader(in), func(gcsObject) {}, new(string))
+		whole := strings.TrimRight(in, " \t\r\n")
+		if !json.Valid([]byte(whole)) || !strings.HasSuffix(whole, "}") {
+			return
+		}
+		for n := range len(whole) {
+			if err := decodeListing(strings.NewReader(whole[:n]), func(gcsObject) {}, new(string)); err == nil {
+				t.Fatalf("%q cut to %d bytes: no error", whole, n)
+			}
+		}
+	})
 }
