@@ -50,7 +50,8 @@ func TestBoundedClassPatterns(t *testing.T) {
 	inputs := []string{"", "1", "python27", "1.0", "go1.22", "a-b", "a b", "_", ".", "-",
 		"héllo", "日本語", "١٢٣", "x\u0301", "a\n", "a\n\n", "\n", "a\tb", "a\u00a0b", "Ⅻ", "²",
 		"abcdefghijklmnopqrstuvwxyz012345", "abcdefghijklmnopqrstuvwxyz0123456",
-		"abcdefghijklmnopqrstuvwxyz012345\n", "ééééééééééééééééééééééééééééééé", "éééééééééééééééééééééééééééééééééé"}
+		"abcdefghijklmnopqrstuvwxyz012345\n", "ééééééééééééééééééééééééééééééé", "éééééééééééééééééééééééééééééééééé",
+		"\xff", "a\xffb", "a\xff\n", "\xe6\x97", "\ufffd"}
 	for _, tt := range []struct {
 		fast  *pyRegex
 		class string
@@ -79,7 +80,8 @@ func TestRuntimePatternByHand(t *testing.T) {
 	}
 	inputs := []string{"python27", "python312", "go122", "java8", "custom", "vm", "gs://bucket/rt.tar", "gs://", "gs:/x",
 		"gs://A", "gs://a b", "gs://a\n", "gs://a\n\n", "a\n", "a\n\n", "\n", "",
-		"abcdefghijklmnopqrstuvwxyz0123", "abcdefghijklmnopqrstuvwxyz01234", "abcdefghijklmnopqrstuvwxyz0123\n"}
+		"abcdefghijklmnopqrstuvwxyz0123", "abcdefghijklmnopqrstuvwxyz01234", "abcdefghijklmnopqrstuvwxyz0123\n",
+		"a\xff", "\xff", "gs://\xff", "gs://a\xffb"}
 	const edge = "agz09-._/:Aé\n "
 	for _, a := range edge {
 		inputs = append(inputs, string(a), "gs://"+string(a))

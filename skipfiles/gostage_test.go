@@ -85,7 +85,8 @@ func TestWalkGoModule(t *testing.T) {
 func TestGoStagedIsGcloudsExpression(t *testing.T) {
 	re := regexp.MustCompile(`^(?:go|go1\..+|go1\d\d(?:\w+\d)?)$`)
 	inputs := []string{"", "go", "go1", "go111", "go122", "go1.9", "go1.22", "go1.", "go2", "Go111", "go111\n",
-		"go1.\n", "go1.x\ny", "go111beta1", "go111beta", "go111_1", "go111é1", "python27", "gos"}
+		"go1.\n", "go1.x\ny", "go111beta1", "go111beta", "go111_1", "go111é1", "python27", "gos",
+		"go1.\xff", "go111\xff1", "go1\xff1"}
 	const tail = "0a9Z_.-\n"
 	for _, p := range []string{"", "g", "go", "go1", "go1.", "go11", "go111", "go111a"} {
 		for _, a := range tail {
