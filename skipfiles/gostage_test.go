@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/appcfg/appcfg/internal/strgen"
 	"github.com/appcfg/appcfg/internal/testtree"
 )
 
@@ -88,17 +89,7 @@ func TestGoStagedIsGcloudsExpression(t *testing.T) {
 		"go1.\n", "go1.x\ny", "go111beta1", "go111beta", "go111_1", "go111é1", "python27", "gos",
 		"go1.\xff", "go111\xff1", "go1\xff1"}
 	const tail = "0a9Z_.-\n"
-	for _, p := range []string{"", "g", "go", "go1", "go1.", "go11", "go111", "go111a"} {
-		for _, a := range tail {
-			inputs = append(inputs, p+string(a))
-			for _, b := range tail {
-				inputs = append(inputs, p+string(a)+string(b))
-				for _, c := range tail {
-					inputs = append(inputs, p+string(a)+string(b)+string(c))
-				}
-			}
-		}
-	}
+	inputs = append(inputs, strgen.Extend([]string{"", "g", "go", "go1", "go1.", "go11", "go111", "go111a"}, tail)...)
 	for _, rt := range inputs {
 		if got, want := goStaged(rt), re.MatchString(rt); got != want {
 			t.Errorf("goStaged(%q) = %v, gcloud's expression says %v", rt, got, want)

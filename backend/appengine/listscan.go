@@ -191,17 +191,8 @@ func (s *scanner) members(member func(key []byte) error) error {
 		if err := member(key); err != nil {
 			return err
 		}
-		c, err := s.peek()
-		if err != nil {
+		if done, err := s.after('}', "an object member"); done || err != nil {
 			return err
-		}
-		s.i++
-		switch c {
-		case ',':
-		case '}':
-			return nil
-		default:
-			return fmt.Errorf("found %q after an object member", c)
 		}
 	}
 }
@@ -230,19 +221,28 @@ func (s *scanner) elements(element func() error) error {
 		if err := element(); err != nil {
 			return err
 		}
-		c, err := s.peek()
-		if err != nil {
+		if done, err := s.after(']', "an array element"); done || err != nil {
 			return err
 		}
-		s.i++
-		switch c {
-		case ',':
-		case ']':
-			return nil
-		default:
-			return fmt.Errorf("found %q after an array element", c)
-		}
 	}
+}
+
+// after takes what follows an object's member or an array's element (what
+// names it, for the error): a comma, or the closing byte that ends it
+// (done).
+func (s *scanner) after(closing byte, what string) (done bool, err error) {
+	c, err := s.peek()
+	if err != nil {
+		return false, err
+	}
+	s.i++
+	switch c {
+	case ',':
+		return false, nil
+	case closing:
+		return true, nil
+	}
+	return false, fmt.Errorf("found %q after %s", c, what)
 }
 
 // str reads a string and returns its value, valid until the next read.

@@ -3,6 +3,8 @@ package appmodel
 import (
 	"regexp"
 	"testing"
+
+	"github.com/appcfg/appcfg/internal/strgen"
 )
 
 // TestSecondGenFamilyIsGcloudsList: SecondGenFamily answers as gcloud's
@@ -33,19 +35,8 @@ func TestSecondGenFamilyIsGcloudsList(t *testing.T) {
 		"go1.22", "go", "java8", "java11", "java21", "java7", "nodejs", "nodejs22", "ruby32", "custom", "vm",
 		"Python37", " nodejs", "gs://bucket/runtime", "php", "java", "javascript"}
 	const tail = "0123456789ax_.-/ "
-	for _, p := range []string{"", "n", "nodej", "nodejs", "p", "ph", "php", "python", "python3", "pythön3", "g", "go",
-		"go1", "go12", "j", "jav", "java", "NODEJS", "Go1"} {
-		inputs = append(inputs, p)
-		for _, a := range tail {
-			inputs = append(inputs, p+string(a))
-			for _, b := range tail {
-				inputs = append(inputs, p+string(a)+string(b))
-				for _, c := range tail {
-					inputs = append(inputs, p+string(a)+string(b)+string(c))
-				}
-			}
-		}
-	}
+	inputs = append(inputs, strgen.Extend([]string{"", "n", "nodej", "nodejs", "p", "ph", "php", "python", "python3", "pythön3", "g", "go",
+		"go1", "go12", "j", "jav", "java", "NODEJS", "Go1"}, tail)...)
 	for _, rt := range inputs {
 		if got, w := SecondGenFamily(rt), want(rt); got != w {
 			t.Errorf("SecondGenFamily(%q) = %q, gcloud's expressions say %q", rt, got, w)
