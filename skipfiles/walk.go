@@ -493,7 +493,12 @@ func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result,
 		stack = append(stack, w.listDir(d)...)
 		w.readAhead(stack)
 	}
-	w.res.Files = w.files()
+	kept := w.kept()
+	var cached func() verdicts
+	if !opts.AllowSecrets {
+		cached = w.lookUpVerdicts(kept) // beside the writing of the set
+	}
+	w.res.Files = w.files(kept)
 	slices.SortFunc(w.res.Skipped, func(a, b Skip) int { return strings.Compare(a.Rel, b.Rel) })
 	for _, f := range w.res.Files {
 		w.res.TotalSize += f.Size
@@ -501,7 +506,7 @@ func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result,
 	w.checkHandlers()
 	w.probs = append(w.probs, checkLimits(w.res.Files, limitsFor(opts))...)
 	if !opts.AllowSecrets {
-		if err := w.checkSecrets(ctx); err != nil {
+		if err := w.checkSecrets(ctx, cached()); err != nil {
 			return nil, err
 		}
 	}
@@ -741,14 +746,10 @@ func (w *walker) addFile(e *listed, dir string, siblings []listed) {
 	w.nkept++
 }
 
-// files makes the upload set of the files kept, sorted by path. It is
-// built once, at its final size, from pointers sorted first: a list of
-// File values grown by append was copied whole into fresh memory at each
-// growth, and sorted by moving 120-byte values, which for 10,000 files
-// cost a tenth of ls_files' time (mostly page faults).
-func (w *walker) files() []File {
-	// Gathered at the end, when their number is known: a list grown as
-	// the walk went was copied into fresh memory at each growth.
+// kept are the entries of the files kept, sorted by path: gathered at the
+// end, when their number is known (a list grown as the walk went was
+// copied into fresh memory at each growth), and sorted as pointers.
+func (w *walker) kept() []*listed {
 	kept := make([]*listed, 0, w.nkept)
 	for _, l := range w.listings {
 		for i := range l.ents {
@@ -758,6 +759,15 @@ func (w *walker) files() []File {
 		}
 	}
 	slices.SortFunc(kept, func(a, b *listed) int { return strings.Compare(a.rel(), b.rel()) })
+	return kept
+}
+
+// files makes the upload set of the files kept (w.kept). It is built once,
+// at its final size: a list of File values grown by append was copied
+// whole into fresh memory at each growth, and sorted by moving 120-byte
+// values, which for 10,000 files cost a tenth of ls_files' time (mostly
+// page faults).
+func (w *walker) files(kept []*listed) []File {
 	files := make([]File, len(kept))
 	n := 0
 	for _, e := range kept {
