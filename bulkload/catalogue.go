@@ -48,6 +48,10 @@ type fnValue struct {
 	// and errors as one and call.
 	fromText    func(s string) (backend.Value, error)
 	fromTextKey func(s string) (backend.PathElement, error)
+	// warnings are the deliberate differences from the SDK in how this
+	// callable was made (re.DEBUG prints nothing): the config reports
+	// them where the expression stands, errors with --strict.
+	warnings []string
 }
 
 // currentProperty is transform.CURRENT_PROPERTY for create_deep_key.
@@ -313,7 +317,7 @@ func buildCatalogue() map[string]any {
 	add(unary("base64.b64decode", func(v any) (any, error) { return b64(base64.StdEncoding, v) }))
 	add(unary("base64.urlsafe_b64decode", func(v any) (any, error) { return b64(base64.URLEncoding, v) }))
 	// re flags.
-	for name, f := range map[string]pyre.Flags{"IGNORECASE": pyre.IgnoreCase, "I": pyre.IgnoreCase, "MULTILINE": pyre.Multiline, "M": pyre.Multiline, "DOTALL": pyre.DotAll, "S": pyre.DotAll, "UNICODE": pyre.Unicode, "U": pyre.Unicode, "LOCALE": pyre.Locale, "L": pyre.Locale, "VERBOSE": pyre.Verbose, "X": pyre.Verbose} {
+	for name, f := range map[string]pyre.Flags{"IGNORECASE": pyre.IgnoreCase, "I": pyre.IgnoreCase, "MULTILINE": pyre.Multiline, "M": pyre.Multiline, "DOTALL": pyre.DotAll, "S": pyre.DotAll, "UNICODE": pyre.Unicode, "U": pyre.Unicode, "LOCALE": pyre.Locale, "L": pyre.Locale, "VERBOSE": pyre.Verbose, "X": pyre.Verbose, "TEMPLATE": pyre.Template, "T": pyre.Template, "DEBUG": pyre.Debug} {
 		c["re."+name] = int64(f)
 	}
 	// transform.
@@ -489,12 +493,16 @@ func buildCatalogue() map[string]any {
 				return fnValue{}, err
 			}
 			f, err := build(rx, a)
-			return unary(name, func(v any) (any, error) {
+			fn := unary(name, func(v any) (any, error) {
 				if v == nil {
 					return nil, nil
 				}
 				return f(pyStr(v)), nil
-			}), err
+			})
+			if pyre.Flags(flags)&pyre.Debug != 0 {
+				fn.warnings = append(fn.warnings, "re.DEBUG: Python 2.7 prints the pattern's parse tree on stdout when it compiles it; appcfg prints nothing and matches as without the flag (drop it to silence this)")
+			}
+			return fn, err
 		}))
 	}
 	re("regexp_extract", []string{"pattern", "flags"}, func(rx *pyre.Regexp, _ []any) (func(string) any, error) {
@@ -599,7 +607,8 @@ func buildCatalogue() map[string]any {
 // error); \d \w \s \b and IGNORECASE are ASCII's unless re.UNICODE or
 // "(?u)" is given; re.LOCALE is the C locale the bulkloader ran under,
 // ASCII; 256 (Python 3's re.ASCII, no flag in 2.7) asks for the default;
-// "\q" is q.
+// "\q" is q; re.TEMPLATE refuses a repetition, as 2.7's sre does, and
+// re.DEBUG's printing is left out (the factory's warning says so).
 // anchored gives re.match's implicit anchor at the start.
 func compilePython(pat string, flags int64, anchored bool) (*pyre.Regexp, error) {
 	prefix, suffix := "", ""

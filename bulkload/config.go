@@ -5,13 +5,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/appcfg/appcfg/internal/yaml11"
 )
 
 // Config is a parsed bulkloader.yaml.
@@ -22,6 +26,10 @@ type Config struct {
 	// Digest is the SHA-256 of the file, part of the progress database's
 	// options signature: a changed config must not resume an old run.
 	Digest string
+	// Warnings are the config's deliberate differences from the SDK
+	// (Problem.Warning), for the command to print, or to refuse with
+	// --strict; a config with errors does not load (ConfigError).
+	Warnings []Problem
 	// aliases maps names the preamble binds to module names.
 	aliases map[string]string
 }
@@ -88,27 +96,19 @@ type CSVDialect struct {
 	LineTerminator   string
 }
 
-// Problem is one error in a config file, with its position.
-type Problem struct {
-	File      string
-	Line, Col int
-	Msg       string
-}
+// Problem is one finding about a config file, with its position: the
+// type every config's findings share (internal/yaml11), so a finding can
+// be a warning, has a hint, and prints and serialises as validate's do.
+type Problem = yaml11.Problem
 
-func (p Problem) Error() string {
-	if p.Line > 0 {
-		return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Msg)
-	}
-	return fmt.Sprintf("%s: %s", p.File, p.Msg)
-}
-
-// ConfigError lists every problem found in a config file.
+// ConfigError lists every problem found in a config file: its errors, and
+// the warnings found beside them.
 type ConfigError struct{ Problems []Problem }
 
 func (e *ConfigError) Error() string {
 	s := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
-		s[i] = p.Error()
+		s[i] = p.String()
 	}
 	return strings.Join(s, "\n")
 }
@@ -123,17 +123,26 @@ func LoadConfig(path string) (*Config, error) {
 }
 
 type configParser struct {
-	file     string
-	problems []Problem
-	cfg      *Config
+	r   yaml11.Report
+	cfg *Config
 }
 
 func (p *configParser) errf(n *yaml.Node, format string, args ...any) {
-	pr := Problem{File: p.file, Msg: fmt.Sprintf(format, args...)}
-	if n != nil {
-		pr.Line, pr.Col = n.Line, n.Column
+	p.r.Errorf(nodePos(n), "", format, args...)
+}
+
+// warnf records a deliberate difference from the SDK at n: a warning,
+// an error with --strict (Config.Warnings).
+func (p *configParser) warnf(n *yaml.Node, format string, args ...any) {
+	p.r.Warnf(nodePos(n), "", format, args...)
+}
+
+// nodePos is where n is, or no position (0:0) for none.
+func nodePos(n *yaml.Node) yaml11.Pos {
+	if n == nil {
+		return yaml11.Pos{}
 	}
-	p.problems = append(p.problems, pr)
+	return yaml11.Pos{Line: n.Line, Column: n.Column}
 }
 
 // ParseConfig parses bulkloader.yaml content; file names it in messages.
@@ -142,11 +151,11 @@ func (p *configParser) errf(n *yaml.Node, format string, args ...any) {
 func ParseConfig(file string, data []byte) (*Config, error) {
 	sum := sha256.Sum256(data)
 	cfg := &Config{File: file, Digest: hex.EncodeToString(sum[:]), aliases: map[string]string{}}
-	p := &configParser{file: file, cfg: cfg}
+	p := &configParser{r: yaml11.Report{File: file}, cfg: cfg}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
-		line := 0
+		line := 1 // an empty file: its start
 		if m := regexp.MustCompile(`line (\d+)`).FindStringSubmatch(err.Error()); m != nil {
 			line, _ = strconv.Atoi(m[1])
 		}
@@ -154,7 +163,8 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 		if err.Error() == "EOF" {
 			msg = "No configuration specified."
 		}
-		return nil, &ConfigError{[]Problem{{File: file, Line: line, Col: 1, Msg: msg}}}
+		p.r.Errorf(yaml11.Pos{Line: line, Column: 1}, "", "%s", msg)
+		return nil, &ConfigError{p.r.Problems}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
@@ -166,7 +176,7 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	}
 	if root.Kind != yaml.MappingNode {
 		p.errf(root, "No configuration specified.")
-		return nil, &ConfigError{p.problems}
+		return nil, &ConfigError{p.r.Problems}
 	}
 	var transformers *yaml.Node
 	p.mapping(root, "the configuration", map[string]func(k, v *yaml.Node){
@@ -186,9 +196,10 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 			}
 		}
 	}
-	if len(p.problems) > 0 {
-		return nil, &ConfigError{p.problems}
+	if p.r.HasErrors() {
+		return nil, &ConfigError{p.r.Problems}
 	}
+	cfg.Warnings = p.r.Problems
 	return cfg, nil
 }
 
@@ -395,6 +406,9 @@ func (p *configParser) transform(k, v *yaml.Node) *transformFn {
 		p.errf(v, "Invalid code for %s. Code: %q. Details: %v. Supported names: %s", k.Value, code, err, catalogueNames())
 		return nil
 	}
+	for _, w := range fn.warnings {
+		p.warnf(v, "%s: %s", k.Value, w)
+	}
 	return &transformFn{expr: code, fn: fn}
 }
 
@@ -473,7 +487,20 @@ func (c *Config) eval(n node) (any, error) {
 				return nil, err
 			}
 		}
-		return fn.call(nil, args, kw)
+		v, err := fn.call(nil, args, kw)
+		if made, ok := v.(fnValue); ok && err == nil {
+			// A transform made from others keeps their warnings.
+			for _, k := range slices.Sorted(maps.Keys(kw)) {
+				args = append(args, kw[k])
+			}
+			for _, a := range args {
+				if in, ok := a.(fnValue); ok {
+					made.warnings = append(made.warnings, in.warnings...)
+				}
+			}
+			v = made
+		}
+		return v, err
 	}
 	return nil, fmt.Errorf("unsupported expression %s", n)
 }

@@ -35,9 +35,9 @@ func TestCorpusConfigs(t *testing.T) {
 			if p.Line < 1 || p.File != e.Path {
 				t.Errorf("%s: problem without file:line: %v", e.ID, p)
 			}
-			if strings.HasPrefix(p.Msg, "Invalid code for") {
+			if strings.HasPrefix(p.Message, "Invalid code for") {
 				transformRefusals++
-				if !strings.Contains(p.Msg, "transform.none_if_empty") || !strings.Contains(p.Msg, "Supported names") {
+				if !strings.Contains(p.Message, "transform.none_if_empty") || !strings.Contains(p.Message, "Supported names") {
 					t.Errorf("%s: transform problem does not list the supported names: %v", e.ID, p)
 				}
 			}

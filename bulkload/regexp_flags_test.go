@@ -1,8 +1,10 @@
 package bulkload
 
 import (
+	"errors"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -89,6 +91,17 @@ func TestRegexpFlagsAsPython(t *testing.T) {
 		{fn: "regexp_bool", pattern: `\u0041`, in: "A", want: false},
 		{fn: "regexp_extract", pattern: `(\e)`, in: "xe", want: "e"},
 		{fn: "regexp_to_list", pattern: `\N{DIGIT ONE}`, in: "N{DIGIT ONE}", want: []any{"N{DIGIT ONE}"}},
+		// re.TEMPLATE (1) without a repetition, and re.DEBUG (128), which
+		// 2.7 compiles as without them (DEBUG prints the parse tree).
+		{fn: "regexp_bool", pattern: `ab`, flags: 1, in: "ab", want: true},
+		{fn: "regexp_bool", pattern: `a|b`, flags: 1, in: "b", want: true},
+		{fn: "regexp_bool", pattern: `(?i)A\w`, flags: 1, in: "a\u00e9", want: false},
+		{fn: "regexp_extract", pattern: `(a|ab)c`, flags: 1, in: "xabc", want: "ab"},
+		{fn: "regexp_to_list", pattern: `[ab]`, flags: 1, in: "xaby", want: []any{"a", "b"}},
+		{fn: "regexp_bool", pattern: `a(b)`, flags: 128, in: "ab", want: true},
+		{fn: "regexp_extract", pattern: `x(y)$`, flags: 129, in: "xy\n", want: "y"},
+		{fn: "regexp_to_list", pattern: `\w+`, flags: 130, in: "AB cd", want: []any{"AB", "cd"}},
+		{fn: "regexp_bool", pattern: `a\w`, flags: 160, in: "a\u00e9", want: true},
 		// Scoped flags and (?a), which 2.7 refuses, load as Python 3 reads them.
 		{fn: "regexp_bool", pattern: `(?-i:a)b`, flags: 2, in: "aB", want: true},   // Python 3
 		{fn: "regexp_bool", pattern: `(?-i:a)b`, flags: 2, in: "AB", want: false},  // Python 3
@@ -112,14 +125,17 @@ func TestRegexpFlagsAsPython(t *testing.T) {
 // pattern both Pythons refuse is refused when the config loads.
 func TestRegexpFlagNames(t *testing.T) {
 	for code, want := range map[string]bool{
-		"transform.regexp_bool(r'\\w', re.LOCALE)":     false,
-		"transform.regexp_bool(r'\\w', re.L)":          false,
-		"transform.regexp_bool(r'\\w', re.UNICODE)":    true,
-		"transform.regexp_bool(r' \\w', re.VERBOSE)":   false,
-		"transform.regexp_bool(r' \\w', re.X)":         false,
-		"transform.regexp_bool(r'\\w', re.I | re.S)":   false,
-		"transform.regexp_bool(r'\\w', re.U|re.S)":     true,
-		"transform.regexp_bool(r'\\W', re.M | 4 | 32)": true,
+		"transform.regexp_bool(r'\\w', re.LOCALE)":          false,
+		"transform.regexp_bool(r'\\w', re.L)":               false,
+		"transform.regexp_bool(r'\\w', re.UNICODE)":         true,
+		"transform.regexp_bool(r' \\w', re.VERBOSE)":        false,
+		"transform.regexp_bool(r' \\w', re.X)":              false,
+		"transform.regexp_bool(r'\\w', re.I | re.S)":        false,
+		"transform.regexp_bool(r'\\w', re.U|re.S)":          true,
+		"transform.regexp_bool(r'\\W', re.M | 4 | 32)":      true,
+		"transform.regexp_bool(r'\\w[*]\\*a{x}', re.T)":     false,
+		"transform.regexp_bool(r'\\w', re.TEMPLATE | re.U)": true,
+		"transform.regexp_bool(r'\\w', re.DEBUG)":           false,
 	} {
 		fn, err := resolveConfig().resolve(code)
 		if err != nil {
@@ -130,9 +146,35 @@ func TestRegexpFlagNames(t *testing.T) {
 			t.Errorf("%s(\"\u00e9\") = %v, %v; Python 2.7 gives %v", code, got, err, want)
 		}
 	}
-	for _, code := range []string{`transform.regexp_bool(r'a(')`, `transform.regexp_bool(r'\w', re.ASCII)`, `transform.regexp_bool(r'a', 'x' | 2)`, `transform.regexp_bool(r'a', re.I |)`} {
+	for _, code := range []string{`transform.regexp_bool(r'a*', re.T)`, `transform.regexp_bool(r'x{1}', re.TEMPLATE)`, `transform.regexp_bool(r'a+?', 1)`, `transform.regexp_bool(r'(?:a)?', re.T | re.I)`, `transform.regexp_bool(r'(?<=a)b*', re.T)`, `transform.regexp_bool(r'a(')`, `transform.regexp_bool(r'\w', re.ASCII)`, `transform.regexp_bool(r'a', 'x' | 2)`, `transform.regexp_bool(r'a', re.I |)`} {
 		if _, err := resolveConfig().resolve(code); err == nil {
 			t.Errorf("%s: Python 2.7 refuses it, the config loads", code)
 		}
+	}
+}
+
+// TestRegexpDebugWarns: re.DEBUG loads (Python 2.7 compiles the pattern and
+// prints its parse tree) with a warning at the transform, kept through a
+// transform made from the regexp one; errors stay errors beside it, and
+// every problem is the shared yaml11 form (file:line:col: warning: …).
+func TestRegexpDebugWarns(t *testing.T) {
+	const head = "python_preamble:\n- import: re\n- import: google.appengine.ext.bulkload.transform\ntransformers:\n- kind: Row\n  connector: csv\n  property_map:\n"
+	cfg, err := ParseConfig("b.yaml", []byte(head+
+		"  - property: a\n    external_name: a\n    import_transform: transform.none_if_empty(transform.regexp_bool(r'a', re.DEBUG | re.I))\n"+
+		"  - property: b\n    external_name: b\n    import_transform: transform.regexp_bool(r'b', 2)\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 1 || !cfg.Warnings[0].Warning || cfg.Warnings[0].Line != 10 || cfg.Warnings[0].Column != 23 ||
+		!strings.HasPrefix(cfg.Warnings[0].String(), "b.yaml:10:23: warning: import_transform: re.DEBUG: ") {
+		t.Fatalf("warnings = %#v, want one re.DEBUG warning at b.yaml:10:23", cfg.Warnings)
+	}
+	_, err = ParseConfig("b.yaml", []byte(head+
+		"  - property: a\n    external_name: a\n    import_transform: transform.regexp_bool(r'a', re.DEBUG)\n"+
+		"  - property: b\n    external_name: b\n    import_transform: transform.regexp_bool(r'b*', re.T)\n"))
+	var ce *ConfigError
+	if !errors.As(err, &ce) || len(ce.Problems) != 2 || !ce.Problems[0].Warning || ce.Problems[1].Warning ||
+		!strings.Contains(ce.Problems[1].Message, "re.TEMPLATE (re.T) allows no repetition") {
+		t.Fatalf("err = %v, want the re.DEBUG warning and the re.T error", err)
 	}
 }

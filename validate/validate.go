@@ -12,6 +12,7 @@ import (
 	"github.com/appcfg/appcfg/appconfig"
 	"github.com/appcfg/appcfg/internal/redact"
 	"github.com/appcfg/appcfg/internal/regularfile"
+	"github.com/appcfg/appcfg/internal/yaml11"
 )
 
 // Kind is the kind of a configuration file.
@@ -90,9 +91,9 @@ func File(ctx context.Context, path string, kind Kind, opts Options) FileResult 
 	for i := range res.Problems {
 		p := &res.Problems[i]
 		p.Message, p.Hint = redact.String(p.Message), redact.String(p.Hint)
-		if opts.Strict {
-			p.Warning = false
-		}
+	}
+	if opts.Strict {
+		yaml11.Harden(res.Problems)
 	}
 	return res
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/bulkload"
 	"github.com/appcfg/appcfg/internal/human"
+	"github.com/appcfg/appcfg/internal/yaml11"
 	"github.com/appcfg/appcfg/validate"
 )
 
@@ -193,8 +194,8 @@ func runBulkload(ctx context.Context, bo bulkloadOptions, d deps) (err error) {
 		if o.Config, err = bulkload.LoadConfig(cf); err != nil {
 			return err
 		}
-		if o.HasHeader {
-			g.statusf(io, "warning: --has_header with a config skips one more record on top of the connector's header handling")
+		if err := bulkloadWarnings(io, g, o); err != nil {
+			return err
 		}
 	}
 	if !download && !o.DryRun && o.DBFilename == "" {
@@ -247,6 +248,37 @@ func runBulkload(ctx context.Context, bo bulkloadOptions, d deps) (err error) {
 		finish(rep)
 		return reportBulkload(io, g, o, sum, err, download)
 	})
+}
+
+// hasHeaderWithConfig is the warning for --has_header beside a config:
+// appcfg.py skipped one more record then too (docs/bulkload.md), so
+// appcfg does, and says so.
+const hasHeaderWithConfig = "--has_header with --config_file skips one more record on top of the connector's own header handling (columns: from_header, skip_import_header_row), as appcfg.py did: the first record after it is not loaded. Drop --has_header unless that is meant."
+
+// bulkloadWarnings prints the warnings of a bulk transfer through a config
+// (the config's deliberate differences from the SDK, --has_header beside
+// it) before anything is transferred; with --strict they are errors and
+// the command stops there.
+func bulkloadWarnings(io stdio, g globals, o bulkload.Options) error {
+	ws := o.Config.Warnings
+	if o.HasHeader {
+		if g.strict {
+			return usagef("%s (--strict makes this warning an error)", hasHeaderWithConfig)
+		}
+		fmt.Fprintln(io.err, "warning: "+hasHeaderWithConfig)
+	}
+	if len(ws) == 0 {
+		return nil
+	}
+	if g.strict {
+		yaml11.Harden(ws)
+		return &bulkload.ConfigError{Problems: ws}
+	}
+	for _, p := range ws {
+		fmt.Fprintln(io.err, p.String())
+	}
+	githubAnnotate(io, g, ws)
+	return nil
 }
 
 // reportBulkload prints the legacy summary and every failed record.

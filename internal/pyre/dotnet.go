@@ -200,6 +200,9 @@ func toDotNet(p string, flags Flags, g *dotNetGroups) (string, string, error) {
 			}
 			continue
 		case c == '*' || c == '+' || c == '?' || c == '{' && isRepeat(p[i:]):
+			if flags&Template != 0 {
+				return "", "", templateRepeatError(i)
+			}
 			n := 1
 			if c == '{' {
 				n = strings.IndexByte(p[i:], '}') + 1

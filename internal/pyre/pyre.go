@@ -49,13 +49,22 @@ type Regexp struct {
 type Flags uint32
 
 const (
-	IgnoreCase Flags = 2   // re.I
-	Locale     Flags = 4   // re.L: refused, as Python 3 refuses it for a str pattern; ASCII with Python27
-	Multiline  Flags = 8   // re.M
-	DotAll     Flags = 16  // re.S
-	Unicode    Flags = 32  // re.U: already the meaning of a str pattern; with Python27 it lifts the ASCII default
-	Verbose    Flags = 64  // re.X: run by the backtracking engine
-	ASCII      Flags = 256 // re.A
+	// Template is re.TEMPLATE (re.T), which Python 2.7 and Python 3
+	// before 3.13 accept: sre then refuses every repetition ("internal:
+	// unsupported template operator"); a pattern without one matches as
+	// without the flag. Compile refuses the repetitions the same way.
+	Template   Flags = 1
+	IgnoreCase Flags = 2  // re.I
+	Locale     Flags = 4  // re.L: refused, as Python 3 refuses it for a str pattern; ASCII with Python27
+	Multiline  Flags = 8  // re.M
+	DotAll     Flags = 16 // re.S
+	Unicode    Flags = 32 // re.U: already the meaning of a str pattern; with Python27 it lifts the ASCII default
+	Verbose    Flags = 64 // re.X: run by the backtracking engine
+	// Debug is re.DEBUG: Python prints the parsed pattern on stdout and
+	// compiles it as without the flag; Compile ignores it (printing is
+	// its caller's, which says it printed nothing).
+	Debug Flags = 128
+	ASCII Flags = 256 // re.A
 	// HoistGlobalFlags is appcfg's, not Python's: inline global flags
 	// after the start of the pattern ("a|(?i)b") apply to the whole of
 	// it, as Python before 3.11 applied them (the 2.7 SDK's appcfg.py,

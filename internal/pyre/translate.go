@@ -38,6 +38,8 @@ type pyTranslator struct {
 	// py27 (Python27): the u and L letters were read by Flags.python27
 	// and are skipped here.
 	py27 bool
+	// template (the Template flag): a repetition is an error.
+	template bool
 	// lastQuant is true right after a quantifier, so a following "+" (a
 	// possessive quantifier in Python 3.11+) is recognised.
 	lastQuant bool
@@ -95,7 +97,7 @@ var flagLetters = []struct {
 
 // newTranslator starts translating pattern under re.compile's flags.
 func newTranslator(pattern string, flags Flags) *pyTranslator {
-	t := &pyTranslator{src: pattern, global: map[rune]bool{}, hoist: flags&HoistGlobalFlags != 0, py27: flags&Python27 != 0}
+	t := &pyTranslator{src: pattern, global: map[rune]bool{}, hoist: flags&HoistGlobalFlags != 0, py27: flags&Python27 != 0, template: flags&Template != 0}
 	for _, f := range flagLetters {
 		t.global[f.letter] = flags&f.flag != 0
 	}
@@ -161,7 +163,7 @@ func (t *pyTranslator) peek(off int) byte {
 
 func (t *pyTranslator) run() error {
 	for t.pos < len(t.src) {
-		c := t.src[t.pos]
+		c, at := t.src[t.pos], t.pos
 		quant := false
 		var err error
 		switch c {
@@ -204,9 +206,18 @@ func (t *pyTranslator) run() error {
 		if err != nil {
 			return err
 		}
+		if quant && t.template {
+			return templateRepeatError(at)
+		}
 		t.lastQuant = quant
 	}
 	return nil
+}
+
+// templateRepeatError is sre's refusal of a repetition under re.TEMPLATE
+// (Template), ending at offset at, in words that say what to do.
+func templateRepeatError(at int) error {
+	return fmt.Errorf("re.TEMPLATE (re.T) allows no repetition (*, +, ?, {m,n}), as Python's re refuses it (\"unsupported template operator\"), and the pattern repeats at offset %d: remove the flag or the repetition", at)
 }
 
 func (t *pyTranslator) literal(r rune) {

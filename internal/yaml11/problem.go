@@ -71,6 +71,14 @@ func (r *Report) HasErrors() bool {
 	return false
 }
 
+// Harden makes every warning of ps an error: --strict, which refuses each
+// deliberate difference from the SDK.
+func Harden(ps []Problem) {
+	for i := range ps {
+		ps[i].Warning = false
+	}
+}
+
 // Sort orders the problems by position, keeping the order of equal ones.
 func (r *Report) Sort() {
 	sort.SliceStable(r.Problems, func(i, j int) bool {
