@@ -85,22 +85,43 @@ func recordDamage(digest, size any) (string, int64, string) {
 
 // damagedRecord is the error for the damaged blob record of app for
 // digest that a command other than verify runs into: which record (its
-// digest when that is sound), what is wrong (recordDamage) and what to
-// run, as a backend.ErrDamagedRecord. Forgetting the record is the
-// repair: the next update sends the content again.
+// digest when that is sound) and what is wrong (recordDamage), through
+// damagedf. Forgetting the record is the repair: the next update sends
+// the content again.
 func damagedRecord(app, digest, damage string) error {
 	record := "a blob record"
 	if isDigest(digest) {
 		record = "the blob record " + digest
 	}
-	return damagedRecordError(fmt.Sprintf("%s of app %s in the store is damaged: %s; run appcfg verify --repair, which forgets it, then run this command again", record, app, damage))
+	return damagedf("%s of app %s in the store is damaged: %s", record, app, damage)
 }
 
-// damagedRecordError is damagedRecord's error: its message, and
-// backend.ErrDamagedRecord to errors.Is.
-type damagedRecordError string
+// damagedf is the error for a record of the store that is not one the
+// store writes (a hand edit, a damaged page), as a backend.ErrDamagedRecord:
+// the format names the record and what is wrong; what to run is said here,
+// once for every kind of record, as verify --repair forgets each kind a
+// command can run into (blob records, entities, request-log chunks:
+// verify.go).
+func damagedf(format string, args ...any) error {
+	return damagedRecordError{fmt.Sprintf(format, args...)}
+}
 
-func (e damagedRecordError) Error() string { return string(e) }
+// damagedRecordError is damagedf's error: what is damaged, the command
+// that repairs it, and backend.ErrDamagedRecord to errors.Is.
+type damagedRecordError struct{ what string }
+
+func (e damagedRecordError) Error() string {
+	return e.what + "; run appcfg verify --repair, which forgets it, then run this command again"
+}
+
+// damage is what a damagedf error says is wrong, without what to run
+// (verify's report), or err's message for another error.
+func damage(err error) string {
+	if d, ok := errors.AsType[damagedRecordError](err); ok {
+		return d.what
+	}
+	return err.Error()
+}
 
 func (e damagedRecordError) Is(target error) bool { return target == backend.ErrDamagedRecord }
 

@@ -1096,7 +1096,9 @@ type decoder struct {
 	err error
 }
 
-var errCorrupt = errors.New("stored entity data is corrupt: restore the store from a dump (download_data)")
+// errCorrupt is a stored entity's data that is not what the codec writes
+// (decodeEntity says what to do about it).
+var errCorrupt = errors.New("its data is not what appcfg writes")
 
 func (d *decoder) fail() {
 	if d.err == nil {
@@ -1187,7 +1189,7 @@ func decodeEntity(rowKey, data []byte) (backend.Entity, error) {
 		if d.err == nil {
 			k, err := decodeRowKey(rowKey)
 			if err != nil {
-				return backend.Entity{}, err
+				return backend.Entity{}, damagedf("a stored entity is damaged: %v", err)
 			}
 			e.Key = &k
 		}
@@ -1197,14 +1199,17 @@ func decodeEntity(rowKey, data []byte) (backend.Entity, error) {
 	if d.err == nil && len(d.b) != 0 {
 		d.fail()
 	}
-	return e, d.err
+	if d.err != nil {
+		return backend.Entity{}, damagedf("a stored entity is damaged: %v", d.err)
+	}
+	return e, nil
 }
 
 // decodeRowKey reads an entity's key back from its row key: the prefix
 // (app, kind, namespace), then the path as keyOrder wrote it.
 func decodeRowKey(k []byte) (backend.Key, error) {
 	bad := func() (backend.Key, error) {
-		return backend.Key{}, errors.New("a stored entity's key is damaged")
+		return backend.Key{}, errors.New("its key is not one appcfg writes")
 	}
 	if len(k) == 0 || int(k[0]) > 8 || len(k) < 1+int(k[0]) {
 		return bad()

@@ -436,18 +436,18 @@ func (c *cursor) decode(d *logDecoder) error {
 	for f := range c.dict {
 		n := d.uvarint()
 		if d.err != nil || n > uint64(len(d.s)) {
-			return fmt.Errorf("the stored request logs are damaged (chunk %d): bad dictionary", c.m.id)
+			return damagedf("the stored request logs are damaged (chunk %d): bad dictionary", c.m.id)
 		}
 		c.dict[f] = grow(c.dict[f], int(n))
 		for i := range c.dict[f] {
 			c.dict[f][i] = d.str()
 		}
 		if d.err != nil {
-			return fmt.Errorf("the stored request logs are damaged (chunk %d): %w", c.m.id, d.err)
+			return damagedf("the stored request logs are damaged (chunk %d): %v", c.m.id, d.err)
 		}
 	}
 	if c.m.count < 0 || c.m.count > len(d.s) {
-		return fmt.Errorf("the stored request logs are damaged (chunk %d): bad count", c.m.id)
+		return damagedf("the stored request logs are damaged (chunk %d): bad count", c.m.id)
 	}
 	c.recs = grow(c.recs, c.m.count)
 	c.seqs = grow(c.seqs, c.m.count)
@@ -466,7 +466,7 @@ func (c *cursor) decode(d *logDecoder) error {
 			var x uint64
 			for shift := uint(0); ; shift += 7 {
 				if p >= len(s) || shift > 63 {
-					return fmt.Errorf("the stored request logs are damaged (chunk %d, record %d): truncated record", c.m.id, k)
+					return damagedf("the stored request logs are damaged (chunk %d, record %d): truncated record", c.m.id, k)
 				}
 				b := s[p]
 				p++
@@ -495,7 +495,7 @@ func (c *cursor) decode(d *logDecoder) error {
 		h.AppLogs = nil
 		if n := v[5+backend.NumLogFields]; n > 0 && d.err == nil {
 			if n > uint64(len(d.s)) {
-				return fmt.Errorf("the stored request logs are damaged (chunk %d): bad app log count", c.m.id)
+				return damagedf("the stored request logs are damaged (chunk %d): bad app log count", c.m.id)
 			}
 			h.AppLogs = make([]backend.AppLogLine, n)
 			for j := range h.AppLogs {
@@ -504,7 +504,7 @@ func (c *cursor) decode(d *logDecoder) error {
 			}
 		}
 		if d.err != nil {
-			return fmt.Errorf("the stored request logs are damaged (chunk %d, record %d): %w", c.m.id, k, d.err)
+			return damagedf("the stored request logs are damaged (chunk %d, record %d): %v", c.m.id, k, d.err)
 		}
 	}
 	return nil

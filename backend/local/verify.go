@@ -57,23 +57,30 @@ func (b *Backend) VerifyStore(ctx context.Context, opts backend.VerifyOptions) (
 		}
 		rep.Problems = append(rep.Problems, p)
 	}
+	rows2, err := b.damagedRows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows2 {
+		rep.Problems = append(rep.Problems, backend.StoreProblem{Kind: backend.ProblemRecord, Apps: r.apps, Detail: r.detail})
+	}
 	if err := b.checkManifests(ctx, rep, bad); err != nil {
 		return nil, err
 	}
 	if err := b.countStrays(ctx, rep, contents); err != nil {
 		return nil, err
 	}
-	if opts.Repair && len(bad)+len(damaged) > 0 {
-		if err := b.repair(ctx, bad, damaged); err != nil {
+	if opts.Repair && len(bad)+len(damaged)+len(rows2) > 0 {
+		if err := b.repair(ctx, bad, damaged, rows2); err != nil {
 			return rep, err
 		}
 		for d := range bad {
 			rep.Problems[problems[d]].Repaired = true
 		}
-		for i := range damaged {
+		for i := range len(damaged) + len(rows2) {
 			rep.Problems[firstRecord+i].Repaired = true
 		}
-		rep.Repaired = len(bad) + len(damaged)
+		rep.Repaired = len(bad) + len(damaged) + len(rows2)
 	}
 	if opts.Collect {
 		if err := b.collectAll(ctx, rep); err != nil {
@@ -81,6 +88,99 @@ func (b *Backend) VerifyStore(ctx context.Context, opts backend.VerifyOptions) (
 		}
 	}
 	return rep, nil
+}
+
+// damagedRow is a stored entity or request-log chunk that cannot be read
+// back (damagedf): what it is, and the statement that forgets it given
+// key. Its contents are lost either way; forgetting it lets every command
+// that reads the others work again.
+type damagedRow struct {
+	apps   []string
+	detail string
+	forget string
+	key    any
+}
+
+// damagedRows decodes every stored entity and request-log chunk, as the
+// commands that read them decode them, and returns those that fail.
+func (b *Backend) damagedRows(ctx context.Context) ([]damagedRow, error) {
+	apps := map[int64]string{}
+	if err := b.eachRow(ctx, "reading the apps", `SELECT id, name FROM apps`, func(sc func(...any) error) error {
+		var id int64
+		var name string
+		err := sc(&id, &name)
+		apps[id] = name
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	appOf := func(id int64) []string {
+		if name, ok := apps[id]; ok {
+			return []string{name}
+		}
+		return nil
+	}
+	var out []damagedRow
+	err := b.eachRow(ctx, "reading the stored entities", `SELECT k, data, typeof(k) = 'text' FROM entities`, func(sc func(...any) error) error {
+		var k, data []byte
+		var text bool
+		if err := sc(&k, &data, &text); err != nil {
+			return err
+		}
+		if _, err := decodeEntity(k, data); err != nil {
+			var app []string
+			if len(k) > 0 && k[0] <= 8 && len(k) > int(k[0]) {
+				var id int64
+				for _, c := range k[1 : 1+k[0]] {
+					id = id<<8 | int64(c)
+				}
+				app = appOf(id)
+			}
+			out = append(out, damagedRow{apps: app, detail: fmt.Sprintf("an entity (row key %x) is damaged: %s", k, strings.TrimPrefix(damage(err), "a stored entity is damaged: ")),
+				forget: `DELETE FROM entities WHERE k = ?`, key: k})
+			if text { // a hand edit: the key compares as the text it is
+				out[len(out)-1].key = string(k)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = b.eachRow(ctx, "reading the stored request logs", `SELECT id, app_id, count, data FROM log_chunks`, func(sc func(...any) error) error {
+		var m chunkMeta
+		var appID int64
+		var data []byte
+		if err := sc(&m.id, &appID, &m.count, &data); err != nil {
+			return err
+		}
+		c := &cursor{m: m}
+		d := logDecoder{s: string(data)}
+		if err := c.decode(&d); err != nil {
+			out = append(out, damagedRow{apps: appOf(appID), detail: damage(err),
+				forget: `DELETE FROM log_chunks WHERE id = ?`, key: m.id})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// eachRow runs query and calls fn with each row's Scan.
+func (b *Backend) eachRow(ctx context.Context, what, query string, fn func(scan func(...any) error) error) error {
+	rows, err := b.db.QueryContext(ctx, query)
+	if err != nil {
+		return dbErr(ctx, what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows.Scan); err != nil {
+			return dbErr(ctx, what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return dbErr(ctx, what, err)
+	}
+	return nil
 }
 
 // checkDatabase runs SQLite's quick_check and reports what it finds.
@@ -315,9 +415,14 @@ func (b *Backend) unrecordedFiles(recorded map[string]bool) []string {
 // repair forgets the bad contents, every record of them and their files,
 // and the damaged records (only the record: it names no file), in one
 // transaction holding the write lock (see CollectBlobs).
-func (b *Backend) repair(ctx context.Context, bad map[string]backend.StoreProblem, damaged []blobRow) error {
+func (b *Backend) repair(ctx context.Context, bad map[string]backend.StoreProblem, damaged []blobRow, rows []damagedRow) error {
 	var trash []trashed
 	err := b.update(ctx, "forgetting damaged blobs", func(tx *sql.Tx) error {
+		for _, r := range rows {
+			if _, err := tx.ExecContext(ctx, r.forget, r.key); err != nil {
+				return dbErr(ctx, "forgetting "+r.detail, err)
+			}
+		}
 		for _, r := range damaged {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE app_id = ? AND sha1 = ?`, r.appID, r.key); err != nil {
 				return dbErr(ctx, "forgetting a damaged blob record of app "+r.app, err)

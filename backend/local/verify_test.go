@@ -1,6 +1,7 @@
 package local
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/appcfg/appcfg/backend"
+	"github.com/appcfg/appcfg/backend/backendtest"
 )
 
 // createVersion records a version of app naming the given contents.
@@ -205,18 +207,7 @@ func TestVerifyStoreDamagedRecords(t *testing.T) {
 		t.Fatalf("MissingBlobs with a damaged record: %v, want the damage and the command that repairs it", err)
 	}
 	for _, opts := range []backend.VerifyOptions{{}, {Repair: true, Collect: true}} {
-		rep, err := b.VerifyStore(t.Context(), opts)
-		if err != nil {
-			t.Fatalf("VerifyStore(%+v): %v", opts, err)
-		}
-		var details []string
-		for _, p := range rep.Problems {
-			if p.Kind != backend.ProblemRecord || p.Repaired != opts.Repair {
-				t.Errorf("VerifyStore(%+v): problem %+v, want a damaged record", opts, p)
-			}
-			details = append(details, p.Detail)
-		}
-		slices.Sort(details)
+		rep, details := recordDetails(t, b, opts)
 		want := []string{
 			"a blob record of app app is damaged: its digest '../../outside' is not 40 lowercase hex digits",
 			"a blob record of app app is damaged: its digest 'x' is not 40 lowercase hex digits",
@@ -244,4 +235,83 @@ func TestVerifyStoreDamagedRecords(t *testing.T) {
 	if rep, err := b.VerifyStore(t.Context(), backend.VerifyOptions{}); err != nil || len(rep.Problems) != 0 || len(rep.Versions) != 0 {
 		t.Fatalf("after the next deploy: %+v, %v", rep, err)
 	}
+}
+
+// A stored entity or request-log chunk that cannot be read back stops the
+// command that reads it with the one message every damaged record gives,
+// which says what to run; verify reports it, and --repair forgets it, so
+// the rest reads again.
+func TestVerifyRepairsDamagedEntitiesAndLogChunks(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	ctx := t.Context()
+	var ents []backend.Entity
+	for id := range int64(3) {
+		ents = append(ents, backend.Entity{Key: &backend.Key{Path: []backend.PathElement{{Kind: "A", ID: id + 1}}},
+			Properties: map[string]backend.Value{"n": {Type: backend.IntType, Int: id}}})
+	}
+	if _, err := b.PutEntities(ctx, "app", ents); err != nil {
+		t.Fatal(err)
+	}
+	writeChunks(t, b, backendtest.LineFormat("local/1", ""), 2, 3, 8)
+	exec := func(q string) {
+		t.Helper()
+		if _, err := b.db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`UPDATE entities SET data = x'' WHERE k = (SELECT min(k) FROM entities)`)
+	exec(`UPDATE entities SET k = x'09' || k WHERE k = (SELECT max(k) FROM entities)`)
+	exec(`UPDATE log_chunks SET data = x'ff' WHERE id = (SELECT min(id) FROM log_chunks)`)
+	readAll := func() (int, int, []error) {
+		var errs []error
+		got, _, err := b.QueryEntities(ctx, "app", backend.EntityQuery{Kind: "A"}, "", 10)
+		errs = append(errs, err)
+		logs := 0
+		errs = append(errs, b.ReadLogs(ctx, backend.LogQuery{App: "app"}, func(backend.RequestLog) error { logs++; return nil }))
+		return len(got), logs, errs
+	}
+	_, _, errs := readAll()
+	for i, want := range []string{"a stored entity is damaged: its data is not what appcfg writes", "the stored request logs are damaged (chunk "} {
+		if err := errs[i]; !errors.Is(err, backend.ErrDamagedRecord) || !strings.Contains(err.Error(), want) ||
+			!strings.HasSuffix(err.Error(), "; run appcfg verify --repair, which forgets it, then run this command again") {
+			t.Errorf("reading a damaged record: %v; want %q and what to run, as an ErrDamagedRecord", err, want)
+		}
+	}
+	for _, opts := range []backend.VerifyOptions{{}, {Repair: true}} {
+		rep, details := recordDetails(t, b, opts)
+		if len(details) != 3 || !strings.Contains(details[0], "is damaged: its data is not what appcfg writes") ||
+			!strings.Contains(details[1], "is damaged: its key is not one appcfg writes") ||
+			!strings.HasPrefix(details[2], "the stored request logs are damaged (chunk ") {
+			t.Fatalf("VerifyStore(%+v): problems %q; want the two entities and the log chunk", opts, details)
+		}
+		if opts.Repair && rep.Repaired != 3 {
+			t.Errorf("repaired %d, want 3", rep.Repaired)
+		}
+	}
+	if n, logs, errs := readAll(); n != 1 || logs != 3 || errs[0] != nil || errs[1] != nil {
+		t.Fatalf("after --repair: %d entities, %d logs, %v; want the sound entity and chunk", n, logs, errs)
+	}
+	if rep, err := b.VerifyStore(ctx, backend.VerifyOptions{}); err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("verify after --repair: %+v, %v", rep, err)
+	}
+}
+
+// recordDetails runs VerifyStore with opts and returns its report and the
+// sorted details of its problems, each of which must be a damaged record,
+// repaired when opts repairs.
+func recordDetails(t *testing.T, b *Backend, opts backend.VerifyOptions) (*backend.StoreReport, []string) {
+	t.Helper()
+	rep, err := b.VerifyStore(t.Context(), opts)
+	if err != nil {
+		t.Fatalf("VerifyStore(%+v): %v", opts, err)
+	}
+	var details []string
+	for _, p := range rep.Problems {
+		if p.Kind != backend.ProblemRecord || p.Repaired != opts.Repair {
+			t.Errorf("VerifyStore(%+v): problem %+v, want a damaged record", opts, p)
+		}
+		details = append(details, p.Detail)
+	}
+	slices.Sort(details)
+	return rep, details
 }

@@ -116,7 +116,7 @@ func printStoreReport(io stdio, rep *backend.StoreReport) {
 	}
 	switch {
 	case rep.Repaired > 0:
-		fmt.Fprintf(io.out, "Repaired: forgot %d damaged content(s); run appcfg update for each version listed to send them again.\n", rep.Repaired)
+		fmt.Fprintf(io.out, "Repaired: forgot %d damaged content(s) or record(s); run appcfg update for each version listed to send the contents again (a forgotten entity or request-log chunk is gone: upload_data loads entities again from a dump).\n", rep.Repaired)
 	case repairable > 0:
 		fmt.Fprintln(io.out, "Run appcfg verify --repair, then appcfg update for each version listed.")
 	case len(rep.Versions) > 0:
