@@ -141,6 +141,14 @@ type EntityEncoder interface {
 type EncodedEntities interface {
 	// Len is the number of entities in the batch.
 	Len() int
+	// Append encodes more checked entities onto the batch, after those it
+	// holds, as EncodeEntities encodes them (at most MaxEntityBatch in
+	// all), before the batch is stored. A bulk load encodes each batch a
+	// few entities at a time, right after converting them, and fills the
+	// same few property maps again: filling a whole batch's maps first
+	// and encoding them after wrote and read half a megabyte of maps no
+	// longer in the core's caches.
+	Append(ents []Entity) error
 	// Release hands the batch's buffers back to its store, once it is
 	// stored: the batch is not used again. A batch whose store may still
 	// be reading it (its put failed) is left to the garbage collector.

@@ -325,8 +325,9 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 		g.Go(func() (err error) {
 			defer converters.Done()
 			defer crash.Recover(&err)
+			var hot hotMaps
 			for b := range work {
-				c, err := u.convertBatch(gctx, b)
+				c, err := u.convertBatch(gctx, b, &hot)
 				if err != nil {
 					return err
 				}
@@ -554,22 +555,41 @@ type converted struct {
 	bytes  int
 }
 
-func (u *uploader) convertBatch(ctx context.Context, b batch) (converted, error) {
+// encodeChunk is how many entities a converting goroutine converts before
+// it encodes them, when the store encodes (backend.EntityEncoder): their
+// property maps (about 1.5 KB each for a handful of properties) are then
+// still in its core's caches, and the next records fill the same maps.
+// Filling a whole batch's 500 maps before encoding them missed the caches
+// on the first write to each map and again on reading it.
+const encodeChunk = 16
+
+// hotMaps are a converting goroutine's property maps between its chunks,
+// when the store encodes: a few maps, filled again and again.
+type hotMaps []map[string]backend.Value
+
+func (u *uploader) convertBatch(ctx context.Context, b batch, hot *hotMaps) (converted, error) {
 	// The records are not kept: once converted, the batch is its
 	// entities, and it waits for the store with many others.
 	c := converted{id: b.id, first: b.recs[0].num, last: b.recs[len(b.recs)-1].num, ents: make([]backend.Entity, 0, len(b.recs))}
 	var st rowState
 	var incomplete, incRecs []int // entities without an id yet, and their records
 	var spare []map[string]backend.Value
-	select {
-	case spare = <-u.propMaps:
-	default:
+	if u.enc == nil {
+		select {
+		case spare = <-u.propMaps:
+		default:
+		}
 	}
+	encoded := 0 // c.ents[:encoded] are encoded, and their maps back in hot
 	for i := range b.recs {
 		rec := &b.recs[i]
 		var props map[string]backend.Value
-		if n := len(spare); n > 0 && u.tr != nil {
-			props, spare = spare[n-1], spare[:n-1]
+		if u.tr != nil {
+			if n := len(*hot); n > 0 {
+				props, *hot = (*hot)[n-1], (*hot)[:n-1]
+			} else if n := len(spare); n > 0 {
+				props, spare = spare[n-1], spare[:n-1]
+			}
 		}
 		e, keep, err := u.convert(&st, rec, props)
 		if err == nil && keep {
@@ -593,6 +613,14 @@ func (u *uploader) convertBatch(ctx context.Context, b batch) (converted, error)
 			c.okRecs = append(c.okRecs, rec.num)
 		}
 		c.bytes += rec.size
+		// Keys are complete for the whole batch at once (one
+		// allocation, one record of the ids): from the first
+		// incomplete one, the rest of the batch is encoded after.
+		if u.enc != nil && len(incomplete) == 0 && len(c.ents)-encoded >= encodeChunk {
+			if err := u.encode(&c, &encoded, hot); err != nil {
+				return c, err
+			}
+		}
 	}
 	if len(incomplete) > 0 {
 		if err := u.completeKeys(ctx, b.resend, c.ents, incomplete, incRecs); err != nil {
@@ -600,7 +628,7 @@ func (u *uploader) convertBatch(ctx context.Context, b batch) (converted, error)
 		}
 	}
 	if u.enc != nil {
-		if err := u.encode(&c); err != nil {
+		if err := u.encode(&c, &encoded, hot); err != nil {
 			return c, err
 		}
 	}
@@ -616,23 +644,45 @@ func (u *uploader) convertBatch(ctx context.Context, b batch) (converted, error)
 	return c, nil
 }
 
-// encode encodes c's entities for the store, on the converting goroutine
-// while their maps are in its core's caches, and hands the maps back for
-// the next batches: encoded, a batch no longer needs them.
-func (u *uploader) encode(c *converted) error {
-	for i := 0; i < len(c.ents); i += backend.MaxEntityBatch {
-		eb, err := u.enc.EncodeEntities(c.ents[i:min(i+backend.MaxEntityBatch, len(c.ents))])
+// encode encodes c.ents[*done:] for the store, on the converting goroutine
+// while their maps are in its core's caches, onto c.enc's last batch while
+// it has room (batches of at most MaxEntityBatch), and hands the maps back
+// to hot for the next records: encoded, a batch no longer needs them.
+func (u *uploader) encode(c *converted, done *int, hot *hotMaps) error {
+	for *done < len(c.ents) {
+		var last backend.EncodedEntities // the last batch, while it has room
+		room := backend.MaxEntityBatch
+		if n := len(c.enc); n > 0 && c.enc[n-1].Len() < backend.MaxEntityBatch {
+			last = c.enc[n-1]
+			room -= last.Len()
+		}
+		part := c.ents[*done:min(*done+room, len(c.ents))]
+		var err error
+		if last != nil {
+			err = last.Append(part)
+		} else {
+			var eb backend.EncodedEntities
+			if eb, err = u.enc.EncodeEntities(part); err == nil {
+				c.enc = append(c.enc, eb)
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("storing records %d–%d of %s: %w", c.first, c.last, u.o.Filename, err)
 		}
-		c.enc = append(c.enc, eb)
-	}
-	u.recycle(c.ents)
-	for i := range c.ents {
-		c.ents[i].Properties = nil
+		for i := range part {
+			if m := part[i].Properties; m != nil && u.tr != nil && len(*hot) < maxHotMaps {
+				*hot = append(*hot, m)
+			}
+			part[i].Properties = nil
+		}
+		*done += len(part)
 	}
 	return nil
 }
+
+// maxHotMaps bounds a converting goroutine's spare maps: a batch encoded
+// whole (its keys were completed first) hands back more than a chunk's.
+const maxHotMaps = 2 * encodeChunk
 
 // completeKeys gives the entities ents[idx...] (of records recs...), whose
 // keys are incomplete, the ids an earlier run recorded for those records,

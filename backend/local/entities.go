@@ -92,7 +92,8 @@ func (b *Backend) EncodeEntities(ents []backend.Entity) (backend.EncodedEntities
 	if err := checkEntities(ents, false); err != nil {
 		return nil, err
 	}
-	p := b.entities.prepared.get(len(ents))
+	// Room for a whole batch: a caller may Append up to that.
+	p := b.entities.prepared.get(backend.MaxEntityBatch)
 	p.prepare(ents)
 	return &encodedBatch{b: b, p: p}, nil
 }
@@ -125,6 +126,17 @@ type encodedBatch struct {
 }
 
 func (e *encodedBatch) Len() int { return len(e.p.rows) }
+
+func (e *encodedBatch) Append(ents []backend.Entity) error {
+	if e.p == nil {
+		return errors.New("storing entities: appending to a released batch")
+	}
+	if n := len(e.p.rows) + len(ents); n > backend.MaxEntityBatch {
+		return fmt.Errorf("storing %d entities at once: at most %d per call", n, backend.MaxEntityBatch)
+	}
+	e.p.prepare(ents)
+	return nil
+}
 
 func (e *encodedBatch) Release() {
 	if e.p != nil {
@@ -192,15 +204,19 @@ type prepared struct {
 	buf  []byte
 }
 
+// get returns an empty prepared with room for n rows.
 func (pp *preparedPool) get(n int) *prepared {
 	p, ok := pp.p.Get().(*prepared)
 	if !ok {
 		p = &prepared{}
 	}
 	if cap(p.rows) < n {
-		p.rows = make([]entityRow, n)
+		p.rows = make([]entityRow, 0, n)
 	}
-	p.rows = p.rows[:n]
+	if cap(p.buf) < 128*n {
+		p.buf = make([]byte, 0, 128*n)
+	}
+	p.rows, p.buf = p.rows[:0], p.buf[:0]
 	return p
 }
 
@@ -223,15 +239,15 @@ type entityRow struct {
 	maxPathID  int64
 }
 
+// prepare adds ents' rows after those p holds.
 func (p *prepared) prepare(ents []backend.Entity) {
-	rows := p.rows
+	n := len(p.rows)
+	p.rows = append(p.rows, make([]entityRow, len(ents))...)
+	rows := p.rows[n:]
 	// One buffer holds every row's encodings: two allocations per entity
 	// were a tenth of a bulk load. Each row keeps a capped slice of it, so
 	// a later append that moves the buffer leaves earlier rows intact.
-	buf := p.buf[:0]
-	if cap(buf) < 128*len(ents) {
-		buf = make([]byte, 0, 128*len(ents))
-	}
+	buf := p.buf
 	for i, e := range ents {
 		r := &rows[i]
 		r.key = *e.Key

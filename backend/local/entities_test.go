@@ -424,7 +424,8 @@ func TestEntityCommitsKeepTheirConnection(t *testing.T) {
 }
 
 // An encoded batch keeps nothing of its entities' property maps (the bulk
-// loader refills them at once), stores as PutCheckedEntityBatches does, and
+// loader refills them at once), holds what was appended to it after the
+// entities it was made of, stores as PutCheckedEntityBatches does, and
 // can be sent again after a failure: an incomplete key gets an id each
 // time. Another store's batch, or a released one, is refused.
 func TestEncodedEntityBatches(t *testing.T) {
@@ -439,8 +440,11 @@ func TestEncodedEntityBatches(t *testing.T) {
 		k := cloneKey(*e.Key)
 		given[i] = backend.Entity{Key: &k, Properties: maps.Clone(e.Properties)}
 	}
-	eb1, err := b.EncodeEntities(given[:2])
+	eb1, err := b.EncodeEntities(given[:1])
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eb1.Append(given[1:2]); err != nil { // a bulk load encodes a batch in chunks
 		t.Fatal(err)
 	}
 	eb2, err := b.EncodeEntities(given[2:])
@@ -478,9 +482,15 @@ func TestEncodedEntityBatches(t *testing.T) {
 	if _, err := other.PutEncodedEntityBatches(t.Context(), "app", []backend.EncodedEntities{eb1}); err == nil {
 		t.Error("a store took a batch another store encoded")
 	}
+	if err := eb2.Append(make([]backend.Entity, backend.MaxEntityBatch)); err == nil {
+		t.Error("a batch was appended to past the limit")
+	}
 	eb1.Release()
 	if _, err := b.PutEncodedEntityBatches(t.Context(), "app", []backend.EncodedEntities{eb1}); err == nil {
 		t.Error("a released batch was stored")
+	}
+	if err := eb1.Append(given[:1]); err == nil {
+		t.Error("a released batch was appended to")
 	}
 	if _, err := b.EncodeEntities(make([]backend.Entity, backend.MaxEntityBatch+1)); err == nil {
 		t.Error("a batch over the limit was encoded")
