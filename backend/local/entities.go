@@ -92,8 +92,9 @@ func (b *Backend) EncodeEntities(ents []backend.Entity) (backend.EncodedEntities
 	if err := checkEntities(ents, false); err != nil {
 		return nil, err
 	}
-	// Room for a whole batch: a caller may Append up to that.
-	p := b.entities.prepared.get(backend.MaxEntityBatch)
+	// Appended entities grow it: a recycled one has the room of the
+	// batches it held.
+	p := b.entities.prepared.get(len(ents))
 	p.prepare(ents)
 	return &encodedBatch{b: b, p: p}, nil
 }
