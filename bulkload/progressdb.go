@@ -64,7 +64,9 @@ CREATE TABLE IF NOT EXISTS failed_rows (
 // batch sent cost a bulk load a twelfth of its CPU. A record may so lag
 // what happened by a few batches; a crash then loses the newest records
 // only (never one in the middle), and a resume sends those batches again,
-// which stores nothing twice: complete keys are upserted. close writes out
+// which stores nothing twice: complete keys are upserted, and a keyless
+// record gets the id recorded for it (saveIDs), even in a batch whose
+// record of being read was lost. close writes out
 // what is queued, so Ctrl-C keeps everything.
 type progressDB struct {
 	path string
@@ -469,6 +471,19 @@ func (p *progressDB) allocatedIDs(ctx context.Context, first, last int) (map[int
 		m[rec] = id
 	}
 	return m, rows.Err()
+}
+
+// lastAllocated returns the last record earlier runs allocated an id
+// for, 0 when none.
+func (p *progressDB) lastAllocated(ctx context.Context) (int, error) {
+	if p == nil {
+		return 0, nil
+	}
+	var last int
+	if err := p.db.QueryRowContext(ctx, `SELECT coalesce(max(record), 0) FROM allocated_ids`).Scan(&last); err != nil {
+		return 0, fmt.Errorf("reading the progress database %s: %w", p.path, err)
+	}
+	return last, nil
 }
 
 // saveIDs records allocated ids (record, id) before their entities are

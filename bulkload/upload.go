@@ -181,7 +181,8 @@ type batch struct {
 	id   int64
 	recs []record
 	// resend is set for records an earlier run read: ids it allocated
-	// for them are in the progress database.
+	// for them are in the progress database (see completeKeys for those
+	// it stored without recording them read).
 	resend bool
 }
 
@@ -207,6 +208,9 @@ type uploader struct {
 	// failedBefore are records earlier runs could not convert; only they
 	// have failed_rows entries to clear.
 	failedBefore map[int]bool
+	// idsBefore is the last record earlier runs allocated an id for (0:
+	// none): a batch from there on has none to reuse.
+	idsBefore int
 	// propMaps holds the property maps of stored batches, emptied, for
 	// later batches to fill. A channel rather than a sync.Pool: the load's
 	// own garbage triggers collections often, and each would empty a pool.
@@ -311,6 +315,9 @@ func (u *uploader) run(ctx context.Context, rd recordReader) (Summary, error) {
 		return sum, err
 	}
 	u.failedBefore = failedBefore
+	if u.idsBefore, err = u.db.lastAllocated(ctx); err != nil {
+		return sum, err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	// Converting and storing are separate stages: NumThreads goroutines
 	// convert batches while NumThreads others store converted ones, so a
@@ -696,7 +703,10 @@ func (u *uploader) completeKeys(ctx context.Context, resend bool, ents []backend
 		return nil
 	}
 	var known map[int]int64
-	if resend {
+	// Not only a batch recorded read: a run killed just after storing a
+	// batch may not have recorded it yet (records lag), while the ids it
+	// allocated for it were recorded before it was sent.
+	if resend || recs[0] <= u.idsBefore {
 		var err error
 		if known, err = u.db.allocatedIDs(ctx, recs[0], recs[len(recs)-1]); err != nil {
 			return err
