@@ -182,6 +182,15 @@ func uploadOpts(t *testing.T, dir string, cfgSrc string) Options {
 		DBFilename: filepath.Join(dir, "progress.sql3"), Backend: "mem"}
 }
 
+// rowsUpload writes rows numbered rows to a new directory and returns the
+// options of their upload through cfgSrc, and an empty store.
+func rowsUpload(t *testing.T, rows int, cfgSrc string) (Options, *memStore) {
+	t.Helper()
+	dir := t.TempDir()
+	writeRows(t, filepath.Join(dir, "rows.csv"), rows, nil)
+	return uploadOpts(t, dir, cfgSrc), newMemStore()
+}
+
 // checkExactlyOnce asserts the store holds rows 1..n, each once.
 func checkExactlyOnce(t *testing.T, m *memStore, n int) {
 	t.Helper()
@@ -295,10 +304,7 @@ func testResume(t *testing.T, rows, stopAt int, grouped bool) {
 // the run, and the rerun completes it.
 func TestUploadRetriesAndResumesAfterFailure(t *testing.T) {
 	const rows = 300
-	dir := t.TempDir()
-	writeRows(t, filepath.Join(dir, "rows.csv"), rows, nil)
-	o := uploadOpts(t, dir, noKeyConfig)
-	m := newMemStore()
+	o, m := rowsUpload(t, rows, noKeyConfig)
 	m.before = func(call int, _ []backend.Entity) error {
 		switch {
 		case call%5 == 0 && call < 40:
@@ -651,10 +657,7 @@ func TestUploadEncodesInChunks(t *testing.T) {
 // ids again, not under new ones beside the stored copies.
 func TestUploadReusesIDsOfUnrecordedBatches(t *testing.T) {
 	const rows = 60
-	dir := t.TempDir()
-	writeRows(t, filepath.Join(dir, "rows.csv"), rows, nil)
-	o := uploadOpts(t, dir, noKeyConfig)
-	m := newMemStore()
+	o, m := rowsUpload(t, rows, noKeyConfig)
 	if _, err := Upload(t.Context(), m, o); err != nil {
 		t.Fatal(err)
 	}
