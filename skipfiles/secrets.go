@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"github.com/appcfg/appcfg/internal/crash"
@@ -171,46 +174,93 @@ func (w *walker) lookUpVerdicts(kept []*listed) func() verdicts {
 // for each how to keep the secret out without breaking the app. Findings
 // that are not confidential by design (an installed app's OAuth client)
 // are warnings, errors with Strict. v holds the verdicts cached for
-// w.res.Files (lookUpVerdicts): a file that passed before is not read.
+// w.res.Files (lookUpVerdicts): a file that passed before is not read. The
+// files left to read are read by as many workers as there are CPUs (a
+// first deploy's serial phase before its first upload was this read, on
+// one core); what they find is told in file order, as one reader would
+// tell it.
 func (w *walker) checkSecrets(ctx context.Context, v verdicts) error {
-	buf := make([]byte, scanBufSize)
 	maxSize := w.opts.Limits.withDefaults().MaxFileSize
-	var secrets []Problem
 	cache := v.cache
 	tag := secretVerdictTag()
-	for i, f := range w.res.Files {
+	files := w.res.Files
+	cachedIn := func(f File) bool { return cache != nil && f.Info != nil && f.Data == nil }
+	var toRead []int
+	for i, f := range files {
 		if maxSize > 0 && f.Size > maxSize {
 			continue // over the limit, already a problem: no need to read it
 		}
-		var st hashcache.Stat
-		cached := cache != nil && f.Info != nil && f.Data == nil
-		if cached {
-			if st = hashcache.StatOf(f.Info); v.passed[i] {
+		if cachedIn(f) && v.passed[i] {
+			continue
+		}
+		toRead = append(toRead, i)
+	}
+	// found holds each file read that is not clean: a finding or an error.
+	type verdict struct {
+		i       int
+		finding *secretFinding
+		err     error
+	}
+	var (
+		mu    sync.Mutex
+		found []verdict
+		next  atomic.Int64
+	)
+	scan := func() {
+		buf := make([]byte, scanBufSize)
+		for {
+			k := int(next.Add(1)) - 1
+			if k >= len(toRead) || ctx.Err() != nil {
+				return
+			}
+			i := toRead[k]
+			f := files[i]
+			finding, err := fileSecret(ctx, f, buf)
+			if err == nil && finding == nil {
+				if cachedIn(f) {
+					// Only a clean verdict is kept: a finding is told again on
+					// every run until the file changes or is skipped.
+					cache.Pass(f.Path, hashcache.StatOf(f.Info), tag)
+				}
 				continue
 			}
+			mu.Lock()
+			found = append(found, verdict{i, finding, err})
+			mu.Unlock()
 		}
-		finding, err := fileSecret(ctx, f, buf)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
+	}
+	// A worker per CPU, each with its buffer, where there is enough to
+	// read to pay for them.
+	workers := min(runtime.GOMAXPROCS(0), len(toRead)/secretFilesPerWorker)
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			scan()
+		}()
+	}
+	if len(toRead) > 0 {
+		scan()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	slices.SortFunc(found, func(a, b verdict) int { return a.i - b.i })
+	var secrets []Problem
+	for _, r := range found {
+		f := files[r.i]
+		if r.err != nil {
 			w.probs = append(w.probs, Problem{Kind: ProblemUnreadable, Path: f.Path,
-				Message: fmt.Sprintf("cannot read: %v", unwrapPath(err)), Hint: "fix its permissions, or skip it with a rule"})
+				Message: fmt.Sprintf("cannot read: %v", unwrapPath(r.err)), Hint: "fix its permissions, or skip it with a rule"})
 			continue
 		}
-		if finding == nil {
-			if cached {
-				// Only a clean verdict is kept: a finding is told again on
-				// every run until the file changes or is skipped.
-				cache.Pass(f.Path, st, tag)
-			}
-			continue
+		msg := fmt.Sprintf("looks like %s", r.finding.What)
+		if r.finding.Line > 0 {
+			msg = fmt.Sprintf("holds %s (line %d)", r.finding.What, r.finding.Line)
 		}
-		msg := fmt.Sprintf("looks like %s", finding.What)
-		if finding.Line > 0 {
-			msg = fmt.Sprintf("holds %s (line %d)", finding.What, finding.Line)
-		}
-		if finding.Warn && !w.opts.Strict {
+		if r.finding.Warn && !w.opts.Strict {
 			w.rep.Warn(fmt.Sprintf("%s: %s; it is uploaded (--strict makes this an error)", f.Path, msg))
 			continue
 		}
@@ -220,6 +270,10 @@ func (w *walker) checkSecrets(ctx context.Context, v verdicts) error {
 	w.probs = append(w.probs, collapseSecrets(secrets, w.res.Files)...)
 	return nil
 }
+
+// secretFilesPerWorker is how many files to read make another worker of
+// the secret guard worth its start (and its buffer's fresh pages).
+const secretFilesPerWorker = 64
 
 // secretRules names the version of the detectors; raise it with any change
 // of what they find, so that verdicts cached by the guard before are not

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -497,6 +498,44 @@ func TestSSHKeyShapes(t *testing.T) {
 		// Cut short, it is no key.
 		if _, ok := pemKeyKind(&pem.Block{Type: c.b.Type, Bytes: c.b.Bytes[:len(c.b.Bytes)/2]}); ok {
 			t.Errorf("case %d (%s) cut in half still counts as a key", i, c.b.Type)
+		}
+	}
+}
+
+// TestSecretsToldInFileOrder: the guard reads files with several workers
+// (one per CPU), yet tells what it finds in file order, every time, as one
+// reader would.
+func TestSecretsToldInFileOrder(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	dir := t.TempDir()
+	var want []string
+	for i := range 40 * secretFilesPerWorker / 10 {
+		p := fmt.Sprintf("pkg%02d/m%04d.py", i%7, i)
+		body := fmt.Sprintf("# module %d\nx = %d\n", i, i)
+		if i%29 == 5 {
+			body = string(testKeys()["ec-sec1"])
+			want = append(want, p)
+		}
+		testtree.WriteFile(t, dir, p, body)
+	}
+	slices.Sort(want)
+	if len(want) > maxSecretProblems || len(want) < 3 {
+		t.Fatalf("%d secrets planted: the test wants each told alone, several", len(want))
+	}
+	for run := range 5 {
+		_, err := Walk(context.Background(), dir, Options{SkipFiles: []string{"^$"}, SkipFilesSource: "app.yaml"}, nil)
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Fatalf("run %d: got %v, want the secrets", run, err)
+		}
+		var got []string
+		for _, p := range e.Problems {
+			if p.Kind == ProblemSecret {
+				got = append(got, p.Path)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("run %d: secrets told %q, want %q", run, got, want)
 		}
 	}
 }
