@@ -1,6 +1,7 @@
 package appengine
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
@@ -234,4 +235,37 @@ func FuzzDecodeListingCutShort(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestUploadAnswerSizeChecked: an upload's answer, a whole object resource
+// read in one pass (decodeObject), is checked for the size stored; an
+// answer naming another size, or one that is not an object resource, is an
+// error, and one that is right (its ACL, metadata and all) is not.
+func TestUploadAnswerSizeChecked(t *testing.T) {
+	content := []byte("print('hello')\n")
+	sum := sha1.Sum(content)
+	d := hex.EncodeToString(sum[:])
+	for _, tc := range []struct {
+		answer, wantErr string
+	}{
+		{`{"kind":"storage#object","name":"` + d + `","size":"15","acl":[{"entity":"user-x","role":"OWNER","projectTeam":{"team":"owners"}}],"metadata":{"a":"{\"b\":[1]}"},"timeCreated":"2026-12-01T00:00:00.5Z"}` + "\n", ""},
+		{`{"name":"` + d + `","size":"14"}`, "the bucket stored 14 bytes, expected 15"},
+		{`{"name":"` + d + `","size":15}`, "not the expected JSON"},
+		{`[]`, "not the expected JSON"},
+	} {
+		b, f := newTestBackend(t)
+		f.storageMW = func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method != "POST" || !strings.HasPrefix(r.URL.Path, "/upload/") {
+				return false
+			}
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, tc.answer)
+			return true
+		}
+		err := b.PutBlob(t.Context(), "p", d, int64(len(content)), bytes.NewReader(content))
+		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("answer %.50s: got %v, want %q", tc.answer, err, tc.wantErr)
+		}
+	}
 }

@@ -587,12 +587,11 @@ func (b *Backend) simpleUpload(ctx context.Context, bi *bucketInfo, v *verifier,
 // sendMedia sends content, verified against v, as one uploadType=media
 // request.
 func (b *Backend) sendMedia(ctx context.Context, bi *bucketInfo, v *verifier, content []byte) error {
-	// Only the size stored is read from the answer (an object resource
-	// of a dozen fields, its time not parsed).
-	var out struct {
-		Size string `json:"size"`
-	}
-	err := b.sendUpload(ctx, "POST", b.uploadURL(bi, "media", v.digest), "application/octet-stream", content, nil, &out)
+	// Only the size stored is checked in the answer (an object resource
+	// of a dozen fields), read in one pass (decodeObject).
+	var out gcsObject
+	err := b.sendUpload(ctx, "POST", b.uploadURL(bi, "media", v.digest), "application/octet-stream", content, nil,
+		func(body io.Reader) error { out = gcsObject{}; return decodeObject(body, &out) })
 	if err != nil {
 		return err
 	}
@@ -603,8 +602,9 @@ func (b *Backend) sendMedia(ctx context.Context, bi *bucketInfo, v *verifier, co
 }
 
 // sendUpload sends one upload request with retries (an upload of a
-// content-addressed object is idempotent) and feeds 429/503 to the limiter.
-func (b *Backend) sendUpload(ctx context.Context, method, u, contentType string, body []byte, hdr http.Header, out any) error {
+// content-addressed object is idempotent) and feeds 429/503 to the limiter;
+// decode reads a successful answer.
+func (b *Backend) sendUpload(ctx context.Context, method, u, contentType string, body []byte, hdr http.Header, decode func(io.Reader) error) error {
 	var last error
 	for try := 0; try < b.retry.attempts; try++ {
 		if err := ctx.Err(); err != nil {
@@ -626,7 +626,7 @@ func (b *Backend) sendUpload(ctx context.Context, method, u, contentType string,
 			}
 			last = fmt.Errorf("%s: uploading to %s: %w", apiStorage, stripQuery(u), err)
 		} else {
-			last = decodeResponse(resp, request{api: apiStorage, method: method, url: u, out: out})
+			last = decodeResponse(resp, request{api: apiStorage, method: method, url: u, decode: decode})
 			if last == nil {
 				b.uploads.succeeded()
 				return nil
