@@ -256,17 +256,21 @@ func testResume(t *testing.T, rows, stopAt int, grouped bool) {
 	o := uploadOpts(t, dir, noKeyConfig)
 	m := newMemStore()
 	var store backend.Entities = m
+	// With a store that takes groups, the interrupted run stops at the
+	// first put from stopAt on that comes after a group was stored (past
+	// the first put, which holdPuts makes a single batch's), so the
+	// grouped path is taken before the interruption, whatever the load.
+	wantGroup := grouped && stopAt > 1
 	if grouped {
 		store = batchStore{m}
-		// Puts slower than conversions, so batches queue and
-		// are sent in groups. Conversions record allocated ids in the
-		// progress database; under the race detector that takes tens of
-		// milliseconds a batch, so a put must take longer still.
-		m.before = func(int, []backend.Entity) error { time.Sleep(50 * time.Millisecond); return nil }
+		holdPuts(t, m, 10)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	m.after = func(call int) {
-		if call == stopAt {
+		m.mu.Lock()
+		grouped := m.maxBatch >= 2
+		m.mu.Unlock()
+		if call >= stopAt && (grouped || !wantGroup) {
 			cancel() // the put landed, but the run dies before recording it
 		}
 	}
@@ -278,7 +282,7 @@ func testResume(t *testing.T, rows, stopAt int, grouped bool) {
 	if first == 0 || first >= rows {
 		t.Fatalf("interrupted run stored %d of %d rows; want a partial load", first, rows)
 	}
-	m.after = nil
+	m.after, m.before = nil, nil
 	sum, err = Upload(t.Context(), store, o)
 	if err != nil {
 		t.Fatal(err)
@@ -295,8 +299,34 @@ func testResume(t *testing.T, rows, stopAt int, grouped bool) {
 	if err != nil || sum.Previously != rows || m.puts != puts {
 		t.Errorf("third run: %+v, %v, %d puts; want all previously transferred and no puts", sum, err, m.puts-puts)
 	}
-	if grouped && m.maxBatch < 2 {
-		t.Errorf("no call stored more than one batch: the grouped path was not taken")
+}
+
+// holdPuts holds every put of m until n batches have been converted since
+// (their ids allocated: the config gives no keys, and a conversion
+// allocates its batch's ids in one call), so converted batches queue and
+// the next storer takes several at once. A fixed sleep per put did not
+// make them queue under the race detector at load 30, where a conversion
+// (its ids recorded in the progress database) took longer than the sleep.
+// While the uploader's four storers each hold a put of one batch, its four
+// converters hold at most one batch each: ten conversions leave at least
+// two queued for the first storer let go. The wait is bounded, so a wrong
+// count fails the test instead of hanging it.
+func holdPuts(t *testing.T, m *memStore, n int) {
+	m.mu.Lock()
+	start := m.allocs
+	m.mu.Unlock()
+	m.before = func(int, []backend.Entity) error {
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+			m.mu.Lock()
+			done := m.allocs - start
+			m.mu.Unlock()
+			if done >= n {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("holdPuts: %d of %d conversions after a minute", done, n)
+			}
+		}
 	}
 }
 

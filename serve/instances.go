@@ -108,11 +108,7 @@ func (s *Server) proxy(x *exchange) {
 		if !s.proxyTo(x, inst, trace, retry) {
 			return
 		}
-		if !inst.WaitExit(time.Second) {
-			// Alive but deaf (npm outliving its crashed node): App Engine
-			// would fail its health check and replace it.
-			s.inst.Stop(inst.Spec.Key, "it no longer accepts connections")
-		}
+		s.inst.Refused(inst)
 	}
 }
 

@@ -292,6 +292,20 @@ func (m *Manager) watch(sl *slot, inst *Instance) {
 	m.cfg.Notify(fmt.Sprintf("%s: instance %s exited (%s); the next request starts a new one", inst.Spec.Key, inst.ID, exitText(inst.p.exitErr)))
 }
 
+// Refused handles an instance that refused a connection while its process
+// still runs. One on its way out (npm outliving its crashed node, which
+// can take seconds on a loaded machine) is given the stop grace period to
+// end on its own, a wait that ends when it does, so its watcher reports the
+// crash with its exit status; one still alive after it is stopped, as App
+// Engine's failed health check would replace it. A wait of a fixed second
+// stopped lingering npm processes under load, and their crashes went
+// unreported (serve_node_crash_linger.txtar).
+func (m *Manager) Refused(inst *Instance) {
+	if !inst.WaitExit(m.cfg.Grace) {
+		m.Stop(inst.Spec.Key, "it no longer accepts connections")
+	}
+}
+
 // WaitExit waits up to d for the instance's process to end, and reports
 // whether it did.
 func (inst *Instance) WaitExit(d time.Duration) bool {
