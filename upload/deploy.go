@@ -483,21 +483,24 @@ func distinct(h *hashedSet) []hashed {
 // are kept as indices into files, in an open-addressing table of twice
 // as many slots: 64 KB for 5,000 files where a map of the digests took
 // 200 KB of fresh memory (53 page faults, 11 µs each on the benchmarks'
-// VM) and more CPU time than its inserts.
+// VM) and more CPU time than its inserts. Slots are 32 bits wide unless
+// the list is too long for them to index.
 func countDistinct(files []backend.FileRef) int {
-	if len(files) >= math.MaxInt32/2 {
-		seen := make(map[string]struct{}, len(files))
-		for _, f := range files {
-			seen[f.SHA1] = struct{}{}
-		}
-		return len(seen)
+	if len(files) < math.MaxInt32/2 {
+		return countDistinctIn[int32](files)
 	}
+	return countDistinctIn[int](files)
+}
+
+// countDistinctIn is countDistinct with slots of type S, which must hold
+// 1 + the index of any file.
+func countDistinctIn[S int32 | int](files []backend.FileRef) int {
 	size := 1
 	for size < 2*len(files) {
 		size <<= 1
 	}
 	mask := uint64(size - 1)
-	slots := make([]int32, size) // 1 + the index of a file with that digest; 0 for none
+	slots := make([]S, size) // 1 + the index of a file with that digest; 0 for none
 	seed := maphash.MakeSeed()
 	n := 0
 	for i := range files {
@@ -505,7 +508,7 @@ func countDistinct(files []backend.FileRef) int {
 		for h := maphash.String(seed, d) & mask; ; h = (h + 1) & mask {
 			j := slots[h]
 			if j == 0 {
-				slots[h] = int32(i + 1)
+				slots[h] = S(i + 1)
 				n++
 				break
 			}

@@ -485,6 +485,10 @@ func TestCountDistinct(t *testing.T) {
 		if got := countDistinct(tc.files); got != tc.want {
 			t.Errorf("countDistinct of %d files = %d, want %d", len(tc.files), got, tc.want)
 		}
+		// The wide slots of a list too long for 32 bits count alike.
+		if got := countDistinctIn[int](tc.files); got != tc.want {
+			t.Errorf("countDistinctIn[int] of %d files = %d, want %d", len(tc.files), got, tc.want)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/appcfg/appcfg/appconfig"
+	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/validate"
 )
 
@@ -23,6 +24,18 @@ type appDir struct {
 	version string
 	// companions are the valid companion files present, by kind.
 	companions map[validate.Kind]validate.FileResult
+	// cache, when set, returns the stat cache of dir's files, loading
+	// since it was set (see loadCache).
+	cache func() *hashcache.Cache
+}
+
+// statCache returns the stat cache of d's files: the one loading since
+// d.cache was set, else one opened now.
+func (d *appDir) statCache() *hashcache.Cache {
+	if d.cache != nil {
+		return d.cache()
+	}
+	return hashcache.Open(cachePath(d.dir))
 }
 
 // loadAppDir validates dir's app.yaml and companions, or the service yaml

@@ -19,7 +19,6 @@ import (
 	"github.com/appcfg/appcfg/backend"
 	"github.com/appcfg/appcfg/companion"
 	"github.com/appcfg/appcfg/indexes"
-	"github.com/appcfg/appcfg/internal/hashcache"
 	"github.com/appcfg/appcfg/internal/human"
 	"github.com/appcfg/appcfg/internal/progress"
 	"github.com/appcfg/appcfg/upload"
@@ -147,6 +146,12 @@ func runUpdate(ctx context.Context, opts updateOptions, d deps) (err error) {
 	t, err := planUpdate(ctx, io, g, args)
 	if err != nil {
 		return err
+	}
+	if len(t.services) > 0 {
+		// The first service's stat cache loads on another core while
+		// the host opens (the store's schema read), instead of after.
+		first := t.services[0]
+		first.cache = loadCache(cachePath(first.dir))
 	}
 	b, err := d.open(ctx, g)
 	if err != nil {
@@ -341,7 +346,7 @@ func deployService(ctx context.Context, uo updateOptions, deps deps, b backend.B
 		Model:  d.app,
 		DryRun: uo.dryRun, NoPromote: uo.noPromote,
 		HashWorkers: runtime.NumCPU(), UploadWorkers: uo.jobs,
-		Cache: hashcache.Open(cachePath(d.dir)),
+		Cache: d.statCache(),
 		Owner: deployOwner(), Stale: staleOwner,
 
 		AllowDeprecatedRuntime: uo.allowDeprecated,
