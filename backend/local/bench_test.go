@@ -149,3 +149,16 @@ func BenchmarkCreateVersion5k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLostBlobs5k checks the files of 5,000 held blobs, as an
+// unchanged redeploy of a 5,000-file app does once (on Prefetch's
+// goroutine): a stat each.
+func BenchmarkLostBlobs5k(b *testing.B) {
+	st := openAt(b, b.TempDir())
+	held := blobFiles(b, st, 5000)
+	for b.Loop() {
+		if lost := st.lostBlobs(b.Context(), held, nil, 1); lost != nil {
+			b.Fatalf("lost %d blobs", len(lost))
+		}
+	}
+}

@@ -317,10 +317,19 @@ func (b *Backend) lostBlobs(ctx context.Context, held map[string]int64, seen *in
 
 // checkGrouped sets the ok of each of checks, which are grouped by blobs/ab
 // directory (digest order is), directory by directory, each stat relative
-// to its directory opened once (see inPlaceIn), on a few goroutines (at
-// most workers): on a cold cache each stat waits on the disk. A check left
-// undone because ctx ended stays not ok.
+// to the blobs directory opened once (see blobsDir), on a few goroutines
+// (at most workers): on a cold cache each stat waits on the disk. A check
+// left undone because ctx ended, or every check when there is no blobs
+// directory, stays not ok.
 func (b *Backend) checkGrouped(ctx context.Context, checks []blobCheck, workers int) {
+	if len(checks) == 0 {
+		return
+	}
+	dir, err := openBlobsDir(filepath.Join(b.root, blobDir))
+	if err != nil {
+		return // none of them is in place
+	}
+	defer dir.close()
 	var starts []int // where each directory's checks start
 	for i := range checks {
 		if i == 0 || checks[i].digest[:2] != checks[i-1].digest[:2] {
@@ -337,8 +346,7 @@ func (b *Backend) checkGrouped(ctx context.Context, checks []blobCheck, workers 
 	// Worker w checks every workers-th directory.
 	check := func(w, workers int) {
 		for k := w; k < len(starts) && ctx.Err() == nil; k += workers {
-			g := group(k)
-			inPlaceIn(filepath.Join(b.root, blobDir, g[0].digest[:2]), g)
+			dir.inPlace(group(k))
 		}
 	}
 	if workers = min(workers, len(starts)); workers <= 1 {

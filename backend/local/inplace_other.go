@@ -7,12 +7,28 @@ import (
 	"path/filepath"
 )
 
-// inPlaceIn sets each check's ok when dir holds its blob's file (the
-// digest past the directory's two digits) as a regular file of its size.
-func inPlaceIn(dir string, checks []blobCheck) {
+// blobsDir is the store's blobs directory, for a check of its files.
+type blobsDir struct{ path string }
+
+// openBlobsDir returns the blobs directory at path, an error when there
+// is none.
+func openBlobsDir(path string) (blobsDir, error) {
+	_, err := os.Stat(path)
+	return blobsDir{path}, err
+}
+
+func (d blobsDir) close() {}
+
+// inPlace sets each check's ok when d holds its blob's file (ab/cdef…) as
+// a regular file of its size.
+func (d blobsDir) inPlace(checks []blobCheck) {
 	for i := range checks {
 		c := &checks[i]
-		fi, err := os.Stat(filepath.Join(dir, c.digest[2:]))
+		if !isDigest(c.digest) {
+			c.ok = false // it names no blob file
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(d.path, c.digest[:2], c.digest[2:]))
 		c.ok = err == nil && fi.Mode().IsRegular() && fi.Size() == c.size
 	}
 }

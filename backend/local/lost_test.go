@@ -21,7 +21,7 @@ import (
 // blobFiles writes n blob files of various sizes (spread over the
 // blobs/ab directories) straight into b's store, and returns their
 // digests and sizes.
-func blobFiles(t *testing.T, b *Backend, n int) map[string]int64 {
+func blobFiles(t testing.TB, b *Backend, n int) map[string]int64 {
 	t.Helper()
 	held := make(map[string]int64, n)
 	for i := range n {
@@ -77,6 +77,41 @@ func TestLostBlobs(t *testing.T) {
 	}
 	if got := b.lostBlobs(t.Context(), map[string]int64{}, nil, 1); got != nil {
 		t.Errorf("lostBlobs of no blobs = %v", got)
+	}
+}
+
+// TestLostBlobsWithoutTheirDirectory: the blobs of a blobs/ab directory
+// removed whole are lost, and all of them are when the blobs directory
+// itself is gone (each is stat'ed relative to it, as ab/cdef…).
+func TestLostBlobsWithoutTheirDirectory(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	held := blobFiles(t, b, 600)
+	ds := slices.Sorted(maps.Keys(held))
+	gone := filepath.Dir(b.blobPath(ds[300]))
+	var want []string
+	for _, d := range ds {
+		if filepath.Dir(b.blobPath(d)) == gone {
+			want = append(want, d)
+		}
+	}
+	if err := os.RemoveAll(gone); err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{1, statWorkers} {
+		got := b.lostBlobs(t.Context(), held, nil, workers)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%d workers, %s removed: lostBlobs = %v, want %v", workers, gone, got, want)
+		}
+	}
+	blobs := filepath.Dir(gone)
+	if err := os.Rename(blobs, blobs+".away"); err != nil {
+		t.Fatal(err)
+	}
+	got := b.lostBlobs(t.Context(), held, nil, 1)
+	slices.Sort(got)
+	if !slices.Equal(got, ds) {
+		t.Errorf("the blobs directory gone: %d of %d blobs lost", len(got), len(ds))
 	}
 }
 
