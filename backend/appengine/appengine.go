@@ -264,12 +264,37 @@ func (b *Backend) Prefetch(ctx context.Context, app string) {
 		closeHead := func(empty bool) { headOnce.Do(func() { l.empty = empty; close(l.head) }) }
 		defer closeHead(false)
 		defer crash.Recover(&l.err)
-		bi, err := b.codeBucket(ctx, project)
-		if err == nil {
-			l.present, err = b.listBucket(ctx, bi, closeHead)
-		}
-		l.err = err
+		l.present, l.err = b.listBeside(ctx, project, closeHead)
 	}()
+}
+
+// listBeside lists the project's code bucket for Prefetch as soon as its
+// name is known, while its lifecycle is read (one round trip before the
+// listing's first page on every deploy, not beside it, was the lifecycle
+// read's); the objects' freshness is judged once the lifecycle is known.
+// A failure to read the bucket is the listing's.
+func (b *Backend) listBeside(ctx context.Context, project string, head func(empty bool)) (map[string]bool, error) {
+	bi := b.bucketEntry(project)
+	loaded := make(chan struct{})
+	var loadErr error
+	go func() {
+		defer close(loaded)
+		defer crash.Recover(&loadErr)
+		_, loadErr = b.loadedBucket(ctx, project, bi)
+	}()
+	select {
+	case <-bi.named:
+	case <-loaded:
+		if loadErr != nil {
+			return nil, loadErr
+		}
+	}
+	present, err := b.listBucket(ctx, bi, head, loaded)
+	<-loaded
+	if loadErr != nil {
+		return nil, loadErr
+	}
+	return present, err
 }
 
 // takeListing returns the background listing of project once it is done,

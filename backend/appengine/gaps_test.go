@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -408,5 +409,79 @@ func TestPrefetchedListing(t *testing.T) {
 	running.Prefetch(t.Context(), "p")
 	if len(running.stops) > 0 {
 		t.Error("a closed backend started a listing")
+	}
+}
+
+// TestPrefetchListsBesideLifecycle: Prefetch asks for the listing's first
+// page as soon as the code bucket's name is known, while its lifecycle is
+// read (the lifecycle read was a round trip before the listing on every
+// deploy), and still judges each object by that lifecycle: with a rule
+// deleting objects after a day, an object made now is not fresh enough to
+// be reused (gcloud's margin of a day), without a rule it is. A lifecycle
+// that cannot be read fails the listing, as before.
+func TestPrefetchListsBesideLifecycle(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		lifecycle string // the lifecycle read's answer; "" for an error
+		missing   int
+	}{
+		{"no rule", `{}`, 1},
+		{"a day", `{"lifecycle":{"rule":[{"action":{"type":"Delete"},"condition":{"age":1}}]}}`, 2},
+		{"unreadable", "", -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, f := newTestBackend(t)
+			ds := []string{putBytes(t, b, []byte("stored\n")), sha1hex([]byte("absent\n"))}
+			listed := make(chan struct{})
+			var once sync.Once
+			var overlapped atomic.Bool
+			f.storageMW = func(w http.ResponseWriter, r *http.Request) bool {
+				switch {
+				case r.Method == "GET" && r.URL.Path == "/storage/v1/b/staging.p.appspot.com/o":
+					once.Do(func() { close(listed) })
+				case r.Method == "GET" && r.URL.Path == "/storage/v1/b/staging.p.appspot.com" && r.URL.Query().Get("fields") == "lifecycle":
+					// The lifecycle is answered once the listing has
+					// been asked for (or after 5 s, when it was not).
+					select {
+					case <-listed:
+						overlapped.Store(true)
+					case <-time.After(5 * time.Second):
+					}
+					if tc.lifecycle == "" {
+						writeErr(w, 500, "INTERNAL", "injected failure")
+					} else {
+						io.WriteString(w, tc.lifecycle)
+					}
+					return true
+				}
+				return false
+			}
+			pre := newBackendOn(t, f, Options{RetryAttempts: 1})
+			pre.Prefetch(t.Context(), "p")
+			pre.mu.Lock()
+			l := pre.pending["p"]
+			pre.mu.Unlock()
+			select {
+			case <-l.done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("the background listing did not end within 20s")
+			}
+			if !overlapped.Load() {
+				t.Error("the listing was not asked for while the lifecycle was read")
+			}
+			if tc.missing < 0 {
+				if l.err == nil {
+					t.Error("a lifecycle that could not be read left the listing without an error")
+				}
+				return
+			}
+			if l.err != nil {
+				t.Fatal(l.err)
+			}
+			missing, err := pre.MissingBlobs(t.Context(), "p", ds)
+			if err != nil || len(missing) != tc.missing {
+				t.Errorf("MissingBlobs = %v, %v; want %d missing", missing, err, tc.missing)
+			}
+		})
 	}
 }

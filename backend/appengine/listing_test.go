@@ -97,7 +97,7 @@ func TestListBucketPages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			present, err := b.listBucket(t.Context(), bi, nil)
+			present, err := b.listBucket(t.Context(), bi, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -43,6 +43,9 @@ type bucketInfo struct {
 	err  error
 	name string        // the code bucket
 	ttl  time.Duration // lifecycle deletion age; 0 when none
+	// named is closed once name is set, before the lifecycle is read
+	// (Prefetch lists the bucket meanwhile).
+	named chan struct{}
 
 	// seen holds the objects this backend found fresh or uploaded, so
 	// CreateVersion's check of the manifest need not list the bucket
@@ -85,13 +88,23 @@ func (bi *bucketInfo) unseen(digests []string) []string {
 // codeBucket returns the project's staging bucket and its lifecycle TTL,
 // read once per backend (GET apps/{p}, GET b/{bucket}?fields=lifecycle).
 func (b *Backend) codeBucket(ctx context.Context, project string) (*bucketInfo, error) {
+	return b.loadedBucket(ctx, project, b.bucketEntry(project))
+}
+
+// bucketEntry returns the project's bucketInfo, loaded or not.
+func (b *Backend) bucketEntry(project string) *bucketInfo {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	bi := b.buckets[project]
 	if bi == nil {
-		bi = &bucketInfo{}
+		bi = &bucketInfo{named: make(chan struct{})}
 		b.buckets[project] = bi
 	}
-	b.mu.Unlock()
+	return bi
+}
+
+// loadedBucket loads bi, the project's entry, once.
+func (b *Backend) loadedBucket(ctx context.Context, project string, bi *bucketInfo) (*bucketInfo, error) {
 	bi.once.Do(func() { bi.err = b.loadBucket(ctx, project, bi) })
 	if bi.err != nil {
 		// A failure (or a cancelled ctx) must not stick: retry next call.
@@ -143,6 +156,7 @@ func (b *Backend) loadBucket(ctx context.Context, project string, bi *bucketInfo
 		}
 	}
 	bi.name = app.CodeBucket
+	close(bi.named)
 	var bucket struct {
 		Lifecycle struct {
 			Rule []struct {
@@ -259,7 +273,7 @@ func (b *Backend) MissingBlobs(ctx context.Context, app string, digests []string
 		var ok bool
 		present, ok, err = b.takeListing(ctx, project)
 		if err == nil && !ok {
-			present, err = b.listBucket(ctx, bi, nil)
+			present, err = b.listBucket(ctx, bi, nil, nil)
 		}
 	}
 	if err != nil {
@@ -334,12 +348,18 @@ func (b *Backend) probe(ctx context.Context, bi *bucketInfo, digests []string) (
 //
 // head, when not nil, is told after the first page whether it found the
 // bucket empty: no object, no next page.
-func (b *Backend) listBucket(ctx context.Context, bi *bucketInfo, head func(empty bool)) (map[string]bool, error) {
+//
+// ready, when not nil, is closed once bi's lifecycle is known: an object's
+// freshness is judged after that (Prefetch lists while it is read).
+func (b *Backend) listBucket(ctx context.Context, bi *bucketInfo, head func(empty bool), ready <-chan struct{}) (map[string]bool, error) {
 	var (
 		mu      sync.Mutex
 		present = map[string]bool{}
 	)
 	add := func(o gcsObject) {
+		if ready != nil {
+			<-ready
+		}
 		if b.fresh(bi, o.TimeCreated) {
 			mu.Lock()
 			present[o.Name] = true
