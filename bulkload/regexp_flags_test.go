@@ -102,6 +102,10 @@ func TestRegexpFlagsAsPython(t *testing.T) {
 		{fn: "regexp_extract", pattern: `x(y)$`, flags: 129, in: "xy\n", want: "y"},
 		{fn: "regexp_to_list", pattern: `\w+`, flags: 130, in: "AB cd", want: []any{"AB", "cd"}},
 		{fn: "regexp_bool", pattern: `a\w`, flags: 160, in: "a\u00e9", want: true},
+		// "(?t)", re.TEMPLATE inline (2.7 and 3.11 accept it).
+		{fn: "regexp_bool", pattern: `(?t)ab`, in: "ab", want: true},
+		{fn: "regexp_bool", pattern: `(?it)A`, in: "a", want: true},
+		{fn: "regexp_extract", pattern: `(?t)x(?=y)(y)`, in: "xy", want: "y"},
 		// Scoped flags and (?a), which 2.7 refuses, load as Python 3 reads them.
 		{fn: "regexp_bool", pattern: `(?-i:a)b`, flags: 2, in: "aB", want: true},   // Python 3
 		{fn: "regexp_bool", pattern: `(?-i:a)b`, flags: 2, in: "AB", want: false},  // Python 3
@@ -146,7 +150,7 @@ func TestRegexpFlagNames(t *testing.T) {
 			t.Errorf("%s(\"\u00e9\") = %v, %v; Python 2.7 gives %v", code, got, err, want)
 		}
 	}
-	for _, code := range []string{`transform.regexp_bool(r'a*', re.T)`, `transform.regexp_bool(r'x{1}', re.TEMPLATE)`, `transform.regexp_bool(r'a+?', 1)`, `transform.regexp_bool(r'(?:a)?', re.T | re.I)`, `transform.regexp_bool(r'(?<=a)b*', re.T)`, `transform.regexp_bool(r'a(')`, `transform.regexp_bool(r'\w', re.ASCII)`, `transform.regexp_bool(r'a', 'x' | 2)`, `transform.regexp_bool(r'a', re.I |)`} {
+	for _, code := range []string{`transform.regexp_bool(r'a*', re.T)`, `transform.regexp_bool(r'x{1}', re.TEMPLATE)`, `transform.regexp_bool(r'a+?', 1)`, `transform.regexp_bool(r'(?:a)?', re.T | re.I)`, `transform.regexp_bool(r'(?<=a)b*', re.T)`, `transform.regexp_bool(r'(?t)a*')`, `transform.regexp_bool(r'b(?t)a{2}')`, `transform.regexp_bool(r'(?t:a)')`, `transform.regexp_bool(r'(?t)(?<=a)b+')`, `transform.regexp_bool(r'(?<=a)(?t:b)')`, `transform.regexp_bool(r'a(')`, `transform.regexp_bool(r'\w', re.ASCII)`, `transform.regexp_bool(r'a', 'x' | 2)`, `transform.regexp_bool(r'a', re.I |)`} {
 		if _, err := resolveConfig().resolve(code); err == nil {
 			t.Errorf("%s: Python 2.7 refuses it, the config loads", code)
 		}

@@ -153,8 +153,12 @@ func toDotNet(p string, flags Flags, g *dotNetGroups) (string, string, error) {
 				if strings.Contains(group, "L") && flags&Python27 == 0 {
 					return "", "", fmt.Errorf("bad inline flags: cannot use 'L' flag with a str pattern at position %d", i+strings.IndexByte(group, 'L'))
 				}
-				// a, u and L are applied to the classes (ascii), not .NET's.
-				kept := strings.NewReplacer("a", "", "u", "", "L", "").Replace(group)
+				if j := strings.IndexByte(group, 't'); j >= 0 && !strings.HasSuffix(group, ")") {
+					return "", "", templateScopedError(i + j)
+				}
+				// a, u and L are applied to the classes (ascii), t by
+				// Compile (Template), not .NET's.
+				kept := strings.NewReplacer("a", "", "u", "", "L", "", "t", "").Replace(group)
 				if strings.HasSuffix(group, ")") { // global flags: no group opens
 					if flags&HoistGlobalFlags == 0 && len(out) > lead {
 						return "", "", globalFlagsError(i)
@@ -363,7 +367,7 @@ func dotNetFlags(p string) (int, bool) {
 			return j + 1, ascii
 		case f == 'a':
 			ascii = true
-		case strings.IndexByte("-imsuxL", f) < 0:
+		case strings.IndexByte("-imsuxLt", f) < 0:
 			return 0, false
 		}
 	}

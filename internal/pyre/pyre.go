@@ -121,6 +121,9 @@ func (f Flags) check() error {
 // a construct neither engine can run.
 func Compile(pattern string, flags Flags, prefix, suffix string) (*Regexp, error) {
 	flags = flags.python27(pattern)
+	if strings.Contains(pattern, "(?") && strings.ContainsRune(globalFlags(pattern), 't') {
+		flags |= Template // "(?t)", re.TEMPLATE's inline spelling
+	}
 	if err := flags.check(); err != nil {
 		return nil, err
 	}

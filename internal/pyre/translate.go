@@ -214,6 +214,11 @@ func (t *pyTranslator) run() error {
 	return nil
 }
 
+// templateScopedError is Python's refusal of "(?t:...)" at offset at.
+func templateScopedError(at int) error {
+	return fmt.Errorf("bad inline flags: cannot turn on global flag at position %d", at)
+}
+
 // templateRepeatError is sre's refusal of a repetition under re.TEMPLATE
 // (Template), ending at offset at, in words that say what to do.
 func templateRepeatError(at int) error {
@@ -329,7 +334,7 @@ func (t *pyTranslator) char(r rune, text string) {
 	t.out.WriteByte(')')
 }
 
-// flags handles "(?aiLmsux)" (global) and "(?i-s:...)" (scoped). The
+// flags handles "(?aiLmsuxt)" (global) and "(?i-s:...)" (scoped). The
 // ASCII flag is applied here (to \d, \w, \s); RE2's \b is ASCII already.
 func (t *pyTranslator) flags(start int) error {
 	i := t.pos + 2
@@ -343,10 +348,16 @@ func (t *pyTranslator) flags(start int) error {
 			neg = true
 			continue
 		case f == ')' || f == ':':
-		case strings.IndexByte("aiLmsux", f) >= 0:
+		case strings.IndexByte("aiLmsuxt", f) >= 0:
 			group := t.src[start:]
 			if end := strings.IndexAny(group, ":)"); end >= 0 {
 				group = group[:end+1]
+			}
+			if f == 't' { // re.TEMPLATE, read by Compile: global only
+				if strings.HasSuffix(group, ":") {
+					return templateScopedError(i)
+				}
+				continue
 			}
 			if t.py27 && (f == 'u' || f == 'L') {
 				continue
