@@ -61,13 +61,14 @@ CREATE TABLE IF NOT EXISTS failed_rows (
 // nothing.
 //
 // Records are written by a goroutine of its own, in order, everything
-// queued at once in one transaction: a transaction per batch read and per
-// batch sent cost a bulk load a twelfth of its CPU. A record may so lag
-// what happened by a few batches; a crash then loses the newest records
-// only (never one in the middle), and a resume sends those batches again,
-// which stores nothing twice: complete keys are upserted, and a keyless
-// record gets the id recorded for it (saveIDs), even in a batch whose
-// record of being read was lost. close writes out
+// queued within progressLag in one transaction: a transaction per batch
+// read and per batch sent cost a bulk load a twelfth of its CPU. A record
+// may so lag what happened by progressLag and the transaction being
+// written (about twenty batches at full speed); a kill then loses those
+// newest records only (never one in the middle), and a resume sends
+// those batches again, which stores nothing twice: complete keys are
+// upserted, and a keyless record gets the id recorded for it (saveIDs),
+// even in a batch whose record of being read was lost. close writes out
 // what is queued, so Ctrl-C keeps everything.
 type progressDB struct {
 	path string
@@ -282,8 +283,8 @@ func (p *progressDB) failure() error {
 const progressLag = 20 * time.Millisecond
 
 // record writes the queued records, whatever has queued within
-// progressLag in one transaction. After an error it keeps taking records, so senders never
-// block, and writes none.
+// progressLag in one transaction. After an error it keeps taking records,
+// so senders never block, and writes none.
 func (p *progressDB) record() {
 	defer close(p.done)
 	var perr error
