@@ -213,8 +213,9 @@ type uploader struct {
 	idsBefore int
 	// propMaps holds the property maps of stored batches, emptied, for
 	// later batches to fill, when the store does not encode (with one
-	// that does, each converter keeps its own few: hotMaps). A channel rather than a sync.Pool: the load's
-	// own garbage triggers collections often, and each would empty a pool.
+	// that does, each converter keeps its own few: hotMaps). A channel
+	// rather than a sync.Pool: the load's own garbage triggers
+	// collections often, and each would empty a pool.
 	propMaps chan []map[string]backend.Value
 	// recSlices holds the record slices of converted batches, emptied,
 	// for the reader's next batches: allocating one per batch was a
