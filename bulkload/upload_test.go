@@ -691,19 +691,7 @@ func TestUploadReusesIDsOfUnrecordedBatches(t *testing.T) {
 	if _, err := Upload(t.Context(), m, o); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("sqlite", o.DBFilename)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// What the kill lost: the record of the batches read and sent.
-	if _, err := db.ExecContext(t.Context(), `DELETE FROM progress`); err != nil {
-		t.Fatal(err)
-	}
-	var ids int
-	if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM allocated_ids`).Scan(&ids); err != nil || ids != rows {
-		t.Fatalf("allocated_ids holds %d rows (%v), want %d", ids, err, rows)
-	}
-	db.Close()
+	forgetProgress(t, o, rows)
 	sum, err := Upload(t.Context(), m, o)
 	if err != nil {
 		t.Fatal(err)
@@ -712,4 +700,64 @@ func TestUploadReusesIDsOfUnrecordedBatches(t *testing.T) {
 		t.Errorf("rerun loaded %d, want %d", sum.Loaded, rows)
 	}
 	checkExactlyOnce(t, m, rows)
+}
+
+// A run killed after it recorded a batch's allocated ids but before it
+// sent the batch (and before the recorder wrote it read) left the ids and
+// nothing else: the rerun sends the rows under those ids, allocating
+// none (the store here would hand out others).
+func TestUploadReusesIDsOfUnsentBatches(t *testing.T) {
+	const rows = 60
+	o, m := rowsUpload(t, rows, noKeyConfig)
+	if _, err := Upload(t.Context(), m, o); err != nil {
+		t.Fatal(err)
+	}
+	ids := forgetProgress(t, o, rows)
+	unsent := newMemStore()
+	unsent.nextID = 1 << 20
+	sum, err := Upload(t.Context(), unsent, o)
+	if err != nil || sum.Loaded != rows {
+		t.Fatalf("rerun: %+v, %v; want %d loaded", sum, err, rows)
+	}
+	checkExactlyOnce(t, unsent, rows)
+	if unsent.allocs != 0 {
+		t.Errorf("the rerun allocated ids %d times, want none", unsent.allocs)
+	}
+	for _, e := range unsent.ents {
+		if id := e.Key.Path[len(e.Key.Path)-1].ID; !ids[id] {
+			t.Errorf("row %d stored under id %d, not one recorded for it", e.Properties["n"].Int, id)
+		}
+	}
+}
+
+// forgetProgress deletes the progress rows of o's progress database, what
+// a kill lost of the records (they lag), and returns the allocated ids it
+// holds, checking there is one for each of rows.
+func forgetProgress(t *testing.T, o Options, rows int) map[int64]bool {
+	t.Helper()
+	db, err := sql.Open("sqlite", o.DBFilename)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(t.Context(), `DELETE FROM progress`); err != nil {
+		t.Fatal(err)
+	}
+	r, err := db.QueryContext(t.Context(), `SELECT id FROM allocated_ids`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ids := map[int64]bool{}
+	for r.Next() {
+		var id int64
+		if err := r.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids[id] = true
+	}
+	if err := r.Err(); err != nil || len(ids) != rows {
+		t.Fatalf("allocated_ids holds %d ids (%v), want %d", len(ids), err, rows)
+	}
+	return ids
 }
