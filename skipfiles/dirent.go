@@ -1,8 +1,10 @@
 package skipfiles
 
 import (
+	"io/fs"
 	"slices"
 	"strings"
+	"time"
 	"unsafe"
 )
 
@@ -70,7 +72,7 @@ func (a *pathArena) listed(dir string, relAt int, name string) listed {
 	*a = slices.Grow(*a, len(dir)+1+len(name)+1)
 	p, at := a.join(dir, '/', name)
 	*a = append(*a, 0)
-	return listed{full: p, relAt: uint16(relAt), nameAt: uint32(at)}
+	return listed{full: p, relAt: uint16(relAt), nameAt: uint16(at)}
 }
 
 // cname is the entry's name as a C string: the arena's bytes, which the
@@ -84,3 +86,30 @@ func (e *listed) cname() *byte {
 }
 
 var emptyCString = [1]byte{0}
+
+// entryStat is what the walk keeps of an entry's lstat besides its mode:
+// what the limits, the stat cache and hashcache.OpenListed read.
+type entryStat struct {
+	size         int64
+	mtime, ctime int64 // nanoseconds
+	dev, ino     uint64
+}
+
+// entryInfo is a listed entry stat'ed into itself (listed.stated, where
+// dirHandle.lstat fills it), as its fs.FileInfo: the File of a kept file
+// points at its entry, so a file's stat takes no memory of its own.
+// It is a hashcache.Identified: Sys is nil (the struct stat is not kept),
+// Identity gives what hashcache reads of it.
+type entryInfo listed
+
+func (e *entryInfo) Name() string       { return (*listed)(e).name() }
+func (e *entryInfo) Size() int64        { return e.st.size }
+func (e *entryInfo) Mode() fs.FileMode  { return e.mode }
+func (e *entryInfo) ModTime() time.Time { return time.Unix(0, e.st.mtime) }
+func (e *entryInfo) IsDir() bool        { return e.mode.IsDir() }
+func (e *entryInfo) Sys() any           { return nil }
+
+// Identity is the device, inode and change time (hashcache.Identified).
+func (e *entryInfo) Identity() (dev, ino uint64, ctime int64) {
+	return e.st.dev, e.st.ino, e.st.ctime
+}

@@ -15,8 +15,6 @@ func openDir(abs string) (*dirHandle, error) { return &dirHandle{path: abs}, nil
 
 func (h *dirHandle) close() {}
 
-func (h *dirHandle) reserve(int) {}
-
 func (h *dirHandle) read(_ []byte, dir string, relAt int, forceUnknown bool) ([]listed, error) {
 	es, err := os.ReadDir(h.path)
 	if err != nil {
@@ -30,11 +28,13 @@ func (h *dirHandle) read(_ []byte, dir string, relAt int, forceUnknown bool) ([]
 	paths := newPathArena(n)
 	for i, e := range es {
 		out[i] = paths.listed(dir, relAt, e.Name())
-		out[i].typ, out[i].unknown = e.Type(), forceUnknown
+		out[i].mode, out[i].unknown = e.Type(), forceUnknown
 	}
 	return out, nil
 }
 
+// lstat returns the os.Lstat of e, which the walk keeps beside the listing
+// (walker.setForeign): its Sys() is what hashcache reads on these systems.
 func (h *dirHandle) lstat(e *listed) (fs.FileInfo, error) {
 	return os.Lstat(h.path + string(os.PathSeparator) + e.name())
 }

@@ -157,10 +157,11 @@ func (w *walker) lookUpVerdicts(kept []*listed) func() verdicts {
 		for i, e := range kept {
 			// As checkSecrets decides which files it looks up: not one
 			// over the limit, nor one without a stat (a generated file).
-			if e.info == nil || maxSize > 0 && e.info.Size() > maxSize {
+			info := w.info(e)
+			if info == nil || maxSize > 0 && info.Size() > maxSize {
 				continue
 			}
-			v.passed[i] = v.cache.Passed(e.rel(), hashcache.StatOf(e.info), tag)
+			v.passed[i] = v.cache.Passed(e.rel(), hashcache.StatOf(info), tag)
 		}
 	}()
 	return func() verdicts {

@@ -436,6 +436,10 @@ type walker struct {
 	// order, and nkept counts those files; see files.
 	listings []*listing
 	nkept    int
+	// foreign holds the FileInfos that are not their entries' own
+	// (listed.foreign), set by setForeign and read by info.
+	foreignMu sync.Mutex
+	foreign   map[*listed]fs.FileInfo
 }
 
 // Walk lists the upload set of dir. Directories are listed one at a time
@@ -597,7 +601,7 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 				continue
 			}
 		}
-		info, real, isDir := e.info, "", e.isDir()
+		info, real, isDir := w.info(e), "", e.isDir()
 		if e.isSymlink() {
 			var ok bool
 			if info, real, ok = w.resolve(d, rel, joinPath(abs, e.name())); !ok {
@@ -609,7 +613,7 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 			w.skip(rel, true, "gcloud's Go stager does not copy .git directories", nil)
 			continue
 		}
-		if !isDir && (info == nil && e.typ != 0 || info != nil && !info.Mode().IsRegular()) {
+		if !isDir && (info == nil && e.typ() != 0 || info != nil && !info.Mode().IsRegular()) {
 			w.skip(rel, false, "not a regular file", nil)
 			continue
 		}
@@ -633,7 +637,10 @@ func (w *walker) listDir(d *dirNode) []*dirNode {
 			}
 			subdirs = append(subdirs, &dirNode{rel: rel, real: real, parent: d})
 		} else {
-			e.info, e.rule = info, rule
+			if e.isSymlink() {
+				w.setForeign(e, info) // what it leads to
+			}
+			e.rule = rule
 			w.addFile(e, abs, l.ents)
 		}
 	}
@@ -782,7 +789,8 @@ func (w *walker) files(kept []*listed) []File {
 			if e.relAt == 0 {
 				abs, _ = paths.join(w.m.root, filepath.Separator, filepath.FromSlash(e.full))
 			}
-			files[from+i] = File{Path: e.rel(), Abs: abs, Size: e.info.Size(), Rule: e.rule, Info: e.info}
+			info := w.info(e)
+			files[from+i] = File{Path: e.rel(), Abs: abs, Size: info.Size(), Rule: e.rule, Info: info}
 		}
 	}
 	// Writing the set is mostly first touches of fresh pages (a fault a
@@ -838,24 +846,25 @@ func (l *listing) errOf(i int) error {
 	return nil
 }
 
-// listed is one entry of a listing: 56 bytes, as every entry the walk
-// lists is kept to its end (the upload set is made of them).
+// listed is one entry of a listing: 80 bytes with its lstat, as every
+// entry the walk lists is kept to its end (the upload set is made of
+// them, and a kept file's File.Info is its entry: entryInfo).
 type listed struct {
 	// full is the entry's path, made in the listing's arena: its absolute
 	// path where the upload set can use it as File.Abs (see
 	// listingDir), else its path from the root. Its path from the
 	// root starts at relAt, its name at nameAt.
 	full string
-	// info is the lstat, when one was made; for a kept symbolic link, the
-	// stat of what it leads to. When the lstat failed (the entry
-	// vanished), the listing's errs holds why.
-	info fs.FileInfo
 	rule *Rule
-	typ  fs.FileMode // type bits only (fs.ModeType); meaningless when unknown
+	// st is the lstat, when one was made (stated). When it failed (the
+	// entry vanished), the listing's errs holds why.
+	st entryStat
+	// mode is the type bits the directory gave (fs.ModeType; meaningless
+	// when unknown) until the lstat, then the lstat's whole mode.
+	mode fs.FileMode
 	// nameAt and relAt: where the name and the path from the root start
-	// in full (see listingDir for relAt's bound).
-	nameAt uint32
-	relAt  uint16
+	// in full (see listingDir for relAt's bound, fillListing for nameAt's).
+	nameAt, relAt uint16
 	// unknown: the file system did not say (DT_UNKNOWN, as on some network
 	// and older file systems); the walk lstats the entry to learn it.
 	unknown bool
@@ -864,6 +873,11 @@ type listed struct {
 	decided bool
 	skip    bool
 	kept    bool // in the upload set (addFile)
+	stated  bool // lstat'ed: st and mode hold it, or the FileInfo is foreign
+	// foreign: the entry's FileInfo is not st but one held in
+	// walker.foreign: for a kept symbolic link, the stat of what it leads
+	// to; on systems other than Linux, os.Lstat's.
+	foreign bool
 }
 
 // rel is the entry's path from the root, slash-separated.
@@ -872,8 +886,51 @@ func (e *listed) rel() string { return e.full[e.relAt:] }
 // name is the entry's name in its directory.
 func (e *listed) name() string { return e.full[e.nameAt:] }
 
-func (e *listed) isDir() bool     { return e.typ&fs.ModeDir != 0 }
-func (e *listed) isSymlink() bool { return e.typ&fs.ModeSymlink != 0 }
+func (e *listed) isDir() bool     { return e.mode&fs.ModeDir != 0 }
+func (e *listed) isSymlink() bool { return e.mode&fs.ModeSymlink != 0 }
+
+// typ is the entry's type bits (fs.ModeType): 0 for a regular file.
+func (e *listed) typ() fs.FileMode { return e.mode.Type() }
+
+// info is the entry's FileInfo: nil before its lstat (or when that
+// failed), else the entry itself, or the foreign one (listed.foreign).
+func (w *walker) info(e *listed) fs.FileInfo {
+	switch {
+	case e.foreign:
+		w.foreignMu.Lock()
+		defer w.foreignMu.Unlock()
+		return w.foreign[e]
+	case e.stated:
+		return (*entryInfo)(e)
+	}
+	return nil
+}
+
+// setForeign makes fi the FileInfo of e (listed.foreign); safe from the
+// read-ahead goroutines, which on systems other than Linux set every one.
+func (w *walker) setForeign(e *listed, fi fs.FileInfo) {
+	w.foreignMu.Lock()
+	defer w.foreignMu.Unlock()
+	if w.foreign == nil {
+		w.foreign = map[*listed]fs.FileInfo{}
+	}
+	w.foreign[e] = fi
+	e.foreign, e.stated = true, true
+}
+
+// lstat stats e with h: into e itself on Linux, else into a foreign
+// FileInfo (dirHandle.lstat).
+func (w *walker) lstat(h *dirHandle, e *listed) error {
+	fi, err := h.lstat(e)
+	if err != nil {
+		return err
+	}
+	if fi != nil {
+		e.mode = fi.Mode()
+		w.setForeign(e, fi)
+	}
+	return nil
+}
 
 // entryErr is the failed lstat of entry i of a listing (it vanished):
 // rare, so kept aside rather than in every entry.
@@ -898,41 +955,39 @@ func (w *walker) fillListing(l *listing, rel, abs string) {
 		return
 	}
 	defer h.close()
-	bp := w.bufs.Get().(*[]byte)
 	dir, relAt := w.listingDir(rel, abs)
+	if len(dir) >= math.MaxUint16 { // listed.nameAt; the kernel's own bound is 4096
+		l.err = &fs.PathError{Op: "open", Path: abs, Err: errors.New("path too long")}
+		return
+	}
+	bp := w.bufs.Get().(*[]byte)
 	l.ents, l.err = h.read(*bp, dir, relAt, w.opts.unknownTypes)
 	w.bufs.Put(bp)
 	if l.err != nil {
 		return
 	}
-	need := 0 // files to stat
 	for i := range l.ents {
 		le := &l.ents[i]
 		if le.unknown {
 			// The file system did not say what the entry is: ask it.
 			l.lstats++
-			var err error
-			if le.info, err = h.lstat(le); err != nil {
+			if err := w.lstat(h, le); err != nil {
 				l.errs = append(l.errs, entryErr{i, err})
 				continue
 			}
-			le.typ, le.unknown = le.info.Mode().Type(), false
+			le.unknown = false
 		}
 		isDir := le.isDir()
-		if le.isSymlink() || !isDir && le.typ != 0 || isDir && w.goStaged && le.name() == ".git" {
+		if le.isSymlink() || !isDir && le.typ() != 0 || isDir && w.goStaged && le.name() == ".git" {
 			continue // links, special files and .git: the walk's own checks
 		}
 		le.decided = true
-		if le.skip, le.rule = w.m.Match(le.rel(), isDir); !le.skip && !isDir && le.info == nil {
-			need++
-		}
+		le.skip, le.rule = w.m.Match(le.rel(), isDir)
 	}
-	h.reserve(need)
 	for i := range l.ents {
-		if le := &l.ents[i]; le.decided && !le.skip && !le.isDir() && le.info == nil {
+		if le := &l.ents[i]; le.decided && !le.skip && !le.isDir() && !le.stated {
 			l.lstats++
-			var err error
-			if le.info, err = h.lstat(le); err != nil {
+			if err := w.lstat(h, le); err != nil {
 				l.errs = append(l.errs, entryErr{i, err})
 			}
 		}
