@@ -72,17 +72,17 @@ func (a *pathArena) listed(dir string, relAt int, name string) listed {
 	*a = slices.Grow(*a, len(dir)+1+len(name)+1)
 	p, at := a.join(dir, '/', name)
 	*a = append(*a, 0)
-	return listed{full: p, relAt: uint16(relAt), nameAt: uint16(at)}
+	return listed{path: unsafe.StringData(p), pathLen: uint16(len(p)), relAt: uint16(relAt), nameAt: uint16(at)}
 }
 
 // cname is the entry's name as a C string: the arena's bytes, which the
 // NUL written after them ends (pathArena.listed made every listed). Valid
-// as long as e.full is.
+// as long as the arena is.
 func (e *listed) cname() *byte {
-	if e.full == "" {
+	if e.pathLen == 0 {
 		return &emptyCString[0]
 	}
-	return unsafe.StringData(e.full[e.nameAt:])
+	return unsafe.StringData(e.full()[e.nameAt:])
 }
 
 var emptyCString = [1]byte{0}

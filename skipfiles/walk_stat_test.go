@@ -224,8 +224,8 @@ func TestSortListedIsByName(t *testing.T) {
 			if ents[i].name() != names[i] {
 				t.Fatalf("%d entries: entry %d is %q, want %q", n, i, ents[i].name(), names[i])
 			}
-			if want := "/app/lib/" + names[i]; ents[i].full != want || ents[i].rel() != "lib/"+names[i] {
-				t.Fatalf("%d entries: entry %d is %q (%q), want %q", n, i, ents[i].full, ents[i].rel(), want)
+			if want := "/app/lib/" + names[i]; ents[i].full() != want || ents[i].rel() != "lib/"+names[i] {
+				t.Fatalf("%d entries: entry %d is %q (%q), want %q", n, i, ents[i].full(), ents[i].rel(), want)
 			}
 		}
 	}
@@ -246,8 +246,8 @@ func TestPathArenaJoin(t *testing.T) {
 		{"/", 1, "main.py", "/main.py", "main.py"},
 	} {
 		l := a.listed(tc.dir, tc.relAt, tc.name)
-		if l.full != tc.want || l.rel() != tc.rel || l.name() != tc.name {
-			t.Errorf("listed(%q, %d, %q) = %q, from the root %q, named %q; want %q, %q, %q", tc.dir, tc.relAt, tc.name, l.full, l.rel(), l.name(), tc.want, tc.rel, tc.name)
+		if l.full() != tc.want || l.rel() != tc.rel || l.name() != tc.name {
+			t.Errorf("listed(%q, %d, %q) = %q, from the root %q, named %q; want %q, %q, %q", tc.dir, tc.relAt, tc.name, l.full(), l.rel(), l.name(), tc.want, tc.rel, tc.name)
 		}
 		// The name is a C string for fstatat: a NUL follows it.
 		if c := unsafe.Slice(l.cname(), len(tc.name)+1); string(c[:len(tc.name)]) != tc.name || c[len(tc.name)] != 0 {
