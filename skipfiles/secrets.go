@@ -233,11 +233,15 @@ func (w *walker) checkSecrets(ctx context.Context, v verdicts) error {
 	// A worker per CPU, each with its buffer, where there is enough to
 	// read to pay for them.
 	workers := min(runtime.GOMAXPROCS(0), len(toRead)/secretFilesPerWorker)
-	var wg sync.WaitGroup
+	var (
+		wg      sync.WaitGroup
+		crashed crash.Catcher
+	)
 	for range workers - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer crashed.Recover()
 			scan()
 		}()
 	}
@@ -245,6 +249,9 @@ func (w *walker) checkSecrets(ctx context.Context, v verdicts) error {
 		scan()
 	}
 	wg.Wait()
+	if err := crashed.Err(); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
