@@ -102,7 +102,10 @@ type damagedRow struct {
 }
 
 // damagedRows decodes every stored entity and request-log chunk, as the
-// commands that read them decode them, and returns those that fail.
+// commands that read them decode them, and returns those that are damaged
+// (backend.ErrDamagedRecord). Another failure (an entity of a newer codec:
+// "upgrade appcfg") stops verify, so that --repair forgets no row that a
+// newer appcfg reads.
 func (b *Backend) damagedRows(ctx context.Context) ([]damagedRow, error) {
 	apps := map[int64]string{}
 	if err := b.eachRow(ctx, "reading the apps", `SELECT id, name FROM apps`, func(sc func(...any) error) error {
@@ -128,6 +131,9 @@ func (b *Backend) damagedRows(ctx context.Context) ([]damagedRow, error) {
 			return err
 		}
 		if _, err := decodeEntity(k, data); err != nil {
+			if !errors.Is(err, backend.ErrDamagedRecord) {
+				return err // written by a newer appcfg: not to be forgotten
+			}
 			var app []string
 			if len(k) > 0 && k[0] <= 8 && len(k) > int(k[0]) {
 				var id int64
@@ -157,6 +163,9 @@ func (b *Backend) damagedRows(ctx context.Context) ([]damagedRow, error) {
 		c := &cursor{m: m}
 		d := logDecoder{s: string(data)}
 		if err := c.decode(&d); err != nil {
+			if !errors.Is(err, backend.ErrDamagedRecord) {
+				return err
+			}
 			out = append(out, damagedRow{apps: appOf(appID), detail: damage(err),
 				forget: `DELETE FROM log_chunks WHERE id = ?`, key: m.id})
 		}

@@ -315,3 +315,24 @@ func recordDetails(t *testing.T, b *Backend, opts backend.VerifyOptions) (*backe
 	slices.Sort(details)
 	return rep, details
 }
+
+// An entity this appcfg cannot read because a newer one wrote it is not
+// damage: verify says to upgrade and --repair keeps it.
+func TestVerifyKeepsEntityOfNewerCodec(t *testing.T) {
+	b := openAt(t, t.TempDir())
+	ctx := t.Context()
+	ent := backend.Entity{Key: &backend.Key{Path: []backend.PathElement{{Kind: "A", ID: 1}}}}
+	if _, err := b.PutEntities(ctx, "app", []backend.Entity{ent}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.db.ExecContext(ctx, `UPDATE entities SET data = x'07'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.VerifyStore(ctx, backend.VerifyOptions{Repair: true}); err == nil || !strings.Contains(err.Error(), "upgrade appcfg") {
+		t.Fatalf("VerifyStore(--repair) on an entity of codec version 7: %v; want an error saying to upgrade appcfg", err)
+	}
+	var n int
+	if err := b.db.QueryRowContext(ctx, `SELECT count(*) FROM entities`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("after verify --repair: %d entities, %v; want the entity kept", n, err)
+	}
+}
