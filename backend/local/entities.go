@@ -1228,7 +1228,7 @@ func decodeRowKey(k []byte) (backend.Key, error) {
 	bad := func() (backend.Key, error) {
 		return backend.Key{}, errors.New("its key is not one appcfg writes")
 	}
-	if len(k) == 0 || int(k[0]) > 8 || len(k) < 1+int(k[0]) {
+	if _, ok := rowKeyAppID(k); !ok {
 		return bad()
 	}
 	p := 1 + int(k[0])

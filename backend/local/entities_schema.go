@@ -111,6 +111,19 @@ func appendKindPrefix(b []byte, appID int64, kind string) []byte {
 	return append(b, 0, 0)
 }
 
+// rowKeyAppID reads back the app id appendKindPrefix put at the start of
+// a row key; false when k is too short to hold one.
+func rowKeyAppID(k []byte) (int64, bool) {
+	if len(k) == 0 || k[0] > 8 || len(k) < 1+int(k[0]) {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range k[1 : 1+k[0]] {
+		u = u<<8 | uint64(c)
+	}
+	return int64(u), true
+}
+
 // prefixEnd is the smallest key above every key that starts with prefix,
 // which ends in the separator 00 00.
 func prefixEnd(prefix []byte) []byte {

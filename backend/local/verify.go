@@ -135,11 +135,7 @@ func (b *Backend) damagedRows(ctx context.Context) ([]damagedRow, error) {
 				return err // written by a newer appcfg: not to be forgotten
 			}
 			var app []string
-			if len(k) > 0 && k[0] <= 8 && len(k) > int(k[0]) {
-				var id int64
-				for _, c := range k[1 : 1+k[0]] {
-					id = id<<8 | int64(c)
-				}
+			if id, ok := rowKeyAppID(k); ok {
 				app = appOf(id)
 			}
 			out = append(out, damagedRow{apps: app, detail: fmt.Sprintf("an entity (row key %x) is damaged: %s", k, strings.TrimPrefix(damage(err), "a stored entity is damaged: ")),
