@@ -132,8 +132,8 @@ func (e *encodedBatch) Append(ents []backend.Entity) error {
 	if e.p == nil {
 		return errors.New("storing entities: appending to a released batch")
 	}
-	if n := len(e.p.rows) + len(ents); n > backend.MaxEntityBatch {
-		return fmt.Errorf("storing %d entities at once: at most %d per call", n, backend.MaxEntityBatch)
+	if err := checkBatchLen(len(e.p.rows) + len(ents)); err != nil {
+		return err
 	}
 	e.p.prepare(ents)
 	return nil
@@ -182,8 +182,8 @@ func (b *Backend) putEntityBatches(ctx context.Context, app string, batches [][]
 // loads into App Engine too. each is false for entities the caller checked
 // (backend.CheckedEntityBatchPutter): only the batch's size is checked.
 func checkEntities(ents []backend.Entity, each bool) error {
-	if len(ents) > backend.MaxEntityBatch {
-		return fmt.Errorf("storing %d entities at once: at most %d per call", len(ents), backend.MaxEntityBatch)
+	if err := checkBatchLen(len(ents)); err != nil {
+		return err
 	}
 	if !each {
 		return nil
@@ -192,6 +192,14 @@ func checkEntities(ents []backend.Entity, each bool) error {
 		if err := backend.CheckEntity(&ents[i]); err != nil {
 			return fmt.Errorf("entity %d of the batch: %w", i+1, err)
 		}
+	}
+	return nil
+}
+
+// checkBatchLen refuses a batch of n entities over backend.MaxEntityBatch.
+func checkBatchLen(n int) error {
+	if n > backend.MaxEntityBatch {
+		return fmt.Errorf("storing %d entities at once: at most %d per call", n, backend.MaxEntityBatch)
 	}
 	return nil
 }
