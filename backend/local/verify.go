@@ -138,7 +138,7 @@ func (b *Backend) damagedRows(ctx context.Context) ([]damagedRow, error) {
 			if id, ok := rowKeyAppID(k); ok {
 				app = appOf(id)
 			}
-			out = append(out, damagedRow{apps: app, detail: fmt.Sprintf("an entity (row key %x) is damaged: %s", k, strings.TrimPrefix(damage(err), "a stored entity is damaged: ")),
+			out = append(out, damagedRow{apps: app, detail: fmt.Sprintf("%s (row key %x)", damage(err), k),
 				forget: `DELETE FROM entities WHERE k = ?`, key: k})
 			if text { // a hand edit: the key compares as the text it is
 				out[len(out)-1].key = string(k)
