@@ -34,8 +34,8 @@ func TestWalkGoModule(t *testing.T) {
 	if got := rels(res); !reflect.DeepEqual(got, want) {
 		t.Errorf("files %v, want %v", got, want)
 	}
-	if f := res.Files[0]; string(f.Data) != "web" || f.Size != 3 {
-		t.Errorf("%s = %q (size %d), want \"web\"", f.Path, f.Data, f.Size)
+	if f := res.Files[0]; string(f.Data()) != "web" || f.Size() != 3 {
+		t.Errorf("%s = %q (size %d), want \"web\"", f.Path, f.Data(), f.Size())
 	}
 
 	// At the module root: "." and gcloud's default Go ignore rules.
@@ -47,7 +47,7 @@ func TestWalkGoModule(t *testing.T) {
 	found := false
 	for _, f := range res.Files {
 		if f.Path == MainPackageFile {
-			found = string(f.Data) == "."
+			found = string(f.Data()) == "."
 		}
 		if f.Path == "a.exe" || f.Path == ".git/HEAD" {
 			t.Errorf("%s uploaded; gcloud's default Go rules skip it", f.Path)

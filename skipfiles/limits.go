@@ -55,8 +55,8 @@ func checkLimits(files []File, l Limits) []Problem {
 	if l.MaxFileSize > 0 {
 		var big []FileSize
 		for _, f := range files {
-			if f.Size > l.MaxFileSize {
-				big = append(big, FileSize{Path: f.Path, Size: f.Size})
+			if f.Size() > l.MaxFileSize {
+				big = append(big, FileSize{Path: f.Path, Size: f.Size()})
 			}
 		}
 		if len(big) > 0 {
@@ -68,7 +68,7 @@ func checkLimits(files []File, l Limits) []Problem {
 	}
 	var total int64
 	for _, f := range files {
-		total += f.Size
+		total += f.Size()
 	}
 	countOver := l.MaxFiles > 0 && len(files) > l.MaxFiles
 	totalOver := l.MaxTotalSize > 0 && total > l.MaxTotalSize
@@ -77,7 +77,7 @@ func checkLimits(files []File, l Limits) []Problem {
 	}
 	all := make([]FileSize, len(files))
 	for i, f := range files {
-		all[i] = FileSize{Path: f.Path, Size: f.Size}
+		all[i] = FileSize{Path: f.Path, Size: f.Size()}
 	}
 	sortLargestFirst(all)
 	if len(all) > maxListed {

@@ -118,7 +118,7 @@ func rulesFor(rel string) contentRules {
 
 // needsScan tells whether a file's content is read at all.
 func needsScan(f File) bool {
-	return f.Size > 0 && !binaryExts[strings.ToLower(path.Ext(f.Path))]
+	return f.Size() > 0 && !binaryExts[strings.ToLower(path.Ext(f.Path))]
 }
 
 // verdicts are the secret guard's clean verdicts that the stat cache holds
@@ -185,10 +185,10 @@ func (w *walker) checkSecrets(ctx context.Context, v verdicts) error {
 	cache := v.cache
 	tag := secretVerdictTag()
 	files := w.res.Files
-	cachedIn := func(f File) bool { return cache != nil && f.Info != nil && f.Data == nil }
+	cachedIn := func(f File) bool { return cache != nil && f.Info != nil && f.Data() == nil }
 	var toRead []int
 	for i, f := range files {
-		if maxSize > 0 && f.Size > maxSize {
+		if maxSize > 0 && f.Size() > maxSize {
 			continue // over the limit, already a problem: no need to read it
 		}
 		if cachedIn(f) && v.passed[i] {
@@ -316,7 +316,7 @@ func collapseSecrets(probs []Problem, files []File) []Problem {
 	}
 	size := make(map[string]int64, len(files))
 	for _, f := range files {
-		size[f.Path] = f.Size
+		size[f.Path] = f.Size()
 	}
 	rest := probs[maxSecretProblems:]
 	more := Problem{Kind: ProblemSecret,
@@ -331,7 +331,7 @@ func collapseSecrets(probs []Problem, files []File) []Problem {
 // fileSecret returns the finding that decides f: its name, else the first
 // error found in its content, else the first warning; nil when none.
 func fileSecret(ctx context.Context, f File, scratch []byte) (*secretFinding, error) {
-	if f.Size == 0 {
+	if f.Size() == 0 {
 		return nil, nil
 	}
 	if what := secretByName(f.Path); what != "" {

@@ -228,7 +228,7 @@ func writeLabelled(t *testing.T) []labelledFile {
 			return err
 		}
 		out = append(out, labelledFile{label: label,
-			file: File{Path: inLabel, Abs: abs, Size: info.Size(), Info: info}})
+			file: File{Path: inLabel, Abs: abs, Info: info}})
 		return nil
 	})
 	if err != nil {
@@ -308,7 +308,7 @@ func TestSecretGuardCorpus(t *testing.T) {
 				return err
 			}
 			rel, _ := filepath.Rel(root, p)
-			f := File{Path: filepath.ToSlash(rel), Abs: p, Size: info.Size(), Info: info}
+			f := File{Path: filepath.ToSlash(rel), Abs: p, Info: info}
 			nfiles++
 			size += info.Size()
 			got, err := fileSecret(context.Background(), f, buf)
@@ -409,7 +409,7 @@ func TestScanFindsKeysAnywhereInBoundedMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 		info, _ := os.Stat(p)
-		f := File{Path: filepath.Base(p), Abs: p, Size: info.Size(), Info: info}
+		f := File{Path: filepath.Base(p), Abs: p, Info: info}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		got, err := fileSecret(context.Background(), f, buf)
@@ -434,7 +434,7 @@ func TestScanRefusesASwappedFile(t *testing.T) {
 	if err := os.Rename(filepath.Join(dir, "other.txt"), p); err != nil {
 		t.Fatal(err)
 	}
-	f := File{Path: "notes.txt", Abs: p, Size: info.Size(), Info: info}
+	f := File{Path: "notes.txt", Abs: p, Info: info}
 	if _, err := fileSecret(context.Background(), f, make([]byte, scanBufSize)); !errors.Is(err, hashcache.ErrChanged) {
 		t.Errorf("got %v, want ErrChanged", err)
 	}

@@ -77,7 +77,7 @@ func scanSecrets(ctx context.Context, f File, rules contentRules, scratch []byte
 	buf := scratch[:scanChunk+scanOverlap]
 	s := &fileScan{rules: rules, line: 1, lower: scratch[scanChunk+scanOverlap:]}
 	keep := 0
-	if !derCandidate(f.Path, []byte{0x30}) || f.Size > maxDER {
+	if !derCandidate(f.Path, []byte{0x30}) || f.Size() > maxDER {
 		// It cannot be a DER key: a binary file is known by its first
 		// bytes, so read those before the whole window.
 		n, err := io.ReadFull(r, buf[:binarySniff])

@@ -353,7 +353,7 @@ func (r *Result) explainDir(d *Decision) {
 	c := &DirContents{}
 	for i := sort.Search(len(r.Files), func(i int) bool { return r.Files[i].Path >= prefix }); i < len(r.Files) && strings.HasPrefix(r.Files[i].Path, prefix); i++ {
 		c.Uploaded++
-		c.Bytes += r.Files[i].Size
+		c.Bytes += r.Files[i].Size()
 	}
 	var skipped []Skip
 	for i := sort.Search(len(r.Skipped), func(i int) bool { return r.Skipped[i].Rel >= prefix }); i < len(r.Skipped) && strings.HasPrefix(r.Skipped[i].Rel, prefix); i++ {
@@ -506,7 +506,7 @@ func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result,
 	w.res.Files = w.files(kept)
 	slices.SortFunc(w.res.Skipped, func(a, b Skip) int { return strings.Compare(a.Rel, b.Rel) })
 	for _, f := range w.res.Files {
-		w.res.TotalSize += f.Size
+		w.res.TotalSize += f.Size()
 	}
 	w.checkHandlers()
 	w.probs = append(w.probs, checkLimits(w.res.Files, limitsFor(opts))...)
@@ -517,15 +517,15 @@ func Walk(ctx context.Context, dir string, opts Options, rep Reporter) (*Result,
 	}
 	if staged {
 		// Generated, so past the checks of what is on disk.
-		f := File{Path: MainPackageFile, Data: []byte(mainPackage), Size: int64(len(mainPackage))}
+		f := appfile.Generated(MainPackageFile, []byte(mainPackage))
 		i := sort.Search(len(w.res.Files), func(i int) bool { return w.res.Files[i].Path >= f.Path })
 		if i < len(w.res.Files) && w.res.Files[i].Path == f.Path {
-			w.res.TotalSize -= w.res.Files[i].Size
+			w.res.TotalSize -= w.res.Files[i].Size()
 			w.res.Files[i] = f // the stager writes over a file of that name
 		} else {
 			w.res.Files = append(w.res.Files[:i], append([]File{f}, w.res.Files[i:]...)...)
 		}
-		w.res.TotalSize += f.Size
+		w.res.TotalSize += f.Size()
 	}
 	return w.res, errorOf(w.probs)
 }
@@ -791,7 +791,7 @@ func (w *walker) files(kept []*listed) []File {
 				abs, _ = paths.join(w.m.root, filepath.Separator, filepath.FromSlash(e.full()))
 			}
 			info := w.info(e)
-			files[from+i] = File{Path: e.rel(), Abs: abs, Size: info.Size(), Rule: e.rule, Info: info}
+			files[from+i] = File{Path: e.rel(), Abs: abs, Rule: e.rule, Info: info}
 		}
 	}
 	// Writing the set is mostly first touches of fresh pages (a fault a

@@ -196,7 +196,7 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 	}
 	res.Missing = len(stored) + len(missing)
 	for _, m := range append(stored, missing...) {
-		res.MissingBytes += m.Size
+		res.MissingBytes += m.Size()
 		res.Uploaded = append(res.Uploaded, m.Path)
 	}
 	// Nothing to send and the version as the host holds it: nothing to
@@ -560,7 +560,7 @@ func missingBlobs(ctx context.Context, d backend.Deployer, app string, blobs []h
 func sendBlobs(ctx context.Context, b backend.Backend, d backend.Deployer, opts Options, missing []hashed, stored bool, rep progress.Reporter) error {
 	var total int64
 	for _, f := range missing {
-		total += f.Size
+		total += f.Size()
 	}
 	if len(missing) > 0 || !stored {
 		rep.Phase("uploading", int64(len(missing)), total)
@@ -569,11 +569,11 @@ func sendBlobs(ctx context.Context, b backend.Backend, d backend.Deployer, opts 
 	// Biggest first: the long transfers start early and the tail is short.
 	order := make([]hashed, len(missing))
 	copy(order, missing)
-	sort.SliceStable(order, func(i, j int) bool { return order[i].Size > order[j].Size })
+	sort.SliceStable(order, func(i, j int) bool { return order[i].Size() > order[j].Size() })
 
 	p := newStorePool(ctx, blobSyncer(b, d), workers)
 	for _, f := range order {
-		err := p.Go(f.Size+blobOverhead, func(ctx context.Context) error {
+		err := p.Go(f.Size()+blobOverhead, func(ctx context.Context) error {
 			return sendOne(ctx, d, opts.App, f, rep)
 		})
 		if err != nil {
@@ -747,15 +747,16 @@ const (
 )
 
 func sendOne(ctx context.Context, d backend.Deployer, app string, f hashed, rep progress.Reporter) error {
-	var r io.ReadCloser = io.NopCloser(bytes.NewReader(f.Data))
-	if f.Data == nil {
+	data := f.Data()
+	var r io.ReadCloser = io.NopCloser(bytes.NewReader(data))
+	if data == nil {
 		var err error
 		if r, err = hashcache.OpenListed(f.Abs, f.Info); err != nil {
 			return fmt.Errorf("cannot read %s: %w", human.Path(f.Path), unwrapPath(err))
 		}
 	}
 	defer r.Close()
-	err := d.PutBlob(ctx, app, f.SHA1, f.Size, progress.Reader{R: r, Rep: rep})
+	err := d.PutBlob(ctx, app, f.SHA1, f.Size(), progress.Reader{R: r, Rep: rep})
 	if errors.Is(err, backend.ErrDigestMismatch) {
 		return fmt.Errorf("%s changed while being deployed; run the deploy again: %w", human.Path(f.Path), err)
 	}

@@ -63,7 +63,18 @@ func writeApp(t *testing.T, n int) (string, []File) {
 func writeFile(t *testing.T, dir, rel, body string) File {
 	t.Helper()
 	testtree.WriteFile(t, dir, rel, body)
-	return File{Path: rel, Abs: filepath.Join(dir, filepath.FromSlash(rel)), Size: int64(len(body))}
+	return writtenFile(t, dir, rel)
+}
+
+// writtenFile is the file rel of the app dir as a walk lists it now.
+func writtenFile(t *testing.T, dir, rel string) File {
+	t.Helper()
+	abs := filepath.Join(dir, filepath.FromSlash(rel))
+	info, err := os.Stat(abs) // as the walk would have: Size is read from it
+	if err != nil {
+		t.Fatal(err)
+	}
+	return File{Path: rel, Abs: abs, Info: info}
 }
 
 func baseOptions(files []File) Options {
@@ -211,13 +222,14 @@ func TestFileChangedAfterListingIsAnError(t *testing.T) {
 
 func TestHashesAreCachedForUnchangedFiles(t *testing.T) {
 	ctx := context.Background()
-	_, files := writeApp(t, 4)
+	dir, files := writeApp(t, 4)
 	// Files must look older than the racy window to be cached.
 	old := time.Now().Add(-time.Hour)
-	for _, f := range files {
+	for i, f := range files {
 		if err := os.Chtimes(f.Abs, old, old); err != nil {
 			t.Fatal(err)
 		}
+		files[i] = writtenFile(t, dir, f.Path) // listed after the change, as a walk would
 	}
 	cachePath := filepath.Join(t.TempDir(), "cache")
 	c := hashcache.Open(cachePath)
@@ -382,7 +394,7 @@ func TestRedeployResendsLostBlobs(t *testing.T) {
 	}
 	must(os.Remove(blobFile(files[0])))
 	must(os.Truncate(blobFile(files[1]), 3))
-	must(os.Truncate(blobFile(files[2]), files[2].Size+5))
+	must(os.Truncate(blobFile(files[2]), files[2].Size()+5))
 
 	opts.Cache = hashcache.Open(cachePath)
 	res, err := Deploy(ctx, lb, opts, nil)

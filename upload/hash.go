@@ -59,7 +59,7 @@ func (h *hashedSet) at(i int) hashed {
 func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.Cache, ing *ingester, rep progress.Reporter) (*hashedSet, error) {
 	var total int64
 	for _, f := range files {
-		total += f.Size
+		total += f.Size()
 	}
 	phase := "hashing"
 	if ing != nil {
@@ -73,18 +73,18 @@ func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.
 	p := newStorePool(ctx, ing.syncer(), max(workers, 1))
 	for i := range files {
 		f := &files[i]
-		out.refs[i] = backend.FileRef{Path: f.Path, Size: f.Size}
+		out.refs[i] = backend.FileRef{Path: f.Path, Size: f.Size()}
 		// A file the stat cache knows needs no read, so no worker: on an
 		// unchanged redeploy, starting one per file cost more than the
 		// lookups.
 		if sum, ok := cachedSum(f, cache); ok {
 			out.refs[i].SHA1 = sum
-			rep.Add(1, f.Size)
+			rep.Add(1, f.Size())
 			continue
 		}
 		var weight int64
 		if ing != nil {
-			weight = f.Size + blobOverhead
+			weight = f.Size() + blobOverhead
 		}
 		err := p.Go(weight, func(ctx context.Context) error {
 			crash.Point("upload.hash")
@@ -92,10 +92,10 @@ func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.
 			if err != nil {
 				return err
 			}
-			if size != f.Size {
+			if size != f.Size() {
 				// The file changed since it was listed; its limits were
 				// checked on the old size, so make the user look again.
-				return fmt.Errorf("%s changed while being deployed (%d bytes, now %d); run the deploy again", human.Path(f.Path), f.Size, size)
+				return fmt.Errorf("%s changed while being deployed (%d bytes, now %d); run the deploy again", human.Path(f.Path), f.Size(), size)
 			}
 			out.refs[i].SHA1 = sum
 			if stored {
@@ -117,21 +117,17 @@ func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.
 // cachedSum returns the digest the stat cache holds for f, listed with its
 // metadata, when that metadata is unchanged.
 func cachedSum(f *File, cache *hashcache.Cache) (string, bool) {
-	if cache == nil || f.Data != nil || f.Info == nil {
+	if cache == nil || f.Data() != nil || f.Info == nil {
 		return "", false
 	}
-	st := hashcache.StatOf(f.Info)
-	if st.Size != f.Size {
-		return "", false // changed since listed: hashOne reads it and says so
-	}
-	return cache.Lookup(f.Path, st)
+	return cache.Lookup(f.Path, hashcache.StatOf(f.Info))
 }
 
 // hashOne returns f's digest and size, and whether ing stored it.
 func hashOne(ctx context.Context, f *File, cache *hashcache.Cache, ing *ingester) (sum string, size int64, stored bool, err error) {
-	if f.Data != nil {
-		sum := sha1.Sum(f.Data)
-		return hex.EncodeToString(sum[:]), int64(len(f.Data)), false, nil
+	if data := f.Data(); data != nil {
+		sum := sha1.Sum(data)
+		return hex.EncodeToString(sum[:]), int64(len(data)), false, nil
 	}
 	fi := f.Info
 	if fi == nil {
@@ -147,7 +143,7 @@ func hashOne(ctx context.Context, f *File, cache *hashcache.Cache, ing *ingester
 	}
 	if ing != nil {
 		sum, err = ing.store(ctx, f)
-		size, stored = f.Size, true
+		size, stored = st.Size, true
 	} else {
 		// Read the file the walk resolved, not whatever the path leads to
 		// now: a link swapped since could lead out of the app.
@@ -204,7 +200,7 @@ func (in *ingester) store(ctx context.Context, f *File) (string, error) {
 		return "", fmt.Errorf("cannot read %s: %w", human.Path(f.Path), unwrapPath(err))
 	}
 	defer r.Close()
-	sum, err := in.bi.IngestBlob(ctx, in.app, f.Size, r)
+	sum, err := in.bi.IngestBlob(ctx, in.app, f.Size(), r)
 	if errors.Is(err, backend.ErrDigestMismatch) {
 		return "", fmt.Errorf("%s changed while being deployed; run the deploy again: %w", human.Path(f.Path), err)
 	}

@@ -38,7 +38,7 @@ func TestHashedKeepsNoCopyOfFiles(t *testing.T) {
 	files := make([]File, n)
 	for i := range files {
 		info := listedInfo{name: fmt.Sprintf("f%05d", i), size: int64(i)}
-		files[i] = File{Path: "d/" + info.name, Abs: "/app/d/" + info.name, Size: info.size, Info: info}
+		files[i] = File{Path: "d/" + info.name, Abs: "/app/d/" + info.name, Info: info}
 		cache.Store(files[i].Path, hashcache.StatOf(info), fmt.Sprintf("%040x", i))
 	}
 	var before, after runtime.MemStats
@@ -89,7 +89,7 @@ func TestUnchangedBuildsOneList(t *testing.T) {
 	files := make([]File, n)
 	for i := range files {
 		info := listedInfo{name: fmt.Sprintf("f%05d", i), size: int64(i)}
-		files[i] = File{Path: "d/" + info.name, Abs: "/app/d/" + info.name, Size: info.size, Info: info}
+		files[i] = File{Path: "d/" + info.name, Abs: "/app/d/" + info.name, Info: info}
 		cache.Store(files[i].Path, hashcache.StatOf(info), fmt.Sprintf("%040x", i%(n/2)))
 	}
 	if err := cache.Save(); err != nil {

@@ -322,7 +322,7 @@ func lsResult(skipped bool, res *skipfiles.Result, d *skipfiles.Decision, proble
 	files := make([]lsFile, len(res.Files))
 	for i := range res.Files {
 		f := &res.Files[i]
-		files[i] = lsFile{Path: f.Path, Size: f.Size, MTime: f.ModTime(), Rule: f.Rule}
+		files[i] = lsFile{Path: f.Path, Size: f.Size(), MTime: f.ModTime(), Rule: f.Rule}
 	}
 	out := lsJSON{Root: res.Root, Mode: res.Matcher.Mode(), Rules: res.Matcher.Source(), Files: files,
 		Total: res.TotalSize, Explain: d}

@@ -3,28 +3,52 @@ package appfile
 import (
 	"fmt"
 	"io/fs"
+	"path"
 	"time"
 )
 
-// File is one file of the upload set. It is kept small (88 bytes): the
+// File is one file of the upload set. It is kept small (56 bytes): the
 // upload set of 10,000 files is made at once, in fresh memory, whose
-// every page costs a fault (about 11 µs on a VM); so the modification
-// time is read from Info (ModTime) rather than kept a second time.
+// every page costs a fault (about 11 µs on a VM); so what Info holds is
+// not kept a second time — the size and modification time are read from
+// it (Size, ModTime), and a generated file's content is its Info's
+// (Generated), not a field every walked file would carry empty.
 type File struct {
 	Path string // slash-separated, relative to the app root
-	Abs  string // where to read it (through any symbolic link)
-	Size int64  // as the walk saw it
+	Abs  string // where to read it (through any symbolic link); "" for a generated file
 	// Rule is the "!" line that re-included the file, when one did.
 	Rule *Rule
 	// Info is the metadata the walk read (of the link's target for a
 	// symbolic link), so callers need not stat the file again, the stat
 	// cache needs no second stat of every file, and hashing and sending
-	// refuse a path that no longer leads to that file.
+	// refuse a path that no longer leads to that file. A generated
+	// file's is a *generatedInfo, which holds its content (Data).
 	Info fs.FileInfo
-	// Data is the content of a file the staging generates (Go's
-	// MainPackageFile), which has no Abs: it is hashed and sent from
-	// memory.
-	Data []byte
+}
+
+// Generated is the file of the upload set at path whose content data the
+// staging generates (Go's MainPackageFile): it has no Abs, and is hashed
+// and sent from memory.
+func Generated(path string, data []byte) File {
+	return File{Path: path, Info: &generatedInfo{name: path, data: data}}
+}
+
+// Data is the content of a generated file (Generated), nil for a file
+// read from disk.
+func (f *File) Data() []byte {
+	if g, ok := f.Info.(*generatedInfo); ok {
+		return g.data
+	}
+	return nil
+}
+
+// Size is the file's size as the walk saw it (a generated file's: its
+// content's); 0 when nothing was read of it (Info nil).
+func (f *File) Size() int64 {
+	if f.Info == nil {
+		return 0
+	}
+	return f.Info.Size()
 }
 
 // ModTime is the file's modification time as the walk read it; zero for
@@ -35,6 +59,22 @@ func (f *File) ModTime() time.Time {
 	}
 	return f.Info.ModTime()
 }
+
+// generatedInfo is the FileInfo of a generated file: a regular file of
+// its content's size, with no modification time and no Sys. Callers that
+// use the stat cache pass over a generated file (Data non-nil), as it has
+// no place on disk to key on.
+type generatedInfo struct {
+	name string
+	data []byte
+}
+
+func (g *generatedInfo) Name() string       { return path.Base(g.name) }
+func (g *generatedInfo) Size() int64        { return int64(len(g.data)) }
+func (g *generatedInfo) Mode() fs.FileMode  { return 0o444 }
+func (g *generatedInfo) ModTime() time.Time { return time.Time{} }
+func (g *generatedInfo) IsDir() bool        { return false }
+func (g *generatedInfo) Sys() any           { return nil }
 
 // Rule is one pattern that decided a path, with where it is written.
 type Rule struct {
