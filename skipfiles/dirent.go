@@ -36,8 +36,8 @@ func sortListed(ents []listed) {
 // few hundred comparisons of names at most.
 const smallListing = 48
 
-// pathArena makes many paths in one allocation: the paths of a listing,
-// the upload set's absolute paths. An allocation per path cost ls_files a
+// pathArena makes many paths in one allocation: the paths of a listing.
+// An allocation per path cost ls_files a
 // twentieth of its time for 10,000 files. The strings share the arena's
 // memory, which is only ever appended to.
 type pathArena []byte
@@ -63,16 +63,14 @@ func (a *pathArena) join(dir string, sep byte, name string) (p string, nameAt in
 }
 
 // listed is the entry name of the directory dir: one string, made in a,
-// holds dir/name, whose path from the root starts at relAt (dir is the
-// directory's path from the root and relAt 0, or its absolute path and
-// relAt where its path from the root starts in it). A NUL byte follows it
-// in a, so that the name is a C string too (cname).
-func (a *pathArena) listed(dir string, relAt int, name string) listed {
+// holds dir/name (dir is the directory's path from the root). A NUL byte
+// follows it in a, so that the name is a C string too (cname).
+func (a *pathArena) listed(dir, name string) listed {
 	// Room first, so that the path and its NUL share one buffer.
 	*a = slices.Grow(*a, len(dir)+1+len(name)+1)
 	p, at := a.join(dir, '/', name)
 	*a = append(*a, 0)
-	return listed{path: unsafe.StringData(p), pathLen: uint16(len(p)), relAt: uint16(relAt), nameAt: uint16(at)}
+	return listed{path: unsafe.StringData(p), pathLen: uint16(len(p)), nameAt: uint16(at)}
 }
 
 // cname is the entry's name as a C string: the arena's bytes, which the
@@ -82,7 +80,7 @@ func (e *listed) cname() *byte {
 	if e.pathLen == 0 {
 		return &emptyCString[0]
 	}
-	return unsafe.StringData(e.full()[e.nameAt:])
+	return unsafe.StringData(e.rel()[e.nameAt:])
 }
 
 var emptyCString = [1]byte{0}

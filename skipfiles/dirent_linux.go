@@ -46,10 +46,10 @@ const (
 	direntName   = unsafe.Offsetof(unix.Dirent{}.Name)
 )
 
-// read lists the directory (without "." and ".."), sorted by name; dir and
-// relAt say how to make the entries' paths (pathArena.listed), buf is the
+// read lists the directory (without "." and ".."), sorted by name; dir is
+// its path from the root, for the entries' (pathArena.listed), buf is the
 // scratch space for getdents64.
-func (h *dirHandle) read(buf []byte, dir string, relAt int, forceUnknown bool) ([]listed, error) {
+func (h *dirHandle) read(buf []byte, dir string, forceUnknown bool) ([]listed, error) {
 	var out []listed
 	for {
 		n, err := unix.Getdents(h.fd, buf)
@@ -89,7 +89,7 @@ func (h *dirHandle) read(buf []byte, dir string, relAt int, forceUnknown bool) (
 				continue
 			}
 			// Copied into paths at once: buf is read into again.
-			e := paths.listed(dir, relAt, unsafe.String(unsafe.SliceData(name), len(name)))
+			e := paths.listed(dir, unsafe.String(unsafe.SliceData(name), len(name)))
 			e.mode, e.unknown = direntMode(rec[direntType])
 			if forceUnknown {
 				e.mode, e.unknown = 0, true

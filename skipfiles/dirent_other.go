@@ -15,7 +15,7 @@ func openDir(abs string) (*dirHandle, error) { return &dirHandle{path: abs}, nil
 
 func (h *dirHandle) close() {}
 
-func (h *dirHandle) read(_ []byte, dir string, relAt int, forceUnknown bool) ([]listed, error) {
+func (h *dirHandle) read(_ []byte, dir string, forceUnknown bool) ([]listed, error) {
 	es, err := os.ReadDir(h.path)
 	if err != nil {
 		return nil, err
@@ -27,7 +27,7 @@ func (h *dirHandle) read(_ []byte, dir string, relAt int, forceUnknown bool) ([]
 	}
 	paths := newPathArena(n)
 	for i, e := range es {
-		out[i] = paths.listed(dir, relAt, e.Name())
+		out[i] = paths.listed(dir, e.Name())
 		out[i].mode, out[i].unknown = e.Type(), forceUnknown
 	}
 	return out, nil

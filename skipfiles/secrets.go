@@ -216,7 +216,7 @@ func (w *walker) checkSecrets(ctx context.Context, v verdicts) error {
 			}
 			i := toRead[k]
 			f := files[i]
-			finding, err := fileSecret(ctx, f, buf)
+			finding, err := fileSecret(ctx, w.m.root, f, buf)
 			if err == nil && finding == nil {
 				if cachedIn(f) {
 					// Only a clean verdict is kept: a finding is told again on
@@ -329,8 +329,9 @@ func collapseSecrets(probs []Problem, files []File) []Problem {
 }
 
 // fileSecret returns the finding that decides f: its name, else the first
-// error found in its content, else the first warning; nil when none.
-func fileSecret(ctx context.Context, f File, scratch []byte) (*secretFinding, error) {
+// error found in its content, else the first warning; nil when none. root
+// is the app directory (File.Abs).
+func fileSecret(ctx context.Context, root string, f File, scratch []byte) (*secretFinding, error) {
 	if f.Size() == 0 {
 		return nil, nil
 	}
@@ -340,7 +341,7 @@ func fileSecret(ctx context.Context, f File, scratch []byte) (*secretFinding, er
 	if !needsScan(f) {
 		return nil, nil
 	}
-	found, err := scanSecrets(ctx, f, rulesFor(f.Path), scratch)
+	found, err := scanSecrets(ctx, root, f, rulesFor(f.Path), scratch)
 	if err != nil || len(found) == 0 {
 		return nil, err
 	}

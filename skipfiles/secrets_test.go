@@ -193,6 +193,7 @@ func expand(t *testing.T, name string, tmpl []byte) []byte {
 // labelledFile is one file of the labelled set, written out.
 type labelledFile struct {
 	label string // positive, warning or negative
+	root  string // the label's directory, where file.Path is
 	file  File
 }
 
@@ -227,8 +228,8 @@ func writeLabelled(t *testing.T) []labelledFile {
 		if err != nil {
 			return err
 		}
-		out = append(out, labelledFile{label: label,
-			file: File{Path: inLabel, Abs: abs, Info: info}})
+		out = append(out, labelledFile{label: label, root: filepath.Join(dst, label),
+			file: File{Path: inLabel, Info: info}})
 		return nil
 	})
 	if err != nil {
@@ -244,7 +245,7 @@ func TestSecretGuardLabelled(t *testing.T) {
 	buf := make([]byte, scanBufSize)
 	var pos, found, neg, alarms, warns, warned int
 	for _, lf := range files {
-		f, err := fileSecret(context.Background(), lf.file, buf)
+		f, err := fileSecret(context.Background(), lf.root, lf.file, buf)
 		if err != nil {
 			t.Errorf("%s/%s: %v", lf.label, lf.file.Path, err)
 			continue
@@ -308,10 +309,10 @@ func TestSecretGuardCorpus(t *testing.T) {
 				return err
 			}
 			rel, _ := filepath.Rel(root, p)
-			f := File{Path: filepath.ToSlash(rel), Abs: p, Info: info}
+			f := File{Path: filepath.ToSlash(rel), Info: info}
 			nfiles++
 			size += info.Size()
-			got, err := fileSecret(context.Background(), f, buf)
+			got, err := fileSecret(context.Background(), root, f, buf)
 			if err != nil {
 				return err
 			}
@@ -409,10 +410,10 @@ func TestScanFindsKeysAnywhereInBoundedMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 		info, _ := os.Stat(p)
-		f := File{Path: filepath.Base(p), Abs: p, Info: info}
+		f := File{Path: filepath.Base(p), Info: info}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		got, err := fileSecret(context.Background(), f, buf)
+		got, err := fileSecret(context.Background(), dir, f, buf)
 		runtime.ReadMemStats(&after)
 		if err != nil || got == nil || got.Line != lines {
 			t.Errorf("key at byte %d (line %d): got %+v, %v", off, lines, got, err)
@@ -434,8 +435,8 @@ func TestScanRefusesASwappedFile(t *testing.T) {
 	if err := os.Rename(filepath.Join(dir, "other.txt"), p); err != nil {
 		t.Fatal(err)
 	}
-	f := File{Path: "notes.txt", Abs: p, Info: info}
-	if _, err := fileSecret(context.Background(), f, make([]byte, scanBufSize)); !errors.Is(err, hashcache.ErrChanged) {
+	f := File{Path: "notes.txt", Info: info}
+	if _, err := fileSecret(context.Background(), dir, f, make([]byte, scanBufSize)); !errors.Is(err, hashcache.ErrChanged) {
 		t.Errorf("got %v, want ErrChanged", err)
 	}
 }

@@ -66,10 +66,10 @@ type fileScan struct {
 
 // scanSecrets reads the file the walk listed (a path changed since is an
 // error, not a different file scanned) and returns what in it looks like a
-// credential.
+// credential. root is the app directory (File.Abs).
 // scratch holds scanBufSize bytes, reused from file to file.
-func scanSecrets(ctx context.Context, f File, rules contentRules, scratch []byte) ([]secretFinding, error) {
-	r, err := hashcache.OpenListed(f.Abs, f.Info)
+func scanSecrets(ctx context.Context, root string, f File, rules contentRules, scratch []byte) ([]secretFinding, error) {
+	r, err := hashcache.OpenListed(f.Abs(root), f.Info)
 	if err != nil {
 		return nil, err
 	}

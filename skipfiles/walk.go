@@ -777,29 +777,16 @@ func (w *walker) kept() []*listed {
 // page faults).
 func (w *walker) files(kept []*listed) []File {
 	files := make([]File, len(kept))
-	n := 0
-	for _, e := range kept {
-		if e.relAt == 0 {
-			n += len(w.m.root) + 1 + int(e.pathLen)
-		}
-	}
-	paths := newPathArena(n)
 	fill := func(from, to int) {
 		for i, e := range kept[from:to] {
-			abs := e.full() // the absolute path, where the listing made it (listingDir)
-			if e.relAt == 0 {
-				abs, _ = paths.join(w.m.root, filepath.Separator, filepath.FromSlash(e.full()))
-			}
-			info := w.info(e)
-			files[from+i] = File{Path: e.rel(), Abs: abs, Rule: e.rule, Info: info}
+			files[from+i] = File{Path: e.rel(), Rule: e.rule, Info: w.info(e)}
 		}
 	}
 	// Writing the set is mostly first touches of fresh pages (a fault a
 	// 4 KiB, about 11 µs on a VM: 215 of them for 10,000 files), and it
 	// is all that runs when it runs: a second goroutine takes half, so
-	// both cores fault. Not where the paths need the arena (not safe
-	// for two writers), nor for a set of a few pages.
-	if half := len(kept) / 2; n == 0 && half >= fillSplit && runtime.GOMAXPROCS(0) > 1 {
+	// both cores fault. Not for a set of a few pages.
+	if half := len(kept) / 2; half >= fillSplit && runtime.GOMAXPROCS(0) > 1 {
 		var crashed crash.Catcher
 		done := make(chan struct{})
 		go func() {
@@ -851,11 +838,12 @@ func (l *listing) errOf(i int) error {
 // entry the walk lists is kept to its end (the upload set is made of
 // them, and a kept file's File.Info is its entry: entryInfo).
 type listed struct {
-	// path and pathLen are the entry's path (full), made in the listing's
-	// arena: its absolute path where the upload set can use it as File.Abs
-	// (see listingDir), else its path from the root. Its path from the
-	// root starts at relAt, its name at nameAt. Lengths of 16 bits (see
-	// fillListing for the bound) save 8 bytes an entry on a string.
+	// path and pathLen are the entry's path from the root (rel), made in
+	// the listing's arena; its name starts at nameAt. Not its absolute
+	// path, though File.Abs is that: the app directory again at the start
+	// of every entry was 80 page faults for 11,400 entries, where the few
+	// files read make theirs when they are (File.Abs). Lengths of 16 bits
+	// (see fillListing for the bound) save 8 bytes an entry on a string.
 	path *byte
 	rule *Rule
 	// st is the lstat, when one was made (stated). When it failed (the
@@ -864,9 +852,8 @@ type listed struct {
 	// mode is the type bits the directory gave (fs.ModeType; meaningless
 	// when unknown) until the lstat, then the lstat's whole mode.
 	mode fs.FileMode
-	// nameAt and relAt: where the name and the path from the root start
-	// in full (see listingDir for relAt's bound, fillListing for nameAt's).
-	pathLen, nameAt, relAt uint16
+	// nameAt: where the name starts in path (see fillListing for its bound).
+	pathLen, nameAt uint16
 	// unknown: the file system did not say (DT_UNKNOWN, as on some network
 	// and older file systems); the walk lstats the entry to learn it.
 	unknown bool
@@ -883,13 +870,10 @@ type listed struct {
 }
 
 // rel is the entry's path from the root, slash-separated.
-func (e *listed) rel() string { return e.full()[e.relAt:] }
+func (e *listed) rel() string { return unsafe.String(e.path, e.pathLen) }
 
 // name is the entry's name in its directory.
-func (e *listed) name() string { return e.full()[e.nameAt:] }
-
-// full is the entry's path as the listing made it (listed.path).
-func (e *listed) full() string { return unsafe.String(e.path, e.pathLen) }
+func (e *listed) name() string { return e.rel()[e.nameAt:] }
 
 func (e *listed) isDir() bool     { return e.mode&fs.ModeDir != 0 }
 func (e *listed) isSymlink() bool { return e.mode&fs.ModeSymlink != 0 }
@@ -960,13 +944,12 @@ func (w *walker) fillListing(l *listing, rel, abs string) {
 		return
 	}
 	defer h.close()
-	dir, relAt := w.listingDir(rel, abs)
-	if len(dir) > maxListedDir {
+	if len(rel) > maxListedDir {
 		l.err = &fs.PathError{Op: "open", Path: abs, Err: errors.New("path too long")}
 		return
 	}
 	bp := w.bufs.Get().(*[]byte)
-	l.ents, l.err = h.read(*bp, dir, relAt, w.opts.unknownTypes)
+	l.ents, l.err = h.read(*bp, rel, w.opts.unknownTypes)
 	w.bufs.Put(bp)
 	if l.err != nil {
 		return
@@ -1004,25 +987,6 @@ func (w *walker) fillListing(l *listing, rel, abs string) {
 // more than 255 characters) is a uint16 (listed.pathLen). The kernel's own
 // bound on a path is 4,096 bytes.
 const maxListedDir = math.MaxUint16 - 1024
-
-// listingDir says how a listing of the directory rel (whose absolute path
-// is abs) makes its entries' paths: where the separator is a slash, as
-// abs/name, which is the File.Abs the upload set needs of every kept file
-// (made in the listing's arena, it saves a second copy of each path: a
-// megabyte of fresh memory for 10,000 files); else as rel/name.
-func (w *walker) listingDir(rel, abs string) (dir string, relAt int) {
-	if filepath.Separator == '/' {
-		relAt = len(w.m.root) + 1
-		if strings.HasSuffix(w.m.root, "/") {
-			relAt-- // the root directory, "/"
-		}
-		fits := relAt <= math.MaxUint16 // listed.relAt; the kernel's own bound is 4096
-		if fits && (rel == "" && abs == w.m.root || len(abs) == relAt+len(rel) && strings.HasSuffix(abs, rel)) {
-			return abs, relAt
-		}
-	}
-	return rel, 0
-}
 
 // aheadSlots is how many directories are read ahead of the walk at most:
 // 8 a CPU, up to 64 (each is an open directory while it is read). With 2

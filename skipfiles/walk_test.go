@@ -66,7 +66,7 @@ func TestWalkDefaultSkipFiles(t *testing.T) {
 		t.Errorf("skipped %v, want %v", skipped, want)
 	}
 	f := res.Files[0]
-	if f.Abs != filepath.Join(res.Root, "a.txt") || f.Size() != 1 || f.ModTime().IsZero() {
+	if f.Abs(res.Root) != filepath.Join(res.Root, "a.txt") || f.Size() != 1 || f.ModTime().IsZero() {
 		t.Errorf("file record %+v lacks what the upload needs", f)
 	}
 }

@@ -26,8 +26,10 @@ type Options struct {
 	// Model is the service's configuration as deployed (its yaml file
 	// parsed, includes merged): the host gets it as it is.
 	Model *appmodel.App
-	// Files is the upload set, as chosen by package skipfiles.
+	// Files is the upload set, as chosen by package skipfiles, and Root
+	// the app directory their paths are in (the walk's Root: File.Abs).
 	Files []File
+	Root  string
 
 	// Companions are the companion files to push after the version is
 	// live; nil pushes none.
@@ -140,7 +142,7 @@ func Deploy(ctx context.Context, b backend.Backend, opts Options, rep progress.R
 		}
 		defer lk.release(ctx, rep)
 	}
-	h, err := hashFiles(ctx, opts.Files, hashWorkers(b, opts, ing), opts.Cache, ing, rep)
+	h, err := hashFiles(ctx, opts.Root, opts.Files, hashWorkers(b, opts, ing), opts.Cache, ing, rep)
 	rep.Phase("", 0, 0)
 	if err != nil {
 		return nil, lk.explain(ctx, err)
@@ -574,7 +576,7 @@ func sendBlobs(ctx context.Context, b backend.Backend, d backend.Deployer, opts 
 	p := newStorePool(ctx, blobSyncer(b, d), workers)
 	for _, f := range order {
 		err := p.Go(f.Size()+blobOverhead, func(ctx context.Context) error {
-			return sendOne(ctx, d, opts.App, f, rep)
+			return sendOne(ctx, d, opts.App, opts.Root, f, rep)
 		})
 		if err != nil {
 			return err
@@ -746,12 +748,12 @@ const (
 	blobOverhead = 32 << 10
 )
 
-func sendOne(ctx context.Context, d backend.Deployer, app string, f hashed, rep progress.Reporter) error {
+func sendOne(ctx context.Context, d backend.Deployer, app, root string, f hashed, rep progress.Reporter) error {
 	data := f.Data()
 	var r io.ReadCloser = io.NopCloser(bytes.NewReader(data))
 	if data == nil {
 		var err error
-		if r, err = hashcache.OpenListed(f.Abs, f.Info); err != nil {
+		if r, err = hashcache.OpenListed(f.Abs(root), f.Info); err != nil {
 			return fmt.Errorf("cannot read %s: %w", human.Path(f.Path), unwrapPath(err))
 		}
 	}

@@ -74,20 +74,20 @@ func writtenFile(t *testing.T, dir, rel string) File {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return File{Path: rel, Abs: abs, Info: info}
+	return File{Path: rel, Info: info}
 }
 
-func baseOptions(files []File) Options {
+func baseOptions(dir string, files []File) Options {
 	return Options{App: "app", Service: "default", Version: "v1", Runtime: "python27",
-		Model: &appmodel.App{Runtime: "python27"}, Files: files, HashWorkers: 4, UploadWorkers: 4,
+		Model: &appmodel.App{Runtime: "python27"}, Files: files, Root: dir, HashWorkers: 4, UploadWorkers: 4,
 		Owner: backend.Owner{User: "tester", Host: "here", PID: 1}}
 }
 
 func TestDeployThenRedeploySendsNothing(t *testing.T) {
 	ctx := context.Background()
 	b := openLocal(t)
-	_, files := writeApp(t, 20)
-	res, err := Deploy(ctx, b, baseOptions(files), nil)
+	dir, files := writeApp(t, 20)
+	res, err := Deploy(ctx, b, baseOptions(dir, files), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestDeployThenRedeploySendsNothing(t *testing.T) {
 	if err != nil || v.Traffic != 1 || v.Files != 20 {
 		t.Fatalf("deployed version %+v, %v", v, err)
 	}
-	res, err = Deploy(ctx, b, baseOptions(files), nil)
+	res, err = Deploy(ctx, b, baseOptions(dir, files), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,8 +110,8 @@ func TestDeployThenRedeploySendsNothing(t *testing.T) {
 func TestDryRunChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	b := openLocal(t)
-	_, files := writeApp(t, 5)
-	opts := baseOptions(files)
+	dir, files := writeApp(t, 5)
+	opts := baseOptions(dir, files)
 	opts.DryRun = true
 	res, err := Deploy(ctx, b, opts, nil)
 	if err != nil {
@@ -125,7 +125,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	}
 	digests := make([]string, 0, len(files))
 	for _, f := range files {
-		sum, _, err := hashcache.HashFile(ctx, f.Abs, nil)
+		sum, _, err := hashcache.HashFile(ctx, f.Abs(dir), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,16 +167,16 @@ func (c *cancelAfter) PutBlob(ctx context.Context, app, digest string, size int6
 
 func TestInterruptedDeployResumes(t *testing.T) {
 	b := openLocal(t)
-	_, files := writeApp(t, 40)
+	dir, files := writeApp(t, 40)
 	ctx, cancel := context.WithCancel(context.Background())
 	cut := &cancelAfter{host: b, n: 10, cancel: cancel}
-	opts := baseOptions(files)
+	opts := baseOptions(dir, files)
 	opts.UploadWorkers = 1
 	if _, err := Deploy(ctx, cut, opts, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted deploy returned %v", err)
 	}
 	stored := cut.puts.Load()
-	res, err := Deploy(context.Background(), b, baseOptions(files), nil)
+	res, err := Deploy(context.Background(), b, baseOptions(dir, files), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,19 +188,19 @@ func TestInterruptedDeployResumes(t *testing.T) {
 func TestLockedVersionIsRefusedUnlessStale(t *testing.T) {
 	ctx := context.Background()
 	b := openLocal(t)
-	_, files := writeApp(t, 3)
+	dir, files := writeApp(t, 3)
 	l := b.(backend.Locker)
 	key := backend.LockKey{App: "app", Service: "default", Version: "v1"}
 	other := backend.Owner{User: "someone", Host: "elsewhere", PID: 42, Acquired: time.Now()}
 	if _, err := l.AcquireLock(ctx, key, other, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Deploy(ctx, b, baseOptions(files), nil)
+	_, err := Deploy(ctx, b, baseOptions(dir, files), nil)
 	var le *backend.LockedError
 	if !errors.As(err, &le) || le.Owner.User != "someone" || le.Owner.PID != 42 {
 		t.Fatalf("deploy over a held lock returned %v", err)
 	}
-	opts := baseOptions(files)
+	opts := baseOptions(dir, files)
 	opts.Stale = func(o backend.Owner) bool { return o.PID == 42 }
 	if _, err := Deploy(ctx, b, opts, nil); err != nil {
 		t.Fatalf("deploy over a stale lock: %v", err)
@@ -214,7 +214,7 @@ func TestFileChangedAfterListingIsAnError(t *testing.T) {
 	b := openLocal(t)
 	dir, files := writeApp(t, 3)
 	writeFile(t, dir, files[1].Path, "a longer content than before\n")
-	_, err := Deploy(context.Background(), b, baseOptions(files), nil)
+	_, err := Deploy(context.Background(), b, baseOptions(dir, files), nil)
 	if err == nil || !strings.Contains(err.Error(), files[1].Path) {
 		t.Fatalf("got %v, want an error naming %s", err, files[1].Path)
 	}
@@ -226,14 +226,14 @@ func TestHashesAreCachedForUnchangedFiles(t *testing.T) {
 	// Files must look older than the racy window to be cached.
 	old := time.Now().Add(-time.Hour)
 	for i, f := range files {
-		if err := os.Chtimes(f.Abs, old, old); err != nil {
+		if err := os.Chtimes(f.Abs(dir), old, old); err != nil {
 			t.Fatal(err)
 		}
 		files[i] = writtenFile(t, dir, f.Path) // listed after the change, as a walk would
 	}
 	cachePath := filepath.Join(t.TempDir(), "cache")
 	c := hashcache.Open(cachePath)
-	first, err := hashFiles(ctx, files, 2, c, nil, progress.Nop{})
+	first, err := hashFiles(ctx, dir, files, 2, c, nil, progress.Nop{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func TestHashesAreCachedForUnchangedFiles(t *testing.T) {
 	}
 	reloaded := hashcache.Open(cachePath)
 	for i, f := range files {
-		fi, err := os.Stat(f.Abs)
+		fi, err := os.Stat(f.Abs(dir))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -303,8 +303,8 @@ func (w *warnCounter) Warn(msg string) {
 func TestCompanionTheHostDoesNotTakeIsAWarningBeforeUpload(t *testing.T) {
 	ctx := context.Background()
 	host := newPreflighted(t)
-	_, files := writeApp(t, 5)
-	opts := baseOptions(files)
+	dir, files := writeApp(t, 5)
+	opts := baseOptions(dir, files)
 	set := &companion.Set{App: "app"}
 	for path, cfg := range map[string]any{
 		"dos.yaml":      &appconfig.DOSInfo{Blacklist: []*appconfig.BlacklistEntry{{Subnet: "1.2.3.4"}}},
@@ -334,8 +334,8 @@ func TestCompanionTheHostDoesNotTakeIsAWarningBeforeUpload(t *testing.T) {
 func TestVersionTheHostRefusesStopsBeforeUpload(t *testing.T) {
 	ctx := context.Background()
 	host := newPreflighted(t)
-	_, files := writeApp(t, 5)
-	opts := baseOptions(files)
+	dir, files := writeApp(t, 5)
+	opts := baseOptions(dir, files)
 	opts.Model = &appmodel.App{Runtime: "custom", Env: "flex"}
 	_, err := Deploy(ctx, host, opts, nil)
 	if err == nil || !strings.Contains(err.Error(), "gcloud app deploy") {
@@ -361,17 +361,17 @@ func TestRedeployResendsLostBlobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lb.Close() })
-	_, files := writeApp(t, 6)
+	dir, files := writeApp(t, 6)
 	old := time.Now().Add(-time.Hour)
 	for i := range files {
-		if err := os.Chtimes(files[i].Abs, old, old); err != nil {
+		if err := os.Chtimes(files[i].Abs(dir), old, old); err != nil {
 			t.Fatal(err)
 		}
-		if files[i].Info, err = os.Lstat(files[i].Abs); err != nil {
+		if files[i].Info, err = os.Lstat(files[i].Abs(dir)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	opts := baseOptions(files)
+	opts := baseOptions(dir, files)
 	cachePath := filepath.Join(t.TempDir(), "hashes")
 	opts.Cache = hashcache.Open(cachePath)
 	first, err := Deploy(ctx, lb, opts, nil)
@@ -379,7 +379,7 @@ func TestRedeployResendsLostBlobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	blobFile := func(f File) string {
-		body, err := os.ReadFile(f.Abs)
+		body, err := os.ReadFile(f.Abs(dir))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -406,7 +406,7 @@ func TestRedeployResendsLostBlobs(t *testing.T) {
 			res.Missing, res.Uploaded, res.Unchanged, res.Promoted, first.Missing)
 	}
 	for _, f := range files[:3] {
-		want, _ := os.ReadFile(f.Abs)
+		want, _ := os.ReadFile(f.Abs(dir))
 		if got, err := os.ReadFile(blobFile(f)); err != nil || string(got) != string(want) {
 			t.Errorf("%s: store holds %q (%v) after the redeploy, want %q", f.Path, got, err, want)
 		}
@@ -429,8 +429,8 @@ func TestUnchangedRedeployWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lb.Close() })
-	_, files := writeApp(t, 8)
-	if _, err := Deploy(ctx, lb, baseOptions(files), nil); err != nil {
+	dir, files := writeApp(t, 8)
+	if _, err := Deploy(ctx, lb, baseOptions(dir, files), nil); err != nil {
 		t.Fatal(err)
 	}
 	state := func() string {
@@ -446,7 +446,7 @@ func TestUnchangedRedeployWritesNothing(t *testing.T) {
 		return fmt.Sprintf("log of %d bytes, stamp %s", wal.Size(), stamp)
 	}
 	before := state()
-	res, err := Deploy(ctx, lb, baseOptions(files), nil)
+	res, err := Deploy(ctx, lb, baseOptions(dir, files), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,7 +462,7 @@ func TestUnchangedRedeployWritesNothing(t *testing.T) {
 	if _, err := lb.(backend.Locker).AcquireLock(ctx, key, other, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Deploy(ctx, lb, baseOptions(files), nil)
+	_, err = Deploy(ctx, lb, baseOptions(dir, files), nil)
 	var le *backend.LockedError
 	if !errors.As(err, &le) || le.Owner.User != "someone" {
 		t.Fatalf("unchanged redeploy while another deploy holds the lock returned %v, want it refused", err)

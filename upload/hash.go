@@ -55,8 +55,8 @@ func (h *hashedSet) at(i int) hashed {
 // files whose size, mtime, ctime and inode are unchanged. With ing, a file
 // the cache does not know is hashed by the host as it stores it, so it is
 // read once. The result is in the order of files. Only the digests are kept
-// in memory.
-func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.Cache, ing *ingester, rep progress.Reporter) (*hashedSet, error) {
+// in memory. root is the app directory the files are in (File.Abs).
+func hashFiles(ctx context.Context, root string, files []File, workers int, cache *hashcache.Cache, ing *ingester, rep progress.Reporter) (*hashedSet, error) {
 	var total int64
 	for _, f := range files {
 		total += f.Size()
@@ -88,7 +88,7 @@ func hashFiles(ctx context.Context, files []File, workers int, cache *hashcache.
 		}
 		err := p.Go(weight, func(ctx context.Context) error {
 			crash.Point("upload.hash")
-			sum, size, stored, err := hashOne(ctx, f, cache, ing)
+			sum, size, stored, err := hashOne(ctx, root, f, cache, ing)
 			if err != nil {
 				return err
 			}
@@ -123,15 +123,16 @@ func cachedSum(f *File, cache *hashcache.Cache) (string, bool) {
 	return cache.Lookup(f.Path, hashcache.StatOf(f.Info))
 }
 
-// hashOne returns f's digest and size, and whether ing stored it.
-func hashOne(ctx context.Context, f *File, cache *hashcache.Cache, ing *ingester) (sum string, size int64, stored bool, err error) {
+// hashOne returns f's digest and size, and whether ing stored it; f is in
+// the app directory root.
+func hashOne(ctx context.Context, root string, f *File, cache *hashcache.Cache, ing *ingester) (sum string, size int64, stored bool, err error) {
 	if data := f.Data(); data != nil {
 		sum := sha1.Sum(data)
 		return hex.EncodeToString(sum[:]), int64(len(data)), false, nil
 	}
 	fi := f.Info
 	if fi == nil {
-		if fi, err = os.Stat(f.Abs); err != nil {
+		if fi, err = os.Stat(f.Abs(root)); err != nil {
 			return "", 0, false, fmt.Errorf("cannot read %s: %w", human.Path(f.Path), unwrapPath(err))
 		}
 	}
@@ -142,12 +143,12 @@ func hashOne(ctx context.Context, f *File, cache *hashcache.Cache, ing *ingester
 		}
 	}
 	if ing != nil {
-		sum, err = ing.store(ctx, f)
+		sum, err = ing.store(ctx, root, f)
 		size, stored = st.Size, true
 	} else {
 		// Read the file the walk resolved, not whatever the path leads to
 		// now: a link swapped since could lead out of the app.
-		sum, size, err = hashcache.HashFile(ctx, f.Abs, f.Info)
+		sum, size, err = hashcache.HashFile(ctx, f.Abs(root), f.Info)
 		if err != nil {
 			err = fmt.Errorf("cannot read %s: %w", human.Path(f.Path), unwrapPath(err))
 		}
@@ -193,9 +194,10 @@ func (in *ingester) syncer() backend.BlobSyncer {
 	return in.sync
 }
 
-// store has the host store f, read once, and returns its digest.
-func (in *ingester) store(ctx context.Context, f *File) (string, error) {
-	r, err := hashcache.OpenListed(f.Abs, f.Info)
+// store has the host store f (in the app directory root), read once, and
+// returns its digest.
+func (in *ingester) store(ctx context.Context, root string, f *File) (string, error) {
+	r, err := hashcache.OpenListed(f.Abs(root), f.Info)
 	if err != nil {
 		return "", fmt.Errorf("cannot read %s: %w", human.Path(f.Path), unwrapPath(err))
 	}

@@ -38,13 +38,13 @@ func TestHashedKeepsNoCopyOfFiles(t *testing.T) {
 	files := make([]File, n)
 	for i := range files {
 		info := listedInfo{name: fmt.Sprintf("f%05d", i), size: int64(i)}
-		files[i] = File{Path: "d/" + info.name, Abs: "/app/d/" + info.name, Info: info}
+		files[i] = File{Path: "d/" + info.name, Info: info}
 		cache.Store(files[i].Path, hashcache.StatOf(info), fmt.Sprintf("%040x", i))
 	}
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	hashedFiles, err := hashFiles(t.Context(), files, 2, cache, nil, progress.Or(nil))
+	hashedFiles, err := hashFiles(t.Context(), "/app", files, 2, cache, nil, progress.Or(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestUnchangedBuildsOneList(t *testing.T) {
 	files := make([]File, n)
 	for i := range files {
 		info := listedInfo{name: fmt.Sprintf("f%05d", i), size: int64(i)}
-		files[i] = File{Path: "d/" + info.name, Abs: "/app/d/" + info.name, Info: info}
+		files[i] = File{Path: "d/" + info.name, Info: info}
 		cache.Store(files[i].Path, hashcache.StatOf(info), fmt.Sprintf("%040x", i%(n/2)))
 	}
 	if err := cache.Save(); err != nil {
@@ -98,7 +98,7 @@ func TestUnchangedBuildsOneList(t *testing.T) {
 	cache = hashcache.Open(path) // as a redeploy finds it: nothing to write
 	h := &liveHost{}
 	opts := Options{App: "app", Service: "default", Version: "v1", Runtime: "python312",
-		Files: files, HashWorkers: 2, Cache: cache}
+		Files: files, Root: "/app", HashWorkers: 2, Cache: cache}
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)

@@ -48,8 +48,8 @@ func (w *ingestWatch) PutBlob(ctx context.Context, app, digest string, size int6
 func TestFirstDeployIngestsUnderTheLock(t *testing.T) {
 	ctx := context.Background()
 	w := &ingestWatch{Backend: openLocal(t).(*local.Backend)}
-	_, files := writeApp(t, 20)
-	res, err := Deploy(ctx, w, baseOptions(files), nil)
+	dir, files := writeApp(t, 20)
+	res, err := Deploy(ctx, w, baseOptions(dir, files), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestFirstDeployIngestsUnderTheLock(t *testing.T) {
 	if _, err := w.OpenBlob(ctx, "app", sha1hexOf("content of file 7\n")); err != nil {
 		t.Fatalf("an ingested content is not in the store: %v", err)
 	}
-	res, err = Deploy(ctx, w, baseOptions(files), nil)
+	res, err = Deploy(ctx, w, baseOptions(dir, files), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,16 +78,16 @@ func TestFirstDeployIngestsUnderTheLock(t *testing.T) {
 // the next run sends only the rest.
 func TestInterruptedIngestResumes(t *testing.T) {
 	b := openLocal(t).(*local.Backend)
-	_, files := writeApp(t, 40)
+	dir, files := writeApp(t, 40)
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &ingestWatch{Backend: b, n: 10, cancel: cancel}
-	opts := baseOptions(files)
+	opts := baseOptions(dir, files)
 	opts.HashWorkers = 1
 	if _, err := Deploy(ctx, w, opts, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted deploy returned %v", err)
 	}
 	stored := w.ingests.Load()
-	res, err := Deploy(context.Background(), b, baseOptions(files), nil)
+	res, err := Deploy(context.Background(), b, baseOptions(dir, files), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,8 +123,8 @@ func (r *remoteIngester) IngestBlob(ctx context.Context, app string, size int64,
 // HashWorkers (the CPUs) as a local store does.
 func TestRemoteIngestRunsAsManyAsConnections(t *testing.T) {
 	r := &remoteIngester{Backend: openLocal(t).(*local.Backend)}
-	_, files := writeApp(t, 40)
-	opts := baseOptions(files)
+	dir, files := writeApp(t, 40)
+	opts := baseOptions(dir, files)
 	opts.HashWorkers = 1
 	if _, err := Deploy(context.Background(), r, opts, nil); err != nil {
 		t.Fatal(err)

@@ -67,9 +67,9 @@ func (s *stopOnUpload) Phase(name string, files, bytes int64) {
 // "interrupted, run it again".
 func TestLockTakenOverWhileStopped(t *testing.T) {
 	b := openLocal(t)
-	_, files := writeApp(t, 5)
+	dir, files := writeApp(t, 5)
 	f := &frozenLocker{host: b, Locker: b.(backend.Locker)}
-	opts := baseOptions(files)
+	opts := baseOptions(dir, files)
 	opts.Lease = 300 * time.Millisecond
 	thief := backend.Owner{User: "bob", Host: "beta", PID: 4242}
 	rep := &stopOnUpload{Reporter: progress.Or(nil), t: t, f: f, lease: opts.Lease, thief: thief}

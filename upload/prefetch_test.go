@@ -32,10 +32,10 @@ func (p *prefetcher) MissingBlobs(ctx context.Context, app string, digests []str
 // host lacks) calls the host's Prefetch once, for its app, before it asks
 // what the host lacks; a host without the capability deploys as before.
 func TestDeployPrefetches(t *testing.T) {
-	_, files := writeApp(t, 5)
+	dir, files := writeApp(t, 5)
 	for _, dry := range []bool{false, true} {
 		h := &prefetcher{host: openLocal(t)}
-		opts := baseOptions(files)
+		opts := baseOptions(dir, files)
 		opts.DryRun = dry
 		opts.NoPromote = true // the wrapper hides the Versions capability
 		if _, err := Deploy(t.Context(), h, opts, nil); err != nil {
@@ -46,7 +46,7 @@ func TestDeployPrefetches(t *testing.T) {
 				dry, h.calls.Load(), h.early.Load(), h.apps)
 		}
 	}
-	if _, err := Deploy(t.Context(), openLocal(t), baseOptions(files), nil); err != nil {
+	if _, err := Deploy(t.Context(), openLocal(t), baseOptions(dir, files), nil); err != nil {
 		t.Fatalf("a host without Prefetch: %v", err)
 	}
 }

@@ -47,7 +47,7 @@ func date(s string) time.Time {
 func TestRuntimeLifecycle(t *testing.T) {
 	ctx := context.Background()
 	now := func() time.Time { return date("2026-12-03") }
-	_, files := writeApp(t, 3)
+	dir, files := writeApp(t, 3)
 
 	lb := openLocal(t)
 	b := &retiring{Backend: lb, Deployer: lb.(backend.Deployer), BlobSyncer: lb.(backend.BlobSyncer), Versions: lb.(backend.Versions), list: []backend.RuntimeInfo{
@@ -55,7 +55,7 @@ func TestRuntimeLifecycle(t *testing.T) {
 		{Name: "nodejs20", EndOfSupport: date("2026-04-30"), Deprecated: date("2027-04-30")},
 		{Name: "python312"},
 	}}
-	opts := baseOptions(files)
+	opts := baseOptions(dir, files)
 	opts.Now = now
 	_, err := Deploy(ctx, b, opts, nil)
 	var de *runtimes.DeprecatedError

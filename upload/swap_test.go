@@ -61,7 +61,7 @@ func TestLinkSwappedAfterWalkIsNotHashed(t *testing.T) {
 	files := walkedFiles(t, app)
 	swapLink(t, link, outside)
 	b := openLocal(t)
-	res, err := Deploy(context.Background(), b, baseOptions(files), nil)
+	res, err := Deploy(context.Background(), b, baseOptions(app, files), nil)
 	if err == nil {
 		t.Fatalf("deploy after the swap succeeded (%d blobs sent); want an error", res.Missing)
 	}
@@ -79,7 +79,7 @@ func TestLinkSwappedAfterWalkIsNotHashed(t *testing.T) {
 func TestLinkSwappedAfterHashIsNotSent(t *testing.T) {
 	app, link, outside := swapApp(t)
 	files := walkedFiles(t, app)
-	h, err := hashFiles(context.Background(), files, 1, nil, nil, progress.Nop{})
+	h, err := hashFiles(context.Background(), app, files, 1, nil, nil, progress.Nop{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestLinkSwappedAfterHashIsNotSent(t *testing.T) {
 	b := openLocal(t)
 	for i := range h.refs {
 		f := h.at(i)
-		err := sendOne(context.Background(), b, "app", f, progress.Nop{})
+		err := sendOne(context.Background(), b, "app", app, f, progress.Nop{})
 		if f.Path == "link.txt" && !errors.Is(err, hashcache.ErrChanged) {
 			t.Errorf("sending the swapped link: %v; want ErrChanged", err)
 		}

@@ -37,8 +37,8 @@ func newCapped(t *testing.T, max int) capped {
 func TestVersionCap(t *testing.T) {
 	ctx := context.Background()
 	b := newCapped(t, 3)
-	_, files := writeApp(t, 3)
-	opts := baseOptions(files)
+	dir, files := writeApp(t, 3)
+	opts := baseOptions(dir, files)
 	for _, id := range []string{"v1", "v2", "v3"} {
 		opts.Version = id
 		if _, err := Deploy(ctx, b, opts, nil); err != nil {
@@ -66,8 +66,8 @@ func TestVersionCap(t *testing.T) {
 func TestKeepVersions(t *testing.T) {
 	ctx := context.Background()
 	b := newCapped(t, 4)
-	_, files := writeApp(t, 3)
-	opts := baseOptions(files)
+	dir, files := writeApp(t, 3)
+	opts := baseOptions(dir, files)
 	// v1 then v2 are promoted (v1 is the previous default); v3 and v4 are
 	// canaries without traffic.
 	for _, id := range []string{"v1", "v2", "v3", "v4"} {

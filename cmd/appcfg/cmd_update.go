@@ -358,11 +358,11 @@ func deployService(ctx context.Context, uo updateOptions, deps deps, b backend.B
 			return nil, err
 		}
 	}
-	files, err := selectUploadFiles(ctx, io, g, uo.sel, d, b.Properties(), opts.Cache)
+	files, root, err := selectUploadFiles(ctx, io, g, uo.sel, d, b.Properties(), opts.Cache)
 	if err != nil {
 		return nil, err
 	}
-	opts.Files = files
+	opts.Files, opts.Root = files, root
 
 	rep := newReporter(io, g, false)
 	res, err := upload.Deploy(ctx, b, opts, rep)

@@ -13,24 +13,25 @@ import (
 
 // selectUploadFiles walks the app directory with its skip rules and checks
 // (the same selection ls_files shows), within the host's size limits, and
-// returns the upload set. cache keeps the secret guard's verdicts; the
+// returns the upload set and the app directory its paths are in (the
+// walk's Root, for File.Abs). cache keeps the secret guard's verdicts; the
 // caller saves it.
-func selectUploadFiles(ctx context.Context, io stdio, g globals, sel selectionOptions, d *appDir, host backend.Properties, cache *hashcache.Cache) ([]upload.File, error) {
+func selectUploadFiles(ctx context.Context, io stdio, g globals, sel selectionOptions, d *appDir, host backend.Properties, cache *hashcache.Cache) ([]upload.File, string, error) {
 	opts, err := uploadWalkOptions(g, sel, d, host, cache)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	res, err := skipfiles.Walk(ctx, d.dir, opts, lsReporter{io: io, verbose: g.verbosity >= 2})
 	if se := (*skipfiles.Error)(nil); errors.As(err, &se) && se.OnlyLimits() {
 		// The host's limits (10,000 files, 32 MB a file): exit status 5.
-		return nil, backend.Classify(err, backend.ErrLimit)
+		return nil, "", backend.Classify(err, backend.ErrLimit)
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	// The walk's list is the upload set itself (one type, appfile.File):
 	// a copy was 5,000 files' worth of fresh memory.
-	return res.Files, nil
+	return res.Files, res.Root, nil
 }
 
 // uploadWalkOptions are the walk's options for the upload set of d: the

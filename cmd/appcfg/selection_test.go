@@ -55,7 +55,7 @@ func TestUploadSetIsTheWalksList(t *testing.T) {
 		return len(res.Files), err
 	}
 	sel := func() (int, error) {
-		files, err := selectUploadFiles(t.Context(), std, g, selectionOptions{}, d, host, nil)
+		files, _, err := selectUploadFiles(t.Context(), std, g, selectionOptions{}, d, host, nil)
 		return len(files), err
 	}
 	perFile(walk) // the first run compiles the skip rules' patterns

@@ -4,18 +4,21 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"path/filepath"
+	"strings"
 	"time"
 )
 
-// File is one file of the upload set. It is kept small (56 bytes): the
+// File is one file of the upload set. It is kept small (40 bytes): the
 // upload set of 10,000 files is made at once, in fresh memory, whose
-// every page costs a fault (about 11 µs on a VM); so what Info holds is
-// not kept a second time — the size and modification time are read from
-// it (Size, ModTime), and a generated file's content is its Info's
-// (Generated), not a field every walked file would carry empty.
+// every page costs a fault (about 11 µs on a VM); so nothing is kept that
+// can be had otherwise — the size and modification time are read from
+// Info (Size, ModTime), a generated file's content is its Info's
+// (Generated), and where to read the file is made from the app directory
+// when it is read (Abs), not held as a path that starts with that
+// directory again in every file.
 type File struct {
 	Path string // slash-separated, relative to the app root
-	Abs  string // where to read it (through any symbolic link); "" for a generated file
 	// Rule is the "!" line that re-included the file, when one did.
 	Rule *Rule
 	// Info is the metadata the walk read (of the link's target for a
@@ -31,6 +34,22 @@ type File struct {
 // and sent from memory.
 func Generated(path string, data []byte) File {
 	return File{Path: path, Info: &generatedInfo{name: path, data: data}}
+}
+
+// Abs is where to read f in the app directory root (the walk's Root):
+// through any symbolic link, as the walk followed it — Info is the stat of
+// the link's target, and hashcache.OpenListed refuses a path that no
+// longer leads to that file. "" for a generated file, which has no place
+// on disk.
+func (f *File) Abs(root string) string {
+	if f.Data() != nil {
+		return ""
+	}
+	name := filepath.FromSlash(f.Path)
+	if strings.HasSuffix(root, string(filepath.Separator)) { // the root directory
+		return root + name
+	}
+	return root + string(filepath.Separator) + name
 }
 
 // Data is the content of a generated file (Generated), nil for a file
