@@ -45,8 +45,8 @@ func TestVersionCap(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, more := writeApp(t, 5) // "content of file 3" is new
-	opts.Files, opts.Version = more, "v4"
+	moreDir, more := writeApp(t, 5) // "content of file 3" is new
+	opts.Files, opts.Root, opts.Version = more, moreDir, "v4"
 	_, err := Deploy(ctx, b, opts, nil)
 	if !errors.Is(err, backend.ErrLimit) {
 		t.Fatalf("deploying a 4th version at a cap of 3 = %v, want class ErrLimit", err)
