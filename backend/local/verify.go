@@ -57,11 +57,11 @@ func (b *Backend) VerifyStore(ctx context.Context, opts backend.VerifyOptions) (
 		}
 		rep.Problems = append(rep.Problems, p)
 	}
-	rows2, err := b.damagedRows(ctx)
+	undecodable, err := b.damagedRows(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range rows2 {
+	for _, r := range undecodable {
 		rep.Problems = append(rep.Problems, backend.StoreProblem{Kind: backend.ProblemRecord, Apps: r.apps, Detail: r.detail})
 	}
 	if err := b.checkManifests(ctx, rep, bad); err != nil {
@@ -70,17 +70,17 @@ func (b *Backend) VerifyStore(ctx context.Context, opts backend.VerifyOptions) (
 	if err := b.countStrays(ctx, rep, contents); err != nil {
 		return nil, err
 	}
-	if opts.Repair && len(bad)+len(damaged)+len(rows2) > 0 {
-		if err := b.repair(ctx, bad, damaged, rows2); err != nil {
+	if opts.Repair && len(bad)+len(damaged)+len(undecodable) > 0 {
+		if err := b.repair(ctx, bad, damaged, undecodable); err != nil {
 			return rep, err
 		}
 		for d := range bad {
 			rep.Problems[problems[d]].Repaired = true
 		}
-		for i := range len(damaged) + len(rows2) {
+		for i := range len(damaged) + len(undecodable) {
 			rep.Problems[firstRecord+i].Repaired = true
 		}
-		rep.Repaired = len(bad) + len(damaged) + len(rows2)
+		rep.Repaired = len(bad) + len(damaged) + len(undecodable)
 	}
 	if opts.Collect {
 		if err := b.collectAll(ctx, rep); err != nil {
