@@ -114,6 +114,8 @@ func (e damagedRecordError) Error() string {
 	return e.what + "; run appcfg verify --repair, which forgets it, then run this command again"
 }
 
+func (e damagedRecordError) Is(target error) bool { return target == backend.ErrDamagedRecord }
+
 // damage is what a damagedf error says is wrong, without what to run
 // (verify's report), or err's message for another error.
 func damage(err error) string {
@@ -122,8 +124,6 @@ func damage(err error) string {
 	}
 	return err.Error()
 }
-
-func (e damagedRecordError) Is(target error) bool { return target == backend.ErrDamagedRecord }
 
 // notHex marks, in hexValue, a byte that is no lowercase hex digit.
 const notHex = 0x80
