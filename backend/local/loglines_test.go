@@ -463,4 +463,16 @@ func TestChunkListingMeta(t *testing.T) {
 	if _, err := l.meta(); err == nil {
 		t.Errorf("a service of type int64: no error")
 	}
+	// The error names the column of the wrong type, wherever the row
+	// holds it.
+	l = row("1-ab.lines", int64(1), nil)
+	l.row.version, l.fixedVersion = "v", true
+	if _, err := l.meta(); err == nil || !strings.Contains(err.Error(), "int64 where its service belongs") {
+		t.Errorf("a service of type int64, the version fixed: %v", err)
+	}
+	l = row("1-ab.lines", int64(1), nil)
+	l.row.service, l.fixedService = "s", true
+	if _, err := l.meta(); err == nil || !strings.Contains(err.Error(), "int64 where its version belongs") {
+		t.Errorf("a version of type int64, the service fixed: %v", err)
+	}
 }

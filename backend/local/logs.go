@@ -1153,16 +1153,19 @@ func (l *chunkListing) meta() (chunkMeta, error) {
 	m.hasLines = fileOK && offOK && nOK && formatOK && off >= 0 && n > 0 &&
 		filepath.Base(file) == file && file != "." && file != ".."
 	m.linesFile, m.linesOff, m.linesLen, m.wantedFormat = file, off, n, formatOK && wanted != 0
-	next, okS, okV := 8, true, true
+	next := 8
 	if !l.fixedService {
-		m.service, okS = text(v[next])
+		var ok bool
+		if m.service, ok = text(v[next]); !ok {
+			return m, fmt.Errorf("a log chunk's description holds %T where its service belongs", v[next])
+		}
 		next++
 	}
 	if !l.fixedVersion {
-		m.version, okV = text(v[next])
-	}
-	if !okS || !okV {
-		return m, fmt.Errorf("a log chunk's description holds %T, %T where its service and version belong", v[8], v[9])
+		var ok bool
+		if m.version, ok = text(v[next]); !ok {
+			return m, fmt.Errorf("a log chunk's description holds %T where its version belongs", v[next])
+		}
 	}
 	return m, nil
 }
