@@ -151,7 +151,7 @@ func toDotNet(p string, flags Flags, g *dotNetGroups) (string, string, error) {
 					sawCase = true
 				}
 				if strings.Contains(group, "L") && flags&Python27 == 0 {
-					return "", "", fmt.Errorf("bad inline flags: cannot use 'L' flag with a str pattern at position %d", i+strings.IndexByte(group, 'L'))
+					return "", "", localeFlagError(i + strings.IndexByte(group, 'L'))
 				}
 				if j := strings.IndexByte(group, 't'); j >= 0 && !strings.HasSuffix(group, ")") {
 					return "", "", templateScopedError(i + j)

@@ -219,6 +219,12 @@ func templateScopedError(at int) error {
 	return fmt.Errorf("bad inline flags: cannot turn on global flag at position %d", at)
 }
 
+// localeFlagError is Python 3's refusal of "(?L)" (re.LOCALE) in a str
+// pattern, as the SDK's are, the L standing at offset at.
+func localeFlagError(at int) error {
+	return fmt.Errorf("bad inline flags: cannot use 'L' flag with a str pattern at position %d", at)
+}
+
 // templateRepeatError is sre's refusal of a repetition under re.TEMPLATE
 // (Template), ending at offset at, in words that say what to do.
 func templateRepeatError(at int) error {
@@ -366,8 +372,7 @@ func (t *pyTranslator) flags(start int) error {
 			case 'x':
 				return t.unsupported(start, group, "verbose flag")
 			case 'L':
-				// Python 3 refuses it in str patterns, as the SDK's are.
-				return fmt.Errorf("bad inline flags: cannot use 'L' flag with a str pattern at position %d", i)
+				return localeFlagError(i)
 			case 'a':
 				if neg {
 					return fmt.Errorf("bad inline flags: cannot turn off flags 'a', 'u' and 'L' at position %d", i)
