@@ -192,6 +192,9 @@ func runBulkload(ctx context.Context, bo bulkloadOptions, d deps) (err error) {
 			return fmt.Errorf("%s: only the bulkloader.yaml config form is supported (a Python config module cannot be run)", cf)
 		}
 		if o.Config, err = bulkload.LoadConfig(cf); err != nil {
+			if ce := (*bulkload.ConfigError)(nil); errors.As(err, &ce) {
+				githubAnnotate(io, g, ce.Problems)
+			}
 			return err
 		}
 		if err := bulkloadWarnings(io, g, o); err != nil {
@@ -270,6 +273,7 @@ func bulkloadWarnings(io stdio, g globals, o bulkload.Options) error {
 	if len(ws) == 0 {
 		return nil
 	}
+	githubAnnotate(io, g, ws) // errors with --strict
 	if g.strict {
 		yaml11.Harden(ws)
 		return &bulkload.ConfigError{Problems: ws}
@@ -277,7 +281,6 @@ func bulkloadWarnings(io stdio, g globals, o bulkload.Options) error {
 	for _, p := range ws {
 		fmt.Fprintln(io.err, p.String())
 	}
-	githubAnnotate(io, g, ws)
 	return nil
 }
 
