@@ -242,6 +242,7 @@ func (w *walker) checkSecrets(ctx context.Context, v verdicts) error {
 		go func() {
 			defer wg.Done()
 			defer crashed.Recover()
+			crash.Point("skipfiles.secrets")
 			scan()
 		}()
 	}
