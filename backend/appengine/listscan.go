@@ -187,11 +187,8 @@ func (s *scanner) expect(c byte) error {
 // members reads an object's members after its '{', calling member with
 // each key (valid until the next read) to read its value.
 func (s *scanner) members(member func(key []byte) error) error {
-	if c, err := s.peek(); err != nil {
+	if empty, err := s.empty('}'); empty || err != nil {
 		return err
-	} else if c == '}' {
-		s.i++
-		return nil
 	}
 	for {
 		key, err := s.str()
@@ -224,11 +221,8 @@ func (s *scanner) elements(element func() error) error {
 		return fmt.Errorf("found %q where an array was expected", c)
 	}
 	s.i++
-	if c, err := s.peek(); err != nil {
+	if empty, err := s.empty(']'); empty || err != nil {
 		return err
-	} else if c == ']' {
-		s.i++
-		return nil
 	}
 	for {
 		if err := element(); err != nil {
@@ -238,6 +232,17 @@ func (s *scanner) elements(element func() error) error {
 			return err
 		}
 	}
+}
+
+// empty takes closing when it is the next byte that is not white space:
+// the end of an object or array that holds nothing.
+func (s *scanner) empty(closing byte) (bool, error) {
+	c, err := s.peek()
+	if err != nil || c != closing {
+		return false, err
+	}
+	s.i++
+	return true, nil
 }
 
 // after takes what follows an object's member or an array's element (what
