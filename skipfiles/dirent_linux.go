@@ -124,7 +124,7 @@ func direntMode(t byte) (typ fs.FileMode, unknown bool) {
 
 // lstat stats the entry e of the directory, not following a symbolic link,
 // into e itself (e.st and e.mode; e is then its own fs.FileInfo, see
-// entryInfo): no FileInfo of its own a file, so the walk keeps 80 bytes a
+// entryInfo): no FileInfo of its own a file, so the walk keeps 72 bytes a
 // listed entry instead of 56 and 56 more a file stat'ed (issue 19: all of
 // it fresh memory, and a fresh page costs as much as six stats on a VM).
 // The kernel reads e's name where the listing's arena holds it, ended by a
