@@ -40,9 +40,39 @@ func String(s string) string {
 		s = re.ReplaceAllString(s, Replacement)
 	}
 	for _, re := range keyed {
-		s = re.ReplaceAllString(s, "${1}"+Replacement)
+		s = replaceKeyed(re, s)
 	}
 	return s
+}
+
+// replaceKeyed replaces the value of each of re's matches in s, keeping
+// group 1 (the name and separator), except where the "name" is a Go
+// source file and the "value" its line ("secrets.go:123" in a stack
+// trace): a file named for what it guards is no credential, and an
+// internal error's report needs the line.
+func replaceKeyed(re *lazyre.Regexp, s string) string {
+	ms := re.FindAllStringSubmatchIndex(s, -1)
+	if ms == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range ms {
+		if sourceLine(s[m[2]:m[3]], s[m[3]:m[1]]) {
+			continue
+		}
+		b.WriteString(s[last:m[3]])
+		b.WriteString(Replacement)
+		last = m[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// sourceLine reports whether name (with its separator) and value are a Go
+// source position: "x.go:" then a line number.
+func sourceLine(name, value string) bool {
+	return strings.HasSuffix(name, ".go:") && value != "" && value[0] >= '0' && value[0] <= '9'
 }
 
 // maxQuote is the most runes of a value Quote shows.

@@ -27,6 +27,8 @@ func TestString(t *testing.T) {
 		{`"private_key": "-----BEGIN PRIVATE KEY-----\nMIIE"`, "MIIE"},
 		{`body {"env_variables":{"API_TOKEN":"tok-1234","DB_PASSWORD":"hunter2"}}`, "tok-1234"},
 		{`body {"env_variables":{"API_TOKEN":"tok-1234","DB_PASSWORD":"hunter2"}}`, "hunter2"},
+		{"secret:12345", "12345"},
+		{"secrets.go: 8hunter", "8hunter"},
 	} {
 		if got := String(tt.in); strings.Contains(got, tt.secret) {
 			t.Errorf("String(%q) = %q still shows %q", tt.in, got, tt.secret)
@@ -36,6 +38,10 @@ func TestString(t *testing.T) {
 	for _, s := range []string{
 		"App Engine Admin API: GET /v1/apps/p/services/default: 404 NOT_FOUND: version v1 not found",
 		"blob da39a3ee5e6b4b0d3255bfef95601890afd80709: read 3 bytes, expected 4",
+		// A stack trace's source positions, in files named for what they guard.
+		"panic at /src/skipfiles/secrets.go:123 +0x45",
+		"(github.com/appcfg/appcfg/skipfiles.scan at secrets.go:88);",
+		"oauth2/token.go:7: refresh failed",
 	} {
 		if got := String(s); got != s {
 			t.Errorf("String(%q) = %q, want it unchanged", s, got)
